@@ -1,0 +1,180 @@
+/**
+ * Runs the real Pulumi program (index.ts) for a stack under Pulumi's mock engine: no AWS, no Pulumi CLI.
+ *
+ * The offline plan prints what it declares, the tests assert on it, and the rehearsal's stack driver runs its
+ * `up`s through it against a simulated AWS. What the engine answers for each declared resource (ids, ARNs, the
+ * published version) and the Lambda client the program reads live aliases with come from a {@link ProgramWorld}.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
+
+/** The project root: where Pulumi.yaml and the stack files live. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** A resource the program declared, with the inputs it sent to the engine. */
+export interface DeclaredResource {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, any>;
+}
+
+/** The world the mock engine stands in for. */
+export interface ProgramWorld {
+    /** The Lambda API the program reads live aliases through. */
+    lambda(region: string): LambdaApi;
+    /** Answers a resource registration with its id and state (outputs), as the provider would after an `up`. */
+    register(resource: DeclaredResource): { id: string; state: Record<string, any> };
+}
+
+/** Options of {@link evaluateProgram}. */
+export interface EvaluateOptions {
+    /** Stack name: dev, staging, prod. */
+    readonly stack: string;
+    /** The config file (like the CLI's `--config-file`); default `Pulumi.<stack>.yaml` in the project root. */
+    readonly configFile?: string;
+    /** Extra config keys for this run only (promote's `lambda-rollout:routing`). */
+    readonly extraConfig?: Record<string, unknown>;
+    /** What the engine answers; default: an empty account where everything is a first deploy. */
+    readonly world?: ProgramWorld;
+    /** The commit the release is tagged with (else from the environment or git). */
+    readonly commit?: string;
+}
+
+/** What an evaluation produced. */
+export interface Evaluation {
+    readonly resources: DeclaredResource[];
+    readonly outputs: Record<string, any>;
+}
+
+/** A config file that cannot be read or parsed: a usage error, nothing touched. */
+export class ConfigFileError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConfigFileError";
+    }
+}
+
+/** Reads a Pulumi stack config file's `config:` map. */
+export function readConfigFile(file: string): Record<string, unknown> {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new ConfigFileError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+        doc = parseYaml(text);
+    } catch (err) {
+        throw new ConfigFileError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+    }
+    const config = (doc as { config?: unknown } | null)?.config;
+    if (config === undefined || config === null || typeof config !== "object" || Array.isArray(config)) {
+        throw new ConfigFileError(`config file ${file} has no \`config:\` map`);
+    }
+    return config as Record<string, unknown>;
+}
+
+/** The stack's config file path. */
+export function stackConfigPath(stack: string, configFile?: string): string {
+    return configFile ? path.resolve(configFile) : path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+}
+
+/** An account with nothing deployed: every alias lookup is "not found", every function gets version 1. */
+export const emptyAccount: ProgramWorld = {
+    lambda: () => ({
+        send: async () => {
+            throw Object.assign(new Error("Function not found"), { name: "ResourceNotFoundException" });
+        },
+    }),
+    register: (resource) => ({ id: `${resource.name}-id`, state: defaultState(resource, "1") }),
+};
+
+/**
+ * The outputs a provider would report for a declared resource: its inputs plus the computed fields the
+ * program reads (ARNs, names, the published version). A mock must answer every output the program reads,
+ * or an `apply` on it never runs.
+ */
+export function defaultState(resource: DeclaredResource, publishedVersion: string): Record<string, any> {
+    const account = "123456789012";
+    const region = "us-east-1";
+    const i = resource.inputs;
+    switch (resource.type) {
+        case "aws:lambda/function:Function":
+            return { ...i, arn: `arn:aws:lambda:${region}:${account}:function:${i.name}`, version: publishedVersion };
+        case "aws:lambda/alias:Alias":
+            return { ...i, arn: `arn:aws:lambda:${region}:${account}:function:${i.functionName}:${i.name}` };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { ...i, arn: `arn:aws:logs:${region}:${account}:log-group:${i.name}` };
+        case "aws:iam/role:Role":
+            return { ...i, arn: `arn:aws:iam::${account}:role/${resource.name}`, name: resource.name };
+        case "aws:sqs/queue:Queue":
+            return { ...i, arn: `arn:aws:sqs:${region}:${account}:${i.name}`, url: `https://sqs.${region}.amazonaws.com/${account}/${i.name}` };
+        case "aws:sns/topic:Topic":
+            return { ...i, arn: `arn:aws:sns:${region}:${account}:${i.name}` };
+        default:
+            return { ...i };
+    }
+}
+
+// The Pulumi runtime's state is process-global: evaluations run one at a time.
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Evaluates the program for a stack. Rejects with the program's error (e.g. a StackConfigError) if it throws. */
+export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
+    const run = queue.then(() => evaluateOnce(options));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
+    const world = options.world ?? emptyAccount;
+    const config = { ...readConfigFile(stackConfigPath(options.stack, options.configFile)), ...(options.extraConfig ?? {}) };
+    const resources: DeclaredResource[] = [];
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const resource = { type: args.type, name: args.name, inputs: args.inputs };
+                resources.push(resource);
+                const answer = world.register(resource);
+                return { id: answer.id, state: answer.state };
+            },
+            call(args) {
+                throw new Error(`the program called ${args.token}, which the mock engine does not answer`);
+            },
+        },
+        "lambda-rollout",
+        options.stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
+    setLambdaClientFactory((region) => world.lambda(region));
+
+    const previousCommit = process.env.LAMBDA_ROLLOUT_COMMIT;
+    if (options.commit !== undefined) process.env.LAMBDA_ROLLOUT_COMMIT = options.commit;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(path.join(PROJECT_ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
+        const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
+        // Resources whose outputs the stack does not export may still be registering: drain the queue.
+        await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+        return { resources, outputs: unwrapSecrets(outputs) as Record<string, any> };
+    } finally {
+        if (previousCommit === undefined) delete process.env.LAMBDA_ROLLOUT_COMMIT;
+        else process.env.LAMBDA_ROLLOUT_COMMIT = previousCommit;
+    }
+}
+
+function unwrapSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}

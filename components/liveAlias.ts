@@ -1,0 +1,62 @@
+import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { LiveAlias, readLiveRouting } from "./routing";
+
+/**
+ * Reads an alias as it is live in AWS. The provider's alias data source (`aws.lambda.getAlias`, @pulumi/aws 7)
+ * returns no routing config, so the program asks the Lambda API itself; the rehearsal and the tests plug in
+ * their own client with {@link setLambdaClientFactory}.
+ */
+export interface LambdaApi {
+    send(command: GetAliasCommand): Promise<{ FunctionVersion?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
+}
+
+let clientFactory: (region: string) => LambdaApi = (region) => new LambdaClient({ region });
+
+/** Replaces the Lambda client the program reads live aliases with (the rehearsal's simulated AWS, tests' fakes). */
+export function setLambdaClientFactory(factory: (region: string) => LambdaApi): void {
+    clientFactory = factory;
+}
+
+/** Is this the Lambda API's "no such function or alias"? Anything else (access denied, throttling) must fail the `up`. */
+export function isNotFound(err: unknown): boolean {
+    const name = (err as { name?: string })?.name ?? "";
+    return name === "ResourceNotFoundException" || name === "ResourceNotFound";
+}
+
+/** Options of {@link readLiveAlias}. */
+export interface ReadOptions {
+    /** How many reads while AWS shows a transient 0/1 weight. */
+    readonly attempts?: number;
+    /** Waits between those reads. */
+    readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The live alias, or undefined when the function or alias does not exist yet (a first deploy). While AWS
+ * shows a transient weight of 0 or 1 (mid version switch) it reads again, a few times; what it returns
+ * then may still hold that weight, and the rule of routing ignores it.
+ */
+export async function readLiveAlias(region: string, functionName: string, aliasName: string, options: ReadOptions = {}): Promise<LiveAlias | undefined> {
+    const attempts = options.attempts ?? 3;
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const client = clientFactory(region);
+    let alias: LiveAlias | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        try {
+            const out = await client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
+            alias = { functionVersion: out.FunctionVersion ?? "", additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {} };
+        } catch (err) {
+            if (isNotFound(err)) {
+                return undefined;
+            }
+            throw new Error(`could not read the live alias ${functionName}:${aliasName} (${(err as Error).name}: ${(err as Error).message}); refusing to guess its routing`);
+        }
+        if (!readLiveRouting(alias).transient) {
+            return alias;
+        }
+        if (attempt < attempts) {
+            await sleep(2000);
+        }
+    }
+    return alias;
+}

@@ -1,0 +1,73 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Arguments of {@link RolloutDashboard}. */
+export interface RolloutDashboardArgs {
+    /** The dashboard's name. */
+    readonly dashboardName: string;
+    /** AWS region of the metrics. */
+    readonly region: string;
+    /** The AWS names of the stack's functions. */
+    readonly functionNames: string[];
+    /** The alias the traffic goes through. */
+    readonly aliasName: string;
+}
+
+/**
+ * A CloudWatch SEARCH expression over every version's series of an alias: one line per `ExecutedVersion`,
+ * so a canary and its stable version show side by side without the dashboard changing on each release.
+ */
+export function perVersionSearch(functionName: string, aliasName: string, metricName: string, stat: string): string {
+    return (
+        `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="${metricName}" ` +
+        `FunctionName="${functionName}" Resource="${functionName}:${aliasName}"', '${stat}', 60)`
+    );
+}
+
+/** The dashboard body: for each function, invocations, errors and p99 duration per version through the alias. */
+export function dashboardBody(args: RolloutDashboardArgs): object {
+    const widgets = args.functionNames.flatMap((fn, row) =>
+        (
+            [
+                ["Invocations", "Sum", "invocations"],
+                ["Errors", "Sum", "errors"],
+                ["Duration", "p99", "p99 duration (ms)"],
+            ] as const
+        ).map(([metric, stat, title], col) => ({
+            type: "metric",
+            x: col * 8,
+            y: row * 6,
+            width: 8,
+            height: 6,
+            properties: {
+                title: `${fn}:${args.aliasName} ${title} per version`,
+                region: args.region,
+                view: "timeSeries",
+                stat,
+                period: 60,
+                metrics: [[{ expression: perVersionSearch(fn, args.aliasName, metric, stat), id: `${metric.toLowerCase()}${row}` }]],
+            },
+        })),
+    );
+    return { widgets };
+}
+
+/** The stack's dashboard: the rollout's evidence, per function and per version. */
+export class RolloutDashboard extends pulumi.ComponentResource {
+    /** The dashboard's name. */
+    public readonly dashboardName: pulumi.Output<string>;
+
+    constructor(name: string, args: RolloutDashboardArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("lambda-rollout:index:RolloutDashboard", name, {}, opts);
+        if (args.functionNames.length === 0) {
+            throw new Error("`functionNames` must name at least one function");
+        }
+        const dashboard = new aws.cloudwatch.Dashboard(
+            `${name}-dashboard`,
+            { dashboardName: args.dashboardName, dashboardBody: JSON.stringify(dashboardBody(args)) },
+            { parent: this },
+        );
+        this.dashboardName = dashboard.dashboardName;
+        this.registerOutputs({ dashboardName: this.dashboardName });
+    }
+}

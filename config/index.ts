@@ -1,0 +1,3 @@
+/** Stack configuration: schema, validation and the release being shipped. */
+export * from "./release";
+export * from "./stackConfig";

@@ -1,0 +1,285 @@
+/**
+ * The stack configuration of lambda-rollout, typed and validated in one place.
+ *
+ * Every key under the `lambda-rollout:` namespace of a `Pulumi.<stack>.yaml` file is described here. The
+ * program, the offline plan, the rollout tool and the rehearsal all read config through `parseStackConfig`,
+ * so a bad value is caught before any resource is registered and before any traffic moves, with a message
+ * that names the key path, the bad value and what would be valid.
+ */
+import { z } from "zod";
+
+/** The Pulumi project name: config keys are `lambda-rollout:<key>`. */
+export const PROJECT = "lambda-rollout";
+
+/** A duration such as "30s", "10m" or "1h", in seconds. */
+const duration = z
+    .string()
+    .regex(/^\d+(s|m|h)$/, { message: 'must be a duration such as "30s", "10m" or "1h"' })
+    .transform((text) => parseDuration(text));
+
+/** Parses "30s" / "10m" / "1h" into seconds. */
+export function parseDuration(text: string): number {
+    const match = /^(\d+)(s|m|h)$/.exec(text);
+    if (!match) {
+        throw new Error(`"${text}" is not a duration such as "30s", "10m" or "1h"`);
+    }
+    const unit = { s: 1, m: 60, h: 3600 }[match[2] as "s" | "m" | "h"];
+    return Number(match[1]) * unit;
+}
+
+/** Formats seconds back into the shortest "10m"-style text, for plans and logs. */
+export function formatDuration(seconds: number): string {
+    if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
+    if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60}m`;
+    return `${seconds}s`;
+}
+
+const lambdaRuntimes = ["nodejs20.x", "nodejs22.x", "python3.12", "python3.13", "java21", "provided.al2023"] as const;
+
+/** One progressively delivered function. */
+const functionSchema = z
+    .object({
+        /** Short name, unique in the stack: `api`. The AWS function is `<project>-<stack>-<name>`. */
+        name: z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, {
+            message: "must be 1-30 characters of lower-case letters, digits and '-', starting with a letter",
+        }),
+        /** Directory of the function's code, relative to the project root. */
+        codeDir: z.string().min(1, { message: "must name the directory of the function's code" }),
+        /** Handler, `file.export`. */
+        handler: z.string().regex(/^[\w./-]+\.[\w$]+$/, { message: 'must be "<file>.<export>", e.g. "index.handler"' }),
+        runtime: z.enum(lambdaRuntimes, { message: `must be one of ${lambdaRuntimes.join(", ")}` }).default("nodejs20.x"),
+        memoryMb: z
+            .number()
+            .int({ message: "must be a whole number of MB" })
+            .min(128, { message: "must be at least 128 (MB)" })
+            .max(10240, { message: "must be at most 10240 (MB)" })
+            .default(256),
+        /** Function timeout, at most 15 minutes. */
+        timeout: duration
+            .refine((s) => s >= 1 && s <= 900, { message: "must be between 1s and 15m (Lambda's limit)" })
+            .default(10),
+        environment: z.record(z.string(), z.string()).default({}),
+        /** Reserved concurrency; omit for the account's unreserved pool. */
+        reservedConcurrency: z.number().int().min(0, { message: "must be 0 or more" }).optional(),
+        /** `true` creates an SQS dead-letter queue for the function; a string is the ARN of an existing SQS queue. */
+        deadLetterQueue: z
+            .union([z.boolean(), z.string().regex(/^arn:aws[\w-]*:sqs:/, { message: "must be an SQS queue ARN" })])
+            .optional(),
+        /** Log retention in days. */
+        logRetentionDays: z
+            .number()
+            .refine((d) => [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365].includes(d), {
+                message: "must be one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365",
+            })
+            .default(14),
+    })
+    .strict();
+
+/** A canary step: the candidate's share of traffic, held for the bake time. */
+const canaryStep = z
+    .object({
+        weight: z
+            .number()
+            .gt(0, { message: "must be above 0 (percent of traffic to the candidate)" })
+            .max(100, { message: "must be at most 100 (percent of traffic to the candidate)" }),
+        bake: duration.default(0),
+    })
+    .strict();
+
+/** Health gates, applied between steps. */
+const gatesSchema = z
+    .object({
+        /** Candidate error rate, percent, above which the rollout rolls back. */
+        maxErrorRatePercent: z.number().min(0).max(100).default(1),
+        /** How far (percentage points) the candidate's error rate may exceed stable's over the same window. */
+        maxErrorRateIncreasePercent: z.number().min(0).max(100).default(0.5),
+        /** Candidate p99 duration limit. */
+        maxP99Ms: z.number().positive({ message: "must be above 0 (milliseconds)" }).default(6000),
+        /** Throttles through the alias tolerated in a bake. */
+        maxThrottles: z.number().int().min(0).default(0),
+        /** Candidate invocations needed before a step may pass. */
+        minInvocations: z.number().int().min(1, { message: "must be at least 1: no data is never a pass" }).default(50),
+        /** What a step that is still short of `minInvocations` after `maxExtension` does. */
+        onNoData: z.enum(["rollback", "fail"], { message: 'must be "rollback" or "fail"' }).default("rollback"),
+        /** How long a step may be extended waiting for enough invocations. */
+        maxExtension: duration.default(600),
+        /** How often the gate polls CloudWatch during a bake. */
+        pollInterval: duration.refine((s) => s >= 60, { message: "must be at least 1m (Lambda metrics are per minute)" }).default(60),
+    })
+    .strict();
+
+const rolloutSchema = z
+    .object({
+        strategy: z.enum(["all-at-once", "blue-green", "canary", "linear"], {
+            message: 'must be one of "all-at-once", "blue-green", "canary", "linear"',
+        }),
+        canary: z
+            .object({ steps: z.array(canaryStep).min(1, { message: "must have at least one step" }) })
+            .strict()
+            .optional(),
+        linear: z
+            .object({
+                stepPercent: z.number().gt(0).max(100, { message: "must be at most 100 (percent)" }),
+                every: duration,
+            })
+            .strict()
+            .optional(),
+        blueGreen: z.object({ bake: duration }).strict().optional(),
+        gates: gatesSchema.default(gatesSchema.parse({})),
+        smokeTest: z
+            .object({
+                /** The payload sent straight to the candidate version. */
+                payload: z.unknown().default({ test: true }),
+                /** Fields the response must contain (a subset match). */
+                expect: z.record(z.string(), z.unknown()).default({}),
+            })
+            .strict()
+            .optional(),
+    })
+    .strict()
+    .superRefine((rollout, ctx) => {
+        if (rollout.strategy === "canary") {
+            if (!rollout.canary) {
+                ctx.addIssue({ code: "custom", path: ["canary"], message: 'is required when strategy is "canary"' });
+                return;
+            }
+            const weights = rollout.canary.steps.map((s) => s.weight);
+            weights.forEach((w, i) => {
+                if (i > 0 && w <= weights[i - 1]) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["canary", "steps", i, "weight"],
+                        message: `is ${w} after ${weights[i - 1]}: weights must rise strictly and end at 100`,
+                    });
+                }
+            });
+            const last = weights[weights.length - 1];
+            if (last !== 100) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["canary", "steps", weights.length - 1, "weight"],
+                    message: `is ${last}: weights must rise strictly and end at 100`,
+                });
+            }
+        }
+        if (rollout.strategy === "linear" && !rollout.linear) {
+            ctx.addIssue({ code: "custom", path: ["linear"], message: 'is required when strategy is "linear"' });
+        }
+        if (rollout.strategy === "blue-green" && !rollout.blueGreen) {
+            ctx.addIssue({ code: "custom", path: ["blueGreen"], message: 'is required when strategy is "blue-green"' });
+        }
+    });
+
+const alarmsSchema = z
+    .object({
+        /** An address subscribed to the stack's alarm topic. */
+        email: z.email({ message: "must be an email address" }).optional(),
+    })
+    .strict();
+
+/**
+ * The routing that `promote` or `rollback` asks for, for one `up` only (passed in a temporary config file,
+ * never committed): per function, the stable version, the candidate and the candidate's weight (0.0-1.0).
+ */
+const routingEntry = z
+    .object({
+        stable: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
+        candidate: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
+        weight: z.number().min(0, { message: "must be between 0.0 and 1.0" }).max(1, { message: "must be between 0.0 and 1.0" }),
+    })
+    .strict();
+
+/** The whole of a stack's `lambda-rollout:` config. */
+export const stackConfigSchema = z
+    .object({
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }).default("us-east-1"),
+        functions: z.array(functionSchema).min(1, { message: "must list at least one function" }),
+        rollout: rolloutSchema,
+        alarms: alarmsSchema.default({}),
+        routing: z.record(z.string(), routingEntry).optional(),
+    })
+    .strict()
+    .superRefine((cfg, ctx) => {
+        const seen = new Set<string>();
+        cfg.functions.forEach((fn, i) => {
+            if (seen.has(fn.name)) {
+                ctx.addIssue({ code: "custom", path: ["functions", i, "name"], message: `"${fn.name}" is used twice: function names must be unique` });
+            }
+            seen.add(fn.name);
+        });
+        for (const name of Object.keys(cfg.routing ?? {})) {
+            if (!seen.has(name)) {
+                ctx.addIssue({ code: "custom", path: ["routing", name], message: `names no function of this stack (functions: ${[...seen].join(", ")})` });
+            }
+        }
+    });
+
+/** A validated stack configuration. */
+export type StackConfig = z.output<typeof stackConfigSchema>;
+/** One validated function of a stack. */
+export type FunctionConfig = StackConfig["functions"][number];
+/** A validated rollout policy. */
+export type RolloutPolicy = StackConfig["rollout"];
+/** Validated gate thresholds. */
+export type GatePolicy = RolloutPolicy["gates"];
+/** Explicit routing for one `up`, by function name. */
+export type RoutingOverride = NonNullable<StackConfig["routing"]>;
+
+/** A config error: every problem found, each with its key path, value and rule. Nothing has been touched. */
+export class StackConfigError extends Error {
+    constructor(
+        readonly source: string,
+        readonly problems: string[],
+    ) {
+        super(`invalid stack config in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "StackConfigError";
+    }
+}
+
+/**
+ * Validates the `lambda-rollout:` keys of a stack (already stripped of their namespace, values parsed from
+ * YAML or JSON). Throws a StackConfigError that lists every problem.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, source: string): StackConfig {
+    const result = stackConfigSchema.safeParse(raw);
+    if (result.success) {
+        return result.data;
+    }
+    const problems = result.error.issues.map((issue) => {
+        const keyPath = [PROJECT + ":" + String(issue.path[0] ?? ""), ...issue.path.slice(1)]
+            .map((p, i) => (i === 0 ? p : typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+            .join("");
+        const value = valueAt(raw, issue.path);
+        const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+        const message = issue.code === "unrecognized_keys" ? `has unknown key(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}` : issue.message;
+        return `\`${keyPath}\`${issue.code === "unrecognized_keys" ? "" : shown}: ${message}`;
+    });
+    throw new StackConfigError(source, problems);
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+    let node: unknown = root;
+    for (const key of path) {
+        if (node === null || typeof node !== "object") return undefined;
+        node = (node as Record<PropertyKey, unknown>)[key];
+    }
+    return node;
+}
+
+/**
+ * Takes the `config:` map of a Pulumi stack file (`lambda-rollout:functions: [...]`) and returns the values of
+ * this project's keys without their namespace. Keys of other namespaces (`aws:region`) are ignored, except
+ * `aws:region`, which becomes the default `region`.
+ */
+export function projectKeys(config: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if (key.startsWith(PROJECT + ":")) {
+            out[key.slice(PROJECT.length + 1)] = value;
+        }
+    }
+    if (out.region === undefined && typeof config["aws:region"] === "string") {
+        out.region = config["aws:region"];
+    }
+    return out;
+}

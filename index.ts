@@ -1,0 +1,91 @@
+/**
+ * The lambda-rollout Pulumi program: reads and validates the stack's config, creates the components, exports
+ * the outputs the rollout tool reads. `pulumi up --stack <env>` runs it; so do the offline plan and the
+ * rehearsal, under Pulumi's mock engine. Bad config throws before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, RolloutDashboard } from "./components";
+import { PROJECT, parseStackConfig, projectKeys, readRelease } from "./config";
+
+export = async () => {
+    const stack = pulumi.getStack();
+    const config = parseStackConfig(projectKeys(decodeConfig(pulumi.runtime.allConfig())), `the config of stack "${stack}"`);
+    const release = readRelease(__dirname);
+    const { rollout } = config;
+    const prefix = `${PROJECT}-${stack}`;
+    const tags = { "lambda-rollout:stack": stack };
+
+    const topic = new AlarmTopic("alarms", { topicName: `${prefix}-rollback-alarms`, email: config.alarms.email, tags });
+
+    const functions = config.functions.map(
+        (fn) =>
+            new ProgressiveFunction(fn.name, {
+                functionName: `${prefix}-${fn.name}`,
+                region: config.region,
+                codePath: path.resolve(__dirname, fn.codeDir),
+                handler: fn.handler,
+                runtime: fn.runtime,
+                memoryMb: fn.memoryMb,
+                timeoutSeconds: fn.timeout,
+                environment: fn.environment,
+                reservedConcurrency: fn.reservedConcurrency,
+                deadLetterQueue: fn.deadLetterQueue,
+                logRetentionDays: fn.logRetentionDays,
+                strategy: rollout.strategy,
+                routing: config.routing?.[fn.name],
+                thresholds: rollout.gates,
+                alarmTopicArn: topic.topicArn,
+                release,
+                tags,
+            }),
+    );
+
+    const dashboard = new RolloutDashboard("rollout", {
+        dashboardName: prefix,
+        region: config.region,
+        functionNames: functions.map((_, i) => `${prefix}-${config.functions[i].name}`),
+        aliasName: LIVE_ALIAS,
+    });
+
+    return {
+        strategy: rollout.strategy,
+        rolloutPolicy: rollout,
+        region: config.region,
+        release,
+        alarmTopicArn: topic.topicArn,
+        dashboardName: dashboard.dashboardName,
+        functions: Object.fromEntries(
+            functions.map((f, i) => [
+                config.functions[i].name,
+                {
+                    functionName: f.functionName,
+                    functionArn: f.functionArn,
+                    aliasName: f.aliasName,
+                    aliasArn: f.aliasArn,
+                    stableVersion: f.stableVersion,
+                    candidateVersion: f.candidateVersion,
+                    liveWeights: f.liveWeights,
+                    routingSource: f.routingSource,
+                    alarmNames: f.alarmNames,
+                },
+            ]),
+        ),
+    };
+};
+
+/** Pulumi hands structured config values over as JSON text; plain strings stay strings. */
+function decodeConfig(all: Record<string, string>): Record<string, unknown> {
+    return Object.fromEntries(
+        Object.entries(all).map(([key, value]) => {
+            if (/^\s*[[{]/.test(value)) {
+                try {
+                    return [key, JSON.parse(value)];
+                } catch {
+                    return [key, value];
+                }
+            }
+            return [key, value];
+        }),
+    );
+}
