@@ -144,8 +144,9 @@ const rolloutSchema = z
                 return;
             }
             const weights = rollout.canary.steps.map((s) => s.weight);
+            const inRange = (w: number) => w > 0 && w <= 100;
             weights.forEach((w, i) => {
-                if (i > 0 && w <= weights[i - 1]) {
+                if (i > 0 && inRange(w) && inRange(weights[i - 1]) && w <= weights[i - 1]) {
                     ctx.addIssue({
                         code: "custom",
                         path: ["canary", "steps", i, "weight"],
@@ -154,7 +155,7 @@ const rolloutSchema = z
                 }
             });
             const last = weights[weights.length - 1];
-            if (last !== 100) {
+            if (last !== 100 && inRange(last)) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["canary", "steps", weights.length - 1, "weight"],

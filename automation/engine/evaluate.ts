@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
+import { parseStackConfig, projectKeys } from "../../config/stackConfig";
 
 /** The project root: where Pulumi.yaml and the stack files live. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -132,7 +133,10 @@ export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
 
 async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     const world = options.world ?? emptyAccount;
-    const config = { ...readConfigFile(stackConfigPath(options.stack, options.configFile)), ...(options.extraConfig ?? {}) };
+    const file = stackConfigPath(options.stack, options.configFile);
+    const config = { ...readConfigFile(file), ...(options.extraConfig ?? {}) };
+    // The program validates too; doing it first gives a clean error that names the file, before the engine starts.
+    parseStackConfig(projectKeys(config), path.relative(process.cwd(), file) || file);
     const resources: DeclaredResource[] = [];
 
     await pulumi.runtime.setMocks(
@@ -158,14 +162,29 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
 
     const previousCommit = process.env.LAMBDA_ROLLOUT_COMMIT;
     if (options.commit !== undefined) process.env.LAMBDA_ROLLOUT_COMMIT = options.commit;
+    // A program error also rejects promises inside the Pulumi runtime that nobody awaits; keep the first
+    // error and report it instead of letting Node die of an unhandled rejection.
+    // An error inside an `apply` never settles the stack's outputs: race them against it.
+    let programError: unknown;
+    let rejectRun: (reason: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (rejectRun = reject));
+    const onUnhandled = (reason: unknown) => {
+        programError ??= reason;
+        rejectRun(programError);
+    };
+    process.on("unhandledRejection", onUnhandled);
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(path.join(PROJECT_ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
-        const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
+        const outputs = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
         // Resources whose outputs the stack does not export may still be registering: drain the queue.
-        await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+        const drain = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+        await Promise.race([drain, failed]);
+        if (programError) throw programError;
         return { resources, outputs: unwrapSecrets(outputs) as Record<string, any> };
     } finally {
+        await new Promise((resolve) => setImmediate(resolve));
+        process.off("unhandledRejection", onUnhandled);
         if (previousCommit === undefined) delete process.env.LAMBDA_ROLLOUT_COMMIT;
         else process.env.LAMBDA_ROLLOUT_COMMIT = previousCommit;
     }

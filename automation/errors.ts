@@ -1,0 +1,50 @@
+/**
+ * Typed errors of the rollout tool and the exit codes they map to (DESIGN.md):
+ * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
+ * 3 infrastructure error (what state traffic was left in is printed) · 4 another update holds the stack.
+ */
+import { StackConfigError } from "../config/stackConfig";
+import { ConfigFileError } from "./engine/evaluate";
+
+/** Exit codes of promote, rollback and rehearse. */
+export const ExitCode = {
+    ok: 0,
+    rolledBack: 1,
+    usage: 2,
+    infrastructure: 3,
+    locked: 4,
+} as const;
+
+/** Bad arguments, a bad config or a preflight violation: nothing was touched. */
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** The world failed us (AWS, the Pulumi CLI, the network). `trafficState` says where traffic was left. */
+export class InfrastructureError extends Error {
+    constructor(
+        message: string,
+        readonly trafficState?: string,
+    ) {
+        super(message);
+        this.name = "InfrastructureError";
+    }
+}
+
+/** Another update holds the stack's lock. */
+export class StackLockedError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackLockedError";
+    }
+}
+
+/** The exit code for an error that reached the entry point. */
+export function exitCodeFor(err: unknown): number {
+    if (err instanceof UsageError || err instanceof StackConfigError || err instanceof ConfigFileError) return ExitCode.usage;
+    if (err instanceof StackLockedError) return ExitCode.locked;
+    return ExitCode.infrastructure;
+}
