@@ -1,0 +1,59 @@
+import type { Dimensions, MetricStore, SeriesHandle } from './metricStore.js';
+import type { RequestOutcome } from './traffic.js';
+
+/** The namespace Lambda publishes its metrics in. */
+export const LAMBDA_NAMESPACE = 'AWS/Lambda';
+
+/** The series one kind of invocation is recorded under, resolved once and reused for every request. */
+export interface InvocationSeries {
+  readonly invocations: readonly SeriesHandle[];
+  readonly errors: readonly SeriesHandle[];
+  readonly duration: readonly SeriesHandle[];
+  readonly throttles: readonly SeriesHandle[];
+}
+
+/**
+ * The dimension sets Lambda publishes an invocation through an alias under: per function, per alias, per
+ * alias and executed version (what per-version gates read), and account-wide. Throttled requests never
+ * run a version, so Throttles has no ExecutedVersion series.
+ */
+export function aliasInvocationSeries(store: MetricStore, functionName: string, aliasName: string, executedVersion: string): InvocationSeries {
+  const resource = `${functionName}:${aliasName}`;
+  const executed: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: resource }, { FunctionName: functionName, Resource: resource, ExecutedVersion: executedVersion }, {}];
+  const throttled: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: resource }, {}];
+  return seriesFor(store, executed, throttled);
+}
+
+/** A direct, version-qualified Invoke shows only under the function and under `<fn>:<version>`. */
+export function versionInvocationSeries(store: MetricStore, functionName: string, version: string): InvocationSeries {
+  const dimensions: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: `${functionName}:${version}` }];
+  return seriesFor(store, dimensions, dimensions);
+}
+
+function seriesFor(store: MetricStore, executed: readonly Dimensions[], throttled: readonly Dimensions[]): InvocationSeries {
+  const handles = (metricName: string, sets: readonly Dimensions[]) => sets.map((dimensions) => store.handle(LAMBDA_NAMESPACE, metricName, dimensions));
+  return {
+    invocations: handles('Invocations', executed),
+    errors: handles('Errors', executed),
+    duration: handles('Duration', executed),
+    throttles: handles('Throttles', throttled),
+  };
+}
+
+/**
+ * Records a batch of requests as Lambda reports them: Invocations 1 per invocation; Errors and Throttles
+ * 0 or 1 per request, so that a minute with invocations has an Errors datapoint even when it is 0;
+ * Duration per invocation. Nothing for a batch without requests.
+ */
+export function recordOutcome(store: MetricStore, series: InvocationSeries, timestampMs: number, outcome: RequestOutcome): void {
+  for (const handle of series.invocations) store.recordRepeated(handle, timestampMs, 1, outcome.invocations);
+  for (const handle of series.errors) {
+    store.recordRepeated(handle, timestampMs, 1, outcome.errors);
+    store.recordRepeated(handle, timestampMs, 0, outcome.invocations - outcome.errors);
+  }
+  for (const handle of series.duration) store.recordSamples(handle, timestampMs, outcome.durations, outcome.durationSummary);
+  for (const handle of series.throttles) {
+    store.recordRepeated(handle, timestampMs, 1, outcome.throttles);
+    store.recordRepeated(handle, timestampMs, 0, outcome.invocations);
+  }
+}

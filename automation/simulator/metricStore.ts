@@ -1,0 +1,105 @@
+import { emptyAggregate, type MinuteAggregate } from './statistics.js';
+
+/** CloudWatch dimensions as a name -> value map; order never matters. */
+export type Dimensions = Readonly<Record<string, string>>;
+
+/** One datapoint minute of a series, as a query sees it. */
+export interface MinuteDatapoint {
+  /** Start of the minute, ms since the epoch. */
+  readonly minuteStartMs: number;
+  readonly aggregate: MinuteAggregate;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Identity of a series: namespace, metric name and the exact dimension set. Dimensions are sorted so
+ * that order does not matter, and the whole set is part of the key so that `{FunctionName}` never
+ * matches the `{FunctionName, Resource, ExecutedVersion}` series (CloudWatch matches dimension sets exactly).
+ */
+export function seriesKey(namespace: string, metricName: string, dimensions: Dimensions): string {
+  const dims = Object.keys(dimensions)
+    .sort()
+    .map((name) => `${name}=${dimensions[name]}`)
+    .join('\u0001');
+  return `${namespace}\u0000${metricName}\u0000${dims}`;
+}
+
+/** A series' per-minute data, held by handle so the traffic loop does not rebuild keys per request. */
+export interface SeriesHandle {
+  readonly key: string;
+  readonly minutes: Map<number, MinuteAggregate>;
+}
+
+/**
+ * The metric data of a simulated account at one-minute resolution, with CloudWatch's ingestion delay:
+ * minute m becomes visible at the end of minute m plus the delay, however late the query is.
+ */
+export class MetricStore {
+  private readonly series = new Map<string, SeriesHandle>();
+
+  /** @param delayMs how long after the end of its minute a datapoint becomes visible */
+  constructor(private readonly delayMs: number) {}
+
+  /** The handle of a series, created empty if it has never been recorded into. */
+  handle(namespace: string, metricName: string, dimensions: Dimensions): SeriesHandle {
+    const key = seriesKey(namespace, metricName, dimensions);
+    let handle = this.series.get(key);
+    if (!handle) {
+      handle = { key, minutes: new Map() };
+      this.series.set(key, handle);
+    }
+    return handle;
+  }
+
+  /** Records `value` `times` times in the minute containing `timestampMs`. */
+  recordRepeated(handle: SeriesHandle, timestampMs: number, value: number, times: number): void {
+    if (times <= 0) return;
+    const minute = this.minuteOf(handle, timestampMs);
+    minute.sum += value * times;
+    minute.count += times;
+    if (value < minute.min) minute.min = value;
+    if (value > minute.max) minute.max = value;
+    minute.repeated.set(value, (minute.repeated.get(value) ?? 0) + times);
+    minute.sorted = undefined;
+  }
+
+  /** Records individually drawn values; `summary` saves recomputing it for each series the chunk goes into. */
+  recordSamples(handle: SeriesHandle, timestampMs: number, samples: Float64Array, summary: { sum: number; min: number; max: number }): void {
+    if (samples.length === 0) return;
+    const minute = this.minuteOf(handle, timestampMs);
+    minute.sum += summary.sum;
+    minute.count += samples.length;
+    if (summary.min < minute.min) minute.min = summary.min;
+    if (summary.max > minute.max) minute.max = summary.max;
+    minute.sampleChunks.push(samples);
+    minute.sorted = undefined;
+  }
+
+  /**
+   * The minutes of a series in [fromMs, toMs) that are visible at `nowMs`, in ascending order. Empty for
+   * a series never recorded: CloudWatch does not know the metric, which is not an error.
+   */
+  visibleMinutes(namespace: string, metricName: string, dimensions: Dimensions, fromMs: number, toMs: number, nowMs: number): MinuteDatapoint[] {
+    const handle = this.series.get(seriesKey(namespace, metricName, dimensions));
+    if (!handle) return [];
+    const visibleBeforeMs = nowMs - MINUTE_MS - this.delayMs; // minute m is visible once m + 1min + delay <= now
+    const result: MinuteDatapoint[] = [];
+    for (const [minuteStartMs, aggregate] of handle.minutes) {
+      if (minuteStartMs >= fromMs && minuteStartMs < toMs && minuteStartMs <= visibleBeforeMs) {
+        result.push({ minuteStartMs, aggregate });
+      }
+    }
+    return result.sort((a, b) => a.minuteStartMs - b.minuteStartMs);
+  }
+
+  private minuteOf(handle: SeriesHandle, timestampMs: number): MinuteAggregate {
+    const minuteStartMs = Math.floor(timestampMs / MINUTE_MS) * MINUTE_MS;
+    let minute = handle.minutes.get(minuteStartMs);
+    if (!minute) {
+      minute = emptyAggregate();
+      handle.minutes.set(minuteStartMs, minute);
+    }
+    return minute;
+  }
+}

@@ -1,0 +1,291 @@
+import { AlarmRegistry } from './alarmRegistry.js';
+import type { MetricAlarmDef } from './alarms.js';
+import { createCloudWatchClient } from './cloudWatchApi.js';
+import { serverError } from './errors.js';
+import { LambdaControlPlane } from './lambdaControlPlane.js';
+import { createLambdaClient, type InvokeResult } from './lambdaApi.js';
+import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from './lambdaMetrics.js';
+import { MetricStore } from './metricStore.js';
+import { DEFAULT_PROFILE, lognormalParameters, profileAt, profileChangeMinutes, validateProfileSchedule, type ProfileSchedule, type VersionProfile } from './profiles.js';
+import { createRandom, type Random } from './random.js';
+import type { SimulatedClient } from './sdkDispatch.js';
+import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from './traffic.js';
+
+/** How a simulated account starts. */
+export interface SimulatedAwsOptions {
+  /** Seeds the one random generator: the same seed and the same calls replay the same rehearsal. */
+  seed: number;
+  /** Virtual time at the start of the rehearsal (minute 0). */
+  startTime: Date;
+  /** How many minutes after the end of its minute a datapoint becomes visible (Lambda metrics arrive late). */
+  metricDelayMinutes: number;
+  /** ms after an alias version change during which GetAlias shows AWS's transient {"<old version>": 1} routing (terraform-provider-aws PR #48116); default 0 */
+  transientRoutingMs?: number;
+}
+
+/** A version's share of what users got. */
+export interface VersionRequestCounts {
+  /** Requests routed to the version, throttled ones included. */
+  requests: number;
+  /** Invocations that failed (function errors and timeouts). */
+  errors: number;
+  /** Requests refused before invocation. */
+  throttles: number;
+}
+
+/** What users of one function got during the rehearsal, every request, seen by metrics yet or not. */
+export interface RequestCounts {
+  total: number;
+  byVersion: Record<string, VersionRequestCounts>;
+}
+
+/** What a test invocation runs in place of the version's code. */
+export type InvokeHandler = (payload: unknown) => { payload: unknown; functionError?: string };
+
+const MINUTE_MS = 60_000;
+
+/**
+ * A simulated AWS account for rehearsing rollouts: Lambda and CloudWatch stand-ins that take the real SDK
+ * v3 commands, user traffic through aliases, and metrics and alarms derived from that traffic, all on a
+ * virtual clock so that an hour of rollout costs milliseconds.
+ */
+export class SimulatedAws {
+  /** LambdaClient stand-in. */
+  readonly lambda: SimulatedClient;
+  /** CloudWatchClient stand-in. */
+  readonly cloudWatch: SimulatedClient;
+
+  private readonly startMs: number;
+  private currentMs: number;
+  private readonly random: Random;
+  private readonly metrics: MetricStore;
+  private readonly control: LambdaControlPlane;
+  private readonly alarms: AlarmRegistry;
+  private readonly traffic = new Map<string, { functionName: string; aliasName: string; requestsPerMinute: number }>();
+  private readonly versionProfiles = new Map<string, ProfileSchedule>();
+  private readonly defaultProfiles = new Map<string, ProfileSchedule>();
+  private readonly invokeHandlers = new Map<string, InvokeHandler>();
+  private readonly outages: Array<{ fromMinute: number; toMinute: number }> = [];
+  private readonly counts = new Map<string, RequestCounts>();
+  private readonly seriesCache = new Map<string, InvocationSeries>();
+
+  constructor(opts: SimulatedAwsOptions) {
+    const startMs = opts.startTime.getTime();
+    if (!Number.isFinite(startMs)) throw new Error('SimulatedAws: `startTime` must be a valid Date.');
+    if (!(opts.metricDelayMinutes >= 0)) throw new Error(`SimulatedAws: \`metricDelayMinutes\` must be 0 or more, got ${opts.metricDelayMinutes}.`);
+    this.startMs = startMs;
+    this.currentMs = startMs;
+    this.random = createRandom(opts.seed);
+    const delayMs = opts.metricDelayMinutes * MINUTE_MS;
+    this.metrics = new MetricStore(delayMs);
+    this.control = new LambdaControlPlane(() => this.currentMs, opts.transientRoutingMs ?? 0);
+    this.alarms = new AlarmRegistry(this.metrics, delayMs);
+    this.lambda = createLambdaClient(this.control, (functionName, qualifier, payload) => this.invoke(functionName, qualifier, payload));
+    this.cloudWatch = createCloudWatchClient({
+      metrics: this.metrics,
+      alarms: this.alarms,
+      nowMs: () => this.currentMs,
+      checkAvailable: () => this.checkCloudWatchAvailable(),
+    });
+  }
+
+  /** Virtual time. */
+  now(): Date {
+    return new Date(this.currentMs);
+  }
+
+  /** Minutes since startTime (fractional): the clock scenario profiles and outages are written in. */
+  minute(): number {
+    return (this.currentMs - this.startMs) / MINUTE_MS;
+  }
+
+  /**
+   * Moves virtual time on by `ms`, generating the traffic and metrics of that span. The alias routing of
+   * the moment applies to the whole span, so callers change aliases between calls.
+   */
+  advance(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`advance: \`ms\` must be a finite number of ms >= 0, got ${ms}.`);
+    const endMs = this.currentMs + ms;
+    const changesMs = this.profileChangeTimes();
+    while (this.currentMs < endMs) {
+      // Spans never cross a minute (metrics are per minute) nor a profile change, so each span has one profile.
+      let spanEndMs = Math.min(endMs, Math.floor(this.currentMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
+      const change = changesMs.find((t) => t > this.currentMs);
+      if (change !== undefined && change < spanEndMs) spanEndMs = change;
+      this.simulateSpan(this.currentMs, spanEndMs);
+      this.currentMs = spanEndMs;
+    }
+  }
+
+  /** Creates a function or updates its $LATEST configuration, as `pulumi up` leaves it. */
+  putFunction(spec: { name: string; role: string; deadLetterTargetArn?: string; timeoutSeconds: number; description?: string }): void {
+    this.control.putFunction(spec);
+  }
+
+  /** Publishes $LATEST as "1", "2", ...: the version keeps the role, DLQ and description of the moment, like Lambda. */
+  publishVersion(functionName: string): string {
+    return this.control.publishVersion(functionName);
+  }
+
+  /** Creates or updates an alias with the same validation as UpdateAlias (AWS errors by name). */
+  putAlias(functionName: string, aliasName: string, functionVersion: string, additionalVersionWeights?: Record<string, number>): void {
+    this.control.putAlias(functionName, aliasName, functionVersion, additionalVersionWeights ?? {});
+  }
+
+  /** Sets provisioned concurrency on a version or alias (refused on an alias with routing weights). */
+  setProvisionedConcurrency(functionName: string, qualifier: string, n: number): void {
+    this.control.setProvisionedConcurrency(functionName, qualifier, n);
+  }
+
+  /** Creates or replaces a metric alarm from the Pulumi `aws.cloudwatch.MetricAlarm` input shape. */
+  putMetricAlarm(def: MetricAlarmDef): void {
+    this.alarms.putMetricAlarm(def, this.currentMs);
+  }
+
+  /** Creates or replaces a composite alarm; every alarm its rule names must exist. */
+  putCompositeAlarm(def: { name: string; alarmRule: string }): void {
+    this.alarms.putCompositeAlarm(def, this.currentMs);
+  }
+
+  /** Users call the function through `aliasName` at this rate from now on (0 stops them). */
+  setTraffic(functionName: string, aliasName: string, requestsPerMinute: number): void {
+    if (!(requestsPerMinute >= 0) || !Number.isFinite(requestsPerMinute)) {
+      throw new Error(`setTraffic: \`requestsPerMinute\` must be a finite number >= 0, got ${requestsPerMinute}.`);
+    }
+    this.traffic.set(`${functionName}\u0000${aliasName}`, { functionName, aliasName, requestsPerMinute });
+  }
+
+  /** How one version behaves (versions without one use the function's default profile). */
+  setVersionProfile(functionName: string, version: string, schedule: ProfileSchedule): void {
+    validateProfileSchedule(schedule, `profile of ${functionName}:${version}`);
+    this.versionProfiles.set(`${functionName}\u0000${version}`, schedule);
+  }
+
+  /** How the versions of a function without their own profile behave. */
+  setDefaultProfile(functionName: string, schedule: ProfileSchedule): void {
+    validateProfileSchedule(schedule, `default profile of ${functionName}`);
+    this.defaultProfiles.set(functionName, schedule);
+  }
+
+  /** What a direct Invoke of this version returns (the smoke test's view of the version). */
+  setInvokeHandler(functionName: string, version: string, handler: InvokeHandler): void {
+    this.invokeHandlers.set(`${functionName}\u0000${version}`, handler);
+  }
+
+  /** CloudWatch answers ServiceUnavailable during [fromMinute, toMinute); metrics are still recorded. */
+  addCloudWatchOutage(fromMinute: number, toMinute: number): void {
+    if (!(toMinute > fromMinute)) throw new Error(`addCloudWatchOutage: \`toMinute\` (${toMinute}) must be after \`fromMinute\` (${fromMinute}).`);
+    this.outages.push({ fromMinute, toMinute });
+  }
+
+  /** Every request users sent to the function so far, including those metrics do not show yet; test invocations excluded. */
+  requestCounts(functionName: string): RequestCounts {
+    const counts = this.counts.get(functionName);
+    if (!counts) return { total: 0, byVersion: {} };
+    return { total: counts.total, byVersion: Object.fromEntries(Object.entries(counts.byVersion).map(([version, c]) => [version, { ...c }])) };
+  }
+
+  private profileOf(functionName: string, version: string, minute: number): VersionProfile {
+    const schedule = this.versionProfiles.get(`${functionName}\u0000${version}`) ?? this.defaultProfiles.get(functionName);
+    return schedule === undefined ? DEFAULT_PROFILE : profileAt(schedule, minute);
+  }
+
+  private profileChangeTimes(): number[] {
+    const minutes = [...this.versionProfiles.values(), ...this.defaultProfiles.values()].flatMap(profileChangeMinutes);
+    return [...new Set(minutes)].map((minute) => this.startMs + minute * MINUTE_MS).sort((a, b) => a - b);
+  }
+
+  private simulateSpan(fromMs: number, toMs: number): void {
+    const minute = (fromMs - this.startMs) / MINUTE_MS;
+    for (const { functionName, aliasName, requestsPerMinute } of this.traffic.values()) {
+      const routing = this.control.routing(functionName, aliasName);
+      if (!routing || requestsPerMinute === 0) continue;
+      const requests = arrivals(this.random, requestsPerMinute, toMs - fromMs);
+      if (requests === 0) continue;
+      const toAdditional = routing.additional ? requestsToAdditional(this.random, requests, routing.additional.weight) : 0;
+      this.serve(functionName, aliasName, routing.primaryVersion, requests - toAdditional, fromMs, minute);
+      if (routing.additional && toAdditional > 0) this.serve(functionName, aliasName, routing.additional.version, toAdditional, fromMs, minute);
+    }
+  }
+
+  private serve(functionName: string, aliasName: string, version: string, requests: number, timestampMs: number, minute: number): void {
+    if (requests === 0) return;
+    const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
+    const outcome = simulateRequests(this.random, this.profileOf(functionName, version, minute), requests, timeoutMs);
+    this.count(functionName, version, outcome);
+    recordOutcome(this.metrics, this.series(`alias\u0000${functionName}\u0000${aliasName}\u0000${version}`, () => aliasInvocationSeries(this.metrics, functionName, aliasName, version)), timestampMs, outcome);
+  }
+
+  private series(key: string, create: () => InvocationSeries): InvocationSeries {
+    let series = this.seriesCache.get(key);
+    if (!series) {
+      series = create();
+      this.seriesCache.set(key, series);
+    }
+    return series;
+  }
+
+  private count(functionName: string, version: string, outcome: RequestOutcome): void {
+    let counts = this.counts.get(functionName);
+    if (!counts) {
+      counts = { total: 0, byVersion: {} };
+      this.counts.set(functionName, counts);
+    }
+    const byVersion = (counts.byVersion[version] ??= { requests: 0, errors: 0, throttles: 0 });
+    counts.total += outcome.requests;
+    byVersion.requests += outcome.requests;
+    byVersion.errors += outcome.errors;
+    byVersion.throttles += outcome.throttles;
+  }
+
+  /** One Invoke: through an alias it is routed like user traffic; otherwise it runs the named version. */
+  private invoke(functionName: string, qualifier: string | undefined, payload: unknown): InvokeResult {
+    const viaAlias = qualifier !== undefined && this.control.isAlias(functionName, qualifier) ? qualifier : undefined;
+    let version: string;
+    if (viaAlias !== undefined) {
+      const routing = this.control.routing(functionName, viaAlias)!;
+      version = routing.additional && this.random.uniform() < routing.additional.weight ? routing.additional.version : routing.primaryVersion;
+    } else {
+      version = qualifier ?? '$LATEST';
+      this.control.version(functionName, version);
+    }
+    const handler = this.invokeHandlers.get(`${functionName}\u0000${version}`);
+    let result: { payload: unknown; functionError?: string };
+    if (!handler) {
+      result = { payload: { errorType: 'Error', errorMessage: `No invoke handler is set for ${functionName}:${version} in this rehearsal.` }, functionError: 'Unhandled' };
+    } else {
+      try {
+        result = handler(payload);
+      } catch (error) {
+        const e = error instanceof Error ? error : new Error(String(error));
+        result = { payload: { errorType: e.name, errorMessage: e.message }, functionError: 'Unhandled' };
+      }
+    }
+    const { mu, sigma } = lognormalParameters(this.profileOf(functionName, version, this.minute()));
+    const duration = this.random.lognormal(mu, sigma);
+    const failed = result.functionError !== undefined ? 1 : 0;
+    const outcome: RequestOutcome = {
+      requests: 1,
+      throttles: 0,
+      invocations: 1,
+      errors: failed,
+      timeouts: 0,
+      durations: Float64Array.of(duration),
+      durationSummary: { sum: duration, min: duration, max: duration },
+    };
+    const series =
+      viaAlias !== undefined
+        ? this.series(`alias\u0000${functionName}\u0000${viaAlias}\u0000${version}`, () => aliasInvocationSeries(this.metrics, functionName, viaAlias, version))
+        : this.series(`version\u0000${functionName}\u0000${version}`, () => versionInvocationSeries(this.metrics, functionName, version));
+    recordOutcome(this.metrics, series, this.currentMs, outcome);
+    return { executedVersion: version, payload: result.payload, functionError: result.functionError };
+  }
+
+  private checkCloudWatchAvailable(): void {
+    const minute = this.minute();
+    const outage = this.outages.find((o) => minute >= o.fromMinute && minute < o.toMinute);
+    if (outage) {
+      throw serverError('ServiceUnavailable', `CloudWatch is unavailable (simulated outage from minute ${outage.fromMinute} to ${outage.toMinute}); retry later.`);
+    }
+  }
+}
