@@ -11,11 +11,20 @@ import { z } from "zod";
 /** The Pulumi project name: config keys are `lambda-rollout:<key>`. */
 export const PROJECT = "lambda-rollout";
 
-/** A duration such as "30s", "10m" or "1h", in seconds. */
-const duration = z
-    .string()
-    .regex(/^\d+(s|m|h)$/, { message: 'must be a duration such as "30s", "10m" or "1h"' })
-    .transform((text) => parseDuration(text));
+/**
+ * A duration such as "30s", "10m" or "1h", in seconds. A number is taken as seconds already, so a validated
+ * policy (as the stack exports it) validates again unchanged.
+ */
+const duration = z.union(
+    [
+        z.number().int().min(0),
+        z
+            .string()
+            .regex(/^\d+(s|m|h)$/, { message: 'must be a duration such as "30s", "10m" or "1h"' })
+            .transform((text) => parseDuration(text)),
+    ],
+    { message: 'must be a duration such as "30s", "10m" or "1h"' },
+);
 
 /** Parses "30s" / "10m" / "1h" into seconds. */
 export function parseDuration(text: string): number {
@@ -108,7 +117,8 @@ const gatesSchema = z
     })
     .strict();
 
-const rolloutSchema = z
+/** The rollout policy alone: the tool re-validates the one the stack exports. */
+export const rolloutSchema = z
     .object({
         strategy: z.enum(["all-at-once", "blue-green", "canary", "linear"], {
             message: 'must be one of "all-at-once", "blue-green", "canary", "linear"',

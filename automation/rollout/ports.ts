@@ -1,0 +1,125 @@
+/**
+ * The small interfaces the rollout logic talks through. Adapters implement them for real AWS and the Pulumi
+ * CLI (automation/adapters), and for the rehearsal's simulated AWS and mock engine (automation/rehearsal).
+ */
+import type { RoutingOverride } from "../../config/stackConfig";
+import type { AliasRouting, LiveAlias } from "../../components/routing";
+
+/** One function's entry in the stack's outputs (index.ts). */
+export interface FunctionOutputs {
+    readonly functionName: string;
+    readonly functionArn: string;
+    readonly aliasName: string;
+    readonly aliasArn: string;
+    readonly stableVersion: string;
+    readonly candidateVersion: string;
+    readonly liveWeights: Record<string, number>;
+    readonly routingSource: string;
+    readonly alarmNames: Record<string, string>;
+}
+
+/** The stack's outputs the rollout tool reads. `rolloutPolicy` is re-validated by the tool. */
+export interface StackOutputs {
+    readonly strategy: string;
+    readonly rolloutPolicy: unknown;
+    readonly region: string;
+    readonly functions: Record<string, FunctionOutputs>;
+    readonly release?: { version: string; commit?: string };
+}
+
+/** A past update of the stack, as `pulumi stack history` lists it. */
+export interface UpdateRecord {
+    readonly startTime: Date;
+    readonly message: string;
+    readonly result: string;
+}
+
+/** Drives the Pulumi stack: the Automation API for real stacks, the mock engine in the rehearsal. */
+export interface StackDriver {
+    /** The stack's current outputs; undefined when it has never been deployed. */
+    outputs(): Promise<StackOutputs | undefined>;
+    /**
+     * One `pulumi up`, with `routing` passed for this run only (never written to a committed file).
+     * Throws StackLockedError when another update holds the stack, InfrastructureError when the up fails.
+     */
+    up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs>;
+    /** The stack's recent updates, newest first. */
+    history(limit: number): Promise<UpdateRecord[]>;
+}
+
+/** A published version's settings that alias routing requires to match. */
+export interface VersionFacts {
+    readonly version: string;
+    readonly role: string;
+    readonly deadLetterTargetArn?: string;
+}
+
+/** What a direct invocation of a version returned. */
+export interface InvokeResult {
+    /** "Unhandled"/"Handled" when the function raised an error. */
+    readonly functionError?: string;
+    /** The decoded JSON payload (or the raw text when it is not JSON). */
+    readonly payload: unknown;
+}
+
+/** The Lambda control plane, as the rollout tool uses it. */
+export interface LambdaControl {
+    /** The alias as it is live now (a transient 0/1 weight is re-read by the caller's logic). */
+    getAlias(functionName: string, aliasName: string): Promise<LiveAlias>;
+    /** A published version's role and dead-letter config. */
+    getVersion(functionName: string, version: string): Promise<VersionFacts>;
+    /** Published version numbers, ascending. */
+    listVersions(functionName: string): Promise<string[]>;
+    /** Whether the alias has provisioned concurrency (weights are then not allowed). */
+    hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean>;
+    /** Invokes one version directly (the smoke test). */
+    invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult>;
+    /** Sets the alias's routing straight through the Lambda API (the rollback path when `up` cannot run). */
+    updateAlias(functionName: string, aliasName: string, routing: AliasRouting): Promise<void>;
+}
+
+/** One version's traffic through the alias over a window, from CloudWatch. */
+export interface VersionEvidence {
+    /** Sum of Invocations. */
+    readonly invocations: number;
+    /** Sum of Errors. */
+    readonly errors: number;
+    /** Per-minute p99 Duration (ms), for the minutes with invocations, oldest first. */
+    readonly p99ByMinute: number[];
+    /** The minutes (epoch ms) that had data, oldest first. */
+    readonly minutes: number[];
+}
+
+/** A function's evidence for one gate evaluation. */
+export interface FunctionEvidence {
+    readonly candidate: VersionEvidence;
+    readonly stable: VersionEvidence;
+    /** Sum of Throttles through the alias. */
+    readonly aliasThrottles: number;
+    /** Sum of DeadLetterErrors of the function. */
+    readonly deadLetterErrors: number;
+}
+
+/** What the gates ask CloudWatch for, for one function. */
+export interface EvidenceRequest {
+    readonly key: string;
+    readonly functionName: string;
+    readonly aliasName: string;
+    readonly stableVersion: string;
+    readonly candidateVersion: string;
+}
+
+/** CloudWatch, as the gates use it. */
+export interface MetricsSource {
+    /** One batched GetMetricData over [start, end) for every function and both versions. */
+    evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>>;
+    /** States of the named alarms (metric and composite). */
+    alarmStates(alarmNames: string[]): Promise<Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA">>;
+}
+
+/** Time, injected so that tests and the rehearsal run an hour in milliseconds. */
+export interface Clock {
+    /** Epoch milliseconds. */
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
