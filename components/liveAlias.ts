@@ -11,10 +11,15 @@ export interface LambdaApi {
 }
 
 let clientFactory: (region: string) => LambdaApi = (region) => new LambdaClient({ region });
+let defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Replaces the Lambda client the program reads live aliases with (the rehearsal's simulated AWS, tests' fakes). */
-export function setLambdaClientFactory(factory: (region: string) => LambdaApi): void {
+/**
+ * Replaces the Lambda client the program reads live aliases with (the rehearsal's simulated AWS, tests'
+ * fakes), and optionally how it waits between reads (the rehearsal's virtual clock).
+ */
+export function setLambdaClientFactory(factory: (region: string) => LambdaApi, sleep?: (ms: number) => Promise<void>): void {
     clientFactory = factory;
+    if (sleep) defaultSleep = sleep;
 }
 
 /** Is this the Lambda API's "no such function or alias"? Anything else (access denied, throttling) must fail the `up`. */
@@ -38,7 +43,7 @@ export interface ReadOptions {
  */
 export async function readLiveAlias(region: string, functionName: string, aliasName: string, options: ReadOptions = {}): Promise<LiveAlias | undefined> {
     const attempts = options.attempts ?? 3;
-    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const sleep = options.sleep ?? defaultSleep;
     const client = clientFactory(region);
     let alias: LiveAlias | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {

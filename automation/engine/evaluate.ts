@@ -28,6 +28,8 @@ export interface ProgramWorld {
     lambda(region: string): LambdaApi;
     /** Answers a resource registration with its id and state (outputs), as the provider would after an `up`. */
     register(resource: DeclaredResource): { id: string; state: Record<string, any> };
+    /** How the program waits between alias reads (default: real time). */
+    sleep?(ms: number): Promise<void>;
 }
 
 /** Options of {@link evaluateProgram}. */
@@ -158,7 +160,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
     );
-    setLambdaClientFactory((region) => world.lambda(region));
+    setLambdaClientFactory((region) => world.lambda(region), world.sleep ? (ms) => world.sleep!(ms) : (ms) => new Promise((r) => setTimeout(r, ms)));
 
     const previousCommit = process.env.LAMBDA_ROLLOUT_COMMIT;
     if (options.commit !== undefined) process.env.LAMBDA_ROLLOUT_COMMIT = options.commit;

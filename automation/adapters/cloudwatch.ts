@@ -1,0 +1,109 @@
+/**
+ * CloudWatch through @aws-sdk/client-cloudwatch: one batched GetMetricData per poll for every function and
+ * both versions, and DescribeAlarms for the stack's alarms. The per-version series are read under the exact
+ * dimension set `{FunctionName, Resource=<fn>:<alias>, ExecutedVersion}`: CloudWatch matches dimension sets
+ * exactly, and whole-function metrics would dilute a canary with stable traffic.
+ */
+import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { aliasDimensions, versionDimensions } from "../../components/rollbackAlarms";
+import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence } from "../rollout/ports";
+import type { CommandSender } from "./lambda";
+
+/** GetMetricData takes at most 500 queries; each function needs this many. */
+const QUERIES_PER_FUNCTION = 7;
+const MAX_QUERIES = 500;
+
+type Series = { timestamps: number[]; values: number[] };
+
+const stat = (id: string, metricName: string, dimensions: Record<string, string>, statName: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+        Metric: { Namespace: "AWS/Lambda", MetricName: metricName, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) },
+        Period: 60,
+        Stat: statName,
+    },
+    ReturnData: true,
+});
+
+/** The queries for one function, ids prefixed `f<i>_`. */
+export function evidenceQueries(i: number, r: EvidenceRequest): MetricDataQuery[] {
+    const cand = versionDimensions(r.functionName, r.aliasName, r.candidateVersion);
+    const stab = versionDimensions(r.functionName, r.aliasName, r.stableVersion);
+    return [
+        stat(`f${i}_c_inv`, "Invocations", cand, "Sum"),
+        stat(`f${i}_c_err`, "Errors", cand, "Sum"),
+        stat(`f${i}_c_p99`, "Duration", cand, "p99"),
+        stat(`f${i}_s_inv`, "Invocations", stab, "Sum"),
+        stat(`f${i}_s_err`, "Errors", stab, "Sum"),
+        stat(`f${i}_thr`, "Throttles", aliasDimensions(r.functionName, r.aliasName), "Sum"),
+        stat(`f${i}_dlq`, "DeadLetterErrors", { FunctionName: r.functionName }, "Sum"),
+    ];
+}
+
+const sum = (s?: Series) => (s ? s.values.reduce((a, b) => a + b, 0) : 0);
+
+function versionEvidence(inv?: Series, err?: Series, p99?: Series): VersionEvidence {
+    return {
+        invocations: sum(inv),
+        errors: sum(err),
+        p99ByMinute: p99?.values ?? [],
+        minutes: inv?.timestamps ?? [],
+    };
+}
+
+/** {@link MetricsSource} over CloudWatch. */
+export class CloudWatchAdapter implements MetricsSource {
+    constructor(private readonly client: CommandSender) {}
+
+    async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
+        const perCall = Math.floor(MAX_QUERIES / QUERIES_PER_FUNCTION);
+        const series = new Map<string, Series>();
+        for (let from = 0; from < requests.length; from += perCall) {
+            const queries = requests.slice(from, from + perCall).flatMap((r, j) => evidenceQueries(from + j, r));
+            let nextToken: string | undefined;
+            do {
+                const out = await this.client.send(
+                    new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: "TimestampAscending", NextToken: nextToken }),
+                );
+                for (const r of out.MetricDataResults ?? []) {
+                    const s = series.get(r.Id) ?? { timestamps: [], values: [] };
+                    s.timestamps.push(...(r.Timestamps ?? []).map((t: Date) => new Date(t).getTime()));
+                    s.values.push(...(r.Values ?? []));
+                    series.set(r.Id, s);
+                }
+                nextToken = out.NextToken;
+            } while (nextToken);
+        }
+        return Object.fromEntries(
+            requests.map((r, i) => {
+                const get = (suffix: string) => series.get(`f${i}_${suffix}`);
+                return [
+                    r.key,
+                    {
+                        candidate: versionEvidence(get("c_inv"), get("c_err"), get("c_p99")),
+                        stable: versionEvidence(get("s_inv"), get("s_err")),
+                        aliasThrottles: sum(get("thr")),
+                        deadLetterErrors: sum(get("dlq")),
+                    },
+                ];
+            }),
+        );
+    }
+
+    async alarmStates(alarmNames: string[]): Promise<Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA">> {
+        const states: Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA"> = {};
+        for (let from = 0; from < alarmNames.length; from += 100) {
+            let nextToken: string | undefined;
+            do {
+                const out = await this.client.send(
+                    new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(from, from + 100), AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken: nextToken }),
+                );
+                for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+                    states[a.AlarmName] = a.StateValue;
+                }
+                nextToken = out.NextToken;
+            } while (nextToken);
+        }
+        return states;
+    }
+}

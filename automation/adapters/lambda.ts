@@ -1,0 +1,88 @@
+/**
+ * The Lambda control plane through @aws-sdk/client-lambda. Thin on purpose: request shapes in, plain facts
+ * out. The client is injected: a real LambdaClient (the SDK's standard retry mode covers throttling and
+ * transient faults), or the rehearsal's simulated AWS, which answers the same commands.
+ */
+import {
+    GetAliasCommand,
+    GetFunctionConfigurationCommand,
+    GetProvisionedConcurrencyConfigCommand,
+    InvokeCommand,
+    ListVersionsByFunctionCommand,
+    UpdateAliasCommand,
+} from "@aws-sdk/client-lambda";
+import type { AliasRouting, LiveAlias } from "../../components/routing";
+import { additionalVersionWeights } from "../../components/routing";
+import type { InvokeResult, LambdaControl, VersionFacts } from "../rollout/ports";
+
+/** Anything that sends SDK v3 commands: LambdaClient, or a stand-in. */
+export interface CommandSender {
+    send(command: any): Promise<any>;
+}
+
+/** {@link LambdaControl} over the Lambda API. */
+export class LambdaAdapter implements LambdaControl {
+    constructor(private readonly client: CommandSender) {}
+
+    async getAlias(functionName: string, aliasName: string): Promise<LiveAlias> {
+        const out = await this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
+        return { functionVersion: out.FunctionVersion, additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {} };
+    }
+
+    async getVersion(functionName: string, version: string): Promise<VersionFacts> {
+        const out = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
+        return { version: out.Version, role: out.Role, deadLetterTargetArn: out.DeadLetterConfig?.TargetArn };
+    }
+
+    async listVersions(functionName: string): Promise<string[]> {
+        const versions: string[] = [];
+        let marker: string | undefined;
+        do {
+            const out = await this.client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker }));
+            versions.push(...(out.Versions ?? []).map((v: { Version: string }) => v.Version).filter((v: string) => /^\d+$/.test(v)));
+            marker = out.NextMarker;
+        } while (marker);
+        return versions.sort((a, b) => Number(a) - Number(b));
+    }
+
+    async hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean> {
+        try {
+            await this.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: aliasName }));
+            return true;
+        } catch (err) {
+            if ((err as Error).name === "ProvisionedConcurrencyConfigNotFoundException") return false;
+            throw err;
+        }
+    }
+
+    async invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
+        const out = await this.client.send(
+            new InvokeCommand({
+                FunctionName: functionName,
+                Qualifier: version,
+                InvocationType: "RequestResponse",
+                Payload: new TextEncoder().encode(JSON.stringify(payload)),
+            }),
+        );
+        const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
+        let decoded: unknown = text;
+        try {
+            decoded = text ? JSON.parse(text) : undefined;
+        } catch {
+            // not JSON: keep the text
+        }
+        return { functionError: out.FunctionError, payload: decoded };
+    }
+
+    async updateAlias(functionName: string, aliasName: string, routing: AliasRouting): Promise<void> {
+        await this.client.send(
+            new UpdateAliasCommand({
+                FunctionName: functionName,
+                Name: aliasName,
+                FunctionVersion: routing.stableVersion,
+                // An empty map clears the split (leaving RoutingConfig out would keep it).
+                RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} },
+            }),
+        );
+    }
+}

@@ -1,0 +1,168 @@
+/**
+ * The rehearsal's stack: each `up` runs the real program (index.ts) under Pulumi's mock engine, and what it
+ * declares is applied to the simulated AWS as a provider would: the function is updated and a version
+ * published when its code or configuration changed, the alias gets the program's routing (with the Lambda
+ * API's constraints enforced), and the alarms are put. The program reads live aliases from the same
+ * simulated account, so the rule of routing runs for real.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { RoutingOverride } from "../../config/stackConfig";
+import { DeclaredResource, defaultState, evaluateProgram, ProgramWorld } from "../engine/evaluate";
+import { InfrastructureError, StackLockedError } from "../errors";
+import type { StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
+import type { SimulatedAws } from "../simulator";
+
+/** Faults an `up` can meet, by promote step (the n-th `up` that carries routing). */
+export interface UpFaults {
+    /** From this step on, every `up` fails (a broken provider, a bad credential). */
+    readonly upFailsAtStep?: number;
+    /** From this step on, another update holds the stack's lock. */
+    readonly lockConflictAtStep?: number;
+}
+
+/** Options of {@link MockEngineStack}. */
+export interface MockEngineStackOptions {
+    readonly stack: string;
+    readonly configFile?: string;
+    readonly sim: SimulatedAws;
+    readonly faults?: UpFaults;
+    /** Virtual time an `up` takes, ms (the traffic keeps flowing meanwhile). */
+    readonly upDurationMs?: number;
+}
+
+/** Hash of a directory's files: a code change publishes a new version, as the provider's code hash does. */
+function codeHash(dir: string): string {
+    const hash = createHash("sha256");
+    const walk = (d: string) => {
+        for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const p = path.join(d, entry.name);
+            if (entry.isDirectory()) walk(p);
+            else hash.update(entry.name).update(fs.readFileSync(p));
+        }
+    };
+    if (fs.existsSync(dir)) walk(dir);
+    return hash.digest("hex");
+}
+
+/** A {@link ProgramWorld} backed by the simulated account. */
+export class SimulatedWorld implements ProgramWorld {
+    private readonly fingerprints = new Map<string, string>();
+    private readonly versions = new Map<string, string>();
+
+    constructor(private readonly sim: SimulatedAws) {}
+
+    lambda() {
+        return this.sim.lambda as ReturnType<ProgramWorld["lambda"]>;
+    }
+
+    async sleep(ms: number): Promise<void> {
+        this.sim.advance(ms);
+    }
+
+    register(resource: DeclaredResource): { id: string; state: Record<string, any> } {
+        const i = resource.inputs;
+        switch (resource.type) {
+            case "aws:lambda/function:Function": {
+                const { tags: _tags, ...config } = i;
+                const codePath = (i.code as { path?: string } | undefined)?.path;
+                const fingerprint = createHash("sha256")
+                    .update(JSON.stringify(config))
+                    .update(codePath ? codeHash(codePath) : "")
+                    .digest("hex");
+                this.sim.putFunction({
+                    name: i.name,
+                    role: i.role,
+                    deadLetterTargetArn: i.deadLetterConfig?.targetArn,
+                    timeoutSeconds: i.timeout ?? 3,
+                    description: i.description,
+                });
+                if (this.fingerprints.get(i.name) !== fingerprint) {
+                    this.versions.set(i.name, this.sim.publishVersion(i.name));
+                    this.fingerprints.set(i.name, fingerprint);
+                }
+                return { id: i.name, state: defaultState(resource, this.versions.get(i.name)!) };
+            }
+            case "aws:lambda/alias:Alias":
+                this.sim.putAlias(i.functionName, i.name, i.functionVersion, i.routingConfig?.additionalVersionWeights);
+                return { id: `${i.functionName}:${i.name}`, state: defaultState(resource, "") };
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                this.sim.putMetricAlarm(i as never);
+                return { id: i.name, state: defaultState(resource, "") };
+            case "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+                this.sim.putCompositeAlarm({ name: i.alarmName, alarmRule: i.alarmRule });
+                return { id: i.alarmName, state: defaultState(resource, "") };
+            default:
+                return { id: `${resource.name}-id`, state: defaultState(resource, "") };
+        }
+    }
+}
+
+/** A {@link StackDriver} over the mock engine and the simulated account. */
+export class MockEngineStack implements StackDriver {
+    private readonly world: SimulatedWorld;
+    private last?: StackOutputs;
+    private readonly updates: UpdateRecord[] = [];
+    private promoteUps = 0;
+    /** The commit the next plain `up` ships (a new one publishes a new version). */
+    commit = "rehearsal-0";
+
+    constructor(private readonly options: MockEngineStackOptions) {
+        this.world = new SimulatedWorld(options.sim);
+    }
+
+    async outputs(): Promise<StackOutputs | undefined> {
+        return this.last;
+    }
+
+    async history(limit: number): Promise<UpdateRecord[]> {
+        return this.updates.slice(-limit).reverse();
+    }
+
+    /** A plain `pulumi up` shipping `commit` (a git-triggered deploy). */
+    async deploy(commit: string, message = `deploy ${commit}`): Promise<StackOutputs> {
+        this.commit = commit;
+        return this.run(undefined, message, 0);
+    }
+
+    async up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs> {
+        const { faults } = this.options;
+        const isStep = routing !== undefined && Object.values(routing).some((r) => r.weight > 0);
+        if (isStep) this.promoteUps += 1;
+        const step = this.promoteUps;
+        if (faults?.lockConflictAtStep !== undefined && step >= faults.lockConflictAtStep) {
+            this.record(message, "failed");
+            throw new StackLockedError(`another update holds stack ${this.options.stack} (rehearsed lock conflict from step ${faults.lockConflictAtStep})`);
+        }
+        if (faults?.upFailsAtStep !== undefined && step >= faults.upFailsAtStep) {
+            this.options.sim.advance(this.options.upDurationMs ?? 45_000);
+            this.record(message, "failed");
+            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack} (rehearsed provider failure from step ${faults.upFailsAtStep})`);
+        }
+        return this.run(routing, message, this.options.upDurationMs ?? 45_000);
+    }
+
+    private async run(routing: RoutingOverride | undefined, message: string, durationMs: number): Promise<StackOutputs> {
+        try {
+            const evaluation = await evaluateProgram({
+                stack: this.options.stack,
+                configFile: this.options.configFile,
+                extraConfig: routing ? { "lambda-rollout:routing": routing } : undefined,
+                world: this.world,
+                commit: this.commit,
+            });
+            this.last = evaluation.outputs as StackOutputs;
+        } catch (err) {
+            this.record(message, "failed");
+            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ${(err as Error).message}`);
+        }
+        this.options.sim.advance(durationMs);
+        this.record(message, "succeeded");
+        return this.last;
+    }
+
+    private record(message: string, result: string): void {
+        this.updates.push({ startTime: this.options.sim.now(), message, result });
+    }
+}

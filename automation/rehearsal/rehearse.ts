@@ -1,0 +1,170 @@
+/**
+ * A rehearsal: the real promote logic and adapters, the real program under the mock engine, against a
+ * simulated AWS on a virtual clock. It deploys the stable release and then the candidate (two plain `up`s, as
+ * git would), starts the scenario's traffic, runs promote, and counts what users got.
+ */
+import * as path from "path";
+import { parseStackConfig, projectKeys } from "../../config/stackConfig";
+import { PROJECT_ROOT, readConfigFile, stackConfigPath } from "../engine/evaluate";
+import { UsageError } from "../errors";
+import { CloudWatchAdapter } from "../adapters/cloudwatch";
+import { LambdaAdapter } from "../adapters/lambda";
+import type { Clock } from "../rollout/ports";
+import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
+import type { StepRecord } from "../rollout/report";
+import { SimulatedAws } from "../simulator";
+import { MockEngineStack } from "./mockEngineStack";
+import { scenarioFor, type Scenario } from "./scenario";
+
+/** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
+export const REHEARSAL_START = new Date("2026-01-05T09:00:00Z");
+
+/** Options of {@link rehearse}. */
+export interface RehearseOptions {
+    readonly stack: string;
+    readonly scenario: Scenario;
+    readonly configFile?: string;
+    readonly log: RolloutLog;
+}
+
+/** A virtual clock over the simulated account; `killAtMs` stops everything dead there (sleep never returns). */
+export class VirtualClock implements Clock {
+    killed = false;
+    private onKilled: () => void = () => undefined;
+    /** Resolves when the clock reaches the kill time. */
+    readonly killedSignal: Promise<void>;
+
+    constructor(
+        private readonly sim: SimulatedAws,
+        private readonly killAtMs?: number,
+    ) {
+        this.killedSignal = new Promise((resolve) => (this.onKilled = resolve));
+    }
+
+    now(): number {
+        return this.sim.now().getTime();
+    }
+
+    async sleep(ms: number): Promise<void> {
+        if (this.killAtMs !== undefined && this.now() + ms >= this.killAtMs) {
+            this.sim.advance(Math.max(0, this.killAtMs - this.now()));
+            this.killed = true;
+            this.onKilled();
+            return new Promise<void>(() => undefined);
+        }
+        this.sim.advance(ms);
+    }
+}
+
+/** Runs a scenario against a stack's config. */
+export async function rehearse(options: RehearseOptions): Promise<RolloutResult> {
+    const { scenario, log } = options;
+    const sim = new SimulatedAws({
+        seed: scenario.seed,
+        startTime: REHEARSAL_START,
+        metricDelayMinutes: scenario.metricDelayMinutes,
+        transientRoutingMs: 5_000,
+    });
+    for (const f of scenario.faults) {
+        if (f.kind === "cloudwatch-unavailable") sim.addCloudWatchOutage(f.fromMinute, f.toMinute);
+    }
+    const stack = new MockEngineStack({
+        stack: options.stack,
+        configFile: options.configFile,
+        sim,
+        faults: {
+            upFailsAtStep: scenario.faults.find((f) => f.kind === "up-fails")?.atStep,
+            lockConflictAtStep: scenario.faults.find((f) => f.kind === "lock-conflict")?.atStep,
+        },
+    });
+
+    // The world before the rollout: the stable release live, then the candidate published by a plain `up`.
+    const stableOutputs = await stack.deploy("rehearsal-stable", "deploy the stable release");
+    const names = Object.keys(stableOutputs.functions);
+    for (const key of Object.keys(scenario.functions)) {
+        if (key !== "*" && !names.includes(key)) {
+            throw new UsageError(`scenario ${scenario.name} names function "${key}", which stack ${options.stack} does not have (functions: ${names.join(", ")})`);
+        }
+    }
+    const candidateOutputs = await stack.deploy("rehearsal-candidate", "deploy the candidate release");
+    const file = stackConfigPath(options.stack, options.configFile);
+    const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
+    for (const key of names) {
+        const fn = scenarioFor(scenario, key);
+        const { functionName, aliasName } = candidateOutputs.functions[key];
+        const stableVersion = stableOutputs.functions[key].candidateVersion;
+        const candidateVersion = candidateOutputs.functions[key].candidateVersion;
+        sim.setTraffic(functionName, aliasName, fn.requestsPerMinute);
+        sim.setVersionProfile(functionName, stableVersion, fn.stable);
+        sim.setVersionProfile(functionName, candidateVersion, fn.candidate);
+        const codeDir = config.functions.find((f) => f.name === key)!.codeDir;
+        const smokeAnswer = await smokeResponse(codeDir, config.rollout.smokeTest?.payload ?? { test: true });
+        sim.setInvokeHandler(functionName, stableVersion, () => ({ payload: smokeAnswer }));
+        sim.setInvokeHandler(functionName, candidateVersion, () =>
+            fn.smokeTest === "pass"
+                ? { payload: smokeAnswer }
+                : { payload: { errorType: "Error", errorMessage: "rehearsed smoke-test failure" }, functionError: "Unhandled" },
+        );
+    }
+
+    const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
+    const killAt = scenario.faults.find((f) => f.kind === "killed");
+    const firstClock = new VirtualClock(sim, killAt ? REHEARSAL_START.getTime() + killAt.atMinute * 60_000 : undefined);
+    const firstSteps: StepRecord[] = [];
+    const firstRun = promote({ stack, ...adapters, clock: firstClock, log }, { stackName: options.stack });
+    const first = await Promise.race([firstRun, firstClock.killedSignal.then(() => undefined)]);
+
+    let result: RolloutResult;
+    if (first) {
+        result = first;
+    } else {
+        // The process died: no rollback, no report. A second promote resumes from what is live.
+        const killedAt = minuteOf(sim);
+        log.line(`[min ${killedAt}] KILLED: the promote process stopped dead; traffic stays as it was. Running promote again...`);
+        firstSteps.push({ weight: 0, startedAtMinute: 0, endedAtMinute: killedAt, verdict: "inconclusive", reason: `promote killed at minute ${killedAt}; resumed by a second run` });
+        const secondClock = new VirtualClock(sim);
+        const second = await promote({ stack, ...adapters, clock: secondClock, log }, { stackName: options.stack });
+        const offset = killedAt;
+        result = {
+            ...second,
+            report: {
+                ...second.report,
+                steps: [
+                    ...firstSteps,
+                    ...second.report.steps.map((s) => ({ ...s, startedAtMinute: round1(s.startedAtMinute + offset), endedAtMinute: round1(s.endedAtMinute + offset) })),
+                ],
+                decisionAtMinute: second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset),
+                durationMinutes: round1(second.report.durationMinutes + offset),
+            },
+        };
+    }
+
+    // What users got: every request of the rehearsal, through to its end.
+    let total = 0;
+    let candidate = 0;
+    let candidateErrors = 0;
+    for (const key of names) {
+        const counts = sim.requestCounts(candidateOutputs.functions[key].functionName);
+        const v = counts.byVersion[candidateOutputs.functions[key].candidateVersion];
+        total += counts.total;
+        candidate += v?.requests ?? 0;
+        candidateErrors += (v?.errors ?? 0) + (v?.throttles ?? 0);
+    }
+    result.report.requests = { total, candidate, candidateErrors };
+    return result;
+}
+
+/** What the function's real handler answers to the smoke payload (run here, in-process, once). */
+async function smokeResponse(codeDir: string, payload: unknown): Promise<unknown> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const handler = (require(path.resolve(PROJECT_ROOT, codeDir)) as { handler: (e: unknown, c: unknown) => Promise<unknown> }).handler;
+    return handler(payload, { functionVersion: "rehearsal" });
+}
+
+function minuteOf(sim: SimulatedAws): number {
+    return round1((sim.now().getTime() - REHEARSAL_START.getTime()) / 60000);
+}
+
+function round1(n: number): number {
+    return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,416 @@
+/**
+ * The rollout loop, as a linear pipeline: read the live state, plan, preflight, smoke-test, then step the
+ * weights one `up` at a time with the gates between the steps, and put traffic back on stable the moment a
+ * gate fails or the infrastructure does. The position is derived from AWS on every run, never from a local
+ * file, so a promote that was killed resumes from the weight that is live.
+ *
+ * Everything with side effects comes in through `RolloutDeps`; the decisions are pure (steps.ts, assess.ts,
+ * preflight.ts).
+ */
+import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
+import { readLiveRouting, trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
+import { InfrastructureError, StackLockedError, UsageError, ExitCode } from "../errors";
+import { assessStep, type GateResult, type Verdict } from "./assess";
+import type { Clock, EvidenceRequest, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
+import { preflightProblems } from "./preflight";
+import { exitCodeForOutcome, type Outcome, type RolloutReport, type StepRecord } from "./report";
+import { percent, resumeFrom, stepsFor, type Step } from "./steps";
+
+/** Where the rollout's lines go. */
+export interface RolloutLog {
+    /** One decision or event, with its numbers. */
+    line(text: string): void;
+    /** A transient progress line (countdown); may be ignored. */
+    progress?(text: string): void;
+}
+
+/** The side effects a rollout needs. */
+export interface RolloutDeps {
+    readonly stack: StackDriver;
+    readonly lambda: LambdaControl;
+    readonly metrics: MetricsSource;
+    readonly clock: Clock;
+    readonly log: RolloutLog;
+    /** Asks a person before traffic moves; absent when `--yes` or not a terminal. */
+    readonly confirm?: (question: string) => Promise<boolean>;
+}
+
+/** Options of a promote. */
+export interface PromoteOptions {
+    readonly stackName: string;
+    /** Print the plan and touch nothing. */
+    readonly dryRun?: boolean;
+    /** Use this strategy instead of the stack's (e.g. blue-green for a role change). */
+    readonly strategy?: Strategy;
+}
+
+/** What a promote returns: the report and the exit code. */
+export interface RolloutResult {
+    readonly report: RolloutReport;
+    readonly exitCode: number;
+    /** For --dry-run: the planned steps. */
+    readonly plan?: string[];
+}
+
+/** One function in the rollout, as read from the stack and AWS. */
+interface Target {
+    readonly key: string;
+    readonly functionName: string;
+    readonly aliasName: string;
+    readonly stable: string;
+    readonly candidate: string;
+    readonly liveWeight: number;
+    readonly rollbackAlarm?: string;
+}
+
+const ALIAS_REREADS = 3;
+
+/** Reads an alias, reading again while AWS shows a transient 0/1 weight (terraform-provider-aws PR #48116). */
+export async function readAlias(lambda: LambdaControl, clock: Clock, functionName: string, aliasName: string): Promise<AliasRouting> {
+    let routing = readLiveRouting(await lambda.getAlias(functionName, aliasName));
+    for (let i = 1; i < ALIAS_REREADS && routing.transient; i++) {
+        await clock.sleep(2000);
+        routing = readLiveRouting(await lambda.getAlias(functionName, aliasName));
+    }
+    return { stableVersion: routing.stableVersion, candidate: routing.candidate };
+}
+
+/** The validated policy the stack exports, with a strategy override applied. */
+export function policyFrom(outputs: StackOutputs, strategy?: Strategy): RolloutPolicy {
+    const parsed = rolloutSchema.safeParse(outputs.rolloutPolicy);
+    if (!parsed.success) {
+        throw new UsageError(`the stack's exported rolloutPolicy is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; run \`pulumi up\` with a valid config`);
+    }
+    const policy = parsed.data;
+    if (!strategy || strategy === policy.strategy) return policy;
+    const firstBake = policy.canary?.steps[0]?.bake ?? policy.linear?.every ?? 600;
+    return { ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } } as RolloutPolicy;
+}
+
+/** Reads where each function stands. */
+async function readTargets(deps: RolloutDeps, outputs: StackOutputs): Promise<{ targets: Target[]; notes: string[] }> {
+    const targets: Target[] = [];
+    const notes: string[] = [];
+    for (const [key, fn] of Object.entries(outputs.functions)) {
+        const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
+        const candidate = fn.candidateVersion;
+        let liveWeight = 0;
+        if (live.stableVersion === candidate) {
+            liveWeight = 1;
+        } else if (live.candidate?.version === candidate) {
+            liveWeight = live.candidate.weight;
+        } else if (live.candidate) {
+            notes.push(`${key}: v${live.candidate.version} still has ${percent(live.candidate.weight)} from an earlier rollout; this rollout replaces it with v${candidate}`);
+        }
+        targets.push({
+            key,
+            functionName: fn.functionName,
+            aliasName: fn.aliasName,
+            stable: live.stableVersion,
+            candidate,
+            liveWeight,
+            rollbackAlarm: fn.alarmNames?.rollback,
+        });
+    }
+    return { targets, notes };
+}
+
+/** The routing override for one `up`: every function in the rollout at `weight`. */
+export function routingAt(targets: Target[], weight: number): RoutingOverride {
+    return Object.fromEntries(targets.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, weight }]));
+}
+
+/** Does a response contain every expected field with the expected value? */
+export function matchesExpectation(payload: unknown, expect: Record<string, unknown>): boolean {
+    if (payload === null || typeof payload !== "object") return Object.keys(expect).length === 0;
+    return Object.entries(expect).every(([k, v]) => JSON.stringify((payload as Record<string, unknown>)[k]) === JSON.stringify(v));
+}
+
+/** Runs a promote to its end: promoted, rolled back, nothing to do, or failed with traffic on stable. */
+export async function promote(deps: RolloutDeps, options: PromoteOptions): Promise<RolloutResult> {
+    const { clock, log } = deps;
+    const startedAt = clock.now();
+    const minute = () => Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
+
+    const outputs = await deps.stack.outputs();
+    if (!outputs || !outputs.functions || Object.keys(outputs.functions).length === 0) {
+        throw new UsageError(`stack ${options.stackName} has no outputs yet: deploy it first with \`pulumi up --stack ${options.stackName}\``);
+    }
+    const policy = policyFrom(outputs, options.strategy);
+    const { targets: all, notes } = await readTargets(deps, outputs);
+    notes.forEach((n) => log.line(n));
+    const targets = all.filter((t) => t.stable !== t.candidate);
+    const steps = stepsFor(policy);
+
+    const report: RolloutReport = {
+        outcome: "nothing-to-do",
+        stack: options.stackName,
+        strategy: policy.strategy,
+        functions: Object.fromEntries(all.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, finalRouting: { [t.stable]: 1 } }])),
+        steps: [],
+        decisionAtMinute: null,
+        durationMinutes: 0,
+    };
+    const finish = async (outcome: Outcome, exitCode = exitCodeForOutcome(outcome)): Promise<RolloutResult> => {
+        report.outcome = outcome;
+        report.durationMinutes = minute();
+        for (const t of all) {
+            try {
+                report.functions[t.key].finalRouting = trafficShares(await readAlias(deps.lambda, clock, t.functionName, t.aliasName));
+            } catch (err) {
+                log.line(`could not read ${t.functionName}:${t.aliasName} at the end: ${(err as Error).message}`);
+            }
+        }
+        return { report, exitCode };
+    };
+
+    if (targets.length === 0) {
+        log.line(`nothing to do: every function's live alias already points at its latest version (${all.map((t) => `${t.key} v${t.candidate}`).join(", ")})`);
+        return finish("nothing-to-do");
+    }
+
+    const position = Math.min(...targets.map((t) => t.liveWeight));
+    const { remaining, resumed } = resumeFrom(steps, position);
+    const plan = describeRollout(options.stackName, policy, targets, remaining, resumed, position);
+    if (options.dryRun) {
+        plan.forEach((l) => log.line(l));
+        log.line("dry run: nothing was called that changes anything");
+        return { report, exitCode: ExitCode.ok, plan };
+    }
+    plan.forEach((l) => log.line(l));
+
+    // Preflight: AWS's alias constraints, before any traffic moves.
+    const facts = [];
+    for (const t of targets) {
+        facts.push({
+            name: t.key,
+            stable: await deps.lambda.getVersion(t.functionName, t.stable),
+            candidate: await deps.lambda.getVersion(t.functionName, t.candidate),
+            aliasHasProvisionedConcurrency: await deps.lambda.hasProvisionedConcurrency(t.functionName, t.aliasName),
+        });
+    }
+    const problems = preflightProblems(facts, remaining);
+    if (problems.length > 0) {
+        throw new UsageError(`preflight failed, no traffic was moved:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+    log.line(`preflight passed: published versions, same role and dead-letter config${remaining.some((s) => s.weight < 1) ? ", no provisioned concurrency on the alias" : ""}`);
+
+    // Rolls traffic back to stable: an `up` first, the Lambda API when the `up` cannot run.
+    const restoreStable = async (why: string): Promise<void> => {
+        log.line(`rolling back to stable (${targets.map((t) => `${t.key} v${t.stable}`).join(", ")}): ${why}`);
+        try {
+            await deps.stack.up(routingAt(targets, 0), `lambda-rollout rollback: ${why}`.slice(0, 1000));
+            report.rollbackPath = "pulumi-up";
+        } catch (err) {
+            log.line(`pulumi up could not roll back (${(err as Error).message}); moving traffic through the Lambda API instead`);
+            for (const t of targets) {
+                await deps.lambda.updateAlias(t.functionName, t.aliasName, { stableVersion: t.stable });
+            }
+            report.rollbackPath = "lambda-api";
+            log.line("traffic moved through the Lambda API; the next plain `pulumi up` keeps it (rule of routing)");
+        }
+        for (const t of targets) {
+            const now = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+            if (now.stableVersion !== t.stable || now.candidate) {
+                throw new InfrastructureError(`${t.key}: after the rollback the alias still routes ${JSON.stringify(trafficShares(now))}`, describeTraffic(targets, now));
+            }
+        }
+        log.line(`all traffic is on stable: ${targets.map((t) => `${t.key} v${t.stable} 100%`).join(", ")}`);
+    };
+
+    // Ends the rollout after an infrastructure error: traffic back on stable, the record kept, exit 3 or 4.
+    const failOnInfrastructure = async (err: Error, weight: number, stepStartMinute: number): Promise<RolloutResult> => {
+        report.error = err.message;
+        report.steps.push({ weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: "failed", reason: `infrastructure: ${err.message}` });
+        report.decisionAtMinute = minute();
+        try {
+            await restoreStable(`infrastructure error: ${err.message}`);
+        } catch (rollbackErr) {
+            report.error = `${err.message}; and the rollback failed too: ${(rollbackErr as Error).message}`;
+            log.line(`ROLLBACK FAILED: ${(rollbackErr as Error).message}. Traffic may still be on the candidate: run \`npm run rollback -- --stack ${options.stackName}\` or see docs/runbook.md`);
+        }
+        return finish("failed", err instanceof StackLockedError ? ExitCode.locked : ExitCode.infrastructure);
+    };
+
+    // Smoke test: the candidate, invoked directly, before any (more) traffic reaches it.
+    if (policy.smokeTest) {
+        for (const t of targets) {
+            let problem: string | undefined;
+            try {
+                const out = await deps.lambda.invoke(t.functionName, t.candidate, policy.smokeTest.payload);
+                if (out.functionError) {
+                    problem = `function error (${out.functionError}): ${JSON.stringify(out.payload).slice(0, 300)}`;
+                } else if (!matchesExpectation(out.payload, policy.smokeTest.expect)) {
+                    problem = `expected ${JSON.stringify(policy.smokeTest.expect)}, got ${JSON.stringify(out.payload).slice(0, 300)}`;
+                }
+            } catch (err) {
+                return failOnInfrastructure(new InfrastructureError(`smoke test of ${t.key} v${t.candidate} could not run: ${(err as Error).message}`), position, minute());
+            }
+            if (problem) {
+                const reason = `smoke test of ${t.key} v${t.candidate} failed: ${problem}`;
+                log.line(reason);
+                report.steps.push({ weight: position, startedAtMinute: minute(), endedAtMinute: minute(), verdict: "failed", reason });
+                report.decisionAtMinute = minute();
+                if (position > 0) {
+                    await restoreStable(reason);
+                } else {
+                    log.line("no traffic was moved: all of it stays on stable");
+                }
+                return finish("rolled-back");
+            }
+            log.line(`smoke test of ${t.key} v${t.candidate} passed`);
+        }
+    }
+
+    if (deps.confirm && !(await deps.confirm(`Move ${options.stackName} traffic to ${targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} (${remaining.map((s) => percent(s.weight)).join(" -> ")})?`))) {
+        throw new UsageError("not confirmed: no traffic was moved");
+    }
+
+    let liveWeight = position;
+    for (const [i, step] of remaining.entries()) {
+        const label = `step ${i + 1}/${remaining.length} ${percent(step.weight)}`;
+        const stepStartMinute = minute();
+        if (Math.abs(step.weight - liveWeight) > 1e-9) {
+            try {
+                await deps.stack.up(routingAt(targets, step.weight), `lambda-rollout promote: ${label} (${targets.map((t) => `${t.key} v${t.stable}->v${t.candidate}`).join(", ")})`);
+                await verifyRouting(deps, targets, step.weight);
+            } catch (err) {
+                log.line(`${label}: the up failed: ${(err as Error).message}`);
+                return failOnInfrastructure(err as Error, step.weight, stepStartMinute);
+            }
+            liveWeight = step.weight;
+            log.line(`[min ${minute()}] ${label}: ${percent(step.weight)} of traffic on the candidate; baking ${Math.round(step.bakeSeconds / 60)} min`);
+        } else {
+            log.line(`[min ${minute()}] ${label}: ${percent(step.weight)} is live already${resumed && i === 0 ? " (resumed: re-baking this step)" : ""}`);
+        }
+        if (step.bakeSeconds === 0 && step.weight >= 1) {
+            report.steps.push({ weight: step.weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: "passed", reason: "final step: all traffic on the candidate" });
+            continue;
+        }
+        const bake = await bakeStep(deps, policy, targets, step, label, minute);
+        report.steps.push({ weight: step.weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason });
+        if (bake.verdict === "passed") {
+            continue;
+        }
+        report.decisionAtMinute = minute();
+        const giveUp = bake.verdict === "inconclusive" && policy.gates.onNoData === "fail";
+        try {
+            await restoreStable(bake.result.reason);
+        } catch (err) {
+            report.error = (err as Error).message;
+            log.line(`ROLLBACK FAILED: ${(err as Error).message}`);
+            return finish("failed", ExitCode.infrastructure);
+        }
+        return finish(giveUp ? "failed" : "rolled-back");
+    }
+    report.decisionAtMinute = minute();
+    log.line(`[min ${minute()}] promoted: ${targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`);
+    return finish("promoted");
+}
+
+function recordVerdict(verdict: Verdict, extended: boolean): StepRecord["verdict"] {
+    if (verdict === "passed") return extended ? "extended" : "passed";
+    if (verdict === "inconclusive") return "inconclusive";
+    return "failed";
+}
+
+/** Polls the gates through a step's bake until a verdict other than baking/extended. */
+async function bakeStep(
+    deps: RolloutDeps,
+    policy: RolloutPolicy,
+    targets: Target[],
+    step: Step,
+    label: string,
+    minute: () => number,
+): Promise<{ verdict: Verdict; result: GateResult; extended: boolean }> {
+    const { clock, log } = deps;
+    const start = clock.now();
+    // Evidence windows start at the minute the step began: per-version metrics need no other alignment.
+    const windowStart = new Date(Math.floor(start / 60000) * 60000);
+    const requests: EvidenceRequest[] = targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
+    const alarmNames = targets.flatMap((t) => (t.rollbackAlarm ? [t.rollbackAlarm] : []));
+    let extended = false;
+    for (;;) {
+        const pollMs = policy.gates.pollInterval * 1000;
+        const untilBakeEnd = start + step.bakeSeconds * 1000 - clock.now();
+        await sleepWithCountdown(deps, untilBakeEnd > 0 ? Math.min(pollMs, untilBakeEnd) : pollMs, label, start + step.bakeSeconds * 1000);
+        const elapsedSeconds = (clock.now() - start) / 1000;
+        let evidence;
+        try {
+            evidence = await deps.metrics.evidence(requests, windowStart, new Date(clock.now()));
+        } catch (err) {
+            log.line(`[min ${minute()}] ${label}: CloudWatch unavailable (${(err as Error).name}: ${(err as Error).message}); no evidence this poll`);
+        }
+        let alarmsInAlarm: Record<string, string[]> | undefined;
+        if (alarmNames.length > 0 && evidence) {
+            try {
+                const states = await deps.metrics.alarmStates(alarmNames);
+                alarmsInAlarm = Object.fromEntries(targets.map((t) => [t.key, t.rollbackAlarm && states[t.rollbackAlarm] === "ALARM" ? [t.rollbackAlarm] : []]));
+            } catch (err) {
+                log.line(`[min ${minute()}] ${label}: alarm states unavailable (${(err as Error).message})`);
+            }
+        }
+        const result = assessStep(
+            { gates: policy.gates, bakeSeconds: step.bakeSeconds, elapsedSeconds, evidence, alarmsInAlarm, absoluteOnly: step.weight >= 1 },
+            targets.map((t) => t.key),
+        );
+        const progress = `${Math.floor(elapsedSeconds / 60)}/${Math.round(step.bakeSeconds / 60)} min`;
+        if (result.verdict === "extended") extended = true;
+        if (result.verdict === "baking" || result.verdict === "extended") {
+            log.line(`[min ${minute()}] ${label}: ${result.verdict} ${progress}: ${result.reason}`);
+            continue;
+        }
+        log.line(`[min ${minute()}] ${label}: ${result.verdict.toUpperCase()} after ${progress}: ${result.reason}`);
+        return { verdict: result.verdict, result, extended };
+    }
+}
+
+/** Sleeps until the next poll, with a countdown to the end of the bake for a person watching. */
+async function sleepWithCountdown(deps: RolloutDeps, ms: number, label: string, bakeEnd: number): Promise<void> {
+    const tick = 10_000;
+    let left = ms;
+    while (left > 0) {
+        const chunk = Math.min(tick, left);
+        if (deps.log.progress) {
+            const remaining = Math.max(0, Math.round((bakeEnd - deps.clock.now()) / 1000));
+            deps.log.progress(`${label}: baking, ${Math.floor(remaining / 60)}m${String(remaining % 60).padStart(2, "0")}s left`);
+            await deps.clock.sleep(chunk);
+        } else {
+            await deps.clock.sleep(left);
+            return;
+        }
+        left -= chunk;
+    }
+}
+
+/** After an `up`, the alias must route what was asked: anything else is an infrastructure error. */
+async function verifyRouting(deps: RolloutDeps, targets: Target[], weight: number): Promise<void> {
+    for (const t of targets) {
+        const live = await readAlias(deps.lambda, deps.clock, t.functionName, t.aliasName);
+        const ok =
+            weight >= 1
+                ? live.stableVersion === t.candidate && !live.candidate
+                : live.stableVersion === t.stable && live.candidate?.version === t.candidate && Math.abs(live.candidate.weight - weight) < 1e-6;
+        if (!ok) {
+            throw new InfrastructureError(`${t.key}: after the up the alias routes ${JSON.stringify(trafficShares(live))}, not ${percent(weight)} to v${t.candidate}`);
+        }
+    }
+}
+
+function describeTraffic(targets: Target[], routing: AliasRouting): string {
+    return `${targets[0]?.key ?? "?"}: ${JSON.stringify(trafficShares(routing))}`;
+}
+
+/** The plan a person reads before anything moves (and all that --dry-run prints). */
+export function describeRollout(stack: string, policy: RolloutPolicy, targets: Target[], remaining: Step[], resumed: boolean, position: number): string[] {
+    const g = policy.gates;
+    return [
+        `${stack}: ${policy.strategy} rollout of ${targets.map((t) => `${t.key} v${t.stable} -> v${t.candidate}`).join(", ")}`,
+        resumed ? `resuming from ${percent(position)} live on the candidate (the step is baked again)` : "starting from 0% on the candidate",
+        `steps: ${remaining.map((s) => `${percent(s.weight)}${s.bakeSeconds ? ` for ${Math.round(s.bakeSeconds / 60)} min` : ""}`).join(" -> ")}`,
+        `gates: error rate <= ${g.maxErrorRatePercent}% and <= stable + ${g.maxErrorRateIncreasePercent} points (99.9% confidence), p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles}, ` +
+            `>= ${g.minInvocations} candidate invocations (else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
+        `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
+            `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback by \`pulumi up\`, or UpdateAlias if the up cannot run`,
+    ];
+}
