@@ -1,0 +1,90 @@
+/**
+ * Renders a rollout report (the JSON that `npm run promote -- --report FILE` writes) as markdown for
+ * $GITHUB_STEP_SUMMARY: the outcome, each function's versions, and one table row per step (weight, verdict,
+ * reason). Used by .github/workflows/promote.yml and rollback.yml:
+ *
+ *     npx tsx .github/scripts/reportSummary.ts rollout-report.json <exit code> >> "$GITHUB_STEP_SUMMARY"
+ *
+ * Always exits 0: the workflow's own step fails the job with promote's exit code.
+ */
+import * as fs from "fs";
+
+/** The meaning of promote/rollback exit codes (DESIGN.md). */
+export const EXIT_CODES: Readonly<Record<number, string>> = {
+    0: "promoted, or nothing to do",
+    1: "rolled back by a gate (the system is safe)",
+    2: "usage or config error, nothing touched",
+    3: "infrastructure error (see the log for the state traffic was left in)",
+    4: "another update holds the stack",
+};
+
+interface ReportStep {
+    readonly weight?: number;
+    readonly verdict?: string;
+    readonly reason?: string;
+    readonly startedAtMinute?: number;
+    readonly endedAtMinute?: number;
+}
+
+interface Report {
+    readonly outcome?: string;
+    readonly stack?: string;
+    readonly strategy?: string;
+    readonly functions?: Record<string, { stable?: string; candidate?: string; finalRouting?: Record<string, number> }>;
+    readonly steps?: ReportStep[];
+    readonly durationMinutes?: number;
+}
+
+/** Markdown for a report (or for its absence) and the command's exit code. */
+export function renderSummary(report: Report | undefined, exitCode: number): string {
+    const meaning = EXIT_CODES[exitCode] ?? "unexpected exit code";
+    const lines: string[] = [];
+    if (!report) {
+        lines.push("## Rollout", "", `No report was written. Exit code ${exitCode}: ${meaning}.`);
+        return lines.join("\n") + "\n";
+    }
+    lines.push(`## Rollout of \`${report.stack ?? "?"}\`: ${report.outcome ?? "unknown"}`, "");
+    lines.push(`Strategy ${report.strategy ?? "?"}; exit code ${exitCode}: ${meaning}.`);
+    if (report.durationMinutes !== undefined) lines.push(`Duration ${report.durationMinutes} min.`);
+    const functions = Object.entries(report.functions ?? {});
+    if (functions.length > 0) {
+        lines.push("", "| function | stable | candidate | final routing |", "| --- | --- | --- | --- |");
+        for (const [name, f] of functions) {
+            const routing = Object.entries(f.finalRouting ?? {})
+                .map(([version, weight]) => `v${version} ${percent(weight)}`)
+                .join(", ");
+            lines.push(`| ${cell(name)} | ${cell(f.stable ?? "")} | ${cell(f.candidate ?? "")} | ${cell(routing)} |`);
+        }
+    }
+    const steps = report.steps ?? [];
+    lines.push("");
+    if (steps.length === 0) {
+        lines.push("No steps were taken.");
+    } else {
+        lines.push("| step | weight | verdict | reason |", "| --- | --- | --- | --- |");
+        steps.forEach((s, i) => {
+            lines.push(`| ${i + 1} | ${s.weight === undefined ? "" : percent(s.weight)} | ${cell(s.verdict ?? "")} | ${cell(s.reason ?? "")} |`);
+        });
+    }
+    return lines.join("\n") + "\n";
+}
+
+function percent(weight: number): string {
+    return `${Math.round(weight * 1000) / 10}%`;
+}
+
+// A table cell holds one line and no unescaped pipe.
+function cell(text: string): string {
+    return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+if (require.main === module) {
+    const [file, code] = process.argv.slice(2);
+    let report: Report | undefined;
+    try {
+        report = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Report) : undefined;
+    } catch (err) {
+        process.stdout.write(`Report ${file} could not be read: ${(err as Error).message}\n\n`);
+    }
+    process.stdout.write(renderSummary(report, Number(code ?? "0")));
+}

@@ -1,0 +1,152 @@
+/**
+ * The least-privilege IAM policy of the promoter role: the role that `npm run promote` and `npm run rollback`
+ * talk to Lambda and CloudWatch with (their adapters in automation/adapters/*.ts). A test
+ * (tests/iam.test.ts) reads the adapters and fails when they send a command this policy does not grant, or
+ * when it grants an action no adapter sends.
+ *
+ * Not covered: the `pulumi up` that promote runs for each step is the Pulumi program's deployment and needs
+ * the program's broader deploy permissions (create and update functions, aliases, alarms, roles, queues,
+ * topics, dashboards). Those belong to the deploy role (docs/delivery.md), not to this policy.
+ */
+
+/** The project prefix of every AWS name: `lambda-rollout-<stack>-<name>`. */
+export const NAME_PREFIX = "lambda-rollout";
+
+/** The Lambda actions the adapters need, each with the SDK v3 command that sends it. */
+export const LAMBDA_ACTIONS = [
+    "lambda:GetAlias",
+    "lambda:UpdateAlias",
+    "lambda:GetFunctionConfiguration",
+    "lambda:InvokeFunction",
+    "lambda:ListVersionsByFunction",
+    "lambda:GetProvisionedConcurrencyConfig",
+] as const;
+
+/** The CloudWatch actions scoped to the stack's alarms. */
+export const ALARM_ACTIONS = ["cloudwatch:DescribeAlarms"] as const;
+
+/** The CloudWatch actions that take no resource-level permissions. */
+export const UNSCOPED_CLOUDWATCH_ACTIONS = ["cloudwatch:GetMetricData"] as const;
+
+/** Inputs of {@link promoterPolicy}. */
+export interface PromoterPolicyArgs {
+    /** Stack name: dev, staging, prod. */
+    readonly stack: string;
+    /** AWS region of the stack's functions, e.g. us-east-1. */
+    readonly region: string;
+    /** 12-digit AWS account id. */
+    readonly accountId: string;
+    /**
+     * The functions' short names from the stack config (`api` for `lambda-rollout-<stack>-api`). Given, the
+     * policy names exactly those functions; omitted, it covers `lambda-rollout-<stack>-*`.
+     */
+    readonly functionNames?: readonly string[];
+    /** Prefix of the alarm names the gates read; default `lambda-rollout-<stack>-` (every component alarm). */
+    readonly alarmNamePrefix?: string;
+}
+
+/** One statement of an IAM policy document. */
+export interface PolicyStatement {
+    readonly Sid: string;
+    readonly Effect: "Allow";
+    readonly Action: string[];
+    readonly Resource: string[] | "*";
+}
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: PolicyStatement[];
+}
+
+/** Invalid arguments: the messages name the field. */
+export class PolicyArgsError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PolicyArgsError";
+    }
+}
+
+/** Validates the arguments; throws a PolicyArgsError naming the field and what would be valid. */
+export function validatePolicyArgs(args: PromoterPolicyArgs): void {
+    if (!/^[a-z][a-z0-9-]*$/.test(args.stack)) {
+        throw new PolicyArgsError(`\`stack\` must be a stack name such as "prod" (got ${JSON.stringify(args.stack)})`);
+    }
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(args.region)) {
+        throw new PolicyArgsError(`\`region\` must be an AWS region such as "us-east-1" (got ${JSON.stringify(args.region)})`);
+    }
+    if (!/^\d{12}$/.test(args.accountId)) {
+        throw new PolicyArgsError(`\`accountId\` must be a 12-digit AWS account id (got ${JSON.stringify(args.accountId)})`);
+    }
+    if (args.functionNames !== undefined) {
+        if (args.functionNames.length === 0) {
+            throw new PolicyArgsError("`functionNames` must list at least one function, or be omitted to cover every function of the stack");
+        }
+        for (const name of args.functionNames) {
+            if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+                throw new PolicyArgsError(`\`functionNames\` must hold short names such as "api" (got ${JSON.stringify(name)})`);
+            }
+        }
+    }
+    const stackPrefix = `${NAME_PREFIX}-${args.stack}-`;
+    if (args.alarmNamePrefix !== undefined && !args.alarmNamePrefix.startsWith(stackPrefix)) {
+        throw new PolicyArgsError(`\`alarmNamePrefix\` must start with "${stackPrefix}", the stack's own names (got ${JSON.stringify(args.alarmNamePrefix)})`);
+    }
+}
+
+/**
+ * The promoter role's policy for one stack: Lambda actions on the stack's functions (unqualified and
+ * qualified ARNs: aliases and versions), DescribeAlarms on the stack's alarms, GetMetricData on "*".
+ */
+export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
+    validatePolicyArgs(args);
+    const lambdaArn = `arn:aws:lambda:${args.region}:${args.accountId}:function:`;
+    const functions = args.functionNames?.map((n) => `${NAME_PREFIX}-${args.stack}-${n}`) ?? [`${NAME_PREFIX}-${args.stack}-*`];
+    const alarmPrefix = args.alarmNamePrefix ?? `${NAME_PREFIX}-${args.stack}-`;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "StackFunctions",
+                Effect: "Allow",
+                Action: [...LAMBDA_ACTIONS],
+                // `<fn>` for GetFunctionConfiguration and ListVersionsByFunction; `<fn>:*` for the qualified ARNs
+                // that GetAlias, UpdateAlias, Invoke (of a version) and GetProvisionedConcurrencyConfig act on.
+                Resource: functions.flatMap((fn) => [`${lambdaArn}${fn}`, `${lambdaArn}${fn}:*`]),
+            },
+            {
+                Sid: "StackAlarms",
+                Effect: "Allow",
+                Action: [...ALARM_ACTIONS],
+                Resource: [`arn:aws:cloudwatch:${args.region}:${args.accountId}:alarm:${alarmPrefix}*`],
+            },
+            {
+                Sid: "MetricData",
+                Effect: "Allow",
+                Action: [...UNSCOPED_CLOUDWATCH_ACTIONS],
+                // cloudwatch:GetMetricData supports no resource-level permissions: AWS only accepts "*".
+                Resource: "*",
+            },
+        ],
+    };
+}
+
+/** Every action the policy grants. */
+export function grantedActions(policy: PolicyDocument): string[] {
+    return [...new Set(policy.Statement.flatMap((s) => s.Action))].sort();
+}
+
+/** The policy as printed JSON (two-space indent, trailing newline). */
+export function printPolicy(args: PromoterPolicyArgs): string {
+    return JSON.stringify(promoterPolicy(args), null, 2) + "\n";
+}
+
+/**
+ * The IAM action an AWS SDK v3 command class sends, e.g. `GetAliasCommand` -> `lambda:GetAlias`. The Lambda
+ * API names its Invoke action `lambda:InvokeFunction`.
+ */
+export function iamActionOf(commandClass: string, client: "lambda" | "cloudwatch"): string {
+    const name = commandClass.replace(/Command$/, "");
+    if (client === "lambda" && name === "Invoke") return "lambda:InvokeFunction";
+    return `${client}:${name}`;
+}
