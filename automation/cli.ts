@@ -1,33 +1,202 @@
 /**
- * The entry point of the rollout tool: parses arguments and calls the command's main(). Exit codes as in
- * DESIGN.md; errors are printed as one plain message, never a stack trace.
+ * The entry point of the rollout tool: parses arguments, builds the real or rehearsed side effects, calls the
+ * command, prints lines for a person (and the report as the last line with --json), and sets the exit code:
+ * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
+ * 3 infrastructure error (where traffic was left is printed) · 4 another update holds the stack.
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Command, CommanderError, Option } from "commander";
+import * as fs from "fs";
+import * as readline from "readline/promises";
+import type { Strategy } from "../components/routing";
+import { parseStackConfig, projectKeys } from "../config/stackConfig";
+import { CloudWatchAdapter } from "./adapters/cloudwatch";
+import { LambdaAdapter } from "./adapters/lambda";
+import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
-import { evaluateProgram } from "./engine/evaluate";
-import { ExitCode, exitCodeFor } from "./errors";
+import { evaluateProgram, readConfigFile, stackConfigPath } from "./engine/evaluate";
+import { ExitCode, exitCodeFor, InfrastructureError, UsageError } from "./errors";
+import { rehearse } from "./rehearsal/rehearse";
+import { readScenario } from "./rehearsal/scenario";
+import type { Clock } from "./rollout/ports";
+import { promote, type RolloutLog } from "./rollout/promote";
+import type { RolloutReport } from "./rollout/report";
+import { rollback } from "./rollout/rollback";
+import { describeStatus, status } from "./rollout/status";
+
+interface CommonOptions {
+    stack: string;
+    configFile?: string;
+    json?: boolean;
+    report?: string;
+    yes?: boolean;
+    dryRun?: boolean;
+}
+
+const realClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Lines for a person on stdout; on a terminal, a countdown that rewrites itself on stderr. */
+function consoleLog(): RolloutLog {
+    const tty = process.stderr.isTTY;
+    let progressShown = false;
+    return {
+        line(text) {
+            if (progressShown) {
+                process.stderr.write("\r\x1b[2K");
+                progressShown = false;
+            }
+            console.log(text);
+        },
+        progress: tty
+            ? (text) => {
+                  process.stderr.write(`\r\x1b[2K${text}`);
+                  progressShown = true;
+              }
+            : undefined,
+    };
+}
+
+/** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
+function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
+    if (opts.yes || opts.dryRun) return undefined;
+    if (!process.stdin.isTTY) {
+        return async () => {
+            throw new UsageError("not a terminal, so nobody can confirm: pass --yes to move traffic without a prompt");
+        };
+    }
+    return async (question) => {
+        const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+        try {
+            return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+        } finally {
+            rl.close();
+        }
+    };
+}
+
+/** The real side effects: the Automation API on this project, and AWS in the stack's region. */
+function realDeps(opts: CommonOptions) {
+    const file = stackConfigPath(opts.stack, opts.configFile);
+    const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
+    return {
+        stack: new AutomationStackDriver({ stack: opts.stack, configFile: opts.configFile }),
+        lambda: new LambdaAdapter(new LambdaClient({ region: config.region })),
+        metrics: new CloudWatchAdapter(new CloudWatchClient({ region: config.region })),
+        clock: realClock,
+    };
+}
+
+function emit(opts: CommonOptions, report: unknown): void {
+    if (opts.report) fs.writeFileSync(opts.report, JSON.stringify(report, null, 2) + "\n");
+    if (opts.json) console.log(JSON.stringify(report));
+}
+
+/** The closing line of a rollout, for a person. */
+function summary(report: RolloutReport): string {
+    const routing = Object.entries(report.functions)
+        .map(([k, f]) => `${k} ${Object.entries(f.finalRouting).map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`).join(" + ")}`)
+        .join(", ");
+    const req = report.requests ? `; ${report.requests.total} requests, ${report.requests.candidate} to the candidate, ${report.requests.candidateErrors} of them failed` : "";
+    const decided = report.decisionAtMinute === null ? "" : `, decided at minute ${report.decisionAtMinute}`;
+    return `${report.outcome.toUpperCase()}: traffic now ${routing || "unchanged"}${decided}, ${report.durationMinutes} min in all${req}${report.rollbackPath ? `; rolled back through ${report.rollbackPath}` : ""}`;
+}
 
 const program = new Command()
     .name("lambda-rollout")
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .showHelpAfterError();
 
 const stackOption = () => new Option("--stack <name>", "the stack: dev, staging or prod").makeOptionMandatory();
+const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
+const jsonOption = () => new Option("--json", "print the report as JSON on the last line of stdout");
+const reportOption = () => new Option("--report <file>", "write the report as JSON to this file");
 
 program
     .command("plan")
     .description("evaluate the program for a stack under Pulumi's mock engine and print what it would declare (no AWS, no Pulumi CLI)")
     .addOption(stackOption())
-    .option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml")
+    .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
-    .action(async (opts: { stack: string; configFile?: string; json?: boolean }) => {
+    .action(async (opts: CommonOptions) => {
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile });
-        if (opts.json) {
-            console.log(JSON.stringify(evaluation));
+        if (opts.json) console.log(JSON.stringify(evaluation));
+        else console.log(describePlan(opts.stack, evaluation).join("\n"));
+    });
+
+program
+    .command("promote")
+    .description("step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate")
+    .addOption(stackOption())
+    .addOption(configFileOption())
+    .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
+    .option("--yes", "do not ask before moving traffic")
+    .addOption(new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(["all-at-once", "blue-green", "canary", "linear"]))
+    .addOption(jsonOption())
+    .addOption(reportOption())
+    .action(async (opts: CommonOptions & { strategy?: Strategy }) => {
+        const log = consoleLog();
+        const result = await promote({ ...realDeps(opts), log, confirm: confirmation(opts) }, { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy });
+        if (opts.dryRun) {
+            if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
         } else {
-            console.log(describePlan(opts.stack, evaluation).join("\n"));
+            log.line(summary(result.report));
+            emit(opts, result.report);
         }
+        process.exitCode = result.exitCode;
+    });
+
+program
+    .command("rollback")
+    .description("emergency: all traffic back to the stable version (a `pulumi up`, or the Lambda API when the up cannot run)")
+    .addOption(stackOption())
+    .addOption(configFileOption())
+    .option("--to <version>", "roll back to this published version")
+    .option("--dry-run", "print what would change and touch nothing")
+    .option("--yes", "do not ask first")
+    .addOption(jsonOption())
+    .addOption(reportOption())
+    .action(async (opts: CommonOptions & { to?: string }) => {
+        const log = consoleLog();
+        const report = await rollback({ ...realDeps(opts), log, confirm: confirmation(opts) }, { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun });
+        log.line(summary(report));
+        emit(opts, report);
+    });
+
+program
+    .command("status")
+    .description("per function: stable and candidate versions, live weights, alarm states, and the last rollout's steps")
+    .addOption(stackOption())
+    .addOption(configFileOption())
+    .addOption(jsonOption())
+    .action(async (opts: CommonOptions) => {
+        const s = await status(realDeps(opts), opts.stack);
+        if (opts.json) console.log(JSON.stringify(s));
+        else console.log(describeStatus(s).join("\n"));
+    });
+
+program
+    .command("rehearse")
+    .description("run the same promote against a simulated AWS with the real program under the mock engine: no account, no CLI, virtual time")
+    .addOption(stackOption())
+    .requiredOption("--scenario <file>", "the scenario (JSON): traffic, version profiles, faults")
+    .addOption(configFileOption())
+    .addOption(jsonOption())
+    .addOption(reportOption())
+    .action(async (opts: CommonOptions & { scenario: string }) => {
+        const scenario = readScenario(opts.scenario);
+        const log = consoleLog();
+        log.line(`rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`);
+        const started = Date.now();
+        const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log });
+        log.line(summary(result.report));
+        log.line(`(rehearsed ${result.report.durationMinutes} virtual minutes in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        emit(opts, result.report);
+        process.exitCode = result.exitCode;
     });
 
 async function main(argv: string[]): Promise<number> {
@@ -39,6 +208,9 @@ async function main(argv: string[]): Promise<number> {
             return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
         }
         console.error(`error: ${(err as Error).message}`);
+        if (err instanceof InfrastructureError && err.trafficState) {
+            console.error(`traffic was left: ${err.trafficState}`);
+        }
         return exitCodeFor(err);
     }
 }

@@ -28,7 +28,7 @@ describe("the Pulumi program under the mock engine", () => {
             expect(outputs.rolloutPolicy.canary.steps).to.deep.equal([
                 { weight: 10, bake: 600 },
                 { weight: 50, bake: 600 },
-                { weight: 100, bake: 0 },
+                { weight: 100, bake: 600 },
             ]);
             expect(outputs.rolloutPolicy.gates).to.include({ maxErrorRatePercent: 1, maxP99Ms: 6000, maxThrottles: 0 });
         });

@@ -11,7 +11,8 @@ import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
 import type { Clock } from "../rollout/ports";
 import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
-import type { StepRecord } from "../rollout/report";
+import type { RolloutReport, StepRecord } from "../rollout/report";
+import type { StackOutputs } from "../rollout/ports";
 import { SimulatedAws } from "../simulator";
 import { MockEngineStack } from "./mockEngineStack";
 import { scenarioFor, type Scenario } from "./scenario";
@@ -110,8 +111,8 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
     const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
     const killAt = scenario.faults.find((f) => f.kind === "killed");
     const firstClock = new VirtualClock(sim, killAt ? REHEARSAL_START.getTime() + killAt.atMinute * 60_000 : undefined);
-    const firstSteps: StepRecord[] = [];
-    const firstRun = promote({ stack, ...adapters, clock: firstClock, log }, { stackName: options.stack });
+    let firstReport: RolloutReport | undefined;
+    const firstRun = promote({ stack, ...adapters, clock: firstClock, log, observe: (r) => (firstReport = r) }, { stackName: options.stack });
     const first = await Promise.race([firstRun, firstClock.killedSignal.then(() => undefined)]);
 
     let result: RolloutResult;
@@ -121,7 +122,11 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
         // The process died: no rollback, no report. A second promote resumes from what is live.
         const killedAt = minuteOf(sim);
         log.line(`[min ${killedAt}] KILLED: the promote process stopped dead; traffic stays as it was. Running promote again...`);
-        firstSteps.push({ weight: 0, startedAtMinute: 0, endedAtMinute: killedAt, verdict: "inconclusive", reason: `promote killed at minute ${killedAt}; resumed by a second run` });
+        const lastEnded = firstReport?.steps.at(-1)?.endedAtMinute ?? 0;
+        const firstSteps: StepRecord[] = [
+            ...(firstReport?.steps ?? []),
+            { weight: liveWeightOf(firstReport, await stack.outputs()), startedAtMinute: lastEnded, endedAtMinute: killedAt, verdict: "inconclusive", reason: `promote killed at minute ${killedAt} during this step; a second run resumed` },
+        ];
         const secondClock = new VirtualClock(sim);
         const second = await promote({ stack, ...adapters, clock: secondClock, log }, { stackName: options.stack });
         const offset = killedAt;
@@ -159,6 +164,14 @@ async function smokeResponse(codeDir: string, payload: unknown): Promise<unknown
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const handler = (require(path.resolve(PROJECT_ROOT, codeDir)) as { handler: (e: unknown, c: unknown) => Promise<unknown> }).handler;
     return handler(payload, { functionVersion: "rehearsal" });
+}
+
+/** The candidate's weight in the stack's last outputs (the step a killed run was in). */
+function liveWeightOf(report: RolloutReport | undefined, outputs: StackOutputs | undefined): number {
+    const fn = Object.values(outputs?.functions ?? {})[0];
+    const key = Object.keys(outputs?.functions ?? {})[0];
+    const candidate = key ? report?.functions[key]?.candidate : undefined;
+    return fn && candidate ? (fn.liveWeights[candidate] ?? 0) : 0;
 }
 
 function minuteOf(sim: SimulatedAws): number {

@@ -33,6 +33,8 @@ export interface RolloutDeps {
     readonly log: RolloutLog;
     /** Asks a person before traffic moves; absent when `--yes` or not a terminal. */
     readonly confirm?: (question: string) => Promise<boolean>;
+    /** Sees the report as it is filled in, so a caller whose run dies midway still has the record so far. */
+    readonly observe?: (report: RolloutReport) => void;
 }
 
 /** Options of a promote. */
@@ -151,6 +153,7 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
         decisionAtMinute: null,
         durationMinutes: 0,
     };
+    deps.observe?.(report);
     const finish = async (outcome: Outcome, exitCode = exitCodeForOutcome(outcome)): Promise<RolloutResult> => {
         report.outcome = outcome;
         report.durationMinutes = minute();

@@ -1,0 +1,124 @@
+/**
+ * Emergency rollback: all traffic back to the stable version at once. An `up` with the routing first (so the
+ * stack's state agrees); when the `up` fails or the stack is locked, the alias is set straight through the
+ * Lambda API and the tool says so (the rule of routing makes the next plain `up` keep it).
+ */
+import { trafficShares, type AliasRouting } from "../../components/routing";
+import type { RoutingOverride } from "../../config/stackConfig";
+import { InfrastructureError, UsageError } from "../errors";
+import type { Clock, LambdaControl, StackDriver } from "./ports";
+import { readAlias, type RolloutLog } from "./promote";
+import type { RolloutReport } from "./report";
+
+/** What rolling one function back means, decided from its live alias. */
+export interface RollbackTarget {
+    readonly key: string;
+    readonly functionName: string;
+    readonly aliasName: string;
+    /** The version that gets all traffic. */
+    readonly to: string;
+    /** The version that loses its traffic. */
+    readonly from: string;
+    readonly why: string;
+}
+
+/**
+ * Decides each function's rollback target (pure). A split goes back to its primary. Without a split, the
+ * alias already serves one version: `to` (if given) or the previous published version takes over; when the
+ * alias is already there, there is nothing to do for that function.
+ */
+export function rollbackTarget(
+    key: string,
+    fn: { functionName: string; aliasName: string },
+    live: AliasRouting,
+    publishedVersions: string[],
+    to?: string,
+): RollbackTarget | undefined {
+    if (to !== undefined) {
+        if (!publishedVersions.includes(to)) {
+            throw new UsageError(`--to ${to}: ${fn.functionName} has no published version ${to} (published: ${publishedVersions.join(", ") || "none"})`);
+        }
+        if (live.stableVersion === to && !live.candidate) return undefined;
+        return { key, ...fn, to, from: live.candidate?.version ?? live.stableVersion, why: `--to ${to}` };
+    }
+    if (live.candidate) {
+        return { key, ...fn, to: live.stableVersion, from: live.candidate.version, why: `the canary's stable version` };
+    }
+    const previous = publishedVersions.filter((v) => Number(v) < Number(live.stableVersion)).pop();
+    if (!previous) {
+        throw new UsageError(`${fn.functionName}: the alias serves only v${live.stableVersion} and no earlier version is published; nothing to roll back to`);
+    }
+    return { key, ...fn, to: previous, from: live.stableVersion, why: `the previous published version (pass --to to choose another)` };
+}
+
+/** Options of a rollback. */
+export interface RollbackOptions {
+    readonly stackName: string;
+    /** Roll back to this version instead (must be published). */
+    readonly to?: string;
+    readonly dryRun?: boolean;
+}
+
+/** Rolls every function of the stack back; returns a report (outcome rolled-back, or nothing-to-do). */
+export async function rollback(
+    deps: { stack: StackDriver; lambda: LambdaControl; clock: Clock; log: RolloutLog; confirm?: (q: string) => Promise<boolean> },
+    options: RollbackOptions,
+): Promise<RolloutReport> {
+    const { log, clock } = deps;
+    const startedAt = clock.now();
+    const outputs = await deps.stack.outputs();
+    if (!outputs || !outputs.functions) {
+        throw new UsageError(`stack ${options.stackName} has no outputs yet: nothing deployed, nothing to roll back`);
+    }
+    const targets: RollbackTarget[] = [];
+    for (const [key, fn] of Object.entries(outputs.functions)) {
+        const live = await readAlias(deps.lambda, clock, fn.functionName, fn.aliasName);
+        const needsVersions = options.to !== undefined || !live.candidate;
+        const versions = needsVersions ? await deps.lambda.listVersions(fn.functionName) : [];
+        const target = rollbackTarget(key, fn, live, versions, options.to);
+        if (target) targets.push(target);
+        else log.line(`${key}: already all on v${live.stableVersion}`);
+    }
+    const report: RolloutReport = {
+        outcome: "nothing-to-do",
+        stack: options.stackName,
+        strategy: outputs.strategy,
+        functions: {},
+        steps: [],
+        decisionAtMinute: 0,
+        durationMinutes: 0,
+    };
+    if (targets.length === 0) return report;
+    for (const t of targets) log.line(`${t.key}: v${t.from} -> v${t.to} (${t.why})`);
+    if (options.dryRun) {
+        log.line("dry run: nothing was changed");
+        return report;
+    }
+    if (deps.confirm && !(await deps.confirm(`Roll ${options.stackName} back (${targets.map((t) => `${t.key} to v${t.to}`).join(", ")})?`))) {
+        throw new UsageError("not confirmed: nothing was changed");
+    }
+    const routing: RoutingOverride = Object.fromEntries(targets.map((t) => [t.key, { stable: t.to, candidate: t.from, weight: 0 }]));
+    try {
+        await deps.stack.up(routing, `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`);
+        report.rollbackPath = "pulumi-up";
+        log.line("rolled back with `pulumi up`");
+    } catch (err) {
+        log.line(`pulumi up could not roll back (${(err as Error).message}); moving traffic through the Lambda API instead`);
+        for (const t of targets) {
+            await deps.lambda.updateAlias(t.functionName, t.aliasName, { stableVersion: t.to });
+        }
+        report.rollbackPath = "lambda-api";
+        log.line("traffic moved through the Lambda API; the next plain `pulumi up` keeps it (rule of routing)");
+    }
+    for (const t of targets) {
+        const now = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+        report.functions[t.key] = { stable: t.to, candidate: t.from, finalRouting: trafficShares(now) };
+        if (now.stableVersion !== t.to || now.candidate) {
+            throw new InfrastructureError(`${t.key}: after the rollback the alias routes ${JSON.stringify(trafficShares(now))}`, JSON.stringify(trafficShares(now)));
+        }
+        log.line(`${t.key}: all traffic on v${t.to}`);
+    }
+    report.outcome = "rolled-back";
+    report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
+    return report;
+}

@@ -1,0 +1,100 @@
+/**
+ * Status: where each function stands (stable, candidate, live weights, alarm states) and the last rollout's
+ * record, read from the stack's update history (every promote and rollback `up` carries its step and verdict
+ * in its message). Nothing is kept in local files.
+ */
+import { trafficShares } from "../../components/routing";
+import { UsageError } from "../errors";
+import type { Clock, LambdaControl, MetricsSource, StackDriver, UpdateRecord } from "./ports";
+import { readAlias } from "./promote";
+
+/** One function's state. */
+export interface FunctionStatus {
+    readonly functionName: string;
+    readonly stable: string;
+    readonly candidate: string;
+    readonly liveWeights: Record<string, number>;
+    readonly phase: "promoted" | "candidate-waiting" | "in-progress";
+    readonly alarms: Record<string, string>;
+}
+
+/** The status report. */
+export interface StackStatus {
+    readonly stack: string;
+    readonly strategy: string;
+    readonly functions: Record<string, FunctionStatus>;
+    /** The rollout-related updates, newest first. */
+    readonly lastRollout: { at: string; message: string; result: string }[];
+    /** Parts that could not be read (e.g. CloudWatch down), so a person knows what is missing. */
+    readonly unavailable: string[];
+}
+
+/** The updates of the most recent promote run, newest first: back to (and with) its first step, rollbacks included. */
+export function lastRollout(history: UpdateRecord[]): UpdateRecord[] {
+    const out: UpdateRecord[] = [];
+    for (const u of history.filter((h) => h.message.startsWith("lambda-rollout "))) {
+        out.push(u);
+        if (u.message.includes(": step 1/")) break;
+    }
+    return out;
+}
+
+/** Reads a stack's status. */
+export async function status(
+    deps: { stack: StackDriver; lambda: LambdaControl; metrics: MetricsSource; clock: Clock },
+    stackName: string,
+): Promise<StackStatus> {
+    const outputs = await deps.stack.outputs();
+    if (!outputs || !outputs.functions) {
+        throw new UsageError(`stack ${stackName} has no outputs yet: deploy it with \`pulumi up --stack ${stackName}\``);
+    }
+    const unavailable: string[] = [];
+    const alarmNames = Object.values(outputs.functions).flatMap((f) => Object.values(f.alarmNames ?? {}));
+    let states: Record<string, string> = {};
+    try {
+        states = await deps.metrics.alarmStates(alarmNames);
+    } catch (err) {
+        unavailable.push(`alarm states: ${(err as Error).message}`);
+    }
+    const functions: Record<string, FunctionStatus> = {};
+    for (const [key, fn] of Object.entries(outputs.functions)) {
+        const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
+        const phase = live.candidate ? "in-progress" : live.stableVersion === fn.candidateVersion ? "promoted" : "candidate-waiting";
+        functions[key] = {
+            functionName: fn.functionName,
+            stable: live.stableVersion,
+            candidate: fn.candidateVersion,
+            liveWeights: trafficShares(live),
+            phase,
+            alarms: Object.fromEntries(Object.entries(fn.alarmNames ?? {}).map(([role, name]) => [role, states[name] ?? "unknown"])),
+        };
+    }
+    let history: UpdateRecord[] = [];
+    try {
+        history = await deps.stack.history(20);
+    } catch (err) {
+        unavailable.push(`stack history: ${(err as Error).message}`);
+    }
+    return {
+        stack: stackName,
+        strategy: outputs.strategy,
+        functions,
+        lastRollout: lastRollout(history).map((u) => ({ at: new Date(u.startTime).toISOString(), message: u.message, result: u.result })),
+        unavailable,
+    };
+}
+
+/** Status as lines for a person. */
+export function describeStatus(s: StackStatus): string[] {
+    const lines = [`stack ${s.stack} (${s.strategy})`];
+    for (const [key, f] of Object.entries(s.functions)) {
+        const weights = Object.entries(f.liveWeights).map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`).join(", ");
+        const alarms = Object.entries(f.alarms).map(([role, state]) => `${role}=${state}`).join(" ");
+        lines.push(`  ${key} (${f.functionName}): ${f.phase}; stable v${f.stable}, candidate v${f.candidate}; traffic ${weights}`);
+        lines.push(`    alarms: ${alarms}`);
+    }
+    lines.push(s.lastRollout.length ? "last rollout (newest first):" : "no rollout recorded in the stack's history");
+    for (const u of s.lastRollout) lines.push(`  ${u.at} ${u.result.padEnd(9)} ${u.message}`);
+    for (const u of s.unavailable) lines.push(`unavailable: ${u}`);
+    return lines;
+}
