@@ -1,0 +1,61 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "../automation/engine/evaluate";
+
+/** Runs the CLI as a user would, with a PATH that has node but no pulumi. */
+function cli(args: string[]) {
+    const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+    const out = spawnSync(process.execPath, [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: path.dirname(process.execPath), HOME: os.tmpdir(), AWS_REGION: "us-east-1" },
+        encoding: "utf8",
+        timeout: 60_000,
+    });
+    return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+describe("the command line", function () {
+    this.timeout(90_000);
+
+    it("promote without a Pulumi CLI says plainly that it is needed, exits 3, and prints no stack trace", () => {
+        const r = cli(["promote", "--stack", "prod", "--yes"]);
+        expect(r.code).to.equal(3);
+        expect(r.stderr).to.contain("the Pulumi CLI is needed for real stacks");
+        expect(r.stderr).to.contain("npm run rehearse");
+        expect(r.stderr).not.to.match(/\n\s+at /);
+    });
+
+    it("rehearse --json ends stdout with the report and exits 1 when a gate rolled back", () => {
+        const report = path.join(os.tmpdir(), `lambda-rollout-report-${process.pid}.json`);
+        const r = cli(["rehearse", "--stack", "prod", "--scenario", "scenarios/bad-canary.json", "--json", "--report", report]);
+        expect(r.code).to.equal(1);
+        const last = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+        expect(last).to.include({ outcome: "rolled-back", stack: "prod", strategy: "canary" });
+        expect(Object.keys(last)).to.include.members(["functions", "steps", "decisionAtMinute", "durationMinutes", "requests"]);
+        expect(JSON.parse(fs.readFileSync(report, "utf8"))).to.deep.equal(last);
+        fs.rmSync(report);
+        expect(r.stdout).to.contain("ROLLED-BACK: traffic now api v1 100%");
+    });
+
+    it("a config file with a weight of 120 exits 2 naming the key, and declares nothing", () => {
+        const r = cli(["plan", "--stack", "prod", "--config-file", "tests/fixtures/weight-120.yaml"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.contain("`lambda-rollout:rollout.canary.steps[1].weight` (got 120): must be at most 100 (percent of traffic to the candidate)");
+        expect(r.stdout).to.equal("");
+    });
+
+    it("an unknown stack is a usage error naming the missing file", () => {
+        const r = cli(["status", "--stack", "qa"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.match(/cannot read config file .*Pulumi\.qa\.yaml: ENOENT/);
+    });
+
+    it("a missing --stack is a usage error", () => {
+        const r = cli(["promote"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.contain("required option '--stack <name>' not specified");
+    });
+});

@@ -1,0 +1,187 @@
+/**
+ * Fakes for the rollout loop: a stack driver that applies routing like the program's rule, a Lambda control
+ * plane, CloudWatch evidence scripted from error rates, and a fake clock from @sinonjs/fake-timers.
+ */
+import FakeTimers from "@sinonjs/fake-timers";
+import type { LiveAlias } from "../../components/routing";
+import { routingFromRequest } from "../../components/routing";
+import type { RoutingOverride } from "../../config/stackConfig";
+import { InfrastructureError, StackLockedError } from "../../automation/errors";
+import type {
+    Clock,
+    EvidenceRequest,
+    FunctionEvidence,
+    InvokeResult,
+    LambdaControl,
+    MetricsSource,
+    StackDriver,
+    StackOutputs,
+    UpdateRecord,
+    VersionFacts,
+} from "../../automation/rollout/ports";
+import type { RolloutLog } from "../../automation/rollout/promote";
+
+export const PROD_POLICY = {
+    strategy: "canary",
+    canary: { steps: [{ weight: 10, bake: 600 }, { weight: 50, bake: 600 }, { weight: 100, bake: 600 }] },
+    gates: { maxErrorRatePercent: 1, maxErrorRateIncreasePercent: 0.5, maxP99Ms: 6000, maxThrottles: 0, minInvocations: 50, onNoData: "rollback", maxExtension: 600, pollInterval: 60 },
+    smokeTest: { payload: { test: true }, expect: { ok: true } },
+};
+
+/** A fake account: aliases, versions and what happened to them. */
+export class FakeLambda implements LambdaControl {
+    aliases = new Map<string, LiveAlias>();
+    roles = new Map<string, string>();
+    invokes: { functionName: string; version: string; payload: unknown }[] = [];
+    updates: { functionName: string; stableVersion: string }[] = [];
+    smoke: InvokeResult = { payload: { ok: true } };
+    /** GetAlias answers queued per function before the real state (to script AWS's transient weights). */
+    transientReads = new Map<string, LiveAlias[]>();
+    provisioned = false;
+
+    async getAlias(functionName: string): Promise<LiveAlias> {
+        const queued = this.transientReads.get(functionName);
+        if (queued && queued.length > 0) return queued.shift()!;
+        const alias = this.aliases.get(functionName);
+        if (!alias) throw Object.assign(new Error("not found"), { name: "ResourceNotFoundException" });
+        return alias;
+    }
+    async getVersion(functionName: string, version: string): Promise<VersionFacts> {
+        return { version, role: this.roles.get(`${functionName}:${version}`) ?? "arn:aws:iam::123456789012:role/api" };
+    }
+    async listVersions(): Promise<string[]> {
+        return ["1", "2", "3", "4", "5", "6", "7", "8"];
+    }
+    async hasProvisionedConcurrency(): Promise<boolean> {
+        return this.provisioned;
+    }
+    async invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
+        this.invokes.push({ functionName, version, payload });
+        return this.smoke;
+    }
+    async updateAlias(functionName: string, _alias: string, routing: { stableVersion: string; candidate?: { version: string; weight: number } }): Promise<void> {
+        this.updates.push({ functionName, stableVersion: routing.stableVersion });
+        this.aliases.set(functionName, {
+            functionVersion: routing.stableVersion,
+            additionalVersionWeights: routing.candidate ? { [routing.candidate.version]: routing.candidate.weight } : {},
+        });
+    }
+}
+
+/** A stack whose `up` applies explicit routing to the fake aliases, as the program's rule of routing does. */
+export class FakeStack implements StackDriver {
+    ups: { routing?: RoutingOverride; message: string; weight?: number }[] = [];
+    failFromUp?: number;
+    lockedFromUp?: number;
+    history_: UpdateRecord[] = [];
+
+    constructor(
+        private readonly lambda: FakeLambda,
+        private readonly out: StackOutputs,
+    ) {}
+
+    async outputs(): Promise<StackOutputs> {
+        return this.out;
+    }
+    async history(limit: number): Promise<UpdateRecord[]> {
+        return this.history_.slice(0, limit);
+    }
+    async up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs> {
+        const n = this.ups.length + 1;
+        this.ups.push({ routing, message, weight: routing ? Object.values(routing)[0]?.weight : undefined });
+        if (this.lockedFromUp !== undefined && n >= this.lockedFromUp) throw new StackLockedError("another update holds stack prod");
+        if (this.failFromUp !== undefined && n >= this.failFromUp) throw new InfrastructureError("pulumi up failed: provider error");
+        for (const [key, r] of Object.entries(routing ?? {})) {
+            const fn = this.out.functions[key];
+            const applied = routingFromRequest(r);
+            this.lambda.aliases.set(fn.functionName, {
+                functionVersion: applied.stableVersion,
+                additionalVersionWeights: applied.candidate ? { [applied.candidate.version]: applied.candidate.weight } : {},
+            });
+        }
+        this.history_.unshift({ startTime: new Date(), message, result: "succeeded" });
+        return this.out;
+    }
+}
+
+/** Stack outputs for functions `api` (and more), stable v7 -> candidate v8. */
+export function outputsFor(keys: string[] = ["api"], policy: unknown = PROD_POLICY, candidate = "8"): StackOutputs {
+    return {
+        strategy: (policy as { strategy: string }).strategy,
+        rolloutPolicy: policy,
+        region: "us-east-1",
+        functions: Object.fromEntries(
+            keys.map((k) => [
+                k,
+                {
+                    functionName: `lambda-rollout-prod-${k}`,
+                    functionArn: `arn:aws:lambda:us-east-1:123456789012:function:lambda-rollout-prod-${k}`,
+                    aliasName: "live",
+                    aliasArn: `arn:aws:lambda:us-east-1:123456789012:function:lambda-rollout-prod-${k}:live`,
+                    stableVersion: "7",
+                    candidateVersion: candidate,
+                    liveWeights: { "7": 1 },
+                    routingSource: "kept-live",
+                    alarmNames: { rollback: `lambda-rollout-prod-${k}-rollback` },
+                },
+            ]),
+        ),
+    };
+}
+
+/**
+ * CloudWatch scripted from error rates: each function's candidate and stable get `rpm` requests a minute at
+ * the live weight, errors at their rate (deterministic expected counts), visible `delayMinutes` late.
+ */
+export class FakeMetrics implements MetricsSource {
+    calls = 0;
+    unavailable = false;
+    alarmsInAlarm = new Set<string>();
+    constructor(
+        private readonly lambda: FakeLambda,
+        public errorRates: Record<string, { stable: number; candidate: number }>,
+        private readonly rpm = 300,
+        private readonly delayMinutes = 2,
+    ) {}
+
+    async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
+        this.calls += 1;
+        if (this.unavailable) throw Object.assign(new Error("service unavailable"), { name: "ServiceUnavailable" });
+        const minutes = Math.max(0, Math.floor((end.getTime() - start.getTime()) / 60000) - this.delayMinutes);
+        return Object.fromEntries(
+            requests.map((r) => {
+                const alias = this.lambda.aliases.get(r.functionName)!;
+                const w = alias.functionVersion === r.candidateVersion ? 1 : (alias.additionalVersionWeights?.[r.candidateVersion] ?? 0);
+                const rates = this.errorRates[r.key];
+                const nC = Math.round(this.rpm * w * minutes);
+                const nS = Math.round(this.rpm * (1 - w) * minutes);
+                const version = (n: number, rate: number) => ({ invocations: n, errors: Math.round(n * rate), p99ByMinute: n > 0 ? Array(minutes).fill(300) : [], minutes: [] });
+                return [r.key, { candidate: version(nC, rates.candidate), stable: version(nS, rates.stable), aliasThrottles: 0, deadLetterErrors: 0 }];
+            }),
+        );
+    }
+    async alarmStates(names: string[]): Promise<Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA">> {
+        return Object.fromEntries(names.map((n) => [n, this.alarmsInAlarm.has(n) ? "ALARM" : "OK"]));
+    }
+}
+
+/** A fake clock; `drive` runs a promise to completion by firing timers. */
+export function fakeClock(start = Date.UTC(2026, 0, 5, 9)): { clock: Clock; drive: <T>(p: Promise<T>) => Promise<T> } {
+    const timers = FakeTimers.createClock(start);
+    const clock: Clock = { now: () => timers.now, sleep: (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)) };
+    const drive = async <T>(p: Promise<T>): Promise<T> => {
+        let done = false;
+        const settled = p.finally(() => (done = true));
+        while (!done) {
+            await timers.tickAsync(1000);
+        }
+        return settled;
+    };
+    return { clock, drive };
+}
+
+/** A log that keeps its lines. */
+export function memoryLog(): RolloutLog & { lines: string[] } {
+    const lines: string[] = [];
+    return { lines, line: (t) => lines.push(t) };
+}
