@@ -204,4 +204,20 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         await t.drive(promote(t.deps, { stackName: "prod" }).catch((e) => (error = e)));
         expect(error?.message).to.equal("stack prod has no outputs yet: deploy it first with `pulumi up --stack prod`");
     });
+
+    it("stops without touching traffic when someone else moved it mid-bake (an emergency rollback wins)", async () => {
+        const t = setup();
+        const run = promote(t.deps, { stackName: "prod" });
+        const original = t.metrics.evidence.bind(t.metrics);
+        t.metrics.evidence = async (...args) => {
+            if (t.metrics.calls === 3) t.lambda.aliases.set(API, { functionVersion: "7", additionalVersionWeights: {} });
+            return original(...args);
+        };
+        const result = await t.drive(run);
+        expect(result.exitCode).to.equal(3);
+        expect(result.report.outcome).to.equal("failed");
+        expect(result.report.steps[0].reason).to.contain("the alias was changed outside this promote");
+        expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1]);
+        expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
+    });
 });

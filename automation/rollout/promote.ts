@@ -296,6 +296,10 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
             continue;
         }
         report.decisionAtMinute = minute();
+        if (bake.interrupted) {
+            report.error = bake.result.reason;
+            return finish("failed", ExitCode.infrastructure);
+        }
         const giveUp = bake.verdict === "inconclusive" && policy.gates.onNoData === "fail";
         try {
             await restoreStable(bake.result.reason);
@@ -325,7 +329,7 @@ async function bakeStep(
     step: Step,
     label: string,
     minute: () => number,
-): Promise<{ verdict: Verdict; result: GateResult; extended: boolean }> {
+): Promise<{ verdict: Verdict; result: GateResult; extended: boolean; interrupted?: boolean }> {
     const { clock, log } = deps;
     const start = clock.now();
     // Evidence windows start at the minute the step began: per-version metrics need no other alignment.
@@ -338,6 +342,15 @@ async function bakeStep(
         const untilBakeEnd = start + step.bakeSeconds * 1000 - clock.now();
         await sleepWithCountdown(deps, untilBakeEnd > 0 ? Math.min(pollMs, untilBakeEnd) : pollMs, label, start + step.bakeSeconds * 1000);
         const elapsedSeconds = (clock.now() - start) / 1000;
+        // Someone else moved traffic (an emergency rollback, a hand edit): stop, and leave their routing alone.
+        for (const t of targets) {
+            const live = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+            if (!routesAt(live, t, step.weight)) {
+                const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
+                log.line(`[min ${minute()}] ${label}: ${reason}`);
+                return { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, extended, interrupted: true };
+            }
+        }
         let evidence;
         try {
             evidence = await deps.metrics.evidence(requests, windowStart, new Date(clock.now()));
@@ -386,15 +399,18 @@ async function sleepWithCountdown(deps: RolloutDeps, ms: number, label: string, 
     }
 }
 
+/** Does the live alias route `weight` of a target's traffic to its candidate, as this rollout set it? */
+export function routesAt(live: AliasRouting, t: { stable: string; candidate: string }, weight: number): boolean {
+    return weight >= 1
+        ? live.stableVersion === t.candidate && !live.candidate
+        : live.stableVersion === t.stable && live.candidate?.version === t.candidate && Math.abs(live.candidate.weight - weight) < 1e-6;
+}
+
 /** After an `up`, the alias must route what was asked: anything else is an infrastructure error. */
 async function verifyRouting(deps: RolloutDeps, targets: Target[], weight: number): Promise<void> {
     for (const t of targets) {
         const live = await readAlias(deps.lambda, deps.clock, t.functionName, t.aliasName);
-        const ok =
-            weight >= 1
-                ? live.stableVersion === t.candidate && !live.candidate
-                : live.stableVersion === t.stable && live.candidate?.version === t.candidate && Math.abs(live.candidate.weight - weight) < 1e-6;
-        if (!ok) {
+        if (!routesAt(live, t, weight)) {
             throw new InfrastructureError(`${t.key}: after the up the alias routes ${JSON.stringify(trafficShares(live))}, not ${percent(weight)} to v${t.candidate}`);
         }
     }

@@ -168,7 +168,7 @@ export class FakeMetrics implements MetricsSource {
 /** A fake clock; `drive` runs a promise to completion by firing timers. */
 export function fakeClock(start = Date.UTC(2026, 0, 5, 9)): { clock: Clock; drive: <T>(p: Promise<T>) => Promise<T> } {
     const timers = FakeTimers.createClock(start);
-    const clock: Clock = { now: () => timers.now, sleep: (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)) };
+    const clock: Clock = { now: () => timers.now, sleep: (ms) => new Promise<void>((resolve) => timers.setTimeout(() => resolve(), ms)) };
     const drive = async <T>(p: Promise<T>): Promise<T> => {
         let done = false;
         const settled = p.finally(() => (done = true));
