@@ -6,11 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, RolloutDashboard } from "./components";
-import { PROJECT, parseStackConfig, projectKeys, readRelease } from "./config";
+import { decodePulumiConfig, PROJECT, parseStackConfig, projectKeys, readRelease } from "./config";
 
 export = async () => {
     const stack = pulumi.getStack();
-    const config = parseStackConfig(projectKeys(decodeConfig(pulumi.runtime.allConfig())), `the config of stack "${stack}"`);
+    const config = parseStackConfig(projectKeys(decodePulumiConfig(pulumi.runtime.allConfig())), `the config of stack "${stack}"`);
     const release = readRelease(__dirname);
     const { rollout } = config;
     const prefix = `${PROJECT}-${stack}`;
@@ -73,19 +73,3 @@ export = async () => {
         ),
     };
 };
-
-/** Pulumi hands structured config values over as JSON text; plain strings stay strings. */
-function decodeConfig(all: Record<string, string>): Record<string, unknown> {
-    return Object.fromEntries(
-        Object.entries(all).map(([key, value]) => {
-            if (/^\s*[[{]/.test(value)) {
-                try {
-                    return [key, JSON.parse(value)];
-                } catch {
-                    return [key, value];
-                }
-            }
-            return [key, value];
-        }),
-    );
-}

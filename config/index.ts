@@ -1,3 +1,4 @@
 /** Stack configuration: schema, validation and the release being shipped. */
+export * from "./issues";
 export * from "./release";
 export * from "./stackConfig";

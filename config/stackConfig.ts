@@ -7,6 +7,7 @@
  * that names the key path, the bad value and what would be valid.
  */
 import { z } from "zod";
+import { ConfigError, describeIssues, namespaceKeys } from "./issues";
 
 /** The Pulumi project name: config keys are `lambda-rollout:<key>`. */
 export const PROJECT = "lambda-rollout";
@@ -106,6 +107,17 @@ const gatesSchema = z
         maxP99Ms: z.number().positive({ message: "must be above 0 (milliseconds)" }).default(6000),
         /** Throttles through the alias tolerated in a bake. */
         maxThrottles: z.number().int().min(0).default(0),
+        /**
+         * The false-rollback budget: the chance, in percent, that the error-rate tests roll back a candidate
+         * that is within the limits, over the whole rollout and however often the gate polls. Split evenly
+         * between the gated steps (and, in a step with stable traffic, between the candidate's and stable's
+         * confidence sequences). See docs/gates.md.
+         */
+        falseRollbackPercent: z
+            .number()
+            .gt(0, { message: "must be above 0 (percent): a gate that may never be wrong never rolls back" })
+            .max(50, { message: "must be at most 50 (percent)" })
+            .default(1),
         /** Candidate invocations needed before a step may pass. */
         minInvocations: z.number().int().min(1, { message: "must be at least 1: no data is never a pass" }).default(50),
         /** What a step that is still short of `minInvocations` after `maxExtension` does. */
@@ -236,13 +248,10 @@ export type GatePolicy = RolloutPolicy["gates"];
 /** Explicit routing for one `up`, by function name. */
 export type RoutingOverride = NonNullable<StackConfig["routing"]>;
 
-/** A config error: every problem found, each with its key path, value and rule. Nothing has been touched. */
-export class StackConfigError extends Error {
-    constructor(
-        readonly source: string,
-        readonly problems: string[],
-    ) {
-        super(`invalid stack config in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+/** A stack config error (exit code 2 in the tool): every problem, each naming its key. */
+export class StackConfigError extends ConfigError {
+    constructor(source: string, problems: string[]) {
+        super(source, problems, "stack config");
         this.name = "StackConfigError";
     }
 }
@@ -256,25 +265,7 @@ export function parseStackConfig(raw: Record<string, unknown>, source: string): 
     if (result.success) {
         return result.data;
     }
-    const problems = result.error.issues.map((issue) => {
-        const keyPath = [PROJECT + ":" + String(issue.path[0] ?? ""), ...issue.path.slice(1)]
-            .map((p, i) => (i === 0 ? p : typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-            .join("");
-        const value = valueAt(raw, issue.path);
-        const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
-        const message = issue.code === "unrecognized_keys" ? `has unknown key(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}` : issue.message;
-        return `\`${keyPath}\`${issue.code === "unrecognized_keys" ? "" : shown}: ${message}`;
-    });
-    throw new StackConfigError(source, problems);
-}
-
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-    let node: unknown = root;
-    for (const key of path) {
-        if (node === null || typeof node !== "object") return undefined;
-        node = (node as Record<PropertyKey, unknown>)[key];
-    }
-    return node;
+    throw new StackConfigError(source, describeIssues(result.error.issues, PROJECT, raw));
 }
 
 /**
@@ -283,12 +274,7 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
  * `aws:region`, which becomes the default `region`.
  */
 export function projectKeys(config: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(config)) {
-        if (key.startsWith(PROJECT + ":")) {
-            out[key.slice(PROJECT.length + 1)] = value;
-        }
-    }
+    const out = namespaceKeys(config, PROJECT);
     if (out.region === undefined && typeof config["aws:region"] === "string") {
         out.region = config["aws:region"];
     }

@@ -5,6 +5,7 @@
  * the tests call these functions directly, by tables.
  */
 import { z } from "zod";
+import { ConfigError, describeIssues, namespaceKeys } from "../config/issues";
 
 /** The Pulumi project of this program: its config keys are `lambda-rollout-delivery:<key>`. */
 export const DELIVERY_PROJECT = "lambda-rollout-delivery";
@@ -152,12 +153,9 @@ export type StackDelivery = DeliveryConfig["stacks"][string];
 export type ProgressionEdge = DeliveryConfig["progression"][number];
 
 /** A delivery config error: every problem, each naming its key. */
-export class DeliveryConfigError extends Error {
-    constructor(
-        readonly source: string,
-        readonly problems: string[],
-    ) {
-        super(`invalid delivery config in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+export class DeliveryConfigError extends ConfigError {
+    constructor(source: string, problems: string[]) {
+        super(source, problems, "delivery config");
         this.name = "DeliveryConfigError";
     }
 }
@@ -169,24 +167,13 @@ export class DeliveryConfigError extends Error {
 export function parseDeliveryConfig(raw: Record<string, unknown>, source: string): DeliveryConfig {
     const result = deliveryConfigSchema.safeParse(raw);
     if (result.success) return result.data;
-    const problems = result.error.issues.map((issue) => {
-        const keyPath = [`${DELIVERY_PROJECT}:${String(issue.path[0] ?? "")}`, ...issue.path.slice(1)]
-            .map((p, i) => (i === 0 ? p : typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-            .join("");
-        if (issue.code === "unrecognized_keys") {
-            return `\`${keyPath}\`: has unknown key(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
-        }
-        const value = valueAt(raw, issue.path);
-        const shown = value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
-        return `\`${keyPath}\`${shown}: ${issue.message}`;
-    });
+    const problems = describeIssues(result.error.issues, DELIVERY_PROJECT, raw);
     throw new DeliveryConfigError(source, problems);
 }
 
 /** Takes a stack file's `config:` map and returns this project's keys without their namespace. */
 export function deliveryKeys(config: Record<string, unknown>): Record<string, unknown> {
-    const prefix = `${DELIVERY_PROJECT}:`;
-    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    return namespaceKeys(config, DELIVERY_PROJECT);
 }
 
 /** The stack a push to `branch` deploys, or undefined when the branch deploys nothing. */
@@ -317,11 +304,3 @@ function findCycle(edges: readonly { from: string; to: string }[]): string[] | u
     return undefined;
 }
 
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-    let node: unknown = root;
-    for (const key of path) {
-        if (node === null || typeof node !== "object") return undefined;
-        node = (node as Record<PropertyKey, unknown>)[key];
-    }
-    return node;
-}

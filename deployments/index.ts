@@ -5,11 +5,12 @@
  * resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { decodePulumiConfig } from "../config/issues";
 import { deliveryKeys, parseDeliveryConfig } from "./delivery";
 import { declareDelivery, deliverySummary } from "./settings";
 
 export = async () => {
-    const config = parseDeliveryConfig(deliveryKeys(decodeConfig(pulumi.runtime.allConfig())), `the config of stack "${pulumi.getStack()}"`);
+    const config = parseDeliveryConfig(deliveryKeys(decodePulumiConfig(pulumi.runtime.allConfig())), `the config of stack "${pulumi.getStack()}"`);
     const delivery = declareDelivery(config);
     return {
         stacks: deliverySummary(config),
@@ -17,19 +18,3 @@ export = async () => {
         webhooks: delivery.webhooks.map((w) => w.displayName),
     };
 };
-
-/** Pulumi hands structured config values over as JSON text; plain strings stay strings. */
-function decodeConfig(all: Record<string, string>): Record<string, unknown> {
-    return Object.fromEntries(
-        Object.entries(all).map(([key, value]) => {
-            if (/^\s*[[{]/.test(value)) {
-                try {
-                    return [key, JSON.parse(value)];
-                } catch {
-                    return [key, value];
-                }
-            }
-            return [key, value];
-        }),
-    );
-}

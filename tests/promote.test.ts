@@ -60,7 +60,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.functions.api.finalRouting).to.deep.equal({ "7": 1 });
         expect(result.report.steps.map((s) => s.verdict)).to.deep.equal(["passed", "failed"]);
         expect(result.report.error).to.contain("provider error");
-        expect(t.log.lines.join("\n")).to.contain("moving traffic through the Lambda API instead");
+        expect(t.log.lines.join("\n")).to.contain("moving it through the Lambda API instead");
     });
 
     it("when another update holds the stack, rolls back through the Lambda API and exits 4", async () => {

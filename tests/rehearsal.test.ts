@@ -216,7 +216,7 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
         const log = memoryLog();
         const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log }, { stackName: "prod" });
         expect(report.rollbackPath).to.equal("lambda-api");
-        expect(log.lines.join("\n")).to.contain("moving traffic through the Lambda API instead");
+        expect(log.lines.join("\n")).to.contain("moving it through the Lambda API instead");
         delete faults.lockConflictAtStep;
         t.sim.advance(60_000);
         await t.stack.deploy("candidate");

@@ -8,21 +8,16 @@
  * preflight.ts).
  */
 import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
-import { readLiveRouting, trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
+import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
 import { InfrastructureError, StackLockedError, UsageError, ExitCode } from "../errors";
 import { assessStep, type GateResult, type Verdict } from "./assess";
 import type { Clock, EvidenceRequest, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightProblems } from "./preflight";
 import { exitCodeForOutcome, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
+import { putAllTrafficOn, readAlias, type RolloutLog } from "./traffic";
 
-/** Where the rollout's lines go. */
-export interface RolloutLog {
-    /** One decision or event, with its numbers. */
-    line(text: string): void;
-    /** A transient progress line (countdown); may be ignored. */
-    progress?(text: string): void;
-}
+export type { RolloutLog } from "./traffic";
 
 /** The side effects a rollout needs. */
 export interface RolloutDeps {
@@ -63,18 +58,6 @@ interface Target {
     readonly candidate: string;
     readonly liveWeight: number;
     readonly rollbackAlarm?: string;
-}
-
-const ALIAS_REREADS = 3;
-
-/** Reads an alias, reading again while AWS shows a transient 0/1 weight (terraform-provider-aws PR #48116). */
-export async function readAlias(lambda: LambdaControl, clock: Clock, functionName: string, aliasName: string): Promise<AliasRouting> {
-    let routing = readLiveRouting(await lambda.getAlias(functionName, aliasName));
-    for (let i = 1; i < ALIAS_REREADS && routing.transient; i++) {
-        await clock.sleep(2000);
-        routing = readLiveRouting(await lambda.getAlias(functionName, aliasName));
-    }
-    return { stableVersion: routing.stableVersion, candidate: routing.candidate };
 }
 
 /** The validated policy the stack exports, with a strategy override applied. */
@@ -201,23 +184,9 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
     // Rolls traffic back to stable: an `up` first, the Lambda API when the `up` cannot run.
     const restoreStable = async (why: string): Promise<void> => {
         log.line(`rolling back to stable (${targets.map((t) => `${t.key} v${t.stable}`).join(", ")}): ${why}`);
-        try {
-            await deps.stack.up(routingAt(targets, 0), `lambda-rollout rollback: ${why}`.slice(0, 1000));
-            report.rollbackPath = "pulumi-up";
-        } catch (err) {
-            log.line(`pulumi up could not roll back (${(err as Error).message}); moving traffic through the Lambda API instead`);
-            for (const t of targets) {
-                await deps.lambda.updateAlias(t.functionName, t.aliasName, { stableVersion: t.stable });
-            }
-            report.rollbackPath = "lambda-api";
-            log.line("traffic moved through the Lambda API; the next plain `pulumi up` keeps it (rule of routing)");
-        }
-        for (const t of targets) {
-            const now = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
-            if (now.stableVersion !== t.stable || now.candidate) {
-                throw new InfrastructureError(`${t.key}: after the rollback the alias still routes ${JSON.stringify(trafficShares(now))}`, describeTraffic(targets, now));
-            }
-        }
+        const moves = targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, to: t.stable, from: t.candidate }));
+        const { path } = await putAllTrafficOn(deps, moves, `lambda-rollout rollback: ${why}`);
+        report.rollbackPath = path;
         log.line(`all traffic is on stable: ${targets.map((t) => `${t.key} v${t.stable} 100%`).join(", ")}`);
     };
 
@@ -367,7 +336,16 @@ async function bakeStep(
             }
         }
         const result = assessStep(
-            { gates: policy.gates, bakeSeconds: step.bakeSeconds, elapsedSeconds, evidence, alarmsInAlarm, absoluteOnly: step.weight >= 1 },
+            {
+                gates: policy.gates,
+                bakeSeconds: step.bakeSeconds,
+                elapsedSeconds,
+                evidence,
+                alarmsInAlarm,
+                absoluteOnly: step.weight >= 1,
+                // The false-rollback budget is split between every gated step of the policy, resumed or not.
+                gatedSteps: stepsFor(policy).filter((s) => s.bakeSeconds > 0).length,
+            },
             targets.map((t) => t.key),
         );
         const progress = `${Math.floor(elapsedSeconds / 60)}/${Math.round(step.bakeSeconds / 60)} min`;
@@ -416,9 +394,6 @@ async function verifyRouting(deps: RolloutDeps, targets: Target[], weight: numbe
     }
 }
 
-function describeTraffic(targets: Target[], routing: AliasRouting): string {
-    return `${targets[0]?.key ?? "?"}: ${JSON.stringify(trafficShares(routing))}`;
-}
 
 /** The plan a person reads before anything moves (and all that --dry-run prints). */
 export function describeRollout(stack: string, policy: RolloutPolicy, targets: Target[], remaining: Step[], resumed: boolean, position: number): string[] {
@@ -427,7 +402,7 @@ export function describeRollout(stack: string, policy: RolloutPolicy, targets: T
         `${stack}: ${policy.strategy} rollout of ${targets.map((t) => `${t.key} v${t.stable} -> v${t.candidate}`).join(", ")}`,
         resumed ? `resuming from ${percent(position)} live on the candidate (the step is baked again)` : "starting from 0% on the candidate",
         `steps: ${remaining.map((s) => `${percent(s.weight)}${s.bakeSeconds ? ` for ${Math.round(s.bakeSeconds / 60)} min` : ""}`).join(" -> ")}`,
-        `gates: error rate <= ${g.maxErrorRatePercent}% and <= stable + ${g.maxErrorRateIncreasePercent} points (99.9% confidence), p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles}, ` +
+        `gates: error rate <= ${g.maxErrorRatePercent}% and <= stable + ${g.maxErrorRateIncreasePercent} points (sequential tests, false-rollback budget ${g.falseRollbackPercent}% per rollout), p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles}, ` +
             `>= ${g.minInvocations} candidate invocations (else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
         `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
             `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback by \`pulumi up\`, or UpdateAlias if the up cannot run`,

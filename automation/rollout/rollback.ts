@@ -4,10 +4,9 @@
  * Lambda API and the tool says so (the rule of routing makes the next plain `up` keep it).
  */
 import { trafficShares, type AliasRouting } from "../../components/routing";
-import type { RoutingOverride } from "../../config/stackConfig";
-import { InfrastructureError, UsageError } from "../errors";
+import { UsageError } from "../errors";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
-import { readAlias, type RolloutLog } from "./promote";
+import { putAllTrafficOn, readAlias, type RolloutLog } from "./traffic";
 import type { RolloutReport } from "./report";
 
 /** What rolling one function back means, decided from its live alias. */
@@ -97,25 +96,10 @@ export async function rollback(
     if (deps.confirm && !(await deps.confirm(`Roll ${options.stackName} back (${targets.map((t) => `${t.key} to v${t.to}`).join(", ")})?`))) {
         throw new UsageError("not confirmed: nothing was changed");
     }
-    const routing: RoutingOverride = Object.fromEntries(targets.map((t) => [t.key, { stable: t.to, candidate: t.from, weight: 0 }]));
-    try {
-        await deps.stack.up(routing, `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`);
-        report.rollbackPath = "pulumi-up";
-        log.line("rolled back with `pulumi up`");
-    } catch (err) {
-        log.line(`pulumi up could not roll back (${(err as Error).message}); moving traffic through the Lambda API instead`);
-        for (const t of targets) {
-            await deps.lambda.updateAlias(t.functionName, t.aliasName, { stableVersion: t.to });
-        }
-        report.rollbackPath = "lambda-api";
-        log.line("traffic moved through the Lambda API; the next plain `pulumi up` keeps it (rule of routing)");
-    }
+    const { path, routing } = await putAllTrafficOn(deps, targets, `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`);
+    report.rollbackPath = path;
     for (const t of targets) {
-        const now = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
-        report.functions[t.key] = { stable: t.to, candidate: t.from, finalRouting: trafficShares(now) };
-        if (now.stableVersion !== t.to || now.candidate) {
-            throw new InfrastructureError(`${t.key}: after the rollback the alias routes ${JSON.stringify(trafficShares(now))}`, JSON.stringify(trafficShares(now)));
-        }
+        report.functions[t.key] = { stable: t.to, candidate: t.from, finalRouting: trafficShares(routing[t.key]) };
         log.line(`${t.key}: all traffic on v${t.to}`);
     }
     report.outcome = "rolled-back";

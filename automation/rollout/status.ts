@@ -6,7 +6,7 @@
 import { trafficShares } from "../../components/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, MetricsSource, StackDriver, UpdateRecord } from "./ports";
-import { readAlias } from "./promote";
+import { readAlias } from "./traffic";
 
 /** One function's state. */
 export interface FunctionStatus {
