@@ -220,4 +220,27 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1]);
         expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
     });
+
+    it("an unexpected error while traffic is on the candidate still puts it back on stable and keeps the record", async () => {
+        const t = setup();
+        t.metrics.alarmStates = async () => {
+            throw new TypeError("a bug in an adapter");
+        };
+        t.metrics.evidence = async () => {
+            throw new TypeError("a bug in an adapter");
+        };
+        const clockSleep = t.clock.sleep;
+        let sleeps = 0;
+        t.clock.sleep = async (ms) => {
+            sleeps += 1;
+            if (sleeps === 3) throw new RangeError("clock broke");
+            return clockSleep(ms);
+        };
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(result.exitCode).to.equal(3);
+        expect(result.report.outcome).to.equal("failed");
+        expect(result.report.error).to.equal("clock broke");
+        expect(result.report.steps.at(-1)).to.include({ weight: 0.1, verdict: "failed" });
+        expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
+    });
 });

@@ -259,7 +259,14 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
             report.steps.push({ weight: step.weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: "passed", reason: "final step: all traffic on the candidate" });
             continue;
         }
-        const bake = await bakeStep(deps, policy, targets, step, label, minute);
+        let bake: Awaited<ReturnType<typeof bakeStep>>;
+        try {
+            bake = await bakeStep(deps, policy, targets, step, label, minute);
+        } catch (err) {
+            // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
+            log.line(`${label}: ${(err as Error).message}`);
+            return failOnInfrastructure(err as Error, step.weight, stepStartMinute);
+        }
         report.steps.push({ weight: step.weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason });
         if (bake.verdict === "passed") {
             continue;
@@ -313,7 +320,13 @@ async function bakeStep(
         const elapsedSeconds = (clock.now() - start) / 1000;
         // Someone else moved traffic (an emergency rollback, a hand edit): stop, and leave their routing alone.
         for (const t of targets) {
-            const live = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+            let live: AliasRouting;
+            try {
+                live = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+            } catch (err) {
+                log.line(`[min ${minute()}] ${label}: could not read ${t.functionName}:${t.aliasName} (${(err as Error).message}); checking again next poll`);
+                continue;
+            }
             if (!routesAt(live, t, step.weight)) {
                 const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
                 log.line(`[min ${minute()}] ${label}: ${reason}`);
