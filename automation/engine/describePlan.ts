@@ -48,6 +48,10 @@ export function describeResource(r: DeclaredResource): string {
             const widgets = (JSON.parse(i.dashboardBody) as { widgets: { properties: { title: string } }[] }).widgets;
             return `${i.dashboardName}: ${widgets.length} widgets (${widgets.map((w) => w.properties.title).join("; ")})`;
         }
+        case "aws:iam/role:Role": {
+            const principals = (JSON.parse(i.assumeRolePolicy) as { Statement: { Principal: { Service: string } }[] }).Statement.map((st) => st.Principal.Service);
+            return `assumed by ${principals.join(", ")}`;
+        }
         case "aws:cloudwatch/logGroup:LogGroup":
             return `${i.name} retention ${i.retentionInDays} days`;
         case "aws:iam/rolePolicy:RolePolicy":
