@@ -199,6 +199,34 @@ program
         process.exitCode = result.exitCode;
     });
 
+program
+    .command("rehearse-all")
+    .description("rehearse every scenario in a folder against a stack and print one line each: outcome, decision minute, blast radius")
+    .addOption(stackOption())
+    .option("--dir <dir>", "the scenarios folder", "scenarios")
+    .addOption(configFileOption())
+    .addOption(jsonOption())
+    .action(async (opts: CommonOptions & { dir: string }) => {
+        const files = fs.readdirSync(opts.dir).filter((f) => f.endsWith(".json")).sort();
+        const started = Date.now();
+        const rows = [];
+        for (const file of files) {
+            const scenario = readScenario(`${opts.dir}/${file}`);
+            const t0 = Date.now();
+            const { report, exitCode } = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log: { line: () => undefined } });
+            rows.push({ scenario: scenario.name, outcome: report.outcome, exitCode, decisionAtMinute: report.decisionAtMinute, durationMinutes: report.durationMinutes, blastRadius: report.requests?.candidateErrors, candidateRequests: report.requests?.candidate, totalRequests: report.requests?.total, finalRouting: report.functions, seconds: (Date.now() - t0) / 1000 });
+        }
+        const wallSeconds = (Date.now() - started) / 1000;
+        console.log("| scenario | outcome | exit | decision (min) | duration (min) | blast radius (failed candidate requests) | candidate / total requests | final routing | wall (s) |");
+        console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        for (const r of rows) {
+            const routing = Object.entries(r.finalRouting).map(([k, f]) => `${k}: ${Object.entries(f.finalRouting).map(([v, w]) => `v${v} ${w * 100}%`).join(" + ")}`).join("; ");
+            console.log(`| ${r.scenario} | ${r.outcome} | ${r.exitCode} | ${r.decisionAtMinute ?? "-"} | ${r.durationMinutes} | ${r.blastRadius} | ${r.candidateRequests} / ${r.totalRequests} | ${routing} | ${r.seconds.toFixed(1)} |`);
+        }
+        console.log(`${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time`);
+        if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
+    });
+
 async function main(argv: string[]): Promise<number> {
     try {
         await program.parseAsync(argv);

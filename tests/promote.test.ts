@@ -243,4 +243,13 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.steps.at(-1)).to.include({ weight: 0.1, verdict: "failed" });
         expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
     });
+
+    it("linear: 30% more every 5 minutes, one up per step, ending at 100%", async () => {
+        const linear = { ...PROD_POLICY, strategy: "linear", canary: undefined, linear: { stepPercent: 30, every: 300 } };
+        const t = setup({ policy: linear });
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(result.report.outcome).to.equal("promoted");
+        expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.3, 0.6, 0.9, 1]);
+        expect(result.report.durationMinutes).to.equal(15);
+    });
 });
