@@ -3,12 +3,18 @@
  * with its reason and the numbers behind it. Each function is assessed on its own; the worst verdict wins,
  * so functions of one stack move and roll back together.
  *
- * The error test is statistical because the gate looks at small, noisy samples every minute: a candidate is
- * failed only when the evidence is decisive (a one-sided bound at confidence 1 - FAIL_ALPHA lies beyond the
- * limit), and passed only after the bake with enough invocations. No data is never a pass.
+ * The error tests are sequential (sequential.ts): the gate reads the step's cumulative counts every minute,
+ * and a fixed-sample bound read every minute fires on noise far more often than its level says. Instead each
+ * version's error rate gets an always-valid confidence bound (the inversion of a mixture SPRT): the chance
+ * that it is EVER wrong during the step, however often it is read, is at most its share of the
+ * false-rollback budget (`gates.falseRollbackPercent`, split between the gated steps and, with stable
+ * traffic, between candidate and stable). A candidate fails when its lower bound is above the absolute
+ * limit, or above stable's upper bound by more than the allowed increase (both bounds from the same minutes).
+ * It passes only after the bake with enough invocations. No data is never a pass. See docs/gates.md.
  */
 import type { GatePolicy } from "../../config/stackConfig";
 import type { FunctionEvidence } from "./ports";
+import { lowerConfidenceBound, upperConfidenceBound } from "./sequential";
 
 /** What a poll decided. `baking`: keep watching; `extended`: bake over, evidence short, still waiting. */
 export type Verdict = "passed" | "failed" | "inconclusive" | "extended" | "baking";
@@ -17,10 +23,10 @@ export type Verdict = "passed" | "failed" | "inconclusive" | "extended" | "bakin
 const SEVERITY: Verdict[] = ["failed", "inconclusive", "extended", "baking", "passed"];
 
 /**
- * One-sided z for the fail decision: 3.09 is alpha = 0.001 per look, so that polling every minute over a
- * step (tens of looks, strongly correlated) keeps false rollbacks rare.
+ * The least evidence behind an error-rate failure: candidate errors. The mixture needs about as many anyway
+ * (each error is worth at most ln 30 nats); this makes the floor explicit and independent of the budget.
  */
-export const FAIL_Z = 3.09;
+export const MIN_ERRORS_TO_FAIL = 3;
 
 /** Minutes out of the last five whose candidate p99 must exceed the limit to fail (as the p99 alarm). */
 export const LATENCY_BREACHES = 3;
@@ -33,6 +39,12 @@ export interface GateNumbers {
     readonly stableInvocations: number;
     readonly stableErrors: number;
     readonly stableErrorRatePercent: number;
+    /** Always-valid lower bound of the candidate's error rate, percent. */
+    readonly candidateErrorRateLowerPercent: number;
+    /** Always-valid upper bound of stable's error rate, percent (absent when stable is not compared). */
+    readonly stableErrorRateUpperPercent?: number;
+    /** The false-rollback budget spent on the candidate's bound in this step, percent. */
+    readonly candidateAlphaPercent: number;
     readonly candidateP99Ms?: number;
     readonly throttles: number;
     readonly deadLetterErrors: number;
@@ -57,31 +69,22 @@ export interface GateInput {
     readonly alarmsInAlarm?: Record<string, string[]>;
     /** True when stable serves no traffic in this step (weight 1): only absolute limits apply. */
     readonly absoluteOnly: boolean;
+    /**
+     * How many steps of the rollout are gated (have a bake): the false-rollback budget is split evenly
+     * between them (a union bound: each step's window is fresh data). Default 1.
+     */
+    readonly gatedSteps?: number;
 }
 
-/** Wilson score bound for a binomial proportion; `side` -1 lower, +1 upper. */
-export function wilsonBound(errors: number, n: number, z: number, side: -1 | 1): number {
-    if (n === 0) return side < 0 ? 0 : 1;
-    const p = errors / n;
-    const z2 = z * z;
-    const centre = p + z2 / (2 * n);
-    const margin = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-    return Math.min(1, Math.max(0, (centre + side * margin) / (1 + z2 / n)));
-}
-
-/**
- * Agresti-Caffo lower bound of (candidate rate - stable rate): one pseudo-success and one pseudo-failure are
- * added to each group, which keeps the interval honest at zero errors.
- */
-export function differenceLowerBound(eC: number, nC: number, eS: number, nS: number, z: number): number {
-    const pC = (eC + 1) / (nC + 2);
-    const pS = (eS + 1) / (nS + 2);
-    const se = Math.sqrt((pC * (1 - pC)) / (nC + 2) + (pS * (1 - pS)) / (nS + 2));
-    return pC - pS - z * se;
+/** The share of the false-rollback budget for one step's bounds: the candidate's and stable's (each a probability). */
+export function stepAlphas(gates: GatePolicy, gatedSteps: number, absoluteOnly: boolean): { candidate: number; stable: number } {
+    const step = (gates.falseRollbackPercent ?? 1) / 100 / Math.max(1, gatedSteps);
+    return absoluteOnly ? { candidate: step, stable: 0 } : { candidate: step / 2, stable: step / 2 };
 }
 
 const rate = (errors: number, n: number) => (n === 0 ? 0 : (100 * errors) / n);
 const fmt = (n: number) => (Math.round(n * 100) / 100).toString();
+const fmtAlpha = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
 
 /** Assesses one function: the first decisive failure, else where the bake stands. */
 export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; numbers: GateNumbers } {
@@ -89,6 +92,10 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     const c = ev.candidate;
     const s = ev.stable;
     const recentP99 = c.p99ByMinute.slice(-5);
+    const compare = !input.absoluteOnly && s.invocations > 0;
+    const alpha = stepAlphas(gates, input.gatedSteps ?? 1, input.absoluteOnly);
+    const lowerC = lowerConfidenceBound(c.errors, c.invocations, alpha.candidate);
+    const upperS = compare ? upperConfidenceBound(s.errors, s.invocations, alpha.stable) : undefined;
     const numbers: GateNumbers = {
         candidateInvocations: c.invocations,
         candidateErrors: c.errors,
@@ -96,6 +103,9 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
         stableInvocations: s.invocations,
         stableErrors: s.errors,
         stableErrorRatePercent: round2(rate(s.errors, s.invocations)),
+        candidateErrorRateLowerPercent: round3(lowerC * 100),
+        stableErrorRateUpperPercent: upperS === undefined ? undefined : round3(upperS * 100),
+        candidateAlphaPercent: Number((alpha.candidate * 100).toPrecision(3)),
         candidateP99Ms: recentP99.length ? Math.max(...recentP99) : undefined,
         throttles: ev.aliasThrottles,
         deadLetterErrors: ev.deadLetterErrors,
@@ -112,14 +122,17 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     if (ev.deadLetterErrors > 0) {
         return fail(`${ev.deadLetterErrors} dead-letter delivery errors`);
     }
-    const lower = wilsonBound(c.errors, c.invocations, FAIL_Z, -1);
-    if (lower * 100 > gates.maxErrorRatePercent) {
-        return fail(`error rate above ${gates.maxErrorRatePercent}% with 99.9% confidence (lower bound ${fmt(lower * 100)}%): ${counts}`);
-    }
-    if (!input.absoluteOnly && s.invocations > 0) {
-        const diff = differenceLowerBound(c.errors, c.invocations, s.errors, s.invocations, FAIL_Z);
-        if (diff * 100 > gates.maxErrorRateIncreasePercent) {
-            return fail(`error rate ${fmt(diff * 100)} points or more above stable's (limit ${gates.maxErrorRateIncreasePercent}) with 99.9% confidence: ${counts}`);
+    if (c.errors >= MIN_ERRORS_TO_FAIL) {
+        if (lowerC * 100 > gates.maxErrorRatePercent) {
+            return fail(
+                `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(lowerC * 100)}% at false-rollback risk ${fmtAlpha(alpha.candidate)}): ${counts}`,
+            );
+        }
+        if (upperS !== undefined && (lowerC - upperS) * 100 > gates.maxErrorRateIncreasePercent) {
+            return fail(
+                `error rate ${fmt((lowerC - upperS) * 100)} points or more above stable's (limit ${gates.maxErrorRateIncreasePercent}; sequential test, ` +
+                    `candidate lower bound ${fmt(lowerC * 100)}%, stable upper bound ${fmt(upperS * 100)}%, false-rollback risk ${fmtAlpha(alpha.candidate + alpha.stable)}): ${counts}`,
+            );
         }
     }
     const breaches = recentP99.filter((p) => p > gates.maxP99Ms);
@@ -167,4 +180,8 @@ export function assessStep(input: GateInput, functionNames: string[]): GateResul
 
 function round2(n: number): number {
     return Math.round(n * 100) / 100;
+}
+
+function round3(n: number): number {
+    return Math.round(n * 1000) / 1000;
 }

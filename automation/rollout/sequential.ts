@@ -1,0 +1,115 @@
+/**
+ * Sequential statistics for the health gate: tests that stay valid however often the gate looks.
+ *
+ * A fixed-sample test (a z bound, Wilson, Agresti-Caffo) read every minute is a new test every minute, and the
+ * chance that one of them fires on noise grows with the number of looks. A likelihood ratio against the null
+ * is a (super)martingale under the null, so by Ville's inequality the chance that it EVER reaches 1/alpha is
+ * at most alpha, at whatever times it is read (Wald 1945; Robbins 1970; Howard et al. 2021). The gate uses:
+ *
+ * - a mixture SPRT for one version's error count: the likelihood ratio of "the rate's odds are r times the
+ *   null's" against the null, averaged over a fixed grid of r ({@link ODDS_RATIOS}, equal weights). Each
+ *   component is Wald's SPRT; the mixture adapts to the size of the regression at a cost of at most
+ *   ln(grid size) nats over the SPRT that knew it;
+ * - always-valid confidence bounds (confidence sequences), the inversion of those tests: every null rate the
+ *   mixture has not rejected. With odds-ratio alternatives the ratio is monotone in the null rate, so a bound
+ *   is a bisection.
+ *
+ * Pure functions, no state: the evidence is the cumulative count over the step's window at each poll.
+ */
+
+/**
+ * The alternatives of the mixture: odds ratios over the null rate. From a 1.5x regression (the smallest worth
+ * a rollback) to 30x (a broken release: three errors decide). Equal weights.
+ */
+export const ODDS_RATIOS: readonly number[] = [1.5, 2, 3, 5, 10, 30];
+
+/**
+ * ln of one component's likelihood ratio: `errors` of `n` Bernoulli trials, rate p1 with odds r * odds(p0)
+ * against rate p0. With p1 = r p0 / (1 - p0 + r p0) it reduces to r^errors / (1 + (r - 1) p0)^n.
+ */
+export function logLikelihoodRatio(errors: number, n: number, p0: number, r: number): number {
+    return errors * Math.log(r) - n * Math.log1p((r - 1) * p0);
+}
+
+function logMeanExp(terms: number[]): number {
+    const max = Math.max(...terms);
+    if (max === -Infinity) return -Infinity;
+    return max + Math.log(terms.reduce((sum, t) => sum + Math.exp(t - max), 0) / terms.length);
+}
+
+/**
+ * ln of the mixture likelihood ratio for "the rate is above p0" (`side` +1, odds ratios above 1) or "below
+ * p0" (`side` -1, the reciprocals). A supermartingale under every rate on the null's side of p0.
+ */
+export function logMixtureRatio(errors: number, n: number, p0: number, side: 1 | -1 = 1, ratios: readonly number[] = ODDS_RATIOS): number {
+    if (n === 0) return 0;
+    if (side > 0 && p0 <= 0) return errors > 0 ? Infinity : 0;
+    if (side < 0 && p0 >= 1) return errors < n ? Infinity : 0;
+    return logMeanExp(ratios.map((r) => logLikelihoodRatio(errors, n, p0, side > 0 ? r : 1 / r)));
+}
+
+/** The boundary of a test at level alpha: reject once the ln likelihood ratio reaches ln(1/alpha). */
+export function boundary(alpha: number): number {
+    return Math.log(1 / alpha);
+}
+
+const BISECTIONS = 60;
+
+/**
+ * Always-valid lower confidence bound of a rate at level 1 - alpha: the largest null rate the mixture test
+ * rejects ("the rate is above it"). 0 while the evidence rejects no rate: a handful of errors can never
+ * rule out a rate near 0 against alternatives at most 30 times its odds.
+ */
+export function lowerConfidenceBound(errors: number, n: number, alpha: number): number {
+    if (n === 0 || errors === 0) return 0;
+    const threshold = boundary(alpha);
+    const p = errors / n;
+    // The ratio decreases in p0; at p0 = p (the maximum likelihood) no component exceeds 1.
+    if (logMixtureRatio(errors, n, 1e-12, 1) < threshold) return 0;
+    let lo = 1e-12;
+    let hi = p;
+    for (let i = 0; i < BISECTIONS; i++) {
+        const mid = Math.sqrt(lo * hi);
+        if (logMixtureRatio(errors, n, mid, 1) >= threshold) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/**
+ * Always-valid upper confidence bound of a rate at level 1 - alpha: the smallest null rate the mixture test
+ * rejects ("the rate is below it"). 1 without data.
+ */
+export function upperConfidenceBound(errors: number, n: number, alpha: number): number {
+    if (n === 0) return 1;
+    const threshold = boundary(alpha);
+    const p = errors / n;
+    if (logMixtureRatio(errors, n, 1 - 1e-12, -1) < threshold) return 1;
+    let lo = p;
+    let hi = 1 - 1e-12;
+    for (let i = 0; i < BISECTIONS; i++) {
+        const mid = (lo + hi) / 2;
+        if (logMixtureRatio(errors, n, mid, -1) >= threshold) hi = mid;
+        else lo = mid;
+    }
+    return hi;
+}
+
+/** Kullback-Leibler divergence of Bernoulli(p1) from Bernoulli(p0), nats per trial. */
+export function bernoulliKl(p1: number, p0: number): number {
+    const term = (a: number, b: number) => (a === 0 ? 0 : a * Math.log(a / b));
+    return term(p1, p0) + term(1 - p1, 1 - p0);
+}
+
+/**
+ * Wald's approximation of the expected sample size of the SPRT of p0 against p1 when p1 is true, at type I
+ * error alpha and type II error beta: the fewest trials, on average, any sequential test with those errors
+ * needs (Wald-Wolfowitz optimality). Infinity when the rates are equal.
+ */
+export function waldExpectedSampleSize(p0: number, p1: number, alpha: number, beta: number): number {
+    const kl = bernoulliKl(p1, p0);
+    if (!(kl > 0)) return Infinity;
+    const a = Math.log((1 - beta) / alpha);
+    const b = Math.log(beta / (1 - alpha));
+    return ((1 - beta) * a + beta * b) / kl;
+}

@@ -1,0 +1,157 @@
+/**
+ * The three policies the bench compares, each driving one row's simulated AWS through real SDK commands:
+ *
+ * (a) the runbook script: 10% / 50% / 100% with 10-minute bakes; after each bake, the whole function's error
+ *     rate over the last 5 minutes (GetMetricData, `Errors` / `Invocations` with only the `FunctionName`
+ *     dimension), rolled back above 1% (UpdateAlias). No data reads as 0% (0/0 is not above 1%).
+ * (b) CodeDeploy as SAM's `DeploymentPreference: Canary10Percent5Minutes` sets it up: 10% for 5 minutes, then
+ *     100%, stopped and rolled back when a CloudWatch alarm on the alias fires: a MetricAlarm put into the
+ *     simulator on `{FunctionName, Resource=<fn>:live}`, metric math `errors / invocations * 100 > 1`, period
+ *     60, 1 of 1 datapoints, evaluated by the simulator's alarm engine (with the metric lag); CodeDeploy reads
+ *     its state (DescribeAlarms) every minute. After the shift to 100% the deployment is over: no rollback.
+ * (c) ours: the real `promote()` with the real Lambda and CloudWatch adapters and the stack's policy.
+ */
+import { DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
+import { CloudWatchAdapter } from "../automation/adapters/cloudwatch";
+import { LambdaAdapter } from "../automation/adapters/lambda";
+import { promote } from "../automation/rollout/promote";
+import { DirectStackDriver, HorizonClock, type RowWorld } from "./world";
+
+/** How a policy ended, in the row's minutes. */
+export interface PolicyOutcome {
+    readonly outcome: "promoted" | "rolled-back" | "failed";
+    /** Rolled back for want of evidence (ours: an inconclusive step), not by a failed gate. */
+    readonly noData: boolean;
+    /** Rolled back because one of the stack's CloudWatch alarms (the component's composite) was in ALARM. */
+    readonly byAlarm?: boolean;
+    /** Minute of the decision that ended the rollout (promotion or rollback). */
+    readonly decisionMinute: number;
+    /** Minute the policy's last action finished. */
+    readonly endMinute: number;
+    /** Why it ended, with numbers. */
+    readonly reason: string;
+}
+
+/** A policy under test. */
+export type Policy = (world: RowWorld, clock: HorizonClock) => Promise<PolicyOutcome>;
+
+const MINUTE = 60_000;
+
+async function setWeight(world: RowWorld, weight: number): Promise<void> {
+    const toCandidate = weight >= 1;
+    await world.sim.lambda.send(
+        new UpdateAliasCommand({
+            FunctionName: world.functionName,
+            Name: world.aliasName,
+            FunctionVersion: toCandidate ? world.candidateVersion : world.stableVersion,
+            RoutingConfig: { AdditionalVersionWeights: weight > 0 && weight < 1 ? { [world.candidateVersion]: weight } : {} },
+        }),
+    );
+}
+
+/** (a) The runbook script. */
+export const runbookPolicy: Policy = async (world, clock) => {
+    for (const weight of [0.1, 0.5, 1]) {
+        await setWeight(world, weight);
+        await clock.sleep(10 * MINUTE);
+        const end = new Date(clock.now());
+        const start = new Date(clock.now() - 5 * MINUTE);
+        const dims = [{ Name: "FunctionName", Value: world.functionName }];
+        const metric = (id: string, name: string) => ({
+            Id: id,
+            MetricStat: { Metric: { Namespace: "AWS/Lambda", MetricName: name, Dimensions: dims }, Period: 60, Stat: "Sum" },
+        });
+        const out = await world.sim.cloudWatch.send(
+            new GetMetricDataCommand({ StartTime: start, EndTime: end, MetricDataQueries: [metric("errors", "Errors"), metric("invocations", "Invocations")] }),
+        );
+        const sum = (id: string) => ((out.MetricDataResults ?? []).find((r: { Id: string }) => r.Id === id)?.Values ?? []).reduce((a: number, b: number) => a + b, 0);
+        const errors = sum("errors");
+        const invocations = sum("invocations");
+        const ratePercent = invocations > 0 ? (100 * errors) / invocations : 0;
+        if (ratePercent > 1) {
+            const decisionMinute = clock.minute();
+            await setWeight(world, 0);
+            return { outcome: "rolled-back", noData: false, decisionMinute, endMinute: clock.minute(), reason: `${weight * 100}%: function error rate ${ratePercent.toFixed(2)}% (${errors}/${invocations}) over the last 5 min > 1%` };
+        }
+    }
+    return { outcome: "promoted", noData: false, decisionMinute: clock.minute(), endMinute: clock.minute(), reason: "error rate <= 1% after each bake" };
+};
+
+/** The alarm CodeDeploy watches, on the alias's traffic. */
+export function codeDeployAlarmName(world: RowWorld): string {
+    return `${world.functionName}-codedeploy-alias-errors`;
+}
+
+/** (b) CodeDeploy Canary10Percent5Minutes with an alias error-rate alarm. */
+export const codeDeployPolicy: Policy = async (world, clock) => {
+    const dims = { FunctionName: world.functionName, Resource: `${world.functionName}:${world.aliasName}` };
+    const name = codeDeployAlarmName(world);
+    world.sim.putMetricAlarm({
+        name,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        metricQueries: [
+            { id: "errors", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
+            { id: "invocations", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
+            { id: "rate", expression: "errors / invocations * 100", returnData: true },
+        ],
+    });
+    await setWeight(world, 0.1);
+    for (let minute = 1; minute <= 5; minute++) {
+        await clock.sleep(MINUTE);
+        const out = await world.sim.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+        const alarm = out.MetricAlarms?.[0];
+        if (alarm?.StateValue === "ALARM") {
+            const decisionMinute = clock.minute();
+            await setWeight(world, 0);
+            return { outcome: "rolled-back", noData: false, decisionMinute, endMinute: clock.minute(), reason: `alarm in ALARM: ${alarm.StateReason}` };
+        }
+    }
+    await setWeight(world, 1);
+    return { outcome: "promoted", noData: false, decisionMinute: clock.minute(), endMinute: clock.minute(), reason: "no alarm during the 10% interval" };
+};
+
+/** (c) Ours: the real promote loop with the real adapters and the stack's policy. */
+export const oursPolicy: Policy = async (world, clock) => {
+    const stack = new DirectStackDriver(world);
+    const result = await promote(
+        { stack, lambda: new LambdaAdapter(world.sim.lambda), metrics: new CloudWatchAdapter(world.sim.cloudWatch), clock, log: { line: () => undefined } },
+        { stackName: "prod" },
+    );
+    const report = result.report;
+    const last = report.steps.at(-1);
+    const outcome = report.outcome === "promoted" ? "promoted" : report.outcome === "rolled-back" ? "rolled-back" : "failed";
+    return {
+        outcome,
+        noData: outcome !== "promoted" && last?.verdict === "inconclusive",
+        byAlarm: outcome !== "promoted" && / alarm \S+ in ALARM/.test(last?.reason ?? ""),
+        decisionMinute: report.decisionAtMinute ?? report.durationMinutes,
+        endMinute: clock.minute(),
+        reason: last?.reason ?? report.error ?? "",
+    };
+};
+
+/**
+ * What-if, not a policy of the project: ours with the component's composite alarm made of the p99, throttle
+ * (and dead-letter) alarms only, without the candidate error-rate alarm (3 of 5 minutes above the limit), whose
+ * one-error-a-minute breaches the sequential gate already tests soundly. Shows what that change would do.
+ */
+export const oursWithoutErrorAlarmPolicy: Policy = async (world, clock) => {
+    const fn = Object.values(world.outputs.functions)[0];
+    const kept = Object.entries(fn.alarmNames)
+        .filter(([role]) => role !== "rollback" && role !== "candidateErrors")
+        .map(([, name]) => `ALARM("${name}")`);
+    world.sim.putCompositeAlarm({ name: fn.alarmNames.rollback, alarmRule: kept.join(" OR ") });
+    return oursPolicy(world, clock);
+};
+
+/** The policies in table order; `whatIf` ones are shown but not held to the targets. */
+export const POLICIES: ReadonlyArray<{ readonly id: "runbook" | "codedeploy" | "ours" | "oursNoErrorAlarm"; readonly label: string; readonly run: Policy; readonly whatIf?: boolean }> = [
+    { id: "runbook", label: "(a) runbook", run: runbookPolicy },
+    { id: "codedeploy", label: "(b) CodeDeploy", run: codeDeployPolicy },
+    { id: "ours", label: "ours", run: oursPolicy },
+    { id: "oursNoErrorAlarm", label: "what-if: ours without the 3-of-5 error alarm", run: oursWithoutErrorAlarmPolicy, whatIf: true },
+];

@@ -1,0 +1,76 @@
+import { expect } from "chai";
+import { assemble, cellFor, markdown, runRow, type MatrixSpec, type RowResult } from "../bench/bench";
+import { recordDeploys, type DeployTemplate } from "../bench/world";
+
+describe("the gates benchmark (bench/), on a tiny matrix", function () {
+    this.timeout(60_000);
+    let template: DeployTemplate;
+    const rows: RowResult[] = [];
+    const spec: MatrixSpec = { stableErrorRates: [0.001, 0.005], candidates: ["x1", "x3", "100%", "p99 8s"], requestsPerMinute: [200, 2000], seeds: [101], metricDelayMinutes: 2 };
+    const row = (stable: number, candidate: string, rpm: number) => rows.find((r) => r.cell.stableErrorRate === stable && r.cell.candidateLabel === candidate && r.cell.requestsPerMinute === rpm)!;
+
+    before(async () => {
+        template = await recordDeploys("prod");
+        const cells = [
+            cellFor(0.001, "x1", 200, 2, 6000),
+            cellFor(0.005, "x3", 2000, 2, 6000),
+            cellFor(0.005, "100%", 200, 2, 6000),
+            cellFor(0.001, "p99 8s", 2000, 2, 6000),
+        ];
+        for (const cell of cells) rows.push(await runRow(template, cell, 101));
+    });
+
+    it("classifies cells as the issue does: bad is >= 3x stable and >= 1 point above; a p99 over the limit is bad", () => {
+        expect(cellFor(0.005, "x3", 200, 2, 6000).kind).to.equal("bad");
+        expect(cellFor(0.001, "x3", 200, 2, 6000).kind).to.equal("marginal");
+        expect(cellFor(0.001, "x10", 200, 2, 6000).kind).to.equal("marginal");
+        expect(cellFor(0.01, "x1", 200, 2, 6000).kind).to.equal("healthy");
+        expect(cellFor(0.001, "p99 8s", 200, 2, 6000)).to.include({ kind: "bad", regression: "latency" });
+    });
+
+    it("a healthy candidate at 200 rpm is promoted by every policy, ours after the configured bakes", () => {
+        const r = row(0.001, "x1", 200);
+        for (const id of ["runbook", "codedeploy", "ours"]) expect(r.runs[id].outcome, id).to.equal("promoted");
+        expect(r.runs.ours.endMinute).to.be.at.most(30 + 3 * 0.75 + 0.05);
+    });
+
+    it("CodeDeploy's alias alarm misses a x3 candidate at 2000 rpm (diluted under 1% a minute) that ours rolls back", () => {
+        const r = row(0.005, "x3", 2000);
+        expect(r.runs.codedeploy.outcome).to.equal("promoted");
+        expect(r.runs.ours.outcome).to.equal("rolled-back");
+        expect(r.runs.ours.blastRadius).to.be.below(r.runs.codedeploy.blastRadius / 5);
+    });
+
+    it("a broken candidate is rolled back by all three; ours within minutes, well under the runbook's 10-minute bake", () => {
+        const r = row(0.005, "100%", 200);
+        for (const id of ["runbook", "codedeploy", "ours"]) expect(r.runs[id].outcome, id).to.equal("rolled-back");
+        expect(r.runs.ours.decisionMinute).to.be.below(6);
+        expect(r.runs.ours.blastRadius).to.be.below(r.runs.runbook.blastRadius / 2);
+    });
+
+    it("a latency regression escapes the error-only baselines and not ours", () => {
+        const r = row(0.001, "p99 8s", 2000);
+        expect(r.runs.runbook.outcome).to.equal("promoted");
+        expect(r.runs.codedeploy.outcome).to.equal("promoted");
+        expect(r.runs.ours.outcome).to.equal("rolled-back");
+    });
+
+    it("counts the blast radius to the same 60-minute horizon for every policy: an escape keeps counting", () => {
+        const r = row(0.005, "x3", 2000);
+        // Promoted at minute 5, the candidate serves all 2000 rpm to minute 60: about 0.015 * 2000 * 55.
+        expect(r.runs.codedeploy.blastRadius).to.be.within(1300, 2100);
+        expect(r.runs.codedeploy.candidateRequests).to.be.above(100_000);
+    });
+
+    it("reports the matrix as markdown: the summary side by side, the targets and one line per cell", () => {
+        const result = assemble(template, spec, "npm run bench:gates -- --quick", rows, 1);
+        const md = markdown(result);
+        expect(md).to.contain("| rows | metric | (a) runbook | (b) CodeDeploy | ours | ours/(a) | ours/(b) |");
+        expect(md).to.contain("## Targets (ours)");
+        const cellLines = md.split("\n").filter((l) => /^\| [\d.]+% \| /.test(l));
+        expect(cellLines).to.have.length(4);
+        expect(result.cells.find((c) => c.cell.candidateLabel === "x3")!.reference!.requests).to.be.within(1200, 1400);
+        expect(result.targets.map((t) => t.target)).to.include("ours: no escapes of bad error-rate candidates at >= 200 rpm");
+        expect(JSON.parse(JSON.stringify(result)).rows).to.have.length(4);
+    });
+});
