@@ -25,9 +25,18 @@ export interface AlarmThresholds {
 }
 
 /**
- * The candidate's error rate (percent) as metric math over `{FunctionName, Resource, ExecutedVersion}`.
- * Lambda emits nothing for a minute without invocations: such a minute yields no point and the alarm treats
- * it as not breaching (no calls, no failed calls); the rollout tool's gate, not this alarm, insists on data.
+ * Errors a minute must have before its error rate can breach. A canary serves few requests a minute (10% of
+ * 200 rpm is 20): one error is 5%, so a rate alone fires on healthy candidates (the gate benchmark measured 125
+ * of 300 healthy rollouts rolled back by it). Below this count the minute reads 0; the rollout tool's
+ * sequential test, not this alarm, judges small samples.
+ */
+export const ALARM_MIN_ERRORS_PER_MINUTE = 5;
+
+/**
+ * The candidate's error rate (percent) as metric math over `{FunctionName, Resource, ExecutedVersion}`,
+ * counted only in minutes with at least {@link ALARM_MIN_ERRORS_PER_MINUTE} errors. Lambda emits nothing for a
+ * minute without invocations: such a minute yields no point and the alarm treats it as not breaching (no
+ * calls, no failed calls); the rollout tool's gate, not this alarm, insists on data.
  */
 export function candidateErrorRateQueries(functionName: string, aliasName: string, candidateVersion: string) {
     const dimensions = versionDimensions(functionName, aliasName, candidateVersion);
@@ -39,7 +48,12 @@ export function candidateErrorRateQueries(functionName: string, aliasName: strin
     return [
         { id: "errors", metricStat: stat("Errors"), returnData: false },
         { id: "invocations", metricStat: stat("Invocations"), returnData: false },
-        { id: "errorRate", expression: "100 * FILL(errors, 0) / invocations", label: "candidate error rate (%)", returnData: true },
+        {
+            id: "errorRate",
+            expression: `IF(FILL(errors, 0) >= ${ALARM_MIN_ERRORS_PER_MINUTE}, 100 * FILL(errors, 0) / invocations, 0)`,
+            label: `candidate error rate (%), in minutes with >= ${ALARM_MIN_ERRORS_PER_MINUTE} errors`,
+            returnData: true,
+        },
     ];
 }
 
@@ -83,7 +97,7 @@ export class RollbackAlarms extends pulumi.ComponentResource {
             {
                 ...common,
                 name: `${functionName}-candidate-errors`,
-                alarmDescription: `Error rate of the candidate version through ${functionName}:${aliasName} above ${thresholds.maxErrorRatePercent}% in 3 of 5 minutes`,
+                alarmDescription: `Error rate of the candidate version through ${functionName}:${aliasName} above ${thresholds.maxErrorRatePercent}% (and >= ${ALARM_MIN_ERRORS_PER_MINUTE} errors) in 3 of 5 minutes`,
                 comparisonOperator: "GreaterThanThreshold",
                 evaluationPeriods: 5,
                 datapointsToAlarm: 3,

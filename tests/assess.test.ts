@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { rolloutSchema, type GatePolicy } from "../config/stackConfig";
-import { assessFunction, assessStep, MIN_ERRORS_TO_FAIL, stepAlphas, type GateInput } from "../automation/rollout/assess";
+import { assessFunction, assessStep, evidenceSince, MIN_ERRORS_TO_FAIL, stepAlphas, type GateInput } from "../automation/rollout/assess";
 import type { FunctionEvidence, VersionEvidence } from "../automation/rollout/ports";
 import {
     boundary,
@@ -170,5 +170,52 @@ describe("the gate (assess.ts), by table", () => {
         expect(step.reason).to.match(/^worker: error rate above 1%/);
         expect(step.numbers.api.candidateInvocations).to.equal(300);
         expect(assessStep(input({ evidence: undefined, elapsedSeconds: 600 }), ["api"]).verdict).to.equal("extended");
+    });
+});
+
+describe("the error tests over the whole rollout (rolloutEvidence)", () => {
+    /** Per-minute evidence: `perMinute` [invocations, errors] from minute 0 on. */
+    const minutes = (perMinute: [number, number][]): VersionEvidence => ({
+        invocations: perMinute.reduce((a, [n]) => a + n, 0),
+        errors: perMinute.reduce((a, [, e]) => a + e, 0),
+        p99ByMinute: perMinute.map(() => 300),
+        minutes: perMinute.map((_, i) => i * 60_000),
+        invocationsByMinute: perMinute.map(([n]) => n),
+        errorsByMinute: perMinute.map(([, e]) => e),
+    });
+    const rollout = (c: [number, number][], s: [number, number][]): FunctionEvidence => ({ candidate: minutes(c), stable: minutes(s), aliasThrottles: 0, deadLetterErrors: 0 });
+
+    it("evidenceSince keeps a step's own minutes and their totals", () => {
+        const ev = rollout([[20, 1], [20, 0], [100, 3], [100, 2]], [[180, 1], [180, 1], [100, 0], [100, 1]]);
+        const step = evidenceSince(ev, 2 * 60_000);
+        expect(step.candidate).to.include({ invocations: 200, errors: 5 });
+        expect(step.stable).to.include({ invocations: 200, errors: 1 });
+        expect(step.candidate.minutes).to.deep.equal([120_000, 180_000]);
+    });
+
+    it("a candidate at 3% against 0.5% is failed on the evidence of two steps that neither shows alone", () => {
+        // 10% of 200 rpm for 10 minutes, then 50% for 5: the candidate serves 20/min, then 100/min, failing 3%.
+        const c: [number, number][] = Array.from({ length: 15 }, (_, i) => (i < 10 ? [20, i % 5 === 0 ? 3 : 0] : [100, 3]));
+        const s: [number, number][] = [...Array(10).fill([180, 1]), ...Array(5).fill([100, 0])];
+        const whole = rollout(c, s);
+        const stepOnly = evidenceSince(whole, 10 * 60_000);
+        const gates = gatesSchemaDefaults();
+        const alone = assessFunction("api", stepOnly, [], { gates, bakeSeconds: 600, elapsedSeconds: 300, absoluteOnly: false, gatedSteps: 3 });
+        const together = assessFunction("api", stepOnly, [], { gates, bakeSeconds: 600, elapsedSeconds: 300, absoluteOnly: false, rolloutEvidence: { api: whole } });
+        expect(alone.verdict).to.equal("baking");
+        expect(together.verdict).to.equal("failed");
+        expect(together.reason).to.contain("since the rollout began: candidate 21/700 errors");
+    });
+
+    it("at 100% (stable serves nothing new) stable's earlier minutes still give the comparison a baseline", () => {
+        const whole = rollout([...Array(20).fill([100, 1])], [...Array(20).fill([100, 0])]);
+        const result = assessFunction("api", whole, [], { gates: gatesSchemaDefaults(), bakeSeconds: 600, elapsedSeconds: 300, absoluteOnly: true, rolloutEvidence: { api: whole } });
+        expect(result.numbers.stableErrorRateUpperPercent).to.be.a("number");
+    });
+
+    it("a healthy candidate's many minutes never cross: 0.5% vs 0.5% over a whole rollout", () => {
+        const whole = rollout([...Array(30).fill([200, 1])], [...Array(30).fill([200, 1])]);
+        const result = assessFunction("api", whole, [], { gates: gatesSchemaDefaults(), bakeSeconds: 600, elapsedSeconds: 600, absoluteOnly: false, rolloutEvidence: { api: whole } });
+        expect(result.verdict).to.equal("passed");
     });
 });

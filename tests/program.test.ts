@@ -169,7 +169,7 @@ describe("the Pulumi program under the mock engine", () => {
     });
 
     describe("the alarms", () => {
-        it("watch the candidate's error rate per ExecutedVersion through the alias, as metric math that treats missing minutes as not breaching", async () => {
+        it("watch the candidate's error rate per ExecutedVersion through the alias, as metric math that needs 5 errors in a minute and treats missing minutes as not breaching", async () => {
             const { resources } = await evaluateProgram({ stack: "prod", world: fakeAccount({ published: { [PROD_API]: "8" }, aliases: { [PROD_API]: { functionVersion: "7" } } }) });
             const alarm = declared(resources, T.alarm, "api-alarms-candidate-errors").inputs;
             expect(alarm).to.include({ name: `${PROD_API}-candidate-errors`, comparisonOperator: "GreaterThanThreshold", threshold: 1, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" });
@@ -177,7 +177,12 @@ describe("the Pulumi program under the mock engine", () => {
             expect(alarm.metricQueries).to.deep.equal([
                 { id: "errors", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
                 { id: "invocations", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
-                { id: "errorRate", expression: "100 * FILL(errors, 0) / invocations", label: "candidate error rate (%)", returnData: true },
+                {
+                    id: "errorRate",
+                    expression: "IF(FILL(errors, 0) >= 5, 100 * FILL(errors, 0) / invocations, 0)",
+                    label: "candidate error rate (%), in minutes with >= 5 errors",
+                    returnData: true,
+                },
             ]);
         });
 

@@ -42,12 +42,20 @@ export function evidenceQueries(i: number, r: EvidenceRequest): MetricDataQuery[
 
 const sum = (s?: Series) => (s ? s.values.reduce((a, b) => a + b, 0) : 0);
 
+/** A version's evidence, with its per-minute counts aligned on the minutes that had invocations. */
 function versionEvidence(inv?: Series, err?: Series, p99?: Series): VersionEvidence {
+    const minutes = inv?.timestamps ?? [];
+    const at = (s: Series | undefined, t: number) => {
+        const i = s ? s.timestamps.indexOf(t) : -1;
+        return i >= 0 ? s!.values[i] : 0;
+    };
     return {
         invocations: sum(inv),
         errors: sum(err),
         p99ByMinute: p99?.values ?? [],
-        minutes: inv?.timestamps ?? [],
+        minutes,
+        invocationsByMinute: inv?.values ?? [],
+        errorsByMinute: minutes.map((t) => at(err, t)),
     };
 }
 

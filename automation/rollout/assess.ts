@@ -71,9 +71,40 @@ export interface GateInput {
     readonly absoluteOnly: boolean;
     /**
      * How many steps of the rollout are gated (have a bake): the false-rollback budget is split evenly
-     * between them (a union bound: each step's window is fresh data). Default 1.
+     * between them (a union bound: each step's window is fresh data). Default 1. Ignored when
+     * `rolloutEvidence` is given: then one sequence runs over the whole rollout with the whole budget.
      */
     readonly gatedSteps?: number;
+    /**
+     * Evidence since the rollout's first step, per function. When present, the error-rate tests run on it:
+     * a version's error rate does not depend on its share of traffic, so the evidence of earlier steps still
+     * counts, and an always-valid sequence may be read at any time, across steps, within one budget.
+     * `evidence` (this step only) still decides minInvocations, p99, throttles and dead-letter errors.
+     */
+    readonly rolloutEvidence?: Record<string, FunctionEvidence>;
+}
+
+/**
+ * A function's evidence restricted to the minutes from `fromMs` on (the rollout's evidence cut to one step).
+ * Throttles and dead-letter errors are totals and stay as they are: over the longer window they are only
+ * stricter.
+ */
+export function evidenceSince(ev: FunctionEvidence, fromMs: number): FunctionEvidence {
+    const cut = (v: FunctionEvidence["candidate"]) => {
+        const keep = v.minutes.map((t) => t >= fromMs);
+        const pick = <T>(xs: T[] | undefined) => (xs ?? []).filter((_, i) => keep[i]);
+        const invocationsByMinute = pick(v.invocationsByMinute);
+        const errorsByMinute = pick(v.errorsByMinute);
+        return {
+            invocations: invocationsByMinute.reduce((a, b) => a + b, 0),
+            errors: errorsByMinute.reduce((a, b) => a + b, 0),
+            p99ByMinute: v.p99ByMinute.length === v.minutes.length ? pick(v.p99ByMinute) : v.p99ByMinute,
+            minutes: pick(v.minutes),
+            invocationsByMinute,
+            errorsByMinute,
+        };
+    };
+    return { ...ev, candidate: cut(ev.candidate), stable: cut(ev.stable) };
 }
 
 /** The share of the false-rollback budget for one step's bounds: the candidate's and stable's (each a probability). */
@@ -89,11 +120,13 @@ const fmtAlpha = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
 /** Assesses one function: the first decisive failure, else where the bake stands. */
 export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; numbers: GateNumbers } {
     const { gates } = input;
-    const c = ev.candidate;
-    const s = ev.stable;
-    const recentP99 = c.p99ByMinute.slice(-5);
-    const compare = !input.absoluteOnly && s.invocations > 0;
-    const alpha = stepAlphas(gates, input.gatedSteps ?? 1, input.absoluteOnly);
+    const cumulative = input.rolloutEvidence?.[name];
+    // The error tests read the whole rollout's evidence when there is some, else this step's.
+    const c = cumulative?.candidate ?? ev.candidate;
+    const s = cumulative?.stable ?? ev.stable;
+    const recentP99 = ev.candidate.p99ByMinute.slice(-5);
+    const compare = cumulative ? s.invocations > 0 : !input.absoluteOnly && s.invocations > 0;
+    const alpha = cumulative ? stepAlphas(gates, 1, !compare) : stepAlphas(gates, input.gatedSteps ?? 1, input.absoluteOnly);
     const lowerC = lowerConfidenceBound(c.errors, c.invocations, alpha.candidate);
     const upperS = compare ? upperConfidenceBound(s.errors, s.invocations, alpha.stable) : undefined;
     const numbers: GateNumbers = {
@@ -110,7 +143,9 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
         throttles: ev.aliasThrottles,
         deadLetterErrors: ev.deadLetterErrors,
     };
-    const counts = `candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)`;
+    const counts =
+        `${cumulative ? "since the rollout began: " : ""}candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)` +
+        (cumulative ? `; this step: candidate ${ev.candidate.errors}/${ev.candidate.invocations}` : "");
     const fail = (why: string) => ({ verdict: "failed" as const, reason: `${name}: ${why}`, numbers });
 
     if (alarms.length > 0) {
@@ -139,7 +174,7 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     if (breaches.length >= LATENCY_BREACHES) {
         return fail(`p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${recentP99.length} minutes`);
     }
-    return { ...timing(name, c.invocations, input, counts), numbers };
+    return { ...timing(name, ev.candidate.invocations, input, counts), numbers };
 }
 
 /** Where the bake stands when nothing failed. */

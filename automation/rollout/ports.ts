@@ -88,6 +88,10 @@ export interface VersionEvidence {
     readonly p99ByMinute: number[];
     /** The minutes (epoch ms) that had data, oldest first. */
     readonly minutes: number[];
+    /** Invocations in each of `minutes`. */
+    readonly invocationsByMinute?: number[];
+    /** Errors in each of `minutes`. */
+    readonly errorsByMinute?: number[];
 }
 
 /** A function's evidence for one gate evaluation. */

@@ -10,7 +10,7 @@
 import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
 import { InfrastructureError, StackLockedError, UsageError, ExitCode } from "../errors";
-import { assessStep, type GateResult, type Verdict } from "./assess";
+import { assessStep, evidenceSince, type GateResult, type Verdict } from "./assess";
 import type { Clock, EvidenceRequest, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightProblems } from "./preflight";
 import { exitCodeForOutcome, type Outcome, type RolloutReport, type StepRecord } from "./report";
@@ -239,6 +239,7 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
     }
 
     let liveWeight = position;
+    let rolloutStartMs: number | undefined;
     for (const [i, step] of remaining.entries()) {
         const label = `step ${i + 1}/${remaining.length} ${percent(step.weight)}`;
         const stepStartMinute = minute();
@@ -261,7 +262,7 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
         }
         let bake: Awaited<ReturnType<typeof bakeStep>>;
         try {
-            bake = await bakeStep(deps, policy, targets, step, label, minute);
+            bake = await bakeStep(deps, policy, targets, step, label, minute, rolloutStartMs ?? (rolloutStartMs = clock.now()));
         } catch (err) {
             // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
             log.line(`${label}: ${(err as Error).message}`);
@@ -305,11 +306,14 @@ async function bakeStep(
     step: Step,
     label: string,
     minute: () => number,
+    rolloutStartMs: number,
 ): Promise<{ verdict: Verdict; result: GateResult; extended: boolean; interrupted?: boolean }> {
     const { clock, log } = deps;
     const start = clock.now();
-    // Evidence windows start at the minute the step began: per-version metrics need no other alignment.
-    const windowStart = new Date(Math.floor(start / 60000) * 60000);
+    // One query from the minute the rollout's first step began: the error tests read all of it, the rest of
+    // the gate only this step's minutes. Per-version metrics need no other alignment.
+    const windowStart = new Date(Math.floor(rolloutStartMs / 60000) * 60000);
+    const stepStart = Math.floor(start / 60000) * 60000;
     const requests: EvidenceRequest[] = targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
     const alarmNames = targets.flatMap((t) => (t.rollbackAlarm ? [t.rollbackAlarm] : []));
     let extended = false;
@@ -353,11 +357,10 @@ async function bakeStep(
                 gates: policy.gates,
                 bakeSeconds: step.bakeSeconds,
                 elapsedSeconds,
-                evidence,
+                evidence: evidence && Object.fromEntries(Object.entries(evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
+                rolloutEvidence: evidence,
                 alarmsInAlarm,
                 absoluteOnly: step.weight >= 1,
-                // The false-rollback budget is split between every gated step of the policy, resumed or not.
-                gatedSteps: stepsFor(policy).filter((s) => s.bakeSeconds > 0).length,
             },
             targets.map((t) => t.key),
         );

@@ -144,19 +144,45 @@ export class FakeMetrics implements MetricsSource {
         private readonly delayMinutes = 2,
     ) {}
 
+    /** The candidate weight seen at each poll, per function: the minutes before a poll had that weight. */
+    private readonly timeline: { at: number; weights: Record<string, number> }[] = [];
+
     async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
         this.calls += 1;
         if (this.unavailable) throw Object.assign(new Error("service unavailable"), { name: "ServiceUnavailable" });
-        const minutes = Math.max(0, Math.floor((end.getTime() - start.getTime()) / 60000) - this.delayMinutes);
+        const weightOf = (r: EvidenceRequest) => {
+            const alias = this.lambda.aliases.get(r.functionName)!;
+            return alias.functionVersion === r.candidateVersion ? 1 : (alias.additionalVersionWeights?.[r.candidateVersion] ?? 0);
+        };
+        this.timeline.push({ at: end.getTime(), weights: Object.fromEntries(requests.map((r) => [r.key, weightOf(r)])) });
+        const visibleEnd = end.getTime() - this.delayMinutes * 60000;
+        const minutes: number[] = [];
+        for (let m = Math.floor(start.getTime() / 60000) * 60000; m + 60000 <= visibleEnd; m += 60000) minutes.push(m);
         return Object.fromEntries(
             requests.map((r) => {
-                const alias = this.lambda.aliases.get(r.functionName)!;
-                const w = alias.functionVersion === r.candidateVersion ? 1 : (alias.additionalVersionWeights?.[r.candidateVersion] ?? 0);
                 const rates = this.errorRates[r.key];
-                const nC = Math.round(this.rpm * w * minutes);
-                const nS = Math.round(this.rpm * (1 - w) * minutes);
-                const version = (n: number, rate: number) => ({ invocations: n, errors: Math.round(n * rate), p99ByMinute: n > 0 ? Array(minutes).fill(300) : [], minutes: [] });
-                return [r.key, { candidate: version(nC, rates.candidate), stable: version(nS, rates.stable), aliasThrottles: 0, deadLetterErrors: 0 }];
+                const w = (m: number) => (this.timeline.find((t) => t.at > m) ?? this.timeline[this.timeline.length - 1]).weights[r.key];
+                const version = (share: (m: number) => number, rate: number) => {
+                    const inv = minutes.map((m) => Math.round(this.rpm * share(m)));
+                    // Errors accrue at the expected rate, carried from minute to minute so that totals stay exact.
+                    let carried = 0;
+                    const err = inv.map((n) => {
+                        const exact = carried + n * rate;
+                        const whole = Math.floor(exact + 1e-9);
+                        carried = exact - whole;
+                        return whole;
+                    });
+                    const keep = inv.map((n) => n > 0);
+                    return {
+                        invocations: inv.reduce((a, b) => a + b, 0),
+                        errors: err.reduce((a, b) => a + b, 0),
+                        p99ByMinute: inv.filter((n) => n > 0).map(() => 300),
+                        minutes: minutes.filter((_, i) => keep[i]),
+                        invocationsByMinute: inv.filter((_, i) => keep[i]),
+                        errorsByMinute: err.filter((_, i) => keep[i]),
+                    };
+                };
+                return [r.key, { candidate: version(w, rates.candidate), stable: version((m) => 1 - w(m), rates.stable), aliasThrottles: 0, deadLetterErrors: 0 }];
             }),
         );
     }
