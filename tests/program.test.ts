@@ -238,6 +238,8 @@ describe("the Pulumi program under the mock engine", () => {
                 "lambda-rollout:rollout": JSON.stringify({ strategy: "canary", canary: { steps: [{ weight: 120, bake: "10m" }] } }),
             });
             setLambdaClientFactory(() => ({ send: async () => ({}) }));
+            // The program module exports a function: requiring it registers nothing until it is called.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
             const program = require(path.join(PROJECT_ROOT, "index.ts")) as () => Promise<unknown>;
             let error: Error | undefined;
             try {
