@@ -33,6 +33,19 @@ export interface AlarmThresholds {
 export const ALARM_MIN_ERRORS_PER_MINUTE = 5;
 
 /**
+ * The candidate error alarm fires at this multiple of `maxErrorRatePercent`: it means "clearly broken now".
+ * Whether the candidate is over the limit itself is the rollout gate's sequential test's call; an alarm at the
+ * limit is a coin toss each minute for a version that sits on it (the benchmark rolled back 50 of 50 healthy
+ * rollouts at 1% against a 1% limit that way).
+ */
+export const ALARM_ERROR_RATE_FACTOR = 2;
+
+/** The candidate error alarm's threshold, percent. */
+export function candidateErrorAlarmThreshold(maxErrorRatePercent: number): number {
+    return maxErrorRatePercent * ALARM_ERROR_RATE_FACTOR;
+}
+
+/**
  * The candidate's error rate (percent) as metric math over `{FunctionName, Resource, ExecutedVersion}`,
  * counted only in minutes with at least {@link ALARM_MIN_ERRORS_PER_MINUTE} errors. Lambda emits nothing for a
  * minute without invocations: such a minute yields no point and the alarm treats it as not breaching (no
@@ -97,11 +110,11 @@ export class RollbackAlarms extends pulumi.ComponentResource {
             {
                 ...common,
                 name: `${functionName}-candidate-errors`,
-                alarmDescription: `Error rate of the candidate version through ${functionName}:${aliasName} above ${thresholds.maxErrorRatePercent}% (and >= ${ALARM_MIN_ERRORS_PER_MINUTE} errors) in 3 of 5 minutes`,
+                alarmDescription: `Error rate of the candidate version through ${functionName}:${aliasName} above ${candidateErrorAlarmThreshold(thresholds.maxErrorRatePercent)}% (twice the rollout limit; >= ${ALARM_MIN_ERRORS_PER_MINUTE} errors) in 3 of 5 minutes`,
                 comparisonOperator: "GreaterThanThreshold",
                 evaluationPeriods: 5,
                 datapointsToAlarm: 3,
-                threshold: thresholds.maxErrorRatePercent,
+                threshold: candidateErrorAlarmThreshold(thresholds.maxErrorRatePercent),
                 metricQueries: pulumi
                     .output(args.candidateVersion)
                     .apply((version) => candidateErrorRateQueries(functionName, aliasName, version)),

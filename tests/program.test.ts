@@ -169,10 +169,10 @@ describe("the Pulumi program under the mock engine", () => {
     });
 
     describe("the alarms", () => {
-        it("watch the candidate's error rate per ExecutedVersion through the alias, as metric math that needs 5 errors in a minute and treats missing minutes as not breaching", async () => {
+        it("watch the candidate's error rate per ExecutedVersion through the alias, as metric math: twice the limit, 5 errors in a minute at least, missing minutes not breaching", async () => {
             const { resources } = await evaluateProgram({ stack: "prod", world: fakeAccount({ published: { [PROD_API]: "8" }, aliases: { [PROD_API]: { functionVersion: "7" } } }) });
             const alarm = declared(resources, T.alarm, "api-alarms-candidate-errors").inputs;
-            expect(alarm).to.include({ name: `${PROD_API}-candidate-errors`, comparisonOperator: "GreaterThanThreshold", threshold: 1, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" });
+            expect(alarm).to.include({ name: `${PROD_API}-candidate-errors`, comparisonOperator: "GreaterThanThreshold", threshold: 2, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" });
             const dims = { FunctionName: PROD_API, Resource: `${PROD_API}:live`, ExecutedVersion: "8" };
             expect(alarm.metricQueries).to.deep.equal([
                 { id: "errors", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },

@@ -151,7 +151,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.report.steps[0]).to.include({ verdict: "inconclusive" });
-        expect(result.report.decisionAtMinute).to.equal(20);
+        expect(result.report.decisionAtMinute).to.equal(20.1); // the first poll past the 10-minute bake and 10 minutes of extension
         expect(t.log.lines.join("\n")).to.contain("CloudWatch unavailable");
     });
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { parseStackConfig } from "../config/stackConfig";
 import { preflightProblems } from "../automation/rollout/preflight";
+import { nextPollAt, POLL_OFFSET_MS } from "../automation/rollout/promote";
 import { resumeFrom, stepsFor } from "../automation/rollout/steps";
 
 const policy = (rollout: Record<string, unknown>) =>
@@ -66,4 +67,17 @@ describe("preflight (AWS's alias constraints, before traffic moves)", () => {
         expect(preflightProblems([{ ...ok, candidate: v("8", "r1", "arn:aws:sqs:us-east-1:1:q") }], split)[0]).to.contain("different dead-letter configs (arn:aws:sqs:us-east-1:1:q vs none)"));
     it("refuses weights with provisioned concurrency", () =>
         expect(preflightProblems([{ ...ok, aliasHasProvisionedConcurrency: true }], split)[0]).to.contain("provisioned concurrency"));
+});
+
+describe("when the gate polls", () => {
+    const t0 = Date.UTC(2026, 0, 5, 9, 0, 45);
+    it("on the minute grid, a few seconds past the minute, not a fixed minute after the up", () => {
+        expect(nextPollAt(t0, 60_000, t0 + 600_000) - t0).to.equal(15_000 + POLL_OFFSET_MS);
+    });
+    it("at the end of the bake when that comes first, so a healthy step passes on time", () => {
+        expect(nextPollAt(t0, 60_000, t0 + 10_000)).to.equal(t0 + 10_000);
+    });
+    it("after the bake, on the grid again", () => {
+        expect(nextPollAt(t0 + 600_000, 60_000, t0 + 600_000)).to.equal(Date.UTC(2026, 0, 5, 9, 11, 5));
+    });
 });

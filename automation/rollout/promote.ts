@@ -317,10 +317,10 @@ async function bakeStep(
     const requests: EvidenceRequest[] = targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
     const alarmNames = targets.flatMap((t) => (t.rollbackAlarm ? [t.rollbackAlarm] : []));
     let extended = false;
+    const bakeEnd = start + step.bakeSeconds * 1000;
     for (;;) {
-        const pollMs = policy.gates.pollInterval * 1000;
-        const untilBakeEnd = start + step.bakeSeconds * 1000 - clock.now();
-        await sleepWithCountdown(deps, untilBakeEnd > 0 ? Math.min(pollMs, untilBakeEnd) : pollMs, label, start + step.bakeSeconds * 1000);
+        const wake = nextPollAt(clock.now(), policy.gates.pollInterval * 1000, bakeEnd);
+        await sleepWithCountdown(deps, wake - clock.now(), label, bakeEnd);
         const elapsedSeconds = (clock.now() - start) / 1000;
         // Someone else moved traffic (an emergency rollback, a hand edit): stop, and leave their routing alone.
         for (const t of targets) {
@@ -373,6 +373,19 @@ async function bakeStep(
         log.line(`[min ${minute()}] ${label}: ${result.verdict.toUpperCase()} after ${progress}: ${result.reason}`);
         return { verdict: result.verdict, result, extended };
     }
+}
+
+/** How long after a poll-interval boundary the gate reads CloudWatch: a just-ended minute has had time to land. */
+export const POLL_OFFSET_MS = 5_000;
+
+/**
+ * When to poll next (pure): on the poll-interval grid plus {@link POLL_OFFSET_MS}, so each poll sees the newest
+ * minute as soon as it can be visible (polling a fixed interval after the `up` would see it up to a minute
+ * late); and at the end of the bake, so a healthy step passes on time.
+ */
+export function nextPollAt(now: number, pollMs: number, bakeEnd: number): number {
+    const onGrid = Math.floor((now - POLL_OFFSET_MS) / pollMs) * pollMs + pollMs + POLL_OFFSET_MS;
+    return bakeEnd > now ? Math.min(onGrid, bakeEnd) : onGrid;
 }
 
 /** Sleeps until the next poll, with a countdown to the end of the bake for a person watching. */
