@@ -101,7 +101,11 @@ const gatesSchema = z
     .object({
         /** Candidate error rate, percent, above which the rollout rolls back. */
         maxErrorRatePercent: z.number().min(0).max(100).default(1),
-        /** How far (percentage points) the candidate's error rate may exceed stable's over the same window. */
+        /**
+         * The increase over stable's error rate (percentage points) the gate must catch: a candidate that much
+         * worse is rolled back with high probability, one no worse than stable only within the false-rollback
+         * budget (Wald's rejectable level). Smaller increases may be caught too. See docs/gates.md.
+         */
         maxErrorRateIncreasePercent: z.number().min(0).max(100).default(0.5),
         /** Candidate p99 duration limit. */
         maxP99Ms: z.number().positive({ message: "must be above 0 (milliseconds)" }).default(6000),
@@ -118,8 +122,16 @@ const gatesSchema = z
             .gt(0, { message: "must be above 0 (percent): a gate that may never be wrong never rolls back" })
             .max(50, { message: "must be at most 50 (percent)" })
             .default(1),
-        /** Candidate invocations needed before a step may pass. */
+        /**
+         * Candidate invocations the final (100%) step needs before it may pass; a step at weight w needs
+         * w x this many, so every step asks for the same evidence per share of traffic.
+         */
         minInvocations: z.number().int().min(1, { message: "must be at least 1: no data is never a pass" }).default(50),
+        /**
+         * How much of stable's history before the rollout the error tests add to stable's evidence (its
+         * invocations on the alias, read once when the rollout starts). 0 compares only the rollout's minutes.
+         */
+        baseline: duration.default(3600),
         /** What a step that is still short of `minInvocations` after `maxExtension` does. */
         onNoData: z.enum(["rollback", "fail"], { message: 'must be "rollback" or "fail"' }).default("rollback"),
         /** How long a step may be extended waiting for enough invocations. */

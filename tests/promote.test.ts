@@ -35,6 +35,18 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.lambda.invokes).to.deep.equal([{ functionName: API, version: "8", payload: { test: true } }]);
     });
 
+    it("reads stable's hour before the rollout once, and a late regression too small for the same minutes is caught at a step's end", async () => {
+        // 300 rpm, stable 0.5%, candidate 1.5%: the same-minute test is slow at 10%; the pooled look with stable's
+        // hour fails it at the end of a step.
+        const t = setup({ rates: { api: { stable: 0.005, candidate: 0.015 } } });
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        const log = t.log.lines.join("\n");
+        expect(log).to.match(/stable before the rollout \(60 min\): api v7 78\/15660 errors/); // the last 2 minutes are not in yet
+        expect(result.report.outcome).to.equal("rolled-back");
+        expect(result.report.steps.at(-1)!.reason).to.match(/error rate above stable's \(end-of-step test of pooled counts/);
+        expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7" });
+    });
+
     it("rolls a candidate failing 5% of calls back during the first step, with an up at weight 0; exit 1", async () => {
         const t = setup({ rates: { api: { stable: 0.002, candidate: 0.05 } } });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
@@ -188,12 +200,12 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.lambda.aliases.get(WORKER)?.functionVersion).to.equal("7");
     });
 
-    it("with too little traffic extends the bake, then rolls back (no data is never a pass)", async () => {
+    it("with too little traffic (3 rpm: the fake rounds a 10% share to no invocation a minute) extends the bake, then rolls back (no data is never a pass)", async () => {
         const t = setup({ rpm: 3 });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.report.steps[0].verdict).to.equal("inconclusive");
-        expect(result.report.steps[0].reason).to.match(/of 50 candidate invocations needed after the bake and 10 min of extension/);
+        expect(result.report.steps[0].reason).to.match(/of 5 candidate invocations needed this step after the bake and 10 min of extension/);
         expect(t.log.lines.some((l) => / extended /.test(l))).to.equal(true);
     });
 

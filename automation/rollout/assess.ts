@@ -3,18 +3,20 @@
  * with its reason and the numbers behind it. Each function is assessed on its own; the worst verdict wins,
  * so functions of one stack move and roll back together.
  *
- * The error tests are sequential (sequential.ts): the gate reads the step's cumulative counts every minute,
- * and a fixed-sample bound read every minute fires on noise far more often than its level says. Instead each
- * version's error rate gets an always-valid confidence bound (the inversion of a mixture SPRT): the chance
- * that it is EVER wrong during the step, however often it is read, is at most its share of the
- * false-rollback budget (`gates.falseRollbackPercent`, split between the gated steps and, with stable
- * traffic, between candidate and stable). A candidate fails when its lower bound is above the absolute
- * limit, or above stable's upper bound by more than the allowed increase (both bounds from the same minutes).
- * It passes only after the bake with enough invocations. No data is never a pass. See docs/gates.md.
+ * The error tests read the whole rollout's evidence (a version's error rate does not depend on its share of
+ * traffic) and split the false-rollback budget (`gates.falseRollbackPercent`) three ways (a union bound):
+ * - absolute limit, a quarter: the candidate's always-valid lower bound above `maxErrorRatePercent`;
+ * - candidate against stable in the same minutes, a quarter: a conditional mixture SPRT, read every poll;
+ * - candidate against stable at the end of each step, half: the exact conditional test of pooled counts,
+ *   stable's history before the rollout (`gates.baseline`) included, one look per step; a later look has
+ *   more evidence and gets a larger share.
+ * A comparison with stable fails only when the observed increase is also at least half of
+ * `maxErrorRateIncreasePercent` (nearer the rate the gate must catch than no increase at all). A step passes
+ * only after its bake with enough candidate invocations. No data is never a pass. See docs/gates.md.
  */
 import type { GatePolicy } from "../../config/stackConfig";
-import type { FunctionEvidence } from "./ports";
-import { lowerConfidenceBound, upperConfidenceBound } from "./sequential";
+import type { FunctionEvidence, VersionEvidence } from "./ports";
+import { excessErrorsPValue, logConditionalMixtureRatio, lowerConfidenceBound, ODDS_RATIOS, boundary, type MinuteCounts } from "./sequential";
 
 /** What a poll decided. `baking`: keep watching; `extended`: bake over, evidence short, still waiting. */
 export type Verdict = "passed" | "failed" | "inconclusive" | "extended" | "baking";
@@ -39,12 +41,15 @@ export interface GateNumbers {
     readonly stableInvocations: number;
     readonly stableErrors: number;
     readonly stableErrorRatePercent: number;
-    /** Always-valid lower bound of the candidate's error rate, percent. */
+    /** Stable's invocations and errors in the history before the rollout (`gates.baseline`). */
+    readonly baselineInvocations: number;
+    readonly baselineErrors: number;
+    /** Always-valid lower bound of the candidate's error rate, percent (the absolute-limit test). */
     readonly candidateErrorRateLowerPercent: number;
-    /** Always-valid upper bound of stable's error rate, percent (absent when stable is not compared). */
-    readonly stableErrorRateUpperPercent?: number;
-    /** The false-rollback budget spent on the candidate's bound in this step, percent. */
-    readonly candidateAlphaPercent: number;
+    /** ln of the likelihood ratio of the same-minute comparison with stable (rejects at ln(1/alpha)). */
+    readonly sameMinuteLogRatio?: number;
+    /** The end-of-step look's p-value, when this poll was the look. */
+    readonly lookPValue?: number;
     readonly candidateP99Ms?: number;
     readonly throttles: number;
     readonly deadLetterErrors: number;
@@ -58,30 +63,35 @@ export interface GateResult {
     readonly numbers: Record<string, GateNumbers>;
 }
 
+/** Stable's traffic through the alias before the rollout began. */
+export interface Baseline {
+    readonly invocations: number;
+    readonly errors: number;
+}
+
 /** Everything a gate decision depends on. */
 export interface GateInput {
     readonly gates: GatePolicy;
     readonly bakeSeconds: number;
     readonly elapsedSeconds: number;
-    /** Evidence per function; undefined when CloudWatch could not be read on this poll. */
+    /** The candidate's share of traffic in this step (0-1]: a step needs `minInvocations` x weight. Default 1. */
+    readonly weight?: number;
+    /** This step's evidence per function; undefined when CloudWatch could not be read on this poll. */
     readonly evidence?: Record<string, FunctionEvidence>;
-    /** Alarms in ALARM per function (names), when the alarm states could be read. */
-    readonly alarmsInAlarm?: Record<string, string[]>;
-    /** True when stable serves no traffic in this step (weight 1): only absolute limits apply. */
-    readonly absoluteOnly: boolean;
     /**
-     * How many steps of the rollout are gated (have a bake): the false-rollback budget is split evenly
-     * between them (a union bound: each step's window is fresh data). Default 1. Ignored when
-     * `rolloutEvidence` is given: then one sequence runs over the whole rollout with the whole budget.
-     */
-    readonly gatedSteps?: number;
-    /**
-     * Evidence since the rollout's first step, per function. When present, the error-rate tests run on it:
-     * a version's error rate does not depend on its share of traffic, so the evidence of earlier steps still
-     * counts, and an always-valid sequence may be read at any time, across steps, within one budget.
-     * `evidence` (this step only) still decides minInvocations, p99, throttles and dead-letter errors.
+     * Evidence since the rollout's first step, per function: the error tests run on it (on `evidence` when
+     * absent). `evidence` still decides minInvocations, p99, throttles and dead-letter errors.
      */
     readonly rolloutEvidence?: Record<string, FunctionEvidence>;
+    /** Stable's history before the rollout, per function; absent when none could be read. */
+    readonly baseline?: Record<string, Baseline>;
+    /**
+     * This step's share of the budget for its end-of-step look (a probability), from {@link lookAlphas}.
+     * Without it the step has no look (only the every-poll tests run).
+     */
+    readonly lookAlpha?: number;
+    /** Alarms in ALARM per function (names), when the alarm states could be read. */
+    readonly alarmsInAlarm?: Record<string, string[]>;
 }
 
 /**
@@ -107,28 +117,72 @@ export function evidenceSince(ev: FunctionEvidence, fromMs: number): FunctionEvi
     return { ...ev, candidate: cut(ev.candidate), stable: cut(ev.stable) };
 }
 
-/** The share of the false-rollback budget for one step's bounds: the candidate's and stable's (each a probability). */
-export function stepAlphas(gates: GatePolicy, gatedSteps: number, absoluteOnly: boolean): { candidate: number; stable: number } {
-    const step = (gates.falseRollbackPercent ?? 1) / 100 / Math.max(1, gatedSteps);
-    return absoluteOnly ? { candidate: step, stable: 0 } : { candidate: step / 2, stable: step / 2 };
+/** The false-rollback budget's split between the error tests (probabilities; they add up to the budget). */
+export function gateAlphas(gates: GatePolicy): { absolute: number; sameMinute: number; looks: number } {
+    const budget = (gates.falseRollbackPercent ?? 1) / 100;
+    return { absolute: budget / 4, sameMinute: budget / 4, looks: budget / 2 };
+}
+
+/**
+ * The looks' share of the budget, per gated step of a run: step k of K gets k / (1 + ... + K) of it (later
+ * looks see more evidence, as in O'Brien-Fleming's spending). Steps without a bake have no look (null).
+ */
+export function lookAlphas(gates: GatePolicy, bakes: readonly number[]): (number | null)[] {
+    const gated = bakes.filter((b) => b > 0).length;
+    const total = (gated * (gated + 1)) / 2;
+    let k = 0;
+    return bakes.map((b) => (b > 0 ? (gateAlphas(gates).looks * ++k) / total : null));
+}
+
+/** The candidate invocations a step at `weight` needs before it may pass. */
+export function requiredInvocations(gates: GatePolicy, weight: number): number {
+    return Math.max(1, Math.ceil(gates.minInvocations * Math.min(1, Math.max(0, weight)) - 1e-9));
+}
+
+/** The minutes in which both versions had traffic, as the same-minute test reads them. */
+export function minuteCounts(candidate: VersionEvidence, stable: VersionEvidence): MinuteCounts[] {
+    const stableAt = new Map<number, { n: number; e: number }>();
+    stable.minutes.forEach((t, i) => stableAt.set(t, { n: stable.invocationsByMinute?.[i] ?? 0, e: stable.errorsByMinute?.[i] ?? 0 }));
+    return candidate.minutes.flatMap((t, i) => {
+        const s = stableAt.get(t);
+        return s && s.n > 0
+            ? [{ candidateInvocations: candidate.invocationsByMinute?.[i] ?? 0, candidateErrors: candidate.errorsByMinute?.[i] ?? 0, stableInvocations: s.n, stableErrors: s.e }]
+            : [];
+    });
+}
+
+/**
+ * The alternatives of the same-minute test (rate ratios over stable): the mixture's grid, plus the ratio the
+ * gate must catch (stable's historical rate plus `maxErrorRateIncreasePercent`) when the history has errors.
+ */
+export function sameMinuteRatios(gates: GatePolicy, baseline?: Baseline): number[] {
+    const base = baseline && baseline.invocations > 0 && baseline.errors > 0 ? baseline.errors / baseline.invocations : undefined;
+    const mustCatch = base !== undefined ? (base + gates.maxErrorRateIncreasePercent / 100) / base : undefined;
+    return mustCatch !== undefined && mustCatch > 1 && !ODDS_RATIOS.includes(mustCatch) ? [...ODDS_RATIOS, mustCatch] : [...ODDS_RATIOS];
 }
 
 const rate = (errors: number, n: number) => (n === 0 ? 0 : (100 * errors) / n);
 const fmt = (n: number) => (Math.round(n * 100) / 100).toString();
 const fmtAlpha = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
+const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(1) : Number(p.toPrecision(2)).toString());
 
 /** Assesses one function: the first decisive failure, else where the bake stands. */
 export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; numbers: GateNumbers } {
     const { gates } = input;
     const cumulative = input.rolloutEvidence?.[name];
-    // The error tests read the whole rollout's evidence when there is some, else this step's.
     const c = cumulative?.candidate ?? ev.candidate;
     const s = cumulative?.stable ?? ev.stable;
+    const base = input.baseline?.[name] ?? { invocations: 0, errors: 0 };
+    const alpha = gateAlphas(gates);
     const recentP99 = ev.candidate.p99ByMinute.slice(-5);
-    const compare = cumulative ? s.invocations > 0 : !input.absoluteOnly && s.invocations > 0;
-    const alpha = cumulative ? stepAlphas(gates, 1, !compare) : stepAlphas(gates, input.gatedSteps ?? 1, input.absoluteOnly);
-    const lowerC = lowerConfidenceBound(c.errors, c.invocations, alpha.candidate);
-    const upperS = compare ? upperConfidenceBound(s.errors, s.invocations, alpha.stable) : undefined;
+    const lowerC = lowerConfidenceBound(c.errors, c.invocations, alpha.absolute);
+    const sameMinute = minuteCounts(c, s);
+    const logRatio = sameMinute.length > 0 ? logConditionalMixtureRatio(sameMinute, sameMinuteRatios(gates, base)) : undefined;
+    // Stable's rate from everything known of it: the rollout's minutes and the history before them.
+    const stableN = s.invocations + base.invocations;
+    const stableE = s.errors + base.errors;
+    const increasePoints = stableN > 0 && c.invocations > 0 ? rate(c.errors, c.invocations) - rate(stableE, stableN) : 0;
+    const largeEnough = stableN > 0 && increasePoints >= gates.maxErrorRateIncreasePercent / 2;
     const numbers: GateNumbers = {
         candidateInvocations: c.invocations,
         candidateErrors: c.errors,
@@ -136,17 +190,19 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
         stableInvocations: s.invocations,
         stableErrors: s.errors,
         stableErrorRatePercent: round2(rate(s.errors, s.invocations)),
+        baselineInvocations: base.invocations,
+        baselineErrors: base.errors,
         candidateErrorRateLowerPercent: round3(lowerC * 100),
-        stableErrorRateUpperPercent: upperS === undefined ? undefined : round3(upperS * 100),
-        candidateAlphaPercent: Number((alpha.candidate * 100).toPrecision(3)),
+        sameMinuteLogRatio: logRatio === undefined ? undefined : round2(logRatio),
         candidateP99Ms: recentP99.length ? Math.max(...recentP99) : undefined,
         throttles: ev.aliasThrottles,
         deadLetterErrors: ev.deadLetterErrors,
     };
+    const history = base.invocations > 0 ? `, stable before the rollout ${base.errors}/${base.invocations} (${fmt(rate(base.errors, base.invocations))}%)` : "";
     const counts =
-        `${cumulative ? "since the rollout began: " : ""}candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)` +
+        `${cumulative ? "since the rollout began: " : ""}candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)${history}` +
         (cumulative ? `; this step: candidate ${ev.candidate.errors}/${ev.candidate.invocations}` : "");
-    const fail = (why: string) => ({ verdict: "failed" as const, reason: `${name}: ${why}`, numbers });
+    const fail = (why: string, extra: Partial<GateNumbers> = {}) => ({ verdict: "failed" as const, reason: `${name}: ${why}`, numbers: { ...numbers, ...extra } });
 
     if (alarms.length > 0) {
         return fail(`alarm ${alarms.join(", ")} in ALARM; ${counts}`);
@@ -160,13 +216,13 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     if (c.errors >= MIN_ERRORS_TO_FAIL) {
         if (lowerC * 100 > gates.maxErrorRatePercent) {
             return fail(
-                `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(lowerC * 100)}% at false-rollback risk ${fmtAlpha(alpha.candidate)}): ${counts}`,
+                `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(lowerC * 100)}% at false-rollback risk ${fmtAlpha(alpha.absolute)}): ${counts}`,
             );
         }
-        if (upperS !== undefined && (lowerC - upperS) * 100 > gates.maxErrorRateIncreasePercent) {
+        if (logRatio !== undefined && largeEnough && logRatio >= boundary(alpha.sameMinute)) {
             return fail(
-                `error rate ${fmt((lowerC - upperS) * 100)} points or more above stable's (limit ${gates.maxErrorRateIncreasePercent}; sequential test, ` +
-                    `candidate lower bound ${fmt(lowerC * 100)}%, stable upper bound ${fmt(upperS * 100)}%, false-rollback risk ${fmtAlpha(alpha.candidate + alpha.stable)}): ${counts}`,
+                `error rate above stable's in the same minutes (sequential test: likelihood ratio e^${fmt(logRatio)} >= 1/${fmtAlpha(alpha.sameMinute)}; ` +
+                    `increase ${fmt(increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${counts}`,
             );
         }
     }
@@ -174,19 +230,33 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     if (breaches.length >= LATENCY_BREACHES) {
         return fail(`p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${recentP99.length} minutes`);
     }
-    return { ...timing(name, ev.candidate.invocations, input, counts), numbers };
+    const where = timing(name, ev.candidate.invocations, input, counts);
+    if (where.verdict === "passed" && input.lookAlpha !== undefined && c.errors >= MIN_ERRORS_TO_FAIL && stableN > 0) {
+        // The end-of-step look: once per step, when it would pass.
+        const p = excessErrorsPValue(c.errors, c.invocations, stableE, stableN);
+        if (p <= input.lookAlpha && largeEnough) {
+            return fail(
+                `error rate above stable's (end-of-step test of pooled counts: p = ${fmtP(p)} <= ${fmtAlpha(input.lookAlpha)}; ` +
+                    `increase ${fmt(increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${counts}`,
+                { lookPValue: p },
+            );
+        }
+        return { ...where, numbers: { ...numbers, lookPValue: p } };
+    }
+    return { ...where, numbers };
 }
 
 /** Where the bake stands when nothing failed. */
 function timing(name: string, invocations: number, input: GateInput, counts: string): { verdict: Verdict; reason: string } {
     const { gates, elapsedSeconds, bakeSeconds } = input;
+    const needed = requiredInvocations(gates, input.weight ?? 1);
     if (elapsedSeconds < bakeSeconds) {
         return { verdict: "baking", reason: `${name}: healthy so far: ${counts}` };
     }
-    if (invocations >= gates.minInvocations) {
-        return { verdict: "passed", reason: `${name}: ${counts}; >= ${gates.minInvocations} candidate invocations, within limits` };
+    if (invocations >= needed) {
+        return { verdict: "passed", reason: `${name}: ${counts}; >= ${needed} candidate invocations this step, within limits` };
     }
-    const short = `${invocations} of ${gates.minInvocations} candidate invocations needed`;
+    const short = `${invocations} of ${needed} candidate invocations needed this step`;
     if (elapsedSeconds < bakeSeconds + gates.maxExtension) {
         return { verdict: "extended", reason: `${name}: ${short}; bake extended` };
     }

@@ -10,7 +10,7 @@
 import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
 import { InfrastructureError, StackLockedError, UsageError, ExitCode } from "../errors";
-import { assessStep, evidenceSince, type GateResult, type Verdict } from "./assess";
+import { assessStep, evidenceSince, lookAlphas, type Baseline, type GateResult, type Verdict } from "./assess";
 import type { Clock, EvidenceRequest, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightProblems } from "./preflight";
 import { exitCodeForOutcome, type Outcome, type RolloutReport, type StepRecord } from "./report";
@@ -240,6 +240,8 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
 
     let liveWeight = position;
     let rolloutStartMs: number | undefined;
+    let baseline: Record<string, Baseline> | undefined;
+    const looks = lookAlphas(policy.gates, remaining.map((s) => s.bakeSeconds));
     for (const [i, step] of remaining.entries()) {
         const label = `step ${i + 1}/${remaining.length} ${percent(step.weight)}`;
         const stepStartMinute = minute();
@@ -262,7 +264,11 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
         }
         let bake: Awaited<ReturnType<typeof bakeStep>>;
         try {
-            bake = await bakeStep(deps, policy, targets, step, label, minute, rolloutStartMs ?? (rolloutStartMs = clock.now()));
+            if (rolloutStartMs === undefined) {
+                rolloutStartMs = clock.now();
+                baseline = await readBaseline(deps, policy, targets, rolloutStartMs, minute);
+            }
+            bake = await bakeStep(deps, policy, targets, step, label, minute, rolloutStartMs, { baseline, lookAlpha: looks[i] ?? undefined });
         } catch (err) {
             // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
             log.line(`${label}: ${(err as Error).message}`);
@@ -298,6 +304,36 @@ function recordVerdict(verdict: Verdict, extended: boolean): StepRecord["verdict
     return "failed";
 }
 
+/** The window of a rollout's evidence that starts at `ms`: whole minutes (Lambda's metrics are per minute). */
+const minuteFloor = (ms: number) => Math.floor(ms / 60000) * 60000;
+
+/**
+ * Stable's traffic through the alias in the `gates.baseline` window before the rollout, read once: the error
+ * tests add it to stable's evidence. Without it (baseline 0, CloudWatch unavailable) they compare only the
+ * rollout's minutes: weaker, still within the budget.
+ */
+async function readBaseline(deps: RolloutDeps, policy: RolloutPolicy, targets: Target[], startMs: number, minute: () => number): Promise<Record<string, Baseline> | undefined> {
+    const seconds = policy.gates.baseline ?? 0;
+    if (seconds <= 0) return undefined;
+    const end = minuteFloor(startMs);
+    try {
+        const evidence = await deps.metrics.evidence(evidenceRequests(targets), new Date(end - seconds * 1000), new Date(end));
+        const baseline = Object.fromEntries(targets.map((t) => [t.key, { invocations: evidence[t.key].stable.invocations, errors: evidence[t.key].stable.errors }]));
+        deps.log.line(
+            `[min ${minute()}] stable before the rollout (${Math.round(seconds / 60)} min): ` +
+                targets.map((t) => `${t.key} v${t.stable} ${baseline[t.key].errors}/${baseline[t.key].invocations} errors`).join(", "),
+        );
+        return baseline;
+    } catch (err) {
+        deps.log.line(`[min ${minute()}] stable's history before the rollout unavailable (${(err as Error).message}): comparing the rollout's minutes only`);
+        return undefined;
+    }
+}
+
+function evidenceRequests(targets: Target[]): EvidenceRequest[] {
+    return targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
+}
+
 /** Polls the gates through a step's bake until a verdict other than baking/extended. */
 async function bakeStep(
     deps: RolloutDeps,
@@ -307,14 +343,15 @@ async function bakeStep(
     label: string,
     minute: () => number,
     rolloutStartMs: number,
+    comparison: { baseline?: Record<string, Baseline>; lookAlpha?: number },
 ): Promise<{ verdict: Verdict; result: GateResult; extended: boolean; interrupted?: boolean }> {
     const { clock, log } = deps;
     const start = clock.now();
     // One query from the minute the rollout's first step began: the error tests read all of it, the rest of
     // the gate only this step's minutes. Per-version metrics need no other alignment.
-    const windowStart = new Date(Math.floor(rolloutStartMs / 60000) * 60000);
-    const stepStart = Math.floor(start / 60000) * 60000;
-    const requests: EvidenceRequest[] = targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
+    const windowStart = new Date(minuteFloor(rolloutStartMs));
+    const stepStart = minuteFloor(start);
+    const requests = evidenceRequests(targets);
     const alarmNames = targets.flatMap((t) => (t.rollbackAlarm ? [t.rollbackAlarm] : []));
     let extended = false;
     const bakeEnd = start + step.bakeSeconds * 1000;
@@ -359,8 +396,10 @@ async function bakeStep(
                 elapsedSeconds,
                 evidence: evidence && Object.fromEntries(Object.entries(evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
                 rolloutEvidence: evidence,
+                baseline: comparison.baseline,
+                lookAlpha: comparison.lookAlpha,
+                weight: step.weight,
                 alarmsInAlarm,
-                absoluteOnly: step.weight >= 1,
             },
             targets.map((t) => t.key),
         );
@@ -431,8 +470,9 @@ export function describeRollout(stack: string, policy: RolloutPolicy, targets: T
         `${stack}: ${policy.strategy} rollout of ${targets.map((t) => `${t.key} v${t.stable} -> v${t.candidate}`).join(", ")}`,
         resumed ? `resuming from ${percent(position)} live on the candidate (the step is baked again)` : "starting from 0% on the candidate",
         `steps: ${remaining.map((s) => `${percent(s.weight)}${s.bakeSeconds ? ` for ${Math.round(s.bakeSeconds / 60)} min` : ""}`).join(" -> ")}`,
-        `gates: error rate <= ${g.maxErrorRatePercent}% and <= stable + ${g.maxErrorRateIncreasePercent} points (sequential tests, false-rollback budget ${g.falseRollbackPercent}% per rollout), p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles}, ` +
-            `>= ${g.minInvocations} candidate invocations (else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
+        `gates: error rate <= ${g.maxErrorRatePercent}%, and not above stable's (catching +${g.maxErrorRateIncreasePercent} points; stable's last ${Math.round((g.baseline ?? 0) / 60)} min before the rollout included), ` +
+            `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles}, ` +
+            `>= ${g.minInvocations} candidate invocations at 100% (x the weight before; else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
         `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
             `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback by \`pulumi up\`, or UpdateAlias if the up cannot run`,
     ];

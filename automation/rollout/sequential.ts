@@ -15,7 +15,12 @@
  *   is a bisection.
  *
  * Pure functions, no state: the evidence is the cumulative count over the step's window at each poll.
+ *
+ * Comparing the candidate with stable: a conditional test of the two versions in the same minutes (every
+ * minute, always valid) and an exact conditional test of pooled counts, stable's history before the rollout
+ * included, at the end of each step (a fixed look, with its own share of the budget). See docs/gates.md.
  */
+import binomialCdf from "@stdlib/stats-base-dists-binomial-cdf";
 
 /**
  * The alternatives of the mixture: odds ratios over the null rate. From a 1.5x regression (the smallest worth
@@ -112,4 +117,48 @@ export function waldExpectedSampleSize(p0: number, p1: number, alpha: number, be
     const a = Math.log((1 - beta) / alpha);
     const b = Math.log(beta / (1 - alpha));
     return ((1 - beta) * a + beta * b) / kl;
+}
+
+/** One minute of both versions' traffic through the alias. */
+export interface MinuteCounts {
+    readonly candidateInvocations: number;
+    readonly candidateErrors: number;
+    readonly stableInvocations: number;
+    readonly stableErrors: number;
+}
+
+/**
+ * ln of the mixture likelihood ratio for "the candidate's error rate is `rho` times stable's, rho > 1" against
+ * "no higher than stable's", from minutes in which both versions served traffic. Within a minute, given how
+ * many errors the two versions made together, each error is the candidate's with probability
+ * n_c / (n_c + n_s) when the rates are equal and rho n_c / (rho n_c + n_s) under the alternative (the
+ * conditional test of two Poisson counts: stable's unknown rate cancels out, and so does anything that moves
+ * both versions' rates in the same minute). The product over minutes is a supermartingale under the null,
+ * whatever stable's rate, so it may be read every minute (Ville). Averaged over `ratios` with equal weights.
+ */
+export function logConditionalMixtureRatio(minutes: readonly MinuteCounts[], ratios: readonly number[]): number {
+    const sums = ratios.map(() => 0);
+    for (const m of minutes) {
+        const { candidateInvocations: nc, stableInvocations: ns, candidateErrors: ec, stableErrors: es } = m;
+        if (nc <= 0 || ns <= 0 || ec + es === 0) continue;
+        const pi0 = nc / (nc + ns);
+        ratios.forEach((rho, i) => {
+            const pi1 = (rho * nc) / (rho * nc + ns);
+            sums[i] += ec * Math.log(pi1 / pi0) + es * Math.log((1 - pi1) / (1 - pi0));
+        });
+    }
+    return minutes.length === 0 ? 0 : logMeanExp(sums);
+}
+
+/**
+ * One-sided p-value of "the candidate's error rate is no higher than stable's", from pooled counts: given
+ * the errors of both, the candidate's share is Binomial(total errors, n_c / (n_c + n_s)) under the null (the
+ * exact conditional test of two Poisson rates). A fixed-sample test: valid for one look at a time fixed in
+ * advance (the end of a step), not for reading every minute. 1 without errors or without stable evidence.
+ */
+export function excessErrorsPValue(candidateErrors: number, candidateInvocations: number, stableErrors: number, stableInvocations: number): number {
+    if (candidateErrors === 0 || candidateInvocations <= 0 || stableInvocations <= 0) return 1;
+    const total = candidateErrors + stableErrors;
+    const share = candidateInvocations / (candidateInvocations + stableInvocations);
+    return 1 - binomialCdf(candidateErrors - 1, total, share);
 }
