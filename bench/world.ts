@@ -9,15 +9,16 @@
  * with the program's routing rule (components/routing.ts `routingFromRequest`), instead of evaluating the
  * program again (~150 ms per `up`): the promote logic, gates and adapters stay real. One difference from the
  * full rehearsal: an `up` here does not re-put the alarms (a real `pulumi up` with no diff does not either).
+ * As in the rehearsal, each row's account gets stable's traffic history before minute 0 (the gates' baseline).
  */
 import * as path from "path";
 import { additionalVersionWeights, routingFromRequest, trafficShares } from "../components/routing";
 import { parseStackConfig, projectKeys, type RoutingOverride, type StackConfig } from "../config/stackConfig";
 import { evaluateProgram, PROJECT_ROOT, readConfigFile, stackConfigPath, type DeclaredResource, type ProgramWorld } from "../automation/engine/evaluate";
 import { SimulatedWorld } from "../automation/rehearsal/mockEngineStack";
-import { REHEARSAL_START } from "../automation/rehearsal/rehearse";
+import { baselineMinutes, REHEARSAL_START } from "../automation/rehearsal/rehearse";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../automation/rollout/ports";
-import { SimulatedAws, type VersionProfile } from "../automation/simulator";
+import { createRandom, SimulatedAws, type VersionProfile } from "../automation/simulator";
 
 /** What the program declared for a stack's two deploys, and what the second one exported. */
 export interface DeployTemplate {
@@ -70,6 +71,8 @@ export interface RowWorld {
     readonly stableVersion: string;
     readonly candidateVersion: string;
     readonly outputs: StackOutputs;
+    /** What the function's real handler answers to the smoke payload (a passing direct invocation). */
+    readonly smokeAnswer: unknown;
 }
 
 /** What a row simulates. */
@@ -81,7 +84,19 @@ export interface WorldSpec {
     readonly candidate: VersionProfile;
 }
 
-/** A fresh simulator with the template's resources replayed and the row's traffic. */
+/** The random stream of the candidate's direct invocations in a row (see createRandom): 'smok'. */
+const SMOKE_STREAM = 0x736d6f6b;
+
+/**
+ * A fresh simulator with the template's resources replayed and the row's traffic, with stable's history over
+ * the stack's `gates.baseline` before minute 0 (as in the rehearsal: see baselineMinutes).
+ *
+ * The smoke test's view of the versions: stable's direct invocation answers what the real handler answers.
+ * The candidate's fails (an Unhandled function error) with probability its profile's error rate, drawn per
+ * invocation from the row seed's own stream: a direct invocation of a version fails as often as its user
+ * requests do, so a candidate that fails every request fails its smoke test too, and a healthy one fails it
+ * as rarely as it fails a user.
+ */
 export function buildWorld(template: DeployTemplate, spec: WorldSpec): RowWorld {
     const sim = new SimulatedAws({ seed: spec.seed, startTime: REHEARSAL_START, metricDelayMinutes: spec.metricDelayMinutes, transientRoutingMs: 5_000 });
     const world = new SimulatedWorld(sim);
@@ -95,10 +110,15 @@ export function buildWorld(template: DeployTemplate, spec: WorldSpec): RowWorld 
     sim.setTraffic(fn.functionName, fn.aliasName, spec.requestsPerMinute);
     sim.setVersionProfile(fn.functionName, stableVersion, spec.stable);
     sim.setVersionProfile(fn.functionName, candidateVersion, spec.candidate);
-    for (const version of [stableVersion, candidateVersion]) {
-        sim.setInvokeHandler(fn.functionName, version, () => ({ payload: template.smokeAnswer }));
-    }
-    return { sim, functionName: fn.functionName, aliasName: fn.aliasName, stableVersion, candidateVersion, outputs: template.outputs };
+    sim.setInvokeHandler(fn.functionName, stableVersion, () => ({ payload: template.smokeAnswer }));
+    const smoke = createRandom(spec.seed, SMOKE_STREAM);
+    sim.setInvokeHandler(fn.functionName, candidateVersion, () =>
+        smoke.uniform() < spec.candidate.errorRate
+            ? { payload: { errorType: "Error", errorMessage: `bench: the candidate's invocation failed (its error rate is ${spec.candidate.errorRate})` }, functionError: "Unhandled" }
+            : { payload: template.smokeAnswer },
+    );
+    sim.backfill(baselineMinutes(template.config.rollout.gates.baseline));
+    return { sim, functionName: fn.functionName, aliasName: fn.aliasName, stableVersion, candidateVersion, outputs: template.outputs, smokeAnswer: template.smokeAnswer };
 }
 
 /**

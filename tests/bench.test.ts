@@ -1,6 +1,7 @@
 import { expect } from "chai";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { assemble, cellFor, markdown, runRow, type MatrixSpec, type RowResult } from "../bench/bench";
-import { recordDeploys, type DeployTemplate } from "../bench/world";
+import { buildWorld, recordDeploys, type DeployTemplate } from "../bench/world";
 
 describe("the gates benchmark (bench/), on a tiny matrix", function () {
     this.timeout(60_000);
@@ -48,6 +49,48 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
         expect(r.runs.ours.blastRadius).to.be.below(r.runs.runbook.blastRadius / 2);
     });
 
+    it("the smoke test stops a candidate that fails every request before any traffic; without it (the what-if) the gates roll it back later", () => {
+        const r = row(0.005, "100%", 200);
+        expect(r.runs.ours).to.include({ outcome: "rolled-back", blastRadius: 0 });
+        expect(r.runs.ours.reason).to.match(/^smoke test of api v\d+ failed: function error \(Unhandled\)/);
+        expect(r.runs.ours.decisionMinute).to.be.below(1);
+        expect(r.runs.oursNoSmoke.outcome).to.equal("rolled-back");
+        expect(r.runs.oursNoSmoke.reason).to.not.match(/smoke test/);
+        expect(r.runs.oursNoSmoke.blastRadius).to.be.above(0);
+    });
+
+    it("the what-if without the smoke test runs the same gates: same outcome as ours where the smoke test passes", () => {
+        for (const [stable, candidate, rpm] of [[0.001, "x1", 200], [0.005, "x3", 2000], [0.001, "p99 8s", 2000]] as const) {
+            const r = row(stable, candidate, rpm);
+            expect(r.runs.ours.reason, candidate).to.not.match(/smoke test/);
+            expect(r.runs.oursNoSmoke, candidate).to.deep.equal(r.runs.ours);
+        }
+    });
+
+    it("a row's world: the candidate's direct invocation fails as often as its requests, per seed; stable's hour of history is there", async () => {
+        const spec = { seed: 7, requestsPerMinute: 200, metricDelayMinutes: 2, stable: { errorRate: 0.01, p50Ms: 80, p99Ms: 400 }, candidate: { errorRate: 0.3, p50Ms: 80, p99Ms: 400 } };
+        const failures = async (seed: number) => {
+            const world = buildWorld(template, { ...spec, seed });
+            const failed: boolean[] = [];
+            for (const version of [world.candidateVersion, world.stableVersion]) {
+                for (let i = 0; i < 400; i++) {
+                    const out = await world.sim.lambda.send(new InvokeCommand({ FunctionName: world.functionName, Qualifier: version, Payload: new TextEncoder().encode("{}") }));
+                    failed.push(out.FunctionError !== undefined);
+                }
+            }
+            return { world, candidate: failed.slice(0, 400), stable: failed.slice(400) };
+        };
+        const a = await failures(7);
+        expect(a.candidate.filter(Boolean).length / 400).to.be.within(0.24, 0.36);
+        expect(a.stable.filter(Boolean)).to.have.length(0);
+        expect((await failures(7)).candidate).to.deep.equal(a.candidate);
+        expect((await failures(8)).candidate).to.not.deep.equal(a.candidate);
+        const history = a.world.sim.historyCounts(a.world.functionName);
+        expect(history.byVersion[a.world.stableVersion].requests).to.be.within(11_400, 12_600);
+        expect(history.byVersion[a.world.candidateVersion]).to.equal(undefined);
+        expect(a.world.sim.requestCounts(a.world.functionName).total).to.equal(0);
+    });
+
     it("a latency regression escapes the error-only baselines and not ours", () => {
         const r = row(0.001, "p99 8s", 2000);
         expect(r.runs.runbook.outcome).to.equal("promoted");
@@ -65,7 +108,8 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
     it("reports the matrix as markdown: the summary side by side, the targets and one line per cell", () => {
         const result = assemble(template, spec, "npm run bench:gates -- --quick", rows, 1);
         const md = markdown(result);
-        expect(md).to.contain("| rows | metric | (a) runbook | (b) CodeDeploy | ours | ours/(a) | ours/(b) |");
+        expect(md).to.contain("| rows | metric | (a) runbook | (b) CodeDeploy | ours | ours/(a) | ours/(b) | what-if: ours without the smoke test |");
+        expect(md).to.contain("What-if column (not a policy of the project, not held to the targets): ours without the smoke test");
         expect(md).to.contain("## Targets (ours)");
         const cellLines = md.split("\n").filter((l) => /^\| [\d.]+% \| /.test(l));
         expect(cellLines).to.have.length(4);

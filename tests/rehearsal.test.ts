@@ -6,7 +6,7 @@ import { LambdaAdapter } from "../automation/adapters/lambda";
 import { CloudWatchAdapter } from "../automation/adapters/cloudwatch";
 import { PROJECT_ROOT } from "../automation/engine/evaluate";
 import { MockEngineStack } from "../automation/rehearsal/mockEngineStack";
-import { rehearse, REHEARSAL_START, VirtualClock } from "../automation/rehearsal/rehearse";
+import { baselineMinutes, rehearse, REHEARSAL_START, VirtualClock } from "../automation/rehearsal/rehearse";
 import { parseScenario, readScenario } from "../automation/rehearsal/scenario";
 import type { RolloutResult } from "../automation/rollout/promote";
 import { rollback } from "../automation/rollout/rollback";
@@ -241,6 +241,12 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
         expect(s.lastRollout.map((u) => u.message)).to.deep.equal(["lambda-rollout promote: step 2/3 50%"]);
         const text = describeStatus(s).join("\n");
         expect(text).to.contain("api (lambda-rollout-prod-api): in-progress; stable v1, candidate v2; traffic v1 50%, v2 50%");
+    });
+});
+
+describe("the rehearsal's traffic history", () => {
+    it("backfills the stack's gates.baseline rounded up to whole minutes, none for 0", () => {
+        expect([3600, 90, 60, 1, 0].map(baselineMinutes)).to.deep.equal([60, 2, 1, 1, 0]);
     });
 });
 

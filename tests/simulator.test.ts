@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DescribeAlarmsCommand, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, GetMetricDataCommand, ListMetricsCommand, type DescribeAlarmsCommandOutput, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import {
   CreateAliasCommand,
   GetAliasCommand,
@@ -63,6 +63,20 @@ function thrown(f: () => unknown): Error {
 }
 
 const VERSION_2 = { FunctionName: 'api', Resource: 'api:live', ExecutedVersion: '2' };
+
+/** An errors alarm (Sum over a minute) as the PutMetricAlarm input; tests change what they need. */
+const candidateErrorsAlarmDef = {
+  name: 'api-candidate-errors',
+  comparisonOperator: 'GreaterThanThreshold',
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  threshold: 5,
+  namespace: 'AWS/Lambda',
+  metricName: 'Errors',
+  dimensions: VERSION_2 as Record<string, string>,
+  statistic: 'Sum',
+  period: 60,
+};
 
 describe('simulator: profiles', () => {
   const schedule: TimedProfile[] = [
@@ -521,6 +535,138 @@ describe('simulator: alarms', () => {
     const defaultTypes = await aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'api-' }));
     expect(defaultTypes.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName)).to.deep.equal(['api-candidate-errors', 'api-stable-errors']);
     expect(defaultTypes.CompositeAlarms).to.deep.equal([]);
+  });
+});
+
+describe('simulator: backfilled history', () => {
+  const VERSION_1 = { FunctionName: 'api', Resource: 'api:live', ExecutedVersion: '1' };
+
+  /** Stable (1) live on the alias at 300 rpm with a 1% error rate, candidate (2) published and failing half its requests. */
+  function withTraffic(opts: Partial<SimulatedAwsOptions> = {}): SimulatedAws {
+    const aws = account({ metricDelayMinutes: 2, ...opts });
+    aws.setTraffic('api', 'live', 300);
+    aws.setVersionProfile('api', '1', { errorRate: 0.01, p50Ms: 80, p99Ms: 400 });
+    aws.setVersionProfile('api', '2', { errorRate: 0.5, p50Ms: 80, p99Ms: 400 });
+    return aws;
+  }
+
+  it("GetMetricData over the hour before startTime returns stable's traffic at its rate, already arrived; nothing for the candidate", async () => {
+    const aws = withTraffic();
+    aws.backfill(60);
+    const history = aws.historyCounts('api');
+    const [inv, err, candidate, alias, fn, account, duration, throttles] = await query(
+      aws,
+      [
+        stat('inv', 'Invocations', VERSION_1),
+        stat('err', 'Errors', VERSION_1),
+        stat('cand', 'Invocations', VERSION_2),
+        stat('alias', 'Invocations', { FunctionName: 'api', Resource: 'api:live' }),
+        stat('fn', 'Invocations', { FunctionName: 'api' }),
+        stat('all', 'Invocations', {}),
+        stat('dur', 'Duration', VERSION_1, 'p50', 3600),
+        stat('thr', 'Throttles', { FunctionName: 'api', Resource: 'api:live' }),
+      ],
+      -60,
+      0,
+      { ScanBy: 'TimestampAscending' },
+    );
+    // Every minute of [-60, 0) is visible at minute 0 despite the 2-minute metric delay.
+    expect(inv.Timestamps.map((t) => (t.getTime() - START.getTime()) / MINUTE)).to.deep.equal(Array.from({ length: 60 }, (_, k) => k - 60));
+    expect(Math.min(...inv.Values)).to.be.greaterThan(200);
+    expect(total(inv.Values)).to.be.within(17_460, 18_540);
+    expect(total(inv.Values)).to.equal(history.byVersion['1'].requests);
+    expect(total(err.Values)).to.equal(history.byVersion['1'].errors);
+    expect(total(err.Values) / total(inv.Values)).to.be.within(0.006, 0.014);
+    expect(candidate.Values).to.deep.equal([]);
+    expect(history.byVersion['2']).to.equal(undefined);
+    for (const series of [alias, fn, account]) expect(series.Values).to.deep.equal(inv.Values);
+    expect(duration.Values[0]).to.be.within(72, 88);
+    expect(total(throttles.Values)).to.equal(0);
+    expect(throttles.Values).to.have.length(60);
+  });
+
+  it('routes the history through the alias as it is: a 10% weight gives the additional version 10% of it', async () => {
+    const aws = withTraffic();
+    aws.putAlias('api', 'live', '1', { '2': 0.1 });
+    aws.backfill(30);
+    const history = aws.historyCounts('api');
+    expect(history.byVersion['2'].requests / history.total).to.be.within(0.08, 0.12);
+    const [candidate] = await query(aws, [stat('cand', 'Invocations', VERSION_2)], -30, 0);
+    expect(total(candidate.Values)).to.equal(history.byVersion['2'].requests);
+  });
+
+  it('leaves the rehearsal as it was: clock, minute numbering, requestCounts and the live traffic of the seed', () => {
+    const run = (minutes: number) => {
+      const aws = withTraffic();
+      aws.putAlias('api', 'live', '1', { '2': 0.5 });
+      // The candidate's schedule says 0% errors at minute 0, 50% from minute 5: the history uses minute 0's.
+      aws.setVersionProfile('api', '2', [
+        { fromMinute: -1000, errorRate: 0.9, p50Ms: 80, p99Ms: 400 },
+        { fromMinute: 0, errorRate: 0, p50Ms: 80, p99Ms: 400 },
+        { fromMinute: 5, errorRate: 0.5, p50Ms: 80, p99Ms: 400 },
+      ]);
+      aws.backfill(minutes);
+      expect(aws.now()).to.deep.equal(START);
+      expect(aws.minute()).to.equal(0);
+      expect(aws.requestCounts('api')).to.deep.equal({ total: 0, byVersion: {} });
+      aws.advance(5 * MINUTE);
+      const before = aws.requestCounts('api');
+      aws.advance(5 * MINUTE);
+      return { aws, before, after: aws.requestCounts('api') };
+    };
+    const backfilled = run(60);
+    expect(backfilled.aws.historyCounts('api').total).to.be.within(17_460, 18_540);
+    expect(backfilled.aws.historyCounts('api').byVersion['2'].errors).to.equal(0);
+    expect(backfilled.before.byVersion['2'].errors).to.equal(0);
+    expect(backfilled.after.byVersion['2'].errors).to.be.above(300);
+    const plain = run(0);
+    expect(plain.aws.historyCounts('api')).to.deep.equal({ total: 0, byVersion: {} });
+    expect(backfilled.after).to.deep.equal(plain.after);
+  });
+
+  it('is the same for the same seed and differs for another', () => {
+    const history = (seed: number) => {
+      const aws = withTraffic({ seed });
+      aws.backfill(20);
+      return aws.historyCounts('api');
+    };
+    expect(history(11)).to.deep.equal(history(11));
+    expect(history(11)).to.not.deep.equal(history(12));
+  });
+
+  it('keeps the rehearsal minutes of faults: a CloudWatch outage from minute 0 still starts at startTime', async () => {
+    const aws = withTraffic();
+    aws.addCloudWatchOutage(0, 1);
+    aws.backfill(10);
+    expect((await rejection(query(aws, [stat('inv', 'Invocations', VERSION_1)], -10, 0))).name).to.equal('ServiceUnavailable');
+    aws.advance(MINUTE);
+    expect((await query(aws, [stat('inv', 'Invocations', VERSION_1)], -10, 0))[0].Values).to.have.length(10);
+  });
+
+  it('alarms are not evaluated over the history: an alias alarm that history would breach stays as without it', async () => {
+    const aws = withTraffic();
+    aws.setVersionProfile('api', '1', { errorRate: 0.5, p50Ms: 80, p99Ms: 400 });
+    aws.backfill(60);
+    const aliasErrors = { ...candidateErrorsAlarmDef, name: 'alias-errors', dimensions: { FunctionName: 'api', Resource: 'api:live' }, evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 0 };
+    aws.putMetricAlarm(aliasErrors);
+    aws.putMetricAlarm({ ...aliasErrors, name: 'alias-errors-not-breaching', treatMissingData: 'notBreaching' });
+    aws.setTraffic('api', 'live', 0);
+    aws.advance(2 * MINUTE);
+    const states = (await aws.cloudWatch.send(new DescribeAlarmsCommand({}))) as DescribeAlarmsCommandOutput;
+    expect(states.MetricAlarms!.map((a) => [a.AlarmName, a.StateValue])).to.deep.equal([
+      ['alias-errors', 'INSUFFICIENT_DATA'],
+      ['alias-errors-not-breaching', 'OK'],
+    ]);
+  });
+
+  it('refuses a second backfill and a number of minutes that is not a whole number >= 0; 0 does nothing', () => {
+    const aws = withTraffic();
+    aws.backfill(0);
+    expect(aws.historyCounts('api').total).to.equal(0);
+    expect(thrown(() => aws.backfill(-1)).message).to.contain('`minutes`');
+    expect(thrown(() => aws.backfill(1.5)).message).to.contain('`minutes`');
+    aws.backfill(5);
+    expect(thrown(() => aws.backfill(5)).message).to.contain('already backfilled');
   });
 });
 

@@ -20,6 +20,17 @@ import { scenarioFor, type Scenario } from "./scenario";
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
 export const REHEARSAL_START = new Date("2026-01-05T09:00:00Z");
 
+/**
+ * Minutes of user traffic the simulated account is given before minute 0 (SimulatedAws.backfill): the stack's
+ * `rollout.gates.baseline` (seconds), rounded up to whole minutes; 0 gives none. When the rollout starts, the
+ * gates read stable's invocations and errors over that window before it as stable's baseline. A real account
+ * has that history (stable served users all along); a simulated one starts empty at minute 0, so without the
+ * backfill the baseline would read nothing and the rehearsal would not test it.
+ */
+export function baselineMinutes(baselineSeconds: number): number {
+    return Math.max(0, Math.ceil(baselineSeconds / 60));
+}
+
 /** Options of {@link rehearse}. */
 export interface RehearseOptions {
     readonly stack: string;
@@ -107,6 +118,9 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
                 : { payload: { errorType: "Error", errorMessage: "rehearsed smoke-test failure" }, functionError: "Unhandled" },
         );
     }
+    // Stable's history before minute 0, for the gates' baseline (see baselineMinutes); the rehearsal's minutes,
+    // requests counted and traffic of the seed stay as they were.
+    sim.backfill(baselineMinutes(config.rollout.gates.baseline));
 
     const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
     const killAt = scenario.faults.find((f) => f.kind === "killed");

@@ -5,3 +5,4 @@ export type { MetricAlarmDef, AlarmState } from './alarms.js';
 export { SIMULATED_ACCOUNT, SIMULATED_REGION, type SimulatedAwsError } from './errors.js';
 export { functionArn } from './lambdaControlPlane.js';
 export type { SimulatedClient } from './sdkDispatch.js';
+export { createRandom, type Random } from './random.js';

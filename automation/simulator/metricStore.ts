@@ -33,13 +33,21 @@ export interface SeriesHandle {
 
 /**
  * The metric data of a simulated account at one-minute resolution, with CloudWatch's ingestion delay:
- * minute m becomes visible at the end of minute m plus the delay, however late the query is.
+ * minute m becomes visible at the end of minute m plus the delay, however late the query is. Minutes that
+ * end by `historyEndMs` are history written before the rehearsal (SimulatedAws.backfill): already arrived,
+ * visible at once.
  */
 export class MetricStore {
   private readonly series = new Map<string, SeriesHandle>();
 
-  /** @param delayMs how long after the end of its minute a datapoint becomes visible */
-  constructor(private readonly delayMs: number) {}
+  /**
+   * @param delayMs how long after the end of its minute a datapoint becomes visible
+   * @param historyEndMs minutes ending at or before it are visible whatever the delay (default: none)
+   */
+  constructor(
+    private readonly delayMs: number,
+    private readonly historyEndMs = -Infinity,
+  ) {}
 
   /** The handle of a series, created empty if it has never been recorded into. */
   handle(namespace: string, metricName: string, dimensions: Dimensions): SeriesHandle {
@@ -83,7 +91,8 @@ export class MetricStore {
   visibleMinutes(namespace: string, metricName: string, dimensions: Dimensions, fromMs: number, toMs: number, nowMs: number): MinuteDatapoint[] {
     const handle = this.series.get(seriesKey(namespace, metricName, dimensions));
     if (!handle) return [];
-    const visibleBeforeMs = nowMs - MINUTE_MS - this.delayMs; // minute m is visible once m + 1min + delay <= now
+    // minute m is visible once m + 1min + delay <= now, or at once if it is history (m + 1min <= historyEnd)
+    const visibleBeforeMs = Math.max(nowMs - this.delayMs, this.historyEndMs) - MINUTE_MS;
     const result: MinuteDatapoint[] = [];
     for (const [minuteStartMs, aggregate] of handle.minutes) {
       if (minuteStartMs >= fromMs && minuteStartMs < toMs && minuteStartMs <= visibleBeforeMs) {

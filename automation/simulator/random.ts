@@ -18,10 +18,15 @@ export interface Random {
   lognormal(mu: number, sigma: number): number;
 }
 
-/** Creates the seeded generator set; see {@link Random}. */
-export function createRandom(seed: number): Random {
+/**
+ * Creates the seeded generator set; see {@link Random}. `stream` (a uint32, not 0) gives another generator
+ * for the same seed, independent of the main one (seeded with [seed, stream]): draws that must not shift the
+ * main sequence (the backfilled history, a bench's own coin flips) take their own stream.
+ */
+export function createRandom(seed: number, stream?: number): Random {
+  const seeding = stream === undefined ? seed : Uint32Array.of(seed >>> 0, stream >>> 0);
   // mt19937 yields uint32s; the distributions need its [0, 1) view, which the types do not declare.
-  const generator = mt19937.factory({ seed }) as unknown as { normalized: () => number };
+  const generator = mt19937.factory({ seed: seeding }) as unknown as { normalized: () => number };
   const uniform = generator.normalized;
   const poisson = poissonFactory.factory({ prng: uniform });
   const binomial = binomialFactory.factory({ prng: uniform });

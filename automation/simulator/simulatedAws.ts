@@ -6,6 +6,7 @@ import { LambdaControlPlane } from './lambdaControlPlane.js';
 import { createLambdaClient, type InvokeResult } from './lambdaApi.js';
 import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from './lambdaMetrics.js';
 import { MetricStore } from './metricStore.js';
+import type { MetricSource } from './getMetricData.js';
 import { DEFAULT_PROFILE, lognormalParameters, profileAt, profileChangeMinutes, validateProfileSchedule, type ProfileSchedule, type VersionProfile } from './profiles.js';
 import { createRandom, type Random } from './random.js';
 import type { SimulatedClient } from './sdkDispatch.js';
@@ -44,6 +45,9 @@ export type InvokeHandler = (payload: unknown) => { payload: unknown; functionEr
 
 const MINUTE_MS = 60_000;
 
+/** The random stream of the backfilled history (see createRandom): 'hist'. */
+const HISTORY_STREAM = 0x68697374;
+
 /**
  * A simulated AWS account for rehearsing rollouts: Lambda and CloudWatch stand-ins that take the real SDK
  * v3 commands, user traffic through aliases, and metrics and alarms derived from that traffic, all on a
@@ -57,6 +61,7 @@ export class SimulatedAws {
 
   private readonly startMs: number;
   private currentMs: number;
+  private readonly seed: number;
   private readonly random: Random;
   private readonly metrics: MetricStore;
   private readonly control: LambdaControlPlane;
@@ -67,6 +72,8 @@ export class SimulatedAws {
   private readonly invokeHandlers = new Map<string, InvokeHandler>();
   private readonly outages: Array<{ fromMinute: number; toMinute: number }> = [];
   private readonly counts = new Map<string, RequestCounts>();
+  private readonly history = new Map<string, RequestCounts>();
+  private backfilledMinutes = 0;
   private readonly seriesCache = new Map<string, InvocationSeries>();
 
   constructor(opts: SimulatedAwsOptions) {
@@ -75,11 +82,19 @@ export class SimulatedAws {
     if (!(opts.metricDelayMinutes >= 0)) throw new Error(`SimulatedAws: \`metricDelayMinutes\` must be 0 or more, got ${opts.metricDelayMinutes}.`);
     this.startMs = startMs;
     this.currentMs = startMs;
+    this.seed = opts.seed;
     this.random = createRandom(opts.seed);
     const delayMs = opts.metricDelayMinutes * MINUTE_MS;
-    this.metrics = new MetricStore(delayMs);
+    // Whole minutes before startTime can only hold backfilled history, which has already arrived.
+    const firstMinuteMs = Math.floor(startMs / MINUTE_MS) * MINUTE_MS;
+    this.metrics = new MetricStore(delayMs, firstMinuteMs);
     this.control = new LambdaControlPlane(() => this.currentMs, opts.transientRoutingMs ?? 0);
-    this.alarms = new AlarmRegistry(this.metrics, delayMs);
+    // Alarms see the rehearsal's minutes only, never the backfilled history (see backfill()).
+    const metrics = this.metrics;
+    const rehearsalMetrics: MetricSource = {
+      visibleMinutes: (namespace, metricName, dimensions, fromMs, toMs, nowMs) => metrics.visibleMinutes(namespace, metricName, dimensions, Math.max(fromMs, firstMinuteMs), toMs, nowMs),
+    };
+    this.alarms = new AlarmRegistry(rehearsalMetrics, delayMs);
     this.lambda = createLambdaClient(this.control, (functionName, qualifier, payload) => this.invoke(functionName, qualifier, payload));
     this.cloudWatch = createCloudWatchClient({
       metrics: this.metrics,
@@ -112,8 +127,42 @@ export class SimulatedAws {
       let spanEndMs = Math.min(endMs, Math.floor(this.currentMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
       const change = changesMs.find((t) => t > this.currentMs);
       if (change !== undefined && change < spanEndMs) spanEndMs = change;
-      this.simulateSpan(this.currentMs, spanEndMs);
+      this.simulateSpan(this.currentMs, spanEndMs, this.random, this.counts, (this.currentMs - this.startMs) / MINUTE_MS);
       this.currentMs = spanEndMs;
+    }
+  }
+
+  /**
+   * Gives the account `minutes` of user traffic before startTime, so that what the rollout reads from before
+   * its start (stable's baseline) exists: for each minute of [startTime - minutes, startTime), Poisson arrivals
+   * at each setTraffic rate, routed by the aliases as they are now, each version behaving as its profile at
+   * minute 0. Call it once the aliases, traffic rates and profiles are set, before the rollout moves traffic.
+   *
+   * The metrics are those live traffic writes (Invocations, Errors, Duration, Throttles under the same
+   * dimension sets) and have already arrived: the metric delay is over for every history minute (a minute
+   * straddling a startTime that is not on the minute keeps the delay). What it is not:
+   * - not part of the rehearsal's clock: minute 0 stays startTime, so profiles' `fromMinute` and faults keep
+   *   their minutes; virtual time does not move;
+   * - not counted in requestCounts() (what users got during the rollout): see historyCounts();
+   * - not seen by alarms, which are evaluated over the rehearsal's minutes only, as before history existed (an
+   *   alias-wide alarm, such as a p99 or a CodeDeploy-style error-rate alarm, would otherwise judge stable's
+   *   minutes from before the rollout as soon as it is put);
+   * - not drawn from the rehearsal's random sequence: it has its own stream of the seed, so that backfilling
+   *   (or not, or more) leaves the rehearsal's own traffic exactly as it was, and the same seed replays it.
+   * 0 minutes does nothing; the history can be backfilled once.
+   */
+  backfill(minutes: number): void {
+    if (!Number.isInteger(minutes) || minutes < 0) throw new Error(`backfill: \`minutes\` must be a whole number of minutes >= 0, got ${minutes}.`);
+    if (minutes === 0) return;
+    if (this.backfilledMinutes > 0) throw new Error(`backfill: the history (${this.backfilledMinutes} minutes) is already backfilled.`);
+    this.backfilledMinutes = minutes;
+    const random = createRandom(this.seed, HISTORY_STREAM);
+    const endMs = this.startMs;
+    let atMs = endMs - minutes * MINUTE_MS;
+    while (atMs < endMs) {
+      const spanEndMs = Math.min(endMs, Math.floor(atMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
+      this.simulateSpan(atMs, spanEndMs, random, this.history, 0);
+      atMs = spanEndMs;
     }
   }
 
@@ -178,11 +227,17 @@ export class SimulatedAws {
     this.outages.push({ fromMinute, toMinute });
   }
 
-  /** Every request users sent to the function so far, including those metrics do not show yet; test invocations excluded. */
+  /**
+   * Every request users sent to the function so far, including those metrics do not show yet; test
+   * invocations and the backfilled history excluded.
+   */
   requestCounts(functionName: string): RequestCounts {
-    const counts = this.counts.get(functionName);
-    if (!counts) return { total: 0, byVersion: {} };
-    return { total: counts.total, byVersion: Object.fromEntries(Object.entries(counts.byVersion).map(([version, c]) => [version, { ...c }])) };
+    return copyCounts(this.counts.get(functionName));
+  }
+
+  /** The requests of the backfilled history (before startTime; see backfill()), not in requestCounts(). */
+  historyCounts(functionName: string): RequestCounts {
+    return copyCounts(this.history.get(functionName));
   }
 
   private profileOf(functionName: string, version: string, minute: number): VersionProfile {
@@ -195,24 +250,34 @@ export class SimulatedAws {
     return [...new Set(minutes)].map((minute) => this.startMs + minute * MINUTE_MS).sort((a, b) => a - b);
   }
 
-  private simulateSpan(fromMs: number, toMs: number): void {
-    const minute = (fromMs - this.startMs) / MINUTE_MS;
+  /**
+   * The user traffic of [fromMs, toMs) (within one minute), drawn from `random`, counted into `counts`, with
+   * the versions' profiles at `profileMinute`.
+   */
+  private simulateSpan(fromMs: number, toMs: number, random: Random, counts: Map<string, RequestCounts>, profileMinute: number): void {
     for (const { functionName, aliasName, requestsPerMinute } of this.traffic.values()) {
       const routing = this.control.routing(functionName, aliasName);
       if (!routing || requestsPerMinute === 0) continue;
-      const requests = arrivals(this.random, requestsPerMinute, toMs - fromMs);
+      const requests = arrivals(random, requestsPerMinute, toMs - fromMs);
       if (requests === 0) continue;
-      const toAdditional = routing.additional ? requestsToAdditional(this.random, requests, routing.additional.weight) : 0;
-      this.serve(functionName, aliasName, routing.primaryVersion, requests - toAdditional, fromMs, minute);
-      if (routing.additional && toAdditional > 0) this.serve(functionName, aliasName, routing.additional.version, toAdditional, fromMs, minute);
+      const toAdditional = routing.additional ? requestsToAdditional(random, requests, routing.additional.weight) : 0;
+      const served = { random, counts, timestampMs: fromMs, profileMinute };
+      this.serve(functionName, aliasName, routing.primaryVersion, requests - toAdditional, served);
+      if (routing.additional && toAdditional > 0) this.serve(functionName, aliasName, routing.additional.version, toAdditional, served);
     }
   }
 
-  private serve(functionName: string, aliasName: string, version: string, requests: number, timestampMs: number, minute: number): void {
+  private serve(
+    functionName: string,
+    aliasName: string,
+    version: string,
+    requests: number,
+    { random, counts, timestampMs, profileMinute }: { random: Random; counts: Map<string, RequestCounts>; timestampMs: number; profileMinute: number },
+  ): void {
     if (requests === 0) return;
     const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
-    const outcome = simulateRequests(this.random, this.profileOf(functionName, version, minute), requests, timeoutMs);
-    this.count(functionName, version, outcome);
+    const outcome = simulateRequests(random, this.profileOf(functionName, version, profileMinute), requests, timeoutMs);
+    count(counts, functionName, version, outcome);
     recordOutcome(this.metrics, this.series(`alias\u0000${functionName}\u0000${aliasName}\u0000${version}`, () => aliasInvocationSeries(this.metrics, functionName, aliasName, version)), timestampMs, outcome);
   }
 
@@ -223,19 +288,6 @@ export class SimulatedAws {
       this.seriesCache.set(key, series);
     }
     return series;
-  }
-
-  private count(functionName: string, version: string, outcome: RequestOutcome): void {
-    let counts = this.counts.get(functionName);
-    if (!counts) {
-      counts = { total: 0, byVersion: {} };
-      this.counts.set(functionName, counts);
-    }
-    const byVersion = (counts.byVersion[version] ??= { requests: 0, errors: 0, throttles: 0 });
-    counts.total += outcome.requests;
-    byVersion.requests += outcome.requests;
-    byVersion.errors += outcome.errors;
-    byVersion.throttles += outcome.throttles;
   }
 
   /** One Invoke: through an alias it is routed like user traffic; otherwise it runs the named version. */
@@ -288,4 +340,22 @@ export class SimulatedAws {
       throw serverError('ServiceUnavailable', `CloudWatch is unavailable (simulated outage from minute ${outage.fromMinute} to ${outage.toMinute}); retry later.`);
     }
   }
+}
+
+function count(all: Map<string, RequestCounts>, functionName: string, version: string, outcome: RequestOutcome): void {
+  let counts = all.get(functionName);
+  if (!counts) {
+    counts = { total: 0, byVersion: {} };
+    all.set(functionName, counts);
+  }
+  const byVersion = (counts.byVersion[version] ??= { requests: 0, errors: 0, throttles: 0 });
+  counts.total += outcome.requests;
+  byVersion.requests += outcome.requests;
+  byVersion.errors += outcome.errors;
+  byVersion.throttles += outcome.throttles;
+}
+
+function copyCounts(counts: RequestCounts | undefined): RequestCounts {
+  if (!counts) return { total: 0, byVersion: {} };
+  return { total: counts.total, byVersion: Object.fromEntries(Object.entries(counts.byVersion).map(([version, c]) => [version, { ...c }])) };
 }
