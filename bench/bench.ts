@@ -248,6 +248,12 @@ export function summarizeClasses(rows: RowResult[]): Record<string, Record<strin
     );
 }
 
+/** The what-if "ours without the smoke test" on a class, as a parenthesis: what the gates alone do. */
+function gatesAlone(byPolicy: Record<string, PolicySummary>, text: (x: PolicySummary) => string): string {
+    const x = byPolicy.oursNoSmoke;
+    return x && x.runs > 0 ? ` (without the smoke test: ${text(x)})` : "";
+}
+
 /** Checks the issue's targets for ours. */
 export function checkTargets(rows: RowResult[], cells: CellSummary[], classes: Record<string, Record<string, PolicySummary>>, budgetPercent: number, bakedMinutes: number): TargetCheck[] {
     const targets: TargetCheck[] = [];
@@ -283,20 +289,27 @@ export function checkTargets(rows: RowResult[], cells: CellSummary[], classes: R
         targets.push({
             target: "ours: mean blast radius on bad rows (>= 200 rpm) at most half of (b)'s",
             met: bad.ours.meanBlast <= bad.codedeploy.meanBlast / 2,
-            numbers: `ours ${fmt1(bad.ours.meanBlast)} vs (b) ${fmt1(bad.codedeploy.meanBlast)}: ratio ${fmt2(bad.ours.meanBlast / bad.codedeploy.meanBlast)}`,
+            numbers:
+                `ours ${fmt1(bad.ours.meanBlast)} vs (b) ${fmt1(bad.codedeploy.meanBlast)}: ratio ${fmt2(bad.ours.meanBlast / bad.codedeploy.meanBlast)}` +
+                `${gatesAlone(bad, (x) => `${fmt1(x.meanBlast)}, ratio ${fmt2(x.meanBlast / bad.codedeploy.meanBlast)}`)}`,
         });
         targets.push({
             target: "ours: mean blast radius on bad rows (>= 200 rpm) at most a fifth of (a)'s",
             met: bad.ours.meanBlast <= bad.runbook.meanBlast / 5,
-            numbers: `ours ${fmt1(bad.ours.meanBlast)} vs (a) ${fmt1(bad.runbook.meanBlast)}: ratio ${fmt2(bad.ours.meanBlast / bad.runbook.meanBlast)}`,
+            numbers:
+                `ours ${fmt1(bad.ours.meanBlast)} vs (a) ${fmt1(bad.runbook.meanBlast)}: ratio ${fmt2(bad.ours.meanBlast / bad.runbook.meanBlast)}` +
+                `${gatesAlone(bad, (x) => `${fmt1(x.meanBlast)}, ratio ${fmt2(x.meanBlast / bad.runbook.meanBlast)}`)}`,
         });
         const badCells = cells.filter((c) => CLASSES[2].test(c.cell) && c.reference);
         const ratios = badCells.map((c) => c.policies.ours.medianBlast / c.reference!.failed);
         const within = ratios.filter((r) => r <= 2).length;
+        const alone = badCells.map((c) => c.policies.oursNoSmoke?.medianBlast / c.reference!.failed).filter((r) => Number.isFinite(r));
         targets.push({
             target: "ours: median blast radius within 2x of the reference line (per bad cell at >= 200 rpm)",
             met: within === ratios.length,
-            numbers: `${within} of ${ratios.length} cells within 2x; ratios ${ratios.map(fmt2).join(", ")}`,
+            numbers:
+                `${within} of ${ratios.length} cells within 2x; ratios ${ratios.map(fmt2).join(", ")}` +
+                (alone.length ? ` (without the smoke test: ${alone.filter((r) => r <= 2).length} of ${alone.length}; ratios ${alone.map(fmt2).join(", ")})` : ""),
         });
     }
     return targets;
@@ -378,8 +391,8 @@ export function markdown(result: BenchResult): string {
     lines.push("");
     lines.push(`Command: \`${result.command}\` (wall time ${fmt1(result.wallSeconds)} s).`);
     lines.push(
-        `Policy of ours: Pulumi.prod.yaml (${result.policy.steps}; error rate <= ${result.policy.maxErrorRatePercent}% and <= stable + ${result.policy.maxErrorRateIncreasePercent} pt, ` +
-            `false-rollback budget ${result.policy.falseRollbackPercent}%, p99 <= ${result.policy.maxP99Ms} ms, >= ${result.policy.minInvocations} candidate invocations per step).`,
+        `Policy of ours: Pulumi.prod.yaml (${result.policy.steps}; error rate <= ${result.policy.maxErrorRatePercent}% and not above stable's, catching +${result.policy.maxErrorRateIncreasePercent} pt, ` +
+            `false-rollback budget ${result.policy.falseRollbackPercent}%, p99 <= ${result.policy.maxP99Ms} ms, >= ${result.policy.minInvocations} candidate invocations at 100% and that times the weight before).`,
     );
     lines.push(
         `Matrix: stable error rate ${result.matrix.stableErrorRates.map((r) => `${r * 100}%`).join(", ")}; candidate ${result.matrix.candidates.join(", ")}; ` +

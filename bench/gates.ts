@@ -4,6 +4,7 @@
  * worker processes (default: the number of CPUs, at most 4); the result does not depend on it.
  */
 import { fork } from "child_process";
+import { Command, InvalidArgumentError, Option } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,20 +19,25 @@ interface Args {
     worker?: { index: number; of: number };
 }
 
+/** The options, parsed by commander (as the tool's CLI); `--worker i/n` is internal (a forked worker). */
 function parseArgs(argv: string[]): Args {
-    const args: Args = { quick: false, jobs: Math.max(1, Math.min(4, os.cpus().length)), out: path.join(__dirname, "results") };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--quick") args.quick = true;
-        else if (a === "--seeds") args.seeds = Number(argv[++i]);
-        else if (a === "--jobs") args.jobs = Math.max(1, Number(argv[++i]));
-        else if (a === "--out") args.out = path.resolve(argv[++i]);
-        else if (a === "--worker") {
-            const [index, of] = argv[++i].split("/").map(Number);
-            args.worker = { index, of };
-        } else throw new Error(`unknown argument ${a}; usage: npm run bench:gates -- [--quick] [--seeds N] [--jobs N] [--out DIR]`);
-    }
-    return args;
+    const positive = (name: string) => (value: string) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1 (got ${value})`);
+        return n;
+    };
+    const program = new Command("bench:gates")
+        .description("the gates benchmark: (a) runbook, (b) CodeDeploy and ours on the same seeds")
+        .option("--quick", "a small matrix (24 rows)", false)
+        .option("--seeds <n>", "seeds per cell (from 101)", positive("--seeds"))
+        .option("--jobs <n>", "worker processes", positive("--jobs"), Math.max(1, Math.min(4, os.cpus().length)))
+        .option("--out <dir>", "where to write gates.json, gates.md and gates.runs.json", path.join(__dirname, "results"))
+        .addOption(new Option("--worker <i/n>").hideHelp())
+        .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+        .parse(argv, { from: "user" });
+    const o = program.opts<{ quick: boolean; seeds?: number; jobs: number; out: string; worker?: string }>();
+    const worker = o.worker?.split("/").map(Number);
+    return { quick: o.quick, seeds: o.seeds, jobs: o.jobs, out: path.resolve(o.out), worker: worker && { index: worker[0], of: worker[1] } };
 }
 
 function matrixOf(args: Args): MatrixSpec {
@@ -71,14 +77,16 @@ async function main(): Promise<void> {
                 child.on("message", (m: { index: number; row: RowResult }) => {
                     rows[m.index] = m.row;
                     done += 1;
-                    process.stderr.write(`\r${done}/${total} rows`);
+                    // A counter in place on a terminal; a line per tenth in a log.
+                    if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} rows`);
+                    else if (done % Math.ceil(total / 10) === 0 || done === total) process.stderr.write(`${done}/${total} rows\n`);
                 });
                 child.on("error", reject);
                 child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bench worker ${index} exited with ${code}`))));
             }),
         ),
     );
-    process.stderr.write("\n");
+    if (process.stderr.isTTY) process.stderr.write("\n");
     const result = assemble(template, spec, command, rows, (Date.now() - started) / 1000);
     const md = markdown(result);
     fs.mkdirSync(args.out, { recursive: true });
