@@ -36,6 +36,17 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         ]);
     });
 
+    it("subtle regression (1.5% against 0.5% at 200 rpm): rolled back by the end-of-step test with stable's hour before the rollout", () => {
+        const { report, exitCode } = results.get("subtle-regression")!;
+        expect(exitCode).to.equal(1);
+        expect(report.outcome).to.equal("rolled-back");
+        const last = report.steps.at(-1)!;
+        expect(last.verdict).to.equal("failed");
+        expect(last.reason).to.match(/error rate above stable's \(end-of-step test of pooled counts: p = [\d.e-]+ <= [\d.]+%; increase [\d.]+ points/);
+        expect(last.reason).to.match(/stable before the rollout \d+\/1\d{4} \(0.5\d%\)/);
+        expect(report.functions.api.finalRouting).to.deep.equal({ "1": 1 });
+    });
+
     it("healthy: promoted after the configured 3 x 10-minute bakes plus the ups, not longer", () => {
         const { report, exitCode } = results.get("healthy")!;
         expect(exitCode).to.equal(0);
