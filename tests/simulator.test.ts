@@ -434,18 +434,7 @@ describe('simulator: alarms', () => {
     expect(evaluateAlarmRange({ ...rule, treatMissingData: 'ignore' }, range(undefined, undefined, undefined), 'ALARM').state).to.equal('ALARM');
   });
 
-  const candidateErrorsAlarm = {
-    name: 'api-candidate-errors',
-    comparisonOperator: 'GreaterThanThreshold',
-    evaluationPeriods: 3,
-    datapointsToAlarm: 2,
-    threshold: 5,
-    namespace: 'AWS/Lambda',
-    metricName: 'Errors',
-    dimensions: VERSION_2,
-    statistic: 'Sum',
-    period: 60,
-  };
+  const candidateErrorsAlarm = candidateErrorsAlarmDef;
 
   async function alarmState(aws: SimulatedAws, name: string) {
     const output = await aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
