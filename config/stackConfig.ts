@@ -113,9 +113,9 @@ const gatesSchema = z
         maxThrottles: z.number().int().min(0).default(0),
         /**
          * The false-rollback budget: the chance, in percent, that the error-rate tests roll back a candidate
-         * that is within the limits, over the whole rollout and however often the gate polls. Split evenly
-         * between the gated steps (and, in a step with stable traffic, between the candidate's and stable's
-         * confidence sequences). See docs/gates.md.
+         * no worse than stable and within the absolute limit, over the whole rollout and however often the
+         * gate polls. Split evenly between the stack's functions, then between the absolute-limit test, the
+         * same-minute comparison and the end-of-step looks. See docs/gates.md.
          */
         falseRollbackPercent: z
             .number()

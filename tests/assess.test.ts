@@ -257,6 +257,17 @@ describe("the gate (assess.ts), by table", () => {
         expect(sameMinuteRatios(gates, undefined)).to.deep.equal([1.5, 2, 3, 5, 10, 30]);
     });
 
+    it("splits the rollout's budget evenly between the stack's functions (they roll back together)", () => {
+        // 25 errors in 1000 against the 1% limit: the lower bound at a quarter of the budget is 1.03%, at an
+        // eighth (two functions) 0.99%.
+        const ev = evidence([1000, 25], [9000, 10]);
+        const one = assessStep(input({ evidence: { api: ev } }), ["api"]);
+        const two = assessStep(input({ evidence: { api: ev, worker: evidence([1000, 0], [9000, 10]) } }), ["api", "worker"]);
+        expect(one.verdict).to.equal("failed");
+        expect(one.reason).to.contain("false-rollback risk 0.25%");
+        expect(two.verdict).to.equal("baking");
+    });
+
     it("the step's verdict is the worst function's; without evidence a step never passes", () => {
         const ok = evidence([300, 0], [2700, 0]);
         const bad = evidence([53, 6], [529, 2]);

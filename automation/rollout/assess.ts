@@ -263,6 +263,15 @@ function timing(name: string, invocations: number, input: GateInput, counts: str
     return { verdict: "inconclusive", reason: `${name}: ${short} after the bake and ${Math.round(gates.maxExtension / 60)} min of extension` };
 }
 
+/** The input with the false-rollback budget (and this step's look) split evenly between `n` functions. */
+export function perFunction(input: GateInput, n: number): GateInput {
+    return {
+        ...input,
+        gates: { ...input.gates, falseRollbackPercent: (input.gates.falseRollbackPercent ?? 1) / n },
+        lookAlpha: input.lookAlpha === undefined ? undefined : input.lookAlpha / n,
+    };
+}
+
 /** Assesses a step across the stack's functions. */
 export function assessStep(input: GateInput, functionNames: string[]): GateResult {
     if (!input.evidence) {
@@ -271,8 +280,10 @@ export function assessStep(input: GateInput, functionNames: string[]): GateResul
         const safe: Verdict = verdict === "passed" ? "extended" : verdict;
         return { verdict: safe, reason: verdict === "baking" ? "CloudWatch unavailable: no evidence this poll" : reason, numbers: {} };
     }
+    // The budget is the rollout's: the functions roll back together, so each function's tests get an even share.
+    const share = functionNames.length > 1 ? perFunction(input, functionNames.length) : input;
     const results = functionNames.map((name) =>
-        assessFunction(name, input.evidence![name], input.alarmsInAlarm?.[name] ?? [], input),
+        assessFunction(name, input.evidence![name], input.alarmsInAlarm?.[name] ?? [], share),
     );
     const worst = results.reduce((a, b) => (SEVERITY.indexOf(b.verdict) < SEVERITY.indexOf(a.verdict) ? b : a));
     const reason = worst.verdict === "passed" ? results.map((r) => r.reason).join("; ") : worst.reason;
