@@ -10,9 +10,9 @@
  *   null's" against the null, averaged over a fixed grid of r ({@link ODDS_RATIOS}, equal weights). Each
  *   component is Wald's SPRT; the mixture adapts to the size of the regression at a cost of at most
  *   ln(grid size) nats over the SPRT that knew it;
- * - always-valid confidence bounds (confidence sequences), the inversion of those tests: every null rate the
- *   mixture has not rejected. With odds-ratio alternatives the ratio is monotone in the null rate, so a bound
- *   is a bisection.
+ * - an always-valid lower confidence bound (a confidence sequence), the inversion of that test: the largest
+ *   null rate the mixture rejects. With odds-ratio alternatives the ratio is monotone in the null rate, so the
+ *   bound is a bisection.
  *
  * Pure functions, no state: the evidence is the cumulative count over the step's window at each poll.
  *
@@ -43,14 +43,13 @@ function logMeanExp(terms: number[]): number {
 }
 
 /**
- * ln of the mixture likelihood ratio for "the rate is above p0" (`side` +1, odds ratios above 1) or "below
- * p0" (`side` -1, the reciprocals). A supermartingale under every rate on the null's side of p0.
+ * ln of the mixture likelihood ratio for "the rate is above p0" (odds ratios above 1). A supermartingale under
+ * every rate at or below p0.
  */
-export function logMixtureRatio(errors: number, n: number, p0: number, side: 1 | -1 = 1, ratios: readonly number[] = ODDS_RATIOS): number {
+export function logMixtureRatio(errors: number, n: number, p0: number, ratios: readonly number[] = ODDS_RATIOS): number {
     if (n === 0) return 0;
-    if (side > 0 && p0 <= 0) return errors > 0 ? Infinity : 0;
-    if (side < 0 && p0 >= 1) return errors < n ? Infinity : 0;
-    return logMeanExp(ratios.map((r) => logLikelihoodRatio(errors, n, p0, side > 0 ? r : 1 / r)));
+    if (p0 <= 0) return errors > 0 ? Infinity : 0;
+    return logMeanExp(ratios.map((r) => logLikelihoodRatio(errors, n, p0, r)));
 }
 
 /** The boundary of a test at level alpha: reject once the ln likelihood ratio reaches ln(1/alpha). */
@@ -70,34 +69,15 @@ export function lowerConfidenceBound(errors: number, n: number, alpha: number): 
     const threshold = boundary(alpha);
     const p = errors / n;
     // The ratio decreases in p0; at p0 = p (the maximum likelihood) no component exceeds 1.
-    if (logMixtureRatio(errors, n, 1e-12, 1) < threshold) return 0;
+    if (logMixtureRatio(errors, n, 1e-12) < threshold) return 0;
     let lo = 1e-12;
     let hi = p;
     for (let i = 0; i < BISECTIONS; i++) {
         const mid = Math.sqrt(lo * hi);
-        if (logMixtureRatio(errors, n, mid, 1) >= threshold) lo = mid;
+        if (logMixtureRatio(errors, n, mid) >= threshold) lo = mid;
         else hi = mid;
     }
     return lo;
-}
-
-/**
- * Always-valid upper confidence bound of a rate at level 1 - alpha: the smallest null rate the mixture test
- * rejects ("the rate is below it"). 1 without data.
- */
-export function upperConfidenceBound(errors: number, n: number, alpha: number): number {
-    if (n === 0) return 1;
-    const threshold = boundary(alpha);
-    const p = errors / n;
-    if (logMixtureRatio(errors, n, 1 - 1e-12, -1) < threshold) return 1;
-    let lo = p;
-    let hi = 1 - 1e-12;
-    for (let i = 0; i < BISECTIONS; i++) {
-        const mid = (lo + hi) / 2;
-        if (logMixtureRatio(errors, n, mid, -1) >= threshold) hi = mid;
-        else lo = mid;
-    }
-    return hi;
 }
 
 /** Kullback-Leibler divergence of Bernoulli(p1) from Bernoulli(p0), nats per trial. */
