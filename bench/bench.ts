@@ -404,8 +404,8 @@ export function markdown(result: BenchResult): string {
             "(the program's routing rule) instead of re-running the program under the mock engine, which ran once to set the row's world up.",
     );
     lines.push(
-        "Smoke test: ours invokes the candidate directly before moving traffic; in the bench that invocation fails as often as the candidate's user requests do " +
-            "(its error rate, drawn from the row's seed), so a candidate that fails every request fails its smoke test too. Stable's history before the rollout " +
+        "Smoke test: ours invokes the candidate directly before moving traffic, up to 3 times, and stops when every attempt fails; in the bench each invocation " +
+            "fails as often as the candidate's user requests do (its error rate, drawn from the row's seed), so a candidate that fails every request fails its smoke test too. Stable's history before the rollout " +
             "(the stack's gates.baseline) is in every row's account, as in the rehearsal.",
     );
     lines.push(

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:gates [-- --quick] [-- --seeds N] [-- --jobs N] [-- --out DIR]`: the gates benchmark (bench.ts).
+ * `npm run bench:gates [-- --quick] [--seeds N] [--jobs N] [--out DIR] [--stable 0.5] [--candidates x3] [--rpm 200]`:
+ * the gates benchmark (bench.ts); the last three restrict the matrix (one cell with many seeds, for instance).
  * Prints the markdown table and writes bench/results/gates.json and gates.md. Rows are spread over `--jobs`
  * worker processes (default: the number of CPUs, at most 4); the result does not depend on it.
  */
@@ -14,6 +15,10 @@ import { recordDeploys } from "./world";
 interface Args {
     quick: boolean;
     seeds?: number;
+    /** Restrictions of the matrix to some of its values (a study of one cell with many seeds). */
+    stable?: number[];
+    candidates?: string[];
+    rpm?: number[];
     jobs: number;
     out: string;
     worker?: { index: number; of: number };
@@ -32,17 +37,45 @@ function parseArgs(argv: string[]): Args {
         .option("--seeds <n>", "seeds per cell (from 101)", positive("--seeds"))
         .option("--jobs <n>", "worker processes", positive("--jobs"), Math.max(1, Math.min(4, os.cpus().length)))
         .option("--out <dir>", "where to write gates.json, gates.md and gates.runs.json", path.join(__dirname, "results"))
+        .option("--stable <percents>", 'only these stable error rates, percent, comma-separated (e.g. "0.5,1")', list("--stable", FULL_MATRIX.stableErrorRates.map((r) => String(r * 100))))
+        .option("--candidates <labels>", `only these candidates, comma-separated (of ${FULL_MATRIX.candidates.join(", ")})`, list("--candidates", [...FULL_MATRIX.candidates]))
+        .option("--rpm <list>", `only these request rates, comma-separated (of ${FULL_MATRIX.requestsPerMinute.join(", ")})`, list("--rpm", FULL_MATRIX.requestsPerMinute.map(String)))
         .addOption(new Option("--worker <i/n>").hideHelp())
         .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
         .parse(argv, { from: "user" });
-    const o = program.opts<{ quick: boolean; seeds?: number; jobs: number; out: string; worker?: string }>();
+    const o = program.opts<{ quick: boolean; seeds?: number; jobs: number; out: string; worker?: string; stable?: string[]; candidates?: string[]; rpm?: string[] }>();
     const worker = o.worker?.split("/").map(Number);
-    return { quick: o.quick, seeds: o.seeds, jobs: o.jobs, out: path.resolve(o.out), worker: worker && { index: worker[0], of: worker[1] } };
+    return {
+        quick: o.quick,
+        seeds: o.seeds,
+        jobs: o.jobs,
+        out: path.resolve(o.out),
+        worker: worker && { index: worker[0], of: worker[1] },
+        stable: o.stable?.map((p) => Number(p) / 100),
+        candidates: o.candidates,
+        rpm: o.rpm?.map(Number),
+    };
+}
+
+/** A comma-separated list of some of the matrix's values; anything else is refused, naming what is valid. */
+function list(name: string, valid: readonly string[]) {
+    return (value: string) => {
+        const items = value.split(",").map((v) => v.trim());
+        const bad = items.filter((v) => !valid.includes(v));
+        if (bad.length) throw new InvalidArgumentError(`${name}: ${bad.join(", ")} not in the matrix (valid: ${valid.join(", ")})`);
+        return items;
+    };
 }
 
 function matrixOf(args: Args): MatrixSpec {
     const base = args.quick ? QUICK_MATRIX : FULL_MATRIX;
-    return args.seeds ? { ...base, seeds: Array.from({ length: args.seeds }, (_, i) => 101 + i) } : base;
+    return {
+        ...base,
+        seeds: args.seeds ? Array.from({ length: args.seeds }, (_, i) => 101 + i) : base.seeds,
+        stableErrorRates: args.stable ?? base.stableErrorRates,
+        candidates: args.candidates ?? base.candidates,
+        requestsPerMinute: args.rpm ?? base.requestsPerMinute,
+    };
 }
 
 /** The (cell, seed) pairs, in order. */
@@ -64,7 +97,8 @@ async function main(): Promise<void> {
     if (args.worker) return worker(args);
     const started = Date.now();
     const spec = matrixOf(args);
-    const command = `npm run bench:gates${args.quick ? " -- --quick" : ""}${args.seeds ? ` -- --seeds ${args.seeds}` : ""}`;
+    const shown = process.argv.slice(2).filter((a, i, all) => !["--jobs", "--out"].includes(a) && !["--jobs", "--out"].includes(all[i - 1]));
+    const command = `npm run bench:gates${shown.length ? ` -- ${shown.join(" ")}` : ""}`;
     const template = await recordDeploys("prod");
     const total = tasks(spec, template.config.rollout.gates.maxP99Ms).length;
     const rows: RowResult[] = new Array(total);

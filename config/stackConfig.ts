@@ -166,6 +166,11 @@ export const rolloutSchema = z
                 payload: z.unknown().default({ test: true }),
                 /** Fields the response must contain (a subset match). */
                 expect: z.record(z.string(), z.unknown()).default({}),
+                /**
+                 * Invocations before the smoke test fails: it fails only when every one fails (a broken release
+                 * fails them all; an occasional error is the gates' to judge).
+                 */
+                attempts: z.number().int().min(1, { message: "must be at least 1" }).max(10, { message: "must be at most 10" }).default(3),
             })
             .strict()
             .optional(),

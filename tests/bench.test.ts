@@ -1,7 +1,12 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { expect } from "chai";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { assemble, cellFor, markdown, runRow, type MatrixSpec, type RowResult } from "../bench/bench";
 import { buildWorld, recordDeploys, type DeployTemplate } from "../bench/world";
+import { PROJECT_ROOT } from "../automation/engine/evaluate";
 
 describe("the gates benchmark (bench/), on a tiny matrix", function () {
     this.timeout(60_000);
@@ -52,7 +57,7 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
     it("the smoke test stops a candidate that fails every request before any traffic; without it (the what-if) the gates roll it back later", () => {
         const r = row(0.005, "100%", 200);
         expect(r.runs.ours).to.include({ outcome: "rolled-back", blastRadius: 0 });
-        expect(r.runs.ours.reason).to.match(/^smoke test of api v\d+ failed: function error \(Unhandled\)/);
+        expect(r.runs.ours.reason).to.match(/^smoke test of api v\d+ failed 3 of 3 attempts: function error \(Unhandled\)/);
         expect(r.runs.ours.decisionMinute).to.be.below(1);
         expect(r.runs.oursNoSmoke.outcome).to.equal("rolled-back");
         expect(r.runs.oursNoSmoke.reason).to.not.match(/smoke test/);
@@ -116,5 +121,29 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
         expect(result.cells.find((c) => c.cell.candidateLabel === "x3")!.reference!.requests).to.be.within(1200, 1400);
         expect(result.targets.map((t) => t.target)).to.include("ours: no escapes of bad error-rate candidates at >= 200 rpm");
         expect(JSON.parse(JSON.stringify(result)).rows).to.have.length(4);
+    });
+});
+
+describe("npm run bench:gates options (bench/gates.ts)", function () {
+    this.timeout(60_000);
+    const bench = (...args: string[]) => {
+        const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+        return spawnSync(process.execPath, [tsx, path.join(PROJECT_ROOT, "bench", "gates.ts"), ...args], { encoding: "utf8" });
+    };
+
+    it("refuses a value outside the matrix, naming the option and what is valid, and writes nothing", () => {
+        const out = bench("--candidates", "x3,x4", "--out", path.join(os.tmpdir(), "bench-refused"));
+        expect(out.status).to.equal(2);
+        expect(out.stderr).to.contain("--candidates: x4 not in the matrix (valid: x1, x1.5, x3, x10, 100%, p99 8s)");
+        expect(fs.existsSync(path.join(os.tmpdir(), "bench-refused", "gates.json"))).to.equal(false);
+    });
+
+    it("runs one cell with its own seeds and says so in the report", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-cell-"));
+        const out = bench("--stable", "0.5", "--candidates", "x3", "--rpm", "200", "--seeds", "2", "--jobs", "1", "--out", dir);
+        expect(out.status, out.stderr).to.equal(0);
+        const result = JSON.parse(fs.readFileSync(path.join(dir, "gates.json"), "utf8"));
+        expect(result.command).to.equal("npm run bench:gates -- --stable 0.5 --candidates x3 --rpm 200 --seeds 2");
+        expect(result.cells.map((c: { cell: { candidateLabel: string; requestsPerMinute: number; stableErrorRate: number } }) => [c.cell.stableErrorRate, c.cell.candidateLabel, c.cell.requestsPerMinute])).to.deep.equal([[0.005, "x3", 200]]);
     });
 });

@@ -138,14 +138,26 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.exitCode).to.equal(1);
         expect(result.report.outcome).to.equal("rolled-back");
         expect(t.stack.ups).to.deep.equal([]);
-        expect(result.report.steps[0].reason).to.equal('smoke test of api v8 failed: function error (Unhandled): {"errorMessage":"boom"}');
+        expect(result.report.steps[0].reason).to.equal('smoke test of api v8 failed 3 of 3 attempts: function error (Unhandled): {"errorMessage":"boom"}');
+        expect(t.lambda.invokes).to.have.length(3);
+    });
+
+    it("a smoke test that fails once and then passes lets the rollout go on, and logs the failed attempt", async () => {
+        const t = setup();
+        t.lambda.smokeQueue = [{ functionError: "Unhandled", payload: { errorMessage: "cold start timeout" } }];
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(result.report.outcome).to.equal("promoted");
+        expect(t.lambda.invokes).to.have.length(2);
+        const log = t.log.lines.join("\n");
+        expect(log).to.contain('smoke test of api v8, attempt 1 of 3: function error (Unhandled): {"errorMessage":"cold start timeout"}');
+        expect(log).to.contain("smoke test of api v8 passed on attempt 2");
     });
 
     it("stops when the smoke test answers something unexpected", async () => {
         const t = setup();
         t.lambda.smoke = { payload: { ok: false } };
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
-        expect(result.report.steps[0].reason).to.equal('smoke test of api v8 failed: expected {"ok":true}, got {"ok":false}');
+        expect(result.report.steps[0].reason).to.equal('smoke test of api v8 failed 3 of 3 attempts: expected {"ok":true}, got {"ok":false}');
         expect(t.stack.ups).to.deep.equal([]);
     });
 

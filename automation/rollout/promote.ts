@@ -207,19 +207,17 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
     // Smoke test: the candidate, invoked directly, before any (more) traffic reaches it.
     if (policy.smokeTest) {
         for (const t of targets) {
-            let problem: string | undefined;
+            let outcome: SmokeOutcome;
             try {
-                const out = await deps.lambda.invoke(t.functionName, t.candidate, policy.smokeTest.payload);
-                if (out.functionError) {
-                    problem = `function error (${out.functionError}): ${JSON.stringify(out.payload).slice(0, 300)}`;
-                } else if (!matchesExpectation(out.payload, policy.smokeTest.expect)) {
-                    problem = `expected ${JSON.stringify(policy.smokeTest.expect)}, got ${JSON.stringify(out.payload).slice(0, 300)}`;
-                }
+                outcome = await smokeTest(deps.lambda, t, policy.smokeTest);
             } catch (err) {
                 return failOnInfrastructure(new InfrastructureError(`smoke test of ${t.key} v${t.candidate} could not run: ${(err as Error).message}`), position, minute());
             }
-            if (problem) {
-                const reason = `smoke test of ${t.key} v${t.candidate} failed: ${problem}`;
+            for (const [i, problem] of outcome.failures.entries()) {
+                log.line(`smoke test of ${t.key} v${t.candidate}, attempt ${i + 1} of ${policy.smokeTest.attempts}: ${problem}`);
+            }
+            if (!outcome.passed) {
+                const reason = `smoke test of ${t.key} v${t.candidate} failed ${outcome.failures.length} of ${outcome.failures.length} attempts: ${outcome.failures.at(-1)}`;
                 log.line(reason);
                 report.steps.push({ weight: position, startedAtMinute: minute(), endedAtMinute: minute(), verdict: "failed", reason });
                 report.decisionAtMinute = minute();
@@ -230,7 +228,7 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
                 }
                 return finish("rolled-back");
             }
-            log.line(`smoke test of ${t.key} v${t.candidate} passed`);
+            log.line(`smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`);
         }
     }
 
@@ -332,6 +330,34 @@ async function readBaseline(deps: RolloutDeps, policy: RolloutPolicy, targets: T
 
 function evidenceRequests(targets: Target[]): EvidenceRequest[] {
     return targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
+}
+
+/** What the smoke test of one function saw: whether an attempt passed, and each failed attempt's problem. */
+export interface SmokeOutcome {
+    readonly passed: boolean;
+    readonly failures: string[];
+}
+
+/**
+ * Invokes the candidate version directly with the smoke payload until an attempt passes, at most
+ * `attempts` times. It fails only when every attempt fails: a broken release fails them all, while an
+ * occasional error of a release that works is for the gates to weigh against stable's (a single failed
+ * invocation of a function that fails 1% of its calls would otherwise block 1% of good releases).
+ * An invocation that cannot be made at all (permissions, throttling of the API) throws.
+ */
+export async function smokeTest(lambda: RolloutDeps["lambda"], t: { functionName: string; candidate: string }, smoke: NonNullable<RolloutPolicy["smokeTest"]>): Promise<SmokeOutcome> {
+    const failures: string[] = [];
+    while (failures.length < smoke.attempts) {
+        const out = await lambda.invoke(t.functionName, t.candidate, smoke.payload);
+        if (out.functionError) {
+            failures.push(`function error (${out.functionError}): ${JSON.stringify(out.payload).slice(0, 300)}`);
+        } else if (!matchesExpectation(out.payload, smoke.expect)) {
+            failures.push(`expected ${JSON.stringify(smoke.expect)}, got ${JSON.stringify(out.payload).slice(0, 300)}`);
+        } else {
+            return { passed: true, failures };
+        }
+    }
+    return { passed: false, failures };
 }
 
 /** Polls the gates through a step's bake until a verdict other than baking/extended. */

@@ -35,6 +35,8 @@ export class FakeLambda implements LambdaControl {
     invokes: { functionName: string; version: string; payload: unknown }[] = [];
     updates: { functionName: string; stableVersion: string }[] = [];
     smoke: InvokeResult = { payload: { ok: true } };
+    /** Answers of direct invocations queued before `smoke` (to script a failed attempt, then a pass). */
+    smokeQueue: InvokeResult[] = [];
     /** GetAlias answers queued per function before the real state (to script AWS's transient weights). */
     transientReads = new Map<string, LiveAlias[]>();
     provisioned = false;
@@ -57,7 +59,7 @@ export class FakeLambda implements LambdaControl {
     }
     async invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
         this.invokes.push({ functionName, version, payload });
-        return this.smoke;
+        return this.smokeQueue.shift() ?? this.smoke;
     }
     async updateAlias(functionName: string, _alias: string, routing: { stableVersion: string; candidate?: { version: string; weight: number } }): Promise<void> {
         this.updates.push({ functionName, stableVersion: routing.stableVersion });
