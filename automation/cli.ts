@@ -21,7 +21,10 @@ import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
 import { promote, type RolloutLog } from "./rollout/promote";
-import type { RolloutReport } from "./rollout/report";
+import { describeRouting, type RolloutReport } from "./rollout/report";
+import { exitCodeForSignal } from "./exitCodes";
+import { handleInterrupts } from "./interrupts";
+import { reportKeeper, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status } from "./rollout/status";
 
@@ -36,25 +39,49 @@ interface CommonOptions {
 
 const realClock: Clock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms, signal) =>
+        new Promise((resolve) => {
+            if (signal?.aborted) return resolve();
+            const done = () => {
+                clearTimeout(timer);
+                signal?.removeEventListener("abort", done);
+                resolve();
+            };
+            const timer = setTimeout(done, ms);
+            signal?.addEventListener("abort", done, { once: true });
+        }),
 };
 
-/** Lines for a person on stdout; on a terminal, a countdown that rewrites itself on stderr. */
-function consoleLog(): RolloutLog {
+/**
+ * Lines for a person on stdout; on a terminal, a countdown on stderr that redraws itself every second until
+ * the next line. The countdown only draws: how long the rollout waits is decided elsewhere, so a rehearsal
+ * gives the same report on a terminal and in a pipe.
+ */
+function consoleLog(clock: Clock = realClock): RolloutLog {
     const tty = process.stderr.isTTY;
-    let progressShown = false;
+    let timer: NodeJS.Timeout | undefined;
+    const clear = () => {
+        if (timer) {
+            clearInterval(timer);
+            timer = undefined;
+            process.stderr.write("\r\x1b[2K");
+        }
+    };
     return {
         line(text) {
-            if (progressShown) {
-                process.stderr.write("\r\x1b[2K");
-                progressShown = false;
-            }
+            clear();
             console.log(text);
         },
-        progress: tty
-            ? (text) => {
-                  process.stderr.write(`\r\x1b[2K${text}`);
-                  progressShown = true;
+        countdown: tty
+            ? (label, until) => {
+                  clear();
+                  const draw = () => {
+                      const left = Math.max(0, Math.round((until - clock.now()) / 1000));
+                      process.stderr.write(`\r\x1b[2K${label}, ${Math.floor(left / 60)}m${String(left % 60).padStart(2, "0")}s left`);
+                  };
+                  draw();
+                  timer = setInterval(draw, 1000);
+                  timer.unref();
               }
             : undefined,
     };
@@ -91,14 +118,17 @@ function realDeps(opts: CommonOptions) {
 }
 
 function emit(opts: CommonOptions, report: unknown): void {
-    if (opts.report) fs.writeFileSync(opts.report, JSON.stringify(report, null, 2) + "\n");
+    if (opts.report) {
+        const error = writeReportFile(opts.report, report);
+        if (error) console.error(`warning: could not write the report to ${opts.report}: ${error} (the outcome stands)`);
+    }
     if (opts.json) console.log(JSON.stringify(report));
 }
 
 /** The closing line of a rollout, for a person. */
 function summary(report: RolloutReport): string {
     const routing = Object.entries(report.functions)
-        .map(([k, f]) => `${k} ${Object.entries(f.finalRouting).map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`).join(" + ")}`)
+        .map(([k, f]) => `${k} ${describeRouting(f)}`)
         .join(", ");
     const req = report.requests ? `; ${report.requests.total} requests, ${report.requests.candidate} to the candidate, ${report.requests.candidateErrors} of them failed` : "";
     const decided = report.decisionAtMinute === null ? "" : `, decided at minute ${report.decisionAtMinute}`;
@@ -136,18 +166,38 @@ program
     .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
     .option("--yes", "do not ask before moving traffic")
     .addOption(new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(["all-at-once", "blue-green", "canary", "linear"]))
+    .addOption(new Option("--on-interrupt <action>", "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)").choices(["abort", "hold"]).default("abort"))
+    .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
     .addOption(jsonOption())
     .addOption(reportOption())
-    .action(async (opts: CommonOptions & { strategy?: Strategy }) => {
+    .action(async (opts: CommonOptions & { strategy?: Strategy; onInterrupt: "abort" | "hold"; retry?: boolean }) => {
         const log = consoleLog();
-        const result = await promote({ ...realDeps(opts), log, confirm: confirmation(opts) }, { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy });
-        if (opts.dryRun) {
-            if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
-        } else {
-            log.line(summary(result.report));
-            emit(opts, result.report);
+        const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
+        const interrupts = handleInterrupts(
+            (signal) => log.line(`${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`),
+            (signal) => {
+                // A second signal: the person or the CI runner will not wait. What the report holds is kept.
+                const latest = keeper.latest() as RolloutReport | undefined;
+                if (latest && opts.report) writeReportFile(opts.report, { ...latest, interrupt: signal, error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}` });
+                console.error(`${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`);
+                process.exit(exitCodeForSignal(signal));
+            },
+        );
+        try {
+            const result = await promote(
+                { ...realDeps(opts), log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
+                { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
+            );
+            if (opts.dryRun) {
+                if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
+            } else {
+                log.line(summary(result.report));
+                if (opts.json) console.log(JSON.stringify(result.report));
+            }
+            process.exitCode = result.exitCode;
+        } finally {
+            interrupts.dispose();
         }
-        process.exitCode = result.exitCode;
     });
 
 program
@@ -165,6 +215,7 @@ program
         const report = await rollback({ ...realDeps(opts), log, confirm: confirmation(opts) }, { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun });
         log.line(summary(report));
         emit(opts, report);
+        process.exitCode = report.outcome === "failed" ? ExitCode.infrastructure : ExitCode.ok;
     });
 
 program
@@ -220,7 +271,7 @@ program
         console.log("| scenario | outcome | exit | decision (min) | duration (min) | blast radius (failed candidate requests) | candidate / total requests | final routing | wall (s) |");
         console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (const r of rows) {
-            const routing = Object.entries(r.finalRouting).map(([k, f]) => `${k}: ${Object.entries(f.finalRouting).map(([v, w]) => `v${v} ${w * 100}%`).join(" + ")}`).join("; ");
+            const routing = Object.entries(r.finalRouting).map(([k, f]) => `${k}: ${describeRouting(f)}`).join("; ");
             console.log(`| ${r.scenario} | ${r.outcome} | ${r.exitCode} | ${r.decisionAtMinute ?? "-"} | ${r.durationMinutes} | ${r.blastRadius} | ${r.candidateRequests} / ${r.totalRequests} | ${routing} | ${r.seconds.toFixed(1)} |`);
         }
         console.log(`${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time`);

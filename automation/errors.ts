@@ -5,15 +5,9 @@
  */
 import { StackConfigError } from "../config/stackConfig";
 import { ConfigFileError } from "./engine/evaluate";
+import { ExitCode } from "./exitCodes";
 
-/** Exit codes of promote, rollback and rehearse. */
-export const ExitCode = {
-    ok: 0,
-    rolledBack: 1,
-    usage: 2,
-    infrastructure: 3,
-    locked: 4,
-} as const;
+export { ExitCode } from "./exitCodes";
 
 /** Bad arguments, a bad config or a preflight violation: nothing was touched. */
 export class UsageError extends Error {

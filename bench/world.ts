@@ -147,7 +147,7 @@ export class DirectStackDriver implements StackDriver {
         for (const [key, request] of Object.entries(routing ?? {})) {
             const fn = functions[key];
             const decided = routingFromRequest(request);
-            sim.putAlias(fn.functionName, fn.aliasName, decided.stableVersion, additionalVersionWeights(decided) ?? {});
+            sim.putAlias(fn.functionName, fn.aliasName, decided.stableVersion, additionalVersionWeights(decided) ?? {}, request.state);
             functions[key] = { ...fn, stableVersion: decided.stableVersion, liveWeights: trafficShares(decided), routingSource: "explicit" };
         }
         this.current = { ...this.current, functions };

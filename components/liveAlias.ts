@@ -7,7 +7,7 @@ import { LiveAlias, readLiveRouting } from "./routing";
  * their own client with {@link setLambdaClientFactory}.
  */
 export interface LambdaApi {
-    send(command: GetAliasCommand): Promise<{ FunctionVersion?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
+    send(command: GetAliasCommand): Promise<{ FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
 }
 
 let clientFactory: (region: string) => LambdaApi = (region) => new LambdaClient({ region });
@@ -49,7 +49,7 @@ export async function readLiveAlias(region: string, functionName: string, aliasN
     for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
             const out = await client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
-            alias = { functionVersion: out.FunctionVersion ?? "", additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {} };
+            alias = { functionVersion: out.FunctionVersion ?? "", additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {}, description: out.Description };
         } catch (err) {
             if (isNotFound(err)) {
                 return undefined;

@@ -180,7 +180,7 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             {
                 name: LIVE_ALIAS,
                 functionName: fn.name,
-                description: `Traffic of ${functionName}, moved by lambda-rollout`,
+                description: routing.description,
                 functionVersion: routing.stableVersion,
                 routingConfig: routing.apply((r) => {
                     const weights = additionalVersionWeights(r);

@@ -17,6 +17,8 @@ export interface LiveAlias {
     readonly functionVersion: string;
     /** `RoutingConfig.AdditionalVersionWeights`, possibly empty. */
     readonly additionalVersionWeights?: Readonly<Record<string, number>>;
+    /** The alias's description: where the rollout tool records the rollout's state (automation/rollout/state.ts). */
+    readonly description?: string;
 }
 
 /** A routing the program or the tool intends: primary plus at most one weighted candidate. */
@@ -32,6 +34,8 @@ export interface RoutingRequest {
     readonly stable: string;
     readonly candidate: string;
     readonly weight: number;
+    /** The rollout state to record in the alias's description with this routing (same UpdateAlias call). */
+    readonly state?: string;
 }
 
 /** Which rule decided an alias's routing on this `up`. */
@@ -76,20 +80,27 @@ export interface RoutingDecisionInput {
     readonly explicit?: RoutingRequest;
 }
 
-/** Applies the rule of routing. */
-export function decideAliasRouting(input: RoutingDecisionInput): AliasRouting & { source: RoutingSource } {
+/**
+ * Applies the rule of routing. The alias's description (the rollout state) follows the same rule: what
+ * promote/rollback pass with the routing, else what is live (a plain `up` neither loses nor changes a
+ * rollout's record), except that all-at-once, which has no rollout, clears it.
+ */
+export function decideAliasRouting(input: RoutingDecisionInput): AliasRouting & { source: RoutingSource; description: string } {
     if (input.explicit) {
-        return { ...routingFromRequest(input.explicit), source: "explicit" };
+        return { ...routingFromRequest(input.explicit), source: "explicit", description: input.explicit.state ?? input.live?.description ?? DEFAULT_ALIAS_DESCRIPTION };
     }
     if (input.strategy === "all-at-once") {
-        return { stableVersion: input.publishedVersion, source: "follows-new-version" };
+        return { stableVersion: input.publishedVersion, source: "follows-new-version", description: DEFAULT_ALIAS_DESCRIPTION };
     }
     if (!input.live) {
-        return { stableVersion: input.publishedVersion, source: "first-deploy" };
+        return { stableVersion: input.publishedVersion, source: "first-deploy", description: DEFAULT_ALIAS_DESCRIPTION };
     }
     const { transient: _transient, ...kept } = readLiveRouting(input.live);
-    return { ...kept, source: "kept-live" };
+    return { ...kept, source: "kept-live", description: input.live.description ?? DEFAULT_ALIAS_DESCRIPTION };
 }
+
+/** The alias's description when no rollout has recorded its state there. */
+export const DEFAULT_ALIAS_DESCRIPTION = "Traffic of this function, moved by lambda-rollout";
 
 /** The alias's `routingConfig.additionalVersionWeights` for a routing (undefined when there is no split). */
 export function additionalVersionWeights(routing: AliasRouting): Record<string, number> | undefined {

@@ -12,6 +12,9 @@ import { ConfigError, describeIssues, namespaceKeys } from "./issues";
 /** The Pulumi project name: config keys are `lambda-rollout:<key>`. */
 export const PROJECT = "lambda-rollout";
 
+/** The config key promote and rollback pass their routing in, for one `up` only. */
+export const ROUTING_KEY = `${PROJECT}:routing`;
+
 /**
  * A duration such as "30s", "10m" or "1h", in seconds. A number is taken as seconds already, so a validated
  * policy (as the stack exports it) validates again unchanged.
@@ -92,7 +95,16 @@ const canaryStep = z
             .number()
             .gt(0, { message: "must be above 0 (percent of traffic to the candidate)" })
             .max(100, { message: "must be at most 100 (percent of traffic to the candidate)" }),
-        bake: duration.default(0),
+        /**
+         * How long the step is held under the gates. Required: a step that skips its gate must say so with
+         * `0s` (plan and promote then warn), never by leaving the key out.
+         */
+        bake: z.union(duration.options, {
+            error: (issue) =>
+                issue.input === undefined
+                    ? 'is required: how long to hold this step under the gates, e.g. "10m" (write "0s" to skip its gate on purpose)'
+                    : 'must be a duration such as "30s", "10m" or "1h"',
+        }),
     })
     .strict();
 
@@ -155,6 +167,8 @@ export const rolloutSchema = z
             .object({
                 stepPercent: z.number().gt(0).max(100, { message: "must be at most 100 (percent)" }),
                 every: duration,
+                /** The bake of the last (100%) step; defaults to `every`, so a late regression is still rolled back. */
+                finalBake: duration.optional(),
             })
             .strict()
             .optional(),
@@ -226,6 +240,8 @@ const routingEntry = z
         stable: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
         candidate: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
         weight: z.number().min(0, { message: "must be between 0.0 and 1.0" }).max(1, { message: "must be between 0.0 and 1.0" }),
+        /** The rollout state recorded in the alias's description with this routing (automation/rollout/state.ts). */
+        state: z.string().max(256, { message: "must be at most 256 characters (Lambda's limit on an alias description)" }).optional(),
     })
     .strict();
 

@@ -17,7 +17,7 @@ import { createRandom } from "../automation/simulator/random";
 const binomial = (n: number, k: number): number => (k === 0 ? 1 : (n * binomial(n - 1, k - 1)) / k);
 
 /** The gates' defaults, as a stack that names none gets them. */
-const gatesSchemaDefaults = (): GatePolicy => rolloutSchema.parse({ strategy: "canary", canary: { steps: [{ weight: 100 }] } }).gates;
+const gatesSchemaDefaults = (): GatePolicy => rolloutSchema.parse({ strategy: "canary", canary: { steps: [{ weight: 100, bake: "10m" }] } }).gates;
 
 const version = (invocations: number, errors: number, p99 = 300): VersionEvidence => ({
     invocations,

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { UsageError } from "../automation/errors";
 import { promote } from "../automation/rollout/promote";
+import { decodeState } from "../automation/rollout/state";
 import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, PROD_POLICY } from "./helpers/fakes";
 
 const API = "lambda-rollout-prod-api";
@@ -28,7 +29,9 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.exitCode).to.equal(0);
         expect(result.report.outcome).to.equal("promoted");
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1, 0.5, 1]);
-        expect(t.stack.ups[0].routing).to.deep.equal({ api: { stable: "7", candidate: "8", weight: 0.1 } });
+        expect(t.stack.ups[0].routing!.api).to.deep.include({ stable: "7", candidate: "8", weight: 0.1 });
+        expect(decodeState(t.stack.ups[0].routing!.api.state)).to.include({ phase: "baking", stable: "7", candidate: "8", step: 1, steps: 3, weight: 0.1 });
+        expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "promoted", stable: "7", candidate: "8" });
         expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.1, "passed"], [0.5, "passed"], [1, "passed"]]);
         expect(result.report.durationMinutes).to.equal(30);
         expect(result.report.functions.api.finalRouting).to.deep.equal({ "8": 1 });
@@ -47,7 +50,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7" });
     });
 
-    it("rolls a candidate failing 5% of calls back during the first step, with an up at weight 0; exit 1", async () => {
+    it("rolls a candidate failing 5% of calls back during the first step through the Lambda API, then an up at weight 0 for the stack; exit 1", async () => {
         const t = setup({ rates: { api: { stable: 0.002, candidate: 0.05 } } });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.exitCode).to.equal(1);
@@ -57,8 +60,10 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.steps[0]).to.include({ weight: 0.1, verdict: "failed" });
         expect(result.report.steps[0].reason).to.match(/candidate \d+\/\d+ errors/);
         expect(result.report.decisionAtMinute).to.be.below(10);
-        expect(result.report.rollbackPath).to.equal("pulumi-up");
-        expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
+        expect(result.report.rollbackPath).to.equal("lambda-api");
+        expect(result.report.stackConverged).to.equal(true);
+        expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7", additionalVersionWeights: {} });
+        expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "rolled-back", stable: "7", candidate: "8" });
     });
 
     it("when an up fails mid-rollout, puts traffic back on stable through the Lambda API, keeps the record and exits 3", async () => {
@@ -72,7 +77,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.functions.api.finalRouting).to.deep.equal({ "7": 1 });
         expect(result.report.steps.map((s) => s.verdict)).to.deep.equal(["passed", "failed"]);
         expect(result.report.error).to.contain("provider error");
-        expect(t.log.lines.join("\n")).to.contain("moving it through the Lambda API instead");
+        expect(t.log.lines.join("\n")).to.contain("the stack's state was not brought in line");
     });
 
     it("when another update holds the stack, rolls back through the Lambda API and exits 4", async () => {
@@ -199,11 +204,12 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         const t = setup({ keys: ["api", "worker"], rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } } });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
-        expect(t.stack.ups[0].routing).to.deep.equal({
+        const moved = (i: number) => Object.fromEntries(Object.entries(t.stack.ups[i].routing!).map(([k, r]) => [k, { stable: r.stable, candidate: r.candidate, weight: r.weight }]));
+        expect(moved(0)).to.deep.equal({
             api: { stable: "7", candidate: "8", weight: 0.1 },
             worker: { stable: "7", candidate: "8", weight: 0.1 },
         });
-        expect(t.stack.ups[1].routing).to.deep.equal({
+        expect(moved(1)).to.deep.equal({
             api: { stable: "7", candidate: "8", weight: 0 },
             worker: { stable: "7", candidate: "8", weight: 0 },
         });
@@ -263,17 +269,18 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.exitCode).to.equal(3);
         expect(result.report.outcome).to.equal("failed");
-        expect(result.report.error).to.equal("clock broke");
+        expect(result.report.error).to.equal("RangeError: clock broke");
         expect(result.report.steps.at(-1)).to.include({ weight: 0.1, verdict: "failed" });
         expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
     });
 
-    it("linear: 30% more every 5 minutes, one up per step, ending at 100%", async () => {
+    it("linear: 30% more every 5 minutes, one up per step, ending at 100% baked like the others", async () => {
         const linear = { ...PROD_POLICY, strategy: "linear", canary: undefined, linear: { stepPercent: 30, every: 300 } };
         const t = setup({ policy: linear });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("promoted");
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.3, 0.6, 0.9, 1]);
-        expect(result.report.durationMinutes).to.equal(15);
+        expect(result.report.durationMinutes).to.equal(20);
+        expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.3, "passed"], [0.6, "passed"], [0.9, "passed"], [1, "passed"]]);
     });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { decodeState, encodeState } from "../automation/rollout/state";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -129,11 +130,11 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         expect(report.outcome).to.equal("promoted");
         expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
             [0.1, "passed"],
-            [0.5, "inconclusive"],
+            [0.5, "interrupted"],
             [0.5, "passed"],
             [1, "passed"],
         ]);
-        expect(report.steps[1].reason).to.equal("promote killed at minute 15 during this step; a second run resumed");
+        expect(report.steps[1].reason).to.equal("promote killed at minute 15; a second run took over");
     });
 
     it("no scenario leaves traffic on a candidate whose gate failed", () => {
@@ -192,46 +193,51 @@ describe("rehearsals on the other stacks", function () {
 describe("the stack between and after rollouts (mock engine + simulated AWS)", function () {
     this.timeout(30_000);
 
+    const MID_ROLLOUT_STATE = encodeState({ phase: "baking", stable: "1", candidate: "2", step: 2, steps: 3, weight: 0.5, since: REHEARSAL_START.getTime() });
+
     async function midRollout(faults = {}) {
         const sim = new SimulatedAws({ seed: 1, startTime: REHEARSAL_START, metricDelayMinutes: 2, transientRoutingMs: 5000 });
         const stack = new MockEngineStack({ stack: "prod", sim, faults });
         await stack.deploy("stable");
         await stack.deploy("candidate");
-        await stack.up({ api: { stable: "1", candidate: "2", weight: 0.5 } }, "lambda-rollout promote: step 2/3 50%");
+        await stack.up({ api: { stable: "1", candidate: "2", weight: 0.5, state: MID_ROLLOUT_STATE } }, "lambda-rollout promote: step 2/3 50%");
         const lambda = new LambdaAdapter(sim.lambda);
         return { sim, stack, lambda, clock: new VirtualClock(sim), alias: () => lambda.getAlias("lambda-rollout-prod-api", "live") };
     }
 
-    it("a git-triggered up in the middle of a rollout neither advances nor resets traffic, even when it publishes a new version", async () => {
+    it("a git-triggered up in the middle of a rollout neither advances nor resets traffic nor its recorded state, even when it publishes a new version", async () => {
         const t = await midRollout();
         await t.stack.deploy("candidate");
-        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: { "2": 0.5 } });
+        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: { "2": 0.5 }, description: MID_ROLLOUT_STATE });
         const outputs = await t.stack.deploy("a-newer-commit");
         expect(outputs.functions.api.candidateVersion).to.equal("3");
-        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: { "2": 0.5 } });
+        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: { "2": 0.5 }, description: MID_ROLLOUT_STATE });
     });
 
-    it("rollback puts all traffic on stable with an up", async () => {
+    it("rollback puts all traffic on stable through the Lambda API, records it on the alias, and brings the stack in line with an up", async () => {
         const t = await midRollout();
         const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log: memoryLog() }, { stackName: "prod" });
         expect(report.outcome).to.equal("rolled-back");
-        expect(report.rollbackPath).to.equal("pulumi-up");
+        expect(report.rollbackPath).to.equal("lambda-api");
+        expect(report.stackConverged).to.equal(true);
+        expect(decodeState((await t.alias()).description)).to.include({ phase: "rolled-back", stable: "1", candidate: "2" });
         expect((await t.alias()).functionVersion).to.equal("1");
         expect((await t.alias()).additionalVersionWeights).to.deep.equal({});
     });
 
-    it("rollback goes through the Lambda API when the stack is locked, and the next plain up keeps it", async () => {
+    it("rollback lands through the Lambda API when the stack is locked, and the next plain up keeps it", async () => {
         const faults: { lockConflictAtStep?: number } = {};
         const t = await midRollout(faults);
         faults.lockConflictAtStep = 1;
         const log = memoryLog();
         const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log }, { stackName: "prod" });
         expect(report.rollbackPath).to.equal("lambda-api");
-        expect(log.lines.join("\n")).to.contain("moving it through the Lambda API instead");
+        expect(report.stackConverged).to.equal(false);
+        expect(log.lines.join("\n")).to.contain("the next plain `pulumi up` keeps it (rule of routing)");
         delete faults.lockConflictAtStep;
         t.sim.advance(60_000);
         await t.stack.deploy("candidate");
-        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: {} });
+        expect(await t.alias()).to.deep.include({ functionVersion: "1", additionalVersionWeights: {} });
     });
 
     it("rollback after a full promotion goes to the previous published version", async () => {

@@ -7,7 +7,7 @@ function base(): Record<string, any> {
         functions: [{ name: "api", codeDir: "app/api", handler: "index.handler" }],
         rollout: {
             strategy: "canary",
-            canary: { steps: [{ weight: 10, bake: "10m" }, { weight: 50, bake: "10m" }, { weight: 100 }] },
+            canary: { steps: [{ weight: 10, bake: "10m" }, { weight: 50, bake: "10m" }, { weight: 100, bake: "10m" }] },
         },
     };
 }
@@ -28,7 +28,7 @@ describe("stack config validation", () => {
     it("accepts the base config with defaults filled in", () => {
         const cfg = parseStackConfig(base(), "Pulumi.test.yaml");
         expect(cfg.functions[0]).to.include({ runtime: "nodejs20.x", memoryMb: 256, timeout: 10, logRetentionDays: 14 });
-        expect(cfg.rollout.canary?.steps).to.deep.equal([{ weight: 10, bake: 600 }, { weight: 50, bake: 600 }, { weight: 100, bake: 0 }]);
+        expect(cfg.rollout.canary?.steps).to.deep.equal([{ weight: 10, bake: 600 }, { weight: 50, bake: 600 }, { weight: 100, bake: 600 }]);
         expect(cfg.rollout.gates).to.include({ minInvocations: 50, onNoData: "rollback", pollInterval: 60 });
         expect(cfg.region).to.equal("us-east-1");
     });

@@ -40,6 +40,25 @@ export function evidenceQueries(i: number, r: EvidenceRequest): MetricDataQuery[
     ];
 }
 
+/** The metric a query id reads, for messages: `f0_c_err` -> "candidate Errors". */
+function metricOf(id: string): string {
+    const names: Record<string, string> = {
+        c_inv: "candidate Invocations",
+        c_err: "candidate Errors",
+        c_p99: "candidate Duration p99",
+        s_inv: "stable Invocations",
+        s_err: "stable Errors",
+        thr: "alias Throttles",
+        dlq: "DeadLetterErrors",
+    };
+    return names[id.replace(/^f\d+_/, "")] ?? id;
+}
+
+function resultProblem(id: string, status: string, messages?: { Code?: string; Value?: string }[]): string {
+    const detail = (messages ?? []).map((m) => m.Value ?? m.Code).filter(Boolean).join(", ");
+    return `${metricOf(id)}: ${status}${detail ? ` (${detail})` : ""}`;
+}
+
 const sum = (s?: Series) => (s ? s.values.reduce((a, b) => a + b, 0) : 0);
 
 /** A version's evidence, with its per-minute counts aligned on the minutes that had invocations. */
@@ -66,25 +85,43 @@ export class CloudWatchAdapter implements MetricsSource {
     async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
         const perCall = Math.floor(MAX_QUERIES / QUERIES_PER_FUNCTION);
         const series = new Map<string, Series>();
+        /** Query ids whose result was not whole: id -> why. */
+        const problems = new Map<string, string>();
         for (let from = 0; from < requests.length; from += perCall) {
             const queries = requests.slice(from, from + perCall).flatMap((r, j) => evidenceQueries(from + j, r));
             let nextToken: string | undefined;
+            const partial = new Set<string>();
             do {
                 const out = await this.client.send(
                     new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: "TimestampAscending", NextToken: nextToken }),
                 );
+                // Messages for the whole call (e.g. a limit exceeded) leave every result of this call in doubt.
+                const callMessages = (out.Messages ?? []).map((m: { Code?: string; Value?: string }) => m.Code ?? m.Value ?? "message");
                 for (const r of out.MetricDataResults ?? []) {
                     const s = series.get(r.Id) ?? { timestamps: [], values: [] };
                     s.timestamps.push(...(r.Timestamps ?? []).map((t: Date) => new Date(t).getTime()));
                     s.values.push(...(r.Values ?? []));
                     series.set(r.Id, s);
+                    const status: string = r.StatusCode ?? "Complete";
+                    if (status === "PartialData") partial.add(r.Id);
+                    else if (status === "Complete") partial.delete(r.Id);
+                    else problems.set(r.Id, resultProblem(r.Id, status, r.Messages));
+                }
+                if (callMessages.length > 0) {
+                    for (const q of queries) problems.set(q.Id!, `GetMetricData answered ${callMessages.join(", ")}`);
                 }
                 nextToken = out.NextToken;
             } while (nextToken);
+            // PartialData with no NextToken left: CloudWatch had more than it gave, and there is no way to get it.
+            for (const id of partial) problems.set(id, `${metricOf(id)}: PartialData with nothing more to page`);
+            for (const q of queries) {
+                if (!series.has(q.Id!) && !problems.has(q.Id!)) problems.set(q.Id!, `${metricOf(q.Id!)}: no result in the answer`);
+            }
         }
         return Object.fromEntries(
             requests.map((r, i) => {
                 const get = (suffix: string) => series.get(`f${i}_${suffix}`);
+                const mine = [...problems.entries()].filter(([id]) => id.startsWith(`f${i}_`)).map(([, why]) => why);
                 return [
                     r.key,
                     {
@@ -92,6 +129,7 @@ export class CloudWatchAdapter implements MetricsSource {
                         stable: versionEvidence(get("s_inv"), get("s_err")),
                         aliasThrottles: sum(get("thr")),
                         deadLetterErrors: sum(get("dlq")),
+                        ...(mine.length > 0 ? { unreadable: [...new Set(mine)].join("; ") } : {}),
                     },
                 ];
             }),

@@ -26,7 +26,7 @@ export class LambdaAdapter implements LambdaControl {
 
     async getAlias(functionName: string, aliasName: string): Promise<LiveAlias> {
         const out = await this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
-        return { functionVersion: out.FunctionVersion, additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {} };
+        return { functionVersion: out.FunctionVersion, additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {}, description: out.Description };
     }
 
     async getVersion(functionName: string, version: string): Promise<VersionFacts> {
@@ -74,14 +74,14 @@ export class LambdaAdapter implements LambdaControl {
         return { functionError: out.FunctionError, payload: decoded };
     }
 
-    async updateAlias(functionName: string, aliasName: string, routing: AliasRouting): Promise<void> {
+    async updateAlias(functionName: string, aliasName: string, routing: AliasRouting | undefined, description?: string): Promise<void> {
         await this.client.send(
             new UpdateAliasCommand({
                 FunctionName: functionName,
                 Name: aliasName,
-                FunctionVersion: routing.stableVersion,
-                // An empty map clears the split (leaving RoutingConfig out would keep it).
-                RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} },
+                // Omitted fields keep their value; an empty map clears the split (leaving RoutingConfig out would keep it).
+                ...(routing ? { FunctionVersion: routing.stableVersion, RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} } } : {}),
+                ...(description !== undefined ? { Description: description } : {}),
             }),
         );
     }

@@ -16,13 +16,13 @@ import {
     type Stack,
 } from "@pulumi/pulumi/automation";
 import { parseDocument } from "yaml";
-import { PROJECT, type RoutingOverride } from "../../config/stackConfig";
+import { ROUTING_KEY, type RoutingOverride } from "../../config/stackConfig";
 import { PROJECT_ROOT, readConfigFile } from "../engine/evaluate";
 import { InfrastructureError, StackLockedError, UsageError } from "../errors";
 import type { StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
 
 /** The config key that carries the routing of one `up`. */
-export const ROUTING_KEY = `${PROJECT}:routing`;
+export { ROUTING_KEY };
 
 /** How many of the CLI's last useful error lines an InfrastructureError carries. */
 const ERROR_LINES = 6;
@@ -72,7 +72,7 @@ export class AutomationStackDriver implements StackDriver {
     }
 
     /** One `pulumi up` with `routing` in a temporary copy of the stack's config file, removed afterwards. */
-    async up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs> {
+    async up(routing: RoutingOverride | undefined, message: string, signal?: AbortSignal): Promise<StackOutputs> {
         const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-config-"));
         try {
             const configFile = path.join(tempDir, path.basename(this.configFile));
@@ -82,7 +82,8 @@ export class AutomationStackDriver implements StackDriver {
                 const lines = new LineSplitter(this.onOutput);
                 try {
                     // showSecrets: false keeps the SDK's post-up `stack history` from asking to decrypt config.
-                    const result = await stack.up({ configFile, message, onOutput: (chunk) => lines.push(chunk), showSecrets: false });
+                    // `signal` cancels the update: the Automation API sends the `pulumi` child SIGINT, and it stops gracefully.
+                    const result = await stack.up({ configFile, message, onOutput: (chunk) => lines.push(chunk), showSecrets: false, signal });
                     const outputs = toStackOutputs(result.outputs, this.stackName);
                     if (outputs === undefined) {
                         throw new InfrastructureError(`the update of stack ${this.stackName} succeeded but the stack has no outputs: is ${this.workDir} the lambda-rollout program?`);

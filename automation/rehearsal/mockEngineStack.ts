@@ -8,19 +8,25 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { RoutingOverride } from "../../config/stackConfig";
+import { ROUTING_KEY, type RoutingOverride } from "../../config/stackConfig";
 import { DeclaredResource, defaultState, evaluateProgram, ProgramWorld } from "../engine/evaluate";
 import { InfrastructureError, StackLockedError } from "../errors";
-import type { StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
+import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
 import type { SimulatedAws } from "../simulator";
 
-/** Faults an `up` can meet, by promote step (the n-th `up` that carries routing). */
+/**
+ * Faults an `up` can meet, by promote step (the n-th `up` that moves traffic forward): from that step on; or
+ * `"rollback"`, only the `up`s that put traffic back on stable.
+ */
 export interface UpFaults {
-    /** From this step on, every `up` fails (a broken provider, a bad credential). */
-    readonly upFailsAtStep?: number;
-    /** From this step on, another update holds the stack's lock. */
-    readonly lockConflictAtStep?: number;
+    /** Every such `up` fails (a broken provider, a bad credential). */
+    readonly upFailsAtStep?: number | "rollback";
+    /** Another update holds the stack's lock for every such `up`. */
+    readonly lockConflictAtStep?: number | "rollback";
 }
+
+/** Virtual time an `up` takes in a rehearsal (traffic keeps flowing meanwhile); the bench uses it too. */
+export const UP_DURATION_MS = 45_000;
 
 /** Options of {@link MockEngineStack}. */
 export interface MockEngineStackOptions {
@@ -85,7 +91,7 @@ export class SimulatedWorld implements ProgramWorld {
                 return { id: i.name, state: defaultState(resource, this.versions.get(i.name)!) };
             }
             case "aws:lambda/alias:Alias":
-                this.sim.putAlias(i.functionName, i.name, i.functionVersion, i.routingConfig?.additionalVersionWeights);
+                this.sim.putAlias(i.functionName, i.name, i.functionVersion, i.routingConfig?.additionalVersionWeights, i.description);
                 return { id: `${i.functionName}:${i.name}`, state: defaultState(resource, "") };
             case "aws:cloudwatch/metricAlarm:MetricAlarm":
                 this.sim.putMetricAlarm(i as never);
@@ -107,9 +113,15 @@ export class MockEngineStack implements StackDriver {
     private promoteUps = 0;
     /** The commit the next plain `up` ships (a new one publishes a new version). */
     commit = "rehearsal-0";
+    /**
+     * The clock an `up`'s duration passes on: the rehearsal's virtual clock, so a kill or an interrupt can land
+     * inside an `up`. Until one is set, time simply advances.
+     */
+    clock: Clock;
 
     constructor(private readonly options: MockEngineStackOptions) {
         this.world = new SimulatedWorld(options.sim);
+        this.clock = { now: () => options.sim.now().getTime(), sleep: async (ms) => options.sim.advance(ms) };
     }
 
     async outputs(): Promise<StackOutputs | undefined> {
@@ -126,29 +138,31 @@ export class MockEngineStack implements StackDriver {
         return this.run(undefined, message, 0);
     }
 
-    async up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs> {
+    async up(routing: RoutingOverride | undefined, message: string, signal?: AbortSignal): Promise<StackOutputs> {
         const { faults } = this.options;
         const isStep = routing !== undefined && Object.values(routing).some((r) => r.weight > 0);
+        const isRollback = routing !== undefined && !isStep;
         if (isStep) this.promoteUps += 1;
-        const step = this.promoteUps;
-        if (faults?.lockConflictAtStep !== undefined && step >= faults.lockConflictAtStep) {
+        const hits = (at: number | "rollback" | undefined) => (at === "rollback" ? isRollback : at !== undefined && this.promoteUps >= at);
+        const durationMs = this.options.upDurationMs ?? UP_DURATION_MS;
+        if (hits(faults?.lockConflictAtStep)) {
             this.record(message, "failed");
-            throw new StackLockedError(`another update holds stack ${this.options.stack} (rehearsed lock conflict from step ${faults.lockConflictAtStep})`);
+            throw new StackLockedError(`another update holds stack ${this.options.stack} (rehearsed lock conflict ${faults!.lockConflictAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.lockConflictAtStep}`})`);
         }
-        if (faults?.upFailsAtStep !== undefined && step >= faults.upFailsAtStep) {
-            this.options.sim.advance(this.options.upDurationMs ?? 45_000);
+        if (hits(faults?.upFailsAtStep)) {
+            await this.clock.sleep(durationMs);
             this.record(message, "failed");
-            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack} (rehearsed provider failure from step ${faults.upFailsAtStep})`);
+            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack} (rehearsed provider failure ${faults!.upFailsAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.upFailsAtStep}`})`);
         }
-        return this.run(routing, message, this.options.upDurationMs ?? 45_000);
+        return this.run(routing, message, durationMs, signal);
     }
 
-    private async run(routing: RoutingOverride | undefined, message: string, durationMs: number): Promise<StackOutputs> {
+    private async run(routing: RoutingOverride | undefined, message: string, durationMs: number, signal?: AbortSignal): Promise<StackOutputs> {
         try {
             const evaluation = await evaluateProgram({
                 stack: this.options.stack,
                 configFile: this.options.configFile,
-                extraConfig: routing ? { "lambda-rollout:routing": routing } : undefined,
+                extraConfig: routing ? { [ROUTING_KEY]: routing } : undefined,
                 world: this.world,
                 commit: this.commit,
             });
@@ -157,7 +171,12 @@ export class MockEngineStack implements StackDriver {
             this.record(message, "failed");
             throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ${(err as Error).message}`);
         }
-        this.options.sim.advance(durationMs);
+        // The resources were updated as the `up` began; the rest of its time passes with traffic flowing.
+        await this.clock.sleep(durationMs, signal);
+        if (signal?.aborted) {
+            this.record(message, "cancelled");
+            throw new InfrastructureError(`the update of stack ${this.options.stack} was cancelled (${String(signal.reason)})`);
+        }
         this.record(message, "succeeded");
         return this.last;
     }

@@ -13,8 +13,8 @@ import type { Clock } from "../rollout/ports";
 import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
 import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
-import { SimulatedAws } from "../simulator";
-import { MockEngineStack } from "./mockEngineStack";
+import { createRandom, SimulatedAws } from "../simulator";
+import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { scenarioFor, type Scenario } from "./scenario";
 
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
@@ -39,32 +39,87 @@ export interface RehearseOptions {
     readonly log: RolloutLog;
 }
 
-/** A virtual clock over the simulated account; `killAtMs` stops everything dead there (sleep never returns). */
+/** What happens to a rehearsed promote process at given virtual instants. */
+export interface ProcessEvents {
+    /** The process dies at this instant (epoch ms), wherever it is: inside an `up` or a rollback included. */
+    readonly killAtMs?: number;
+    /** A signal arrives at this instant, and (with `thenKill`) SIGKILL follows as a CI runner's cancel does. */
+    readonly interrupt?: { readonly atMs: number; readonly signal: "SIGINT" | "SIGTERM"; readonly thenKill?: boolean };
+    /** The process dies right after its first rollback decision is recorded, before any traffic moves. */
+    readonly killAfterRollbackDecision?: boolean;
+}
+
+/** A CI runner's cancel: SIGINT, SIGTERM about 7.5 s later, SIGKILL 2.5 s after that. */
+export const CANCEL_TO_KILL_MS = 10_000;
+
+/**
+ * A virtual clock over the simulated account, and the process it times: sleeping advances the account;
+ * a scheduled signal aborts `controller` at its instant (waking a sleep that listens for it); a kill stops
+ * everything dead there (the sleep, and every later call of the process, never returns).
+ */
 export class VirtualClock implements Clock {
     killed = false;
     private onKilled: () => void = () => undefined;
-    /** Resolves when the clock reaches the kill time. */
+    /** Resolves when the process is killed. */
     readonly killedSignal: Promise<void>;
+    /** Aborted by the scheduled interrupt; the promote's `signal`. */
+    readonly controller = new AbortController();
+    private killAtMs?: number;
 
     constructor(
         private readonly sim: SimulatedAws,
-        private readonly killAtMs?: number,
+        private readonly events: ProcessEvents = {},
     ) {
         this.killedSignal = new Promise((resolve) => (this.onKilled = resolve));
+        this.killAtMs = events.killAtMs;
     }
 
     now(): number {
         return this.sim.now().getTime();
     }
 
-    async sleep(ms: number): Promise<void> {
-        if (this.killAtMs !== undefined && this.now() + ms >= this.killAtMs) {
-            this.sim.advance(Math.max(0, this.killAtMs - this.now()));
-            this.killed = true;
-            this.onKilled();
-            return new Promise<void>(() => undefined);
+    async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+        if (this.killed) return new Promise<void>(() => undefined);
+        const target = this.now() + ms;
+        const interrupt = this.events.interrupt;
+        if (interrupt && !this.controller.signal.aborted && interrupt.atMs <= target && (this.killAtMs === undefined || interrupt.atMs < this.killAtMs)) {
+            this.sim.advance(Math.max(0, interrupt.atMs - this.now()));
+            if (interrupt.thenKill) this.killAtMs = Math.min(this.killAtMs ?? Infinity, interrupt.atMs + CANCEL_TO_KILL_MS);
+            this.controller.abort(interrupt.signal);
+            if (signal?.aborted) return;
         }
-        this.sim.advance(ms);
+        if (this.killAtMs !== undefined && target >= this.killAtMs) {
+            this.sim.advance(Math.max(0, this.killAtMs - this.now()));
+            return this.kill();
+        }
+        this.sim.advance(Math.max(0, target - this.now()));
+    }
+
+    /** The rehearsal's `killed` fault with `after: "rollback-decision"`. */
+    async checkpoint(point: "rollback-decision"): Promise<void> {
+        if (point === "rollback-decision" && this.events.killAfterRollbackDecision) return this.kill();
+    }
+
+    /** Stops the process dead: from now on nothing it calls returns. */
+    kill(): Promise<void> {
+        this.killed = true;
+        this.onKilled();
+        return new Promise<void>(() => undefined);
+    }
+
+    /** `target` as this process sees it: once the process is dead, none of its calls returns. */
+    bind<T extends object>(target: T): T {
+        return new Proxy(target, {
+            get: (obj, prop, receiver) => {
+                const value = Reflect.get(obj, prop, receiver);
+                if (typeof value !== "function") return value;
+                return (...args: unknown[]) => {
+                    if (this.killed) return new Promise(() => undefined);
+                    const out = value.apply(obj, args);
+                    return out instanceof Promise ? out.then((v) => (this.killed ? new Promise(() => undefined) : v)) : out;
+                };
+            },
+        });
     }
 }
 
@@ -80,15 +135,7 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
     for (const f of scenario.faults) {
         if (f.kind === "cloudwatch-unavailable") sim.addCloudWatchOutage(f.fromMinute, f.toMinute);
     }
-    const stack = new MockEngineStack({
-        stack: options.stack,
-        configFile: options.configFile,
-        sim,
-        faults: {
-            upFailsAtStep: scenario.faults.find((f) => f.kind === "up-fails")?.atStep,
-            lockConflictAtStep: scenario.faults.find((f) => f.kind === "lock-conflict")?.atStep,
-        },
-    });
+    const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario) });
 
     // The world before the rollout: the stable release live, then the candidate published by a plain `up`.
     const stableOutputs = await stack.deploy("rehearsal-stable", "deploy the stable release");
@@ -123,37 +170,54 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
     sim.backfill(baselineMinutes(config.rollout.gates.baseline));
 
     const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
-    const killAt = scenario.faults.find((f) => f.kind === "killed");
-    const firstClock = new VirtualClock(sim, killAt ? REHEARSAL_START.getTime() + killAt.atMinute * 60_000 : undefined);
+    const firstClock = new VirtualClock(sim, processEvents(scenario));
+    // The retries' jitter draws from a stream of its own, so a seed replays the same run.
+    const jitter = createRandom(scenario.seed, JITTER_STREAM);
+    const random = () => jitter.uniform();
     let firstReport: RolloutReport | undefined;
-    const firstRun = promote({ stack, ...adapters, clock: firstClock, log, observe: (r) => (firstReport = r) }, { stackName: options.stack });
+    stack.clock = firstClock;
+    const firstRun = promote(
+        {
+            stack: firstClock.bind(stack),
+            lambda: firstClock.bind(adapters.lambda),
+            metrics: firstClock.bind(adapters.metrics),
+            clock: firstClock,
+            log,
+            observe: (r) => (firstReport = structuredClone(r)),
+            signal: firstClock.controller.signal,
+            random,
+            checkpoint: (point) => firstClock.checkpoint(point),
+        },
+        { stackName: options.stack },
+    );
     const first = await Promise.race([firstRun, firstClock.killedSignal.then(() => undefined)]);
 
     let result: RolloutResult;
     if (first) {
         result = first;
     } else {
-        // The process died: no rollback, no report. A second promote resumes from what is live.
+        // The process died: nothing more of it runs. A second promote resumes from what is live and recorded.
         const killedAt = minuteOf(sim);
         log.line(`[min ${killedAt}] KILLED: the promote process stopped dead; traffic stays as it was. Running promote again...`);
         const lastEnded = firstReport?.steps.at(-1)?.endedAtMinute ?? 0;
         const firstSteps: StepRecord[] = [
             ...(firstReport?.steps ?? []),
-            { weight: liveWeightOf(firstReport, await stack.outputs()), startedAtMinute: lastEnded, endedAtMinute: killedAt, verdict: "inconclusive", reason: `promote killed at minute ${killedAt} during this step; a second run resumed` },
+            { weight: liveWeightOf(firstReport, await stack.outputs()), startedAtMinute: lastEnded, endedAtMinute: killedAt, verdict: "interrupted", reason: `promote killed at minute ${killedAt}; a second run took over` },
         ];
         const secondClock = new VirtualClock(sim);
-        const second = await promote({ stack, ...adapters, clock: secondClock, log }, { stackName: options.stack });
+        stack.clock = secondClock;
+        const second = await promote({ stack, ...adapters, clock: secondClock, log, random }, { stackName: options.stack });
         const offset = killedAt;
+        const shift = (m: number | undefined) => (m === undefined ? undefined : round1(m + offset));
         result = {
             ...second,
             report: {
                 ...second.report,
-                steps: [
-                    ...firstSteps,
-                    ...second.report.steps.map((s) => ({ ...s, startedAtMinute: round1(s.startedAtMinute + offset), endedAtMinute: round1(s.endedAtMinute + offset) })),
-                ],
+                steps: [...firstSteps, ...second.report.steps.map((s) => ({ ...s, startedAtMinute: round1(s.startedAtMinute + offset), endedAtMinute: round1(s.endedAtMinute + offset) }))],
                 decisionAtMinute: second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset),
                 durationMinutes: round1(second.report.durationMinutes + offset),
+                ...(second.report.stableAtMinute !== undefined ? { stableAtMinute: shift(second.report.stableAtMinute) } : {}),
+                ...(firstReport?.interrupt ? { interrupt: firstReport.interrupt } : {}),
             },
         };
     }
@@ -171,6 +235,34 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
     }
     result.report.requests = { total, candidate, candidateErrors };
     return result;
+}
+
+/** The random stream of the rollback's retry jitter (see createRandom): 'jit'. */
+const JITTER_STREAM = 0x6a6974;
+
+/**
+ * The `up` faults of a scenario. Two of one kind both apply: the earliest step counts (from it on every `up`
+ * fails), and `"rollback"` (only the rollback's `up`) is kept when it is the only one.
+ */
+export function upFaults(scenario: Scenario): UpFaults {
+    const earliest = (kind: "up-fails" | "lock-conflict") => {
+        const at = scenario.faults.flatMap((f) => (f.kind === kind ? [f.atStep] : []));
+        const steps = at.filter((a): a is number => typeof a === "number");
+        return steps.length > 0 ? Math.min(...steps) : at.length > 0 ? ("rollback" as const) : undefined;
+    };
+    return { upFailsAtStep: earliest("up-fails"), lockConflictAtStep: earliest("lock-conflict") };
+}
+
+/** When the scenario kills or interrupts the first promote process. */
+export function processEvents(scenario: Scenario): ProcessEvents {
+    const at = (minute: number) => REHEARSAL_START.getTime() + minute * 60_000;
+    const kills = scenario.faults.flatMap((f) => (f.kind === "killed" && f.atMinute !== undefined ? [f.atMinute] : []));
+    const interrupt = scenario.faults.find((f) => f.kind === "interrupt");
+    return {
+        ...(kills.length > 0 ? { killAtMs: at(Math.min(...kills)) } : {}),
+        ...(interrupt ? { interrupt: { atMs: at(interrupt.atMinute), signal: interrupt.signal, thenKill: interrupt.then === "SIGKILL" } } : {}),
+        killAfterRollbackDecision: scenario.faults.some((f) => f.kind === "killed" && f.after === "rollback-decision"),
+    };
 }
 
 /** What the function's real handler answers to the smoke payload (run here, in-process, once). */

@@ -42,10 +42,11 @@ const functionScenario = z
 const fault = z.discriminatedUnion(
     "kind",
     [
-        z.object({ kind: z.literal("up-fails"), atStep: z.number().int().min(1) }).strict(),
-        z.object({ kind: z.literal("lock-conflict"), atStep: z.number().int().min(1) }).strict(),
+        z.object({ kind: z.literal("up-fails"), atStep: z.union([z.number().int().min(1), z.literal("rollback")]) }).strict(),
+        z.object({ kind: z.literal("lock-conflict"), atStep: z.union([z.number().int().min(1), z.literal("rollback")]) }).strict(),
         z.object({ kind: z.literal("cloudwatch-unavailable"), fromMinute: z.number().min(0), toMinute: z.number().min(0) }).strict(),
-        z.object({ kind: z.literal("killed"), atMinute: z.number().gt(0) }).strict(),
+        z.object({ kind: z.literal("killed"), atMinute: z.number().gt(0).optional(), after: z.literal("rollback-decision").optional() }).strict(),
+        z.object({ kind: z.literal("interrupt"), atMinute: z.number().min(0), signal: z.enum(["SIGINT", "SIGTERM"]), then: z.literal("SIGKILL").optional() }).strict(),
     ],
     { message: 'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable" or "killed"' },
 );

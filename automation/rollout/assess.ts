@@ -67,6 +67,10 @@ export interface GateResult {
 export interface Baseline {
     readonly invocations: number;
     readonly errors: number;
+    /** Throttles through the alias in the same window (all of them stable's: no candidate had traffic). */
+    readonly throttles?: number;
+    /** Requests through the alias in that window: invocations plus throttles. */
+    readonly requests?: number;
 }
 
 /** Everything a gate decision depends on. */
@@ -92,6 +96,11 @@ export interface GateInput {
     readonly lookAlpha?: number;
     /** Alarms in ALARM per function (names), when the alarm states could be read. */
     readonly alarmsInAlarm?: Record<string, string[]>;
+    /**
+     * Per function, why its evidence could not be read whole this poll (a metric series missing or failed,
+     * the alarm states unreadable): that function then has no evidence, never zero errors or a quiet alarm.
+     */
+    readonly unreadable?: Record<string, string>;
 }
 
 /**
@@ -207,8 +216,9 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     if (alarms.length > 0) {
         return fail(`alarm ${alarms.join(", ")} in ALARM; ${counts}`);
     }
-    if (ev.aliasThrottles > gates.maxThrottles) {
-        return fail(`${ev.aliasThrottles} throttles through the alias > ${gates.maxThrottles} allowed`);
+    const throttles = throttleCheck(gates, cumulative ?? ev, input.baseline?.[name]);
+    if (throttles.exceeded) {
+        return fail(throttles.reason);
     }
     if (ev.deadLetterErrors > 0) {
         return fail(`${ev.deadLetterErrors} dead-letter delivery errors`);
@@ -246,6 +256,46 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     return { ...where, numbers };
 }
 
+/**
+ * Throttles are counted for the whole alias (Lambda publishes no per-version Throttles: a throttled request
+ * runs no version), so the stable version's own throttles must not be blamed on the candidate. Allowed: the
+ * throttles stable's rate before the rollout predicts for the requests since it began (an upper Poisson
+ * quantile, so chance alone rarely exceeds it), plus `maxThrottles`. Without a baseline: `maxThrottles`.
+ */
+export function throttleCheck(gates: GatePolicy, ev: FunctionEvidence, baseline?: Baseline): { exceeded: boolean; allowed: number; expected: number; reason: string } {
+    const requests = ev.candidate.invocations + ev.stable.invocations + ev.aliasThrottles;
+    const rateBefore = baseline?.requests ? (baseline.throttles ?? 0) / baseline.requests : 0;
+    const expected = rateBefore * requests;
+    const allowed = gates.maxThrottles + (expected > 0 ? poissonUpperQuantile(expected, THROTTLE_QUANTILE) : 0);
+    const history = baseline?.requests ? `; stable's rate before the rollout ${baseline.throttles ?? 0}/${baseline.requests} predicts ${fmt(expected)}` : "";
+    return {
+        exceeded: ev.aliasThrottles > allowed,
+        allowed,
+        expected,
+        reason: `${ev.aliasThrottles} throttles through the alias > ${allowed} allowed (${gates.maxThrottles} beyond what stable's own throttling explains${history})`,
+    };
+}
+
+/** The quantile of the throttle check's allowance: a healthy candidate exceeds it with chance 1e-4 per poll. */
+const THROTTLE_QUANTILE = 1 - 1e-4;
+
+/** The smallest k with P(X <= k) >= q for X ~ Poisson(mean). */
+export function poissonUpperQuantile(mean: number, q: number): number {
+    let k = 0;
+    let term = Math.exp(-mean);
+    let cdf = term;
+    if (term === 0) {
+        // Large means: the normal approximation, continuity-corrected (z = 3.72 at 1 - 1e-4).
+        return Math.ceil(mean + 3.72 * Math.sqrt(mean) + 0.5);
+    }
+    while (cdf < q) {
+        k += 1;
+        term *= mean / k;
+        cdf += term;
+    }
+    return k;
+}
+
 /** Where the bake stands when nothing failed. */
 function timing(name: string, invocations: number, input: GateInput, counts: string): { verdict: Verdict; reason: string } {
     const { gates, elapsedSeconds, bakeSeconds } = input;
@@ -274,24 +324,32 @@ export function perFunction(input: GateInput, n: number): GateInput {
 
 /** Assesses a step across the stack's functions. */
 export function assessStep(input: GateInput, functionNames: string[]): GateResult {
-    if (!input.evidence) {
-        const { verdict, reason } = timing("all functions", 0, input, "no evidence this poll (CloudWatch unavailable)");
-        // Without evidence a step can keep baking or wait, never pass.
-        const safe: Verdict = verdict === "passed" ? "extended" : verdict;
-        return { verdict: safe, reason: verdict === "baking" ? "CloudWatch unavailable: no evidence this poll" : reason, numbers: {} };
-    }
     // The budget is the rollout's: the functions roll back together, so each function's tests get an even share.
     const share = functionNames.length > 1 ? perFunction(input, functionNames.length) : input;
-    const results = functionNames.map((name) =>
-        assessFunction(name, input.evidence![name], input.alarmsInAlarm?.[name] ?? [], share),
-    );
+    const results = functionNames.map((name) => {
+        const missing = !input.evidence ? "CloudWatch unavailable" : input.unreadable?.[name];
+        return missing !== undefined
+            ? withoutEvidence(name, missing, input.alarmsInAlarm?.[name] ?? [], input)
+            : assessFunction(name, input.evidence![name], input.alarmsInAlarm?.[name] ?? [], share);
+    });
     const worst = results.reduce((a, b) => (SEVERITY.indexOf(b.verdict) < SEVERITY.indexOf(a.verdict) ? b : a));
     const reason = worst.verdict === "passed" ? results.map((r) => r.reason).join("; ") : worst.reason;
     return {
         verdict: worst.verdict,
         reason,
-        numbers: Object.fromEntries(functionNames.map((n, i) => [n, results[i].numbers])),
+        numbers: Object.fromEntries(functionNames.flatMap((n, i) => (results[i].numbers ? [[n, results[i].numbers!]] : []))),
     };
+}
+
+/**
+ * A function whose evidence could not be read this poll: it may keep baking or wait, never pass (no data is
+ * never a pass); an alarm that could be read and is in ALARM still fails it.
+ */
+function withoutEvidence(name: string, why: string, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; numbers?: GateNumbers } {
+    if (alarms.length > 0) return { verdict: "failed", reason: `${name}: alarm ${alarms.join(", ")} in ALARM (no metrics this poll: ${why})` };
+    const { verdict, reason } = timing(name, 0, input, `no evidence this poll (${why})`);
+    if (verdict === "baking") return { verdict, reason: `${name}: no evidence this poll (${why})` };
+    return { verdict: verdict === "passed" ? "extended" : verdict, reason: `${reason}; no evidence this poll (${why})` };
 }
 
 function round2(n: number): number {

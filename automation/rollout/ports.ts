@@ -41,8 +41,10 @@ export interface StackDriver {
     /**
      * One `pulumi up`, with `routing` passed for this run only (never written to a committed file).
      * Throws StackLockedError when another update holds the stack, InfrastructureError when the up fails.
+     * When `signal` aborts, the update is cancelled (the Automation API interrupts the `pulumi` child, which
+     * stops gracefully) and the promise rejects.
      */
-    up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs>;
+    up(routing: RoutingOverride | undefined, message: string, signal?: AbortSignal): Promise<StackOutputs>;
     /** The stack's recent updates, newest first. */
     history(limit: number): Promise<UpdateRecord[]>;
 }
@@ -74,8 +76,11 @@ export interface LambdaControl {
     hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean>;
     /** Invokes one version directly (the smoke test). */
     invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult>;
-    /** Sets the alias's routing straight through the Lambda API (the rollback path when `up` cannot run). */
-    updateAlias(functionName: string, aliasName: string, routing: AliasRouting): Promise<void>;
+    /**
+     * Sets the alias straight through the Lambda API, in one UpdateAlias call: the routing (left as it is when
+     * undefined) and the description (the rollout state; left as it is when undefined).
+     */
+    updateAlias(functionName: string, aliasName: string, routing: AliasRouting | undefined, description?: string): Promise<void>;
 }
 
 /** One version's traffic through the alias over a window, from CloudWatch. */
@@ -102,6 +107,12 @@ export interface FunctionEvidence {
     readonly aliasThrottles: number;
     /** Sum of DeadLetterErrors of the function. */
     readonly deadLetterErrors: number;
+    /**
+     * Why this function's evidence cannot be trusted this poll (a series missing, or answered InternalError,
+     * Forbidden, or PartialData with nothing more to page): the gate then has no evidence for it, never zero
+     * errors. Undefined when every series was read whole.
+     */
+    readonly unreadable?: string;
 }
 
 /** What the gates ask CloudWatch for, for one function. */
@@ -125,5 +136,6 @@ export interface MetricsSource {
 export interface Clock {
     /** Epoch milliseconds. */
     now(): number;
-    sleep(ms: number): Promise<void>;
+    /** Waits `ms`; returns early, without error, when `signal` aborts (an interrupt). */
+    sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }

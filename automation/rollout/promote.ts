@@ -1,21 +1,28 @@
 /**
- * The rollout loop, as a linear pipeline: read the live state, plan, preflight, smoke-test, then step the
- * weights one `up` at a time with the gates between the steps, and put traffic back on stable the moment a
- * gate fails or the infrastructure does. The position is derived from AWS on every run, never from a local
- * file, so a promote that was killed resumes from the weight that is live.
+ * The rollout loop, as a linear pipeline of phases: read where each function stands (its live alias and the
+ * rollout state recorded on it), plan, preflight, confirm, smoke-test, then walk the steps (move, bake,
+ * decide) one `up` at a time, and put traffic back on stable through the one rollback mechanism (traffic.ts)
+ * the moment a gate fails, the infrastructure does, or the run is interrupted.
+ *
+ * Nothing is kept in a local file: the position is the live weight, and the rollout's phase (which step,
+ * since when, the rollback target, a rollback decided) is recorded on the alias itself (state.ts), so a
+ * promote killed at any instant and run again resumes or completes what was under way.
  *
  * Everything with side effects comes in through `RolloutDeps`; the decisions are pure (steps.ts, assess.ts,
- * preflight.ts).
+ * preflight.ts, state.ts).
  */
 import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
-import { InfrastructureError, StackLockedError, UsageError, ExitCode } from "../errors";
+import { ExitCode, exitCodeForSignal } from "../exitCodes";
+import { InfrastructureError, StackLockedError, UsageError } from "../errors";
 import { assessStep, evidenceSince, lookAlphas, type Baseline, type GateResult, type Verdict } from "./assess";
-import type { Clock, EvidenceRequest, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
+import type { Clock, EvidenceRequest, FunctionEvidence, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightProblems } from "./preflight";
-import { exitCodeForOutcome, type Outcome, type RolloutReport, type StepRecord } from "./report";
+import { exitCodeForOutcome, ReportRecorder, type Outcome, type RolloutReport, type StepRecord } from "./report";
+import { credentialsProblem, describeError, INTERRUPT_RETRY, ROLLBACK_RETRY, withRetries } from "./retry";
+import { decodeState, encodeState, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
-import { putAllTrafficOn, readAlias, type RolloutLog } from "./traffic";
+import { readAlias, restoreTraffic, type RestoreResult, type RolloutLog } from "./traffic";
 
 export type { RolloutLog } from "./traffic";
 
@@ -26,10 +33,16 @@ export interface RolloutDeps {
     readonly metrics: MetricsSource;
     readonly clock: Clock;
     readonly log: RolloutLog;
-    /** Asks a person before traffic moves; absent when `--yes` or not a terminal. */
+    /** Asks a person before anything is invoked or moved; absent when `--yes` or not a terminal. */
     readonly confirm?: (question: string) => Promise<boolean>;
-    /** Sees the report as it is filled in, so a caller whose run dies midway still has the record so far. */
+    /** Sees the report after every change, so a run that dies midway still leaves the record so far. */
     readonly observe?: (report: RolloutReport) => void;
+    /** Aborts on SIGINT/SIGTERM; its `reason` names the signal. */
+    readonly signal?: AbortSignal;
+    /** Randomness of the rollback's retry jitter (seeded in rehearsals, so a seed replays the same run). */
+    readonly random?: () => number;
+    /** Called at named points (the rehearsal's `killed` fault stops the run dead there). */
+    readonly checkpoint?: (point: "rollback-decision") => Promise<void>;
 }
 
 /** Options of a promote. */
@@ -39,6 +52,10 @@ export interface PromoteOptions {
     readonly dryRun?: boolean;
     /** Use this strategy instead of the stack's (e.g. blue-green for a role change). */
     readonly strategy?: Strategy;
+    /** On SIGINT/SIGTERM: put all traffic back on stable (default), or hold the current weight to resume later. */
+    readonly onInterrupt?: "abort" | "hold";
+    /** Roll out again a candidate whose rollout was rolled back or aborted (from the first step). */
+    readonly retry?: boolean;
 }
 
 /** What a promote returns: the report and the exit code. */
@@ -49,15 +66,19 @@ export interface RolloutResult {
     readonly plan?: string[];
 }
 
-/** One function in the rollout, as read from the stack and AWS. */
-interface Target {
+/** One function in the rollout, as read from the stack, its alias, and the rollout state recorded there. */
+export interface Target {
     readonly key: string;
     readonly functionName: string;
     readonly aliasName: string;
+    /** The rollback target: the recorded stable of a rollout under way, else the alias's primary. */
     readonly stable: string;
     readonly candidate: string;
+    /** The candidate's share of traffic now (1 when it is the primary of a rollout under way). */
     readonly liveWeight: number;
     readonly rollbackAlarm?: string;
+    /** The rollout state on the alias, when it records one for this candidate. */
+    readonly state?: RolloutState;
 }
 
 /** The validated policy the stack exports, with a strategy override applied. */
@@ -72,37 +93,39 @@ export function policyFrom(outputs: StackOutputs, strategy?: Strategy): RolloutP
     return { ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } } as RolloutPolicy;
 }
 
-/** Reads where each function stands. */
-async function readTargets(deps: RolloutDeps, outputs: StackOutputs): Promise<{ targets: Target[]; notes: string[] }> {
-    const targets: Target[] = [];
-    const notes: string[] = [];
-    for (const [key, fn] of Object.entries(outputs.functions)) {
-        const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
-        const candidate = fn.candidateVersion;
-        let liveWeight = 0;
-        if (live.stableVersion === candidate) {
-            liveWeight = 1;
-        } else if (live.candidate?.version === candidate) {
-            liveWeight = live.candidate.weight;
-        } else if (live.candidate) {
-            notes.push(`${key}: v${live.candidate.version} still has ${percent(live.candidate.weight)} from an earlier rollout; this rollout replaces it with v${candidate}`);
-        }
-        targets.push({
-            key,
-            functionName: fn.functionName,
-            aliasName: fn.aliasName,
-            stable: live.stableVersion,
-            candidate,
-            liveWeight,
-            rollbackAlarm: fn.alarmNames?.rollback,
-        });
+/**
+ * Where one function stands (pure): the rollback target and the candidate's live weight, from the live alias
+ * and the state recorded on it. A rollout under way keeps its recorded stable (at 100% the alias's primary is
+ * the candidate, which must not be mistaken for a finished promotion); a newer candidate published mid-rollout
+ * replaces the old one but keeps the stable that last passed its gates.
+ */
+export function targetOf(
+    key: string,
+    fn: { functionName: string; aliasName: string; candidateVersion: string; alarmNames?: Record<string, string> },
+    live: AliasRouting & { description?: string },
+): { target: Target; note?: string } {
+    const recorded = decodeState(live.description);
+    const candidate = fn.candidateVersion;
+    const underWay = isUnfinished(recorded) ? recorded : undefined;
+    const stable = underWay ? underWay.stable : live.stableVersion;
+    let liveWeight = 0;
+    let note: string | undefined;
+    if (live.stableVersion === candidate && !live.candidate) liveWeight = 1;
+    else if (live.candidate?.version === candidate) liveWeight = live.candidate.weight;
+    else if (live.candidate || (underWay && live.stableVersion !== stable)) {
+        const shown = live.candidate ? `v${live.candidate.version} still has ${percent(live.candidate.weight)}` : `v${live.stableVersion} takes all traffic`;
+        note = `${key}: ${shown} from an earlier rollout that never finished; this rollout replaces it with v${candidate} (rollback target v${stable})`;
     }
-    return { targets, notes };
+    const state = recorded && recorded.candidate === candidate ? recorded : undefined;
+    return {
+        target: { key, functionName: fn.functionName, aliasName: fn.aliasName, stable, candidate, liveWeight, rollbackAlarm: fn.alarmNames?.rollback, state },
+        note,
+    };
 }
 
-/** The routing override for one `up`: every function in the rollout at `weight`. */
-export function routingAt(targets: Target[], weight: number): RoutingOverride {
-    return Object.fromEntries(targets.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, weight }]));
+/** The routing override for one `up`: every function at `weight`, each with the state it records. */
+export function routingAt(targets: readonly Target[], weight: number, state?: (t: Target) => string): RoutingOverride {
+    return Object.fromEntries(targets.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, weight, ...(state ? { state: state(t) } : {}) }]));
 }
 
 /** Does a response contain every expected field with the expected value? */
@@ -111,189 +134,395 @@ export function matchesExpectation(payload: unknown, expect: Record<string, unkn
     return Object.entries(expect).every(([k, v]) => JSON.stringify((payload as Record<string, unknown>)[k]) === JSON.stringify(v));
 }
 
-/** Runs a promote to its end: promoted, rolled back, nothing to do, or failed with traffic on stable. */
+/** Runs a promote to its end: promoted, rolled back, aborted, held, nothing to do, or failed. */
 export async function promote(deps: RolloutDeps, options: PromoteOptions): Promise<RolloutResult> {
-    const { clock, log } = deps;
-    const startedAt = clock.now();
-    const minute = () => Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
-
     const outputs = await deps.stack.outputs();
     if (!outputs || !outputs.functions || Object.keys(outputs.functions).length === 0) {
         throw new UsageError(`stack ${options.stackName} has no outputs yet: deploy it first with \`pulumi up --stack ${options.stackName}\``);
     }
     const policy = policyFrom(outputs, options.strategy);
-    const { targets: all, notes } = await readTargets(deps, outputs);
-    notes.forEach((n) => log.line(n));
-    const targets = all.filter((t) => t.stable !== t.candidate);
-    const steps = stepsFor(policy);
+    const all: Target[] = [];
+    for (const [key, fn] of Object.entries(outputs.functions)) {
+        const { target, note } = targetOf(key, fn, await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName));
+        if (note) deps.log.line(note);
+        all.push(target);
+    }
+    return new PromoteRun(deps, options, policy, outputs.region, all).run();
+}
 
-    const report: RolloutReport = {
-        outcome: "nothing-to-do",
-        stack: options.stackName,
-        strategy: policy.strategy,
-        functions: Object.fromEntries(all.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, finalRouting: { [t.stable]: 1 } }])),
-        steps: [],
-        decisionAtMinute: null,
-        durationMinutes: 0,
-    };
-    deps.observe?.(report);
-    const finish = async (outcome: Outcome, exitCode = exitCodeForOutcome(outcome)): Promise<RolloutResult> => {
-        report.outcome = outcome;
-        report.durationMinutes = minute();
-        for (const t of all) {
-            try {
-                report.functions[t.key].finalRouting = trafficShares(await readAlias(deps.lambda, clock, t.functionName, t.aliasName));
-            } catch (err) {
-                log.line(`could not read ${t.functionName}:${t.aliasName} at the end: ${(err as Error).message}`);
-            }
+/** One run of promote: its phases, each a method entered once, over one recorder. */
+class PromoteRun {
+    private readonly startedAt: number;
+    private readonly recorder: ReportRecorder;
+    /** The functions this rollout moves (stable differs from candidate). */
+    private readonly targets: Target[];
+    private readonly steps: Step[];
+    private liveWeight = 0;
+
+    constructor(
+        private readonly deps: RolloutDeps,
+        private readonly options: PromoteOptions,
+        private readonly policy: RolloutPolicy,
+        private readonly region: string | undefined,
+        private readonly all: Target[],
+    ) {
+        this.startedAt = deps.clock.now();
+        this.targets = all.filter((t) => t.stable !== t.candidate);
+        this.steps = stepsFor(policy);
+        const functions = Object.fromEntries(all.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, finalRouting: "unknown" as const, finalRoutingError: "not read yet" }]));
+        this.recorder = new ReportRecorder({ stack: options.stackName, strategy: policy.strategy, functions }, () => this.minute(), deps.observe);
+    }
+
+    /** Minutes since this run began, to a tenth. */
+    private minute(): number {
+        return Math.round(((this.deps.clock.now() - this.startedAt) / 60000) * 10) / 10;
+    }
+
+    private get log(): RolloutLog {
+        return this.deps.log;
+    }
+
+    /** The signal that interrupted the run, if one has. */
+    private interrupted(): string | undefined {
+        const s = this.deps.signal;
+        return s?.aborted ? String(s.reason ?? "SIGINT") : undefined;
+    }
+
+    async run(): Promise<RolloutResult> {
+        const decided = this.targets.filter((t) => isRollbackDecided(t.state));
+        if (decided.length > 0) return this.completeDecidedRollback(decided);
+        const ended = this.targets.find((t) => (t.state?.phase === "rolled-back" || t.state?.phase === "aborted") && t.liveWeight === 0);
+        if (ended && !this.options.retry) return this.alreadyEnded(ended.state!);
+        if (this.targets.length === 0) {
+            this.log.line(`nothing to do: every function's live alias already points at its latest version (${this.all.map((t) => `${t.key} v${t.candidate}`).join(", ")})`);
+            return this.finish("nothing-to-do");
         }
-        return { report, exitCode };
-    };
-
-    if (targets.length === 0) {
-        log.line(`nothing to do: every function's live alias already points at its latest version (${all.map((t) => `${t.key} v${t.candidate}`).join(", ")})`);
-        return finish("nothing-to-do");
-    }
-
-    const position = Math.min(...targets.map((t) => t.liveWeight));
-    const { remaining, resumed } = resumeFrom(steps, position);
-    const plan = describeRollout(options.stackName, policy, targets, remaining, resumed, position);
-    if (options.dryRun) {
-        plan.forEach((l) => log.line(l));
-        log.line("dry run: nothing was called that changes anything");
-        return { report, exitCode: ExitCode.ok, plan };
-    }
-    plan.forEach((l) => log.line(l));
-
-    // Preflight: AWS's alias constraints, before any traffic moves.
-    const facts = [];
-    for (const t of targets) {
-        facts.push({
-            name: t.key,
-            stable: await deps.lambda.getVersion(t.functionName, t.stable),
-            candidate: await deps.lambda.getVersion(t.functionName, t.candidate),
-            aliasHasProvisionedConcurrency: await deps.lambda.hasProvisionedConcurrency(t.functionName, t.aliasName),
-        });
-    }
-    const problems = preflightProblems(facts, remaining);
-    if (problems.length > 0) {
-        throw new UsageError(`preflight failed, no traffic was moved:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    }
-    log.line(`preflight passed: published versions, same role and dead-letter config${remaining.some((s) => s.weight < 1) ? ", no provisioned concurrency on the alias" : ""}`);
-
-    // Rolls traffic back to stable: an `up` first, the Lambda API when the `up` cannot run.
-    const restoreStable = async (why: string): Promise<void> => {
-        log.line(`rolling back to stable (${targets.map((t) => `${t.key} v${t.stable}`).join(", ")}): ${why}`);
-        const moves = targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, to: t.stable, from: t.candidate }));
-        const { path } = await putAllTrafficOn(deps, moves, `lambda-rollout rollback: ${why}`);
-        report.rollbackPath = path;
-        log.line(`all traffic is on stable: ${targets.map((t) => `${t.key} v${t.stable} 100%`).join(", ")}`);
-    };
-
-    // Ends the rollout after an infrastructure error: traffic back on stable, the record kept, exit 3 or 4.
-    const failOnInfrastructure = async (err: Error, weight: number, stepStartMinute: number): Promise<RolloutResult> => {
-        report.error = err.message;
-        report.steps.push({ weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: "failed", reason: `infrastructure: ${err.message}` });
-        report.decisionAtMinute = minute();
-        try {
-            await restoreStable(`infrastructure error: ${err.message}`);
-        } catch (rollbackErr) {
-            report.error = `${err.message}; and the rollback failed too: ${(rollbackErr as Error).message}`;
-            log.line(`ROLLBACK FAILED: ${(rollbackErr as Error).message}. Traffic may still be on the candidate: run \`npm run rollback -- --stack ${options.stackName}\` or see docs/runbook.md`);
+        this.liveWeight = Math.min(...this.targets.map((t) => t.liveWeight));
+        const { remaining, resumed } = resumeFrom(this.steps, this.liveWeight);
+        const plan = describeRollout(this.options.stackName, this.policy, this.targets, remaining, resumed, this.liveWeight);
+        plan.forEach((l) => this.log.line(l));
+        if (this.options.dryRun) {
+            this.log.line("dry run: nothing was called that changes anything");
+            return { report: this.recorder.report, exitCode: ExitCode.ok, plan };
         }
-        return finish("failed", err instanceof StackLockedError ? ExitCode.locked : ExitCode.infrastructure);
-    };
+        for (const w of zeroBakeWarnings(remaining)) this.recorder.warn(w);
+        await this.preflight(remaining);
+        if (this.deps.confirm && !(await this.deps.confirm(`Move ${this.options.stackName} traffic to ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} (${remaining.map((s) => percent(s.weight)).join(" -> ")})?`))) {
+            throw new UsageError("not confirmed: nothing was invoked and no traffic was moved");
+        }
+        const smokeFailure = await this.smokeTest();
+        if (smokeFailure) return smokeFailure;
+        return this.walk(remaining, resumed);
+    }
 
-    // Smoke test: the candidate, invoked directly, before any (more) traffic reaches it.
-    if (policy.smokeTest) {
-        for (const t of targets) {
+    /** AWS's alias constraints, checked before any traffic moves. */
+    private async preflight(remaining: Step[]): Promise<void> {
+        const facts = [];
+        for (const t of this.targets) {
+            facts.push({
+                name: t.key,
+                stable: await this.deps.lambda.getVersion(t.functionName, t.stable),
+                candidate: await this.deps.lambda.getVersion(t.functionName, t.candidate),
+                aliasHasProvisionedConcurrency: await this.deps.lambda.hasProvisionedConcurrency(t.functionName, t.aliasName),
+            });
+        }
+        const problems = preflightProblems(facts, remaining);
+        if (problems.length > 0) {
+            throw new UsageError(`preflight failed, no traffic was moved:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        }
+        this.log.line(`preflight passed: published versions, same role and dead-letter config${remaining.some((s) => s.weight < 1) ? ", no provisioned concurrency on the alias" : ""}`);
+    }
+
+    /** The candidate, invoked directly, before any (more) traffic reaches it; a failure goes back to stable. */
+    private async smokeTest(): Promise<RolloutResult | undefined> {
+        const smoke = this.policy.smokeTest;
+        if (!smoke) return undefined;
+        for (const t of this.targets) {
+            if (this.interrupted()) return this.onInterrupt();
             let outcome: SmokeOutcome;
             try {
-                outcome = await smokeTest(deps.lambda, t, policy.smokeTest);
+                outcome = await smokeTest(this.deps.lambda, t, smoke);
             } catch (err) {
-                return failOnInfrastructure(new InfrastructureError(`smoke test of ${t.key} v${t.candidate} could not run: ${(err as Error).message}`), position, minute());
+                const reason = `smoke test of ${t.key} v${t.candidate} could not run: ${describeError(err)}`;
+                this.log.line(reason);
+                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", reason });
+                return this.rollBack(reason, "failed", err);
             }
             for (const [i, problem] of outcome.failures.entries()) {
-                log.line(`smoke test of ${t.key} v${t.candidate}, attempt ${i + 1} of ${policy.smokeTest.attempts}: ${problem}`);
+                this.log.line(`smoke test of ${t.key} v${t.candidate}, attempt ${i + 1} of ${smoke.attempts}: ${problem}`);
             }
             if (!outcome.passed) {
                 const reason = `smoke test of ${t.key} v${t.candidate} failed ${outcome.failures.length} of ${outcome.failures.length} attempts: ${outcome.failures.at(-1)}`;
-                log.line(reason);
-                report.steps.push({ weight: position, startedAtMinute: minute(), endedAtMinute: minute(), verdict: "failed", reason });
-                report.decisionAtMinute = minute();
-                if (position > 0) {
-                    await restoreStable(reason);
-                } else {
-                    log.line("no traffic was moved: all of it stays on stable");
-                }
-                return finish("rolled-back");
+                this.log.line(reason);
+                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", reason });
+                return this.rollBack(reason, "rolled-back");
             }
-            log.line(`smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`);
+            this.log.line(`smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`);
         }
+        return undefined;
     }
 
-    if (deps.confirm && !(await deps.confirm(`Move ${options.stackName} traffic to ${targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} (${remaining.map((s) => percent(s.weight)).join(" -> ")})?`))) {
-        throw new UsageError("not confirmed: no traffic was moved");
-    }
-
-    let liveWeight = position;
-    let rolloutStartMs: number | undefined;
-    let baseline: Record<string, Baseline> | undefined;
-    const looks = lookAlphas(policy.gates, remaining.map((s) => s.bakeSeconds));
-    for (const [i, step] of remaining.entries()) {
-        const label = `step ${i + 1}/${remaining.length} ${percent(step.weight)}`;
-        const stepStartMinute = minute();
-        if (Math.abs(step.weight - liveWeight) > 1e-9) {
-            try {
-                await deps.stack.up(routingAt(targets, step.weight), `lambda-rollout promote: ${label} (${targets.map((t) => `${t.key} v${t.stable}->v${t.candidate}`).join(", ")})`);
-                await verifyRouting(deps, targets, step.weight);
-            } catch (err) {
-                log.line(`${label}: the up failed: ${(err as Error).message}`);
-                return failOnInfrastructure(err as Error, step.weight, stepStartMinute);
+    /** Walks the remaining steps: move, bake, decide. */
+    private async walk(remaining: Step[], resumed: boolean): Promise<RolloutResult> {
+        let rolloutStartMs: number | undefined;
+        let baseline: Record<string, Baseline> | undefined;
+        const looks = lookAlphas(this.policy.gates, remaining.map((s) => s.bakeSeconds));
+        for (const [i, step] of remaining.entries()) {
+            const label = `step ${step.number}/${this.steps.length} ${percent(step.weight)}`;
+            const stepStart = this.minute();
+            const moved = await this.moveTo(step, label, resumed && i === 0);
+            if (moved) return moved;
+            if (step.bakeSeconds === 0) {
+                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "passed", reason: `bake 0s written in the config: no gate ran for ${percent(step.weight)}` });
+                continue;
             }
-            liveWeight = step.weight;
-            log.line(`[min ${minute()}] ${label}: ${percent(step.weight)} of traffic on the candidate; baking ${Math.round(step.bakeSeconds / 60)} min`);
-        } else {
-            log.line(`[min ${minute()}] ${label}: ${percent(step.weight)} is live already${resumed && i === 0 ? " (resumed: re-baking this step)" : ""}`);
-        }
-        if (step.bakeSeconds === 0 && step.weight >= 1) {
-            report.steps.push({ weight: step.weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: "passed", reason: "final step: all traffic on the candidate" });
-            continue;
-        }
-        let bake: Awaited<ReturnType<typeof bakeStep>>;
-        try {
             if (rolloutStartMs === undefined) {
-                rolloutStartMs = clock.now();
-                baseline = await readBaseline(deps, policy, targets, rolloutStartMs, minute);
+                rolloutStartMs = this.deps.clock.now();
+                baseline = await readBaseline(this.deps, this.policy, this.targets, rolloutStartMs, () => this.minute());
             }
-            bake = await bakeStep(deps, policy, targets, step, label, minute, rolloutStartMs, { baseline, lookAlpha: looks[i] ?? undefined });
-        } catch (err) {
-            // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
-            log.line(`${label}: ${(err as Error).message}`);
-            return failOnInfrastructure(err as Error, step.weight, stepStartMinute);
+            let bake: BakeOutcome;
+            try {
+                bake = await bakeStep(this.deps, this.policy, this.targets, step, label, () => this.minute(), rolloutStartMs, { baseline, lookAlpha: looks[i] ?? undefined });
+            } catch (err) {
+                // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
+                if (this.interrupted()) return this.onInterrupt();
+                const reason = `unexpected error while baking ${label}: ${describeError(err)}`;
+                this.log.line(`[min ${this.minute()}] ${reason}`);
+                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "failed", reason });
+                return this.rollBack(reason, "failed", err);
+            }
+            if (bake.interrupted) {
+                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", reason: `interrupted by ${this.interrupted()} while baking` });
+                return this.onInterrupt();
+            }
+            this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason });
+            if (bake.verdict === "passed") continue;
+            if (bake.changedOutside) {
+                this.recorder.update((r) => (r.error = bake.result.reason));
+                return this.finish("failed", ExitCode.infrastructure);
+            }
+            if (bake.credentials) return this.rollBack(bake.result.reason, "failed", new InfrastructureError(bake.result.reason));
+            return this.rollBack(bake.result.reason, bake.verdict === "inconclusive" && this.policy.gates.onNoData === "fail" ? "failed" : "rolled-back");
         }
-        report.steps.push({ weight: step.weight, startedAtMinute: stepStartMinute, endedAtMinute: minute(), verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason });
-        if (bake.verdict === "passed") {
-            continue;
-        }
-        report.decisionAtMinute = minute();
-        if (bake.interrupted) {
-            report.error = bake.result.reason;
-            return finish("failed", ExitCode.infrastructure);
-        }
-        const giveUp = bake.verdict === "inconclusive" && policy.gates.onNoData === "fail";
-        try {
-            await restoreStable(bake.result.reason);
-        } catch (err) {
-            report.error = (err as Error).message;
-            log.line(`ROLLBACK FAILED: ${(err as Error).message}`);
-            return finish("failed", ExitCode.infrastructure);
-        }
-        return finish(giveUp ? "failed" : "rolled-back");
+        return this.promoted();
     }
-    report.decisionAtMinute = minute();
-    log.line(`[min ${minute()}] promoted: ${targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`);
-    return finish("promoted");
+
+    /**
+     * Puts the step's weight live with one `up` (the state recorded in the same alias update), or, when it is
+     * live already (a resumed run), records that this run is baking it. Returns a result when the run ends here.
+     */
+    private async moveTo(step: Step, label: string, resuming: boolean): Promise<RolloutResult | undefined> {
+        if (this.interrupted()) return this.onInterrupt();
+        const state = (phase: RolloutPhase) => (t: Target) => encodeState({ phase, stable: t.stable, candidate: t.candidate, step: step.number, steps: this.steps.length, weight: step.weight, since: this.deps.clock.now() });
+        if (Math.abs(step.weight - this.liveWeight) <= 1e-9) {
+            this.log.line(`[min ${this.minute()}] ${label}: ${percent(step.weight)} is live already${resuming ? " (resumed: re-baking this step)" : ""}`);
+            await this.recordState(state("baking"));
+            return undefined;
+        }
+        const message = `lambda-rollout promote: ${label} (${this.targets.map((t) => `${t.key} v${t.stable}->v${t.candidate}`).join(", ")})`;
+        try {
+            await this.upUnlessInterrupted(routingAt(this.targets, step.weight, state("baking")), message);
+            if (this.interrupted()) return this.onInterrupt();
+            await verifyRouting(this.deps, this.targets, step.weight);
+        } catch (err) {
+            if (this.interrupted()) return this.onInterrupt();
+            const reason = `infrastructure: ${describeError(err)}`;
+            this.log.line(`${label}: the up failed: ${describeError(err)}`);
+            this.recorder.step({ weight: step.weight, startedAtMinute: this.minute(), verdict: "failed", reason });
+            // The `up` may have moved the weight before it failed: the rollback puts every function back anyway.
+            this.liveWeight = Math.max(this.liveWeight, step.weight);
+            return this.rollBack(reason, "failed", err);
+        }
+        this.liveWeight = step.weight;
+        this.log.line(`[min ${this.minute()}] ${label}: ${percent(step.weight)} of traffic on the candidate; baking ${Math.round(step.bakeSeconds / 60)} min`);
+        return undefined;
+    }
+
+    /**
+     * One `up`, cancelled through the Automation API's signal on an interrupt. The run does not wait for the
+     * cancelled `up` to wind down before it acts: the rollback reads the alias back after it.
+     */
+    private pendingUp?: Promise<unknown>;
+    private async upUnlessInterrupted(routing: RoutingOverride, message: string): Promise<void> {
+        const up = this.deps.stack.up(routing, message, this.deps.signal);
+        this.pendingUp = up.catch(() => undefined);
+        const signal = this.deps.signal;
+        if (!signal) {
+            await up;
+            return;
+        }
+        const interrupted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+        await Promise.race([up, interrupted]);
+    }
+
+    /** Writes the rollout state on every target's alias (description only, traffic untouched); best effort. */
+    private async recordState(state: (t: Target) => string, retry = ROLLBACK_RETRY): Promise<void> {
+        await Promise.all(
+            this.targets.map(async (t) => {
+                try {
+                    await withRetries(() => this.deps.lambda.updateAlias(t.functionName, t.aliasName, undefined, state(t)), { clock: this.deps.clock, policy: retry, random: this.deps.random ?? Math.random });
+                } catch (err) {
+                    this.log.line(`${t.key}: could not record the rollout state on the alias: ${(err as Error).message}`);
+                }
+            }),
+        );
+    }
+
+    /** Every bake passed: the promotion is final once recorded. */
+    private async promoted(): Promise<RolloutResult> {
+        this.recorder.decided();
+        await this.recordState((t) => encodeState({ phase: "promoted", stable: t.stable, candidate: t.candidate, step: this.steps.length, steps: this.steps.length, weight: 1, since: this.deps.clock.now() }));
+        this.log.line(`[min ${this.minute()}] promoted: ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${this.targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`);
+        return this.finish("promoted");
+    }
+
+    /**
+     * The one path back to stable after a decision (gate, smoke test, infrastructure): the decision recorded on
+     * the aliases first (so a run killed now completes it when run again), then the rollback mechanism.
+     */
+    private async rollBack(reason: string, outcome: "rolled-back" | "failed", cause?: unknown): Promise<RolloutResult> {
+        if (cause !== undefined) this.recorder.update((r) => (r.error = describeError(cause)));
+        this.recorder.decided();
+        const failedCode = outcome === "failed" ? this.failureExitCode(cause) : undefined;
+        if (this.liveWeight <= 0 && !this.targets.some((t) => t.state && isUnfinished(t.state))) {
+            this.log.line("no traffic was moved: all of it stays on stable");
+            return this.finish(outcome, failedCode);
+        }
+        await this.recordState((t) => encodeState({ ...this.stateNow(t, "rolling-back"), reason }), { baseMs: 100, capMs: 500, budgetMs: 1_000 });
+        await this.deps.checkpoint?.("rollback-decision");
+        const restored = await this.restore("rolled-back", reason, ROLLBACK_RETRY, true);
+        return this.finish(restored.landed ? outcome : "failed", restored.landed ? failedCode : ExitCode.infrastructure);
+    }
+
+    private failureExitCode(cause: unknown): number {
+        return cause instanceof StackLockedError ? ExitCode.locked : ExitCode.infrastructure;
+    }
+
+    /** A run again after a rollback was decided but perhaps not carried out: carry it out. */
+    private async completeDecidedRollback(decided: Target[]): Promise<RolloutResult> {
+        const s = decided[0].state!;
+        const aborting = s.phase === "aborting";
+        this.log.line(`a ${aborting ? "abort" : "rollback"} was decided at ${new Date(s.since).toISOString()} (${s.reason ?? "no reason recorded"}) and may not have been carried out: completing it`);
+        this.recorder.step({ weight: s.weight, startedAtMinute: 0, verdict: "failed", reason: `completing the ${aborting ? "abort" : "rollback"} decided earlier: ${s.reason ?? ""}` });
+        this.recorder.decided();
+        const restored = await this.restore(aborting ? "aborted" : "rolled-back", s.reason ?? "decided earlier", ROLLBACK_RETRY, true);
+        return this.finish(restored.landed ? (aborting ? "aborted" : "rolled-back") : "failed", restored.landed ? undefined : ExitCode.infrastructure);
+    }
+
+    /** A run again after the rollout of this candidate ended in a rollback: say so; move nothing. */
+    private async alreadyEnded(s: RolloutState): Promise<RolloutResult> {
+        this.log.line(
+            `v${s.candidate} was ${s.phase} to v${s.stable} at ${new Date(s.since).toISOString()}${s.reason ? ` (${s.reason})` : ""}; ` +
+                `not rolling it out again: publish a new version, or pass --retry to start again from the first step`,
+        );
+        this.recorder.update((r) => (r.decisionAtMinute = 0));
+        return this.finish(s.phase === "aborted" ? "aborted" : "rolled-back", ExitCode.rolledBack);
+    }
+
+    /**
+     * SIGINT/SIGTERM: nothing moves forward any more; then the traffic goes back to stable through the fast
+     * path (default), or the current weight is held and recorded for a person who means to resume.
+     */
+    private async onInterrupt(): Promise<RolloutResult> {
+        const signal = this.interrupted() ?? "SIGINT";
+        this.recorder.update((r) => (r.interrupt = signal));
+        this.recorder.decided();
+        const code = exitCodeForSignal(signal);
+        if (this.options.onInterrupt === "hold") {
+            this.log.line(`[min ${this.minute()}] ${signal}: holding the current weight (--on-interrupt hold); run promote again to resume`);
+            await this.recordState((t) => encodeState(this.stateNow(t, "held")), INTERRUPT_RETRY);
+            await this.settlePendingUp();
+            return this.finish("held", code);
+        }
+        this.log.line(`[min ${this.minute()}] ${signal}: aborting the rollout, all traffic back to stable through the Lambda API`);
+        await this.recordState((t) => encodeState({ ...this.stateNow(t, "aborting"), reason: `interrupted by ${signal}` }), { baseMs: 50, capMs: 200, budgetMs: 500 });
+        let restored = await this.restore("aborted", `interrupted by ${signal}`, INTERRUPT_RETRY, false);
+        // A cancelled `up` may still have been writing the alias: once it has stopped, make sure.
+        if (await this.settlePendingUp()) restored = await this.restore("aborted", `interrupted by ${signal}`, INTERRUPT_RETRY, false);
+        return this.finish(restored.landed ? "aborted" : "failed", code);
+    }
+
+    /** Waits (a little) for a cancelled `up` to stop; true when there was one. */
+    private async settlePendingUp(): Promise<boolean> {
+        if (!this.pendingUp) return false;
+        const pending = this.pendingUp;
+        this.pendingUp = undefined;
+        await Promise.race([pending, this.deps.clock.sleep(5_000)]);
+        return true;
+    }
+
+    /** The state of a target at the weight live now, in `phase`. */
+    private stateNow(t: Target, phase: RolloutPhase): RolloutState {
+        const step = this.steps.find((s) => Math.abs(s.weight - this.liveWeight) < 1e-6)?.number ?? 0;
+        return { phase, stable: t.stable, candidate: t.candidate, step, steps: this.steps.length, weight: this.liveWeight, since: this.deps.clock.now() };
+    }
+
+    /** Runs the rollback mechanism for every target and records what AWS says at the end. */
+    private async restore(phase: "rolled-back" | "aborted", reason: string, retry: typeof ROLLBACK_RETRY, slowPathsAllowed: boolean): Promise<RestoreResult> {
+        this.log.line(`rolling back to stable (${this.targets.map((t) => `${t.key} v${t.stable}`).join(", ")}): ${reason}`);
+        const moves = this.targets.map((t) => ({
+            key: t.key,
+            functionName: t.functionName,
+            aliasName: t.aliasName,
+            to: t.stable,
+            from: t.candidate,
+            state: encodeState({ ...this.stateNow(t, phase), reason }),
+        }));
+        const restored = await restoreTraffic(this.deps, moves, {
+            onLanded: () => this.recorder.update((r) => (r.stableAtMinute = this.minute())),
+            message: `lambda-rollout rollback: ${reason}`,
+            retry,
+            upFallback: slowPathsAllowed,
+            converge: slowPathsAllowed,
+            region: this.region,
+            random: this.deps.random,
+        });
+        this.recorder.update((r) => {
+            r.rollbackPath = restored.path;
+            if (restored.stackConverged !== undefined) r.stackConverged = restored.stackConverged;
+        });
+        for (const t of this.targets) {
+            const fn = restored.functions[t.key];
+            if (fn.landed) continue;
+            this.log.line(`ROLLBACK DID NOT LAND for ${t.key}: ${fn.error}. Put its traffic on v${t.stable} by hand: ${fn.manualCommand}`);
+            this.recorder.update((r) => (r.functions[t.key].manualRollback = fn.manualCommand));
+        }
+        if (restored.landed) this.log.line(`all traffic is on stable: ${this.targets.map((t) => `${t.key} v${t.stable} 100%`).join(", ")} (through ${restored.path})`);
+        else this.recorder.update((r) => (r.error = `${r.error ? `${r.error}; ` : ""}the rollback did not land for ${this.targets.filter((t) => !restored.functions[t.key].landed).map((t) => t.key).join(", ")}`));
+        return restored;
+    }
+
+    /** Ends the run: each function's final routing as read from AWS now (or "unknown", with why). */
+    private async finish(outcome: Outcome, exitCode = exitCodeForOutcome(outcome)): Promise<RolloutResult> {
+        for (const t of this.all) {
+            try {
+                const live = await withRetries(() => readAlias(this.deps.lambda, this.deps.clock, t.functionName, t.aliasName), {
+                    clock: this.deps.clock,
+                    policy: INTERRUPT_RETRY,
+                    random: this.deps.random ?? Math.random,
+                });
+                this.recorder.update((r) => {
+                    r.functions[t.key].finalRouting = trafficShares(live);
+                    delete r.functions[t.key].finalRoutingError;
+                });
+            } catch (err) {
+                const why = describeError((err as { cause?: unknown }).cause ?? err);
+                this.log.line(`could not read ${t.functionName}:${t.aliasName} at the end: ${why}`);
+                this.recorder.update((r) => {
+                    r.functions[t.key].finalRouting = "unknown";
+                    r.functions[t.key].finalRoutingError = why;
+                });
+            }
+        }
+        return { report: this.recorder.finish(outcome), exitCode };
+    }
+}
+
+/** Warnings for steps that skip their gate (a 0s bake written in the config). */
+export function zeroBakeWarnings(steps: readonly Step[]): string[] {
+    return steps
+        .filter((s) => s.bakeSeconds === 0 && s.weight > 0)
+        .map((s) => `step ${s.number} (${percent(s.weight)}) has bake 0s: no gate runs at that weight${s.weight >= 1 ? ", so the promotion is final without watching the candidate at 100%" : ""}`);
 }
 
 function recordVerdict(verdict: Verdict, extended: boolean): StepRecord["verdict"] {
@@ -307,8 +536,8 @@ const minuteFloor = (ms: number) => Math.floor(ms / 60000) * 60000;
 
 /**
  * Stable's traffic through the alias in the `gates.baseline` window before the rollout, read once: the error
- * tests add it to stable's evidence. Without it (baseline 0, CloudWatch unavailable) they compare only the
- * rollout's minutes: weaker, still within the budget.
+ * tests add it to stable's evidence, and the throttle check compares the alias's throttles with it. Without
+ * it (baseline 0, CloudWatch unavailable, a series unreadable) they compare only the rollout's minutes.
  */
 async function readBaseline(deps: RolloutDeps, policy: RolloutPolicy, targets: Target[], startMs: number, minute: () => number): Promise<Record<string, Baseline> | undefined> {
     const seconds = policy.gates.baseline ?? 0;
@@ -316,14 +545,25 @@ async function readBaseline(deps: RolloutDeps, policy: RolloutPolicy, targets: T
     const end = minuteFloor(startMs);
     try {
         const evidence = await deps.metrics.evidence(evidenceRequests(targets), new Date(end - seconds * 1000), new Date(end));
-        const baseline = Object.fromEntries(targets.map((t) => [t.key, { invocations: evidence[t.key].stable.invocations, errors: evidence[t.key].stable.errors }]));
-        deps.log.line(
-            `[min ${minute()}] stable before the rollout (${Math.round(seconds / 60)} min): ` +
-                targets.map((t) => `${t.key} v${t.stable} ${baseline[t.key].errors}/${baseline[t.key].invocations} errors`).join(", "),
+        const readable = targets.filter((t) => !evidence[t.key].unreadable);
+        for (const t of targets.filter((x) => evidence[x.key].unreadable)) {
+            deps.log.line(`[min ${minute()}] stable's history before the rollout unreadable for ${t.key} (${evidence[t.key].unreadable}): comparing the rollout's minutes only`);
+        }
+        const baseline = Object.fromEntries(
+            readable.map((t) => {
+                const ev = evidence[t.key];
+                return [t.key, { invocations: ev.stable.invocations, errors: ev.stable.errors, throttles: ev.aliasThrottles, requests: ev.stable.invocations + ev.candidate.invocations + ev.aliasThrottles }];
+            }),
         );
+        if (readable.length > 0) {
+            deps.log.line(
+                `[min ${minute()}] stable before the rollout (${Math.round(seconds / 60)} min): ` +
+                    readable.map((t) => `${t.key} v${t.stable} ${baseline[t.key].errors}/${baseline[t.key].invocations} errors, ${baseline[t.key].throttles} throttles`).join(", "),
+            );
+        }
         return baseline;
     } catch (err) {
-        deps.log.line(`[min ${minute()}] stable's history before the rollout unavailable (${(err as Error).message}): comparing the rollout's minutes only`);
+        deps.log.line(`[min ${minute()}] stable's history before the rollout unavailable (${describeError(err)}): comparing the rollout's minutes only`);
         return undefined;
     }
 }
@@ -360,6 +600,19 @@ export async function smokeTest(lambda: RolloutDeps["lambda"], t: { functionName
     return { passed: false, failures };
 }
 
+/** How a bake ended. */
+interface BakeOutcome {
+    readonly verdict: Verdict;
+    readonly result: GateResult;
+    readonly extended: boolean;
+    /** Someone else moved the traffic: stop without touching it. */
+    readonly changedOutside?: boolean;
+    /** The credentials stopped working: nothing can be read any more. */
+    readonly credentials?: boolean;
+    /** SIGINT/SIGTERM arrived. */
+    readonly interrupted?: boolean;
+}
+
 /** Polls the gates through a step's bake until a verdict other than baking/extended. */
 async function bakeStep(
     deps: RolloutDeps,
@@ -370,62 +623,35 @@ async function bakeStep(
     minute: () => number,
     rolloutStartMs: number,
     comparison: { baseline?: Record<string, Baseline>; lookAlpha?: number },
-): Promise<{ verdict: Verdict; result: GateResult; extended: boolean; interrupted?: boolean }> {
+): Promise<BakeOutcome> {
     const { clock, log } = deps;
     const start = clock.now();
     // One query from the minute the rollout's first step began: the error tests read all of it, the rest of
     // the gate only this step's minutes. Per-version metrics need no other alignment.
     const windowStart = new Date(minuteFloor(rolloutStartMs));
     const stepStart = minuteFloor(start);
-    const requests = evidenceRequests(targets);
-    const alarmNames = targets.flatMap((t) => (t.rollbackAlarm ? [t.rollbackAlarm] : []));
     let extended = false;
     const bakeEnd = start + step.bakeSeconds * 1000;
     for (;;) {
         const wake = nextPollAt(clock.now(), policy.gates.pollInterval * 1000, bakeEnd);
-        await sleepWithCountdown(deps, wake - clock.now(), label, bakeEnd);
+        log.countdown?.(`${label}: baking`, bakeEnd);
+        await clock.sleep(wake - clock.now(), deps.signal);
+        if (deps.signal?.aborted) return { verdict: "failed", result: { verdict: "failed", reason: "interrupted", numbers: {} }, extended, interrupted: true };
         const elapsedSeconds = (clock.now() - start) / 1000;
-        // Someone else moved traffic (an emergency rollback, a hand edit): stop, and leave their routing alone.
-        for (const t of targets) {
-            let live: AliasRouting;
-            try {
-                live = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
-            } catch (err) {
-                log.line(`[min ${minute()}] ${label}: could not read ${t.functionName}:${t.aliasName} (${(err as Error).message}); checking again next poll`);
-                continue;
-            }
-            if (!routesAt(live, t, step.weight)) {
-                const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
-                log.line(`[min ${minute()}] ${label}: ${reason}`);
-                return { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, extended, interrupted: true };
-            }
-        }
-        let evidence;
-        try {
-            evidence = await deps.metrics.evidence(requests, windowStart, new Date(clock.now()));
-        } catch (err) {
-            log.line(`[min ${minute()}] ${label}: CloudWatch unavailable (${(err as Error).name}: ${(err as Error).message}); no evidence this poll`);
-        }
-        let alarmsInAlarm: Record<string, string[]> | undefined;
-        if (alarmNames.length > 0 && evidence) {
-            try {
-                const states = await deps.metrics.alarmStates(alarmNames);
-                alarmsInAlarm = Object.fromEntries(targets.map((t) => [t.key, t.rollbackAlarm && states[t.rollbackAlarm] === "ALARM" ? [t.rollbackAlarm] : []]));
-            } catch (err) {
-                log.line(`[min ${minute()}] ${label}: alarm states unavailable (${(err as Error).message})`);
-            }
-        }
+        const poll = await pollOnce(deps, targets, step, label, minute, windowStart);
+        if (poll.stop) return { ...poll.stop, extended };
         const result = assessStep(
             {
                 gates: policy.gates,
                 bakeSeconds: step.bakeSeconds,
                 elapsedSeconds,
-                evidence: evidence && Object.fromEntries(Object.entries(evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
-                rolloutEvidence: evidence,
+                evidence: poll.evidence && Object.fromEntries(Object.entries(poll.evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
+                rolloutEvidence: poll.evidence,
                 baseline: comparison.baseline,
                 lookAlpha: comparison.lookAlpha,
                 weight: step.weight,
-                alarmsInAlarm,
+                alarmsInAlarm: poll.alarmsInAlarm,
+                unreadable: poll.unreadable,
             },
             targets.map((t) => t.key),
         );
@@ -440,6 +666,68 @@ async function bakeStep(
     }
 }
 
+/** What one poll read: the evidence, the alarms, what could not be read; or a reason to stop baking. */
+interface Poll {
+    readonly evidence?: Record<string, FunctionEvidence>;
+    readonly alarmsInAlarm?: Record<string, string[]>;
+    /** Per function: why there is no evidence for it this poll. */
+    readonly unreadable: Record<string, string>;
+    readonly stop?: Omit<BakeOutcome, "extended">;
+}
+
+/** One poll: the aliases (still as this rollout set them?), the metrics, the alarms. */
+async function pollOnce(deps: RolloutDeps, targets: Target[], step: Step, label: string, minute: () => number, windowStart: Date): Promise<Poll> {
+    const { clock, log } = deps;
+    const stopFor = (reason: string, flags: Partial<BakeOutcome>): Poll => ({ unreadable: {}, stop: { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, ...flags } });
+    const credentialsStop = (what: string, err: unknown) => {
+        const problem = credentialsProblem(err)!;
+        const reason = `${problem}: cannot ${what}, so the rollout cannot watch the candidate; rolling back through whichever path still works`;
+        log.line(`[min ${minute()}] ${label}: ${reason}`);
+        return stopFor(reason, { credentials: true });
+    };
+    // Someone else moved traffic (an emergency rollback, a hand edit): stop, and leave their routing alone.
+    for (const t of targets) {
+        let live: AliasRouting;
+        try {
+            live = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+        } catch (err) {
+            if (credentialsProblem(err)) return credentialsStop(`read ${t.functionName}:${t.aliasName}`, err);
+            log.line(`[min ${minute()}] ${label}: could not read ${t.functionName}:${t.aliasName} (${describeError(err)}); checking again next poll`);
+            continue;
+        }
+        if (!routesAt(live, t, step.weight)) {
+            const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
+            log.line(`[min ${minute()}] ${label}: ${reason}`);
+            return stopFor(reason, { changedOutside: true });
+        }
+    }
+    const unreadable: Record<string, string> = {};
+    let evidence: Record<string, FunctionEvidence> | undefined;
+    try {
+        evidence = await deps.metrics.evidence(evidenceRequests(targets), windowStart, new Date(clock.now()));
+        for (const t of targets) if (evidence[t.key]?.unreadable) unreadable[t.key] = `metrics unreadable: ${evidence[t.key].unreadable}`;
+    } catch (err) {
+        if (credentialsProblem(err)) return credentialsStop("read CloudWatch", err);
+        log.line(`[min ${minute()}] ${label}: CloudWatch unavailable (${describeError(err)}); no evidence this poll`);
+    }
+    const alarmNames = targets.flatMap((t) => (t.rollbackAlarm ? [t.rollbackAlarm] : []));
+    let alarmsInAlarm: Record<string, string[]> | undefined;
+    if (alarmNames.length > 0 && evidence) {
+        try {
+            const states = await deps.metrics.alarmStates(alarmNames);
+            alarmsInAlarm = Object.fromEntries(targets.map((t) => [t.key, t.rollbackAlarm && states[t.rollbackAlarm] === "ALARM" ? [t.rollbackAlarm] : []]));
+            // An alarm DescribeAlarms did not return is not a passing alarm.
+            for (const t of targets) if (t.rollbackAlarm && !states[t.rollbackAlarm]) unreadable[t.key] ??= `alarm ${t.rollbackAlarm} not found by DescribeAlarms`;
+        } catch (err) {
+            if (credentialsProblem(err)) return credentialsStop("read the alarms", err);
+            log.line(`[min ${minute()}] ${label}: alarm states unavailable (${describeError(err)}); no evidence this poll for the functions they guard`);
+            for (const t of targets) if (t.rollbackAlarm) unreadable[t.key] ??= `alarm states unreadable (${describeError(err)})`;
+        }
+    }
+    for (const [key, why] of Object.entries(unreadable)) log.line(`[min ${minute()}] ${label}: ${key}: no evidence this poll: ${why}`);
+    return { evidence, alarmsInAlarm, unreadable };
+}
+
 /** How long after a poll-interval boundary the gate reads CloudWatch: a just-ended minute has had time to land. */
 export const POLL_OFFSET_MS = 5_000;
 
@@ -451,24 +739,6 @@ export const POLL_OFFSET_MS = 5_000;
 export function nextPollAt(now: number, pollMs: number, bakeEnd: number): number {
     const onGrid = Math.floor((now - POLL_OFFSET_MS) / pollMs) * pollMs + pollMs + POLL_OFFSET_MS;
     return bakeEnd > now ? Math.min(onGrid, bakeEnd) : onGrid;
-}
-
-/** Sleeps until the next poll, with a countdown to the end of the bake for a person watching. */
-async function sleepWithCountdown(deps: RolloutDeps, ms: number, label: string, bakeEnd: number): Promise<void> {
-    const tick = 10_000;
-    let left = ms;
-    while (left > 0) {
-        const chunk = Math.min(tick, left);
-        if (deps.log.progress) {
-            const remaining = Math.max(0, Math.round((bakeEnd - deps.clock.now()) / 1000));
-            deps.log.progress(`${label}: baking, ${Math.floor(remaining / 60)}m${String(remaining % 60).padStart(2, "0")}s left`);
-            await deps.clock.sleep(chunk);
-        } else {
-            await deps.clock.sleep(left);
-            return;
-        }
-        left -= chunk;
-    }
 }
 
 /** Does the live alias route `weight` of a target's traffic to its candidate, as this rollout set it? */
@@ -488,18 +758,21 @@ async function verifyRouting(deps: RolloutDeps, targets: Target[], weight: numbe
     }
 }
 
-
 /** The plan a person reads before anything moves (and all that --dry-run prints). */
 export function describeRollout(stack: string, policy: RolloutPolicy, targets: Target[], remaining: Step[], resumed: boolean, position: number): string[] {
     const g = policy.gates;
+    const kept = targets.filter((t) => t.state && isUnfinished(t.state));
     return [
         `${stack}: ${policy.strategy} rollout of ${targets.map((t) => `${t.key} v${t.stable} -> v${t.candidate}`).join(", ")}`,
-        resumed ? `resuming from ${percent(position)} live on the candidate (the step is baked again)` : "starting from 0% on the candidate",
-        `steps: ${remaining.map((s) => `${percent(s.weight)}${s.bakeSeconds ? ` for ${Math.round(s.bakeSeconds / 60)} min` : ""}`).join(" -> ")}`,
+        resumed
+            ? `resuming from ${percent(position)} live on the candidate (the step is baked again)${kept.length ? `; rollback target from the recorded rollout: ${kept.map((t) => `${t.key} v${t.stable}`).join(", ")}` : ""}`
+            : "starting from 0% on the candidate",
+        `steps: ${remaining.map((s) => `${percent(s.weight)} for ${s.bakeSeconds >= 60 ? `${Math.round(s.bakeSeconds / 60)} min` : `${s.bakeSeconds}s`}`).join(" -> ")}`,
+        ...zeroBakeWarnings(remaining).map((w) => `WARNING: ${w}`),
         `gates: error rate <= ${g.maxErrorRatePercent}%, and not above stable's (catching +${g.maxErrorRateIncreasePercent} points; stable's last ${Math.round((g.baseline ?? 0) / 60)} min before the rollout included), ` +
-            `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles}, ` +
+            `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles} beyond stable's rate before the rollout, ` +
             `>= ${g.minInvocations} candidate invocations at 100% (x the weight before; else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
         `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
-            `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback by \`pulumi up\`, or UpdateAlias if the up cannot run`,
+            `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback through UpdateAlias (retried, read back), then an \`up\` so the stack agrees`,
     ];
 }

@@ -1,18 +1,40 @@
 /**
- * The rollout report (DESIGN.md's contract): what happened, step by step, with the numbers behind each
- * verdict. `--json` prints it as the last line of stdout; `--report FILE` writes it.
+ * The rollout report (docs/design.md's contract): what happened, step by step, with the numbers behind each
+ * verdict. `--json` prints it as the last line of stdout; `--report FILE` writes it, after every decision.
+ * One recorder owns every change to it and shows each change to whoever keeps the record (the CLI's report
+ * file), so a run that dies loses at most the last poll.
  */
+import { ExitCode } from "../exitCodes";
 
-/** How a rollout ended. */
-export type Outcome = "promoted" | "rolled-back" | "failed" | "nothing-to-do";
+/**
+ * How a rollout ended. `aborted`: put back on stable on an interrupt or an operator's abort; `held`: an
+ * interrupt kept the weight as it was (`--on-interrupt hold`), to be resumed.
+ */
+export type Outcome = "promoted" | "rolled-back" | "failed" | "nothing-to-do" | "aborted" | "held";
 
 /** One step as it happened. */
 export interface StepRecord {
     weight: number;
     startedAtMinute: number;
     endedAtMinute: number;
-    verdict: "passed" | "failed" | "extended" | "inconclusive";
+    verdict: "passed" | "failed" | "extended" | "inconclusive" | "interrupted";
     reason: string;
+}
+
+/** Where a function's traffic is at the end: each version's share, as read from AWS, or "unknown". */
+export type FinalRouting = Record<string, number> | "unknown";
+
+/** One function in the report. */
+export interface FunctionRecord {
+    /** The version traffic goes back to on a rollback. */
+    stable: string;
+    candidate: string;
+    /** Read from AWS at the end, never assumed; "unknown" when it could not be read (see `finalRoutingError`). */
+    finalRouting: FinalRouting;
+    /** Why `finalRouting` is unknown. */
+    finalRoutingError?: string;
+    /** The command a person can run to put this function's traffic on stable, when the tool could not. */
+    manualRollback?: string;
 }
 
 /** The report of one promote (or rollback, or rehearsal). */
@@ -20,19 +42,94 @@ export interface RolloutReport {
     outcome: Outcome;
     stack: string;
     strategy: string;
-    functions: Record<string, { stable: string; candidate: string; finalRouting: Record<string, number> }>;
+    functions: Record<string, FunctionRecord>;
     steps: StepRecord[];
     decisionAtMinute: number | null;
     durationMinutes: number;
     /** Filled by the rehearsal only: a real rollout cannot count every request. */
     requests?: { total: number; candidate: number; candidateErrors: number };
-    /** How traffic was put back on stable, when it was: `pulumi up` or the Lambda API. */
+    /** How traffic was put back on stable, when it was: the Lambda API (the fast path) or `pulumi up`. */
     rollbackPath?: "pulumi-up" | "lambda-api";
+    /** When every function was read back on stable after a rollback or an abort (minutes since the start). */
+    stableAtMinute?: number;
+    /** Whether the stack's own state was brought in line by an `up` after a Lambda-API rollback. */
+    stackConverged?: boolean;
+    /** The signal that interrupted the run, if one did. */
+    interrupt?: string;
     /** The infrastructure error that ended the rollout, if one did. */
     error?: string;
+    /** Things a person should know that changed no decision (a report write that failed, a skipped gate). */
+    warnings?: string[];
 }
 
-/** Exit code for an outcome (errors map through automation/errors.ts). */
+/** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */
 export function exitCodeForOutcome(outcome: Outcome): number {
-    return outcome === "rolled-back" ? 1 : outcome === "failed" ? 3 : 0;
+    switch (outcome) {
+        case "rolled-back":
+        case "aborted":
+            return ExitCode.rolledBack;
+        case "failed":
+            return ExitCode.infrastructure;
+        case "held":
+            return ExitCode.interrupted;
+        default:
+            return ExitCode.ok;
+    }
+}
+
+/** Owns a report: every change goes through it, and each is shown to `observe` (which keeps the record). */
+export class ReportRecorder {
+    readonly report: RolloutReport;
+
+    constructor(
+        init: Pick<RolloutReport, "stack" | "strategy" | "functions">,
+        private readonly minute: () => number,
+        private readonly observe?: (report: RolloutReport) => void,
+    ) {
+        this.report = { outcome: "nothing-to-do", ...init, steps: [], decisionAtMinute: null, durationMinutes: 0 };
+        this.changed();
+    }
+
+    /** A step's verdict. */
+    step(record: Omit<StepRecord, "endedAtMinute"> & { endedAtMinute?: number }): void {
+        this.report.steps.push({ ...record, endedAtMinute: record.endedAtMinute ?? this.minute() });
+        this.changed();
+    }
+
+    /** The moment the rollout's outcome was decided (a gate failed, the last bake passed, an interrupt). */
+    decided(): void {
+        this.report.decisionAtMinute = this.minute();
+        this.changed();
+    }
+
+    /** Anything else: a function's record, the rollback path, an error. */
+    update(change: (report: RolloutReport) => void): void {
+        change(this.report);
+        this.changed();
+    }
+
+    warn(text: string): void {
+        (this.report.warnings ??= []).push(text);
+        this.changed();
+    }
+
+    /** The end: the outcome and the duration. */
+    finish(outcome: Outcome): RolloutReport {
+        this.report.outcome = outcome;
+        this.report.durationMinutes = this.minute();
+        this.changed();
+        return this.report;
+    }
+
+    private changed(): void {
+        this.observe?.(this.report);
+    }
+}
+
+/** A function's final routing for a person: `v7 100%`, or `unknown (why)`. */
+export function describeRouting(f: Pick<FunctionRecord, "finalRouting" | "finalRoutingError">): string {
+    if (f.finalRouting === "unknown") return `unknown (${f.finalRoutingError ?? "could not be read"})`;
+    return Object.entries(f.finalRouting)
+        .map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`)
+        .join(" + ");
 }

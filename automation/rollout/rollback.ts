@@ -6,7 +6,9 @@
 import { trafficShares, type AliasRouting } from "../../components/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
-import { putAllTrafficOn, readAlias, type RolloutLog } from "./traffic";
+import { ROLLBACK_RETRY } from "./retry";
+import { encodeState } from "./state";
+import { restoreTraffic, readAlias, type RolloutLog } from "./traffic";
 import type { RolloutReport } from "./report";
 
 /** What rolling one function back means, decided from its live alias. */
@@ -96,11 +98,35 @@ export async function rollback(
     if (deps.confirm && !(await deps.confirm(`Roll ${options.stackName} back (${targets.map((t) => `${t.key} to v${t.to}`).join(", ")})?`))) {
         throw new UsageError("not confirmed: nothing was changed");
     }
-    const { path, routing } = await putAllTrafficOn(deps, targets, `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`);
-    report.rollbackPath = path;
+    const moves = targets.map((t) => ({
+        ...t,
+        state: encodeState({ phase: "rolled-back", stable: t.to, candidate: t.from, step: 0, steps: 0, weight: 0, since: clock.now(), reason: "lambda-rollout rollback (by hand)" }),
+    }));
+    const restored = await restoreTraffic(deps, moves, {
+        message: `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`,
+        retry: ROLLBACK_RETRY,
+        upFallback: true,
+        converge: true,
+        region: outputs.region,
+    });
+    report.rollbackPath = restored.path;
+    report.stackConverged = restored.stackConverged;
     for (const t of targets) {
-        report.functions[t.key] = { stable: t.to, candidate: t.from, finalRouting: trafficShares(routing[t.key]) };
-        log.line(`${t.key}: all traffic on v${t.to}`);
+        const fn = restored.functions[t.key];
+        report.functions[t.key] = {
+            stable: t.to,
+            candidate: t.from,
+            finalRouting: fn.routing ? trafficShares(fn.routing) : "unknown",
+            ...(fn.routing ? {} : { finalRoutingError: fn.error }),
+            ...(fn.manualCommand ? { manualRollback: fn.manualCommand } : {}),
+        };
+        log.line(fn.landed ? `${t.key}: all traffic on v${t.to}` : `${t.key}: NOT on v${t.to}: ${fn.error}; run: ${fn.manualCommand}`);
+    }
+    report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
+    if (!restored.landed) {
+        report.outcome = "failed";
+        report.error = `the rollback did not land for ${targets.filter((t) => !restored.functions[t.key].landed).map((t) => t.key).join(", ")}`;
+        return report;
     }
     report.outcome = "rolled-back";
     report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;

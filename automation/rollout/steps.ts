@@ -8,23 +8,26 @@ import type { RolloutPolicy } from "../../config/stackConfig";
 export interface Step {
     readonly weight: number;
     readonly bakeSeconds: number;
+    /** The step's place in the strategy's steps, 1-based (a held weight between two steps takes the earlier's). */
+    readonly number: number;
 }
 
 /** The steps of a policy's strategy. */
 export function stepsFor(policy: RolloutPolicy): Step[] {
     switch (policy.strategy) {
         case "all-at-once":
-            return [{ weight: 1, bakeSeconds: 0 }];
+            return [{ weight: 1, bakeSeconds: 0, number: 1 }];
         case "blue-green":
-            return [{ weight: 1, bakeSeconds: policy.blueGreen?.bake ?? 0 }];
+            return [{ weight: 1, bakeSeconds: policy.blueGreen?.bake ?? 0, number: 1 }];
         case "canary":
-            return (policy.canary?.steps ?? []).map((s) => ({ weight: s.weight / 100, bakeSeconds: s.bake }));
+            return (policy.canary?.steps ?? []).map((s, i) => ({ weight: s.weight / 100, bakeSeconds: s.bake, number: i + 1 }));
         case "linear": {
-            const { stepPercent, every } = policy.linear!;
+            const { stepPercent, every, finalBake } = policy.linear!;
             const steps: Step[] = [];
             for (let percent = stepPercent; ; percent += stepPercent) {
                 const weight = Math.min(percent, 100) / 100;
-                steps.push({ weight: round(weight), bakeSeconds: weight >= 1 ? 0 : every });
+                // The last step is baked like the others (a late regression at 100% is still rolled back).
+                steps.push({ weight: round(weight), bakeSeconds: weight >= 1 ? (finalBake ?? every) : every, number: steps.length + 1 });
                 if (weight >= 1) break;
             }
             return steps;
@@ -59,7 +62,8 @@ export function resumeFrom(steps: Step[], liveWeight: number): ResumePoint {
     if (next < 0) {
         return { remaining: [steps[steps.length - 1]], resumed: true };
     }
-    const hold: Step = { weight: liveWeight, bakeSeconds: steps[Math.max(0, next - 1)].bakeSeconds };
+    const before = steps[Math.max(0, next - 1)];
+    const hold: Step = { weight: liveWeight, bakeSeconds: before.bakeSeconds, number: before.number };
     return { remaining: [hold, ...steps.slice(next)], resumed: true };
 }
 

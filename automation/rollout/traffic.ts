@@ -1,31 +1,46 @@
 /**
- * Reading and moving an alias's traffic, shared by promote and rollback. Moving traffic back has two paths:
- * an `up` with the routing (so the stack's state agrees), and, when the `up` cannot run (it fails, or another
- * update holds the stack), the Lambda API straight away; the rule of routing makes the next plain `up` keep it.
+ * Reading an alias, and the one mechanism that puts traffic back on stable (a gate's rollback, a failed smoke
+ * test, an abort, an interrupt, the `rollback` command):
+ *
+ * 1. the fast path: UpdateAlias through the Lambda API for every function at once, each on its own (one
+ *    failing does not stop the others), retried with capped exponential backoff and jitter on throttling,
+ *    ResourceConflictException and server faults, for a bounded time; the rollout state is written in the
+ *    same call;
+ * 2. each alias read back: a function is safe only when AWS says so;
+ * 3. for a function the fast path could not move, a `pulumi up` with the rollback routing (it may hold other
+ *    credentials, e.g. Pulumi Deployments' OIDC role), unless time forbids it (an interrupt);
+ * 4. optionally, an `up` that brings the stack's own state in line; if it cannot run, the rule of routing
+ *    makes the next plain `up` keep what is live;
+ * 5. what is still not on stable is said per function, with the exact `aws lambda update-alias` command.
  */
 import { readLiveRouting, trafficShares, type AliasRouting } from "../../components/routing";
 import type { RoutingOverride } from "../../config/stackConfig";
-import { InfrastructureError } from "../errors";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
+import { describeError, withRetries, type RetryPolicy } from "./retry";
 
 /** Where the rollout's lines go. */
 export interface RolloutLog {
     /** One decision or event, with its numbers. */
     line(text: string): void;
-    /** A transient progress line (countdown); may be ignored. */
-    progress?(text: string): void;
+    /**
+     * A countdown to `until` (epoch ms on the rollout's clock) for a person watching; drawn only, it never
+     * changes how long anything waits. May be ignored.
+     */
+    countdown?(label: string, until: number): void;
 }
 
 const ALIAS_REREADS = 3;
 
 /** Reads an alias, reading again while AWS shows a transient 0/1 weight (terraform-provider-aws PR #48116). */
-export async function readAlias(lambda: LambdaControl, clock: Clock, functionName: string, aliasName: string): Promise<AliasRouting> {
-    let routing = readLiveRouting(await lambda.getAlias(functionName, aliasName));
+export async function readAlias(lambda: LambdaControl, clock: Clock, functionName: string, aliasName: string): Promise<AliasRouting & { description?: string }> {
+    let live = await lambda.getAlias(functionName, aliasName);
+    let routing = readLiveRouting(live);
     for (let i = 1; i < ALIAS_REREADS && routing.transient; i++) {
         await clock.sleep(2000);
-        routing = readLiveRouting(await lambda.getAlias(functionName, aliasName));
+        live = await lambda.getAlias(functionName, aliasName);
+        routing = readLiveRouting(live);
     }
-    return { stableVersion: routing.stableVersion, candidate: routing.candidate };
+    return { stableVersion: routing.stableVersion, candidate: routing.candidate, description: live.description };
 }
 
 /** One function whose traffic goes all to `to`, taken from `from`. */
@@ -35,38 +50,131 @@ export interface TrafficMove {
     readonly aliasName: string;
     readonly to: string;
     readonly from: string;
+    /** The rollout state to record on the alias with the move (its description); undefined leaves it. */
+    readonly state?: string;
 }
 
-/**
- * Puts all of each function's traffic on its `to` version: an `up` first, the Lambda API when the `up` cannot
- * run. Reads every alias back and throws an InfrastructureError naming the routing it saw if one is not there.
- */
-export async function putAllTrafficOn(
+/** How one function ended up. */
+export interface MoveOutcome {
+    /** Read back on `to` with no split. */
+    readonly landed: boolean;
+    /** What was read from AWS at the end; undefined when it could not be read. */
+    readonly routing?: AliasRouting;
+    /** Why the move or the read failed. */
+    readonly error?: string;
+    /** For a person, when it did not land: the command that puts the traffic on stable. */
+    readonly manualCommand?: string;
+}
+
+/** What {@link restoreTraffic} did. */
+export interface RestoreResult {
+    /** Every function read back on stable. */
+    readonly landed: boolean;
+    /** How traffic was moved: the fast path, or an `up` when the fast path could not. */
+    readonly path: "lambda-api" | "pulumi-up";
+    /** Whether an `up` brought the stack's state in line (undefined when none was tried). */
+    readonly stackConverged?: boolean;
+    readonly functions: Record<string, MoveOutcome>;
+}
+
+/** Options of {@link restoreTraffic}. */
+export interface RestoreOptions {
+    /** The message of the rollback's `up`. */
+    readonly message: string;
+    /** The retries of the fast path. */
+    readonly retry: RetryPolicy;
+    /** Try an `up` for what the fast path could not move (not on an interrupt: no time). */
+    readonly upFallback: boolean;
+    /** After the fast path landed, run an `up` so that the stack's state agrees. */
+    readonly converge: boolean;
+    /** The region, for the manual commands. */
+    readonly region?: string;
+    /** Jitter's randomness (seeded in the rehearsal, so a seed replays the same run). */
+    readonly random?: () => number;
+    /** Told the moment every function is read back on stable (before any converging `up`). */
+    readonly onLanded?: () => void;
+}
+
+/** Puts all of each function's traffic on its `to` version: see the module's comment for the order. */
+export async function restoreTraffic(
     deps: { stack: StackDriver; lambda: LambdaControl; clock: Clock; log: RolloutLog },
     moves: TrafficMove[],
-    message: string,
-): Promise<{ path: "pulumi-up" | "lambda-api"; routing: Record<string, AliasRouting> }> {
-    const { log } = deps;
-    const routingOverride: RoutingOverride = Object.fromEntries(moves.map((m) => [m.key, { stable: m.to, candidate: m.from, weight: 0 }]));
-    let path: "pulumi-up" | "lambda-api" = "pulumi-up";
-    try {
-        await deps.stack.up(routingOverride, message.slice(0, 1000));
-    } catch (err) {
-        log.line(`pulumi up could not move the traffic (${(err as Error).message}); moving it through the Lambda API instead`);
-        for (const m of moves) {
-            await deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to });
+    options: RestoreOptions,
+): Promise<RestoreResult> {
+    const { log, clock } = deps;
+    const random = options.random ?? Math.random;
+    const retryCtx = (what: string) => ({
+        clock,
+        policy: options.retry,
+        random,
+        onRetry: (err: unknown, attempt: number, delay: number) => log.line(`${what}: ${describeError(err)}; attempt ${attempt + 1} in ${delay} ms`),
+    });
+    const readBack = async (m: TrafficMove): Promise<MoveOutcome> => {
+        try {
+            const now = await withRetries(() => readAlias(deps.lambda, clock, m.functionName, m.aliasName), retryCtx(`reading ${m.functionName}:${m.aliasName}`));
+            const landed = now.stableVersion === m.to && !now.candidate;
+            return { landed, routing: now, ...(landed ? {} : { error: `the alias routes ${JSON.stringify(trafficShares(now))}` }) };
+        } catch (err) {
+            return { landed: false, error: `could not read the alias back: ${describeError((err as { cause?: unknown }).cause ?? err)}` };
         }
-        path = "lambda-api";
-        log.line("traffic moved through the Lambda API; the next plain `pulumi up` keeps it (rule of routing)");
-    }
-    const routing: Record<string, AliasRouting> = {};
-    for (const m of moves) {
-        const now = await readAlias(deps.lambda, deps.clock, m.functionName, m.aliasName);
-        routing[m.key] = now;
-        if (now.stableVersion !== m.to || now.candidate) {
-            const seen = JSON.stringify(trafficShares(now));
-            throw new InfrastructureError(`${m.key}: after moving all traffic to v${m.to} the alias routes ${seen}`, `${m.key}: ${seen}`);
+    };
+    // 1-2: the fast path, every function on its own.
+    const fast = await Promise.all(
+        moves.map(async (m): Promise<MoveOutcome> => {
+            try {
+                await withRetries(() => deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to }, m.state), retryCtx(`UpdateAlias ${m.functionName}:${m.aliasName}`));
+            } catch (err) {
+                const why = describeError((err as { cause?: unknown }).cause ?? err);
+                log.line(`${m.key}: the Lambda API could not move the traffic to v${m.to}: ${(err as Error).message}`);
+                const back = await readBack(m);
+                return back.landed ? back : { ...back, error: why };
+            }
+            return readBack(m);
+        }),
+    );
+    const outcomes: Record<string, MoveOutcome> = Object.fromEntries(moves.map((m, i) => [m.key, fast[i]]));
+    if (moves.every((m) => outcomes[m.key].landed)) options.onLanded?.();
+    let path: RestoreResult["path"] = "lambda-api";
+    let stackConverged: boolean | undefined;
+    const routingOverride: RoutingOverride = Object.fromEntries(
+        moves.map((m) => [m.key, { stable: m.to, candidate: m.from, weight: 0, ...(m.state !== undefined ? { state: m.state } : {}) }]),
+    );
+    const stranded = () => moves.filter((m) => !outcomes[m.key].landed);
+
+    // 3: an `up` for what the fast path could not move.
+    if (stranded().length > 0 && options.upFallback) {
+        log.line(`moving ${stranded().map((m) => m.key).join(", ")} with \`pulumi up\` instead`);
+        try {
+            await deps.stack.up(routingOverride, options.message.slice(0, 1000));
+            path = "pulumi-up";
+            stackConverged = true;
+        } catch (err) {
+            stackConverged = false;
+            log.line(`pulumi up could not move the traffic either: ${(err as Error).message}`);
+        }
+        for (const m of stranded()) outcomes[m.key] = await readBack(m);
+        if (stranded().length === 0) options.onLanded?.();
+    } else if (options.converge && stranded().length === 0) {
+        // 4: the fast path landed; bring the stack's state in line (best effort).
+        try {
+            await deps.stack.up(routingOverride, options.message.slice(0, 1000));
+            stackConverged = true;
+        } catch (err) {
+            stackConverged = false;
+            log.line(`the stack's state was not brought in line (${(err as Error).message}); traffic is on stable in AWS, and the next plain \`pulumi up\` keeps it (rule of routing)`);
         }
     }
-    return { path, routing };
+    // 5: what is still not on stable.
+    for (const m of stranded()) {
+        outcomes[m.key] = { ...outcomes[m.key], manualCommand: updateAliasCommand(m, options.region) };
+    }
+    return { landed: stranded().length === 0, path, stackConverged, functions: outcomes };
+}
+
+/** The AWS CLI command that puts all of a function's traffic on `to` (for a person, when the tool could not). */
+export function updateAliasCommand(m: Pick<TrafficMove, "functionName" | "aliasName" | "to">, region?: string): string {
+    return (
+        `aws lambda update-alias --function-name ${m.functionName} --name ${m.aliasName} --function-version ${m.to} ` +
+        `--routing-config '{"AdditionalVersionWeights":{}}'${region ? ` --region ${region}` : ""}`
+    );
 }

@@ -200,9 +200,9 @@ export class LambdaControlPlane {
   }
 
   /** Creates or updates an alias as `pulumi up` would (UpdateAlias validation, full replacement of routing). */
-  putAlias(functionName: string, aliasName: string, functionVersion: string, weights: Record<string, number> = {}): AliasState {
+  putAlias(functionName: string, aliasName: string, functionVersion: string, weights: Record<string, number> = {}, description?: string): AliasState {
     const current = this.function(functionName).aliases.get(aliasName);
-    return this.writeAlias(functionName, aliasName, functionVersion, weights, current?.description ?? '', current);
+    return this.writeAlias(functionName, aliasName, functionVersion, weights, description ?? current?.description ?? '', current);
   }
 
   /** PutProvisionedConcurrencyConfig; refused on an alias with routing weights, as AWS does. */

@@ -177,8 +177,8 @@ export class SimulatedAws {
   }
 
   /** Creates or updates an alias with the same validation as UpdateAlias (AWS errors by name). */
-  putAlias(functionName: string, aliasName: string, functionVersion: string, additionalVersionWeights?: Record<string, number>): void {
-    this.control.putAlias(functionName, aliasName, functionVersion, additionalVersionWeights ?? {});
+  putAlias(functionName: string, aliasName: string, functionVersion: string, additionalVersionWeights?: Record<string, number>, description?: string): void {
+    this.control.putAlias(functionName, aliasName, functionVersion, additionalVersionWeights ?? {}, description);
   }
 
   /** Sets provisioned concurrency on a version or alias (refused on an alias with routing weights). */

@@ -61,11 +61,24 @@ export class FakeLambda implements LambdaControl {
         this.invokes.push({ functionName, version, payload });
         return this.smokeQueue.shift() ?? this.smoke;
     }
-    async updateAlias(functionName: string, _alias: string, routing: { stableVersion: string; candidate?: { version: string; weight: number } }): Promise<void> {
+    /** UpdateAlias answers queued per function before it works (to script conflicts, expired credentials). */
+    updateFailures = new Map<string, Error[]>();
+    /** Description-only updates (the rollout state recorded without moving traffic). */
+    stateWrites: { functionName: string; description: string }[] = [];
+    async updateAlias(functionName: string, _alias: string, routing: { stableVersion: string; candidate?: { version: string; weight: number } } | undefined, description?: string): Promise<void> {
+        const failure = this.updateFailures.get(functionName)?.shift();
+        if (failure) throw failure;
+        const current = this.aliases.get(functionName);
+        if (!routing) {
+            if (description !== undefined) this.stateWrites.push({ functionName, description });
+            if (current) this.aliases.set(functionName, { ...current, description: description ?? current.description });
+            return;
+        }
         this.updates.push({ functionName, stableVersion: routing.stableVersion });
         this.aliases.set(functionName, {
             functionVersion: routing.stableVersion,
             additionalVersionWeights: routing.candidate ? { [routing.candidate.version]: routing.candidate.weight } : {},
+            description: description ?? current?.description,
         });
     }
 }
@@ -88,7 +101,7 @@ export class FakeStack implements StackDriver {
     async history(limit: number): Promise<UpdateRecord[]> {
         return this.history_.slice(0, limit);
     }
-    async up(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs> {
+    async up(routing: RoutingOverride | undefined, message: string, _signal?: AbortSignal): Promise<StackOutputs> {
         const n = this.ups.length + 1;
         this.ups.push({ routing, message, weight: routing ? Object.values(routing)[0]?.weight : undefined });
         if (this.lockedFromUp !== undefined && n >= this.lockedFromUp) throw new StackLockedError("another update holds stack prod");
@@ -99,6 +112,7 @@ export class FakeStack implements StackDriver {
             this.lambda.aliases.set(fn.functionName, {
                 functionVersion: applied.stableVersion,
                 additionalVersionWeights: applied.candidate ? { [applied.candidate.version]: applied.candidate.weight } : {},
+                description: r.state ?? this.lambda.aliases.get(fn.functionName)?.description,
             });
         }
         this.history_.unshift({ startTime: new Date(), message, result: "succeeded" });
@@ -196,7 +210,18 @@ export class FakeMetrics implements MetricsSource {
 /** A fake clock; `drive` runs a promise to completion by firing timers. */
 export function fakeClock(start = Date.UTC(2026, 0, 5, 9)): { clock: Clock; drive: <T>(p: Promise<T>) => Promise<T> } {
     const timers = FakeTimers.createClock(start);
-    const clock: Clock = { now: () => timers.now, sleep: (ms) => new Promise<void>((resolve) => timers.setTimeout(() => resolve(), ms)) };
+    const clock: Clock = {
+        now: () => timers.now,
+        sleep: (ms, signal) =>
+            new Promise<void>((resolve) => {
+                if (signal?.aborted) return resolve();
+                const id = timers.setTimeout(() => resolve(), ms);
+                signal?.addEventListener("abort", () => {
+                    timers.clearTimeout(id);
+                    resolve();
+                });
+            }),
+    };
     const drive = async <T>(p: Promise<T>): Promise<T> => {
         let done = false;
         const settled = p.finally(() => (done = true));
