@@ -248,7 +248,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.outcome).to.equal("failed");
         expect(result.report.steps[0].reason).to.contain("the alias was changed outside this promote");
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1]);
-        expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
+        expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7", additionalVersionWeights: {} });
     });
 
     it("an unexpected error while traffic is on the candidate still puts it back on stable and keeps the record", async () => {
@@ -271,7 +271,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.outcome).to.equal("failed");
         expect(result.report.error).to.equal("RangeError: clock broke");
         expect(result.report.steps.at(-1)).to.include({ weight: 0.1, verdict: "failed" });
-        expect(t.lambda.aliases.get(API)).to.deep.equal({ functionVersion: "7", additionalVersionWeights: {} });
+        expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7", additionalVersionWeights: {} });
     });
 
     it("linear: 30% more every 5 minutes, one up per step, ending at 100% baked like the others", async () => {
