@@ -7,7 +7,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Command, CommanderError, Option } from "commander";
-import * as fs from "fs";
 import * as readline from "readline/promises";
 import type { Strategy } from "../components/routing";
 import { parseStackConfig, projectKeys } from "../config/stackConfig";
@@ -17,6 +16,7 @@ import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
 import { evaluateProgram, readConfigFile, stackConfigPath } from "./engine/evaluate";
 import { ExitCode, exitCodeFor, InfrastructureError, UsageError } from "./errors";
+import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
@@ -252,30 +252,24 @@ program
 
 program
     .command("rehearse-all")
-    .description("rehearse every scenario in a folder against a stack and print one line each: outcome, decision minute, blast radius")
+    .description(
+        "rehearse every scenario in a folder (each on its own `stack`, else --stack) and print one row each: outcome, exit code, where traffic ended (read from the simulated AWS), whether that is safe, whether the report was kept; exits 1 when a row breaks a promise or its `expect`",
+    )
     .addOption(stackOption())
     .option("--dir <dir>", "the scenarios folder", "scenarios")
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions & { dir: string }) => {
-        const files = fs.readdirSync(opts.dir).filter((f) => f.endsWith(".json")).sort();
         const started = Date.now();
-        const rows = [];
-        for (const file of files) {
-            const scenario = readScenario(`${opts.dir}/${file}`);
-            const t0 = Date.now();
-            const { report, exitCode } = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log: { line: () => undefined } });
-            rows.push({ scenario: scenario.name, outcome: report.outcome, exitCode, decisionAtMinute: report.decisionAtMinute, durationMinutes: report.durationMinutes, blastRadius: report.requests?.candidateErrors, candidateRequests: report.requests?.candidate, totalRequests: report.requests?.total, finalRouting: report.functions, seconds: (Date.now() - t0) / 1000 });
-        }
+        const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile);
         const wallSeconds = (Date.now() - started) / 1000;
-        console.log("| scenario | outcome | exit | decision (min) | duration (min) | blast radius (failed candidate requests) | candidate / total requests | final routing | wall (s) |");
-        console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-        for (const r of rows) {
-            const routing = Object.entries(r.finalRouting).map(([k, f]) => `${k}: ${describeRouting(f)}`).join("; ");
-            console.log(`| ${r.scenario} | ${r.outcome} | ${r.exitCode} | ${r.decisionAtMinute ?? "-"} | ${r.durationMinutes} | ${r.blastRadius} | ${r.candidateRequests} / ${r.totalRequests} | ${routing} | ${r.seconds.toFixed(1)} |`);
-        }
-        console.log(`${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time`);
+        const out = opts.json ? console.error : console.log;
+        describeMatrix(rows).forEach((l) => out(l));
+        const broken = rows.filter((r) => r.problems.length > 0);
+        for (const r of broken) out(`BROKEN ${r.scenario}: ${r.problems.join("; ")}`);
+        out(`${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`);
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
+        process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;
     });
 
 async function main(argv: string[]): Promise<number> {

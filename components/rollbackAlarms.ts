@@ -90,7 +90,8 @@ export interface RollbackAlarmsArgs {
 
 /**
  * The alarms of one progressively delivered function: the candidate's error rate, the alias's p99 duration,
- * throttles, dead-letter errors when configured, and a composite alarm that means "roll back", wired to the
+ * throttles (for people: stable's own throttling shows there too), dead-letter errors when configured, and a
+ * composite alarm that means "roll back" (all but the throttles alarm), wired to the
  * stack's SNS topic. Alarm names are physical and derived from the function's name, so the rollout tool finds
  * them with DescribeAlarms.
  */
@@ -159,7 +160,9 @@ export class RollbackAlarms extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const alarms: aws.cloudwatch.MetricAlarm[] = [candidateErrors, p99, throttles];
+        // The throttles alarm watches the whole alias, stable's own throttling included, so it is not part of the
+        // "roll back" composite: the gate judges throttles against stable's rate before the rollout instead.
+        const alarms: aws.cloudwatch.MetricAlarm[] = [candidateErrors, p99];
         const names: Record<string, pulumi.Output<string>> = {
             candidateErrors: candidateErrors.name,
             p99Duration: p99.name,

@@ -37,6 +37,22 @@ export interface RehearseOptions {
     readonly scenario: Scenario;
     readonly configFile?: string;
     readonly log: RolloutLog;
+    /** Sees the report after every change (both runs of a killed rehearsal), as the CLI's report file does. */
+    readonly observe?: (report: RolloutReport) => void;
+}
+
+/** Where traffic truly ended (read from the simulated account, not from the report), and whether that is safe. */
+export interface Safety {
+    /** Traffic on stable, or fully promoted after every gate of the run passed. */
+    readonly safe: boolean;
+    /** Per function, e.g. `v1 100%`. */
+    readonly traffic: Record<string, string>;
+    readonly why: string;
+}
+
+/** A rehearsal's result: the promote's, and the ground truth about where traffic ended. */
+export interface RehearsalResult extends RolloutResult {
+    readonly safety: Safety;
 }
 
 /** What happens to a rehearsed promote process at given virtual instants. */
@@ -124,7 +140,7 @@ export class VirtualClock implements Clock {
 }
 
 /** Runs a scenario against a stack's config. */
-export async function rehearse(options: RehearseOptions): Promise<RolloutResult> {
+export async function rehearse(options: RehearseOptions): Promise<RehearsalResult> {
     const { scenario, log } = options;
     const sim = new SimulatedAws({
         seed: scenario.seed,
@@ -183,7 +199,10 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
             metrics: firstClock.bind(adapters.metrics),
             clock: firstClock,
             log,
-            observe: (r) => (firstReport = structuredClone(r)),
+            observe: (r) => {
+                firstReport = structuredClone(r);
+                options.observe?.(firstReport);
+            },
             signal: firstClock.controller.signal,
             random,
             checkpoint: (point) => firstClock.checkpoint(point),
@@ -214,7 +233,8 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
             report: {
                 ...second.report,
                 steps: [...firstSteps, ...second.report.steps.map((s) => ({ ...s, startedAtMinute: round1(s.startedAtMinute + offset), endedAtMinute: round1(s.endedAtMinute + offset) }))],
-                decisionAtMinute: second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset),
+                // A decision the first run made (and recorded on the aliases) is when the outcome was decided.
+                decisionAtMinute: firstReport?.decisionAtMinute ?? (second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset)),
                 durationMinutes: round1(second.report.durationMinutes + offset),
                 ...(second.report.stableAtMinute !== undefined ? { stableAtMinute: shift(second.report.stableAtMinute) } : {}),
                 ...(firstReport?.interrupt ? { interrupt: firstReport.interrupt } : {}),
@@ -234,7 +254,28 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
         candidateErrors += (v?.errors ?? 0) + (v?.throttles ?? 0);
     }
     result.report.requests = { total, candidate, candidateErrors };
-    return result;
+    options.observe?.(result.report);
+    const versions = Object.fromEntries(names.map((key) => [key, { stable: stableOutputs.functions[key].candidateVersion, candidate: candidateOutputs.functions[key].candidateVersion }]));
+    return { ...result, safety: safetyOf(sim, candidateOutputs, versions, result.report) };
+}
+
+/**
+ * The promise every rehearsal is held to: each function's traffic all on its stable version, or all on the
+ * candidate with the outcome "promoted" and no step failed or left without a verdict.
+ */
+export function safetyOf(sim: SimulatedAws, outputs: StackOutputs, versions: Record<string, { stable: string; candidate: string }>, report: RolloutReport): Safety {
+    const traffic: Record<string, string> = {};
+    const problems: string[] = [];
+    const gatesPassed = report.outcome === "promoted" && report.steps.every((s) => s.verdict === "passed" || s.verdict === "extended" || s.verdict === "interrupted");
+    for (const [key, v] of Object.entries(versions)) {
+        const { functionName, aliasName } = outputs.functions[key];
+        const r = sim.aliasRouting(functionName, aliasName);
+        traffic[key] = !r ? "no alias" : r.additional ? `v${r.primaryVersion} ${round1((1 - r.additional.weight) * 100)}% + v${r.additional.version} ${round1(r.additional.weight * 100)}%` : `v${r.primaryVersion} 100%`;
+        const onStable = r !== undefined && !r.additional && r.primaryVersion === v.stable;
+        const promoted = r !== undefined && !r.additional && r.primaryVersion === v.candidate && gatesPassed;
+        if (!onStable && !promoted) problems.push(`${key}: ${traffic[key]}${r?.primaryVersion === v.candidate && !r.additional ? " on a candidate whose gates did not all pass" : ""}`);
+    }
+    return { safe: problems.length === 0, traffic, why: problems.length ? problems.join("; ") : "every function on stable, or promoted after every gate passed" };
 }
 
 /** The random stream of the rollback's retry jitter (see createRandom): 'jit'. */

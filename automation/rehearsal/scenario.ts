@@ -56,11 +56,23 @@ export const scenarioSchema = z
     .object({
         name: z.string().min(1),
         description: z.string().optional(),
+        /** The stack `rehearse-all` runs this scenario on (its `--stack` otherwise). */
+        stack: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stack name (letters, digits, '-', '_', '.')" }).optional(),
         seed: z.number().int(),
         requestsPerMinute: z.number().min(0),
         metricDelayMinutes: z.number().min(0).default(2),
         functions: z.record(z.string(), functionScenario),
         faults: z.array(fault).default([]),
+        /** What the rehearsal must end with; `rehearse-all` fails when it does not. */
+        expect: z
+            .object({
+                outcome: z.enum(["promoted", "rolled-back", "failed", "nothing-to-do", "aborted", "held"], {
+                    message: 'must be one of "promoted", "rolled-back", "failed", "nothing-to-do", "aborted", "held"',
+                }),
+                exitCode: z.number().int().min(0).max(255).optional(),
+            })
+            .strict()
+            .optional(),
     })
     .strict();
 

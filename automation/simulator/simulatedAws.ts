@@ -228,6 +228,14 @@ export class SimulatedAws {
   }
 
   /**
+   * Where the alias sends traffic now, read straight from the account (no API call, so no fault applies): the
+   * rehearsal's ground truth for "where did traffic end up".
+   */
+  aliasRouting(functionName: string, aliasName: string): { primaryVersion: string; additional?: { version: string; weight: number } } | undefined {
+    return this.control.routing(functionName, aliasName);
+  }
+
+  /**
    * Every request users sent to the function so far, including those metrics do not show yet; test
    * invocations and the backfilled history excluded.
    */
