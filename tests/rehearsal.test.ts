@@ -25,7 +25,7 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
 
     before(async () => {
         statusBefore = gitStatus();
-        for (const name of fs.readdirSync(path.join(PROJECT_ROOT, "scenarios")).map((f) => f.replace(/\.json$/, ""))) {
+        for (const name of fs.readdirSync(path.join(PROJECT_ROOT, "scenarios")).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""))) {
             results.set(name, await rehearse({ stack: "prod", scenario: scenario(name), log: memoryLog() }));
         }
     });
@@ -285,7 +285,7 @@ describe("scenario files", () => {
         expect(error?.message).to.equal('scenario x names function "web", which stack prod does not have (functions: api)');
     });
     it("every shipped scenario is valid", () => {
-        for (const f of fs.readdirSync(path.join(PROJECT_ROOT, "scenarios"))) {
+        for (const f of fs.readdirSync(path.join(PROJECT_ROOT, "scenarios")).filter((f) => f.endsWith(".json"))) {
             expect(() => readScenario(path.join(PROJECT_ROOT, "scenarios", f)), f).not.to.throw();
         }
     });

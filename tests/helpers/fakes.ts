@@ -40,8 +40,11 @@ export class FakeLambda implements LambdaControl {
     /** GetAlias answers queued per function before the real state (to script AWS's transient weights). */
     transientReads = new Map<string, LiveAlias[]>();
     provisioned = false;
+    /** Every call fails with ExpiredTokenException. */
+    credentialsExpired = false;
 
     async getAlias(functionName: string): Promise<LiveAlias> {
+        if (this.credentialsExpired) throw expiredToken();
         const queued = this.transientReads.get(functionName);
         if (queued && queued.length > 0) return queued.shift()!;
         const alias = this.aliases.get(functionName);
@@ -66,6 +69,7 @@ export class FakeLambda implements LambdaControl {
     /** Description-only updates (the rollout state recorded without moving traffic). */
     stateWrites: { functionName: string; description: string }[] = [];
     async updateAlias(functionName: string, _alias: string, routing: { stableVersion: string; candidate?: { version: string; weight: number } } | undefined, description?: string): Promise<void> {
+        if (this.credentialsExpired) throw expiredToken();
         const failure = this.updateFailures.get(functionName)?.shift();
         if (failure) throw failure;
         const current = this.aliases.get(functionName);
@@ -105,6 +109,7 @@ export class FakeStack implements StackDriver {
         const n = this.ups.length + 1;
         this.ups.push({ routing, message, weight: routing ? Object.values(routing)[0]?.weight : undefined });
         if (this.lockedFromUp !== undefined && n >= this.lockedFromUp) throw new StackLockedError("another update holds stack prod");
+        if (this.lambda.credentialsExpired) throw new InfrastructureError("pulumi up failed: ExpiredTokenException: The security token included in the request is expired");
         if (this.failFromUp !== undefined && n >= this.failFromUp) throw new InfrastructureError("pulumi up failed: provider error");
         for (const [key, r] of Object.entries(routing ?? {})) {
             const fn = this.out.functions[key];
@@ -163,8 +168,16 @@ export class FakeMetrics implements MetricsSource {
     /** The candidate weight seen at each poll, per function: the minutes before a poll had that weight. */
     private readonly timeline: { at: number; weights: Record<string, number> }[] = [];
 
+    /** Per function key: the series problem the adapter reports (e.g. "candidate Errors: InternalError"). */
+    unreadable = new Map<string, string>();
+    /** DescribeAlarms fails (throttled). */
+    alarmsUnreadable = false;
+    /** Every call fails with ExpiredTokenException. */
+    credentialsExpired = false;
+
     async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
         this.calls += 1;
+        if (this.credentialsExpired) throw expiredToken();
         if (this.unavailable) throw Object.assign(new Error("service unavailable"), { name: "ServiceUnavailable" });
         const weightOf = (r: EvidenceRequest) => {
             const alias = this.lambda.aliases.get(r.functionName)!;
@@ -198,13 +211,21 @@ export class FakeMetrics implements MetricsSource {
                         errorsByMinute: err.filter((_, i) => keep[i]),
                     };
                 };
-                return [r.key, { candidate: version(w, rates.candidate), stable: version((m) => 1 - w(m), rates.stable), aliasThrottles: 0, deadLetterErrors: 0 }];
+                const unreadable = this.unreadable.get(r.key);
+                return [r.key, { candidate: version(w, rates.candidate), stable: version((m) => 1 - w(m), rates.stable), aliasThrottles: 0, deadLetterErrors: 0, ...(unreadable ? { unreadable } : {}) }];
             }),
         );
     }
     async alarmStates(names: string[]): Promise<Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA">> {
+        if (this.credentialsExpired) throw expiredToken();
+        if (this.alarmsUnreadable) throw Object.assign(new Error("Rate exceeded"), { name: "Throttling", $fault: "client", $metadata: { httpStatusCode: 400 } });
         return Object.fromEntries(names.map((n) => [n, this.alarmsInAlarm.has(n) ? "ALARM" : "OK"]));
     }
+}
+
+/** The error AWS answers with expired credentials. */
+export function expiredToken(): Error {
+    return Object.assign(new Error("The security token included in the request is expired"), { name: "ExpiredTokenException", $fault: "client", $metadata: { httpStatusCode: 403 } });
 }
 
 /** A fake clock; `drive` runs a promise to completion by firing timers. */
@@ -215,11 +236,15 @@ export function fakeClock(start = Date.UTC(2026, 0, 5, 9)): { clock: Clock; driv
         sleep: (ms, signal) =>
             new Promise<void>((resolve) => {
                 if (signal?.aborted) return resolve();
-                const id = timers.setTimeout(() => resolve(), ms);
-                signal?.addEventListener("abort", () => {
+                const wake = () => {
                     timers.clearTimeout(id);
                     resolve();
-                });
+                };
+                const id = timers.setTimeout(() => {
+                    signal?.removeEventListener("abort", wake);
+                    resolve();
+                }, ms);
+                signal?.addEventListener("abort", wake, { once: true });
             }),
     };
     const drive = async <T>(p: Promise<T>): Promise<T> => {
