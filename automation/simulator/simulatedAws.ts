@@ -9,6 +9,7 @@ import { MetricStore } from './metricStore.js';
 import type { MetricSource } from './getMetricData.js';
 import { DEFAULT_PROFILE, lognormalParameters, profileAt, profileChangeMinutes, validateProfileSchedule, type ProfileSchedule, type VersionProfile } from './profiles.js';
 import { createRandom, type Random } from './random.js';
+import { QuantileSketch } from './statistics.js';
 import type { SimulatedClient } from './sdkDispatch.js';
 import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from './traffic.js';
 
@@ -316,14 +317,16 @@ export class SimulatedAws {
     const { mu, sigma } = lognormalParameters(this.profileOf(functionName, version, this.minute()));
     const duration = this.random.lognormal(mu, sigma);
     const failed = result.functionError !== undefined ? 1 : 0;
+    const sketch = new QuantileSketch();
+    sketch.add(duration);
     const outcome: RequestOutcome = {
       requests: 1,
       throttles: 0,
       invocations: 1,
       errors: failed,
       timeouts: 0,
-      durations: Float64Array.of(duration),
-      durationSummary: { sum: duration, min: duration, max: duration },
+      durations: { count: 1, sum: duration, min: duration, max: duration, sketch },
+      timeoutMs: 0,
     };
     const series =
       viaAlias !== undefined
