@@ -85,8 +85,8 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
         configFile: options.configFile,
         sim,
         faults: {
-            upFailsAtStep: scenario.faults.find((f) => f.kind === "up-fails")?.atStep,
-            lockConflictAtStep: scenario.faults.find((f) => f.kind === "lock-conflict")?.atStep,
+            upFailsAtStep: scenario.faults.flatMap((f) => (f.kind === "up-fails" && f.atStep !== "rollback" ? [f.atStep] : []))[0],
+            lockConflictAtStep: scenario.faults.flatMap((f) => (f.kind === "lock-conflict" && f.atStep !== "rollback" ? [f.atStep] : []))[0],
         },
     });
 
@@ -124,7 +124,7 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
 
     const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
     const killAt = scenario.faults.find((f) => f.kind === "killed");
-    const firstClock = new VirtualClock(sim, killAt ? REHEARSAL_START.getTime() + killAt.atMinute * 60_000 : undefined);
+    const firstClock = new VirtualClock(sim, killAt?.atMinute !== undefined ? REHEARSAL_START.getTime() + killAt.atMinute * 60_000 : undefined);
     let firstReport: RolloutReport | undefined;
     const firstRun = promote({ stack, ...adapters, clock: firstClock, log, observe: (r) => (firstReport = r) }, { stackName: options.stack });
     const first = await Promise.race([firstRun, firstClock.killedSignal.then(() => undefined)]);
