@@ -131,6 +131,10 @@ export class MockEngineStack implements StackDriver {
         const isStep = routing !== undefined && Object.values(routing).some((r) => r.weight > 0);
         if (isStep) this.promoteUps += 1;
         const step = this.promoteUps;
+        if (this.options.sim.credentialsExpired()) {
+            this.record(message, "failed");
+            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ExpiredTokenException: The security token included in the request is expired (rehearsed credential expiry)`);
+        }
         if (faults?.lockConflictAtStep !== undefined && step >= faults.lockConflictAtStep) {
             this.record(message, "failed");
             throw new StackLockedError(`another update holds stack ${this.options.stack} (rehearsed lock conflict from step ${faults.lockConflictAtStep})`);

@@ -14,6 +14,7 @@ import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote
 import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { SimulatedAws } from "../simulator";
+import { applySimulatorFaults } from "./faults";
 import { MockEngineStack } from "./mockEngineStack";
 import { scenarioFor, type Scenario } from "./scenario";
 
@@ -77,9 +78,6 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
     });
-    for (const f of scenario.faults) {
-        if (f.kind === "cloudwatch-unavailable") sim.addCloudWatchOutage(f.fromMinute, f.toMinute);
-    }
     const stack = new MockEngineStack({
         stack: options.stack,
         configFile: options.configFile,
@@ -99,6 +97,7 @@ export async function rehearse(options: RehearseOptions): Promise<RolloutResult>
         }
     }
     const candidateOutputs = await stack.deploy("rehearsal-candidate", "deploy the candidate release");
+    applySimulatorFaults(sim, scenario.faults, candidateOutputs.functions);
     const file = stackConfigPath(options.stack, options.configFile);
     const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
     for (const key of names) {
