@@ -275,7 +275,7 @@ describe("scenario files", () => {
     });
     it("an unknown fault kind says which kinds exist", () => {
         expect(() => parseScenario({ name: "x", seed: 1, requestsPerMinute: 3, functions: {}, faults: [{ kind: "meteor" }] }, "x.json")).to.throw(
-            'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable" or "killed"',
+            'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed" or "interrupt"',
         );
     });
     it("a scenario naming a function the stack lacks is refused", async () => {

@@ -145,6 +145,10 @@ export class MockEngineStack implements StackDriver {
         if (isStep) this.promoteUps += 1;
         const hits = (at: number | "rollback" | undefined) => (at === "rollback" ? isRollback : at !== undefined && this.promoteUps >= at);
         const durationMs = this.options.upDurationMs ?? UP_DURATION_MS;
+        if (this.options.sim.credentialsExpired()) {
+            this.record(message, "failed");
+            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ExpiredTokenException: The security token included in the request is expired (rehearsed credential expiry)`);
+        }
         if (hits(faults?.lockConflictAtStep)) {
             this.record(message, "failed");
             throw new StackLockedError(`another update holds stack ${this.options.stack} (rehearsed lock conflict ${faults!.lockConflictAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.lockConflictAtStep}`})`);

@@ -14,6 +14,7 @@ import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote
 import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
+import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { scenarioFor, type Scenario } from "./scenario";
 
@@ -148,9 +149,6 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
     });
-    for (const f of scenario.faults) {
-        if (f.kind === "cloudwatch-unavailable") sim.addCloudWatchOutage(f.fromMinute, f.toMinute);
-    }
     const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario) });
 
     // The world before the rollout: the stable release live, then the candidate published by a plain `up`.
@@ -162,6 +160,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         }
     }
     const candidateOutputs = await stack.deploy("rehearsal-candidate", "deploy the candidate release");
+    applySimulatorFaults(sim, scenario.faults, candidateOutputs.functions);
     const file = stackConfigPath(options.stack, options.configFile);
     const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
     for (const key of names) {

@@ -6,50 +6,154 @@ import * as fs from "fs";
 import { z } from "zod";
 import { UsageError } from "../errors";
 
-const profile = z
-    .object({
-        errorRate: z.number().min(0).max(1, { message: "must be a fraction between 0 and 1" }),
-        p50Ms: z.number().positive(),
-        p99Ms: z.number().positive(),
-        throttleRate: z.number().min(0).max(1).optional(),
-        timeoutRate: z.number().min(0).max(1).optional(),
-    })
-    .strict()
-    .refine((p) => p.p99Ms >= p.p50Ms, { message: "p99Ms must be at least p50Ms" });
+/**
+ * The most requests a minute a scenario may send to a function. Memory does not grow with the rate (the
+ * simulator keeps per-minute aggregates), but every request's duration is still drawn, so time does: at this
+ * rate a rehearsal of a half-hour rollout (with its hour of backfilled history) takes about 2 s per function,
+ * and ten times the rate ten times that.
+ */
+export const MAX_REQUESTS_PER_MINUTE = 100_000;
+
+/** The largest seed: the simulator's random generator (MT19937) takes a 32-bit unsigned seed. */
+export const MAX_SEED = 4_294_967_295;
+
+const rate = z.number().min(0).max(1, { message: "must be a fraction between 0 and 1" });
+const minutes = z.number({ message: "must be a number of minutes >= 0" }).min(0, { message: "must be a number of minutes >= 0" });
+const requestsPerMinute = z
+    .number({ message: "must be a number of requests a minute" })
+    .min(0, { message: "must be a number of requests a minute >= 0" })
+    .max(MAX_REQUESTS_PER_MINUTE, {
+        message: `must be at most ${MAX_REQUESTS_PER_MINUTE} requests a minute: the rehearsal draws every request's duration, so its time grows with the rate (a one-hour rollout at ${MAX_REQUESTS_PER_MINUTE} takes a few seconds per function)`,
+    });
+const functionKey = z.string({ message: 'must be a function\'s key in the stack config, such as "api"' }).min(1, { message: 'must be a function\'s key in the stack config, such as "api"' });
+
+const profileFields = {
+    errorRate: rate,
+    p50Ms: z.number().positive(),
+    p99Ms: z.number().positive(),
+    throttleRate: z.number().min(0).max(1).optional(),
+    timeoutRate: z.number().min(0).max(1).optional(),
+};
+
+function p99AtLeastP50(p: { p50Ms: number; p99Ms: number }, ctx: z.RefinementCtx): void {
+    if (typeof p.p50Ms === "number" && typeof p.p99Ms === "number" && p.p99Ms < p.p50Ms) {
+        ctx.addIssue({ code: "custom", path: ["p99Ms"], message: `must be at least \`p50Ms\` (${p.p50Ms}), got ${p.p99Ms}` });
+    }
+}
+
+const profile = z.object(profileFields).strict().superRefine(p99AtLeastP50);
 
 const timedProfile = z
-    .object({
-        fromMinute: z.number().min(0),
-        errorRate: z.number().min(0).max(1, { message: "must be a fraction between 0 and 1" }),
-        p50Ms: z.number().positive(),
-        p99Ms: z.number().positive(),
-        throttleRate: z.number().min(0).max(1).optional(),
-        timeoutRate: z.number().min(0).max(1).optional(),
-    })
-    .strict();
+    .object({ fromMinute: z.number().min(0), ...profileFields })
+    .strict()
+    .superRefine(p99AtLeastP50);
 
 const schedule = z.union([profile, z.array(timedProfile).min(1)], { message: "must be a profile object or a list of them with fromMinute" });
 
 const functionScenario = z
     .object({
-        requestsPerMinute: z.number().min(0).optional(),
+        requestsPerMinute: requestsPerMinute.optional(),
         stable: schedule,
         candidate: schedule,
         smokeTest: z.enum(["pass", "fail"], { message: 'must be "pass" or "fail"' }).default("pass"),
     })
     .strict();
 
+/** Every fault kind a scenario can name (the contract of DESIGN.md's scenario file). */
+export const FAULT_KINDS = [
+    "up-fails",
+    "lock-conflict",
+    "cloudwatch-unavailable",
+    "cloudwatch-partial",
+    "alarms-unreadable",
+    "alias-conflict",
+    "credentials-expire",
+    "killed",
+    "interrupt",
+] as const;
+
+/** The Lambda metrics a `cloudwatch-partial` fault can degrade: those the gates read. */
+export const PARTIAL_METRICS = ["Errors", "Invocations", "Duration", "Throttles", "DeadLetterErrors"] as const;
+/** The StatusCodes a `cloudwatch-partial` fault gives the results. */
+export const PARTIAL_STATUS_CODES = ["InternalError", "Forbidden", "PartialData"] as const;
+
+const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
+
+const AT_STEP = 'must be a whole number >= 1 (the n-th promote step) or "rollback" (the rollback\'s `up`)';
+const atStep = z.union([z.number().int({ message: AT_STEP }).min(1, { message: AT_STEP }), z.literal("rollback")], { message: AT_STEP });
+
+/** A fault with a window [fromMinute, toMinute): the window must not be empty. */
+function windowFault<K extends string, F extends z.ZodRawShape>(kind: K, fields: F) {
+    return z
+        .object({ kind: z.literal(kind), fromMinute: minutes, toMinute: minutes, ...fields })
+        .strict()
+        .superRefine((f, ctx) => {
+            const { fromMinute, toMinute } = f as { fromMinute: unknown; toMinute: unknown };
+            if (typeof fromMinute === "number" && typeof toMinute === "number" && !(toMinute > fromMinute)) {
+                ctx.addIssue({ code: "custom", path: ["toMinute"], message: `must be after \`fromMinute\` (${fromMinute}), got ${toMinute}` });
+            }
+        });
+}
+
 const fault = z.discriminatedUnion(
     "kind",
     [
-        z.object({ kind: z.literal("up-fails"), atStep: z.union([z.number().int().min(1), z.literal("rollback")]) }).strict(),
-        z.object({ kind: z.literal("lock-conflict"), atStep: z.union([z.number().int().min(1), z.literal("rollback")]) }).strict(),
-        z.object({ kind: z.literal("cloudwatch-unavailable"), fromMinute: z.number().min(0), toMinute: z.number().min(0) }).strict(),
-        z.object({ kind: z.literal("killed"), atMinute: z.number().gt(0).optional(), after: z.literal("rollback-decision").optional() }).strict(),
-        z.object({ kind: z.literal("interrupt"), atMinute: z.number().min(0), signal: z.enum(["SIGINT", "SIGTERM"]), then: z.literal("SIGKILL").optional() }).strict(),
+        z.object({ kind: z.literal("up-fails"), atStep }).strict(),
+        z.object({ kind: z.literal("lock-conflict"), atStep }).strict(),
+        windowFault("cloudwatch-unavailable", {}),
+        windowFault("cloudwatch-partial", {
+            metric: z.enum(PARTIAL_METRICS, { message: `must be one of ${quoted(PARTIAL_METRICS)}` }),
+            statusCode: z.enum(PARTIAL_STATUS_CODES, { message: `must be one of ${quoted(PARTIAL_STATUS_CODES)}` }),
+            function: functionKey.optional(),
+        }),
+        windowFault("alarms-unreadable", {}),
+        z
+            .object({
+                kind: z.literal("alias-conflict"),
+                function: functionKey,
+                times: z.number({ message: "must be a whole number >= 1" }).int({ message: "must be a whole number >= 1" }).min(1, { message: "must be a whole number >= 1" }),
+            })
+            .strict(),
+        z.object({ kind: z.literal("credentials-expire"), atMinute: minutes }).strict(),
+        z
+            .object({
+                kind: z.literal("killed"),
+                atMinute: z.number({ message: "must be a number of minutes > 0" }).gt(0, { message: "must be a number of minutes > 0" }).optional(),
+                after: z.literal("rollback-decision", { message: 'must be "rollback-decision"' }).optional(),
+            })
+            .strict()
+            .superRefine((f, ctx) => {
+                if ((f.atMinute === undefined) === (f.after === undefined)) {
+                    ctx.addIssue({
+                        code: "custom",
+                        message: 'needs exactly one of `atMinute` (the minute the process dies, > 0) and `after` ("rollback-decision": dies right after deciding to roll back)',
+                    });
+                }
+            }),
+        z
+            .object({
+                kind: z.literal("interrupt"),
+                atMinute: minutes,
+                signal: z.enum(["SIGINT", "SIGTERM"], { message: 'must be "SIGINT" or "SIGTERM"' }),
+                then: z.literal("SIGKILL", { message: 'must be "SIGKILL" (or left out)' }).optional(),
+            })
+            .strict(),
     ],
-    { message: 'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable" or "killed"' },
+    { message: `must have kind ${quoted(FAULT_KINDS)}` },
 );
+
+/** A fault as the schema checks it: `killed` has both fields optional (exactly one is given); see {@link Fault}. */
+type CheckedFault = z.output<typeof fault>;
+
+/** The process dies at a minute, or right after the rollout decides to roll back (and a second run resumes). */
+export type KilledFault = { kind: "killed"; atMinute: number; after?: undefined } | { kind: "killed"; after: "rollback-decision"; atMinute?: undefined };
+
+/** One fault of a scenario. */
+export type Fault = Exclude<CheckedFault, { kind: "killed" }> | KilledFault;
+/** The name of a fault kind. */
+export type FaultKind = Fault["kind"];
+/** The fault of one kind, e.g. `FaultOf<"alias-conflict">`. */
+export type FaultOf<K extends FaultKind> = Extract<Fault, { kind: K }>;
 
 /** The scenario schema. */
 export const scenarioSchema = z
@@ -58,11 +162,19 @@ export const scenarioSchema = z
         description: z.string().optional(),
         /** The stack `rehearse-all` runs this scenario on (its `--stack` otherwise). */
         stack: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stack name (letters, digits, '-', '_', '.')" }).optional(),
-        seed: z.number().int(),
-        requestsPerMinute: z.number().min(0),
+        seed: z
+            .number({ message: `must be a whole number from 0 to ${MAX_SEED}` })
+            .int({ message: `must be a whole number from 0 to ${MAX_SEED}` })
+            .min(0, { message: `must be a whole number from 0 to ${MAX_SEED}` })
+            .max(MAX_SEED, { message: `must be a whole number from 0 to ${MAX_SEED}` }),
+        requestsPerMinute,
         metricDelayMinutes: z.number().min(0).default(2),
         functions: z.record(z.string(), functionScenario),
-        faults: z.array(fault).default([]),
+        // The schema checks `killed` as one object; exactly one of its fields is then given (see Fault).
+        faults: z
+            .array(fault)
+            .transform((faults) => faults as Fault[])
+            .default([]),
         /** What the rehearsal must end with; `rehearse-all` fails when it does not. */
         expect: z
             .object({

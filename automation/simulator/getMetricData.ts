@@ -1,5 +1,6 @@
 import type { GetMetricDataCommandInput, GetMetricDataCommandOutput, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { clientError } from './errors.js';
+import { worstStatus, type MetricStatusCode } from './injectedFaults.js';
 import type { Dimensions, MinuteDatapoint } from './metricStore.js';
 import { evaluateExpression, MetricMathError, parseExpression, referencedIds, type MathExpr, type MathValue, type Series } from './metricMath.js';
 import { computeStatistic, parseStatistic, type MinuteAggregate, type Statistic } from './statistics.js';
@@ -173,11 +174,36 @@ function toMs(value: unknown, parameter: string): number {
   return ms;
 }
 
+/** The status a metric query's results have now (undefined: Complete); see InjectedFaults.metricStatus. */
+export type MetricStatusOf = (namespace: string, metricName: string, dimensions: Dimensions) => MetricStatusCode | undefined;
+
+/**
+ * The status of every query: a metric's from `statusOf`, an expression's the worst of the queries it
+ * reads (an expression over a metric that could not be read cannot be computed either).
+ */
+function queryStatuses(queries: readonly ParsedQuery[], statusOf: MetricStatusOf): Map<string, MetricStatusCode | undefined> {
+  const byId = new Map(queries.map((query) => [query.id, query]));
+  const statuses = new Map<string, MetricStatusCode | undefined>();
+  const resolve = (id: string, visiting: Set<string>): MetricStatusCode | undefined => {
+    if (statuses.has(id)) return statuses.get(id);
+    const query = byId.get(id);
+    if (!query || visiting.has(id)) return undefined;
+    visiting.add(id);
+    const status = query.kind === 'metric' ? statusOf(query.namespace, query.metricName, query.dimensions) : worstStatus(referencedIds(query.expr).map((ref) => resolve(ref, visiting)));
+    statuses.set(id, status);
+    return status;
+  };
+  for (const query of queries) resolve(query.id, new Set());
+  return statuses;
+}
+
 /**
  * GetMetricData over a metric source at `nowMs`. StartTime is rounded down to the minute (as CloudWatch
- * does for recent data) and inclusive; EndTime is exclusive.
+ * does for recent data) and inclusive; EndTime is exclusive. Results are `Complete`, except those
+ * `statusOf` degrades: they carry its StatusCode, a message saying why, no values and no NextToken. The
+ * top-level Messages are about the call as a whole, as in AWS, so they stay empty.
  */
-export function getMetricData(source: MetricSource, input: GetMetricDataCommandInput, nowMs: number): GetMetricDataCommandOutput {
+export function getMetricData(source: MetricSource, input: GetMetricDataCommandInput, nowMs: number, statusOf: MetricStatusOf = () => undefined): GetMetricDataCommandOutput {
   const queries = parseMetricDataQueries(input.MetricDataQueries);
   const startMs = Math.floor(toMs(input.StartTime, 'StartTime') / MINUTE_MS) * MINUTE_MS;
   const endMs = toMs(input.EndTime, 'EndTime');
@@ -186,11 +212,16 @@ export function getMetricData(source: MetricSource, input: GetMetricDataCommandI
     throw invalid(`The value '${input.ScanBy}' for parameter ScanBy is invalid: use TimestampAscending or TimestampDescending.`);
   }
   const series = evaluateQueries(source, queries, startMs, endMs, nowMs);
+  const statuses = queryStatuses(queries, statusOf);
   const ascending = input.ScanBy === 'TimestampAscending';
   return {
     MetricDataResults: queries
       .filter((query) => query.returnData)
       .map((query) => {
+        const status = statuses.get(query.id);
+        if (status !== undefined) {
+          return { Id: query.id, Label: query.label, Timestamps: [], Values: [], StatusCode: status, Messages: [{ Code: status, Value: STATUS_MESSAGES[status] }] };
+        }
         const points = [...series.get(query.id)!];
         points.sort(([a], [b]) => (ascending ? a - b : b - a));
         return {
@@ -205,3 +236,9 @@ export function getMetricData(source: MetricSource, input: GetMetricDataCommandI
     $metadata: {},
   };
 }
+
+const STATUS_MESSAGES: Record<MetricStatusCode, string> = {
+  InternalError: 'An internal error occurred while retrieving the data of this metric (simulated); retry the request.',
+  Forbidden: 'You are not authorized to read the data of this metric (simulated).',
+  PartialData: 'Only part of the data of this metric could be returned (simulated); no datapoints are included.',
+};

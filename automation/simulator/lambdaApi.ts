@@ -25,8 +25,18 @@ export interface InvokeResult {
 /** The data plane behind InvokeCommand, provided by the simulator (it owns the handlers, the clock and the metrics). */
 export type Invoker = (functionName: string, qualifier: string | undefined, payload: unknown) => InvokeResult;
 
+/** Faults the Lambda API meets (see InjectedFaults); none by default. */
+export interface LambdaFaults {
+  /** Throws what every call meets at the current virtual time (expired credentials). */
+  checkCall(): void;
+  /** Throws when an UpdateAlias of the function conflicts (an update in progress). */
+  checkUpdateAlias(functionName: string): void;
+}
+
+const NO_FAULTS: LambdaFaults = { checkCall: () => undefined, checkUpdateAlias: () => undefined };
+
 /** The Lambda API of a simulated account, over its control plane and invoker. */
-export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker): SimulatedClient {
+export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker, faults: LambdaFaults = NO_FAULTS): SimulatedClient {
   const target = (functionName: unknown, qualifier?: unknown): { name: string; qualifier?: string } => {
     if (typeof functionName !== 'string' || functionName === '') throw clientError('InvalidParameterValueException', 'FunctionName is required.');
     const parsed = parseFunctionName(functionName);
@@ -49,6 +59,7 @@ export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker)
       UpdateAliasCommand,
       (input) => {
         const { name } = target(input.FunctionName);
+        faults.checkUpdateAlias(name);
         const alias = control.updateAlias(name, input.Name, {
           functionVersion: input.FunctionVersion,
           weights: input.RoutingConfig ? (input.RoutingConfig.AdditionalVersionWeights ?? {}) : undefined,
@@ -119,7 +130,10 @@ export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker)
     ],
   ];
   return {
-    send: async (command: unknown) => dispatch(command, handlers, 'Lambda'),
+    send: async (command: unknown) => {
+      faults.checkCall();
+      return dispatch(command, handlers, 'Lambda');
+    },
   };
 }
 

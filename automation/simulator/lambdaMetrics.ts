@@ -43,7 +43,7 @@ function seriesFor(store: MetricStore, executed: readonly Dimensions[], throttle
 /**
  * Records a batch of requests as Lambda reports them: Invocations 1 per invocation; Errors and Throttles
  * 0 or 1 per request, so that a minute with invocations has an Errors datapoint even when it is 0;
- * Duration per invocation. Nothing for a batch without requests.
+ * Duration per invocation (a timeout lasts the function's timeout). Nothing for a batch without requests.
  */
 export function recordOutcome(store: MetricStore, series: InvocationSeries, timestampMs: number, outcome: RequestOutcome): void {
   for (const handle of series.invocations) store.recordRepeated(handle, timestampMs, 1, outcome.invocations);
@@ -51,7 +51,10 @@ export function recordOutcome(store: MetricStore, series: InvocationSeries, time
     store.recordRepeated(handle, timestampMs, 1, outcome.errors);
     store.recordRepeated(handle, timestampMs, 0, outcome.invocations - outcome.errors);
   }
-  for (const handle of series.duration) store.recordSamples(handle, timestampMs, outcome.durations, outcome.durationSummary);
+  for (const handle of series.duration) {
+    store.recordSketch(handle, timestampMs, outcome.durations);
+    store.recordRepeated(handle, timestampMs, outcome.timeoutMs, outcome.timeouts);
+  }
   for (const handle of series.throttles) {
     store.recordRepeated(handle, timestampMs, 1, outcome.throttles);
     store.recordRepeated(handle, timestampMs, 0, outcome.invocations);

@@ -1,4 +1,4 @@
-import { emptyAggregate, type MinuteAggregate } from './statistics.js';
+import { emptyAggregate, QuantileSketch, type MinuteAggregate } from './statistics.js';
 
 /** CloudWatch dimensions as a name -> value map; order never matters. */
 export type Dimensions = Readonly<Record<string, string>>;
@@ -23,6 +23,15 @@ export function seriesKey(namespace: string, metricName: string, dimensions: Dim
     .map((name) => `${name}=${dimensions[name]}`)
     .join('\u0001');
   return `${namespace}\u0000${metricName}\u0000${dims}`;
+}
+
+/** Values drawn one by one (durations), as a sketch plus their exact count, sum, minimum and maximum. */
+export interface SketchedValues {
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  readonly sketch: QuantileSketch;
 }
 
 /** A series' per-minute data, held by handle so the traffic loop does not rebuild keys per request. */
@@ -69,19 +78,21 @@ export class MetricStore {
     if (value < minute.min) minute.min = value;
     if (value > minute.max) minute.max = value;
     minute.repeated.set(value, (minute.repeated.get(value) ?? 0) + times);
-    minute.sorted = undefined;
   }
 
-  /** Records individually drawn values; `summary` saves recomputing it for each series the chunk goes into. */
-  recordSamples(handle: SeriesHandle, timestampMs: number, samples: Float64Array, summary: { sum: number; min: number; max: number }): void {
-    if (samples.length === 0) return;
+  /**
+   * Records individually drawn values, summarised by `batch`: its sketch is merged into the minute's, so a
+   * minute costs the same whatever the number of values. A batch is usually recorded into several series.
+   */
+  recordSketch(handle: SeriesHandle, timestampMs: number, batch: SketchedValues): void {
+    if (batch.count === 0) return;
     const minute = this.minuteOf(handle, timestampMs);
-    minute.sum += summary.sum;
-    minute.count += samples.length;
-    if (summary.min < minute.min) minute.min = summary.min;
-    if (summary.max > minute.max) minute.max = summary.max;
-    minute.sampleChunks.push(samples);
-    minute.sorted = undefined;
+    minute.sum += batch.sum;
+    minute.count += batch.count;
+    if (batch.min < minute.min) minute.min = batch.min;
+    if (batch.max > minute.max) minute.max = batch.max;
+    minute.sketch ??= new QuantileSketch();
+    minute.sketch.merge(batch.sketch);
   }
 
   /**

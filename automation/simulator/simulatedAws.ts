@@ -1,7 +1,7 @@
 import { AlarmRegistry } from './alarmRegistry.js';
 import type { MetricAlarmDef } from './alarms.js';
 import { createCloudWatchClient } from './cloudWatchApi.js';
-import { serverError } from './errors.js';
+import { InjectedFaults, type MetricStatusFault } from './injectedFaults.js';
 import { LambdaControlPlane } from './lambdaControlPlane.js';
 import { createLambdaClient, type InvokeResult } from './lambdaApi.js';
 import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from './lambdaMetrics.js';
@@ -9,6 +9,7 @@ import { MetricStore } from './metricStore.js';
 import type { MetricSource } from './getMetricData.js';
 import { DEFAULT_PROFILE, lognormalParameters, profileAt, profileChangeMinutes, validateProfileSchedule, type ProfileSchedule, type VersionProfile } from './profiles.js';
 import { createRandom, type Random } from './random.js';
+import { QuantileSketch } from './statistics.js';
 import type { SimulatedClient } from './sdkDispatch.js';
 import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from './traffic.js';
 
@@ -70,7 +71,7 @@ export class SimulatedAws {
   private readonly versionProfiles = new Map<string, ProfileSchedule>();
   private readonly defaultProfiles = new Map<string, ProfileSchedule>();
   private readonly invokeHandlers = new Map<string, InvokeHandler>();
-  private readonly outages: Array<{ fromMinute: number; toMinute: number }> = [];
+  private readonly faults: InjectedFaults;
   private readonly counts = new Map<string, RequestCounts>();
   private readonly history = new Map<string, RequestCounts>();
   private backfilledMinutes = 0;
@@ -95,12 +96,19 @@ export class SimulatedAws {
       visibleMinutes: (namespace, metricName, dimensions, fromMs, toMs, nowMs) => metrics.visibleMinutes(namespace, metricName, dimensions, Math.max(fromMs, firstMinuteMs), toMs, nowMs),
     };
     this.alarms = new AlarmRegistry(rehearsalMetrics, delayMs);
-    this.lambda = createLambdaClient(this.control, (functionName, qualifier, payload) => this.invoke(functionName, qualifier, payload));
+    const faults = new InjectedFaults(() => this.minute());
+    this.faults = faults;
+    this.lambda = createLambdaClient(this.control, (functionName, qualifier, payload) => this.invoke(functionName, qualifier, payload), {
+      checkCall: () => faults.checkCredentials(),
+      checkUpdateAlias: (functionName) => faults.checkUpdateAlias(functionName),
+    });
     this.cloudWatch = createCloudWatchClient({
       metrics: this.metrics,
       alarms: this.alarms,
       nowMs: () => this.currentMs,
-      checkAvailable: () => this.checkCloudWatchAvailable(),
+      checkAvailable: () => faults.checkCloudWatch(),
+      checkAlarmsReadable: () => faults.checkDescribeAlarms(),
+      metricStatus: (namespace, metricName, dimensions) => faults.metricStatus(namespace, metricName, dimensions),
     });
   }
 
@@ -221,10 +229,55 @@ export class SimulatedAws {
     this.invokeHandlers.set(`${functionName}\u0000${version}`, handler);
   }
 
-  /** CloudWatch answers ServiceUnavailable during [fromMinute, toMinute); metrics are still recorded. */
+  /**
+   * CloudWatch answers ServiceUnavailable (503, server fault) to every call during [fromMinute, toMinute);
+   * metrics are still recorded. Several outages all apply.
+   */
   addCloudWatchOutage(fromMinute: number, toMinute: number): void {
-    if (!(toMinute > fromMinute)) throw new Error(`addCloudWatchOutage: \`toMinute\` (${toMinute}) must be after \`fromMinute\` (${fromMinute}).`);
-    this.outages.push({ fromMinute, toMinute });
+    this.faults.addCloudWatchOutage(fromMinute, toMinute);
+  }
+
+  /**
+   * During [fromMinute, toMinute), GetMetricData results for `metric` (AWS/Lambda), only for the series of
+   * `functionName` (dimension FunctionName) when it is given, come back with `statusCode` instead of
+   * `Complete`, with a message in the result's Messages, no Timestamps or Values and no NextToken; so do the
+   * results of expressions that read them. Other results of the same call are unaffected; metrics are still
+   * recorded, alarms still see them. Several such faults all apply (Forbidden wins over InternalError, which
+   * wins over PartialData).
+   */
+  addMetricStatusFault(fault: MetricStatusFault): void {
+    this.faults.addMetricStatusFault(fault);
+  }
+
+  /**
+   * DescribeAlarms answers CloudWatch's throttling error (name `Throttling`, client fault, HTTP 400) during
+   * [fromMinute, toMinute); GetMetricData still works. Several windows all apply.
+   */
+  addAlarmsUnreadable(fromMinute: number, toMinute: number): void {
+    this.faults.addAlarmsUnreadable(fromMinute, toMinute);
+  }
+
+  /**
+   * The next `times` UpdateAlias calls for the function, sent through `lambda`, answer ResourceConflictException
+   * (HTTP 409: an update is in progress), then UpdateAlias works again. Calls again for the same function add
+   * to the count. putAlias (the mock engine's write) is not affected.
+   */
+  addAliasConflict(functionName: string, times: number): void {
+    this.faults.addAliasConflict(functionName, times);
+  }
+
+  /**
+   * From rehearsal minute `minute` on, every call through `lambda` and `cloudWatch` fails with
+   * ExpiredTokenException (client fault, HTTP 403), as the SDK does once a session token has expired;
+   * see credentialsExpired(). Called more than once, the earliest minute holds.
+   */
+  expireCredentialsAt(minute: number): void {
+    this.faults.expireCredentialsAt(minute);
+  }
+
+  /** Whether the account's credentials have expired by now (see expireCredentialsAt): a stack `up` fails too. */
+  credentialsExpired(): boolean {
+    return this.faults.credentialsExpired();
   }
 
   /**
@@ -324,14 +377,16 @@ export class SimulatedAws {
     const { mu, sigma } = lognormalParameters(this.profileOf(functionName, version, this.minute()));
     const duration = this.random.lognormal(mu, sigma);
     const failed = result.functionError !== undefined ? 1 : 0;
+    const sketch = new QuantileSketch();
+    sketch.add(duration);
     const outcome: RequestOutcome = {
       requests: 1,
       throttles: 0,
       invocations: 1,
       errors: failed,
       timeouts: 0,
-      durations: Float64Array.of(duration),
-      durationSummary: { sum: duration, min: duration, max: duration },
+      durations: { count: 1, sum: duration, min: duration, max: duration, sketch },
+      timeoutMs: 0,
     };
     const series =
       viaAlias !== undefined
@@ -339,14 +394,6 @@ export class SimulatedAws {
         : this.series(`version\u0000${functionName}\u0000${version}`, () => versionInvocationSeries(this.metrics, functionName, version));
     recordOutcome(this.metrics, series, this.currentMs, outcome);
     return { executedVersion: version, payload: result.payload, functionError: result.functionError };
-  }
-
-  private checkCloudWatchAvailable(): void {
-    const minute = this.minute();
-    const outage = this.outages.find((o) => minute >= o.fromMinute && minute < o.toMinute);
-    if (outage) {
-      throw serverError('ServiceUnavailable', `CloudWatch is unavailable (simulated outage from minute ${outage.fromMinute} to ${outage.toMinute}); retry later.`);
-    }
   }
 }
 

@@ -1,19 +1,96 @@
 /**
- * Everything CloudWatch keeps about one metric series for one minute: the summary statistics, plus the
- * individual values for percentiles. Values that repeat (Invocations is always 1, Errors 0 or 1) are kept
- * as counts, so a busy minute costs a few numbers rather than thousands.
+ * Relative accuracy of the duration sketch: a percentile read from it is within 1% of a value that was
+ * recorded at that rank (see {@link QuantileSketch}). CloudWatch itself computes percentiles from a sketch of
+ * its own, not from every sample.
+ */
+export const SKETCH_RELATIVE_ACCURACY = 0.01;
+
+const GAMMA = (1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY);
+const LN_GAMMA = Math.log(GAMMA);
+/** Buckets added beyond the needed range when the array grows, so that a minute rarely grows twice. */
+const GROWTH_MARGIN = 32;
+
+/**
+ * A log-bucketed histogram of positive values (DDSketch's layout): bucket i counts the values in
+ * (γ^(i-1), γ^i] with γ = (1 + α) / (1 - α), α = {@link SKETCH_RELATIVE_ACCURACY}, and stands for the value
+ * 2γ^i / (γ + 1), which is within α of every value in the bucket. The buckets are a dense array over the
+ * range of indices seen, so its size depends on the spread of the values (a few hundred buckets for
+ * latencies from 1 ms to 10 s), never on how many were recorded.
+ */
+export class QuantileSketch {
+  private offset = 0;
+  private counts = new Float64Array(0);
+
+  /** Number of values recorded. */
+  get count(): number {
+    let n = 0;
+    for (const c of this.counts) n += c;
+    return n;
+  }
+
+  /** Number of buckets held (what the sketch costs in memory, 8 bytes each). */
+  get bucketCount(): number {
+    return this.counts.length;
+  }
+
+  /** Records a positive, finite value `times` times. */
+  add(value: number, times = 1): void {
+    if (!(value > 0) || !Number.isFinite(value)) throw new Error(`QuantileSketch: values must be positive and finite, got ${value}.`);
+    if (times <= 0) return;
+    const index = Math.ceil(Math.log(value) / LN_GAMMA);
+    this.ensure(index, index);
+    this.counts[index - this.offset] += times;
+  }
+
+  /** Adds every value of `other` to this sketch. */
+  merge(other: QuantileSketch): void {
+    const from = other.firstIndex();
+    if (from === undefined) return;
+    this.ensure(from, other.offset + other.counts.length - 1);
+    for (let k = 0; k < other.counts.length; k++) {
+      if (other.counts[k] > 0) this.counts[other.offset + k - this.offset] += other.counts[k];
+    }
+  }
+
+  /** The non-empty buckets in ascending order of value: the value each stands for and its count. */
+  *buckets(): Generator<{ value: number; count: number }> {
+    for (let k = 0; k < this.counts.length; k++) {
+      if (this.counts[k] > 0) yield { value: (2 * Math.pow(GAMMA, this.offset + k)) / (GAMMA + 1), count: this.counts[k] };
+    }
+  }
+
+  private firstIndex(): number | undefined {
+    const k = this.counts.findIndex((c) => c > 0);
+    return k < 0 ? undefined : this.offset + k;
+  }
+
+  private ensure(low: number, high: number): void {
+    const end = this.offset + this.counts.length;
+    if (this.counts.length > 0 && low >= this.offset && high < end) return;
+    const newOffset = this.counts.length === 0 ? low - GROWTH_MARGIN : Math.min(this.offset, low - GROWTH_MARGIN);
+    const newEnd = this.counts.length === 0 ? high + 1 + GROWTH_MARGIN : Math.max(end, high + 1 + GROWTH_MARGIN);
+    const grown = new Float64Array(newEnd - newOffset);
+    if (this.counts.length > 0) grown.set(this.counts, this.offset - newOffset);
+    this.offset = newOffset;
+    this.counts = grown;
+  }
+}
+
+/**
+ * Everything CloudWatch keeps about one metric series for one minute: the summary statistics (exact), and
+ * what percentiles are read from. Values that repeat (Invocations is always 1, Errors 0 or 1, a timeout
+ * lasts the function's timeout) are kept exactly as counts; individually drawn values (durations) go into a
+ * {@link QuantileSketch}. Either way a minute costs the same whatever the request rate.
  */
 export interface MinuteAggregate {
   sum: number;
   count: number;
   min: number;
   max: number;
-  /** Individually drawn values (durations), shared between the series a request is recorded under. */
-  sampleChunks: Float64Array[];
+  /** The individually drawn values (durations), once any were recorded. */
+  sketch?: QuantileSketch;
   /** value -> how many times it was recorded. */
   repeated: Map<number, number>;
-  /** All values in ascending order, built on the first percentile query and dropped on the next write. */
-  sorted?: Float64Array;
 }
 
 /** A statistic as GetMetricData and alarms accept it. */
@@ -36,12 +113,16 @@ export function parseStatistic(stat: string): Statistic | undefined {
 
 /** An empty aggregate, ready to record into. */
 export function emptyAggregate(): MinuteAggregate {
-  return { sum: 0, count: 0, min: Infinity, max: -Infinity, sampleChunks: [], repeated: new Map() };
+  return { sum: 0, count: 0, min: Infinity, max: -Infinity, repeated: new Map() };
 }
 
 /**
  * The statistic over a period made of the given minutes; undefined when the period has no samples
- * (CloudWatch returns no datapoint rather than 0). Percentiles are nearest-rank.
+ * (CloudWatch returns no datapoint rather than 0). Sum, SampleCount, Average, Minimum and Maximum are exact.
+ * Percentiles are nearest-rank over the exact repeated values and the sketch's buckets, each bucket read as
+ * its representative value clamped to the period's [Minimum, Maximum]: within
+ * {@link SKETCH_RELATIVE_ACCURACY} of the value of that rank, exact for repeated values and for the first
+ * and last rank (the Minimum and the Maximum).
  */
 export function computeStatistic(stat: Statistic, minutes: readonly MinuteAggregate[]): number | undefined {
   let count = 0;
@@ -67,36 +148,32 @@ export function computeStatistic(stat: Statistic, minutes: readonly MinuteAggreg
     case 'Maximum':
       return max;
     case 'percentile': {
-      const sorted = minutes.length === 1 ? sortedValues(minutes[0]) : mergeSorted(minutes.map(sortedValues));
-      const rank = Math.min(sorted.length, Math.max(1, Math.ceil((stat.percentile / 100) * sorted.length)));
-      return sorted[rank - 1];
+      const rank = Math.min(count, Math.max(1, Math.ceil((stat.percentile / 100) * count)));
+      // The extreme ranks are known exactly.
+      if (rank === 1) return min;
+      if (rank === count) return max;
+      let seen = 0;
+      for (const { value, count: times } of valueCounts(minutes)) {
+        seen += times;
+        if (seen >= rank) return Math.min(max, Math.max(min, value));
+      }
+      return max;
     }
   }
 }
 
-function sortedValues(minute: MinuteAggregate): Float64Array {
-  if (minute.sorted) return minute.sorted;
-  const values = new Float64Array(minute.count);
-  let at = 0;
-  for (const chunk of minute.sampleChunks) {
-    values.set(chunk, at);
-    at += chunk.length;
+/** The values of the minutes, repeated and sketched, as (value, count) in ascending order of value. */
+function valueCounts(minutes: readonly MinuteAggregate[]): Array<{ value: number; count: number }> {
+  const repeated = new Map<number, number>();
+  let sketch: QuantileSketch | undefined;
+  for (const minute of minutes) {
+    for (const [value, times] of minute.repeated) repeated.set(value, (repeated.get(value) ?? 0) + times);
+    if (minute.sketch) {
+      sketch ??= new QuantileSketch();
+      sketch.merge(minute.sketch);
+    }
   }
-  for (const [value, times] of minute.repeated) {
-    values.fill(value, at, at + times);
-    at += times;
-  }
-  minute.sorted = values.sort();
-  return minute.sorted;
-}
-
-function mergeSorted(parts: Float64Array[]): Float64Array {
-  const total = parts.reduce((n, part) => n + part.length, 0);
-  const merged = new Float64Array(total);
-  let at = 0;
-  for (const part of parts) {
-    merged.set(part, at);
-    at += part.length;
-  }
-  return merged.sort();
+  const all = [...repeated].map(([value, count]) => ({ value, count }));
+  if (sketch) all.push(...sketch.buckets());
+  return all.sort((a, b) => a.value - b.value);
 }

@@ -1,5 +1,7 @@
+import type { SketchedValues } from './metricStore.js';
 import { lognormalParameters, type VersionProfile } from './profiles.js';
 import type { Random } from './random.js';
+import { QuantileSketch } from './statistics.js';
 
 /** What a batch of requests to one version did: counts for the users' report, durations for the metrics. */
 export interface RequestOutcome {
@@ -10,36 +12,40 @@ export interface RequestOutcome {
   /** Function errors, timeouts included. */
   readonly errors: number;
   readonly timeouts: number;
-  /** One duration (ms) per invocation. */
-  readonly durations: Float64Array;
-  readonly durationSummary: { readonly sum: number; readonly min: number; readonly max: number };
+  /**
+   * The durations (ms) of the invocations that did not time out, one drawn per invocation and kept as a
+   * sketch: memory does not grow with the number of requests.
+   */
+  readonly durations: SketchedValues;
+  /** How long each timeout lasted (the function's timeout, ms): `timeouts` invocations of exactly this. */
+  readonly timeoutMs: number;
 }
 
 /**
  * Simulates `requests` requests to one version under one profile. Counts are drawn with binomials, which
  * has exactly the per-request semantics in distribution (each request: throttled with throttleRate; else
  * an error with errorRate; else a timeout with timeoutRate) at a cost independent of the request rate;
- * only the durations are drawn one by one, since percentiles need them.
+ * only the durations are drawn one by one (into a sketch), since percentiles need them.
  */
 export function simulateRequests(random: Random, profile: VersionProfile, requests: number, timeoutMs: number): RequestOutcome {
   const throttles = random.binomial(requests, profile.throttleRate ?? 0);
   const invocations = requests - throttles;
   const functionErrors = random.binomial(invocations, profile.errorRate);
   const timeouts = random.binomial(invocations - functionErrors, profile.timeoutRate ?? 0);
-  const durations = new Float64Array(invocations);
   const { mu, sigma } = lognormalParameters(profile);
   const drawn = invocations - timeouts;
+  const sketch = new QuantileSketch();
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < invocations; i++) {
-    const duration = i < drawn ? random.lognormal(mu, sigma) : timeoutMs;
-    durations[i] = duration;
+  for (let i = 0; i < drawn; i++) {
+    const duration = random.lognormal(mu, sigma);
+    sketch.add(duration);
     sum += duration;
     if (duration < min) min = duration;
     if (duration > max) max = duration;
   }
-  return { requests, throttles, invocations, errors: functionErrors + timeouts, timeouts, durations, durationSummary: { sum, min, max } };
+  return { requests, throttles, invocations, errors: functionErrors + timeouts, timeouts, durations: { count: drawn, sum, min, max, sketch }, timeoutMs };
 }
 
 /** How many of `requests` go to the additional version of an alias with weight `weight`. */
