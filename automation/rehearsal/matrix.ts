@@ -23,6 +23,8 @@ export interface MatrixRow {
     /** Per function, read from the simulated account. */
     readonly traffic: Record<string, string>;
     readonly safe: boolean;
+    /** Not safe, but no path to AWS worked and the report said so (traffic unknown, the command to run). */
+    readonly saidSo: boolean;
     readonly safetyWhy: string;
     /** The report file written during the run exists, parses, and records the final outcome. */
     readonly reportKept: boolean;
@@ -59,7 +61,7 @@ export async function rehearseFolder(dir: string, stack: string, configFile?: st
             const { report, exitCode, safety } = result;
             const kept = readBack(reportFile);
             const problems = [
-                ...(safety.safe ? [] : [`unsafe: ${safety.why}`]),
+                ...(safety.safe || safety.saidSo ? [] : [`unsafe: ${safety.why}`]),
                 ...(kept?.outcome === report.outcome ? [] : [`report file ${kept ? `records ${kept.outcome}` : "missing"}`]),
                 ...(scenario.expect && scenario.expect.outcome !== report.outcome ? [`expected ${scenario.expect.outcome}, got ${report.outcome}`] : []),
                 ...(scenario.expect?.exitCode !== undefined && scenario.expect.exitCode !== exitCode ? [`expected exit ${scenario.expect.exitCode}, got ${exitCode}`] : []),
@@ -72,6 +74,7 @@ export async function rehearseFolder(dir: string, stack: string, configFile?: st
                 exitCode,
                 traffic: safety.traffic,
                 safe: safety.safe,
+                saidSo: safety.saidSo,
                 safetyWhy: safety.why,
                 reportKept: kept?.outcome === report.outcome,
                 decisionAtMinute: report.decisionAtMinute,
@@ -108,7 +111,7 @@ export function describeMatrix(rows: readonly MatrixRow[]): string[] {
         const traffic = Object.entries(r.traffic).map(([k, t]) => `${k} ${t}`).join(", ");
         const outcome = r.expected && r.expected.outcome !== r.outcome ? `${r.outcome} (expected ${r.expected.outcome})` : r.outcome;
         lines.push(
-            `| ${r.scenario} | ${r.stack} | ${outcome} | ${r.exitCode} | ${traffic} | ${r.safe ? "yes" : `NO: ${r.safetyWhy}`} | ${r.reportKept ? "yes" : "NO"} | ${r.decisionAtMinute ?? "-"} | ${r.stableAtMinute ?? "-"} | ${r.blastRadius ?? "-"} |`,
+            `| ${r.scenario} | ${r.stack} | ${outcome} | ${r.exitCode} | ${traffic} | ${r.safe ? "yes" : r.saidSo ? "no path to AWS worked: said so (traffic unknown, command printed)" : `NO: ${r.safetyWhy}`} | ${r.reportKept ? "yes" : "NO"} | ${r.decisionAtMinute ?? "-"} | ${r.stableAtMinute ?? "-"} | ${r.blastRadius ?? "-"} |`,
         );
     }
     return lines;

@@ -46,6 +46,11 @@ export interface RehearseOptions {
 export interface Safety {
     /** Traffic on stable, or fully promoted after every gate of the run passed. */
     readonly safe: boolean;
+    /**
+     * Not safe, but no path to AWS worked (every call and every `up` refused, e.g. expired credentials) and the
+     * report says so: where traffic is was "unknown", with the command a person can run.
+     */
+    readonly saidSo: boolean;
     /** Per function, e.g. `v1 100%`. */
     readonly traffic: Record<string, string>;
     readonly why: string;
@@ -274,7 +279,16 @@ export function safetyOf(sim: SimulatedAws, outputs: StackOutputs, versions: Rec
         const promoted = r !== undefined && !r.additional && r.primaryVersion === v.candidate && gatesPassed;
         if (!onStable && !promoted) problems.push(`${key}: ${traffic[key]}${r?.primaryVersion === v.candidate && !r.additional ? " on a candidate whose gates did not all pass" : ""}`);
     }
-    return { safe: problems.length === 0, traffic, why: problems.length ? problems.join("; ") : "every function on stable, or promoted after every gate passed" };
+    const saidSo =
+        problems.length > 0 &&
+        report.outcome === "failed" &&
+        Object.keys(versions).every((key) => report.functions[key]?.finalRouting === "unknown" && report.functions[key]?.manualRollback !== undefined);
+    return {
+        safe: problems.length === 0,
+        saidSo,
+        traffic,
+        why: problems.length === 0 ? "every function on stable, or promoted after every gate passed" : saidSo ? `${problems.join("; ")}: no path to AWS worked, and the report says traffic is unknown and gives the command to run` : problems.join("; "),
+    };
 }
 
 /** The random stream of the rollback's retry jitter (see createRandom): 'jit'. */

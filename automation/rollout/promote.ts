@@ -478,7 +478,7 @@ class PromoteRun {
             random: this.deps.random,
         });
         this.recorder.update((r) => {
-            r.rollbackPath = restored.path;
+            if (restored.landed) r.rollbackPath = restored.path;
             if (restored.stackConverged !== undefined) r.stackConverged = restored.stackConverged;
         });
         for (const t of this.targets) {
