@@ -258,6 +258,16 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
         expect(s.lastRollout.map((u) => u.message)).to.deep.equal(["lambda-rollout promote: step 2/3 50%"]);
         const text = describeStatus(s).join("\n");
         expect(text).to.contain("api (lambda-rollout-prod-api): in-progress; stable v1, candidate v2; traffic v1 50%, v2 50%");
+        expect(text).to.contain("rollout: v2: step 2/3 at 50% baking since 09:00Z, v1 kept for rollback");
+    });
+
+    it("status at 100% during the last bake: still in progress, v1 kept for rollback (not a finished promotion)", async () => {
+        const t = await midRollout();
+        const baking = encodeState({ phase: "baking", stable: "1", candidate: "2", step: 3, steps: 3, weight: 1, since: Date.UTC(2026, 0, 5, 14, 2) });
+        await t.stack.up({ api: { stable: "1", candidate: "2", weight: 1, state: baking } }, "lambda-rollout promote: step 3/3 100%");
+        const s = await status({ stack: t.stack, lambda: t.lambda, metrics: new CloudWatchAdapter(t.sim.cloudWatch), clock: t.clock }, "prod");
+        expect(s.functions.api).to.deep.include({ stable: "1", candidate: "2", phase: "in-progress", liveWeights: { "2": 1 } });
+        expect(describeStatus(s).join("\n")).to.contain("rollout: v2: step 3/3 at 100% baking since 14:02Z, v1 kept for rollback");
     });
 });
 

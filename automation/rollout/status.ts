@@ -6,6 +6,7 @@
 import { trafficShares } from "../../components/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, MetricsSource, StackDriver, UpdateRecord } from "./ports";
+import { decodeState, describeState, isUnfinished, type RolloutState } from "./state";
 import { readAlias } from "./traffic";
 
 /** One function's state. */
@@ -14,8 +15,10 @@ export interface FunctionStatus {
     readonly stable: string;
     readonly candidate: string;
     readonly liveWeights: Record<string, number>;
-    readonly phase: "promoted" | "candidate-waiting" | "in-progress";
+    readonly phase: "promoted" | "candidate-waiting" | "in-progress" | "rolled-back" | "aborted" | "rollback-pending" | "held";
     readonly alarms: Record<string, string>;
+    /** The rollout state recorded on the alias, when there is one. */
+    readonly rollout?: RolloutState;
 }
 
 /** The status report. */
@@ -39,6 +42,20 @@ export function lastRollout(history: UpdateRecord[]): UpdateRecord[] {
     return out;
 }
 
+/**
+ * A function's phase (pure): the recorded rollout state first (at 100% a rollout still baking looks like a
+ * finished promotion), else what the routing shows.
+ */
+export function phaseOf(live: { stableVersion: string; candidate?: unknown }, candidateVersion: string, rollout?: RolloutState): FunctionStatus["phase"] {
+    if (rollout && rollout.candidate === candidateVersion) {
+        if (rollout.phase === "rolling-back" || rollout.phase === "aborting") return "rollback-pending";
+        if (rollout.phase === "held") return "held";
+        if (isUnfinished(rollout)) return "in-progress";
+        if (rollout.phase === "rolled-back" || rollout.phase === "aborted") return live.candidate || live.stableVersion === candidateVersion ? "in-progress" : rollout.phase;
+    }
+    return live.candidate ? "in-progress" : live.stableVersion === candidateVersion ? "promoted" : "candidate-waiting";
+}
+
 /** Reads a stack's status. */
 export async function status(
     deps: { stack: StackDriver; lambda: LambdaControl; metrics: MetricsSource; clock: Clock },
@@ -59,14 +76,16 @@ export async function status(
     const functions: Record<string, FunctionStatus> = {};
     for (const [key, fn] of Object.entries(outputs.functions)) {
         const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
-        const phase = live.candidate ? "in-progress" : live.stableVersion === fn.candidateVersion ? "promoted" : "candidate-waiting";
+        const rollout = decodeState(live.description);
+        const phase = phaseOf(live, fn.candidateVersion, rollout);
         functions[key] = {
             functionName: fn.functionName,
-            stable: live.stableVersion,
+            stable: rollout && isUnfinished(rollout) && rollout.candidate === fn.candidateVersion ? rollout.stable : live.stableVersion,
             candidate: fn.candidateVersion,
             liveWeights: trafficShares(live),
             phase,
             alarms: Object.fromEntries(Object.entries(fn.alarmNames ?? {}).map(([role, name]) => [role, states[name] ?? "unknown"])),
+            ...(rollout ? { rollout } : {}),
         };
     }
     let history: UpdateRecord[] = [];
@@ -91,6 +110,7 @@ export function describeStatus(s: StackStatus): string[] {
         const weights = Object.entries(f.liveWeights).map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`).join(", ");
         const alarms = Object.entries(f.alarms).map(([role, state]) => `${role}=${state}`).join(" ");
         lines.push(`  ${key} (${f.functionName}): ${f.phase}; stable v${f.stable}, candidate v${f.candidate}; traffic ${weights}`);
+        if (f.rollout) lines.push(`    rollout: ${describeState(f.rollout)}`);
         lines.push(`    alarms: ${alarms}`);
     }
     lines.push(s.lastRollout.length ? "last rollout (newest first):" : "no rollout recorded in the stack's history");
