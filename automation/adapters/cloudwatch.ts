@@ -3,6 +3,11 @@
  * both versions, and DescribeAlarms for the stack's alarms. The per-version series are read under the exact
  * dimension set `{FunctionName, Resource=<fn>:<alias>, ExecutedVersion}`: CloudWatch matches dimension sets
  * exactly, and whole-function metrics would dilute a canary with stable traffic.
+ *
+ * Every result's `StatusCode` is read (CloudWatch API Reference, MetricDataResult: `Complete` | `PartialData`,
+ * more with `NextToken` | `InternalError` | `Forbidden`; GetMetricData's top-level `Messages` concern the whole
+ * call): a series that is missing, failed, or partial with nothing more to page makes that function's
+ * evidence `unreadable` for the poll, never zero errors.
  */
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { aliasDimensions, versionDimensions } from "../../components/rollbackAlarms";
