@@ -1,5 +1,5 @@
 /**
- * Typed errors of the rollout tool and the exit codes they map to (DESIGN.md):
+ * Typed errors of the rollout tool and the exit codes they map to (docs/design.md):
  * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
  * 3 infrastructure error (what state traffic was left in is printed) · 4 another update holds the stack.
  */

@@ -1,5 +1,5 @@
 /**
- * The one rule of routing (DESIGN.md), as pure functions shared by the program and the rollout tool.
+ * The one rule of routing (docs/design.md), as pure functions shared by the program and the rollout tool.
  *
  * The `live` alias has a primary (stable) version and at most one additional (candidate) version with a
  * weight. Who decides the routing on an `up`:

@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 
-/** The meaning of promote/rollback exit codes (DESIGN.md). */
+/** The meaning of promote/rollback exit codes (docs/design.md). */
 export const EXIT_CODES: Readonly<Record<number, string>> = {
     0: "promoted, or nothing to do",
     1: "rolled back by a gate (the system is safe)",

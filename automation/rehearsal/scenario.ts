@@ -1,5 +1,5 @@
 /**
- * The rehearsal's scenario file (DESIGN.md's contract), validated strictly: an unknown field is an error that
+ * The rehearsal's scenario file (docs/design.md's contract), validated strictly: an unknown field is an error that
  * names it, so a typo never silently rehearses something else.
  */
 import * as fs from "fs";
@@ -59,7 +59,7 @@ const functionScenario = z
     })
     .strict();
 
-/** Every fault kind a scenario can name (the contract of DESIGN.md's scenario file). */
+/** Every fault kind a scenario can name (the contract of docs/design.md's scenario file). */
 export const FAULT_KINDS = [
     "up-fails",
     "lock-conflict",
