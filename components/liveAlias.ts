@@ -54,7 +54,7 @@ export async function readLiveAlias(region: string, functionName: string, aliasN
             if (isNotFound(err)) {
                 return undefined;
             }
-            throw new Error(`could not read the live alias ${functionName}:${aliasName} (${(err as Error).name}: ${(err as Error).message}); refusing to guess its routing`);
+            throw new Error(`could not read the live alias ${functionName}:${aliasName} (${(err as Error).name}: ${(err as Error).message}); refusing to guess its routing`, { cause: err });
         }
         if (!readLiveRouting(alias).transient) {
             return alias;

@@ -17,7 +17,7 @@ export interface ProgressiveFunctionArgs {
     readonly codePath: string;
     /** `file.export`. */
     readonly handler: string;
-    /** Lambda runtime, e.g. `nodejs20.x`. */
+    /** Lambda runtime, e.g. `nodejs24.x`. */
     readonly runtime: string;
     /** Memory, MB. */
     readonly memoryMb: number;

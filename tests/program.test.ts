@@ -14,7 +14,9 @@ describe("the Pulumi program under the mock engine", () => {
             const { resources, outputs } = await evaluateProgram({ stack: "prod", world: fakeAccount(), commit: "abc123" });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn"]);
             const fn = declared(resources, T.fn, "api-fn").inputs;
-            expect(fn).to.include({ name: PROD_API, publish: true, memorySize: 1024, timeout: 10, runtime: "nodejs20.x", handler: "index.handler", reservedConcurrentExecutions: 200 });
+            expect(fn).to.include({ name: PROD_API, publish: true, memorySize: 1024, timeout: 10, runtime: "nodejs24.x", handler: "index.handler", reservedConcurrentExecutions: 200 });
+            // As a provider gets it: the directory's path, which the rehearsal hashes (a code change publishes a version).
+            expect(fn.code).to.deep.equal({ path: path.join(PROJECT_ROOT, "app", "api") });
             expect(fn.description).to.equal("release 0.1.0 (abc123)");
             expect(fn.tags).to.include({ "lambda-rollout:release": "0.1.0", "lambda-rollout:commit": "abc123" });
             expect(fn.environment.variables).to.deep.equal({ LOG_LEVEL: "warn", RELEASE: "0.1.0" });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseDuration, parseStackConfig, StackConfigError } from "../config/stackConfig";
+import { DEPRECATED_LAMBDA_RUNTIMES, LAMBDA_RUNTIMES, parseDuration, parseStackConfig, StackConfigError } from "../config/stackConfig";
 
 /** A valid prod-like config; each case changes one field. */
 function base(): Record<string, any> {
@@ -27,7 +27,7 @@ function problemsOf(mutate: (cfg: Record<string, any>) => void): string[] {
 describe("stack config validation", () => {
     it("accepts the base config with defaults filled in", () => {
         const cfg = parseStackConfig(base(), "Pulumi.test.yaml");
-        expect(cfg.functions[0]).to.include({ runtime: "nodejs20.x", memoryMb: 256, timeout: 10, logRetentionDays: 14 });
+        expect(cfg.functions[0]).to.include({ runtime: "nodejs24.x", memoryMb: 256, timeout: 10, logRetentionDays: 14 });
         expect(cfg.rollout.canary?.steps).to.deep.equal([{ weight: 10, bake: 600 }, { weight: 50, bake: 600 }, { weight: 100, bake: 600 }]);
         expect(cfg.rollout.gates).to.include({ minInvocations: 50, onNoData: "rollback", pollInterval: 60 });
         expect(cfg.region).to.equal("us-east-1");
@@ -70,12 +70,32 @@ describe("stack config validation", () => {
             "`lambda-rollout:rollout.gates.pollInterval` (got \"30s\"): must be at least 1m (Lambda metrics are per minute)"],
         ["min invocations of 0", (c) => (c.rollout.gates = { minInvocations: 0 }),
             "`lambda-rollout:rollout.gates.minInvocations` (got 0): must be at least 1: no data is never a pass"],
+        ["the deprecated nodejs20.x runtime", (c) => (c.functions[0].runtime = "nodejs20.x"),
+            '`lambda-rollout:functions[0].runtime` (got "nodejs20.x"): nodejs20.x is deprecated by AWS Lambda (since 2026-04-30: no security patches, then no creating or updating functions on it); use nodejs24.x'],
+        ["the deprecated nodejs18.x runtime", (c) => (c.functions[0].runtime = "nodejs18.x"),
+            '`lambda-rollout:functions[0].runtime` (got "nodejs18.x"): nodejs18.x is deprecated by AWS Lambda (since 2025-09-01: no security patches, then no creating or updating functions on it); use nodejs24.x'],
+        ["the deprecated python3.9 runtime", (c) => (c.functions[0].runtime = "python3.9"),
+            '`lambda-rollout:functions[0].runtime` (got "python3.9"): python3.9 is deprecated by AWS Lambda (since 2025-12-15: no security patches, then no creating or updating functions on it); use python3.14'],
+        ["a runtime Lambda does not have", (c) => (c.functions[0].runtime = "node24"),
+            '`lambda-rollout:functions[0].runtime` (got "node24"): must be one of nodejs24.x, nodejs22.x, python3.14, python3.13, python3.12, java25, java21, dotnet10, ruby3.4, ruby3.3, provided.al2023'],
     ];
     for (const [what, mutate, message] of cases) {
         it(`refuses ${what} with a message naming the key, the value and the rule`, () => {
             expect(problemsOf(mutate)).to.deep.equal([message]);
         });
     }
+
+    it("accepts every runtime Lambda supports, and points each deprecated one at a supported runtime", () => {
+        for (const runtime of LAMBDA_RUNTIMES) {
+            const cfg = base();
+            cfg.functions[0].runtime = runtime;
+            expect(parseStackConfig(cfg, "Pulumi.test.yaml").functions[0].runtime, runtime).to.equal(runtime);
+        }
+        for (const [runtime, { use }] of Object.entries(DEPRECATED_LAMBDA_RUNTIMES)) {
+            expect(LAMBDA_RUNTIMES, `${runtime} -> ${use}`).to.include(use);
+            expect(problemsOf((c) => (c.functions[0].runtime = runtime))[0]).to.contain(`${runtime} is deprecated by AWS Lambda`);
+        }
+    });
 
     it("lists every problem at once", () => {
         const problems = problemsOf((c) => {

@@ -9,14 +9,15 @@ import { PROMOTION_ENVIRONMENT, deliveryKeys, parseDeliveryConfig } from "../dep
 
 const ROOT = path.resolve(__dirname, "..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
-const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
+const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const scripts: Record<string, string> = packageJson.scripts;
 const delivery = parseDeliveryConfig(
     deliveryKeys((parseYaml(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.delivery.yaml"), "utf8")) as { config: Record<string, unknown> }).config),
     "deployments/Pulumi.delivery.yaml",
 );
 
 type Step = { uses?: string; run?: string; with?: Record<string, any>; env?: Record<string, string>; name?: string; if?: string };
-type Job = { environment?: string; steps: Step[]; permissions?: Record<string, string>; "runs-on": string };
+type Job = { environment?: string; steps: Step[]; permissions?: Record<string, string>; "runs-on": string; strategy?: { matrix?: Record<string, unknown[]>; "fail-fast"?: boolean } };
 type Workflow = { on: Record<string, any>; jobs: Record<string, Job>; permissions?: Record<string, string> };
 
 function load(name: string): Workflow {
@@ -49,12 +50,28 @@ describe("GitHub workflows (.github/workflows)", () => {
         expect(used.filter((s) => !(s in scripts))).to.deep.equal([]);
     });
 
+    it("set up Node 24, and test.yml tests on 22 and 26 too (package.json's engines: >=22)", () => {
+        expect(packageJson.engines.node).to.equal(">=22");
+        const setUp: Record<string, unknown[]> = {};
+        for (const f of files) {
+            const wf = load(f);
+            const matrix = Object.values(wf.jobs).flatMap((j) => j.strategy?.matrix?.node ?? []);
+            setUp[f] = steps(wf)
+                .filter((s) => s.uses?.startsWith("actions/setup-node@"))
+                .flatMap((s) => (s.with?.["node-version"] === "${{ matrix.node }}" ? matrix : [s.with?.["node-version"]]));
+        }
+        expect(setUp).to.deep.equal({ "promote.yml": [24], "rollback.yml": [24], "test.yml": [24, 22, 26] });
+    });
+
     describe("test.yml", () => {
         const wf = load("test.yml");
-        it("runs npm ci and npm test on every pull request, on Node 20", () => {
+        it("runs npm ci and npm test on every pull request, on Node 24, 22 and 26", () => {
             expect(Object.keys(wf.on)).to.deep.equal(["pull_request"]);
             expect(wf.on.pull_request).to.equal(null);
-            expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(20);
+            const job = Object.values(wf.jobs)[0];
+            expect(job.strategy?.matrix?.node).to.deep.equal([24, 22, 26]);
+            expect(job.strategy?.["fail-fast"]).to.equal(false);
+            expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal("${{ matrix.node }}");
             expect(runs(wf)).to.deep.equal(["npm ci", "npm test"]);
         });
     });
@@ -84,7 +101,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             expect(wf.permissions?.["id-token"]).to.equal("write");
             expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).to.equal("${{ vars.PROMOTER_ROLE_ARN_PROD }}");
             expect(stepUsing(wf, "pulumi/actions")).to.not.equal(undefined);
-            expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(20);
+            expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(24);
         });
     });
 

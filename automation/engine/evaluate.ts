@@ -22,6 +22,19 @@ export interface DeclaredResource {
     readonly inputs: Record<string, any>;
 }
 
+/**
+ * The inputs with each file archive or asset (a Lambda function's `code`) as `{ path }`: the mock engine hands
+ * them over as SDK objects whose `path` is a promise, where a provider would get the path itself.
+ */
+async function withResolvedPaths(inputs: Record<string, any>): Promise<Record<string, any>> {
+    const entries = await Promise.all(
+        Object.entries(inputs).map(async ([key, value]) =>
+            value instanceof pulumi.asset.FileArchive || value instanceof pulumi.asset.FileAsset ? [key, { path: await value.path }] : [key, value],
+        ),
+    );
+    return Object.fromEntries(entries);
+}
+
 /** The world the mock engine stands in for. */
 export interface ProgramWorld {
     /** The Lambda API the program reads live aliases through. */
@@ -143,8 +156,8 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
 
     await pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                const resource = { type: args.type, name: args.name, inputs: args.inputs };
+            async newResource(args) {
+                const resource = { type: args.type, name: args.name, inputs: await withResolvedPaths(args.inputs) };
                 resources.push(resource);
                 const answer = world.register(resource);
                 return { id: answer.id, state: answer.state };
