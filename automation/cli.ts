@@ -10,12 +10,11 @@ import { Command, CommanderError, Option } from "commander";
 import * as fs from "fs";
 import * as readline from "readline/promises";
 import type { Strategy } from "../components/routing";
-import { parseStackConfig, projectKeys } from "../config/stackConfig";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import { LambdaAdapter } from "./adapters/lambda";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
-import { evaluateProgram, readConfigFile, stackConfigPath } from "./engine/evaluate";
+import { evaluateProgram, loadStackConfig } from "./engine/evaluate";
 import { ExitCode, exitCodeFor, InfrastructureError, UsageError } from "./errors";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
@@ -27,6 +26,7 @@ import { handleInterrupts } from "./interrupts";
 import { reportKeeper, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status } from "./rollout/status";
+import { parseStackName } from "./stackName";
 
 interface CommonOptions {
     stack: string;
@@ -107,10 +107,10 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
 
 /** The real side effects: the Automation API on this project, and AWS in the stack's region. */
 function realDeps(opts: CommonOptions) {
-    const file = stackConfigPath(opts.stack, opts.configFile);
-    const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
+    // Validated as plan and rehearse validate it, before anything would call the Pulumi CLI or AWS.
+    const { file, stackConfig: config } = loadStackConfig(opts.stack, opts.configFile);
     return {
-        stack: new AutomationStackDriver({ stack: opts.stack, configFile: opts.configFile }),
+        stack: new AutomationStackDriver({ stack: opts.stack, configFile: file }),
         lambda: new LambdaAdapter(new LambdaClient({ region: config.region })),
         metrics: new CloudWatchAdapter(new CloudWatchClient({ region: config.region })),
         clock: realClock,
@@ -139,7 +139,12 @@ const program = new Command()
     .name("lambda-rollout")
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Every command's --stack is checked before any file is read (the scenario's included).
+    .hook("preAction", (_program, command) => {
+        const stack = command.opts().stack as string | undefined;
+        if (stack !== undefined) parseStackName(stack);
+    });
 
 const stackOption = () => new Option("--stack <name>", "the stack: dev, staging or prod").makeOptionMandatory();
 const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
