@@ -7,7 +7,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Command, CommanderError, Option } from "commander";
-import * as fs from "fs";
 import * as readline from "readline/promises";
 import type { Strategy } from "../components/routing";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
@@ -18,6 +17,7 @@ import { evaluateProgram, loadStackConfig } from "./engine/evaluate";
 import { ExitCode, exitCodeFor, InfrastructureError, UsageError } from "./errors";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
+import { scenarioFiles } from "./rehearsal/scenarioFiles";
 import type { Clock } from "./rollout/ports";
 import { promote, type RolloutLog } from "./rollout/promote";
 import { describeRouting, type RolloutReport } from "./rollout/report";
@@ -263,11 +263,11 @@ program
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions & { dir: string }) => {
-        const files = fs.readdirSync(opts.dir).filter((f) => f.endsWith(".json")).sort();
+        const files = scenarioFiles(opts.dir);
         const started = Date.now();
         const rows = [];
         for (const file of files) {
-            const scenario = readScenario(`${opts.dir}/${file}`);
+            const scenario = readScenario(file);
             const t0 = Date.now();
             const { report, exitCode } = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log: { line: () => undefined } });
             rows.push({ scenario: scenario.name, outcome: report.outcome, exitCode, decisionAtMinute: report.decisionAtMinute, durationMinutes: report.durationMinutes, blastRadius: report.requests?.candidateErrors, candidateRequests: report.requests?.candidate, totalRequests: report.requests?.total, finalRouting: report.functions, seconds: (Date.now() - t0) / 1000 });
