@@ -23,7 +23,7 @@ import { promote, type RolloutLog } from "./rollout/promote";
 import { describeRouting, type RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
-import { reportKeeper, writeReportFile } from "./reportWriter";
+import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status } from "./rollout/status";
 import { parseStackName } from "./stackName";
@@ -120,7 +120,7 @@ function realDeps(opts: CommonOptions) {
 function emit(opts: CommonOptions, report: unknown): void {
     if (opts.report) {
         const error = writeReportFile(opts.report, report);
-        if (error) console.error(`warning: could not write the report to ${opts.report}: ${error} (the outcome stands)`);
+        if (error) console.error(reportWarning(opts.report, error));
     }
     if (opts.json) console.log(JSON.stringify(report));
 }
