@@ -6,11 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, RolloutDashboard } from "./components";
-import { decodePulumiConfig, PROJECT, parseStackConfig, projectKeys, readRelease } from "./config";
+import { decodePulumiConfig, PROJECT, readRelease, readStackConfig } from "./config";
 
 export = async () => {
     const stack = pulumi.getStack();
-    const config = parseStackConfig(projectKeys(decodePulumiConfig(pulumi.runtime.allConfig())), `the config of stack "${stack}"`);
+    const config = readStackConfig(decodePulumiConfig(pulumi.runtime.allConfig()), `the config of stack "${stack}"`, __dirname);
     const release = readRelease(__dirname);
     const { rollout } = config;
     const prefix = `${PROJECT}-${stack}`;

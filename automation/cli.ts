@@ -9,12 +9,11 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Command, CommanderError, Option } from "commander";
 import * as readline from "readline/promises";
 import type { Strategy } from "../components/routing";
-import { parseStackConfig, projectKeys } from "../config/stackConfig";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import { LambdaAdapter } from "./adapters/lambda";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
-import { evaluateProgram, readConfigFile, stackConfigPath } from "./engine/evaluate";
+import { evaluateProgram, loadStackConfig } from "./engine/evaluate";
 import { ExitCode, exitCodeFor, InfrastructureError, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
@@ -24,9 +23,10 @@ import { promote, type RolloutLog } from "./rollout/promote";
 import { describeRouting, type RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
-import { reportKeeper, writeReportFile } from "./reportWriter";
+import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status } from "./rollout/status";
+import { parseStackName } from "./stackName";
 
 interface CommonOptions {
     stack: string;
@@ -107,10 +107,10 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
 
 /** The real side effects: the Automation API on this project, and AWS in the stack's region. */
 function realDeps(opts: CommonOptions) {
-    const file = stackConfigPath(opts.stack, opts.configFile);
-    const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
+    // Validated as plan and rehearse validate it, before anything would call the Pulumi CLI or AWS.
+    const { file, stackConfig: config } = loadStackConfig(opts.stack, opts.configFile);
     return {
-        stack: new AutomationStackDriver({ stack: opts.stack, configFile: opts.configFile }),
+        stack: new AutomationStackDriver({ stack: opts.stack, configFile: file }),
         lambda: new LambdaAdapter(new LambdaClient({ region: config.region })),
         metrics: new CloudWatchAdapter(new CloudWatchClient({ region: config.region })),
         clock: realClock,
@@ -120,7 +120,7 @@ function realDeps(opts: CommonOptions) {
 function emit(opts: CommonOptions, report: unknown): void {
     if (opts.report) {
         const error = writeReportFile(opts.report, report);
-        if (error) console.error(`warning: could not write the report to ${opts.report}: ${error} (the outcome stands)`);
+        if (error) console.error(reportWarning(opts.report, error));
     }
     if (opts.json) console.log(JSON.stringify(report));
 }
@@ -139,7 +139,12 @@ const program = new Command()
     .name("lambda-rollout")
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Every command's --stack is checked before any file is read (the scenario's included).
+    .hook("preAction", (_program, command) => {
+        const stack = command.opts().stack as string | undefined;
+        if (stack !== undefined) parseStackName(stack);
+    });
 
 const stackOption = () => new Option("--stack <name>", "the stack: dev, staging or prod").makeOptionMandatory();
 const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");

@@ -3,9 +3,10 @@
  * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
  * 3 infrastructure error (what state traffic was left in is printed) · 4 another update holds the stack.
  */
-import { StackConfigError } from "../config/stackConfig";
+import { ConfigError } from "../config/issues";
 import { ConfigFileError } from "./engine/evaluate";
 import { ExitCode } from "./exitCodes";
+import { StackNameError } from "./stackName";
 
 export { ExitCode } from "./exitCodes";
 
@@ -36,9 +37,17 @@ export class StackLockedError extends Error {
     }
 }
 
+/**
+ * Whether `err` is bad input (arguments, a stack name, a config file or its values): exit 2, nothing touched.
+ * Whatever runs the program (the mock engine's `up` included) passes these on as they are, with their key paths.
+ */
+export function isUsageError(err: unknown): boolean {
+    return err instanceof UsageError || err instanceof ConfigError || err instanceof ConfigFileError || err instanceof StackNameError;
+}
+
 /** The exit code for an error that reached the entry point. */
 export function exitCodeFor(err: unknown): number {
-    if (err instanceof UsageError || err instanceof StackConfigError || err instanceof ConfigFileError) return ExitCode.usage;
+    if (isUsageError(err)) return ExitCode.usage;
     if (err instanceof StackLockedError) return ExitCode.locked;
     return ExitCode.infrastructure;
 }

@@ -6,17 +6,40 @@
 import * as fs from "fs";
 import * as path from "path";
 
-/** Writes `report` as JSON to `file`; returns the error's text when it could not. */
+/**
+ * Writes `report` as JSON to `file`, creating its folder if missing; returns the error's text when it could
+ * not. The JSON goes to a temporary file beside it, flushed to disk and then renamed over `file`, so a crash at
+ * any point leaves the previous report or the new one, never half of one; a failed write leaves no temporary
+ * file behind.
+ */
 export function writeReportFile(file: string, report: unknown): string | undefined {
+    if (/[\\/]$/.test(file)) return "the path names a folder, not a file";
+    const temp = `${file}.${process.pid}.tmp`;
     try {
+        if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return "EISDIR: the path is a directory";
         fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-        const temp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(temp, JSON.stringify(report, null, 2) + "\n");
+        const fd = fs.openSync(temp, "w");
+        try {
+            fs.writeFileSync(fd, JSON.stringify(report, null, 2) + "\n");
+            fs.fsyncSync(fd);
+        } finally {
+            fs.closeSync(fd);
+        }
         fs.renameSync(temp, file);
         return undefined;
     } catch (err) {
+        try {
+            fs.rmSync(temp, { force: true });
+        } catch {
+            // The temporary file was never made (its folder is missing or not writable): nothing to clean.
+        }
         return (err as Error).message;
     }
+}
+
+/** The warning for a report that could not be written: the outcome and the exit code stay as they are. */
+export function reportWarning(file: string, error: string): string {
+    return `warning: could not write the report to ${file}: ${error} (the outcome stands)`;
 }
 
 /** A report keeper for `observe`: writes each version, warns once on stderr if writing fails. */
@@ -28,7 +51,7 @@ export function reportKeeper(file: string | undefined): { observe: (report: unkn
             latest = report;
             if (!file) return;
             const error = writeReportFile(file, report);
-            if (error && !failure) console.error(`warning: could not write the report to ${file}: ${error}`);
+            if (error && !failure) console.error(reportWarning(file, error));
             failure = error;
         },
         latest: () => latest,

@@ -1,4 +1,5 @@
 /** Stack configuration: schema, validation and the release being shipped. */
 export * from "./issues";
+export * from "./projectConfig";
 export * from "./release";
 export * from "./stackConfig";

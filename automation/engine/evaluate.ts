@@ -10,7 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
-import { parseStackConfig, projectKeys } from "../../config/stackConfig";
+import { readStackConfig } from "../../config/projectConfig";
+import type { StackConfig } from "../../config/stackConfig";
+import { parseStackName } from "../stackName";
 
 /** The project root: where Pulumi.yaml and the stack files live. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -94,9 +96,38 @@ export function readConfigFile(file: string): Record<string, unknown> {
     return config as Record<string, unknown>;
 }
 
-/** The stack's config file path. */
+/**
+ * The stack's config file path: `--config-file`, else `Pulumi.<stack>.yaml` in the project root (for a fully
+ * qualified `org/project/stack`, its last part, as the Pulumi CLI does). The stack name is validated first, so
+ * none names another file.
+ */
 export function stackConfigPath(stack: string, configFile?: string): string {
-    return configFile ? path.resolve(configFile) : path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+    const { name } = parseStackName(stack);
+    return configFile ? path.resolve(configFile) : path.join(PROJECT_ROOT, `Pulumi.${name}.yaml`);
+}
+
+/** A stack's config as every command reads it: the file, its whole `config:` map, and the validated config. */
+export interface LoadedStackConfig {
+    readonly file: string;
+    readonly config: Record<string, unknown>;
+    readonly stackConfig: StackConfig;
+}
+
+/**
+ * Reads and validates a stack's config file (plus `extraConfig`, promote's routing for one `up`) against the
+ * project: the one place plan, promote, rollback, status and the rehearsal read it. Throws a StackNameError,
+ * ConfigFileError or StackConfigError (all exit 2) that names the stack, the file or each bad key.
+ */
+export function loadStackConfig(stack: string, configFile?: string, extraConfig?: Record<string, unknown>): LoadedStackConfig {
+    const file = stackConfigPath(stack, configFile);
+    const config = { ...readConfigFile(file), ...(extraConfig ?? {}) };
+    return { file, config, stackConfig: readStackConfig(config, displayPath(file), PROJECT_ROOT) };
+}
+
+/** A file as messages name it: relative to the working directory when it is inside it, else absolute. */
+function displayPath(file: string): string {
+    const relative = path.relative(process.cwd(), file);
+    return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }
 
 /** An account with nothing deployed: every alias lookup is "not found", every function gets version 1. */
@@ -148,10 +179,8 @@ export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
 
 async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     const world = options.world ?? emptyAccount;
-    const file = stackConfigPath(options.stack, options.configFile);
-    const config = { ...readConfigFile(file), ...(options.extraConfig ?? {}) };
     // The program validates too; doing it first gives a clean error that names the file, before the engine starts.
-    parseStackConfig(projectKeys(config), path.relative(process.cwd(), file) || file);
+    const { config } = loadStackConfig(options.stack, options.configFile, options.extraConfig);
     const resources: DeclaredResource[] = [];
 
     await pulumi.runtime.setMocks(
@@ -167,7 +196,8 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
             },
         },
         "lambda-rollout",
-        options.stack,
+        // `pulumi.getStack()` is the stack's own name, also for a fully qualified `org/project/stack`.
+        parseStackName(options.stack).name,
         false,
     );
     pulumi.runtime.setAllConfig(

@@ -11,6 +11,7 @@ import { writeReportFile } from "../reportWriter";
 import type { RolloutReport } from "../rollout/report";
 import { rehearse } from "./rehearse";
 import { readScenario } from "./scenario";
+import { scenarioFiles } from "./scenarioFiles";
 
 /** One rehearsed scenario. */
 export interface MatrixRow {
@@ -42,12 +43,12 @@ export interface MatrixRow {
 
 /** Rehearses every scenario file of `dir` (sorted by name) against its stack, `stack` when it names none. */
 export async function rehearseFolder(dir: string, stack: string, configFile?: string): Promise<MatrixRow[]> {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+    const files = scenarioFiles(dir);
     const reports = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-reports-"));
     const rows: MatrixRow[] = [];
     try {
         for (const file of files) {
-            const scenario = readScenario(path.join(dir, file));
+            const scenario = readScenario(file);
             const onStack = scenario.stack ?? stack;
             const reportFile = path.join(reports, `${scenario.name}.json`);
             const t0 = Date.now();

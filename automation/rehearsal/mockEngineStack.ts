@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ROUTING_KEY, type RoutingOverride } from "../../config/stackConfig";
 import { DeclaredResource, defaultState, evaluateProgram, ProgramWorld } from "../engine/evaluate";
-import { InfrastructureError, StackLockedError } from "../errors";
+import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
 import type { SimulatedAws } from "../simulator";
 
@@ -173,6 +173,9 @@ export class MockEngineStack implements StackDriver {
             this.last = evaluation.outputs as StackOutputs;
         } catch (err) {
             this.record(message, "failed");
+            // Bad input (a stack name, a config file, a key's value) stays a usage error with its key path, as
+            // the real tool reports it before any `up`: only what the engine itself met is an infrastructure error.
+            if (isUsageError(err)) throw err;
             throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ${(err as Error).message}`);
         }
         // The resources were updated as the `up` began; the rest of its time passes with traffic flowing.

@@ -4,8 +4,8 @@
  * git would), starts the scenario's traffic, runs promote, and counts what users got.
  */
 import * as path from "path";
-import { parseStackConfig, projectKeys } from "../../config/stackConfig";
-import { PROJECT_ROOT, readConfigFile, stackConfigPath } from "../engine/evaluate";
+import { PROJECT } from "../../config/stackConfig";
+import { loadStackConfig, PROJECT_ROOT } from "../engine/evaluate";
 import { UsageError } from "../errors";
 import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
@@ -148,6 +148,8 @@ export class VirtualClock implements Clock {
 /** Runs a scenario against a stack's config. */
 export async function rehearse(options: RehearseOptions): Promise<RehearsalResult> {
     const { scenario, log } = options;
+    // Bad input is refused before anything is simulated, with the key path, as plan and promote refuse it.
+    const config = loadStackConfig(options.stack, options.configFile).stackConfig;
     const sim = new SimulatedAws({
         seed: scenario.seed,
         startTime: REHEARSAL_START,
@@ -166,8 +168,6 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     }
     const candidateOutputs = await stack.deploy("rehearsal-candidate", "deploy the candidate release");
     applySimulatorFaults(sim, scenario.faults, candidateOutputs.functions);
-    const file = stackConfigPath(options.stack, options.configFile);
-    const config = parseStackConfig(projectKeys(readConfigFile(file)), file);
     for (const key of names) {
         const fn = scenarioFor(scenario, key);
         const { functionName, aliasName } = candidateOutputs.functions[key];
@@ -176,8 +176,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         sim.setTraffic(functionName, aliasName, fn.requestsPerMinute);
         sim.setVersionProfile(functionName, stableVersion, fn.stable);
         sim.setVersionProfile(functionName, candidateVersion, fn.candidate);
-        const codeDir = config.functions.find((f) => f.name === key)!.codeDir;
-        const smokeAnswer = await smokeResponse(codeDir, config.rollout.smokeTest?.payload ?? { test: true });
+        const index = config.functions.findIndex((f) => f.name === key);
+        const smokeAnswer = await smokeResponse(index, config.functions[index].codeDir, config.rollout.smokeTest?.payload ?? { test: true });
         sim.setInvokeHandler(functionName, stableVersion, () => ({ payload: smokeAnswer }));
         sim.setInvokeHandler(functionName, candidateVersion, () =>
             fn.smokeTest === "pass"
@@ -319,10 +319,22 @@ export function processEvents(scenario: Scenario): ProcessEvents {
     };
 }
 
-/** What the function's real handler answers to the smoke payload (run here, in-process, once). */
-async function smokeResponse(codeDir: string, payload: unknown): Promise<unknown> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const handler = (require(path.resolve(PROJECT_ROOT, codeDir)) as { handler: (e: unknown, c: unknown) => Promise<unknown> }).handler;
+/**
+ * What the function's real handler answers to the smoke payload (run here, in-process, once). Code that cannot
+ * be loaded is a usage error naming the function's `codeDir` (its existence is checked with the config).
+ */
+async function smokeResponse(index: number, codeDir: string, payload: unknown): Promise<unknown> {
+    const dir = path.resolve(PROJECT_ROOT, codeDir);
+    let handler: unknown;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        handler = (require(dir) as { handler?: unknown }).handler;
+    } catch (err) {
+        throw new UsageError(`\`${PROJECT}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the rehearsal cannot load the function's code from ${dir}: ${(err as Error).message.split("\n")[0]}`);
+    }
+    if (typeof handler !== "function") {
+        throw new UsageError(`\`${PROJECT}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the code in ${dir} exports no \`handler\` function for the rehearsal's smoke test`);
+    }
     return handler(payload, { functionVersion: "rehearsal" });
 }
 
