@@ -8,7 +8,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Command, CommanderError, Option } from "commander";
 import * as readline from "readline/promises";
-import type { Strategy } from "../components/routing";
+import { STRATEGIES, type Strategy } from "../components/routing";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import { LambdaAdapter } from "./adapters/lambda";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
@@ -170,7 +170,7 @@ program
     .addOption(configFileOption())
     .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
     .option("--yes", "do not ask before moving traffic")
-    .addOption(new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(["all-at-once", "blue-green", "canary", "linear"]))
+    .addOption(new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(STRATEGIES))
     .addOption(new Option("--on-interrupt <action>", "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)").choices(["abort", "hold"]).default("abort"))
     .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
     .addOption(jsonOption())

@@ -8,8 +8,9 @@
  *   3. otherwise, the routing live in AWS now is kept (a first deploy, with no alias, takes the first version).
  */
 
-/** Rollout strategies. */
-export type Strategy = "all-at-once" | "blue-green" | "canary" | "linear";
+/** Rollout strategies: the one list the config schema, the CLI's choices and the steps derive from. */
+export const STRATEGIES = ["all-at-once", "blue-green", "canary", "linear"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
 
 /** The alias as AWS reports it (GetAlias / the provider's alias lookup). */
 export interface LiveAlias {

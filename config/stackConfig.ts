@@ -7,6 +7,7 @@
  * that names the key path, the bad value and what would be valid.
  */
 import { z } from "zod";
+import { STRATEGIES } from "../components/routing";
 import { ConfigError, describeIssues, namespaceKeys } from "./issues";
 
 /** The Pulumi project name: config keys are `lambda-rollout:<key>`. */
@@ -214,8 +215,8 @@ const gatesSchema = z
 /** The rollout policy alone: the tool re-validates the one the stack exports. */
 export const rolloutSchema = z
     .object({
-        strategy: z.enum(["all-at-once", "blue-green", "canary", "linear"], {
-            message: 'must be one of "all-at-once", "blue-green", "canary", "linear"',
+        strategy: z.enum(STRATEGIES, {
+            message: `must be one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}`,
         }),
         canary: z
             .object({ steps: z.array(canaryStep).min(1, { message: "must have at least one step" }) })

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { UsageError } from "../automation/errors";
 import { promote } from "../automation/rollout/promote";
 import { backoffDelay, credentialsProblem, isRetryable, ROLLBACK_RETRY } from "../automation/rollout/retry";
 import { decodeState, encodeState, MAX_DESCRIPTION, type RolloutState } from "../automation/rollout/state";
@@ -202,6 +203,18 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
         expect(t.log.lines.join("\n")).to.contain("WARNING: step 2 (100%) has bake 0s: no gate runs at that weight, so the promotion is final without watching the candidate at 100%");
         expect(result.report.warnings).to.have.length(1);
         expect(result.report.steps[1].reason).to.equal("bake 0s written in the config: no gate ran for 100%");
+    });
+
+    it("--strategy canary on a blue-green stack is a usage error naming `rollout.canary`, before anything moves (never an empty plan promoted)", async () => {
+        const t = setup({ policy: { ...PROD_POLICY, strategy: "blue-green", canary: undefined, blueGreen: { bake: 900 } } });
+        let error: Error | undefined;
+        await t.drive(promote(t.deps, { stackName: "staging", strategy: "canary" }).catch((e) => (error = e)));
+        expect(error).to.be.instanceOf(UsageError);
+        expect(error?.message).to.equal(
+            '`--strategy canary`: stack staging has no config for it: `lambda-rollout:rollout.canary` is required when strategy is "canary"; add it to the stack\'s config and `pulumi up`, or use the stack\'s own strategy (blue-green)',
+        );
+        expect(t.stack.ups).to.deep.equal([]);
+        expect(t.lambda.invokes).to.deep.equal([]);
     });
 
     it("the report is shown after every change, so a run that dies keeps the record so far", async () => {

@@ -81,8 +81,12 @@ export interface Target {
     readonly state?: RolloutState;
 }
 
-/** The validated policy the stack exports, with a strategy override applied. */
-export function policyFrom(outputs: StackOutputs, strategy?: Strategy): RolloutPolicy {
+/**
+ * The validated policy the stack exports, with a strategy override applied and validated again: blue-green
+ * can stand in for any strategy (one switch, baked as the stack's first step), but canary and linear need
+ * their steps in the stack's config; without them the override is a usage error, never an empty plan.
+ */
+export function policyFrom(outputs: StackOutputs, strategy?: Strategy, stackName = "this stack"): RolloutPolicy {
     const parsed = rolloutSchema.safeParse(outputs.rolloutPolicy);
     if (!parsed.success) {
         throw new UsageError(`the stack's exported rolloutPolicy is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; run \`pulumi up\` with a valid config`);
@@ -90,7 +94,12 @@ export function policyFrom(outputs: StackOutputs, strategy?: Strategy): RolloutP
     const policy = parsed.data;
     if (!strategy || strategy === policy.strategy) return policy;
     const firstBake = policy.canary?.steps[0]?.bake ?? policy.linear?.every ?? 600;
-    return { ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } } as RolloutPolicy;
+    const overridden = rolloutSchema.safeParse({ ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } });
+    if (!overridden.success) {
+        const missing = overridden.error.issues.map((i) => `\`lambda-rollout:rollout.${i.path.join(".")}\` ${i.message}`).join("; ");
+        throw new UsageError(`\`--strategy ${strategy}\`: ${stackName} has no config for it: ${missing}; add it to the stack's config and \`pulumi up\`, or use the stack's own strategy (${policy.strategy})`);
+    }
+    return overridden.data;
 }
 
 /**
@@ -140,7 +149,7 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
     if (!outputs || !outputs.functions || Object.keys(outputs.functions).length === 0) {
         throw new UsageError(`stack ${options.stackName} has no outputs yet: deploy it first with \`pulumi up --stack ${options.stackName}\``);
     }
-    const policy = policyFrom(outputs, options.strategy);
+    const policy = policyFrom(outputs, options.strategy, `stack ${options.stackName}`);
     const all: Target[] = [];
     for (const [key, fn] of Object.entries(outputs.functions)) {
         const { target, note } = targetOf(key, fn, await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName));
