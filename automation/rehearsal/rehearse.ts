@@ -240,7 +240,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
                 // A decision the first run made (and recorded on the aliases) is when the outcome was decided.
                 decisionAtMinute: firstReport?.decisionAtMinute ?? (second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset)),
                 durationMinutes: round1(second.report.durationMinutes + offset),
-                ...(second.report.stableAtMinute !== undefined ? { stableAtMinute: shift(second.report.stableAtMinute) } : {}),
+                ...(firstReport?.stableAtMinute !== undefined || second.report.stableAtMinute !== undefined
+                    ? { stableAtMinute: firstReport?.stableAtMinute ?? shift(second.report.stableAtMinute) }
+                    : {}),
                 ...(firstReport?.interrupt ? { interrupt: firstReport.interrupt } : {}),
             },
         };
