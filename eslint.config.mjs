@@ -14,6 +14,29 @@ export default tseslint.config(
         },
     },
     {
+        // The rollout's decisions and the rule of routing stay pure: no SDK, no Pulumi runtime, no file system,
+        // no adapter or engine (side effects come in through automation/rollout/ports.ts). docs/design.md.
+        files: ["automation/rollout/**/*.ts", "components/routing.ts"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    paths: [
+                        { name: "fs", message: "the rollout logic is pure: file access belongs in the CLI or an adapter" },
+                        { name: "node:fs", message: "the rollout logic is pure: file access belongs in the CLI or an adapter" },
+                        { name: "fs/promises", message: "the rollout logic is pure: file access belongs in the CLI or an adapter" },
+                        { name: "child_process", message: "the rollout logic is pure: processes belong in an adapter" },
+                    ],
+                    patterns: [
+                        { group: ["@aws-sdk/*"], message: "the rollout logic is pure: AWS calls go through the ports (automation/rollout/ports.ts) and the adapters" },
+                        { group: ["@pulumi/*"], message: "the rollout logic is pure: Pulumi goes through the StackDriver port (automation/rollout/ports.ts)" },
+                        { group: ["**/adapters/*", "**/engine/*", "**/simulator", "**/simulator/*", "**/rehearsal/*"], message: "the rollout logic is pure: it reaches the world only through automation/rollout/ports.ts" },
+                    ],
+                },
+            ],
+        },
+    },
+    {
         files: ["tests/fixtures/**", "**/*.cjs"],
         languageOptions: { globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly", console: "readonly" } },
         rules: { "@typescript-eslint/no-require-imports": "off" },

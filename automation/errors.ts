@@ -4,7 +4,6 @@
  * 3 infrastructure error (what state traffic was left in is printed) · 4 another update holds the stack.
  */
 import { ConfigError } from "../config/issues";
-import { ConfigFileError } from "./engine/evaluate";
 import { ExitCode } from "./exitCodes";
 import { StackNameError } from "./stackName";
 
@@ -42,7 +41,9 @@ export class StackLockedError extends Error {
  * Whatever runs the program (the mock engine's `up` included) passes these on as they are, with their key paths.
  */
 export function isUsageError(err: unknown): boolean {
-    return err instanceof UsageError || err instanceof ConfigError || err instanceof ConfigFileError || err instanceof StackNameError;
+    // A config file that cannot be read (engine/evaluate.ts's ConfigFileError) is a UsageError too; this module
+    // imports nothing impure, so the pure rollout logic that throws these loads no SDK through it.
+    return err instanceof UsageError || err instanceof ConfigError || err instanceof StackNameError;
 }
 
 /** The exit code for an error that reached the entry point. */

@@ -12,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
 import { readStackConfig } from "../../config/projectConfig";
 import type { StackConfig } from "../../config/stackConfig";
+import { UsageError } from "../errors";
 import { parseStackName } from "../stackName";
 
 /** The project root: where Pulumi.yaml and the stack files live. */
@@ -68,7 +69,7 @@ export interface Evaluation {
 }
 
 /** A config file that cannot be read or parsed: a usage error, nothing touched. */
-export class ConfigFileError extends Error {
+export class ConfigFileError extends UsageError {
     constructor(message: string) {
         super(message);
         this.name = "ConfigFileError";

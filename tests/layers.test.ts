@@ -1,0 +1,25 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { PROJECT_ROOT } from "../automation/engine/evaluate";
+
+/** The node_modules packages a fresh process loads when it requires `file` (through tsx). */
+function packagesLoadedBy(file: string): string[] {
+    const probe = `require(${JSON.stringify(file)}); console.log(JSON.stringify([...new Set(Object.keys(require.cache).flatMap((f) => { const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(f); return m ? [m[1]] : []; }))]))`;
+    const out = spawnSync(process.execPath, ["--import", "tsx", "-e", probe], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(out.status, out.stderr).to.equal(0);
+    return JSON.parse(out.stdout.trim().split("\n").at(-1)!);
+}
+
+describe("layers: the pure rollout logic loads nothing impure", function () {
+    this.timeout(60_000);
+
+    it("loading the promote loop (and everything it imports) loads no AWS SDK, no Pulumi runtime, no YAML reader", () => {
+        const loaded = packagesLoadedBy(path.join(PROJECT_ROOT, "automation", "rollout", "promote.ts"));
+        expect(loaded.filter((p) => /^@aws-sdk\/|^@pulumi\/|^yaml$/.test(p))).to.deep.equal([]);
+    });
+
+    it("the rule of routing loads no package at all", () => {
+        expect(packagesLoadedBy(path.join(PROJECT_ROOT, "components", "routing.ts")).filter((p) => p !== "tsx" && p !== "esbuild")).to.deep.equal([]); // tsx and its esbuild compile the TypeScript
+    });
+});
