@@ -129,7 +129,7 @@ export const oursPolicy: Policy = async (world, clock) => {
     return {
         outcome,
         noData: outcome !== "promoted" && last?.verdict === "inconclusive",
-        byAlarm: outcome !== "promoted" && / alarm \S+ in ALARM/.test(last?.reason ?? ""),
+        byAlarm: outcome !== "promoted" && last?.cause === "alarm",
         decisionMinute: report.decisionAtMinute ?? report.durationMinutes,
         endMinute: clock.minute(),
         reason: last?.reason ?? report.error ?? "",

@@ -217,6 +217,17 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
         expect(t.lambda.invokes).to.deep.equal([]);
     });
 
+    it("a step's verdict is data: its cause, the deciding function and the numbers behind it, beside the sentence", async () => {
+        const t = setup({ keys: ["api", "worker"], rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } } });
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        const step = result.report.steps[0];
+        expect(step).to.deep.include({ verdict: "failed", function: "worker" });
+        expect(step.cause).to.be.oneOf(["absolute-limit", "same-minute"]);
+        expect(step.numbers!.worker.candidateErrors).to.be.at.least(3);
+        expect(step.numbers!.worker.candidateErrorRatePercent).to.be.above(10);
+        expect(step.numbers!.api.candidateErrorRatePercent).to.be.below(1);
+    });
+
     it("the report is shown after every change, so a run that dies keeps the record so far", async () => {
         const t = setup();
         const seen: string[] = [];

@@ -55,10 +55,29 @@ export interface GateNumbers {
     readonly deadLetterErrors: number;
 }
 
+/**
+ * Why a verdict is what it is, as data (the prose reason is made from it for people; nothing downstream reads
+ * the prose). The gate's failures name their test; `no-data` is a step short of evidence; `healthy` passed.
+ */
+export type GateCause =
+    | "alarm"
+    | "throttles"
+    | "dead-letter"
+    | "absolute-limit"
+    | "same-minute"
+    | "end-of-step-look"
+    | "latency"
+    | "no-data"
+    | "healthy";
+
 /** A gate decision for a step. */
 export interface GateResult {
     readonly verdict: Verdict;
     readonly reason: string;
+    /** The deciding function's cause (the worst verdict's). */
+    readonly cause?: GateCause;
+    /** The function whose verdict decided (the worst one). */
+    readonly function?: string;
     /** Per function. */
     readonly numbers: Record<string, GateNumbers>;
 }
@@ -176,7 +195,7 @@ const fmtAlpha = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
 const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(1) : Number(p.toPrecision(2)).toString());
 
 /** Assesses one function: the first decisive failure, else where the bake stands. */
-export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; numbers: GateNumbers } {
+export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; cause: GateCause; numbers: GateNumbers } {
     const { gates } = input;
     const cumulative = input.rolloutEvidence?.[name];
     const c = cumulative?.candidate ?? ev.candidate;
@@ -211,26 +230,28 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     const counts =
         `${cumulative ? "since the rollout began: " : ""}candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)${history}` +
         (cumulative ? `; this step: candidate ${ev.candidate.errors}/${ev.candidate.invocations}` : "");
-    const fail = (why: string, extra: Partial<GateNumbers> = {}) => ({ verdict: "failed" as const, reason: `${name}: ${why}`, numbers: { ...numbers, ...extra } });
+    const fail = (cause: GateCause, why: string, extra: Partial<GateNumbers> = {}) => ({ verdict: "failed" as const, cause, reason: `${name}: ${why}`, numbers: { ...numbers, ...extra } });
 
     if (alarms.length > 0) {
-        return fail(`alarm ${alarms.join(", ")} in ALARM; ${counts}`);
+        return fail("alarm", `alarm ${alarms.join(", ")} in ALARM; ${counts}`);
     }
     const throttles = throttleCheck(gates, cumulative ?? ev, input.baseline?.[name]);
     if (throttles.exceeded) {
-        return fail(throttles.reason);
+        return fail("throttles", throttles.reason);
     }
     if (ev.deadLetterErrors > 0) {
-        return fail(`${ev.deadLetterErrors} dead-letter delivery errors`);
+        return fail("dead-letter", `${ev.deadLetterErrors} dead-letter delivery errors`);
     }
     if (c.errors >= MIN_ERRORS_TO_FAIL) {
         if (lowerC * 100 > gates.maxErrorRatePercent) {
             return fail(
+                "absolute-limit",
                 `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(lowerC * 100)}% at false-rollback risk ${fmtAlpha(alpha.absolute)}): ${counts}`,
             );
         }
         if (logRatio !== undefined && largeEnough && logRatio >= boundary(alpha.sameMinute)) {
             return fail(
+                "same-minute",
                 `error rate above stable's in the same minutes (sequential test: likelihood ratio e^${fmt(logRatio)} >= 1/${fmtAlpha(alpha.sameMinute)}; ` +
                     `increase ${fmt(increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${counts}`,
             );
@@ -238,7 +259,7 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     }
     const breaches = recentP99.filter((p) => p > gates.maxP99Ms);
     if (breaches.length >= LATENCY_BREACHES) {
-        return fail(`p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${recentP99.length} minutes`);
+        return fail("latency", `p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${recentP99.length} minutes`);
     }
     const where = timing(name, ev.candidate.invocations, input, counts);
     if (where.verdict === "passed" && input.lookAlpha !== undefined && c.errors >= MIN_ERRORS_TO_FAIL && stableN > 0) {
@@ -246,14 +267,20 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
         const p = excessErrorsPValue(c.errors, c.invocations, stableE, stableN);
         if (p <= input.lookAlpha && largeEnough) {
             return fail(
+                "end-of-step-look",
                 `error rate above stable's (end-of-step test of pooled counts: p = ${fmtP(p)} <= ${fmtAlpha(input.lookAlpha)}; ` +
                     `increase ${fmt(increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${counts}`,
                 { lookPValue: p },
             );
         }
-        return { ...where, numbers: { ...numbers, lookPValue: p } };
+        return { ...where, cause: causeOfTiming(where.verdict), numbers: { ...numbers, lookPValue: p } };
     }
-    return { ...where, numbers };
+    return { ...where, cause: causeOfTiming(where.verdict), numbers };
+}
+
+/** The cause of a verdict that no test failed: still short of evidence, or healthy. */
+function causeOfTiming(verdict: Verdict): GateCause {
+    return verdict === "extended" || verdict === "inconclusive" ? "no-data" : "healthy";
 }
 
 /**
@@ -337,6 +364,8 @@ export function assessStep(input: GateInput, functionNames: string[]): GateResul
     return {
         verdict: worst.verdict,
         reason,
+        cause: worst.cause,
+        function: functionNames[results.indexOf(worst)],
         numbers: Object.fromEntries(functionNames.flatMap((n, i) => (results[i].numbers ? [[n, results[i].numbers!]] : []))),
     };
 }
@@ -345,11 +374,11 @@ export function assessStep(input: GateInput, functionNames: string[]): GateResul
  * A function whose evidence could not be read this poll: it may keep baking or wait, never pass (no data is
  * never a pass); an alarm that could be read and is in ALARM still fails it.
  */
-function withoutEvidence(name: string, why: string, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; numbers?: GateNumbers } {
-    if (alarms.length > 0) return { verdict: "failed", reason: `${name}: alarm ${alarms.join(", ")} in ALARM (no metrics this poll: ${why})` };
+function withoutEvidence(name: string, why: string, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; cause: GateCause; numbers?: GateNumbers } {
+    if (alarms.length > 0) return { verdict: "failed", cause: "alarm", reason: `${name}: alarm ${alarms.join(", ")} in ALARM (no metrics this poll: ${why})` };
     const { verdict, reason } = timing(name, 0, input, `no evidence this poll (${why})`);
-    if (verdict === "baking") return { verdict, reason: `${name}: no evidence this poll (${why})` };
-    return { verdict: verdict === "passed" ? "extended" : verdict, reason: `${reason}; no evidence this poll (${why})` };
+    if (verdict === "baking") return { verdict, cause: "no-data", reason: `${name}: no evidence this poll (${why})` };
+    return { verdict: verdict === "passed" ? "extended" : verdict, cause: "no-data", reason: `${reason}; no evidence this poll (${why})` };
 }
 
 function round2(n: number): number {

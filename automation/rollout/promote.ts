@@ -254,7 +254,7 @@ class PromoteRun {
             } catch (err) {
                 const reason = `smoke test of ${t.key} v${t.candidate} could not run: ${describeError(err)}`;
                 this.log.line(reason);
-                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", reason });
+                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", cause: "smoke-test", reason });
                 return this.rollBack(reason, "failed", err);
             }
             for (const [i, problem] of outcome.failures.entries()) {
@@ -263,7 +263,7 @@ class PromoteRun {
             if (!outcome.passed) {
                 const reason = `smoke test of ${t.key} v${t.candidate} failed ${outcome.failures.length} of ${outcome.failures.length} attempts: ${outcome.failures.at(-1)}`;
                 this.log.line(reason);
-                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", reason });
+                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", cause: "smoke-test", reason });
                 return this.rollBack(reason, "rolled-back");
             }
             this.log.line(`smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`);
@@ -282,7 +282,7 @@ class PromoteRun {
             const moved = await this.moveTo(step, label, resumed && i === 0);
             if (moved) return moved;
             if (step.bakeSeconds === 0) {
-                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "passed", reason: `bake 0s written in the config: no gate ran for ${percent(step.weight)}` });
+                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "passed", cause: "no-bake", reason: `bake 0s written in the config: no gate ran for ${percent(step.weight)}` });
                 continue;
             }
             if (rolloutStartMs === undefined) {
@@ -297,14 +297,14 @@ class PromoteRun {
                 if (this.interrupted()) return this.onInterrupt();
                 const reason = `unexpected error while baking ${label}: ${describeError(err)}`;
                 this.log.line(`[min ${this.minute()}] ${reason}`);
-                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "failed", reason });
+                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "failed", cause: "infrastructure", reason });
                 return this.rollBack(reason, "failed", err);
             }
             if (bake.interrupted) {
-                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", reason: `interrupted by ${this.interrupted()} while baking` });
+                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", cause: "interrupted", reason: `interrupted by ${this.interrupted()} while baking` });
                 return this.onInterrupt();
             }
-            this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason });
+            this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason, ...causeOf(bake) });
             if (bake.verdict === "passed") continue;
             if (bake.changedOutside) {
                 this.recorder.update((r) => (r.error = bake.result.reason));
@@ -337,7 +337,7 @@ class PromoteRun {
             if (this.interrupted()) return this.onInterrupt();
             const reason = `infrastructure: ${describeError(err)}`;
             this.log.line(`${label}: the up failed: ${describeError(err)}`);
-            this.recorder.step({ weight: step.weight, startedAtMinute: this.minute(), verdict: "failed", reason });
+            this.recorder.step({ weight: step.weight, startedAtMinute: this.minute(), verdict: "failed", cause: "infrastructure", reason });
             // The `up` may have moved the weight before it failed: the rollback puts every function back anyway.
             this.liveWeight = Math.max(this.liveWeight, step.weight);
             return this.rollBack(reason, "failed", err);
@@ -412,7 +412,7 @@ class PromoteRun {
         const s = decided[0].state!;
         const aborting = s.phase === "aborting";
         this.log.line(`a ${aborting ? "abort" : "rollback"} was decided at ${new Date(s.since).toISOString()} (${s.reason ?? "no reason recorded"}) and may not have been carried out: completing it`);
-        this.recorder.step({ weight: s.weight, startedAtMinute: 0, verdict: "failed", reason: `completing the ${aborting ? "abort" : "rollback"} decided earlier: ${s.reason ?? ""}` });
+        this.recorder.step({ weight: s.weight, startedAtMinute: 0, verdict: "failed", cause: s.phase === "aborting" ? "interrupted" : undefined, reason: `completing the ${aborting ? "abort" : "rollback"} decided earlier: ${s.reason ?? ""}` });
         this.recorder.decided();
         const restored = await this.restore(aborting ? "aborted" : "rolled-back", s.reason ?? "decided earlier", ROLLBACK_RETRY, true);
         return this.finish(restored.landed ? (aborting ? "aborted" : "rolled-back") : "failed", restored.landed ? undefined : ExitCode.infrastructure);
@@ -532,6 +532,13 @@ export function zeroBakeWarnings(steps: readonly Step[]): string[] {
     return steps
         .filter((s) => s.bakeSeconds === 0 && s.weight > 0)
         .map((s) => `step ${s.number} (${percent(s.weight)}) has bake 0s: no gate runs at that weight${s.weight >= 1 ? ", so the promotion is final without watching the candidate at 100%" : ""}`);
+}
+
+/** A bake's cause and numbers for the report: the gate's own, or why the bake stopped outside the gate. */
+function causeOf(bake: BakeOutcome): Pick<StepRecord, "cause" | "function" | "numbers"> {
+    const cause = bake.changedOutside ? "changed-outside" : bake.credentials ? "credentials" : bake.result.cause;
+    const numbers = Object.keys(bake.result.numbers).length > 0 ? bake.result.numbers : undefined;
+    return { ...(cause ? { cause } : {}), ...(bake.result.function ? { function: bake.result.function } : {}), ...(numbers ? { numbers } : {}) };
 }
 
 function recordVerdict(verdict: Verdict, extended: boolean): StepRecord["verdict"] {

@@ -5,6 +5,7 @@
  * file), so a run that dies loses at most the last poll.
  */
 import { ExitCode } from "../exitCodes";
+import type { GateCause, GateNumbers } from "./assess";
 
 /**
  * How a rollout ended. `aborted`: put back on stable on an interrupt or an operator's abort; `held`: an
@@ -12,13 +13,24 @@ import { ExitCode } from "../exitCodes";
  */
 export type Outcome = "promoted" | "rolled-back" | "failed" | "nothing-to-do" | "aborted" | "held";
 
-/** One step as it happened. */
+/**
+ * What decided a step, as data: the gate's cause, or what ended the step outside the gate (a smoke test, an
+ * infrastructure failure, expired credentials, an interrupt, someone else moving the traffic, a bake of 0s).
+ */
+export type StepCause = GateCause | "smoke-test" | "infrastructure" | "credentials" | "interrupted" | "changed-outside" | "no-bake";
+
+/** One step as it happened: the verdict, its cause and numbers as data, and the sentence for people. */
 export interface StepRecord {
     weight: number;
     startedAtMinute: number;
     endedAtMinute: number;
     verdict: "passed" | "failed" | "extended" | "inconclusive" | "interrupted";
     reason: string;
+    cause?: StepCause;
+    /** The function whose verdict decided the step, when one did. */
+    function?: string;
+    /** The numbers behind the gate's verdict, per function. */
+    numbers?: Record<string, GateNumbers>;
 }
 
 /** Where a function's traffic is at the end: each version's share, as read from AWS, or "unknown". */
