@@ -17,7 +17,7 @@ export interface InterruptHandling {
  */
 export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void, onSecond: (signal: NodeJS.Signals) => void): InterruptHandling {
     const controller = new AbortController();
-    const handler = (signal: NodeJS.Signals) => {
+    const handler = (signal: NodeJS.Signals) => () => {
         if (!controller.signal.aborted) {
             controller.abort(signal);
             onFirst(signal);
@@ -25,13 +25,15 @@ export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void, onSe
             onSecond(signal);
         }
     };
-    process.on("SIGINT", handler);
-    process.on("SIGTERM", handler);
+    const onInt = handler("SIGINT");
+    const onTerm = handler("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
     return {
         signal: controller.signal,
         dispose() {
-            process.off("SIGINT", handler);
-            process.off("SIGTERM", handler);
+            process.off("SIGINT", onInt);
+            process.off("SIGTERM", onTerm);
         },
     };
 }
