@@ -1,6 +1,8 @@
 import { expect } from "chai";
+import { AwsCallError } from "../automation/adapters/awsError";
 import { CloudWatchAdapter } from "../automation/adapters/cloudwatch";
-import type { CommandSender } from "../automation/adapters/lambda";
+import { LambdaAdapter, type CommandSender } from "../automation/adapters/lambda";
+import { credentialsProblem, isRetryable } from "../automation/rollout/retry";
 import { SimulatedAws } from "../automation/simulator";
 
 const START = new Date("2026-01-05T09:00:00Z");
@@ -77,5 +79,24 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         const limited: CommandSender = { async send(command) { return { ...(await inner.send(command)), Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "too long" }] }; } };
         const all = await new CloudWatchAdapter(limited).evidence(requests, START, sim.now());
         expect(all.api.unreadable).to.equal("GetMetricData answered MaxQueryTimeRangeExceed");
+    });
+});
+
+describe("the adapters name their errors", () => {
+    it("a Lambda failure leaves as an AwsCallError naming the operation and AWS's code, and a conflict is still retryable", async () => {
+        const conflict = Object.assign(new Error("An update is in progress"), { name: "ResourceConflictException", $fault: "client", $metadata: { httpStatusCode: 409 } });
+        const adapter = new LambdaAdapter({ send: async () => Promise.reject(conflict) });
+        const err = await adapter.updateAlias("api", "live", { stableVersion: "1" }).then(() => undefined, (e: unknown) => e as AwsCallError);
+        expect(err).to.be.instanceOf(AwsCallError);
+        expect(err).to.deep.include({ operation: "UpdateAlias", code: "ResourceConflictException", httpStatusCode: 409 });
+        expect(err!.message).to.equal("UpdateAlias failed: ResourceConflictException: An update is in progress");
+        expect(isRetryable(err)).to.equal(true);
+    });
+
+    it("CloudWatch's expired credentials are named as such through the typed error", async () => {
+        const expired = Object.assign(new Error("The security token included in the request is expired"), { name: "ExpiredTokenException", $fault: "client", $metadata: { httpStatusCode: 403 } });
+        const err = await new CloudWatchAdapter({ send: async () => Promise.reject(expired) }).alarmStates(["a"]).then(() => undefined, (e: unknown) => e);
+        expect(credentialsProblem(err)).to.equal("the AWS credentials have expired (ExpiredTokenException)");
+        expect(isRetryable(err)).to.equal(false);
     });
 });

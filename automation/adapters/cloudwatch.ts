@@ -12,6 +12,7 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { aliasDimensions, versionDimensions } from "../../components/rollbackAlarms";
 import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence } from "../rollout/ports";
+import { awsCall } from "./awsError";
 import type { CommandSender } from "./lambda";
 
 /** GetMetricData takes at most 500 queries; each function needs this many. */
@@ -97,8 +98,8 @@ export class CloudWatchAdapter implements MetricsSource {
             let nextToken: string | undefined;
             const partial = new Set<string>();
             do {
-                const out = await this.client.send(
-                    new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: "TimestampAscending", NextToken: nextToken }),
+                const out = await awsCall("GetMetricData", () =>
+                    this.client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: "TimestampAscending", NextToken: nextToken })),
                 );
                 // Messages for the whole call (e.g. a limit exceeded) leave every result of this call in doubt.
                 const callMessages = (out.Messages ?? []).map((m: { Code?: string; Value?: string }) => m.Code ?? m.Value ?? "message");
@@ -146,8 +147,8 @@ export class CloudWatchAdapter implements MetricsSource {
         for (let from = 0; from < alarmNames.length; from += 100) {
             let nextToken: string | undefined;
             do {
-                const out = await this.client.send(
-                    new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(from, from + 100), AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken: nextToken }),
+                const out = await awsCall("DescribeAlarms", () =>
+                    this.client.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(from, from + 100), AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken: nextToken })),
                 );
                 for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
                     states[a.AlarmName] = a.StateValue;

@@ -1,7 +1,8 @@
 /**
  * The Lambda control plane through @aws-sdk/client-lambda. Thin on purpose: request shapes in, plain facts
  * out. The client is injected: a real LambdaClient (the SDK's standard retry mode covers throttling and
- * transient faults), or the rehearsal's simulated AWS, which answers the same commands.
+ * transient faults), or the rehearsal's simulated AWS, which answers the same commands. A failure leaves as an
+ * AwsCallError naming the operation and AWS's code.
  */
 import {
     GetAliasCommand,
@@ -14,6 +15,7 @@ import {
 import type { AliasRouting, LiveAlias } from "../../components/routing";
 import { additionalVersionWeights } from "../../components/routing";
 import type { InvokeResult, LambdaControl, VersionFacts } from "../rollout/ports";
+import { awsCall, type AwsCallError } from "./awsError";
 
 /** Anything that sends SDK v3 commands: LambdaClient, or a stand-in. */
 export interface CommandSender {
@@ -25,12 +27,12 @@ export class LambdaAdapter implements LambdaControl {
     constructor(private readonly client: CommandSender) {}
 
     async getAlias(functionName: string, aliasName: string): Promise<LiveAlias> {
-        const out = await this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
+        const out = await awsCall("GetAlias", () => this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName })));
         return { functionVersion: out.FunctionVersion, additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {}, description: out.Description };
     }
 
     async getVersion(functionName: string, version: string): Promise<VersionFacts> {
-        const out = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
+        const out = await awsCall("GetFunctionConfiguration", () => this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version })));
         return { version: out.Version, role: out.Role, deadLetterTargetArn: out.DeadLetterConfig?.TargetArn };
     }
 
@@ -38,7 +40,7 @@ export class LambdaAdapter implements LambdaControl {
         const versions: string[] = [];
         let marker: string | undefined;
         do {
-            const out = await this.client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker }));
+            const out = await awsCall("ListVersionsByFunction", () => this.client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker })));
             versions.push(...(out.Versions ?? []).map((v: { Version: string }) => v.Version).filter((v: string) => /^\d+$/.test(v)));
             marker = out.NextMarker;
         } while (marker);
@@ -47,22 +49,24 @@ export class LambdaAdapter implements LambdaControl {
 
     async hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean> {
         try {
-            await this.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: aliasName }));
+            await awsCall("GetProvisionedConcurrencyConfig", () => this.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: aliasName })));
             return true;
         } catch (err) {
-            if ((err as Error).name === "ProvisionedConcurrencyConfigNotFoundException") return false;
+            if ((err as AwsCallError).code === "ProvisionedConcurrencyConfigNotFoundException") return false;
             throw err;
         }
     }
 
     async invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
-        const out = await this.client.send(
-            new InvokeCommand({
-                FunctionName: functionName,
-                Qualifier: version,
-                InvocationType: "RequestResponse",
-                Payload: new TextEncoder().encode(JSON.stringify(payload)),
-            }),
+        const out = await awsCall("Invoke", () =>
+            this.client.send(
+                new InvokeCommand({
+                    FunctionName: functionName,
+                    Qualifier: version,
+                    InvocationType: "RequestResponse",
+                    Payload: new TextEncoder().encode(JSON.stringify(payload)),
+                }),
+            ),
         );
         const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";
         let decoded: unknown = text;
@@ -75,14 +79,16 @@ export class LambdaAdapter implements LambdaControl {
     }
 
     async updateAlias(functionName: string, aliasName: string, routing: AliasRouting | undefined, description?: string): Promise<void> {
-        await this.client.send(
-            new UpdateAliasCommand({
-                FunctionName: functionName,
-                Name: aliasName,
-                // Omitted fields keep their value; an empty map clears the split (leaving RoutingConfig out would keep it).
-                ...(routing ? { FunctionVersion: routing.stableVersion, RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} } } : {}),
-                ...(description !== undefined ? { Description: description } : {}),
-            }),
+        await awsCall("UpdateAlias", () =>
+            this.client.send(
+                new UpdateAliasCommand({
+                    FunctionName: functionName,
+                    Name: aliasName,
+                    // Omitted fields keep their value; an empty map clears the split (leaving RoutingConfig out would keep it).
+                    ...(routing ? { FunctionVersion: routing.stableVersion, RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} } } : {}),
+                    ...(description !== undefined ? { Description: description } : {}),
+                }),
+            ),
         );
     }
 }

@@ -25,12 +25,23 @@ export const ROLLBACK_RETRY: RetryPolicy = { baseMs: 250, capMs: 4_000, budgetMs
  */
 export const INTERRUPT_RETRY: RetryPolicy = { baseMs: 100, capMs: 1_000, budgetMs: 5_000 };
 
-/** What an SDK error looks like from outside: its name (AWS's code), fault and HTTP status. */
+/**
+ * What an AWS failure looks like from outside: an SDK error (its `name` is AWS's code, `$fault`, `$metadata`),
+ * or the adapters' AwsCallError (`code`, `fault`, `httpStatusCode`, the operation in its message).
+ */
 interface AwsErrorLike {
     readonly name?: string;
+    readonly code?: string;
     readonly message?: string;
     readonly $fault?: string;
+    readonly fault?: string;
     readonly $metadata?: { readonly httpStatusCode?: number };
+    readonly httpStatusCode?: number;
+}
+
+/** AWS's error code of a failure, whichever shape it came in. */
+function codeOf(e: AwsErrorLike): string | undefined {
+    return e.code ?? e.name;
 }
 
 const RETRYABLE = new Set([
@@ -64,16 +75,18 @@ const CREDENTIALS = new Map([
 export function isRetryable(err: unknown): boolean {
     const e = (err ?? {}) as AwsErrorLike;
     if (credentialsProblem(err)) return false;
-    if (e.name && RETRYABLE.has(e.name)) return true;
-    const status = e.$metadata?.httpStatusCode;
-    return e.$fault === "server" || (status !== undefined && (status >= 500 || status === 429));
+    const code = codeOf(e);
+    if (code && RETRYABLE.has(code)) return true;
+    const status = e.httpStatusCode ?? e.$metadata?.httpStatusCode;
+    return (e.fault ?? e.$fault) === "server" || (status !== undefined && (status >= 500 || status === 429));
 }
 
 /** When the failure is about credentials (expired, invalid, missing), says so in words; else undefined. */
 export function credentialsProblem(err: unknown): string | undefined {
     const e = (err ?? {}) as AwsErrorLike;
-    const known = e.name ? CREDENTIALS.get(e.name) : undefined;
-    if (known) return `${known} (${e.name})`;
+    const code = codeOf(e);
+    const known = code ? CREDENTIALS.get(code) : undefined;
+    if (known) return `${known} (${code})`;
     if (/ExpiredToken|security token included in the request is expired/i.test(e.message ?? "")) return "the AWS credentials have expired (ExpiredTokenException)";
     return undefined;
 }
@@ -100,6 +113,7 @@ export function describeError(err: unknown): string {
     const e = (err ?? {}) as AwsErrorLike;
     const credentials = credentialsProblem(err);
     if (credentials) return credentials;
+    if (e.code !== undefined) return e.message ?? e.code;
     return e.name && e.name !== "Error" ? `${e.name}: ${e.message ?? ""}` : (e.message ?? String(err));
 }
 
