@@ -100,3 +100,13 @@ describe("the adapters name their errors", () => {
         expect(isRetryable(err)).to.equal(false);
     });
 });
+
+describe("the p99 series is aligned with the minutes that had invocations", () => {
+    it("one p99 per minute of `minutes`, so cutting the evidence to a step keeps that step's latencies", async () => {
+        const sim = account();
+        sim.advance(6 * 60_000);
+        const ev = await new CloudWatchAdapter(sim.cloudWatch).evidence(requests, START, sim.now());
+        expect(ev.api.candidate.p99ByMinute).to.have.length(ev.api.candidate.minutes.length);
+        expect(ev.api.candidate.p99ByMinute.every((p) => p > 0)).to.equal(true);
+    });
+});

@@ -77,7 +77,8 @@ function versionEvidence(inv?: Series, err?: Series, p99?: Series): VersionEvide
     return {
         invocations: sum(inv),
         errors: sum(err),
-        p99ByMinute: p99?.values ?? [],
+        // Aligned with `minutes` (the minutes with invocations), so a step's latency check reads only its own.
+        p99ByMinute: p99 ? minutes.map((t) => at(p99, t)) : [],
         minutes,
         invocationsByMinute: inv?.values ?? [],
         errorsByMinute: minutes.map((t) => at(err, t)),

@@ -89,7 +89,7 @@ export interface VersionEvidence {
     readonly invocations: number;
     /** Sum of Errors. */
     readonly errors: number;
-    /** Per-minute p99 Duration (ms), for the minutes with invocations, oldest first. */
+    /** Per-minute p99 Duration (ms), one per entry of `minutes` (0 where a minute has none), oldest first. */
     readonly p99ByMinute: number[];
     /** The minutes (epoch ms) that had data, oldest first. */
     readonly minutes: number[];
