@@ -7,7 +7,7 @@
  * runs on to minute 60 with whatever routing it left, so an escape counts the harm it keeps doing.
  */
 import { stepsFor } from "../automation/rollout/steps";
-import { waldExpectedSampleSize } from "../automation/rollout/sequential";
+import { waldExpectedSampleSize } from "./statistics";
 import type { VersionProfile } from "../automation/simulator";
 import { POLICIES, type PolicyOutcome } from "./policies";
 import { buildWorld, HorizonClock, type DeployTemplate } from "./world";
@@ -322,22 +322,6 @@ export function describeSteps(template: DeployTemplate): string {
         .join(" -> ");
 }
 
-/** Runs a matrix. `onRow` sees each row as it finishes. */
-export async function runMatrix(template: DeployTemplate, spec: MatrixSpec, command: string, onRow?: (row: RowResult, done: number, total: number) => void): Promise<BenchResult> {
-    const started = Date.now();
-    const gates = template.config.rollout.gates;
-    const cells = cellsOf(spec, gates.maxP99Ms);
-    const rows: RowResult[] = [];
-    const total = cells.length * spec.seeds.length;
-    for (const cell of cells) {
-        for (const seed of spec.seeds) {
-            const row = await runRow(template, cell, seed);
-            rows.push(row);
-            onRow?.(row, rows.length, total);
-        }
-    }
-    return assemble(template, spec, command, rows, (Date.now() - started) / 1000);
-}
 
 /** Puts the summaries and target checks together from the rows. */
 export function assemble(template: DeployTemplate, spec: MatrixSpec, command: string, rows: RowResult[], wallSeconds: number): BenchResult {

@@ -41,13 +41,6 @@ export function parseDuration(text: string): number {
     return Number(match[1]) * unit;
 }
 
-/** Formats seconds back into the shortest "10m"-style text, for plans and logs. */
-export function formatDuration(seconds: number): string {
-    if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
-    if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60}m`;
-    return `${seconds}s`;
-}
-
 /**
  * The Lambda runtimes AWS supports today (2026-11), with the date AWS projects to deprecate each: "Lambda runtimes",
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html (supported and deprecated runtimes). When a
@@ -331,8 +324,6 @@ export const stackConfigSchema = z
 
 /** A validated stack configuration. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
-/** One validated function of a stack. */
-export type FunctionConfig = StackConfig["functions"][number];
 /** A validated rollout policy. */
 export type RolloutPolicy = StackConfig["rollout"];
 /** Validated gate thresholds. */

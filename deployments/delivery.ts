@@ -19,9 +19,6 @@ export const PROMOTION_ENVIRONMENT = "production";
 /** The webhook event on the source stack that starts the next stack's deployment. */
 export const PROGRESSION_EVENT = "update_succeeded";
 
-/** Default branch of each stack (docs/design.md: develop -> dev, main -> staging, release -> prod). */
-export const DEFAULT_BRANCHES: Readonly<Record<string, string>> = { dev: "develop", staging: "main", prod: "release" };
-
 // Characters that make a git branch setting a pattern instead of a name.
 const GLOB_CHARS = /[*?[\]{}!]/;
 

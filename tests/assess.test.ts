@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { waldExpectedSampleSize } from "../bench/statistics";
 import { rolloutSchema, type GatePolicy } from "../config/stackConfig";
 import { assessFunction, assessStep, evidenceSince, gateAlphas, lookAlphas, MIN_ERRORS_TO_FAIL, requiredInvocations, sameMinuteRatios, type GateInput } from "../automation/rollout/assess";
 import type { FunctionEvidence, VersionEvidence } from "../automation/rollout/ports";
@@ -9,7 +10,6 @@ import {
     logLikelihoodRatio,
     logMixtureRatio,
     lowerConfidenceBound,
-    waldExpectedSampleSize,
 } from "../automation/rollout/sequential";
 import { createRandom } from "../automation/simulator/random";
 
