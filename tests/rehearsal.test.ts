@@ -240,9 +240,19 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
         expect(await t.alias()).to.deep.include({ functionVersion: "1", additionalVersionWeights: {} });
     });
 
+    it("rollback during the last (100%) bake goes to the stable the rollout recorded, not merely the previous version", async () => {
+        const t = await midRollout();
+        await t.stack.deploy("a-newer-commit"); // v3 replaces the unfinished v2 rollout; v1 stays the way back
+        const baking = encodeState({ phase: "baking", stable: "1", candidate: "3", step: 3, steps: 3, weight: 1, since: REHEARSAL_START.getTime() });
+        await t.stack.up({ api: { stable: "1", candidate: "3", weight: 1, state: baking } }, "lambda-rollout promote: step 3/3 100%");
+        const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log: memoryLog() }, { stackName: "prod" });
+        expect(report.functions.api).to.deep.include({ stable: "1", candidate: "3", finalRouting: { "1": 1 } });
+    });
+
     it("rollback after a full promotion goes to the previous published version", async () => {
         const t = await midRollout();
-        await t.stack.up({ api: { stable: "1", candidate: "2", weight: 1 } }, "lambda-rollout promote: step 3/3 100%");
+        const promoted = encodeState({ phase: "promoted", stable: "1", candidate: "2", step: 3, steps: 3, weight: 1, since: REHEARSAL_START.getTime() });
+        await t.stack.up({ api: { stable: "1", candidate: "2", weight: 1, state: promoted } }, "lambda-rollout promote: step 3/3 100%");
         const log = memoryLog();
         const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log }, { stackName: "prod" });
         expect(report.functions.api).to.deep.include({ stable: "1", candidate: "2" });

@@ -194,23 +194,36 @@ const fmt = (n: number) => (Math.round(n * 100) / 100).toString();
 const fmtAlpha = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
 const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(1) : Number(p.toPrecision(2)).toString());
 
-/** Assesses one function: the first decisive failure, else where the bake stands. */
-export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; cause: GateCause; numbers: GateNumbers } {
+/** What one poll measured of one function: the evidence the tests read, the numbers, the counts in words. */
+interface Measured {
+    readonly c: VersionEvidence;
+    readonly lowerC: number;
+    readonly logRatio?: number;
+    readonly stableN: number;
+    readonly stableE: number;
+    readonly increasePoints: number;
+    /** The observed increase is at least half of `maxErrorRateIncreasePercent`: a comparison may fail. */
+    readonly largeEnough: boolean;
+    readonly recentP99: number[];
+    readonly numbers: GateNumbers;
+    readonly counts: string;
+}
+
+/** Measures one function's evidence (pure): the statistics every test of {@link assessFunction} reads. */
+function measure(name: string, ev: FunctionEvidence, input: GateInput): Measured {
     const { gates } = input;
     const cumulative = input.rolloutEvidence?.[name];
     const c = cumulative?.candidate ?? ev.candidate;
     const s = cumulative?.stable ?? ev.stable;
     const base = input.baseline?.[name] ?? { invocations: 0, errors: 0 };
-    const alpha = gateAlphas(gates);
     const recentP99 = ev.candidate.p99ByMinute.slice(-5);
-    const lowerC = lowerConfidenceBound(c.errors, c.invocations, alpha.absolute);
+    const lowerC = lowerConfidenceBound(c.errors, c.invocations, gateAlphas(gates).absolute);
     const sameMinute = minuteCounts(c, s);
     const logRatio = sameMinute.length > 0 ? logConditionalMixtureRatio(sameMinute, sameMinuteRatios(gates, base)) : undefined;
     // Stable's rate from everything known of it: the rollout's minutes and the history before them.
     const stableN = s.invocations + base.invocations;
     const stableE = s.errors + base.errors;
     const increasePoints = stableN > 0 && c.invocations > 0 ? rate(c.errors, c.invocations) - rate(stableE, stableN) : 0;
-    const largeEnough = stableN > 0 && increasePoints >= gates.maxErrorRateIncreasePercent / 2;
     const numbers: GateNumbers = {
         candidateInvocations: c.invocations,
         candidateErrors: c.errors,
@@ -230,52 +243,61 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     const counts =
         `${cumulative ? "since the rollout began: " : ""}candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)${history}` +
         (cumulative ? `; this step: candidate ${ev.candidate.errors}/${ev.candidate.invocations}` : "");
-    const fail = (cause: GateCause, why: string, extra: Partial<GateNumbers> = {}) => ({ verdict: "failed" as const, cause, reason: `${name}: ${why}`, numbers: { ...numbers, ...extra } });
+    const largeEnough = stableN > 0 && increasePoints >= gates.maxErrorRateIncreasePercent / 2;
+    return { c, lowerC, logRatio, stableN, stableE, increasePoints, largeEnough, recentP99, numbers, counts };
+}
 
-    if (alarms.length > 0) {
-        return fail("alarm", `alarm ${alarms.join(", ")} in ALARM; ${counts}`);
-    }
-    const throttles = throttleCheck(gates, cumulative ?? ev, input.baseline?.[name]);
-    if (throttles.exceeded) {
-        return fail("throttles", throttles.reason);
-    }
-    if (ev.deadLetterErrors > 0) {
-        return fail("dead-letter", `${ev.deadLetterErrors} dead-letter delivery errors`);
-    }
-    if (c.errors >= MIN_ERRORS_TO_FAIL) {
-        if (lowerC * 100 > gates.maxErrorRatePercent) {
-            return fail(
-                "absolute-limit",
-                `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(lowerC * 100)}% at false-rollback risk ${fmtAlpha(alpha.absolute)}): ${counts}`,
-            );
-        }
-        if (logRatio !== undefined && largeEnough && logRatio >= boundary(alpha.sameMinute)) {
-            return fail(
-                "same-minute",
-                `error rate above stable's in the same minutes (sequential test: likelihood ratio e^${fmt(logRatio)} >= 1/${fmtAlpha(alpha.sameMinute)}; ` +
-                    `increase ${fmt(increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${counts}`,
-            );
-        }
-    }
-    const breaches = recentP99.filter((p) => p > gates.maxP99Ms);
+/** Assesses one function: the first decisive failure, else where the bake stands. */
+export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; cause: GateCause; numbers: GateNumbers } {
+    const { gates } = input;
+    const m = measure(name, ev, input);
+    const fail = (cause: GateCause, why: string, extra: Partial<GateNumbers> = {}) => ({ verdict: "failed" as const, cause, reason: `${name}: ${why}`, numbers: { ...m.numbers, ...extra } });
+    if (alarms.length > 0) return fail("alarm", `alarm ${alarms.join(", ")} in ALARM; ${m.counts}`);
+    const throttles = throttleCheck(gates, input.rolloutEvidence?.[name] ?? ev, input.baseline?.[name]);
+    if (throttles.exceeded) return fail("throttles", throttles.reason);
+    if (ev.deadLetterErrors > 0) return fail("dead-letter", `${ev.deadLetterErrors} dead-letter delivery errors`);
+    const errors = errorTests(m, gates);
+    if (errors) return fail(errors.cause, `${errors.why}: ${m.counts}`);
+    const breaches = m.recentP99.filter((p) => p > gates.maxP99Ms);
     if (breaches.length >= LATENCY_BREACHES) {
-        return fail("latency", `p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${recentP99.length} minutes`);
+        return fail("latency", `p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${m.recentP99.length} minutes`);
     }
-    const where = timing(name, ev.candidate.invocations, input, counts);
-    if (where.verdict === "passed" && input.lookAlpha !== undefined && c.errors >= MIN_ERRORS_TO_FAIL && stableN > 0) {
+    const where = timing(name, ev.candidate.invocations, input, m.counts);
+    if (where.verdict === "passed" && input.lookAlpha !== undefined && m.c.errors >= MIN_ERRORS_TO_FAIL && m.stableN > 0) {
         // The end-of-step look: once per step, when it would pass.
-        const p = excessErrorsPValue(c.errors, c.invocations, stableE, stableN);
-        if (p <= input.lookAlpha && largeEnough) {
+        const p = excessErrorsPValue(m.c.errors, m.c.invocations, m.stableE, m.stableN);
+        if (p <= input.lookAlpha && m.largeEnough) {
             return fail(
                 "end-of-step-look",
                 `error rate above stable's (end-of-step test of pooled counts: p = ${fmtP(p)} <= ${fmtAlpha(input.lookAlpha)}; ` +
-                    `increase ${fmt(increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${counts}`,
+                    `increase ${fmt(m.increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit): ${m.counts}`,
                 { lookPValue: p },
             );
         }
-        return { ...where, cause: causeOfTiming(where.verdict), numbers: { ...numbers, lookPValue: p } };
+        return { ...where, cause: causeOfTiming(where.verdict), numbers: { ...m.numbers, lookPValue: p } };
     }
-    return { ...where, cause: causeOfTiming(where.verdict), numbers };
+    return { ...where, cause: causeOfTiming(where.verdict), numbers: m.numbers };
+}
+
+/** The error tests read every poll: the absolute limit, then the same-minute comparison with stable. */
+function errorTests(m: Measured, gates: GatePolicy): { cause: GateCause; why: string } | undefined {
+    if (m.c.errors < MIN_ERRORS_TO_FAIL) return undefined;
+    const alpha = gateAlphas(gates);
+    if (m.lowerC * 100 > gates.maxErrorRatePercent) {
+        return {
+            cause: "absolute-limit",
+            why: `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(m.lowerC * 100)}% at false-rollback risk ${fmtAlpha(alpha.absolute)})`,
+        };
+    }
+    if (m.logRatio !== undefined && m.largeEnough && m.logRatio >= boundary(alpha.sameMinute)) {
+        return {
+            cause: "same-minute",
+            why:
+                `error rate above stable's in the same minutes (sequential test: likelihood ratio e^${fmt(m.logRatio)} >= 1/${fmtAlpha(alpha.sameMinute)}; ` +
+                `increase ${fmt(m.increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit)`,
+        };
+    }
+    return undefined;
 }
 
 /** The cause of a verdict that no test failed: still short of evidence, or healthy. */

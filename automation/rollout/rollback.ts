@@ -7,7 +7,7 @@ import { trafficShares, type AliasRouting } from "../../components/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
 import { ROLLBACK_RETRY } from "./retry";
-import { encodeState } from "./state";
+import { decodeState, encodeState, isUnfinished } from "./state";
 import { restoreTraffic, readAlias, type RolloutLog } from "./traffic";
 import type { RolloutReport } from "./report";
 
@@ -60,35 +60,19 @@ export interface RollbackOptions {
     readonly dryRun?: boolean;
 }
 
-/** Rolls every function of the stack back; returns a report (outcome rolled-back, or nothing-to-do). */
-export async function rollback(
-    deps: { stack: StackDriver; lambda: LambdaControl; clock: Clock; log: RolloutLog; confirm?: (q: string) => Promise<boolean> },
-    options: RollbackOptions,
-): Promise<RolloutReport> {
+/** The dependencies of a rollback. */
+type RollbackDeps = { stack: StackDriver; lambda: LambdaControl; clock: Clock; log: RolloutLog; confirm?: (q: string) => Promise<boolean> };
+
+/** Rolls every function of the stack back; returns a report (outcome rolled-back, nothing-to-do, or failed). */
+export async function rollback(deps: RollbackDeps, options: RollbackOptions): Promise<RolloutReport> {
     const { log, clock } = deps;
     const startedAt = clock.now();
     const outputs = await deps.stack.outputs();
     if (!outputs || !outputs.functions) {
         throw new UsageError(`stack ${options.stackName} has no outputs yet: nothing deployed, nothing to roll back`);
     }
-    const targets: RollbackTarget[] = [];
-    for (const [key, fn] of Object.entries(outputs.functions)) {
-        const live = await readAlias(deps.lambda, clock, fn.functionName, fn.aliasName);
-        const needsVersions = options.to !== undefined || !live.candidate;
-        const versions = needsVersions ? await deps.lambda.listVersions(fn.functionName) : [];
-        const target = rollbackTarget(key, fn, live, versions, options.to);
-        if (target) targets.push(target);
-        else log.line(`${key}: already all on v${live.stableVersion}`);
-    }
-    const report: RolloutReport = {
-        outcome: "nothing-to-do",
-        stack: options.stackName,
-        strategy: outputs.strategy,
-        functions: {},
-        steps: [],
-        decisionAtMinute: 0,
-        durationMinutes: 0,
-    };
+    const targets = await rollbackTargets(deps, outputs.functions, options.to);
+    const report: RolloutReport = { outcome: "nothing-to-do", stack: options.stackName, strategy: outputs.strategy, functions: {}, steps: [], decisionAtMinute: 0, durationMinutes: 0 };
     if (targets.length === 0) return report;
     for (const t of targets) log.line(`${t.key}: v${t.from} -> v${t.to} (${t.why})`);
     if (options.dryRun) {
@@ -123,12 +107,27 @@ export async function rollback(
         log.line(fn.landed ? `${t.key}: all traffic on v${t.to}` : `${t.key}: NOT on v${t.to}: ${fn.error}; run: ${fn.manualCommand}`);
     }
     report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
-    if (!restored.landed) {
-        report.outcome = "failed";
-        report.error = `the rollback did not land for ${targets.filter((t) => !restored.functions[t.key].landed).map((t) => t.key).join(", ")}`;
-        return report;
-    }
-    report.outcome = "rolled-back";
-    report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
+    const stranded = targets.filter((t) => !restored.functions[t.key].landed).map((t) => t.key);
+    report.outcome = stranded.length > 0 ? "failed" : "rolled-back";
+    if (stranded.length > 0) report.error = `the rollback did not land for ${stranded.join(", ")}`;
     return report;
+}
+
+/** Each function's rollback target, from its live alias and the rollout recorded there. */
+async function rollbackTargets(deps: RollbackDeps, functions: Record<string, { functionName: string; aliasName: string }>, to?: string): Promise<RollbackTarget[]> {
+    const targets: RollbackTarget[] = [];
+    for (const [key, fn] of Object.entries(functions)) {
+        const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
+        const recorded = decodeState(live.description);
+        // A rollout still under way at 100%: its recorded stable is the way back, not merely the previous version.
+        const underWay = isUnfinished(recorded) && !live.candidate && live.stableVersion === recorded!.candidate ? recorded!.stable : undefined;
+        const needsVersions = to !== undefined || (!live.candidate && underWay === undefined);
+        const versions = needsVersions ? await deps.lambda.listVersions(fn.functionName) : [];
+        const target = underWay !== undefined && to === undefined
+            ? { key, functionName: fn.functionName, aliasName: fn.aliasName, to: underWay, from: live.stableVersion, why: "the stable version recorded by the rollout under way" }
+            : rollbackTarget(key, fn, live, versions, to);
+        if (target) targets.push(target);
+        else deps.log.line(`${key}: already all on v${live.stableVersion}`);
+    }
+    return targets;
 }

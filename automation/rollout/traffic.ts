@@ -95,52 +95,20 @@ export interface RestoreOptions {
     readonly onLanded?: () => void;
 }
 
+/** The dependencies of {@link restoreTraffic}. */
+type RestoreDeps = { stack: StackDriver; lambda: LambdaControl; clock: Clock; log: RolloutLog };
+
 /** Puts all of each function's traffic on its `to` version: see the module's comment for the order. */
-export async function restoreTraffic(
-    deps: { stack: StackDriver; lambda: LambdaControl; clock: Clock; log: RolloutLog },
-    moves: TrafficMove[],
-    options: RestoreOptions,
-): Promise<RestoreResult> {
-    const { log, clock } = deps;
-    const random = options.random ?? Math.random;
-    const retryCtx = (what: string) => ({
-        clock,
-        policy: options.retry,
-        random,
-        onRetry: (err: unknown, attempt: number, delay: number) => log.line(`${what}: ${describeError(err)}; attempt ${attempt + 1} in ${delay} ms`),
-    });
-    const readBack = async (m: TrafficMove): Promise<MoveOutcome> => {
-        try {
-            const now = await withRetries(() => readAlias(deps.lambda, clock, m.functionName, m.aliasName), retryCtx(`reading ${m.functionName}:${m.aliasName}`));
-            const landed = now.stableVersion === m.to && !now.candidate;
-            return { landed, routing: now, ...(landed ? {} : { error: `the alias routes ${JSON.stringify(trafficShares(now))}` }) };
-        } catch (err) {
-            return { landed: false, error: `could not read the alias back: ${describeError((err as { cause?: unknown }).cause ?? err)}` };
-        }
-    };
-    // 1-2: the fast path, every function on its own.
-    const fast = await Promise.all(
-        moves.map(async (m): Promise<MoveOutcome> => {
-            try {
-                await withRetries(() => deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to }, m.state), retryCtx(`UpdateAlias ${m.functionName}:${m.aliasName}`));
-            } catch (err) {
-                const why = describeError((err as { cause?: unknown }).cause ?? err);
-                log.line(`${m.key}: the Lambda API could not move the traffic to v${m.to}: ${(err as Error).message}`);
-                const back = await readBack(m);
-                return back.landed ? back : { ...back, error: why };
-            }
-            return readBack(m);
-        }),
-    );
-    const outcomes: Record<string, MoveOutcome> = Object.fromEntries(moves.map((m, i) => [m.key, fast[i]]));
-    if (moves.every((m) => outcomes[m.key].landed)) options.onLanded?.();
+export async function restoreTraffic(deps: RestoreDeps, moves: TrafficMove[], options: RestoreOptions): Promise<RestoreResult> {
+    const { log } = deps;
+    const outcomes = await fastPath(deps, moves, options);
+    const stranded = () => moves.filter((m) => !outcomes[m.key].landed);
+    if (stranded().length === 0) options.onLanded?.();
     let path: RestoreResult["path"] = "lambda-api";
     let stackConverged: boolean | undefined;
     const routingOverride: RoutingOverride = Object.fromEntries(
         moves.map((m) => [m.key, { stable: m.to, candidate: m.from, weight: 0, ...(m.state !== undefined ? { state: m.state } : {}) }]),
     );
-    const stranded = () => moves.filter((m) => !outcomes[m.key].landed);
-
     // 3: an `up` for what the fast path could not move.
     if (stranded().length > 0 && options.upFallback) {
         log.line(`moving ${stranded().map((m) => m.key).join(", ")} with \`pulumi up\` instead`);
@@ -152,7 +120,7 @@ export async function restoreTraffic(
             stackConverged = false;
             log.line(`pulumi up could not move the traffic either: ${(err as Error).message}`);
         }
-        for (const m of stranded()) outcomes[m.key] = await readBack(m);
+        for (const m of stranded()) outcomes[m.key] = await readBack(deps, m, options);
         if (stranded().length === 0) options.onLanded?.();
     } else if (options.converge && stranded().length === 0) {
         // 4: the fast path landed; bring the stack's state in line (best effort).
@@ -165,10 +133,46 @@ export async function restoreTraffic(
         }
     }
     // 5: what is still not on stable.
-    for (const m of stranded()) {
-        outcomes[m.key] = { ...outcomes[m.key], manualCommand: updateAliasCommand(m, options.region) };
-    }
+    for (const m of stranded()) outcomes[m.key] = { ...outcomes[m.key], manualCommand: updateAliasCommand(m, options.region) };
     return { landed: stranded().length === 0, path, stackConverged, functions: outcomes };
+}
+
+/** Retrying with the options' policy, saying each retry. */
+function retrying(deps: RestoreDeps, options: RestoreOptions, what: string) {
+    return {
+        clock: deps.clock,
+        policy: options.retry,
+        random: options.random ?? Math.random,
+        onRetry: (err: unknown, attempt: number, delay: number) => deps.log.line(`${what}: ${describeError(err)}; attempt ${attempt + 1} in ${delay} ms`),
+    };
+}
+
+/** Steps 1-2: UpdateAlias for every function at once, each on its own, retried, read back. */
+async function fastPath(deps: RestoreDeps, moves: TrafficMove[], options: RestoreOptions): Promise<Record<string, MoveOutcome>> {
+    const fast = await Promise.all(
+        moves.map(async (m): Promise<MoveOutcome> => {
+            try {
+                await withRetries(() => deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to }, m.state), retrying(deps, options, `UpdateAlias ${m.functionName}:${m.aliasName}`));
+            } catch (err) {
+                deps.log.line(`${m.key}: the Lambda API could not move the traffic to v${m.to}: ${(err as Error).message}`);
+                const back = await readBack(deps, m, options);
+                return back.landed ? back : { ...back, error: describeError((err as { cause?: unknown }).cause ?? err) };
+            }
+            return readBack(deps, m, options);
+        }),
+    );
+    return Object.fromEntries(moves.map((m, i) => [m.key, fast[i]]));
+}
+
+/** Reads a function's alias back: landed only when AWS says all traffic is on `to`. */
+async function readBack(deps: RestoreDeps, m: TrafficMove, options: RestoreOptions): Promise<MoveOutcome> {
+    try {
+        const now = await withRetries(() => readAlias(deps.lambda, deps.clock, m.functionName, m.aliasName), retrying(deps, options, `reading ${m.functionName}:${m.aliasName}`));
+        const landed = now.stableVersion === m.to && !now.candidate;
+        return { landed, routing: now, ...(landed ? {} : { error: `the alias routes ${JSON.stringify(trafficShares(now))}` }) };
+    } catch (err) {
+        return { landed: false, error: `could not read the alias back: ${describeError((err as { cause?: unknown }).cause ?? err)}` };
+    }
 }
 
 /** The AWS CLI command that puts all of a function's traffic on `to` (for a person, when the tool could not). */
