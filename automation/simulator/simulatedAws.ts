@@ -49,6 +49,9 @@ const MINUTE_MS = 60_000;
 /** The random stream of the backfilled history (see createRandom): 'hist'. */
 const HISTORY_STREAM = 0x68697374;
 
+/** The random stream of direct invocations (a smoke test): 'inv', so invoking leaves the traffic's draws alone. */
+const INVOKE_STREAM = 0x696e76;
+
 /**
  * A simulated AWS account for rehearsing rollouts: Lambda and CloudWatch stand-ins that take the real SDK
  * v3 commands, user traffic through aliases, and metrics and alarms derived from that traffic, all on a
@@ -64,6 +67,8 @@ export class SimulatedAws {
   private currentMs: number;
   private readonly seed: number;
   private readonly random: Random;
+  /** Direct invocations draw from their own stream: a smoke test must not change the traffic of the same seed. */
+  private readonly invokeRandom: Random;
   private readonly metrics: MetricStore;
   private readonly control: LambdaControlPlane;
   private readonly alarms: AlarmRegistry;
@@ -85,6 +90,7 @@ export class SimulatedAws {
     this.currentMs = startMs;
     this.seed = opts.seed;
     this.random = createRandom(opts.seed);
+    this.invokeRandom = createRandom(opts.seed, INVOKE_STREAM);
     const delayMs = opts.metricDelayMinutes * MINUTE_MS;
     // Whole minutes before startTime can only hold backfilled history, which has already arrived.
     const firstMinuteMs = Math.floor(startMs / MINUTE_MS) * MINUTE_MS;
@@ -357,7 +363,7 @@ export class SimulatedAws {
     let version: string;
     if (viaAlias !== undefined) {
       const routing = this.control.routing(functionName, viaAlias)!;
-      version = routing.additional && this.random.uniform() < routing.additional.weight ? routing.additional.version : routing.primaryVersion;
+      version = routing.additional && this.invokeRandom.uniform() < routing.additional.weight ? routing.additional.version : routing.primaryVersion;
     } else {
       version = qualifier ?? '$LATEST';
       this.control.version(functionName, version);
@@ -375,7 +381,7 @@ export class SimulatedAws {
       }
     }
     const { mu, sigma } = lognormalParameters(this.profileOf(functionName, version, this.minute()));
-    const duration = this.random.lognormal(mu, sigma);
+    const duration = this.invokeRandom.lognormal(mu, sigma);
     const failed = result.functionError !== undefined ? 1 : 0;
     const sketch = new QuantileSketch();
     sketch.add(duration);
