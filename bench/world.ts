@@ -15,7 +15,7 @@ import * as path from "path";
 import { additionalVersionWeights, routingFromRequest, trafficShares } from "../components/routing";
 import { parseStackConfig, projectKeys, type RoutingOverride, type StackConfig } from "../config/stackConfig";
 import { evaluateProgram, PROJECT_ROOT, readConfigFile, stackConfigPath, type DeclaredResource, type ProgramWorld } from "../automation/engine/evaluate";
-import { SimulatedWorld } from "../automation/rehearsal/mockEngineStack";
+import { SimulatedWorld, UP_DURATION_MS } from "../automation/rehearsal/mockEngineStack";
 import { baselineMinutes, REHEARSAL_START } from "../automation/rehearsal/rehearse";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../automation/rollout/ports";
 import { createRandom, SimulatedAws, type VersionProfile } from "../automation/simulator";
@@ -30,8 +30,8 @@ export interface DeployTemplate {
     readonly smokeAnswer: unknown;
 }
 
-/** Virtual time an `up` takes, as in the rehearsal's MockEngineStack (traffic keeps flowing meanwhile). */
-export const UP_DURATION_MS = 45_000;
+/** Virtual time an `up` takes: the rehearsal's (traffic keeps flowing meanwhile). */
+export { UP_DURATION_MS };
 
 /** Runs the real program twice (stable, then candidate) under the mock engine against a scratch simulator. */
 export async function recordDeploys(stack: string): Promise<DeployTemplate> {

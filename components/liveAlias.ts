@@ -1,5 +1,5 @@
 import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { LiveAlias, readLiveRouting } from "./routing";
+import { LiveAlias, readLiveRouting, TRANSIENT_REREAD } from "./routing";
 
 /**
  * Reads an alias as it is live in AWS. The provider's alias data source (`aws.lambda.getAlias`, @pulumi/aws 7)
@@ -42,7 +42,7 @@ export interface ReadOptions {
  * then may still hold that weight, and the rule of routing ignores it.
  */
 export async function readLiveAlias(region: string, functionName: string, aliasName: string, options: ReadOptions = {}): Promise<LiveAlias | undefined> {
-    const attempts = options.attempts ?? 3;
+    const attempts = options.attempts ?? TRANSIENT_REREAD.attempts;
     const sleep = options.sleep ?? defaultSleep;
     const client = clientFactory(region);
     let alias: LiveAlias | undefined;
@@ -60,7 +60,7 @@ export async function readLiveAlias(region: string, functionName: string, aliasN
             return alias;
         }
         if (attempt < attempts) {
-            await sleep(2000);
+            await sleep(TRANSIENT_REREAD.intervalMs);
         }
     }
     return alias;

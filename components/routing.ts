@@ -59,6 +59,12 @@ export function readLiveRouting(live: LiveAlias): AliasRouting & { transient: bo
     return { stableVersion: live.functionVersion, candidate: { version, weight }, transient };
 }
 
+/**
+ * How to read an alias while AWS shows a transient weight: this many reads in all, this far apart. The program
+ * (components/liveAlias.ts) and the tool (automation/rollout/traffic.ts) both wait it out the same way.
+ */
+export const TRANSIENT_REREAD = { attempts: 3, intervalMs: 2000 } as const;
+
 /** Turns an explicit request into routing: weight 1 makes the candidate primary, weight 0 leaves stable alone. */
 export function routingFromRequest(request: RoutingRequest): AliasRouting {
     if (request.weight >= 1) {

@@ -13,7 +13,7 @@
  *    makes the next plain `up` keep what is live;
  * 5. what is still not on stable is said per function, with the exact `aws lambda update-alias` command.
  */
-import { readLiveRouting, trafficShares, type AliasRouting } from "../../components/routing";
+import { readLiveRouting, trafficShares, TRANSIENT_REREAD, type AliasRouting } from "../../components/routing";
 import type { RoutingOverride } from "../../config/stackConfig";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
 import { describeError, withRetries, type RetryPolicy } from "./retry";
@@ -29,14 +29,12 @@ export interface RolloutLog {
     countdown?(label: string, until: number): void;
 }
 
-const ALIAS_REREADS = 3;
-
 /** Reads an alias, reading again while AWS shows a transient 0/1 weight (terraform-provider-aws PR #48116). */
 export async function readAlias(lambda: LambdaControl, clock: Clock, functionName: string, aliasName: string): Promise<AliasRouting & { description?: string }> {
     let live = await lambda.getAlias(functionName, aliasName);
     let routing = readLiveRouting(live);
-    for (let i = 1; i < ALIAS_REREADS && routing.transient; i++) {
-        await clock.sleep(2000);
+    for (let i = 1; i < TRANSIENT_REREAD.attempts && routing.transient; i++) {
+        await clock.sleep(TRANSIENT_REREAD.intervalMs);
         live = await lambda.getAlias(functionName, aliasName);
         routing = readLiveRouting(live);
     }
