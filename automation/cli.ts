@@ -97,8 +97,10 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
     }
     return async (question) => {
         const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+        // On a terminal, Ctrl-C at the prompt reaches readline as a key, not as a signal: it answers "no".
+        const declined = new Promise<string>((resolve) => rl.once("SIGINT", () => resolve("")));
         try {
-            return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+            return /^y(es)?$/i.test((await Promise.race([rl.question(`${question} [y/N] `), declined])).trim());
         } finally {
             rl.close();
         }

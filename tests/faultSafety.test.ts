@@ -182,6 +182,17 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
         expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "aborted", stable: "7", candidate: "8" });
     });
 
+    it("SIGINT before any traffic moved (during the confirmation or the smoke test): aborted, nothing written to AWS", async () => {
+        const t = setup();
+        t.controller.abort("SIGINT");
+        const result = await t.drive(promote({ ...t.deps, signal: t.controller.signal }, { stackName: "prod" }));
+        expect(result.report.outcome).to.equal("aborted");
+        expect(result.exitCode).to.equal(130);
+        expect(t.lambda.updates).to.deep.equal([]);
+        expect(t.lambda.stateWrites).to.deep.equal([]);
+        expect(t.stack.ups).to.deep.equal([]);
+    });
+
     it("SIGTERM with --on-interrupt hold keeps the weight, records it held, exit 143; a promote run again resumes it", async () => {
         const t = setup();
         t.at(15, () => t.controller.abort("SIGTERM"));

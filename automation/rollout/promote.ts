@@ -443,6 +443,10 @@ class PromoteRun {
             await this.settlePendingUp();
             return this.finish("held", code);
         }
+        if (this.liveWeight <= 0 && !this.pendingUp && !this.targets.some((t) => t.state && isUnfinished(t.state))) {
+            this.log.line(`[min ${this.minute()}] ${signal}: stopped before any traffic moved: all of it stays on stable`);
+            return this.finish("aborted", code);
+        }
         this.log.line(`[min ${this.minute()}] ${signal}: aborting the rollout, all traffic back to stable through the Lambda API`);
         await this.recordState((t) => encodeState({ ...this.stateNow(t, "aborting"), reason: `interrupted by ${signal}` }), { baseMs: 50, capMs: 200, budgetMs: 500 });
         let restored = await this.restore("aborted", `interrupted by ${signal}`, INTERRUPT_RETRY, false);
