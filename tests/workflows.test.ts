@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -46,8 +46,22 @@ describe("GitHub workflows (.github/workflows)", () => {
                 if (/npm\s+test\b/.test(run)) used.push("test");
             }
         }
-        expect(used).to.include.members(["test", "promote", "rollback"]);
+        expect(used).to.include.members(["test", "typecheck", "lint"]);
         expect(used.filter((s) => !(s in scripts))).to.deep.equal([]);
+    });
+
+    it("run the rollout tool as package.json's scripts do, but with node itself (`node --import tsx`), so a cancel's signal reaches it", () => {
+        const tool: string[] = [];
+        for (const f of files) {
+            for (const run of runs(load(f))) {
+                for (const m of run.matchAll(/node --import tsx (automation\/cli\.ts (\w+))/g)) {
+                    tool.push(m[2]);
+                    expect(scripts[m[2]], `${f}: ${m[0]}`).to.equal(`tsx ${m[1]}`);
+                }
+                expect(run, f).to.not.match(/npm\s+run\s+(promote|rollback)\b/);
+            }
+        }
+        expect(tool.sort()).to.deep.equal(["promote", "rollback"]);
     });
 
     it("set up Node 24, and test.yml tests on 22 and 26 too (package.json's engines: >=22)", () => {
@@ -72,14 +86,21 @@ describe("GitHub workflows (.github/workflows)", () => {
             expect(job.strategy?.matrix?.node).to.deep.equal([24, 22, 26]);
             expect(job.strategy?.["fail-fast"]).to.equal(false);
             expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal("${{ matrix.node }}");
-            expect(runs(wf)).to.deep.equal(["npm ci", "npm test"]);
+            expect(runs(wf)).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+        });
+
+        it("runs the same checks as .ci/run (install from the lock file, typecheck, lint, tests)", () => {
+            const npmCommands = (lines: string[]) => lines.flatMap((l) => /^npm\s+(?:ci|test|run\s+[\w:-]+)\b/.exec(l.trim())?.[0] ?? []);
+            const ciRun = npmCommands(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").split("\n"));
+            expect(ciRun).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+            expect(npmCommands(runs(wf))).to.deep.equal(ciRun);
         });
     });
 
     describe("promote.yml", () => {
         const wf = load("promote.yml");
         const job = Object.values(wf.jobs)[0];
-        const promoteRun = runs(wf).find((r) => r.includes("npm run promote"))!;
+        const promoteRun = runs(wf).find((r) => r.includes("automation/cli.ts promote"))!;
 
         it("runs in the protected `production` environment, by hand or on a repository_dispatch", () => {
             expect(Object.keys(wf.jobs)).to.have.length(1);
@@ -89,7 +110,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("promotes prod with --yes --json and writes the report", () => {
-            expect(promoteRun).to.contain("npm run promote -- --stack prod --yes --json --report rollout-report.json");
+            expect(promoteRun).to.contain("node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json &");
             expect(promoteRun).to.contain('>> "$GITHUB_STEP_SUMMARY"');
         });
 
@@ -98,7 +119,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("gets AWS credentials through OIDC and installs the Pulumi CLI", () => {
-            expect(wf.permissions?.["id-token"]).to.equal("write");
+            expect(job.permissions?.["id-token"]).to.equal("write");
             expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).to.equal("${{ vars.PROMOTER_ROLE_ARN_PROD }}");
             expect(stepUsing(wf, "pulumi/actions")).to.not.equal(undefined);
             expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(24);
@@ -115,8 +136,8 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("rolls the chosen stack back with --yes --json", () => {
-            const run = runs(wf).find((r) => r.includes("npm run rollback"))!;
-            expect(run).to.contain('npm run rollback -- --stack "$STACK" --yes --json');
+            const run = runs(wf).find((r) => r.includes("automation/cli.ts rollback"))!;
+            expect(run).to.contain('node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json &');
             const step = steps(wf).find((s) => s.run === run)!;
             expect(step.env?.STACK).to.equal("${{ inputs.stack }}");
         });
@@ -159,32 +180,47 @@ describe("the rollout report in the job summary (.github/scripts/reportSummary.t
     });
 });
 
-describe("promote.yml's promote step, run with a stand-in npm", function () {
+/** A stand-in for automation/cli.ts: writes FAKE_REPORT to --report and exits FAKE_EXIT; with FAKE_WAIT it waits for
+ * SIGINT/SIGTERM instead (noting it in `signals`), writes an `aborted` report and exits 130/143, as promote does. */
+const STAND_IN_CLI = `
+import * as fs from "fs";
+const args = process.argv.slice(2);
+const report = args.includes("--report") ? args[args.indexOf("--report") + 1] : undefined;
+fs.appendFileSync("cli-calls.log", args.join(" ") + "\\n");
+if (process.env.FAKE_WAIT) {
+    const onSignal = (signal: NodeJS.Signals) => {
+        fs.appendFileSync("signals", signal + "\\n");
+        setTimeout(() => {
+            if (report) fs.writeFileSync(report, JSON.stringify({ outcome: "aborted", stack: "prod", steps: [{ weight: 0.1, verdict: "aborted", reason: signal }] }));
+            process.exit(signal === "SIGTERM" ? 143 : 130);
+        }, 300);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    fs.writeFileSync("started", String(process.pid));
+    setInterval(() => undefined, 1000);
+} else {
+    if (report && process.env.FAKE_REPORT) fs.writeFileSync(report, process.env.FAKE_REPORT);
+    process.exit(Number(process.env.FAKE_EXIT));
+}
+`;
+
+describe("the promote and rollback steps, run with a stand-in rollout tool", function () {
     this.timeout(60000);
-    const wf = load("promote.yml");
-    const script = runs(wf).find((r) => r.includes("npm run promote"))!;
+    const promoteScript = runs(load("promote.yml")).find((r) => r.includes("automation/cli.ts promote"))!;
+    const rollbackScript = runs(load("rollback.yml")).find((r) => r.includes("automation/cli.ts rollback"))!;
     let dir: string;
 
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "promote-step-"));
         fs.symlinkSync(path.join(ROOT, ".github"), path.join(dir, ".github"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-        fs.mkdirSync(path.join(dir, "bin"));
-        // Writes a report to the --report file and exits with FAKE_EXIT, as promote would.
-        fs.writeFileSync(
-            path.join(dir, "bin", "npm"),
-            [
-                "#!/usr/bin/env bash",
-                'echo "npm $*" >> npm-calls.log',
-                'while [ $# -gt 0 ]; do if [ "$1" = "--report" ]; then report="$2"; fi; shift; done',
-                'if [ -n "$report" ] && [ -n "$FAKE_REPORT" ]; then printf "%s" "$FAKE_REPORT" > "$report"; fi',
-                'exit "$FAKE_EXIT"',
-            ].join("\n"),
-            { mode: 0o755 },
-        );
-        execFileSync("bash", ["-c", "command -v npx"], { stdio: "ignore" });
+        fs.mkdirSync(path.join(dir, "automation"));
+        fs.writeFileSync(path.join(dir, "automation", "cli.ts"), STAND_IN_CLI);
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const env = (summary: string, extra: Record<string, string>) => ({ ...process.env, GITHUB_STEP_SUMMARY: summary, STACK: "prod", ...extra });
 
     const cases: [number, string][] = [
         [0, "promoted"],
@@ -193,18 +229,15 @@ describe("promote.yml's promote step, run with a stand-in npm", function () {
         [4, "failed"],
     ];
     for (const [code, outcome] of cases) {
-        it(`exit ${code} (${outcome}): the job ${code === 0 ? "passes" : "fails"} with promote's code and the summary holds the steps`, () => {
+        it(`promote exit ${code} (${outcome}): the job ${code === 0 ? "passes" : "fails"} with promote's code and the summary holds the steps`, () => {
             const summary = path.join(dir, `summary-${code}.md`);
-            const result = spawnSync("bash", ["-e", "-c", script], {
+            const result = spawnSync("bash", ["-e", "-c", promoteScript], {
                 cwd: dir,
                 encoding: "utf8",
-                env: {
-                    ...process.env,
-                    PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
-                    GITHUB_STEP_SUMMARY: summary,
+                env: env(summary, {
                     FAKE_EXIT: String(code),
                     FAKE_REPORT: JSON.stringify({ outcome, stack: "prod", strategy: "canary", steps: [{ weight: 0.1, verdict: code === 1 ? "failed" : "passed", reason: "r" }] }),
-                },
+                }),
             });
             expect(result.status, result.stderr).to.equal(code);
             const md = fs.readFileSync(summary, "utf8");
@@ -212,5 +245,48 @@ describe("promote.yml's promote step, run with a stand-in npm", function () {
             expect(md).to.contain(`| 1 | 10% | ${code === 1 ? "failed" : "passed"} | r |`);
             if (code !== 0) expect(result.stdout).to.contain("::error::");
         });
+    }
+
+    it("rollback: the job ends with the tool's exit code and the summary holds its report", () => {
+        const summary = path.join(dir, "summary-rollback.md");
+        const result = spawnSync("bash", ["-e", "-c", rollbackScript], {
+            cwd: dir,
+            encoding: "utf8",
+            env: env(summary, { FAKE_EXIT: "3", FAKE_REPORT: JSON.stringify({ outcome: "failed", stack: "prod", steps: [] }) }),
+        });
+        expect(result.status, result.stderr).to.equal(3);
+        expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: failed");
+    });
+
+    // A cancelled run (or timeout-minutes) makes the runner send SIGINT, then SIGTERM 7.5 s later, to the step's
+    // shell only, not to its children: the shell must pass each signal on to the tool and wait for it.
+    for (const [name, script] of [
+        ["promote", promoteScript],
+        ["rollback", rollbackScript],
+    ] as const) {
+        for (const [signal, code] of [
+            ["SIGINT", 130],
+            ["SIGTERM", 143],
+        ] as const) {
+            it(`${name}: a cancel's ${signal} to the step's shell reaches the tool, which aborts; the step ends with ${code} and the summary`, async () => {
+                for (const f of ["started", "signals", "rollout-report.json", "rollback-report.json"]) fs.rmSync(path.join(dir, f), { force: true });
+                const summary = path.join(dir, `summary-${name}-${signal}.md`);
+                const shell = spawn("bash", ["-e", "-c", script], { cwd: dir, env: env(summary, { FAKE_WAIT: "1" }), stdio: ["ignore", "pipe", "pipe"] });
+                let output = "";
+                shell.stdout.on("data", (d) => (output += d));
+                shell.stderr.on("data", (d) => (output += d));
+                const exited = new Promise<number | null>((resolve) => shell.on("exit", (c) => resolve(c)));
+                const deadline = Date.now() + 30000;
+                while (!fs.existsSync(path.join(dir, "started")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+                expect(fs.existsSync(path.join(dir, "started")), output).to.equal(true);
+                shell.kill(signal);
+                const status = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running 15 s after the signal"), 15000))]);
+                if (typeof status === "string") shell.kill("SIGKILL");
+                expect(status, output).to.equal(code);
+                expect(fs.readFileSync(path.join(dir, "signals"), "utf8")).to.equal(`${signal}\n`);
+                expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: aborted");
+                if (name === "promote") expect(output).to.contain("::error::interrupted");
+            });
+        }
     }
 });
