@@ -153,6 +153,109 @@ describe("GitHub workflows (.github/workflows)", () => {
     });
 });
 
+describe("CI security (.github/**)", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+    const text = (f: string) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
+    type Job = { steps: Step[]; permissions?: Record<string, string> | string; "timeout-minutes"?: number };
+    const jobsOf = (f: string) => Object.entries((parseYaml(text(f)) as { jobs: Record<string, Job> }).jobs);
+    const usesIn = (job: Job, action: string) => job.steps.some((s) => s.uses?.startsWith(`${action}@`));
+    const OIDC_ACTIONS = ["pulumi/auth-actions", "aws-actions/configure-aws-credentials"];
+
+    /** Every file under .github, recursively. */
+    function githubFiles(dir = path.join(ROOT, ".github")): string[] {
+        return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? githubFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    }
+
+    it("pin every action by a full 40-hex commit SHA with its release in a comment (`uses: owner/repo@<sha> # vX.Y.Z`)", () => {
+        const problems: string[] = [];
+        const pins: Record<string, Set<string>> = {};
+        for (const f of files) {
+            // Each `uses:` the YAML holds must be on a line of this exact form (a comment is not part of the parsed YAML).
+            const parsed = jobsOf(f).flatMap(([, j]) => j.steps.flatMap((st) => (st.uses === undefined ? [] : [st.uses])));
+            const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses\s*:/.test(l));
+            expect(lines.length, `${f}: every uses: on a line of its own`).to.equal(parsed.length);
+            for (const line of lines) {
+                const m = /^\s*(?:-\s+)?uses:\s*([A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+)@([0-9a-f]{40})\s+#\s*(v\d+\.\d+\.\d+)\s*$/.exec(line);
+                if (!m) {
+                    problems.push(`${f}: ${line.trim()}`);
+                    continue;
+                }
+                (pins[m[1]] ??= new Set()).add(`${m[2]} # ${m[3]}`);
+            }
+        }
+        expect(problems, "not pinned by a commit SHA with a `# vX.Y.Z` comment").to.deep.equal([]);
+        // One release per action across the workflows.
+        expect(Object.entries(pins).filter(([, p]) => p.size > 1).map(([a, p]) => `${a}: ${[...p].join(", ")}`)).to.deep.equal([]);
+        expect(Object.keys(pins).sort()).to.include.members(["actions/checkout", "actions/setup-node", "actions/upload-artifact", ...OIDC_ACTIONS, "pulumi/actions"].sort());
+    });
+
+    it("hold no long-lived secret: no PULUMI_ACCESS_TOKEN and no `secrets.` anywhere under .github", () => {
+        for (const file of githubFiles()) {
+            const content = fs.readFileSync(file, "utf8");
+            expect(content, path.relative(ROOT, file)).to.not.contain("PULUMI_ACCESS_TOKEN");
+            expect(content, path.relative(ROOT, file)).to.not.match(/\bsecrets\./);
+        }
+    });
+
+    it("reach Pulumi Cloud by OIDC: an organization token from pulumi/auth-actions, for the delivery config's organisation", () => {
+        for (const f of ["promote.yml", "rollback.yml"]) {
+            const wf = load(f);
+            const auth = stepUsing(wf, "pulumi/auth-actions");
+            expect(auth?.with?.organization, f).to.equal(delivery.organization);
+            expect(auth?.with?.["requested-token-type"], f).to.equal("urn:pulumi:token-type:access_token:organization");
+            // The token outlives the job (pulumi/auth-actions asks for this; Pulumi Cloud may grant less).
+            const job = Object.values(wf.jobs)[0] as Job;
+            expect(Number(auth?.with?.["token-expiration"]), f).to.be.at.least(job["timeout-minutes"]! * 60);
+            // The token is there before the tool runs.
+            const all = steps(wf);
+            expect(all.indexOf(auth!), f).to.be.lessThan(all.findIndex((s) => s.run?.includes("automation/cli.ts")));
+            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"], f).to.match(/^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/);
+        }
+    });
+
+    it("grant least privilege: `permissions` on every workflow and job, id-token: write only on the jobs that use OIDC, no other write", () => {
+        for (const f of files) {
+            const wf = parseYaml(text(f)) as { permissions?: unknown };
+            expect(wf.permissions, `${f}: workflow-level permissions`).to.not.equal(undefined);
+            expect(JSON.stringify(wf.permissions), `${f}: workflow-level permissions`).to.not.contain("write");
+            for (const [name, job] of jobsOf(f)) {
+                const oidc = OIDC_ACTIONS.some((a) => usesIn(job, a));
+                expect(job.permissions, `${f} ${name}`).to.deep.equal(oidc ? { "id-token": "write", contents: "read" } : { contents: "read" });
+            }
+        }
+    });
+
+    it("check out without persisting the token (no job pushes), and set timeout-minutes on every job", () => {
+        for (const f of files) {
+            for (const [name, job] of jobsOf(f)) {
+                expect(job["timeout-minutes"], `${f} ${name}`).to.be.a("number");
+                for (const st of job.steps.filter((x) => x.uses?.startsWith("actions/checkout@"))) expect(st.with?.["persist-credentials"], `${f} ${name}`).to.equal(false);
+            }
+        }
+    });
+
+    it("promote: one rollout of prod at a time (a second run queues, never cancels one mid-way), and its report is kept even when cancelled", () => {
+        const wf = parseYaml(text("promote.yml")) as { concurrency?: { group?: string; "cancel-in-progress"?: boolean } };
+        expect(wf.concurrency).to.deep.equal({ group: "rollout-prod", "cancel-in-progress": false });
+        const all = steps(load("promote.yml"));
+        const upload = all.find((st) => st.uses?.startsWith("actions/upload-artifact@"))!;
+        expect(upload.if).to.equal("always()");
+        expect(upload.with?.path).to.equal("rollout-report.json");
+        expect(all.indexOf(upload)).to.be.greaterThan(all.findIndex((st) => st.run?.includes("automation/cli.ts promote")));
+        // The AWS session lasts as long as the job may run.
+        const job = Object.values(load("promote.yml").jobs)[0] as Job;
+        expect(Number(stepUsing(load("promote.yml"), "aws-actions/configure-aws-credentials")?.with?.["role-duration-seconds"])).to.be.at.least(job["timeout-minutes"]! * 60);
+    });
+
+    it("privileged jobs (prod credentials) use no dependency cache", () => {
+        for (const f of ["promote.yml", "rollback.yml"]) {
+            const setup = stepUsing(load(f), "actions/setup-node");
+            expect(setup?.with?.cache, f).to.equal(undefined);
+            expect(setup?.with?.["package-manager-cache"], f).to.equal(false);
+        }
+    });
+});
+
 describe("the rollout report in the job summary (.github/scripts/reportSummary.ts)", () => {
     const report = {
         outcome: "rolled-back",
