@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -46,8 +46,22 @@ describe("GitHub workflows (.github/workflows)", () => {
                 if (/npm\s+test\b/.test(run)) used.push("test");
             }
         }
-        expect(used).to.include.members(["test", "promote", "rollback"]);
+        expect(used).to.include.members(["test", "typecheck", "lint"]);
         expect(used.filter((s) => !(s in scripts))).to.deep.equal([]);
+    });
+
+    it("run the rollout tool as package.json's scripts do, but with node itself (`node --import tsx`), so a cancel's signal reaches it", () => {
+        const tool: string[] = [];
+        for (const f of files) {
+            for (const run of runs(load(f))) {
+                for (const m of run.matchAll(/node --import tsx (automation\/cli\.ts (\w+))/g)) {
+                    tool.push(m[2]);
+                    expect(scripts[m[2]], `${f}: ${m[0]}`).to.equal(`tsx ${m[1]}`);
+                }
+                expect(run, f).to.not.match(/npm\s+run\s+(promote|rollback)\b/);
+            }
+        }
+        expect(tool.sort()).to.deep.equal(["promote", "rollback"]);
     });
 
     it("set up Node 24, and test.yml tests on 22 and 26 too (package.json's engines: >=22)", () => {
@@ -72,14 +86,21 @@ describe("GitHub workflows (.github/workflows)", () => {
             expect(job.strategy?.matrix?.node).to.deep.equal([24, 22, 26]);
             expect(job.strategy?.["fail-fast"]).to.equal(false);
             expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal("${{ matrix.node }}");
-            expect(runs(wf)).to.deep.equal(["npm ci", "npm test"]);
+            expect(runs(wf)).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+        });
+
+        it("runs the same checks as .ci/run (install from the lock file, typecheck, lint, tests)", () => {
+            const npmCommands = (lines: string[]) => lines.flatMap((l) => /^npm\s+(?:ci|test|run\s+[\w:-]+)\b/.exec(l.trim())?.[0] ?? []);
+            const ciRun = npmCommands(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").split("\n"));
+            expect(ciRun).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+            expect(npmCommands(runs(wf))).to.deep.equal(ciRun);
         });
     });
 
     describe("promote.yml", () => {
         const wf = load("promote.yml");
         const job = Object.values(wf.jobs)[0];
-        const promoteRun = runs(wf).find((r) => r.includes("npm run promote"))!;
+        const promoteRun = runs(wf).find((r) => r.includes("automation/cli.ts promote"))!;
 
         it("runs in the protected `production` environment, by hand or on a repository_dispatch", () => {
             expect(Object.keys(wf.jobs)).to.have.length(1);
@@ -89,7 +110,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("promotes prod with --yes --json and writes the report", () => {
-            expect(promoteRun).to.contain("npm run promote -- --stack prod --yes --json --report rollout-report.json");
+            expect(promoteRun).to.contain("node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json &");
             expect(promoteRun).to.contain('>> "$GITHUB_STEP_SUMMARY"');
         });
 
@@ -98,7 +119,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("gets AWS credentials through OIDC and installs the Pulumi CLI", () => {
-            expect(wf.permissions?.["id-token"]).to.equal("write");
+            expect(job.permissions?.["id-token"]).to.equal("write");
             expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).to.equal("${{ vars.PROMOTER_ROLE_ARN_PROD }}");
             expect(stepUsing(wf, "pulumi/actions")).to.not.equal(undefined);
             expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(24);
@@ -115,8 +136,8 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("rolls the chosen stack back with --yes --json", () => {
-            const run = runs(wf).find((r) => r.includes("npm run rollback"))!;
-            expect(run).to.contain('npm run rollback -- --stack "$STACK" --yes --json');
+            const run = runs(wf).find((r) => r.includes("automation/cli.ts rollback"))!;
+            expect(run).to.contain('node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json &');
             const step = steps(wf).find((s) => s.run === run)!;
             expect(step.env?.STACK).to.equal("${{ inputs.stack }}");
         });
@@ -129,6 +150,109 @@ describe("GitHub workflows (.github/workflows)", () => {
             const resolved = Object.fromEntries(stacks.map((s) => [s, pairs[s] ?? fallback]));
             expect(resolved).to.deep.equal(Object.fromEntries(stacks.map((s) => [s, delivery.stacks[s].branch])));
         });
+    });
+});
+
+describe("CI security (.github/**)", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+    const text = (f: string) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
+    type Job = { steps: Step[]; permissions?: Record<string, string> | string; "timeout-minutes"?: number };
+    const jobsOf = (f: string) => Object.entries((parseYaml(text(f)) as { jobs: Record<string, Job> }).jobs);
+    const usesIn = (job: Job, action: string) => job.steps.some((s) => s.uses?.startsWith(`${action}@`));
+    const OIDC_ACTIONS = ["pulumi/auth-actions", "aws-actions/configure-aws-credentials"];
+
+    /** Every file under .github, recursively. */
+    function githubFiles(dir = path.join(ROOT, ".github")): string[] {
+        return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? githubFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    }
+
+    it("pin every action by a full 40-hex commit SHA with its release in a comment (`uses: owner/repo@<sha> # vX.Y.Z`)", () => {
+        const problems: string[] = [];
+        const pins: Record<string, Set<string>> = {};
+        for (const f of files) {
+            // Each `uses:` the YAML holds must be on a line of this exact form (a comment is not part of the parsed YAML).
+            const parsed = jobsOf(f).flatMap(([, j]) => j.steps.flatMap((st) => (st.uses === undefined ? [] : [st.uses])));
+            const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses\s*:/.test(l));
+            expect(lines.length, `${f}: every uses: on a line of its own`).to.equal(parsed.length);
+            for (const line of lines) {
+                const m = /^\s*(?:-\s+)?uses:\s*([A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+)@([0-9a-f]{40})\s+#\s*(v\d+\.\d+\.\d+)\s*$/.exec(line);
+                if (!m) {
+                    problems.push(`${f}: ${line.trim()}`);
+                    continue;
+                }
+                (pins[m[1]] ??= new Set()).add(`${m[2]} # ${m[3]}`);
+            }
+        }
+        expect(problems, "not pinned by a commit SHA with a `# vX.Y.Z` comment").to.deep.equal([]);
+        // One release per action across the workflows.
+        expect(Object.entries(pins).filter(([, p]) => p.size > 1).map(([a, p]) => `${a}: ${[...p].join(", ")}`)).to.deep.equal([]);
+        expect(Object.keys(pins).sort()).to.include.members(["actions/checkout", "actions/setup-node", "actions/upload-artifact", ...OIDC_ACTIONS, "pulumi/actions"].sort());
+    });
+
+    it("hold no long-lived secret: no PULUMI_ACCESS_TOKEN and no `secrets.` anywhere under .github", () => {
+        for (const file of githubFiles()) {
+            const content = fs.readFileSync(file, "utf8");
+            expect(content, path.relative(ROOT, file)).to.not.contain("PULUMI_ACCESS_TOKEN");
+            expect(content, path.relative(ROOT, file)).to.not.match(/\bsecrets\./);
+        }
+    });
+
+    it("reach Pulumi Cloud by OIDC: an organization token from pulumi/auth-actions, for the delivery config's organisation", () => {
+        for (const f of ["promote.yml", "rollback.yml"]) {
+            const wf = load(f);
+            const auth = stepUsing(wf, "pulumi/auth-actions");
+            expect(auth?.with?.organization, f).to.equal(delivery.organization);
+            expect(auth?.with?.["requested-token-type"], f).to.equal("urn:pulumi:token-type:access_token:organization");
+            // The token outlives the job (pulumi/auth-actions asks for this; Pulumi Cloud may grant less).
+            const job = Object.values(wf.jobs)[0] as Job;
+            expect(Number(auth?.with?.["token-expiration"]), f).to.be.at.least(job["timeout-minutes"]! * 60);
+            // The token is there before the tool runs.
+            const all = steps(wf);
+            expect(all.indexOf(auth!), f).to.be.lessThan(all.findIndex((s) => s.run?.includes("automation/cli.ts")));
+            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"], f).to.match(/^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/);
+        }
+    });
+
+    it("grant least privilege: `permissions` on every workflow and job, id-token: write only on the jobs that use OIDC, no other write", () => {
+        for (const f of files) {
+            const wf = parseYaml(text(f)) as { permissions?: unknown };
+            expect(wf.permissions, `${f}: workflow-level permissions`).to.not.equal(undefined);
+            expect(JSON.stringify(wf.permissions), `${f}: workflow-level permissions`).to.not.contain("write");
+            for (const [name, job] of jobsOf(f)) {
+                const oidc = OIDC_ACTIONS.some((a) => usesIn(job, a));
+                expect(job.permissions, `${f} ${name}`).to.deep.equal(oidc ? { "id-token": "write", contents: "read" } : { contents: "read" });
+            }
+        }
+    });
+
+    it("check out without persisting the token (no job pushes), and set timeout-minutes on every job", () => {
+        for (const f of files) {
+            for (const [name, job] of jobsOf(f)) {
+                expect(job["timeout-minutes"], `${f} ${name}`).to.be.a("number");
+                for (const st of job.steps.filter((x) => x.uses?.startsWith("actions/checkout@"))) expect(st.with?.["persist-credentials"], `${f} ${name}`).to.equal(false);
+            }
+        }
+    });
+
+    it("promote: one rollout of prod at a time (a second run queues, never cancels one mid-way), and its report is kept even when cancelled", () => {
+        const wf = parseYaml(text("promote.yml")) as { concurrency?: { group?: string; "cancel-in-progress"?: boolean } };
+        expect(wf.concurrency).to.deep.equal({ group: "rollout-prod", "cancel-in-progress": false });
+        const all = steps(load("promote.yml"));
+        const upload = all.find((st) => st.uses?.startsWith("actions/upload-artifact@"))!;
+        expect(upload.if).to.equal("always()");
+        expect(upload.with?.path).to.equal("rollout-report.json");
+        expect(all.indexOf(upload)).to.be.greaterThan(all.findIndex((st) => st.run?.includes("automation/cli.ts promote")));
+        // The AWS session lasts as long as the job may run.
+        const job = Object.values(load("promote.yml").jobs)[0] as Job;
+        expect(Number(stepUsing(load("promote.yml"), "aws-actions/configure-aws-credentials")?.with?.["role-duration-seconds"])).to.be.at.least(job["timeout-minutes"]! * 60);
+    });
+
+    it("privileged jobs (prod credentials) use no dependency cache", () => {
+        for (const f of ["promote.yml", "rollback.yml"]) {
+            const setup = stepUsing(load(f), "actions/setup-node");
+            expect(setup?.with?.cache, f).to.equal(undefined);
+            expect(setup?.with?.["package-manager-cache"], f).to.equal(false);
+        }
     });
 });
 
@@ -159,32 +283,47 @@ describe("the rollout report in the job summary (.github/scripts/reportSummary.t
     });
 });
 
-describe("promote.yml's promote step, run with a stand-in npm", function () {
+/** A stand-in for automation/cli.ts: writes FAKE_REPORT to --report and exits FAKE_EXIT; with FAKE_WAIT it waits for
+ * SIGINT/SIGTERM instead (noting it in `signals`), writes an `aborted` report and exits 130/143, as promote does. */
+const STAND_IN_CLI = `
+import * as fs from "fs";
+const args = process.argv.slice(2);
+const report = args.includes("--report") ? args[args.indexOf("--report") + 1] : undefined;
+fs.appendFileSync("cli-calls.log", args.join(" ") + "\\n");
+if (process.env.FAKE_WAIT) {
+    const onSignal = (signal: NodeJS.Signals) => {
+        fs.appendFileSync("signals", signal + "\\n");
+        setTimeout(() => {
+            if (report) fs.writeFileSync(report, JSON.stringify({ outcome: "aborted", stack: "prod", steps: [{ weight: 0.1, verdict: "aborted", reason: signal }] }));
+            process.exit(signal === "SIGTERM" ? 143 : 130);
+        }, 300);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    fs.writeFileSync("started", String(process.pid));
+    setInterval(() => undefined, 1000);
+} else {
+    if (report && process.env.FAKE_REPORT) fs.writeFileSync(report, process.env.FAKE_REPORT);
+    process.exit(Number(process.env.FAKE_EXIT));
+}
+`;
+
+describe("the promote and rollback steps, run with a stand-in rollout tool", function () {
     this.timeout(60000);
-    const wf = load("promote.yml");
-    const script = runs(wf).find((r) => r.includes("npm run promote"))!;
+    const promoteScript = runs(load("promote.yml")).find((r) => r.includes("automation/cli.ts promote"))!;
+    const rollbackScript = runs(load("rollback.yml")).find((r) => r.includes("automation/cli.ts rollback"))!;
     let dir: string;
 
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "promote-step-"));
         fs.symlinkSync(path.join(ROOT, ".github"), path.join(dir, ".github"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-        fs.mkdirSync(path.join(dir, "bin"));
-        // Writes a report to the --report file and exits with FAKE_EXIT, as promote would.
-        fs.writeFileSync(
-            path.join(dir, "bin", "npm"),
-            [
-                "#!/usr/bin/env bash",
-                'echo "npm $*" >> npm-calls.log',
-                'while [ $# -gt 0 ]; do if [ "$1" = "--report" ]; then report="$2"; fi; shift; done',
-                'if [ -n "$report" ] && [ -n "$FAKE_REPORT" ]; then printf "%s" "$FAKE_REPORT" > "$report"; fi',
-                'exit "$FAKE_EXIT"',
-            ].join("\n"),
-            { mode: 0o755 },
-        );
-        execFileSync("bash", ["-c", "command -v npx"], { stdio: "ignore" });
+        fs.mkdirSync(path.join(dir, "automation"));
+        fs.writeFileSync(path.join(dir, "automation", "cli.ts"), STAND_IN_CLI);
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const env = (summary: string, extra: Record<string, string>) => ({ ...process.env, GITHUB_STEP_SUMMARY: summary, STACK: "prod", ...extra });
 
     const cases: [number, string][] = [
         [0, "promoted"],
@@ -193,18 +332,15 @@ describe("promote.yml's promote step, run with a stand-in npm", function () {
         [4, "failed"],
     ];
     for (const [code, outcome] of cases) {
-        it(`exit ${code} (${outcome}): the job ${code === 0 ? "passes" : "fails"} with promote's code and the summary holds the steps`, () => {
+        it(`promote exit ${code} (${outcome}): the job ${code === 0 ? "passes" : "fails"} with promote's code and the summary holds the steps`, () => {
             const summary = path.join(dir, `summary-${code}.md`);
-            const result = spawnSync("bash", ["-e", "-c", script], {
+            const result = spawnSync("bash", ["-e", "-c", promoteScript], {
                 cwd: dir,
                 encoding: "utf8",
-                env: {
-                    ...process.env,
-                    PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
-                    GITHUB_STEP_SUMMARY: summary,
+                env: env(summary, {
                     FAKE_EXIT: String(code),
                     FAKE_REPORT: JSON.stringify({ outcome, stack: "prod", strategy: "canary", steps: [{ weight: 0.1, verdict: code === 1 ? "failed" : "passed", reason: "r" }] }),
-                },
+                }),
             });
             expect(result.status, result.stderr).to.equal(code);
             const md = fs.readFileSync(summary, "utf8");
@@ -212,5 +348,48 @@ describe("promote.yml's promote step, run with a stand-in npm", function () {
             expect(md).to.contain(`| 1 | 10% | ${code === 1 ? "failed" : "passed"} | r |`);
             if (code !== 0) expect(result.stdout).to.contain("::error::");
         });
+    }
+
+    it("rollback: the job ends with the tool's exit code and the summary holds its report", () => {
+        const summary = path.join(dir, "summary-rollback.md");
+        const result = spawnSync("bash", ["-e", "-c", rollbackScript], {
+            cwd: dir,
+            encoding: "utf8",
+            env: env(summary, { FAKE_EXIT: "3", FAKE_REPORT: JSON.stringify({ outcome: "failed", stack: "prod", steps: [] }) }),
+        });
+        expect(result.status, result.stderr).to.equal(3);
+        expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: failed");
+    });
+
+    // A cancelled run (or timeout-minutes) makes the runner send SIGINT, then SIGTERM 7.5 s later, to the step's
+    // shell only, not to its children: the shell must pass each signal on to the tool and wait for it.
+    for (const [name, script] of [
+        ["promote", promoteScript],
+        ["rollback", rollbackScript],
+    ] as const) {
+        for (const [signal, code] of [
+            ["SIGINT", 130],
+            ["SIGTERM", 143],
+        ] as const) {
+            it(`${name}: a cancel's ${signal} to the step's shell reaches the tool, which aborts; the step ends with ${code} and the summary`, async () => {
+                for (const f of ["started", "signals", "rollout-report.json", "rollback-report.json"]) fs.rmSync(path.join(dir, f), { force: true });
+                const summary = path.join(dir, `summary-${name}-${signal}.md`);
+                const shell = spawn("bash", ["-e", "-c", script], { cwd: dir, env: env(summary, { FAKE_WAIT: "1" }), stdio: ["ignore", "pipe", "pipe"] });
+                let output = "";
+                shell.stdout.on("data", (d) => (output += d));
+                shell.stderr.on("data", (d) => (output += d));
+                const exited = new Promise<number | null>((resolve) => shell.on("exit", (c) => resolve(c)));
+                const deadline = Date.now() + 30000;
+                while (!fs.existsSync(path.join(dir, "started")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+                expect(fs.existsSync(path.join(dir, "started")), output).to.equal(true);
+                shell.kill(signal);
+                const status = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running 15 s after the signal"), 15000))]);
+                if (typeof status === "string") shell.kill("SIGKILL");
+                expect(status, output).to.equal(code);
+                expect(fs.readFileSync(path.join(dir, "signals"), "utf8")).to.equal(`${signal}\n`);
+                expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: aborted");
+                if (name === "promote") expect(output).to.contain("::error::interrupted");
+            });
+        }
     }
 });

@@ -3,7 +3,7 @@
  * $GITHUB_STEP_SUMMARY: the outcome, each function's versions, and one table row per step (weight, verdict,
  * reason). Used by .github/workflows/promote.yml and rollback.yml:
  *
- *     npx tsx .github/scripts/reportSummary.ts rollout-report.json <exit code> >> "$GITHUB_STEP_SUMMARY"
+ *     node --import tsx .github/scripts/reportSummary.ts rollout-report.json <exit code> >> "$GITHUB_STEP_SUMMARY"
  *
  * Always exits 0: the workflow's own step fails the job with promote's exit code.
  */
@@ -16,6 +16,8 @@ export const EXIT_CODES: Readonly<Record<number, string>> = {
     2: "usage or config error, nothing touched",
     3: "infrastructure error (see the log for the state traffic was left in)",
     4: "another update holds the stack",
+    130: "interrupted by SIGINT (a cancelled run; the report says where traffic is)",
+    143: "interrupted by SIGTERM (a cancelled run; the report says where traffic is)",
 };
 
 interface ReportStep {
