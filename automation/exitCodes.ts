@@ -23,3 +23,14 @@ export const ExitCode = {
 export function exitCodeForSignal(signal: string | undefined): number {
     return signal === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted;
 }
+
+/** What each exit code means, for people (the job summary, the docs): one table beside the codes. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
+    [ExitCode.ok]: "promoted, rolled back on request, or nothing to do",
+    [ExitCode.rolledBack]: "rolled back by a gate, or a rollback already recorded for this candidate (the system is safe)",
+    [ExitCode.usage]: "usage or config error, nothing touched",
+    [ExitCode.infrastructure]: "infrastructure error (the log and the report say where traffic was left, or that it is unknown, with the command to run)",
+    [ExitCode.locked]: "another update holds the stack",
+    [ExitCode.interrupted]: "interrupted by SIGINT (a cancelled run: aborted to stable, or held; the report says where traffic is)",
+    [ExitCode.terminated]: "interrupted by SIGTERM (a cancelled run: aborted to stable, or held; the report says where traffic is)",
+};

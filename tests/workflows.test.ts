@@ -271,7 +271,7 @@ describe("the rollout report in the job summary (.github/scripts/reportSummary.t
     it("is a table of the steps: weight, verdict, reason", () => {
         const md = renderSummary(report, 1);
         expect(md).to.contain("## Rollout of `prod`: rolled-back");
-        expect(md).to.contain("exit code 1: rolled back by a gate (the system is safe)");
+        expect(md).to.contain("exit code 1: rolled back by a gate, or a rollback already recorded for this candidate (the system is safe)");
         expect(md).to.contain("| step | weight | verdict | reason |");
         expect(md).to.contain("| 1 | 10% | passed | candidate 0.2% errors of 1200 calls <= 1% |");
         expect(md).to.contain("| 2 | 50% | failed | candidate 5.1% errors \\| stable 0.2% |");

@@ -8,17 +8,10 @@
  * Always exits 0: the workflow's own step fails the job with promote's exit code.
  */
 import * as fs from "fs";
+import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
 
-/** The meaning of promote/rollback exit codes (docs/design.md). */
-export const EXIT_CODES: Readonly<Record<number, string>> = {
-    0: "promoted, or nothing to do",
-    1: "rolled back by a gate (the system is safe)",
-    2: "usage or config error, nothing touched",
-    3: "infrastructure error (see the log for the state traffic was left in)",
-    4: "another update holds the stack",
-    130: "interrupted by SIGINT (a cancelled run; the report says where traffic is)",
-    143: "interrupted by SIGTERM (a cancelled run; the report says where traffic is)",
-};
+/** The meaning of promote/rollback exit codes: the tool's own table (automation/exitCodes.ts). */
+export const EXIT_CODES = EXIT_CODE_MEANINGS;
 
 interface ReportStep {
     readonly weight?: number;
