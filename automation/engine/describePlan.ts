@@ -14,6 +14,7 @@ const SHORT_TYPES: Record<string, string> = {
     "aws:cloudwatch/logGroup:LogGroup": "log group",
     "aws:iam/role:Role": "role",
     "aws:iam/rolePolicy:RolePolicy": "role policy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "managed policy",
     "aws:sqs/queue:Queue": "queue",
     "aws:sns/topic:Topic": "topic",
     "aws:sns/topicSubscription:TopicSubscription": "subscription",
@@ -59,6 +60,8 @@ export function describeResource(r: DeclaredResource): string {
             return (JSON.parse(i.policy) as { Statement: { Action: string | string[]; Resource: string }[] }).Statement
                 .map((s) => `${[s.Action].flat().join(",")} on ${s.Resource}`)
                 .join("; ");
+        case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            return String(i.policyArn);
         case "aws:sns/topic:Topic":
         case "aws:sqs/queue:Queue":
             return String(i.name);
