@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "bench/results/", "app/"] },
+    { ignores: ["node_modules/", "bin/", "dist/", "bench/results/", "app/", "examples/*/src/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {

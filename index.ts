@@ -1,16 +1,16 @@
 /**
  * The lambda-rollout Pulumi program: reads and validates the stack's config, creates the components, exports
- * the outputs the rollout tool reads. `pulumi up --stack <env>` runs it; so do the offline plan and the
- * rehearsal, under Pulumi's mock engine. Bad config throws before any resource is registered.
+ * the rollout contract (`lambdaRollout`) the rollout tool reads. `pulumi up --stack <env>` runs it; so do the
+ * offline plan and the rehearsal, under Pulumi's mock engine. Bad config throws before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, RolloutDashboard } from "./components";
+import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, rolloutOutputs, RolloutDashboard, type RolloutStackOutputs } from "./components";
 import { decodePulumiConfig, PROJECT, readRelease, readStackConfig } from "./config";
 
 export = async () => {
     const stack = pulumi.getStack();
-    const config = readStackConfig(decodePulumiConfig(pulumi.runtime.allConfig()), `the config of stack "${stack}"`, __dirname);
+    const config = readStackConfig(decodePulumiConfig(pulumi.runtime.allConfig()), `the config of stack "${stack}"`, __dirname, PROJECT);
     const release = readRelease(__dirname);
     const { rollout } = config;
     const prefix = `${PROJECT}-${stack}`;
@@ -49,27 +49,15 @@ export = async () => {
     });
 
     return {
-        strategy: rollout.strategy,
-        rolloutPolicy: rollout,
-        region: config.region,
-        release,
+        // The contract the rollout tool reads (components/rolloutOutputs.ts); the compiler checks it is there.
+        lambdaRollout: rolloutOutputs({
+            strategy: rollout.strategy,
+            rolloutPolicy: rollout,
+            region: config.region,
+            release,
+            functions: Object.fromEntries(functions.map((f, i) => [config.functions[i].name, f])),
+        }),
         alarmTopicArn: topic.topicArn,
         dashboardName: dashboard.dashboardName,
-        functions: Object.fromEntries(
-            functions.map((f, i) => [
-                config.functions[i].name,
-                {
-                    functionName: f.functionName,
-                    functionArn: f.functionArn,
-                    aliasName: f.aliasName,
-                    aliasArn: f.aliasArn,
-                    stableVersion: f.stableVersion,
-                    candidateVersion: f.candidateVersion,
-                    liveWeights: f.liveWeights,
-                    routingSource: f.routingSource,
-                    alarmNames: f.alarmNames,
-                },
-            ]),
-        ),
-    };
+    } satisfies RolloutStackOutputs;
 };

@@ -26,10 +26,12 @@ import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status } from "./rollout/status";
+import { resolveProject } from "./project";
 import { parseStackName } from "./stackName";
 
 interface CommonOptions {
     stack: string;
+    cwd?: string;
     configFile?: string;
     json?: boolean;
     report?: string;
@@ -110,9 +112,10 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
 /** The real side effects: the Automation API on this project, and AWS in the stack's region. */
 function realDeps(opts: CommonOptions) {
     // Validated as plan and rehearse validate it, before anything would call the Pulumi CLI or AWS.
-    const { file, stackConfig: config } = loadStackConfig(opts.stack, opts.configFile);
+    const project = resolveProject(opts.cwd);
+    const { file, stackConfig: config } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
     return {
-        stack: new AutomationStackDriver({ stack: opts.stack, configFile: file }),
+        stack: new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name }),
         lambda: new LambdaAdapter(new LambdaClient({ region: config.region })),
         metrics: new CloudWatchAdapter(new CloudWatchClient({ region: config.region })),
         clock: realClock,
@@ -144,12 +147,13 @@ const program = new Command()
     .showHelpAfterError()
     // Every command's --stack is checked before any file is read (the scenario's included).
     .hook("preAction", (_program, command) => {
-        const stack = command.opts().stack as string | undefined;
-        if (stack !== undefined) parseStackName(stack);
+        const { stack, cwd } = command.opts() as { stack?: string; cwd?: string };
+        if (stack !== undefined) parseStackName(stack, resolveProject(cwd).name);
     });
 
 const stackOption = () => new Option("--stack <name>", "the stack: dev, staging or prod").makeOptionMandatory();
 const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
+const cwdOption = () => new Option("-C, --cwd <dir>", "the Pulumi project to drive: the nearest Pulumi.yaml at or above <dir> (default: the current directory's)");
 const jsonOption = () => new Option("--json", "print the report as JSON on the last line of stdout");
 const reportOption = () => new Option("--report <file>", "write the report as JSON to this file");
 
@@ -157,10 +161,11 @@ program
     .command("plan")
     .description("evaluate the program for a stack under Pulumi's mock engine and print what it would declare (no AWS, no Pulumi CLI)")
     .addOption(stackOption())
+    .addOption(cwdOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
     .action(async (opts: CommonOptions) => {
-        const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile });
+        const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
         if (opts.json) console.log(JSON.stringify(evaluation));
         else console.log(describePlan(opts.stack, evaluation).join("\n"));
     });
@@ -169,6 +174,7 @@ program
     .command("promote")
     .description("step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate")
     .addOption(stackOption())
+    .addOption(cwdOption())
     .addOption(configFileOption())
     .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
     .option("--yes", "do not ask before moving traffic")
@@ -211,6 +217,7 @@ program
     .command("rollback")
     .description("emergency: all traffic back to the stable version (a `pulumi up`, or the Lambda API when the up cannot run)")
     .addOption(stackOption())
+    .addOption(cwdOption())
     .addOption(configFileOption())
     .option("--to <version>", "roll back to this published version")
     .option("--dry-run", "print what would change and touch nothing")
@@ -229,6 +236,7 @@ program
     .command("status")
     .description("per function: stable and candidate versions, live weights, alarm states, and the last rollout's steps")
     .addOption(stackOption())
+    .addOption(cwdOption())
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions) => {
@@ -241,6 +249,7 @@ program
     .command("rehearse")
     .description("run the same promote against a simulated AWS with the real program under the mock engine: no account, no CLI, virtual time")
     .addOption(stackOption())
+    .addOption(cwdOption())
     .requiredOption("--scenario <file>", "the scenario (JSON): traffic, version profiles, faults")
     .addOption(configFileOption())
     .addOption(jsonOption())
@@ -250,7 +259,7 @@ program
         const log = consoleLog();
         log.line(`rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`);
         const started = Date.now();
-        const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log });
+        const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log, project: resolveProject(opts.cwd) });
         log.line(summary(result.report));
         log.line(`(rehearsed ${result.report.durationMinutes} virtual minutes in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         emit(opts, result.report);
@@ -263,12 +272,13 @@ program
         "rehearse every scenario in a folder (each on its own `stack`, else --stack) and print one row each: outcome, exit code, where traffic ended (read from the simulated AWS), whether that is safe, whether the report was kept; exits 1 when a row breaks a promise or its `expect`",
     )
     .addOption(stackOption())
+    .addOption(cwdOption())
     .option("--dir <dir>", "the scenarios folder", "scenarios")
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions & { dir: string }) => {
         const started = Date.now();
-        const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile);
+        const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile, resolveProject(opts.cwd));
         const wallSeconds = (Date.now() - started) / 1000;
         const out = opts.json ? console.error : console.log;
         describeMatrix(rows).forEach((l) => out(l));

@@ -8,10 +8,13 @@ import { PROJECT } from "../config/stackConfig";
 /** Pulumi's rule for a stack name (and for an organization's): letters, digits, '-', '_', '.', at most 100. */
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 
-/** What a stack may be called, for the messages. */
-const RULE =
-    "a stack name may contain only letters, digits, '-', '_' and '.' (at most 100 characters), e.g. prod; " +
-    `or be fully qualified as <org>/${PROJECT}/<stack> (or <org>/<stack>)`;
+/** What a stack of `project` may be called, for the messages. */
+function rule(project: string): string {
+    return (
+        "a stack name may contain only letters, digits, '-', '_' and '.' (at most 100 characters), e.g. prod; " +
+        `or be fully qualified as <org>/${project}/<stack> (or <org>/<stack>)`
+    );
+}
 
 /** A `--stack` that is not a stack name: a usage error (exit 2), nothing read or touched. */
 export class StackNameError extends Error {
@@ -33,18 +36,19 @@ export interface StackRef {
 
 /**
  * Parses a stack name as the Pulumi CLI accepts it: `<stack>`, `<org>/<stack>` or `<org>/<project>/<stack>`,
- * where the project must be this one (another project's stack has no `Pulumi.<stack>.yaml` here). Throws a
- * StackNameError that says what a stack name may contain.
+ * where the project must be `project` (the name in the driven project's Pulumi.yaml; default this repository's:
+ * another project's stack has no `Pulumi.<stack>.yaml` there). Throws a StackNameError that says what a stack
+ * name may contain.
  */
-export function parseStackName(input: string): StackRef {
+export function parseStackName(input: string, project: string = PROJECT): StackRef {
     const got = `\`--stack\` (got ${JSON.stringify(input)})`;
     const parts = input.split("/");
     // "." and ".." pass Pulumi's character rule but are path steps, never a stack's name.
     if (parts.length > 3 || !parts.every((part) => NAME.test(part) && part !== "." && part !== "..")) {
-        throw new StackNameError(`${got}: ${RULE}`);
+        throw new StackNameError(`${got}: ${rule(project)}`);
     }
-    if (parts.length === 3 && parts[1] !== PROJECT) {
-        throw new StackNameError(`${got}: names project "${parts[1]}", but this is the ${PROJECT} project (Pulumi.yaml): ${RULE}`);
+    if (parts.length === 3 && parts[1] !== project) {
+        throw new StackNameError(`${got}: names project "${parts[1]}", but this is the ${project} project (Pulumi.yaml): ${rule(project)}`);
     }
     const name = parts[parts.length - 1];
     return { name, qualified: input, ...(parts.length > 1 ? { org: parts[0] } : {}) };

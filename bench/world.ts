@@ -12,6 +12,7 @@
  * As in the rehearsal, each row's account gets stable's traffic history before minute 0 (the gates' baseline).
  */
 import * as path from "path";
+import { readRolloutOutputs } from "../components/rolloutOutputs";
 import { additionalVersionWeights, routingFromRequest, trafficShares } from "../components/routing";
 import { parseStackConfig, projectKeys, type RoutingOverride, type StackConfig } from "../config/stackConfig";
 import { evaluateProgram, PROJECT_ROOT, readConfigFile, stackConfigPath, type DeclaredResource, type ProgramWorld } from "../automation/engine/evaluate";
@@ -52,7 +53,7 @@ export async function recordDeploys(stack: string): Promise<DeployTemplate> {
         current = [];
         const evaluation = await evaluateProgram({ stack, world: recording, commit });
         deploys.push(current);
-        outputs = evaluation.outputs as StackOutputs;
+        outputs = readRolloutOutputs(evaluation.outputs);
     }
     const file = stackConfigPath(stack);
     const config = parseStackConfig(projectKeys(readConfigFile(file)), file);

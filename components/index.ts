@@ -5,3 +5,4 @@ export * from "./progressiveFunction";
 export * from "./rollbackAlarms";
 export * from "./rolloutDashboard";
 export * from "./routing";
+export * from "./rolloutOutputs";

@@ -13,8 +13,10 @@ export interface ProgressiveFunctionArgs {
     readonly functionName: string;
     /** AWS region, for reading the live alias. */
     readonly region: string;
-    /** Absolute path of the directory holding the function's code. */
-    readonly codePath: string;
+    /** Absolute path of the directory holding the function's code (zipped as it is); or give `code` instead. */
+    readonly codePath?: string;
+    /** The function's code as the team packages it (an `AssetArchive`, a built zip's `FileArchive`); instead of `codePath`. */
+    readonly code?: pulumi.asset.Archive;
     /** `file.export`. */
     readonly handler: string;
     /** Lambda runtime, e.g. `nodejs24.x`. */
@@ -43,10 +45,50 @@ export interface ProgressiveFunctionArgs {
     readonly release: { readonly version: string; readonly commit?: string };
     /** Extra tags. */
     readonly tags?: Record<string, string>;
+    /** IAM statements added to the execution role's own policy (beyond its log group and dead-letter queue). */
+    readonly policyStatements?: readonly PolicyStatement[];
+    /** Managed policies attached to the execution role, by ARN. */
+    readonly managedPolicyArns?: readonly string[];
+    /** Lambda layer version ARNs, in order. */
+    readonly layers?: readonly pulumi.Input<string>[];
+    /** The instruction set: `["x86_64"]` (Lambda's default) or `["arm64"]`. */
+    readonly architectures?: readonly ("x86_64" | "arm64")[];
+}
+
+/** One IAM policy statement, as IAM's JSON has it. */
+export interface PolicyStatement {
+    readonly Sid?: string;
+    readonly Effect: "Allow" | "Deny";
+    readonly Action: string | readonly string[];
+    readonly Resource: string | readonly string[];
+    readonly Condition?: Record<string, unknown>;
 }
 
 /** Checks the arguments before anything is registered; messages name the field. */
 export function validateProgressiveFunctionArgs(args: ProgressiveFunctionArgs): void {
+    if ((args.codePath === undefined) === (args.code === undefined)) {
+        throw new Error("exactly one of `codePath` (a directory) and `code` (an archive) must be given: the function's code");
+    }
+    (args.policyStatements ?? []).forEach((st, i) => {
+        if (st.Effect !== "Allow" && st.Effect !== "Deny") throw new Error(`\`policyStatements[${i}].Effect\` (got ${JSON.stringify(st.Effect)}) must be "Allow" or "Deny"`);
+        const actions = typeof st.Action === "string" ? [st.Action] : st.Action;
+        if (!Array.isArray(actions) || actions.length === 0 || !actions.every((a) => /^[a-z0-9-]+:[A-Za-z0-9*?]+$|^\*$/.test(a))) {
+            throw new Error(`\`policyStatements[${i}].Action\` (got ${JSON.stringify(st.Action)}) must be one or more actions such as "s3:GetObject"`);
+        }
+        const resources = typeof st.Resource === "string" ? [st.Resource] : st.Resource;
+        if (!Array.isArray(resources) || resources.length === 0 || !resources.every((r) => r === "*" || r.startsWith("arn:"))) {
+            throw new Error(`\`policyStatements[${i}].Resource\` (got ${JSON.stringify(st.Resource)}) must be one or more ARNs (or "*")`);
+        }
+    });
+    (args.managedPolicyArns ?? []).forEach((arn, i) => {
+        if (!/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/.+$/.test(arn)) {
+            throw new Error(`\`managedPolicyArns[${i}]\` (got ${JSON.stringify(arn)}) must be an IAM policy ARN such as "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"`);
+        }
+    });
+    if (args.layers && args.layers.length > 5) throw new Error(`\`layers\` has ${args.layers.length} layers: Lambda allows at most 5`);
+    if (args.architectures && !(args.architectures.length === 1 && ["x86_64", "arm64"].includes(args.architectures[0]))) {
+        throw new Error(`\`architectures\` (got ${JSON.stringify(args.architectures)}) must be ["x86_64"] or ["arm64"]`);
+    }
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(args.functionName)) {
         throw new Error(`\`functionName\` "${args.functionName}" must be 1-64 letters, digits, '-' or '_' (Lambda's rule)`);
     }
@@ -141,10 +183,14 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             {
                 role: role.id,
                 policy: pulumi.all([logGroup.arn, deadLetterQueueArn]).apply(([logGroupArn, dlqArn]) =>
-                    JSON.stringify(executionPolicy(logGroupArn, dlqArn)),
+                    JSON.stringify(executionPolicy(logGroupArn, dlqArn, args.policyStatements)),
                 ),
             },
             { parent: this },
+        );
+
+        const attachments = (args.managedPolicyArns ?? []).map(
+            (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent: this }),
         );
 
         const fn = new aws.lambda.Function(
@@ -154,7 +200,9 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
                 role: role.arn,
                 runtime: args.runtime,
                 handler: args.handler,
-                code: new pulumi.asset.FileArchive(args.codePath),
+                code: args.code ?? new pulumi.asset.FileArchive(args.codePath!),
+                layers: args.layers ? [...args.layers] : undefined,
+                architectures: args.architectures ? [...args.architectures] : undefined,
                 memorySize: args.memoryMb,
                 timeout: args.timeoutSeconds,
                 publish: true,
@@ -165,7 +213,7 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
                 loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
                 tags,
             },
-            { parent: this, dependsOn: [logGroup, policy] },
+            { parent: this, dependsOn: [logGroup, policy, ...attachments] },
         );
 
         const live = pulumi.output(readLiveAlias(args.region, functionName, LIVE_ALIAS));
@@ -228,13 +276,14 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
     }
 }
 
-/** The execution role's policy: its own log group, and its own dead-letter queue when it has one. */
-export function executionPolicy(logGroupArn: string, deadLetterQueueArn?: string) {
+/** The execution role's policy: its own log group, its own dead-letter queue when it has one, and the caller's statements. */
+export function executionPolicy(logGroupArn: string, deadLetterQueueArn?: string, extra: readonly PolicyStatement[] = []) {
     const statements: object[] = [
         { Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
     ];
     if (deadLetterQueueArn) {
         statements.push({ Sid: "DeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: deadLetterQueueArn });
     }
+    statements.push(...extra);
     return { Version: "2012-10-17", Statement: statements };
 }

@@ -17,16 +17,17 @@ const OWN_KEYS = ["functions", "rollout", "alarms", "routing"];
 
 /**
  * Validates a stack's whole `config:` map (every namespace, values parsed from YAML or JSON) for the project in
- * `projectRoot`. Throws a StackConfigError listing every problem, each naming its key: misplaced keys first,
+ * `projectRoot`, named `project` in its Pulumi.yaml (the namespace of its keys; default this repository's,
+ * `lambda-rollout`). Throws a StackConfigError listing every problem, each naming its key: misplaced keys first,
  * then the schema's, then code directories that do not exist.
  */
-export function readStackConfig(config: Record<string, unknown>, source: string, projectRoot: string): StackConfig {
-    const raw = projectKeys(config);
+export function readStackConfig(config: Record<string, unknown>, source: string, projectRoot: string, project: string = PROJECT): StackConfig {
+    const raw = projectKeys(config, project);
     const parsed = stackConfigSchema.safeParse(raw);
     const problems = [
-        ...misplacedNamespaceKeys(config, PROJECT, OWN_KEYS),
-        ...(parsed.success ? [] : describeIssues(parsed.error.issues, PROJECT, raw)),
-        ...missingCodeDirs(raw, projectRoot),
+        ...misplacedNamespaceKeys(config, project, OWN_KEYS),
+        ...(parsed.success ? [] : describeIssues(parsed.error.issues, project, raw)),
+        ...missingCodeDirs(raw, projectRoot, project),
     ];
     if (problems.length > 0 || !parsed.success) throw new StackConfigError(source, problems);
     return parsed.data;
@@ -37,7 +38,7 @@ export function readStackConfig(config: Record<string, unknown>, source: string,
  * directory is not a directory under `projectRoot` (where Pulumi.yaml is; `codeDir` is relative to it). Looks at
  * the raw values, so it reports alongside the schema's problems rather than after they are fixed.
  */
-export function missingCodeDirs(raw: Record<string, unknown>, projectRoot: string): string[] {
+export function missingCodeDirs(raw: Record<string, unknown>, projectRoot: string, project: string = PROJECT): string[] {
     const functions = Array.isArray(raw.functions) ? (raw.functions as unknown[]) : [];
     return functions.flatMap((fn, i) => {
         const codeDir = fn !== null && typeof fn === "object" ? (fn as { codeDir?: unknown }).codeDir : undefined;
@@ -52,7 +53,7 @@ export function missingCodeDirs(raw: Record<string, unknown>, projectRoot: strin
         if (stat?.isDirectory()) return [];
         const what = stat ? "is not a directory" : "no such directory";
         return [
-            `\`${PROJECT}:functions[${i}].codeDir\` (got ${JSON.stringify(codeDir)}): ${what} (${dir}): must be the directory of the function's code, relative to the project root (${projectRoot})`,
+            `\`${project}:functions[${i}].codeDir\` (got ${JSON.stringify(codeDir)}): ${what} (${dir}): must be the directory of the function's code, relative to the project root (${projectRoot})`,
         ];
     });
 }

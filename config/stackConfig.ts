@@ -10,11 +10,16 @@ import { z } from "zod";
 import { STRATEGIES } from "../components/routing";
 import { ConfigError, describeIssues, namespaceKeys } from "./issues";
 
-/** The Pulumi project name: config keys are `lambda-rollout:<key>`. */
+/** This repository's Pulumi project name: its config keys are `lambda-rollout:<key>`. Another project's are `<its name>:<key>`. */
 export const PROJECT = "lambda-rollout";
 
-/** The config key promote and rollback pass their routing in, for one `up` only. */
-export const ROUTING_KEY = `${PROJECT}:routing`;
+/** The config key promote and rollback pass their routing in, for one `up` only: `<project>:routing`. */
+export function routingKey(project: string): string {
+    return `${project}:routing`;
+}
+
+/** This repository's routing key, `lambda-rollout:routing`. */
+export const ROUTING_KEY = routingKey(PROJECT);
 
 /**
  * A duration such as "30s", "10m" or "1h", in seconds. A number is taken as seconds already, so a validated
@@ -297,7 +302,7 @@ const routingEntry = z
     })
     .strict();
 
-/** The whole of a stack's `lambda-rollout:` config. */
+/** The whole of a stack's `<project>:` config. */
 export const stackConfigSchema = z
     .object({
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }).default("us-east-1"),
@@ -343,21 +348,21 @@ export class StackConfigError extends ConfigError {
  * Validates the `lambda-rollout:` keys of a stack (already stripped of their namespace, values parsed from
  * YAML or JSON). Throws a StackConfigError that lists every problem.
  */
-export function parseStackConfig(raw: Record<string, unknown>, source: string): StackConfig {
+export function parseStackConfig(raw: Record<string, unknown>, source: string, project: string = PROJECT): StackConfig {
     const result = stackConfigSchema.safeParse(raw);
     if (result.success) {
         return result.data;
     }
-    throw new StackConfigError(source, describeIssues(result.error.issues, PROJECT, raw));
+    throw new StackConfigError(source, describeIssues(result.error.issues, project, raw));
 }
 
 /**
- * Takes the `config:` map of a Pulumi stack file (`lambda-rollout:functions: [...]`) and returns the values of
- * this project's keys without their namespace. Keys of other namespaces (`aws:region`) are ignored, except
- * `aws:region`, which becomes the default `region`.
+ * Takes the `config:` map of a Pulumi stack file (`<project>:functions: [...]`) and returns the values of
+ * `project`'s keys without their namespace. Keys of other namespaces are ignored, except `aws:region`, which
+ * becomes the default `region`.
  */
-export function projectKeys(config: Record<string, unknown>): Record<string, unknown> {
-    const out = namespaceKeys(config, PROJECT);
+export function projectKeys(config: Record<string, unknown>, project: string = PROJECT): Record<string, unknown> {
+    const out = namespaceKeys(config, project);
     if (out.region === undefined && typeof config["aws:region"] === "string") {
         out.region = config["aws:region"];
     }

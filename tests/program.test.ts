@@ -11,7 +11,7 @@ const fixture = (name: string) => path.join(__dirname, "fixtures", name);
 describe("the Pulumi program under the mock engine", () => {
     describe("the prod stack file", () => {
         it("declares one canary function with a published version, the live alias, four alarms, a topic with email and a dashboard", async () => {
-            const { resources, outputs } = await evaluateProgram({ stack: "prod", world: fakeAccount(), commit: "abc123" });
+            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "prod", world: fakeAccount(), commit: "abc123" });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn"]);
             const fn = declared(resources, T.fn, "api-fn").inputs;
             expect(fn).to.include({ name: PROD_API, publish: true, memorySize: 1024, timeout: 10, runtime: "nodejs24.x", handler: "index.handler", reservedConcurrentExecutions: 200 });
@@ -51,7 +51,7 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the staging stack file", () => {
         it("declares two blue-green functions, each with its own role, alias and alarms, and a dead-letter queue for the worker", async () => {
-            const { resources, outputs } = await evaluateProgram({ stack: "staging", world: fakeAccount() });
+            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "staging", world: fakeAccount() });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn", "worker-fn"]);
             expect(namesOf(resources, T.alias)).to.deep.equal(["api-live", "worker-live"]);
             expect(namesOf(resources, T.role)).to.deep.equal(["api-role", "worker-role"]);
@@ -78,7 +78,7 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the dev stack file", () => {
         it("declares an all-at-once function and no email subscription", async () => {
-            const { resources, outputs } = await evaluateProgram({ stack: "dev", world: fakeAccount() });
+            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "dev", world: fakeAccount() });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn"]);
             expect(namesOf(resources, T.subscription)).to.deep.equal([]);
             expect(outputs.strategy).to.equal("all-at-once");
@@ -87,7 +87,7 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the rule of routing", () => {
         const alias = async (opts: Parameters<typeof fakeAccount>[0], extraConfig?: Record<string, unknown>, stack = "prod") => {
-            const { resources, outputs } = await evaluateProgram({ stack, world: fakeAccount(opts), extraConfig });
+            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack, world: fakeAccount(opts), extraConfig });
             const fnName = `lambda-rollout-${stack}-api`;
             return { inputs: declared(resources, T.alias, "api-live").inputs, out: outputs.functions.api, fnName };
         };
@@ -138,7 +138,7 @@ describe("the Pulumi program under the mock engine", () => {
 
         it("a first deploy, with no alias in AWS, points the alias at the first version", async () => {
             const world = fakeAccount();
-            const { resources, outputs } = await evaluateProgram({ stack: "prod", world });
+            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "prod", world });
             expect(declared(resources, T.alias, "api-live").inputs.functionVersion).to.equal("1");
             expect(outputs.functions.api.routingSource).to.equal("first-deploy");
             expect(world.getAliasRequests).to.deep.equal([{ FunctionName: PROD_API, Name: "live" }]);

@@ -11,7 +11,7 @@ import { parse as parseYaml } from "yaml";
 import { AutomationStackDriver, configWithRouting } from "../automation/adapters/pulumiStack";
 import { readConfigFile } from "../automation/engine/evaluate";
 import { InfrastructureError, StackLockedError, UsageError } from "../automation/errors";
-import type { StackOutputs } from "../automation/rollout/ports";
+import type { RolloutOutputs } from "../components/rolloutOutputs";
 import type { RoutingOverride } from "../config/stackConfig";
 
 const projectRoot = path.resolve(__dirname, "..");
@@ -25,7 +25,8 @@ interface Invocation {
     configFile?: { path: string; content: string | null };
 }
 
-const outputs: StackOutputs = {
+const outputs: RolloutOutputs = {
+    version: 1,
     strategy: "canary",
     rolloutPolicy: { strategy: "canary" },
     region: "us-east-1",
@@ -74,7 +75,7 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-stack-test-"));
         log = path.join(dir, "invocations.jsonl");
         process.env.FAKE_PULUMI_LOG = log;
-        process.env.FAKE_PULUMI_OUTPUTS = writeJson("outputs.json", outputs);
+        process.env.FAKE_PULUMI_OUTPUTS = writeJson("outputs.json", { lambdaRollout: outputs, dashboardName: "lambda-rollout-prod" });
     });
 
     afterEach(() => {
@@ -206,7 +207,7 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
     });
 
     it("outputs() unwraps the stack outputs, secrets included", async () => {
-        process.env.FAKE_PULUMI_SECRETS = "release";
+        process.env.FAKE_PULUMI_SECRETS = "lambdaRollout";
         expect(await driver().outputs()).to.deep.equal(outputs);
         const outputCalls = invocations().filter((i) => i.argv[0] === "stack" && i.argv[1] === "output");
         expect(outputCalls.map((i) => i.argv.includes("--show-secrets"))).to.deep.equal([false, true]);
@@ -222,13 +223,28 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
         expect(invocations().map((i) => i.argv.slice(0, 2).join(" "))).to.deep.equal(["version", "stack select"]);
     });
 
-    it("outputs without a `functions` map are an InfrastructureError naming what was found", async () => {
+    it("outputs without the `lambdaRollout` contract are an InfrastructureError naming what was found", async () => {
         process.env.FAKE_PULUMI_OUTPUTS = writeJson("foreign.json", { bucketName: "b" });
         const err = await rejection(driver().outputs());
         expect(err).to.be.instanceOf(InfrastructureError);
         expect(err.message).to.equal(
-            "the outputs of stack prod have no `functions` map (outputs: bucketName): was it deployed by the lambda-rollout program?",
+            "the outputs of stack prod: the stack has no `lambdaRollout` output (outputs: bucketName): export `lambdaRollout: rolloutOutputs({...})` from the program (docs/adopting.md)",
         );
+    });
+
+    it("the flat outputs of a stack deployed before the contract are still read, as version 1", async () => {
+        const { version: _version, ...flat } = outputs;
+        process.env.FAKE_PULUMI_OUTPUTS = writeJson("flat.json", { ...flat, alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:t" });
+        const read = await driver().outputs();
+        expect(read).to.deep.include(outputs);
+        expect(read?.functions.api.candidateVersion).to.equal("8");
+    });
+
+    it("a contract of a version this tool does not know is refused, naming the field", async () => {
+        process.env.FAKE_PULUMI_OUTPUTS = writeJson("v2.json", { lambdaRollout: { ...outputs, version: 2 } });
+        const err = await rejection(driver().outputs());
+        expect(err).to.be.instanceOf(InfrastructureError);
+        expect(err.message).to.match(/`lambdaRollout.version` \(got 2\): this tool reads version 1/);
     });
 
     it("up() creates a stack that does not exist yet, then updates it", async () => {

@@ -16,7 +16,8 @@ import {
     type Stack,
 } from "@pulumi/pulumi/automation";
 import { parseDocument } from "yaml";
-import { ROUTING_KEY, type RoutingOverride } from "../../config/stackConfig";
+import { readRolloutOutputs, RolloutOutputsError } from "../../components/rolloutOutputs";
+import { PROJECT, ROUTING_KEY, routingKey, type RoutingOverride } from "../../config/stackConfig";
 import { PROJECT_ROOT, readConfigFile } from "../engine/evaluate";
 import { InfrastructureError, StackLockedError, UsageError } from "../errors";
 import type { StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
@@ -33,8 +34,10 @@ export interface AutomationStackDriverOptions {
     readonly stack: string;
     /** The stack's config file; default `Pulumi.<stack>.yaml` in `workDir`. */
     readonly configFile?: string;
-    /** The Pulumi project directory (holds Pulumi.yaml); default the project root. */
+    /** The Pulumi project directory (holds Pulumi.yaml; `-C/--cwd`); default this repository's root. */
     readonly workDir?: string;
+    /** The project's name (Pulumi.yaml `name`): routing is passed as `<project>:routing`; default `lambda-rollout`. */
+    readonly project?: string;
     /**
      * The pulumi executable, as `<root>/bin/pulumi` (how the Automation API locates a CLI); default `pulumi` on
      * PATH. For tests and pinned installations.
@@ -49,6 +52,7 @@ export class AutomationStackDriver implements StackDriver {
     private readonly stackName: string;
     private readonly workDir: string;
     private readonly configFile: string;
+    private readonly project: string;
     private readonly pulumiRoot?: string;
     private readonly onOutput?: (line: string) => void;
     private selected?: Stack;
@@ -57,6 +61,7 @@ export class AutomationStackDriver implements StackDriver {
         if (!opts.stack) throw new UsageError("`stack` is required: the name of the stack to drive, e.g. prod");
         this.stackName = opts.stack;
         this.workDir = path.resolve(opts.workDir ?? PROJECT_ROOT);
+        this.project = opts.project ?? PROJECT;
         this.configFile = opts.configFile ? path.resolve(opts.configFile) : path.join(this.workDir, `Pulumi.${opts.stack}.yaml`);
         this.pulumiRoot = opts.pulumiCommand === undefined ? undefined : pulumiRootOf(opts.pulumiCommand);
         this.onOutput = opts.onOutput;
@@ -76,7 +81,7 @@ export class AutomationStackDriver implements StackDriver {
         const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-config-"));
         try {
             const configFile = path.join(tempDir, path.basename(this.configFile));
-            fs.writeFileSync(configFile, configWithRouting(this.configFile, routing), { mode: 0o600 });
+            fs.writeFileSync(configFile, configWithRouting(this.configFile, routing, this.project), { mode: 0o600 });
             return await this.run("update", async () => {
                 const stack = (await this.stack("createOrSelect"))!;
                 const lines = new LineSplitter(this.onOutput);
@@ -86,7 +91,7 @@ export class AutomationStackDriver implements StackDriver {
                     const result = await stack.up({ configFile, message, onOutput: (chunk) => lines.push(chunk), showSecrets: false, signal });
                     const outputs = toStackOutputs(result.outputs, this.stackName);
                     if (outputs === undefined) {
-                        throw new InfrastructureError(`the update of stack ${this.stackName} succeeded but the stack has no outputs: is ${this.workDir} the lambda-rollout program?`);
+                        throw new InfrastructureError(`the update of stack ${this.stackName} succeeded but the stack has no outputs: does the program at ${this.workDir} export the rollout contract (\`lambdaRollout\`)?`);
                     }
                     return outputs;
                 } finally {
@@ -156,29 +161,30 @@ export function pulumiRootOf(executable: string): string {
 }
 
 /**
- * The text of a copy of the stack's config file with `lambda-rollout:routing` set to `routing` (removed when
+ * The text of a copy of the stack's config file with `<project>:routing` set to `routing` (removed when
  * undefined). Every other key, secure values and the file's comments are kept as they are.
  */
-export function configWithRouting(configFile: string, routing: RoutingOverride | undefined): string {
+export function configWithRouting(configFile: string, routing: RoutingOverride | undefined, project: string = PROJECT): string {
     readConfigFile(configFile); // a clear ConfigFileError for a missing or malformed file
+    const key = routingKey(project);
     const doc = parseDocument(fs.readFileSync(configFile, "utf8"));
-    if (routing === undefined) doc.deleteIn(["config", ROUTING_KEY]);
-    else doc.setIn(["config", ROUTING_KEY], doc.createNode(routing));
+    if (routing === undefined) doc.deleteIn(["config", key]);
+    else doc.setIn(["config", key], doc.createNode(routing));
     return doc.toString();
 }
 
-/** Plain values out of the Automation API's `{ value, secret }` outputs; undefined when there are none. */
+/**
+ * The rollout contract (`lambdaRollout`, or the flat outputs of stacks deployed before it) out of the Automation
+ * API's `{ value, secret }` outputs; undefined when there are none.
+ */
 export function toStackOutputs(outputs: OutputMap, stack: string): StackOutputs | undefined {
-    const entries = Object.entries(outputs);
-    if (entries.length === 0) return undefined;
-    const plain: Record<string, unknown> = Object.fromEntries(entries.map(([key, output]) => [key, output.value]));
-    const functions = plain.functions;
-    if (functions === null || typeof functions !== "object" || Array.isArray(functions)) {
-        throw new InfrastructureError(
-            `the outputs of stack ${stack} have no \`functions\` map (outputs: ${Object.keys(plain).join(", ")}): was it deployed by the lambda-rollout program?`,
-        );
+    const plain: Record<string, unknown> = Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
+    try {
+        return readRolloutOutputs(plain);
+    } catch (err) {
+        if (err instanceof RolloutOutputsError) throw new InfrastructureError(`the outputs of stack ${stack}: ${err.message}`);
+        throw err;
     }
-    return plain as unknown as StackOutputs;
 }
 
 /** What the Automation API's CommandError keeps about the failed CLI run (private in its typings). */

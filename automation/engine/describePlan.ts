@@ -2,6 +2,7 @@
  * Describes what the program declares, for the offline plan: the resources with their key inputs (alias
  * routing, alarm queries and thresholds), grouped by component. Pure: it formats an Evaluation.
  */
+import { readRolloutOutputs } from "../../components/rolloutOutputs";
 import { DeclaredResource, Evaluation } from "./evaluate";
 
 const SHORT_TYPES: Record<string, string> = {
@@ -13,6 +14,7 @@ const SHORT_TYPES: Record<string, string> = {
     "aws:cloudwatch/logGroup:LogGroup": "log group",
     "aws:iam/role:Role": "role",
     "aws:iam/rolePolicy:RolePolicy": "role policy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "managed policy",
     "aws:sqs/queue:Queue": "queue",
     "aws:sns/topic:Topic": "topic",
     "aws:sns/topicSubscription:TopicSubscription": "subscription",
@@ -58,6 +60,8 @@ export function describeResource(r: DeclaredResource): string {
             return (JSON.parse(i.policy) as { Statement: { Action: string | string[]; Resource: string }[] }).Statement
                 .map((s) => `${[s.Action].flat().join(",")} on ${s.Resource}`)
                 .join("; ");
+        case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            return String(i.policyArn);
         case "aws:sns/topic:Topic":
         case "aws:sqs/queue:Queue":
             return String(i.name);
@@ -71,14 +75,15 @@ export function describeResource(r: DeclaredResource): string {
 /** The plan as lines a person reads at a glance. */
 export function describePlan(stack: string, evaluation: Evaluation): string[] {
     const lines: string[] = [];
-    const out = evaluation.outputs;
+    const out = readRolloutOutputs(evaluation.outputs);
+    if (out === undefined) return [`stack ${stack}: the program exported nothing`];
     lines.push(`stack ${stack}: strategy ${out.strategy}, release ${out.release?.version}${out.release?.commit ? ` (${out.release.commit})` : ""}`);
     const custom = evaluation.resources.filter((r) => SHORT_TYPES[r.type]);
     lines.push(`${custom.length} resources would be declared:`);
     for (const r of custom) {
         lines.push(`  ${SHORT_TYPES[r.type].padEnd(16)} ${r.name.padEnd(30)} ${describeResource(r)}`);
     }
-    for (const [name, fn] of Object.entries(out.functions ?? {}) as [string, any][]) {
+    for (const [name, fn] of Object.entries(out.functions)) {
         lines.push(
             `function ${name}: stable v${fn.stableVersion}, candidate v${fn.candidateVersion}, weights ${JSON.stringify(fn.liveWeights)} (${fn.routingSource})`,
         );

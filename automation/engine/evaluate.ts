@@ -1,5 +1,6 @@
 /**
- * Runs the real Pulumi program (index.ts) for a stack under Pulumi's mock engine: no AWS, no Pulumi CLI.
+ * Runs the real Pulumi program (the project's `main`; this repository's index.ts by default) for a stack under
+ * Pulumi's mock engine: no AWS, no Pulumi CLI.
  *
  * The offline plan prints what it declares, the tests assert on it, and the rehearsal's stack driver runs its
  * `up`s through it against a simulated AWS. What the engine answers for each declared resource (ids, ARNs, the
@@ -13,10 +14,11 @@ import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
 import { readStackConfig } from "../../config/projectConfig";
 import type { StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
+import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
 
-/** The project root: where Pulumi.yaml and the stack files live. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
+export const PROJECT_ROOT = REPO_ROOT;
 
 /** A resource the program declared, with the inputs it sent to the engine. */
 export interface DeclaredResource {
@@ -60,6 +62,8 @@ export interface EvaluateOptions {
     readonly world?: ProgramWorld;
     /** The commit the release is tagged with (else from the environment or git). */
     readonly commit?: string;
+    /** The project whose program runs (`-C/--cwd`); default this repository's. */
+    readonly project?: PulumiProject;
 }
 
 /** What an evaluation produced. */
@@ -98,13 +102,13 @@ export function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /**
- * The stack's config file path: `--config-file`, else `Pulumi.<stack>.yaml` in the project root (for a fully
+ * The stack's config file path: `--config-file`, else `Pulumi.<stack>.yaml` in the project's root (for a fully
  * qualified `org/project/stack`, its last part, as the Pulumi CLI does). The stack name is validated first, so
  * none names another file.
  */
-export function stackConfigPath(stack: string, configFile?: string): string {
-    const { name } = parseStackName(stack);
-    return configFile ? path.resolve(configFile) : path.join(PROJECT_ROOT, `Pulumi.${name}.yaml`);
+export function stackConfigPath(stack: string, configFile?: string, project: PulumiProject = defaultProject()): string {
+    const { name } = parseStackName(stack, project.name);
+    return configFile ? path.resolve(configFile) : path.join(project.root, `Pulumi.${name}.yaml`);
 }
 
 /** A stack's config as every command reads it: the file, its whole `config:` map, and the validated config. */
@@ -119,10 +123,15 @@ export interface LoadedStackConfig {
  * project: the one place plan, promote, rollback, status and the rehearsal read it. Throws a StackNameError,
  * ConfigFileError or StackConfigError (all exit 2) that names the stack, the file or each bad key.
  */
-export function loadStackConfig(stack: string, configFile?: string, extraConfig?: Record<string, unknown>): LoadedStackConfig {
-    const file = stackConfigPath(stack, configFile);
+export function loadStackConfig(
+    stack: string,
+    configFile?: string,
+    extraConfig?: Record<string, unknown>,
+    project: PulumiProject = defaultProject(),
+): LoadedStackConfig {
+    const file = stackConfigPath(stack, configFile, project);
     const config = { ...readConfigFile(file), ...(extraConfig ?? {}) };
-    return { file, config, stackConfig: readStackConfig(config, displayPath(file), PROJECT_ROOT) };
+    return { file, config, stackConfig: readStackConfig(config, displayPath(file), project.root, project.name) };
 }
 
 /** A file as messages name it: relative to the working directory when it is inside it, else absolute. */
@@ -180,8 +189,9 @@ export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
 
 async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     const world = options.world ?? emptyAccount;
+    const project = options.project ?? defaultProject();
     // The program validates too; doing it first gives a clean error that names the file, before the engine starts.
-    const { config } = loadStackConfig(options.stack, options.configFile, options.extraConfig);
+    const { config } = loadStackConfig(options.stack, options.configFile, options.extraConfig, project);
     const resources: DeclaredResource[] = [];
 
     await pulumi.runtime.setMocks(
@@ -196,9 +206,9 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
                 throw new Error(`the program called ${args.token}, which the mock engine does not answer`);
             },
         },
-        "lambda-rollout",
+        project.name,
         // `pulumi.getStack()` is the stack's own name, also for a fully qualified `org/project/stack`.
-        parseStackName(options.stack).name,
+        parseStackName(options.stack, project.name).name,
         false,
     );
     pulumi.runtime.setAllConfig(
@@ -221,7 +231,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     process.on("unhandledRejection", onUnhandled);
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require(path.join(PROJECT_ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
+        const program = require(project.main) as () => Promise<Record<string, unknown>>;
         const outputs = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
         // Resources whose outputs the stack does not export may still be registering: drain the queue.
         const drain = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();

@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { PulumiProject } from "../project";
 import { writeReportFile } from "../reportWriter";
 import type { RolloutReport } from "../rollout/report";
 import { rehearse } from "./rehearse";
@@ -41,8 +42,11 @@ export interface MatrixRow {
     readonly problems: string[];
 }
 
-/** Rehearses every scenario file of `dir` (sorted by name) against its stack, `stack` when it names none. */
-export async function rehearseFolder(dir: string, stack: string, configFile?: string): Promise<MatrixRow[]> {
+/**
+ * Rehearses every scenario file of `dir` (sorted by name) against its stack, `stack` when it names none, of
+ * `project` (default this repository's).
+ */
+export async function rehearseFolder(dir: string, stack: string, configFile?: string, project?: PulumiProject): Promise<MatrixRow[]> {
     const files = scenarioFiles(dir);
     const reports = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-reports-"));
     const rows: MatrixRow[] = [];
@@ -56,6 +60,7 @@ export async function rehearseFolder(dir: string, stack: string, configFile?: st
                 stack: onStack,
                 scenario,
                 configFile: scenario.stack ? undefined : configFile,
+                project,
                 log: { line: () => undefined },
                 observe: (r) => writeReportFile(reportFile, r),
             });

@@ -8,9 +8,11 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ROUTING_KEY, type RoutingOverride } from "../../config/stackConfig";
+import { readRolloutOutputs } from "../../components/rolloutOutputs";
+import { routingKey, type RoutingOverride } from "../../config/stackConfig";
 import { DeclaredResource, defaultState, evaluateProgram, ProgramWorld } from "../engine/evaluate";
 import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
+import { defaultProject, type PulumiProject } from "../project";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
 import type { SimulatedAws } from "../simulator";
 
@@ -36,6 +38,8 @@ export interface MockEngineStackOptions {
     readonly faults?: UpFaults;
     /** Virtual time an `up` takes, ms (the traffic keeps flowing meanwhile). */
     readonly upDurationMs?: number;
+    /** The project whose program runs; default this repository's. */
+    readonly project?: PulumiProject;
 }
 
 /** Hash of a directory's files: a code change publishes a new version, as the provider's code hash does. */
@@ -163,14 +167,18 @@ export class MockEngineStack implements StackDriver {
 
     private async run(routing: RoutingOverride | undefined, message: string, durationMs: number, signal?: AbortSignal): Promise<StackOutputs> {
         try {
+            const project = this.options.project ?? defaultProject();
             const evaluation = await evaluateProgram({
                 stack: this.options.stack,
                 configFile: this.options.configFile,
-                extraConfig: routing ? { [ROUTING_KEY]: routing } : undefined,
+                extraConfig: routing ? { [routingKey(project.name)]: routing } : undefined,
+                project,
                 world: this.world,
                 commit: this.commit,
             });
-            this.last = evaluation.outputs as StackOutputs;
+            const outputs = readRolloutOutputs(evaluation.outputs);
+            if (outputs === undefined) throw new InfrastructureError(`the program of stack ${this.options.stack} exported no outputs: export \`lambdaRollout\``);
+            this.last = outputs;
         } catch (err) {
             this.record(message, "failed");
             // Bad input (a stack name, a config file, a key's value) stays a usage error with its key path, as

@@ -4,8 +4,8 @@
  * git would), starts the scenario's traffic, runs promote, and counts what users got.
  */
 import * as path from "path";
-import { PROJECT } from "../../config/stackConfig";
-import { loadStackConfig, PROJECT_ROOT } from "../engine/evaluate";
+import { loadStackConfig } from "../engine/evaluate";
+import { defaultProject, type PulumiProject } from "../project";
 import { UsageError } from "../errors";
 import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
@@ -38,6 +38,8 @@ export interface RehearseOptions {
     readonly scenario: Scenario;
     readonly configFile?: string;
     readonly log: RolloutLog;
+    /** The project rehearsed (`-C/--cwd`); default this repository's. */
+    readonly project?: PulumiProject;
     /** Sees the report after every change (both runs of a killed rehearsal), as the CLI's report file does. */
     readonly observe?: (report: RolloutReport) => void;
 }
@@ -149,14 +151,15 @@ export class VirtualClock implements Clock {
 export async function rehearse(options: RehearseOptions): Promise<RehearsalResult> {
     const { scenario, log } = options;
     // Bad input is refused before anything is simulated, with the key path, as plan and promote refuse it.
-    const config = loadStackConfig(options.stack, options.configFile).stackConfig;
+    const project = options.project ?? defaultProject();
+    const config = loadStackConfig(options.stack, options.configFile, undefined, project).stackConfig;
     const sim = new SimulatedAws({
         seed: scenario.seed,
         startTime: REHEARSAL_START,
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
     });
-    const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario) });
+    const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario), project });
 
     // The world before the rollout: the stable release live, then the candidate published by a plain `up`.
     const stableOutputs = await stack.deploy("rehearsal-stable", "deploy the stable release");
@@ -177,7 +180,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         sim.setVersionProfile(functionName, stableVersion, fn.stable);
         sim.setVersionProfile(functionName, candidateVersion, fn.candidate);
         const index = config.functions.findIndex((f) => f.name === key);
-        const smokeAnswer = await smokeResponse(index, config.functions[index].codeDir, config.rollout.smokeTest?.payload ?? { test: true });
+        const smokeAnswer = await smokeResponse(project, index, config.functions[index].codeDir, config.rollout.smokeTest?.payload ?? { test: true });
         sim.setInvokeHandler(functionName, stableVersion, () => ({ payload: smokeAnswer }));
         sim.setInvokeHandler(functionName, candidateVersion, () =>
             fn.smokeTest === "pass"
@@ -325,17 +328,17 @@ export function processEvents(scenario: Scenario): ProcessEvents {
  * What the function's real handler answers to the smoke payload (run here, in-process, once). Code that cannot
  * be loaded is a usage error naming the function's `codeDir` (its existence is checked with the config).
  */
-async function smokeResponse(index: number, codeDir: string, payload: unknown): Promise<unknown> {
-    const dir = path.resolve(PROJECT_ROOT, codeDir);
+async function smokeResponse(project: PulumiProject, index: number, codeDir: string, payload: unknown): Promise<unknown> {
+    const dir = path.resolve(project.root, codeDir);
     let handler: unknown;
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         handler = (require(dir) as { handler?: unknown }).handler;
     } catch (err) {
-        throw new UsageError(`\`${PROJECT}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the rehearsal cannot load the function's code from ${dir}: ${(err as Error).message.split("\n")[0]}`);
+        throw new UsageError(`\`${project.name}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the rehearsal cannot load the function's code from ${dir}: ${(err as Error).message.split("\n")[0]}`);
     }
     if (typeof handler !== "function") {
-        throw new UsageError(`\`${PROJECT}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the code in ${dir} exports no \`handler\` function for the rehearsal's smoke test`);
+        throw new UsageError(`\`${project.name}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the code in ${dir} exports no \`handler\` function for the rehearsal's smoke test`);
     }
     return handler(payload, { functionVersion: "rehearsal" });
 }
