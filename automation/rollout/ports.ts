@@ -2,21 +2,12 @@
  * The small interfaces the rollout logic talks through. Adapters implement them for real AWS and the Pulumi
  * CLI (automation/adapters), and for the rehearsal's simulated AWS and mock engine (automation/rehearsal).
  */
+import type { RolloutFunctionOutputs } from "../../components/rolloutOutputs";
 import type { RoutingOverride } from "../../config/stackConfig";
 import type { AliasRouting, LiveAlias } from "../../components/routing";
 
-/** One function's entry in the stack's outputs (index.ts). */
-export interface FunctionOutputs {
-    readonly functionName: string;
-    readonly functionArn: string;
-    readonly aliasName: string;
-    readonly aliasArn: string;
-    readonly stableVersion: string;
-    readonly candidateVersion: string;
-    readonly liveWeights: Record<string, number>;
-    readonly routingSource: string;
-    readonly alarmNames: Record<string, string>;
-}
+/** One function's entry in the stack's outputs: the contract's (components/rolloutOutputs.ts), one definition. */
+export type FunctionOutputs = RolloutFunctionOutputs;
 
 /** The stack's outputs the rollout tool reads. `rolloutPolicy` is re-validated by the tool. */
 export interface StackOutputs {
