@@ -1,6 +1,6 @@
 /**
  * The entry point of the rollout tool: parses arguments, builds the real or rehearsed side effects, calls the
- * command, prints lines for a person (and the report as the last line with --json), and sets the exit code:
+ * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code:
  * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
  * 3 infrastructure error (where traffic was left is printed) · 4 another update holds the stack.
  */
@@ -59,7 +59,7 @@ const realClock: Clock = {
  * the next line. The countdown only draws: how long the rollout waits is decided elsewhere, so a rehearsal
  * gives the same report on a terminal and in a pipe.
  */
-function consoleLog(clock: Clock = realClock): RolloutLog {
+function consoleLog(clock: Clock = realClock, json = false): RolloutLog {
     const tty = process.stderr.isTTY;
     let timer: NodeJS.Timeout | undefined;
     const clear = () => {
@@ -72,7 +72,8 @@ function consoleLog(clock: Clock = realClock): RolloutLog {
     return {
         line(text) {
             clear();
-            console.log(text);
+            // With --json, stdout holds only the JSON: lines for people go to stderr.
+            (json ? console.error : console.log)(text);
         },
         countdown: tty
             ? (label, until) => {
@@ -154,7 +155,7 @@ const program = new Command()
 const stackOption = () => new Option("--stack <name>", "the stack: dev, staging or prod").makeOptionMandatory();
 const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
 const cwdOption = () => new Option("-C, --cwd <dir>", "the Pulumi project to drive: the nearest Pulumi.yaml at or above <dir> (default: the current directory's)");
-const jsonOption = () => new Option("--json", "print the report as JSON on the last line of stdout");
+const jsonOption = () => new Option("--json", "print only the report, as JSON, on stdout (lines for people go to stderr)");
 const reportOption = () => new Option("--report <file>", "write the report as JSON to this file");
 
 program
@@ -184,7 +185,7 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { strategy?: Strategy; onInterrupt: "abort" | "hold"; retry?: boolean }) => {
-        const log = consoleLog();
+        const log = consoleLog(realClock, opts.json);
         const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
         const interrupts = handleInterrupts(
             (signal) => log.line(`${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`),
@@ -225,7 +226,7 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { to?: string }) => {
-        const log = consoleLog();
+        const log = consoleLog(realClock, opts.json);
         const report = await rollback({ ...realDeps(opts), log, confirm: confirmation(opts) }, { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun });
         log.line(summary(report));
         emit(opts, report);
@@ -256,7 +257,7 @@ program
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { scenario: string }) => {
         const scenario = readScenario(opts.scenario);
-        const log = consoleLog();
+        const log = consoleLog(realClock, opts.json);
         log.line(`rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`);
         const started = Date.now();
         const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log, project: resolveProject(opts.cwd) });

@@ -28,16 +28,16 @@ describe("the command line", function () {
         expect(r.stderr).not.to.match(/\n\s+at /);
     });
 
-    it("rehearse --json ends stdout with the report and exits 1 when a gate rolled back", () => {
+    it("rehearse --json prints only the report on stdout (people's lines on stderr) and exits 1 when a gate rolled back", () => {
         const report = path.join(os.tmpdir(), `lambda-rollout-report-${process.pid}.json`);
         const r = cli(["rehearse", "--stack", "prod", "--scenario", "scenarios/bad-canary.json", "--json", "--report", report]);
         expect(r.code).to.equal(1);
-        const last = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+        const last = JSON.parse(r.stdout);
         expect(last).to.include({ outcome: "rolled-back", stack: "prod", strategy: "canary" });
         expect(Object.keys(last)).to.include.members(["functions", "steps", "decisionAtMinute", "durationMinutes", "requests"]);
         expect(JSON.parse(fs.readFileSync(report, "utf8"))).to.deep.equal(last);
         fs.rmSync(report);
-        expect(r.stdout).to.contain("ROLLED-BACK: traffic now api v1 100%");
+        expect(r.stderr).to.contain("ROLLED-BACK: traffic now api v1 100%");
     });
 
     it("a config file with a weight of 120 exits 2 naming the key, and declares nothing", () => {

@@ -1,6 +1,6 @@
 /**
  * The rollout report (docs/design.md's contract): what happened, step by step, with the numbers behind each
- * verdict. `--json` prints it as the last line of stdout; `--report FILE` writes it, after every decision.
+ * verdict. `--json` prints it, alone, on stdout; `--report FILE` writes it, after every decision.
  * One recorder owns every change to it and shows each change to whoever keeps the record (the CLI's report
  * file), so a run that dies loses at most the last poll.
  */
