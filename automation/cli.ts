@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The entry point of the rollout tool: parses arguments, builds the real or rehearsed side effects, calls the
  * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code:
@@ -27,11 +28,15 @@ import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status } from "./rollout/status";
 import { resolveProject } from "./project";
-import { parseStackName } from "./stackName";
+import { packageVersion } from "./packageRoot";
+import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
+import { readSelectedStack } from "./cli/workspace";
 
 interface CommonOptions {
+    /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
     stack: string;
     cwd?: string;
+    nonInteractive?: boolean;
     configFile?: string;
     json?: boolean;
     report?: string;
@@ -144,15 +149,25 @@ function summary(report: RolloutReport): string {
 const program = new Command()
     .name("lambda-rollout")
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
+    .version(packageVersion(), "-V, --version", "print the version of lambda-rollout")
     .exitOverride()
     .showHelpAfterError()
-    // Every command's --stack is checked before any file is read (the scenario's included).
+    // The Pulumi CLI's conventions, before any file is read (the scenario's included): which stack, checked
+    // against the project; whether to go ahead without asking, or to refuse because nobody can answer.
     .hook("preAction", (_program, command) => {
-        const { stack, cwd } = command.opts() as { stack?: string; cwd?: string };
-        if (stack !== undefined) parseStackName(stack, resolveProject(cwd).name);
+        const opts = command.opts() as Partial<CommonOptions>;
+        const project = resolveProject(opts.cwd);
+        const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
+        command.setOptionValue("stack", stack.qualified);
+        const mode = confirmMode(command.name(), opts, process.env, Boolean(process.stdin.isTTY));
+        if (mode === "refuse") throw new UsageError(cannotConfirm(command.name(), opts));
+        // Nothing to ask (-y, PULUMI_SKIP_CONFIRMATIONS, a dry run, a verb that never asks): no prompt is made.
+        if (mode === "skip") command.setOptionValue("yes", true);
     });
 
-const stackOption = () => new Option("--stack <name>", "the stack: dev, staging or prod").makeOptionMandatory();
+const stackOption = () => new Option("-s, --stack <name>", "the stack (e.g. prod, or <org>/<project>/prod); default: $PULUMI_STACK, else the selected stack");
+const yesOption = () => new Option("-y, --yes", "do not ask before acting (also: PULUMI_SKIP_CONFIRMATIONS=true)");
+const nonInteractiveOption = () => new Option("--non-interactive", "never prompt: a command that would ask refuses unless -y/--yes");
 const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
 const cwdOption = () => new Option("-C, --cwd <dir>", "the Pulumi project to drive: the nearest Pulumi.yaml at or above <dir> (default: the current directory's)");
 const jsonOption = () => new Option("--json", "print only the report, as JSON, on stdout (lines for people go to stderr)");
@@ -163,6 +178,8 @@ program
     .description("evaluate the program for a stack under Pulumi's mock engine and print what it would declare (no AWS, no Pulumi CLI)")
     .addOption(stackOption())
     .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
     .action(async (opts: CommonOptions) => {
@@ -176,9 +193,10 @@ program
     .description("step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate")
     .addOption(stackOption())
     .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
-    .option("--yes", "do not ask before moving traffic")
     .addOption(new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(STRATEGIES))
     .addOption(new Option("--on-interrupt <action>", "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)").choices(["abort", "hold"]).default("abort"))
     .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
@@ -219,10 +237,11 @@ program
     .description("emergency: all traffic back to the stable version (a `pulumi up`, or the Lambda API when the up cannot run)")
     .addOption(stackOption())
     .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--to <version>", "roll back to this published version")
     .option("--dry-run", "print what would change and touch nothing")
-    .option("--yes", "do not ask first")
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { to?: string }) => {
@@ -238,6 +257,8 @@ program
     .description("per function: stable and candidate versions, live weights, alarm states, and the last rollout's steps")
     .addOption(stackOption())
     .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions) => {
@@ -251,6 +272,8 @@ program
     .description("run the same promote against a simulated AWS with the real program under the mock engine: no account, no CLI, virtual time")
     .addOption(stackOption())
     .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
     .requiredOption("--scenario <file>", "the scenario (JSON): traffic, version profiles, faults")
     .addOption(configFileOption())
     .addOption(jsonOption())
@@ -274,6 +297,8 @@ program
     )
     .addOption(stackOption())
     .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
     .option("--dir <dir>", "the scenarios folder", "scenarios")
     .addOption(configFileOption())
     .addOption(jsonOption())

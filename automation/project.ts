@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "./errors";
+import { PACKAGE_ROOT } from "./packageRoot";
 
 /** A Pulumi project on disk. */
 export interface PulumiProject {
@@ -21,8 +22,11 @@ export interface PulumiProject {
 
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.yml"];
 
-/** This repository's own project (the default when the tool is run inside it). */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+/**
+ * This repository's own project (the default of the library functions when the tool runs inside its clone): the
+ * tool's package root, also when the tool runs compiled from `dist/`.
+ */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /**
  * The directory of the nearest Pulumi.yaml at or above `from`, as the Pulumi CLI looks for it; a UsageError
@@ -38,9 +42,14 @@ export function findProjectRoot(from: string): string {
     throw new UsageError(`no Pulumi.yaml in ${start} or any directory above it: pass \`-C <dir>\` naming a Pulumi project`);
 }
 
+/** The project file in `root` (Pulumi.yaml, else Pulumi.yml), absolute; undefined when there is none. */
+export function projectFile(root: string): string | undefined {
+    return PROJECT_FILES.map((f) => path.join(path.resolve(root), f)).find((f) => fs.existsSync(f));
+}
+
 /** Reads the project at `root` (which holds Pulumi.yaml). Throws a UsageError naming the file and the field. */
 export function readProject(root: string): PulumiProject {
-    const file = PROJECT_FILES.map((f) => path.join(root, f)).find((f) => fs.existsSync(f));
+    const file = projectFile(root);
     if (!file) throw new UsageError(`${root} holds no Pulumi.yaml`);
     let doc: { name?: unknown; main?: unknown } | null;
     try {

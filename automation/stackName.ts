@@ -38,10 +38,10 @@ export interface StackRef {
  * Parses a stack name as the Pulumi CLI accepts it: `<stack>`, `<org>/<stack>` or `<org>/<project>/<stack>`,
  * where the project must be `project` (the name in the driven project's Pulumi.yaml; default this repository's:
  * another project's stack has no `Pulumi.<stack>.yaml` there). Throws a StackNameError that says what a stack
- * name may contain.
+ * name may contain, naming `source`: where the name came from (`--stack`, `PULUMI_STACK`, the selected stack).
  */
-export function parseStackName(input: string, project: string = PROJECT): StackRef {
-    const got = `\`--stack\` (got ${JSON.stringify(input)})`;
+export function parseStackName(input: string, project: string = PROJECT, source = "`--stack`"): StackRef {
+    const got = `${source} (got ${JSON.stringify(input)})`;
     const parts = input.split("/");
     // "." and ".." pass Pulumi's character rule but are path steps, never a stack's name.
     if (parts.length > 3 || !parts.every((part) => NAME.test(part) && part !== "." && part !== "..")) {

@@ -10,16 +10,28 @@ export interface LambdaApi {
     send(command: GetAliasCommand): Promise<{ FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
 }
 
-let clientFactory: (region: string) => LambdaApi = (region) => new LambdaClient({ region });
-let defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How the program reads aliases: the Lambda client per region, and how it waits between reads. */
+interface AliasReader {
+    clientFactory: (region: string) => LambdaApi;
+    defaultSleep: (ms: number) => Promise<void>;
+}
+
+// Kept on the global object, not in this module: the program may load another copy of the components than the
+// tool that plugs in the client (the repository's sources under the compiled `lambda-rollout` bin, or a second
+// install), and both must see the same reader, as @pulumi/pulumi shares its runtime state across copies.
+const READER = Symbol.for("lambda-rollout:liveAlias.reader");
+const reader: AliasReader = ((globalThis as Record<symbol, AliasReader | undefined>)[READER] ??= {
+    clientFactory: (region) => new LambdaClient({ region }),
+    defaultSleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+});
 
 /**
  * Replaces the Lambda client the program reads live aliases with (the rehearsal's simulated AWS, tests'
  * fakes), and optionally how it waits between reads (the rehearsal's virtual clock).
  */
 export function setLambdaClientFactory(factory: (region: string) => LambdaApi, sleep?: (ms: number) => Promise<void>): void {
-    clientFactory = factory;
-    if (sleep) defaultSleep = sleep;
+    reader.clientFactory = factory;
+    if (sleep) reader.defaultSleep = sleep;
 }
 
 /** Is this the Lambda API's "no such function or alias"? Anything else (access denied, throttling) must fail the `up`. */
@@ -43,8 +55,8 @@ export interface ReadOptions {
  */
 export async function readLiveAlias(region: string, functionName: string, aliasName: string, options: ReadOptions = {}): Promise<LiveAlias | undefined> {
     const attempts = options.attempts ?? TRANSIENT_REREAD.attempts;
-    const sleep = options.sleep ?? defaultSleep;
-    const client = clientFactory(region);
+    const sleep = options.sleep ?? reader.defaultSleep;
+    const client = reader.clientFactory(region);
     let alias: LiveAlias | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
         try {

@@ -10,7 +10,8 @@ function cli(args: string[]) {
     const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
     const out = spawnSync(process.execPath, [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
         cwd: PROJECT_ROOT,
-        env: { PATH: path.dirname(process.execPath), HOME: os.tmpdir(), AWS_REGION: "us-east-1" },
+        // PULUMI_HOME: a folder with no workspaces, so no stack selected on this machine stands in for --stack.
+        env: { PATH: path.dirname(process.execPath), HOME: os.tmpdir(), AWS_REGION: "us-east-1", PULUMI_HOME: path.join(os.tmpdir(), `lambda-rollout-no-pulumi-home-${process.pid}`) },
         encoding: "utf8",
         timeout: 60_000,
     });
@@ -53,9 +54,9 @@ describe("the command line", function () {
         expect(r.stderr).to.match(/cannot read config file .*Pulumi\.qa\.yaml: ENOENT/);
     });
 
-    it("a missing --stack is a usage error", () => {
+    it("with no --stack, no PULUMI_STACK and no selected stack, promote is a usage error that says how to name one", () => {
         const r = cli(["promote"]);
         expect(r.code).to.equal(2);
-        expect(r.stderr).to.contain("required option '--stack <name>' not specified");
+        expect(r.stderr).to.contain("error: no stack selected: pass -s/--stack, set PULUMI_STACK, or run `pulumi stack select`");
     });
 });

@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { register } from "tsx/cjs/api";
 import { parse as parseYaml } from "yaml";
 import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
 import { readStackConfig } from "../../config/projectConfig";
@@ -230,6 +231,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     };
     process.on("unhandledRejection", onUnhandled);
     try {
+        useTypeScriptLoader(project.main);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(project.main) as () => Promise<Record<string, unknown>>;
         const outputs = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
@@ -244,6 +246,18 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         if (previousCommit === undefined) delete process.env.LAMBDA_ROLLOUT_COMMIT;
         else process.env.LAMBDA_ROLLOUT_COMMIT = previousCommit;
     }
+}
+
+let typeScriptLoader: (() => void) | undefined;
+
+/**
+ * Makes a TypeScript program loadable, as the Pulumi Node.js host does for `typescript: true`: run from its
+ * sources, the tool already has a loader (tsx); compiled (the `lambda-rollout` bin in `dist/`), it registers
+ * tsx's, once. Node's own type stripping is not enough: it refuses `export =` and extensionless imports.
+ */
+function useTypeScriptLoader(main: string): void {
+    if (typeScriptLoader || !/\.[cm]?ts$/.test(main) || __filename.endsWith(".ts")) return;
+    typeScriptLoader = register();
 }
 
 function unwrapSecrets(value: unknown): unknown {

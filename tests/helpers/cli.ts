@@ -3,6 +3,7 @@
  * asked, the stand-in `pulumi` of tests/fixtures/fake-pulumi (which records every call it gets), but no real one.
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
@@ -17,14 +18,31 @@ export interface CliRun {
 /** The folder of the stand-in `pulumi` executable. */
 export const FAKE_PULUMI_DIR = path.join(PROJECT_ROOT, "tests", "fixtures", "fake-pulumi");
 
-/** Runs `lambda-rollout <args>`; `fakePulumiLog` puts the stand-in pulumi on PATH, recording its calls there. */
-export function runCli(args: string[], options: { fakePulumiLog?: string } = {}): Promise<CliRun> {
+/** The compiled command, as the package's `bin` names it (built by `npm run build`, run on `npm ci`). */
+export const COMPILED_CLI = path.join(PROJECT_ROOT, "dist", "automation", "cli.js");
+
+/** How to run the command line. */
+export interface CliOptions {
+    /** Puts the stand-in pulumi on PATH, recording its calls in this file. */
+    readonly fakePulumiLog?: string;
+    /** Environment variables on top of the minimal one (PULUMI_STACK, PULUMI_HOME, PULUMI_SKIP_CONFIRMATIONS...). */
+    readonly env?: NodeJS.ProcessEnv;
+    /** Run the compiled bin (dist/automation/cli.js) with plain node instead of the sources with tsx. */
+    readonly compiled?: boolean;
+}
+
+/**
+ * Runs `lambda-rollout <args>` with stdin not a terminal. PULUMI_HOME is an empty folder unless `env` names one,
+ * so no stack selected on this machine (`pulumi stack select`) leaks into a test.
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
     const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
     const PATH = [...(options.fakePulumiLog ? [FAKE_PULUMI_DIR] : []), path.dirname(process.execPath)].join(path.delimiter);
-    const env: NodeJS.ProcessEnv = { PATH, HOME: os.tmpdir(), AWS_REGION: "us-east-1" };
+    const env: NodeJS.ProcessEnv = { PATH, HOME: os.tmpdir(), AWS_REGION: "us-east-1", PULUMI_HOME: emptyPulumiHome(), ...options.env };
     if (options.fakePulumiLog) env.FAKE_PULUMI_LOG = options.fakePulumiLog;
+    const entry = options.compiled ? [COMPILED_CLI] : [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts")];
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [...entry, ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -36,4 +54,12 @@ export function runCli(args: string[], options: { fakePulumiLog?: string } = {})
             resolve({ code, stdout, stderr });
         });
     });
+}
+
+let pulumiHome: string | undefined;
+
+/** A PULUMI_HOME with no workspaces in it. */
+function emptyPulumiHome(): string {
+    pulumiHome ??= fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-pulumi-home-"));
+    return pulumiHome;
 }
