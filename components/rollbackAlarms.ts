@@ -1,18 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-
-/** CloudWatch dimensions of the traffic through an alias: `{FunctionName, Resource=<fn>:<alias>}`. */
-export function aliasDimensions(functionName: string, aliasName: string): Record<string, string> {
-    return { FunctionName: functionName, Resource: `${functionName}:${aliasName}` };
-}
-
-/**
- * Dimensions of one version's share of an alias's traffic. Alias traffic is split by `ExecutedVersion` only
- * under this exact set: whole-function metrics would dilute a bad canary with the stable traffic.
- */
-export function versionDimensions(functionName: string, aliasName: string, version: string): Record<string, string> {
-    return { ...aliasDimensions(functionName, aliasName), ExecutedVersion: version };
-}
+import { aliasDimensions, versionDimensions } from "./metricDimensions";
 
 /** Thresholds the alarms take from the rollout policy's gates. */
 export interface AlarmThresholds {

@@ -19,7 +19,15 @@ describe("layers: the pure rollout logic loads nothing impure", function () {
         expect(loaded.filter((p) => /^@aws-sdk\/|^@pulumi\/|^yaml$/.test(p))).to.deep.equal([]);
     });
 
-    it("the rule of routing loads no package at all", () => {
-        expect(packagesLoadedBy(path.join(PROJECT_ROOT, "components", "routing.ts")).filter((p) => p !== "tsx" && p !== "esbuild")).to.deep.equal([]); // tsx and its esbuild compile the TypeScript
+    for (const pure of ["routing.ts", "metricDimensions.ts"]) {
+        it(`components/${pure} (the rule of routing, the metric dimension sets) loads no package at all`, () => {
+            // tsx and its esbuild compile the TypeScript.
+            expect(packagesLoadedBy(path.join(PROJECT_ROOT, "components", pure)).filter((p) => p !== "tsx" && p !== "esbuild")).to.deep.equal([]);
+        });
+    }
+
+    it("the CloudWatch adapter does not load the Pulumi runtime for its metric dimensions", () => {
+        const loaded = packagesLoadedBy(path.join(PROJECT_ROOT, "automation", "adapters", "cloudwatch.ts"));
+        expect(loaded.filter((p) => p.startsWith("@pulumi/"))).to.deep.equal([]);
     });
 });

@@ -10,7 +10,7 @@
  * evidence `unreadable` for the poll, never zero errors.
  */
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { aliasDimensions, versionDimensions } from "../../components/rollbackAlarms";
+import { aliasDimensions, versionDimensions } from "../../components/metricDimensions";
 import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence } from "../rollout/ports";
 import { awsCall } from "./awsError";
 import type { CommandSender } from "./lambda";
