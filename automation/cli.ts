@@ -15,7 +15,7 @@ import { LambdaAdapter } from "./adapters/lambda";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
 import { evaluateProgram, loadStackConfig } from "./engine/evaluate";
-import { ExitCode, exitCodeFor, InfrastructureError, UsageError } from "./errors";
+import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
@@ -322,6 +322,10 @@ async function main(argv: string[]): Promise<number> {
     } catch (err) {
         if (err instanceof CommanderError) {
             return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+        }
+        if (isBug(err)) {
+            describeBug(err as Error).forEach((l) => console.error(l));
+            return exitCodeFor(err);
         }
         console.error(`error: ${(err as Error).message}`);
         if (err instanceof InfrastructureError && err.trafficState) {

@@ -46,9 +46,29 @@ export function isUsageError(err: unknown): boolean {
     return err instanceof UsageError || err instanceof ConfigError || err instanceof StackNameError;
 }
 
+/**
+ * Whether `err` is a bug in this tool rather than a failure of what it drives: the JavaScript engine's own
+ * programming errors (a TypeError on an undefined value, a ReferenceError, ...). AWS and Pulumi failures reach
+ * here as InfrastructureError, AwsCallError or the SDKs' own errors, never as these.
+ */
+export function isBug(err: unknown): boolean {
+    return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError || err instanceof EvalError || err instanceof URIError;
+}
+
+/** What a person is told about a bug: that it is one, where it happened, and what to do with it. */
+export function describeBug(err: Error): string[] {
+    const where = (err.stack ?? "").split("\n").slice(1, 6).map((l) => `  ${l.trim()}`);
+    return [
+        `error: a bug in lambda-rollout (not an AWS or Pulumi failure): ${err.name}: ${err.message}`,
+        ...where,
+        "please report it to the lambda-rollout maintainers with this output, the command line and the --report file",
+    ];
+}
+
 /** The exit code for an error that reached the entry point. */
 export function exitCodeFor(err: unknown): number {
     if (isUsageError(err)) return ExitCode.usage;
     if (err instanceof StackLockedError) return ExitCode.locked;
+    if (isBug(err)) return ExitCode.bug;
     return ExitCode.infrastructure;
 }

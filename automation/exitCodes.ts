@@ -13,6 +13,11 @@ export const ExitCode = {
     infrastructure: 3,
     /** Another update holds the stack. */
     locked: 4,
+    /**
+     * A bug in lambda-rollout (a TypeError and the like, not an answer from AWS or Pulumi): 70, sysexits'
+     * EX_SOFTWARE. A rollout that hit one was still put back on stable.
+     */
+    bug: 70,
     /** Interrupted by SIGINT (128 + 2), after the abort (or hold) was carried out. */
     interrupted: 130,
     /** Interrupted by SIGTERM (128 + 15), likewise. */
@@ -31,6 +36,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
     [ExitCode.usage]: "usage or config error, nothing touched",
     [ExitCode.infrastructure]: "infrastructure error (the log and the report say where traffic was left, or that it is unknown, with the command to run)",
     [ExitCode.locked]: "another update holds the stack",
+    [ExitCode.bug]: "a bug in lambda-rollout, not an AWS or Pulumi failure (a running rollout was put back on stable; please report it with the log and the report)",
     [ExitCode.interrupted]: "interrupted by SIGINT (a cancelled run: aborted to stable, or held; the report says where traffic is)",
     [ExitCode.terminated]: "interrupted by SIGTERM (a cancelled run: aborted to stable, or held; the report says where traffic is)",
 };

@@ -251,7 +251,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7", additionalVersionWeights: {} });
     });
 
-    it("an unexpected error while traffic is on the candidate still puts it back on stable and keeps the record", async () => {
+    it("a bug (a RangeError) while traffic is on the candidate still puts it back on stable, keeps the record and exits 70, not as an infrastructure error", async () => {
         const t = setup();
         t.metrics.alarmStates = async () => {
             throw new TypeError("a bug in an adapter");
@@ -267,7 +267,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
             return clockSleep(ms);
         };
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
-        expect(result.exitCode).to.equal(3);
+        expect(result.exitCode).to.equal(70, "a bug is exit 70, not 3 (infrastructure)");
         expect(result.report.outcome).to.equal("failed");
         expect(result.report.error).to.equal("RangeError: clock broke");
         expect(result.report.steps.at(-1)).to.include({ weight: 0.1, verdict: "failed" });

@@ -14,7 +14,7 @@
 import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
 import { ExitCode, exitCodeForSignal } from "../exitCodes";
-import { InfrastructureError, StackLockedError, UsageError } from "../errors";
+import { InfrastructureError, isBug, StackLockedError, UsageError } from "../errors";
 import { assessStep, evidenceSince, lookAlphas, type Baseline, type GateResult, type Verdict } from "./assess";
 import type { Clock, EvidenceRequest, FunctionEvidence, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightProblems } from "./preflight";
@@ -404,7 +404,8 @@ class PromoteRun {
     }
 
     private failureExitCode(cause: unknown): number {
-        return cause instanceof StackLockedError ? ExitCode.locked : ExitCode.infrastructure;
+        if (cause instanceof StackLockedError) return ExitCode.locked;
+        return isBug(cause) ? ExitCode.bug : ExitCode.infrastructure;
     }
 
     /** A run again after a rollback was decided but perhaps not carried out: carry it out. */
