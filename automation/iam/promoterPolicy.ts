@@ -1,7 +1,7 @@
 /**
  * The least-privilege IAM policy of the promoter role: the role that `npm run promote` and `npm run rollback`
  * talk to Lambda and CloudWatch with (their adapters in automation/adapters/*.ts). A test
- * (tests/iam.test.ts) reads the adapters and fails when they send a command this policy does not grant, or
+ * (tests/automation/iam/iam.test.ts) reads the adapters and fails when they send a command this policy does not grant, or
  * when it grants an action no adapter sends.
  *
  * Not covered: the `pulumi up` that promote runs for each step is the Pulumi program's deployment and needs

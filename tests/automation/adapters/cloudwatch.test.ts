@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import { AwsCallError } from "../../../automation/adapters/awsError";
+import { CloudWatchAdapter } from "../../../automation/adapters/cloudwatch";
+import { LambdaAdapter, type CommandSender } from "../../../automation/adapters/lambda";
+import { credentialsProblem, isRetryable } from "../../../automation/rollout/retry";
+import { SimulatedAws } from "../../../automation/simulator";
+
+const START = new Date("2026-01-05T09:00:00Z");
+const ROLE = "arn:aws:iam::123456789012:role/fn";
+
+/** Functions api and web, v1 stable and v2 at 10% through `live`, both failing 5% of calls. */
+function account(): SimulatedAws {
+    const sim = new SimulatedAws({ seed: 3, startTime: START, metricDelayMinutes: 0 });
+    for (const name of ["api", "web"]) {
+        sim.putFunction({ name, role: ROLE, timeoutSeconds: 3 });
+        sim.publishVersion(name);
+        sim.publishVersion(name);
+        sim.putAlias(name, "live", "1", { "2": 0.1 });
+        sim.setDefaultProfile(name, { errorRate: 0.05, p50Ms: 80, p99Ms: 400 });
+        sim.setTraffic(name, "live", 600);
+    }
+    return sim;
+}
+
+const requests = ["api", "web"].map((name) => ({ key: name, functionName: name, aliasName: "live", stableVersion: "1", candidateVersion: "2" }));
+
+describe("the CloudWatch adapter reads every result's StatusCode (never an unreadable series as zero)", () => {
+    it("a Complete answer is evidence, with no `unreadable`", async () => {
+        const sim = account();
+        sim.advance(10 * 60_000);
+        const ev = await new CloudWatchAdapter(sim.cloudWatch).evidence(requests, START, sim.now());
+        expect(ev.api.unreadable).to.equal(undefined);
+        expect(ev.api.candidate.errors).to.be.above(0);
+    });
+
+    for (const statusCode of ["InternalError", "Forbidden", "PartialData"] as const) {
+        it(`Errors answered ${statusCode} for api makes api's evidence unreadable, and leaves web's alone`, async () => {
+            const sim = account();
+            sim.addMetricStatusFault({ metric: "Errors", statusCode, fromMinute: 0, toMinute: 60, functionName: "api" });
+            sim.advance(10 * 60_000);
+            const ev = await new CloudWatchAdapter(sim.cloudWatch).evidence(requests, START, sim.now());
+            expect(ev.api.unreadable).to.match(new RegExp(`^candidate Errors: ${statusCode}`));
+            expect(ev.api.unreadable).to.contain(`stable Errors: ${statusCode}`);
+            expect(ev.web.unreadable).to.equal(undefined);
+        });
+    }
+
+    it("PartialData followed by a page that completes it is evidence (paging is followed)", async () => {
+        const sim = account();
+        sim.advance(5 * 60_000);
+        const inner = sim.cloudWatch;
+        let calls = 0;
+        const paging: CommandSender = {
+            async send(command) {
+                const out = await inner.send(command);
+                calls += 1;
+                if (calls === 1) return { ...out, NextToken: "page-2", MetricDataResults: out.MetricDataResults.map((r: object) => ({ ...r, StatusCode: "PartialData" })) };
+                return { ...out, MetricDataResults: out.MetricDataResults.map((r: { Values: number[]; Timestamps: Date[] }) => ({ ...r, Values: [], Timestamps: [] })) };
+            },
+        };
+        const ev = await new CloudWatchAdapter(paging).evidence(requests, START, sim.now());
+        expect(calls).to.equal(2);
+        expect(ev.api.unreadable).to.equal(undefined);
+    });
+
+    it("a result missing from the answer is unreadable, and top-level Messages put the whole call in doubt", async () => {
+        const sim = account();
+        sim.advance(5 * 60_000);
+        const inner = sim.cloudWatch;
+        const dropping: CommandSender = {
+            async send(command) {
+                const out = await inner.send(command);
+                return { ...out, MetricDataResults: out.MetricDataResults.filter((r: { Id: string }) => r.Id !== "f1_c_err") };
+            },
+        };
+        const ev = await new CloudWatchAdapter(dropping).evidence(requests, START, sim.now());
+        expect(ev.web.unreadable).to.equal("candidate Errors: no result in the answer");
+        expect(ev.api.unreadable).to.equal(undefined);
+        const limited: CommandSender = { async send(command) { return { ...(await inner.send(command)), Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "too long" }] }; } };
+        const all = await new CloudWatchAdapter(limited).evidence(requests, START, sim.now());
+        expect(all.api.unreadable).to.equal("GetMetricData answered MaxQueryTimeRangeExceed");
+    });
+});
+
+describe("the adapters name their errors", () => {
+    it("a Lambda failure leaves as an AwsCallError naming the operation and AWS's code, and a conflict is still retryable", async () => {
+        const conflict = Object.assign(new Error("An update is in progress"), { name: "ResourceConflictException", $fault: "client", $metadata: { httpStatusCode: 409 } });
+        const adapter = new LambdaAdapter({ send: async () => Promise.reject(conflict) });
+        const err = await adapter.updateAlias("api", "live", { stableVersion: "1" }).then(() => undefined, (e: unknown) => e as AwsCallError);
+        expect(err).to.be.instanceOf(AwsCallError);
+        expect(err).to.deep.include({ operation: "UpdateAlias", code: "ResourceConflictException", httpStatusCode: 409 });
+        expect(err!.message).to.equal("UpdateAlias failed: ResourceConflictException: An update is in progress");
+        expect(isRetryable(err)).to.equal(true);
+    });
+
+    it("CloudWatch's expired credentials are named as such through the typed error", async () => {
+        const expired = Object.assign(new Error("The security token included in the request is expired"), { name: "ExpiredTokenException", $fault: "client", $metadata: { httpStatusCode: 403 } });
+        const err = await new CloudWatchAdapter({ send: async () => Promise.reject(expired) }).alarmStates(["a"]).then(() => undefined, (e: unknown) => e);
+        expect(credentialsProblem(err)).to.equal("the AWS credentials have expired (ExpiredTokenException)");
+        expect(isRetryable(err)).to.equal(false);
+    });
+});
+
+describe("the p99 series is aligned with the minutes that had invocations", () => {
+    it("one p99 per minute of `minutes`, so cutting the evidence to a step keeps that step's latencies", async () => {
+        const sim = account();
+        sim.advance(6 * 60_000);
+        const ev = await new CloudWatchAdapter(sim.cloudWatch).evidence(requests, START, sim.now());
+        expect(ev.api.candidate.p99ByMinute).to.have.length(ev.api.candidate.minutes.length);
+        expect(ev.api.candidate.p99ByMinute.every((p) => p > 0)).to.equal(true);
+    });
+});

@@ -1,0 +1,173 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { checkAdapters, commandsSent } from "../../../automation/iam/adapterCommands";
+import { main as printMain, UsageError } from "../../../automation/iam/print";
+import { PolicyArgsError, iamActionOf, promoterPolicy, printPolicy } from "../../../automation/iam/promoterPolicy";
+
+const ADAPTERS_DIR = path.resolve(__dirname, "..", "..", "..", "automation", "adapters");
+
+const base = { stack: "prod", region: "us-east-1", accountId: "123456789012" } as const;
+
+describe("the promoter role's IAM policy (automation/iam/promoterPolicy.ts)", () => {
+    it("scopes Lambda actions to the stack's functions, unqualified and qualified (aliases, versions)", () => {
+        const fns = promoterPolicy(base).Statement.find((s) => s.Sid === "StackFunctions")!;
+        expect(fns.Resource).to.deep.equal([
+            "arn:aws:lambda:us-east-1:123456789012:function:lambda-rollout-prod-*",
+            "arn:aws:lambda:us-east-1:123456789012:function:lambda-rollout-prod-*:*",
+        ]);
+        expect(fns.Action.every((a) => a.startsWith("lambda:"))).to.equal(true);
+    });
+
+    it("names exactly the given functions when their names are known", () => {
+        const fns = promoterPolicy({ ...base, stack: "staging", region: "eu-west-1", functionNames: ["api", "worker"] }).Statement[0];
+        expect(fns.Resource).to.deep.equal([
+            "arn:aws:lambda:eu-west-1:123456789012:function:lambda-rollout-staging-api",
+            "arn:aws:lambda:eu-west-1:123456789012:function:lambda-rollout-staging-api:*",
+            "arn:aws:lambda:eu-west-1:123456789012:function:lambda-rollout-staging-worker",
+            "arn:aws:lambda:eu-west-1:123456789012:function:lambda-rollout-staging-worker:*",
+        ]);
+    });
+
+    it("scopes DescribeAlarms to the stack's alarms, and only GetMetricData (no resource-level permissions) to *", () => {
+        const policy = promoterPolicy(base);
+        const alarms = policy.Statement.find((s) => s.Sid === "StackAlarms")!;
+        expect(alarms.Action).to.deep.equal(["cloudwatch:DescribeAlarms"]);
+        expect(alarms.Resource).to.deep.equal(["arn:aws:cloudwatch:us-east-1:123456789012:alarm:lambda-rollout-prod-*"]);
+        const star = policy.Statement.filter((s) => s.Resource === "*");
+        expect(star.map((s) => s.Action)).to.deep.equal([["cloudwatch:GetMetricData"]]);
+        expect(policy.Statement.every((s) => s.Effect === "Allow")).to.equal(true);
+    });
+
+    it("a stack's policy never reaches another stack's functions", () => {
+        const resources = promoterPolicy({ ...base, stack: "dev" }).Statement.flatMap((s) => (s.Resource === "*" ? [] : s.Resource));
+        expect(resources.every((r) => r.includes(":lambda-rollout-dev-"))).to.equal(true);
+    });
+
+    const invalid: [string, Record<string, unknown>, string][] = [
+        ["a bad account id", { accountId: "1234" }, '`accountId` must be a 12-digit AWS account id (got "1234")'],
+        ["a bad region", { region: "useast1" }, '`region` must be an AWS region such as "us-east-1" (got "useast1")'],
+        ["a bad stack", { stack: "Prod" }, '`stack` must be a stack name such as "prod" (got "Prod")'],
+        ["an empty function list", { functionNames: [] }, "`functionNames` must list at least one function"],
+        ["a full ARN as a function name", { functionNames: ["arn:aws:lambda:x"] }, '`functionNames` must hold short names such as "api"'],
+        ["an alarm prefix outside the stack", { alarmNamePrefix: "lambda-rollout-" }, '`alarmNamePrefix` must start with "lambda-rollout-prod-"'],
+    ];
+    for (const [what, change, message] of invalid) {
+        it(`refuses ${what}, naming the field`, () => {
+            expect(() => promoterPolicy({ ...base, ...change })).to.throw(PolicyArgsError, message);
+        });
+    }
+
+    it("maps SDK commands to IAM actions: Invoke is lambda:InvokeFunction", () => {
+        expect(iamActionOf("InvokeCommand", "lambda")).to.equal("lambda:InvokeFunction");
+        expect(iamActionOf("GetAliasCommand", "lambda")).to.equal("lambda:GetAlias");
+        expect(iamActionOf("GetMetricDataCommand", "cloudwatch")).to.equal("cloudwatch:GetMetricData");
+    });
+});
+
+describe("finding the commands a source file sends (automation/iam/adapterCommands.ts)", () => {
+    it("tells each command's client from named, renamed and namespace imports", () => {
+        const source = [
+            'import { GetAliasCommand, InvokeCommand as Call, LambdaClient } from "@aws-sdk/client-lambda";',
+            'import * as cw from "@aws-sdk/client-cloudwatch";',
+            "await lambda.send(new GetAliasCommand({ FunctionName, Name }));",
+            "await lambda.send(new Call({ FunctionName }));",
+            "await client.send(new cw.DescribeAlarmsCommand({}));",
+        ].join("\n");
+        expect(commandsSent(source).map((c) => [c.command, c.action, c.line])).to.deep.equal([
+            ["GetAliasCommand", "lambda:GetAlias", 3],
+            ["InvokeCommand", "lambda:InvokeFunction", 4],
+            ["DescribeAlarmsCommand", "cloudwatch:DescribeAlarms", 5],
+        ]);
+    });
+
+    it("a command whose client cannot be told has no action (and fails the adapter check)", () => {
+        const found = commandsSent('import { ListFunctionsCommand } from "./sdk";\nnew ListFunctionsCommand({});');
+        expect(found).to.deep.equal([{ command: "ListFunctionsCommand", action: undefined, line: 2 }]);
+    });
+});
+
+/** Asserts the policy and the adapters in `dir` agree; the messages say what to change. */
+function assertAdaptersMatch(dir: string): void {
+    const check = checkAdapters(dir, promoterPolicy(base));
+    if (check.files.length === 0) {
+        expect.fail(
+            `no adapter files found in ${path.relative(process.cwd(), dir) || dir}/*.ts: the policy cannot be checked against ` +
+                "the commands the rollout tool sends (this check must not pass on nothing)",
+        );
+    }
+    const problems = [
+        ...check.unknown.map((u) => `a command whose client cannot be told: ${u}`),
+        ...check.notGranted.map((a) => `an adapter sends a command the promoter policy does not grant: ${a}`),
+        ...check.unused.map((a) => `the promoter policy grants an action no adapter sends: ${a}`),
+    ];
+    if (problems.length > 0) expect.fail(`the promoter policy and automation/adapters disagree:\n  - ${problems.join("\n  - ")}`);
+    expect(check.sent.size, "the adapters send no AWS SDK command at all").to.be.greaterThan(0);
+}
+
+describe("the promoter policy matches what automation/adapters/*.ts send", () => {
+    it("every adapter command is granted, and every granted action is sent by some adapter", () => {
+        assertAdaptersMatch(ADAPTERS_DIR);
+    });
+
+    describe("the check itself, on made-up adapters", () => {
+        let dir: string;
+        const lambdaAdapter = [
+            "import {",
+            "    GetAliasCommand, UpdateAliasCommand, GetFunctionConfigurationCommand, InvokeCommand,",
+            "    ListVersionsByFunctionCommand, GetProvisionedConcurrencyConfigCommand,",
+            '} from "@aws-sdk/client-lambda";',
+            "new GetAliasCommand({}); new UpdateAliasCommand({}); new GetFunctionConfigurationCommand({});",
+            "new InvokeCommand({}); new ListVersionsByFunctionCommand({}); new GetProvisionedConcurrencyConfigCommand({});",
+        ].join("\n");
+        const cloudwatchAdapter = 'import { GetMetricDataCommand, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";\nnew GetMetricDataCommand({});\nnew DescribeAlarmsCommand({});';
+        const write = (files: Record<string, string>) => {
+            for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+        };
+
+        beforeEach(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "adapters-"));
+        });
+        afterEach(() => {
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("passes when the adapters send exactly the granted actions", () => {
+            write({ "lambda.ts": lambdaAdapter, "cloudwatch.ts": cloudwatchAdapter });
+            expect(() => assertAdaptersMatch(dir)).not.to.throw();
+        });
+
+        it("fails when an adapter sends a command the policy does not grant", () => {
+            write({ "lambda.ts": lambdaAdapter.replace("new InvokeCommand({});", "new InvokeCommand({}); new DeleteAliasCommand({});").replace("InvokeCommand,", "InvokeCommand, DeleteAliasCommand,"), "cloudwatch.ts": cloudwatchAdapter });
+            expect(() => assertAdaptersMatch(dir)).to.throw("lambda:DeleteAlias (sent at lambda.ts:6)");
+        });
+
+        it("fails when the policy grants an action no adapter sends", () => {
+            write({ "lambda.ts": lambdaAdapter, "cloudwatch.ts": cloudwatchAdapter.replace("new DescribeAlarmsCommand({});", "") });
+            expect(() => assertAdaptersMatch(dir)).to.throw("cloudwatch:DescribeAlarms");
+        });
+
+        it("fails clearly when there are no adapter files", () => {
+            expect(() => assertAdaptersMatch(dir)).to.throw("no adapter files found");
+        });
+    });
+});
+
+describe("automation/iam/print.ts", () => {
+    it("prints the policy for the stack's own functions and region from Pulumi.<stack>.yaml", () => {
+        const printed = JSON.parse(printMain(["--stack", "staging", "--account", "123456789012"]));
+        expect(printed).to.deep.equal(promoterPolicy({ stack: "staging", region: "us-east-1", accountId: "123456789012", functionNames: ["api", "worker"] }));
+    });
+
+    it("--functions and --region override the stack file; the output is printPolicy's", () => {
+        const out = printMain(["--stack", "prod", "--account", "123456789012", "--region", "eu-west-1", "--functions", "api"]);
+        expect(out).to.equal(printPolicy({ stack: "prod", region: "eu-west-1", accountId: "123456789012", functionNames: ["api"] }));
+    });
+
+    it("refuses missing or unknown flags as usage errors", () => {
+        expect(() => printMain(["--stack", "prod"])).to.throw(UsageError, "--stack and --account are required");
+        expect(() => printMain(["--stack", "prod", "--account", "123456789012", "--yes"])).to.throw(UsageError, "unknown argument --yes");
+        expect(() => printMain(["--stack", "prod", "--account", "42"])).to.throw(PolicyArgsError, "`accountId`");
+    });
+});

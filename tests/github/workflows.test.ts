@@ -1,0 +1,395 @@
+import { expect } from "chai";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml, parseDocument } from "yaml";
+import { renderSummary } from "../../.github/scripts/reportSummary";
+import { PROMOTION_ENVIRONMENT, deliveryKeys, parseDeliveryConfig } from "../../deployments/delivery";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const scripts: Record<string, string> = packageJson.scripts;
+const delivery = parseDeliveryConfig(
+    deliveryKeys((parseYaml(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.delivery.yaml"), "utf8")) as { config: Record<string, unknown> }).config),
+    "deployments/Pulumi.delivery.yaml",
+);
+
+type Step = { uses?: string; run?: string; with?: Record<string, any>; env?: Record<string, string>; name?: string; if?: string };
+type Job = { environment?: string; steps: Step[]; permissions?: Record<string, string>; "runs-on": string; strategy?: { matrix?: Record<string, unknown[]>; "fail-fast"?: boolean } };
+type Workflow = { on: Record<string, any>; jobs: Record<string, Job>; permissions?: Record<string, string> };
+
+function load(name: string): Workflow {
+    return parseYaml(fs.readFileSync(path.join(WORKFLOWS, name), "utf8")) as Workflow;
+}
+const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps);
+const runs = (wf: Workflow) => steps(wf).flatMap((s) => (s.run ? [s.run] : []));
+const stepUsing = (wf: Workflow, action: string) => steps(wf).find((s) => s.uses?.startsWith(`${action}@`));
+
+describe("GitHub workflows (.github/workflows)", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+
+    it("are test.yml, promote.yml and rollback.yml, each valid YAML", () => {
+        expect(files.sort()).to.deep.equal(["promote.yml", "rollback.yml", "test.yml"]);
+        for (const f of files) {
+            const doc = parseDocument(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"));
+            expect(doc.errors.map((e) => e.message), f).to.deep.equal([]);
+        }
+    });
+
+    it("every `npm run X` and `npm test` they run exists in package.json's scripts", () => {
+        const used: string[] = [];
+        for (const f of files) {
+            for (const run of runs(load(f))) {
+                for (const m of run.matchAll(/npm\s+run\s+(?:--silent\s+)?([\w:-]+)/g)) used.push(m[1]);
+                if (/npm\s+test\b/.test(run)) used.push("test");
+            }
+        }
+        expect(used).to.include.members(["test", "typecheck", "lint"]);
+        expect(used.filter((s) => !(s in scripts))).to.deep.equal([]);
+    });
+
+    it("run the rollout tool as package.json's scripts do, but with node itself (`node --import tsx`), so a cancel's signal reaches it", () => {
+        const tool: string[] = [];
+        for (const f of files) {
+            for (const run of runs(load(f))) {
+                for (const m of run.matchAll(/node --import tsx (automation\/cli\.ts (\w+))/g)) {
+                    tool.push(m[2]);
+                    expect(scripts[m[2]], `${f}: ${m[0]}`).to.equal(`tsx ${m[1]}`);
+                }
+                expect(run, f).to.not.match(/npm\s+run\s+(promote|rollback)\b/);
+            }
+        }
+        expect(tool.sort()).to.deep.equal(["promote", "rollback"]);
+    });
+
+    it("set up Node 24, and test.yml tests on 22 and 26 too (package.json's engines: >=22)", () => {
+        expect(packageJson.engines.node).to.equal(">=22");
+        const setUp: Record<string, unknown[]> = {};
+        for (const f of files) {
+            const wf = load(f);
+            const matrix = Object.values(wf.jobs).flatMap((j) => j.strategy?.matrix?.node ?? []);
+            setUp[f] = steps(wf)
+                .filter((s) => s.uses?.startsWith("actions/setup-node@"))
+                .flatMap((s) => (s.with?.["node-version"] === "${{ matrix.node }}" ? matrix : [s.with?.["node-version"]]));
+        }
+        expect(setUp).to.deep.equal({ "promote.yml": [24], "rollback.yml": [24], "test.yml": [24, 22, 26] });
+    });
+
+    describe("test.yml", () => {
+        const wf = load("test.yml");
+        it("runs npm ci and npm test on every pull request, on Node 24, 22 and 26", () => {
+            expect(Object.keys(wf.on)).to.deep.equal(["pull_request"]);
+            expect(wf.on.pull_request).to.equal(null);
+            const job = Object.values(wf.jobs)[0];
+            expect(job.strategy?.matrix?.node).to.deep.equal([24, 22, 26]);
+            expect(job.strategy?.["fail-fast"]).to.equal(false);
+            expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal("${{ matrix.node }}");
+            expect(runs(wf)).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+        });
+
+        it("runs the same checks as .ci/run (install from the lock file, typecheck, lint, tests)", () => {
+            const npmCommands = (lines: string[]) => lines.flatMap((l) => /^npm\s+(?:ci|test|run\s+[\w:-]+)\b/.exec(l.trim())?.[0] ?? []);
+            const ciRun = npmCommands(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").split("\n"));
+            expect(ciRun).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+            expect(npmCommands(runs(wf))).to.deep.equal(ciRun);
+        });
+    });
+
+    describe("promote.yml", () => {
+        const wf = load("promote.yml");
+        const job = Object.values(wf.jobs)[0];
+        const promoteRun = runs(wf).find((r) => r.includes("automation/cli.ts promote"))!;
+
+        it("runs in the protected `production` environment, by hand or on a repository_dispatch", () => {
+            expect(Object.keys(wf.jobs)).to.have.length(1);
+            expect(job.environment).to.equal(PROMOTION_ENVIRONMENT);
+            expect(Object.keys(wf.on).sort()).to.deep.equal(["repository_dispatch", "workflow_dispatch"]);
+            expect(wf.on.repository_dispatch.types).to.deep.equal(["prod-candidate-published"]);
+        });
+
+        it("promotes prod with --yes --json and writes the report", () => {
+            expect(promoteRun).to.contain("node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json &");
+            expect(promoteRun).to.contain('>> "$GITHUB_STEP_SUMMARY"');
+        });
+
+        it("checks out the branch prod deploys from, so its `pulumi up`s publish no other code", () => {
+            expect(stepUsing(wf, "actions/checkout")?.with?.ref).to.equal(delivery.stacks.prod.branch);
+        });
+
+        it("gets AWS credentials through OIDC and installs the Pulumi CLI", () => {
+            expect(job.permissions?.["id-token"]).to.equal("write");
+            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).to.equal("${{ vars.PROMOTER_ROLE_ARN_PROD }}");
+            expect(stepUsing(wf, "pulumi/actions")).to.not.equal(undefined);
+            expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(24);
+        });
+    });
+
+    describe("rollback.yml", () => {
+        const wf = load("rollback.yml");
+        it("is started by hand with a choice of the delivery stacks", () => {
+            expect(Object.keys(wf.on)).to.deep.equal(["workflow_dispatch"]);
+            const input = wf.on.workflow_dispatch.inputs.stack;
+            expect(input.type).to.equal("choice");
+            expect([...input.options].sort()).to.deep.equal(Object.keys(delivery.stacks).sort());
+        });
+
+        it("rolls the chosen stack back with --yes --json", () => {
+            const run = runs(wf).find((r) => r.includes("automation/cli.ts rollback"))!;
+            expect(run).to.contain('node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json &');
+            const step = steps(wf).find((s) => s.run === run)!;
+            expect(step.env?.STACK).to.equal("${{ inputs.stack }}");
+        });
+
+        it("checks out each stack's own deployment branch", () => {
+            const ref: string = stepUsing(wf, "actions/checkout")?.with?.ref;
+            const pairs = Object.fromEntries([...ref.matchAll(/inputs\.stack == '(\w+)' && '([\w/.-]+)'/g)].map((m) => [m[1], m[2]]));
+            const fallback = /\|\| '([\w/.-]+)' }}$/.exec(ref)?.[1];
+            const stacks = Object.keys(delivery.stacks);
+            const resolved = Object.fromEntries(stacks.map((s) => [s, pairs[s] ?? fallback]));
+            expect(resolved).to.deep.equal(Object.fromEntries(stacks.map((s) => [s, delivery.stacks[s].branch])));
+        });
+    });
+});
+
+describe("CI security (.github/**)", () => {
+    const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+    const text = (f: string) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
+    type Job = { steps: Step[]; permissions?: Record<string, string> | string; "timeout-minutes"?: number };
+    const jobsOf = (f: string) => Object.entries((parseYaml(text(f)) as { jobs: Record<string, Job> }).jobs);
+    const usesIn = (job: Job, action: string) => job.steps.some((s) => s.uses?.startsWith(`${action}@`));
+    const OIDC_ACTIONS = ["pulumi/auth-actions", "aws-actions/configure-aws-credentials"];
+
+    /** Every file under .github, recursively. */
+    function githubFiles(dir = path.join(ROOT, ".github")): string[] {
+        return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? githubFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    }
+
+    it("pin every action by a full 40-hex commit SHA with its release in a comment (`uses: owner/repo@<sha> # vX.Y.Z`)", () => {
+        const problems: string[] = [];
+        const pins: Record<string, Set<string>> = {};
+        for (const f of files) {
+            // Each `uses:` the YAML holds must be on a line of this exact form (a comment is not part of the parsed YAML).
+            const parsed = jobsOf(f).flatMap(([, j]) => j.steps.flatMap((st) => (st.uses === undefined ? [] : [st.uses])));
+            const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses\s*:/.test(l));
+            expect(lines.length, `${f}: every uses: on a line of its own`).to.equal(parsed.length);
+            for (const line of lines) {
+                const m = /^\s*(?:-\s+)?uses:\s*([A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+)@([0-9a-f]{40})\s+#\s*(v\d+\.\d+\.\d+)\s*$/.exec(line);
+                if (!m) {
+                    problems.push(`${f}: ${line.trim()}`);
+                    continue;
+                }
+                (pins[m[1]] ??= new Set()).add(`${m[2]} # ${m[3]}`);
+            }
+        }
+        expect(problems, "not pinned by a commit SHA with a `# vX.Y.Z` comment").to.deep.equal([]);
+        // One release per action across the workflows.
+        expect(Object.entries(pins).filter(([, p]) => p.size > 1).map(([a, p]) => `${a}: ${[...p].join(", ")}`)).to.deep.equal([]);
+        expect(Object.keys(pins).sort()).to.include.members(["actions/checkout", "actions/setup-node", "actions/upload-artifact", ...OIDC_ACTIONS, "pulumi/actions"].sort());
+    });
+
+    it("hold no long-lived secret: no PULUMI_ACCESS_TOKEN and no `secrets.` anywhere under .github", () => {
+        for (const file of githubFiles()) {
+            const content = fs.readFileSync(file, "utf8");
+            expect(content, path.relative(ROOT, file)).to.not.contain("PULUMI_ACCESS_TOKEN");
+            expect(content, path.relative(ROOT, file)).to.not.match(/\bsecrets\./);
+        }
+    });
+
+    it("reach Pulumi Cloud by OIDC: an organization token from pulumi/auth-actions, for the delivery config's organisation", () => {
+        for (const f of ["promote.yml", "rollback.yml"]) {
+            const wf = load(f);
+            const auth = stepUsing(wf, "pulumi/auth-actions");
+            expect(auth?.with?.organization, f).to.equal(delivery.organization);
+            expect(auth?.with?.["requested-token-type"], f).to.equal("urn:pulumi:token-type:access_token:organization");
+            // The token outlives the job (pulumi/auth-actions asks for this; Pulumi Cloud may grant less).
+            const job = Object.values(wf.jobs)[0] as Job;
+            expect(Number(auth?.with?.["token-expiration"]), f).to.be.at.least(job["timeout-minutes"]! * 60);
+            // The token is there before the tool runs.
+            const all = steps(wf);
+            expect(all.indexOf(auth!), f).to.be.lessThan(all.findIndex((s) => s.run?.includes("automation/cli.ts")));
+            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"], f).to.match(/^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/);
+        }
+    });
+
+    it("grant least privilege: `permissions` on every workflow and job, id-token: write only on the jobs that use OIDC, no other write", () => {
+        for (const f of files) {
+            const wf = parseYaml(text(f)) as { permissions?: unknown };
+            expect(wf.permissions, `${f}: workflow-level permissions`).to.not.equal(undefined);
+            expect(JSON.stringify(wf.permissions), `${f}: workflow-level permissions`).to.not.contain("write");
+            for (const [name, job] of jobsOf(f)) {
+                const oidc = OIDC_ACTIONS.some((a) => usesIn(job, a));
+                expect(job.permissions, `${f} ${name}`).to.deep.equal(oidc ? { "id-token": "write", contents: "read" } : { contents: "read" });
+            }
+        }
+    });
+
+    it("check out without persisting the token (no job pushes), and set timeout-minutes on every job", () => {
+        for (const f of files) {
+            for (const [name, job] of jobsOf(f)) {
+                expect(job["timeout-minutes"], `${f} ${name}`).to.be.a("number");
+                for (const st of job.steps.filter((x) => x.uses?.startsWith("actions/checkout@"))) expect(st.with?.["persist-credentials"], `${f} ${name}`).to.equal(false);
+            }
+        }
+    });
+
+    it("promote: one rollout of prod at a time (a second run queues, never cancels one mid-way), and its report is kept even when cancelled", () => {
+        const wf = parseYaml(text("promote.yml")) as { concurrency?: { group?: string; "cancel-in-progress"?: boolean } };
+        expect(wf.concurrency).to.deep.equal({ group: "rollout-prod", "cancel-in-progress": false });
+        const all = steps(load("promote.yml"));
+        const upload = all.find((st) => st.uses?.startsWith("actions/upload-artifact@"))!;
+        expect(upload.if).to.equal("always()");
+        expect(upload.with?.path).to.equal("rollout-report.json");
+        expect(all.indexOf(upload)).to.be.greaterThan(all.findIndex((st) => st.run?.includes("automation/cli.ts promote")));
+        // The AWS session lasts as long as the job may run.
+        const job = Object.values(load("promote.yml").jobs)[0] as Job;
+        expect(Number(stepUsing(load("promote.yml"), "aws-actions/configure-aws-credentials")?.with?.["role-duration-seconds"])).to.be.at.least(job["timeout-minutes"]! * 60);
+    });
+
+    it("privileged jobs (prod credentials) use no dependency cache", () => {
+        for (const f of ["promote.yml", "rollback.yml"]) {
+            const setup = stepUsing(load(f), "actions/setup-node");
+            expect(setup?.with?.cache, f).to.equal(undefined);
+            expect(setup?.with?.["package-manager-cache"], f).to.equal(false);
+        }
+    });
+});
+
+describe("the rollout report in the job summary (.github/scripts/reportSummary.ts)", () => {
+    const report = {
+        outcome: "rolled-back",
+        stack: "prod",
+        strategy: "canary",
+        functions: { api: { stable: "7", candidate: "8", finalRouting: { "7": 1 } } },
+        steps: [
+            { weight: 0.1, verdict: "passed", reason: "candidate 0.2% errors of 1200 calls <= 1%" },
+            { weight: 0.5, verdict: "failed", reason: "candidate 5.1% errors | stable 0.2%" },
+        ],
+    };
+
+    it("is a table of the steps: weight, verdict, reason", () => {
+        const md = renderSummary(report, 1);
+        expect(md).to.contain("## Rollout of `prod`: rolled-back");
+        expect(md).to.contain("exit code 1: rolled back by a gate, or a rollback already recorded for this candidate (the system is safe)");
+        expect(md).to.contain("| step | weight | verdict | reason |");
+        expect(md).to.contain("| 1 | 10% | passed | candidate 0.2% errors of 1200 calls <= 1% |");
+        expect(md).to.contain("| 2 | 50% | failed | candidate 5.1% errors \\| stable 0.2% |");
+        expect(md).to.contain("| api | 7 | 8 | v7 100% |");
+    });
+
+    it("says so when no report was written", () => {
+        expect(renderSummary(undefined, 4)).to.contain("No report was written. Exit code 4: another update holds the stack.");
+    });
+});
+
+/** A stand-in for automation/cli.ts: writes FAKE_REPORT to --report and exits FAKE_EXIT; with FAKE_WAIT it waits for
+ * SIGINT/SIGTERM instead (noting it in `signals`), writes an `aborted` report and exits 130/143, as promote does. */
+const STAND_IN_CLI = `
+import * as fs from "fs";
+const args = process.argv.slice(2);
+const report = args.includes("--report") ? args[args.indexOf("--report") + 1] : undefined;
+fs.appendFileSync("cli-calls.log", args.join(" ") + "\\n");
+if (process.env.FAKE_WAIT) {
+    const onSignal = (signal: NodeJS.Signals) => {
+        fs.appendFileSync("signals", signal + "\\n");
+        setTimeout(() => {
+            if (report) fs.writeFileSync(report, JSON.stringify({ outcome: "aborted", stack: "prod", steps: [{ weight: 0.1, verdict: "aborted", reason: signal }] }));
+            process.exit(signal === "SIGTERM" ? 143 : 130);
+        }, 300);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    fs.writeFileSync("started", String(process.pid));
+    setInterval(() => undefined, 1000);
+} else {
+    if (report && process.env.FAKE_REPORT) fs.writeFileSync(report, process.env.FAKE_REPORT);
+    process.exit(Number(process.env.FAKE_EXIT));
+}
+`;
+
+describe("the promote and rollback steps, run with a stand-in rollout tool", function () {
+    this.timeout(60000);
+    const promoteScript = runs(load("promote.yml")).find((r) => r.includes("automation/cli.ts promote"))!;
+    const rollbackScript = runs(load("rollback.yml")).find((r) => r.includes("automation/cli.ts rollback"))!;
+    let dir: string;
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "promote-step-"));
+        fs.symlinkSync(path.join(ROOT, ".github"), path.join(dir, ".github"));
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+        fs.mkdirSync(path.join(dir, "automation"));
+        fs.writeFileSync(path.join(dir, "automation", "cli.ts"), STAND_IN_CLI);
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const env = (summary: string, extra: Record<string, string>) => ({ ...process.env, GITHUB_STEP_SUMMARY: summary, STACK: "prod", ...extra });
+
+    const cases: [number, string][] = [
+        [0, "promoted"],
+        [1, "rolled-back"],
+        [3, "failed"],
+        [4, "failed"],
+    ];
+    for (const [code, outcome] of cases) {
+        it(`promote exit ${code} (${outcome}): the job ${code === 0 ? "passes" : "fails"} with promote's code and the summary holds the steps`, () => {
+            const summary = path.join(dir, `summary-${code}.md`);
+            const result = spawnSync("bash", ["-e", "-c", promoteScript], {
+                cwd: dir,
+                encoding: "utf8",
+                env: env(summary, {
+                    FAKE_EXIT: String(code),
+                    FAKE_REPORT: JSON.stringify({ outcome, stack: "prod", strategy: "canary", steps: [{ weight: 0.1, verdict: code === 1 ? "failed" : "passed", reason: "r" }] }),
+                }),
+            });
+            expect(result.status, result.stderr).to.equal(code);
+            const md = fs.readFileSync(summary, "utf8");
+            expect(md).to.contain(`## Rollout of \`prod\`: ${outcome}`);
+            expect(md).to.contain(`| 1 | 10% | ${code === 1 ? "failed" : "passed"} | r |`);
+            if (code !== 0) expect(result.stdout).to.contain("::error::");
+        });
+    }
+
+    it("rollback: the job ends with the tool's exit code and the summary holds its report", () => {
+        const summary = path.join(dir, "summary-rollback.md");
+        const result = spawnSync("bash", ["-e", "-c", rollbackScript], {
+            cwd: dir,
+            encoding: "utf8",
+            env: env(summary, { FAKE_EXIT: "3", FAKE_REPORT: JSON.stringify({ outcome: "failed", stack: "prod", steps: [] }) }),
+        });
+        expect(result.status, result.stderr).to.equal(3);
+        expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: failed");
+    });
+
+    // A cancelled run (or timeout-minutes) makes the runner send SIGINT, then SIGTERM 7.5 s later, to the step's
+    // shell only, not to its children: the shell must pass each signal on to the tool and wait for it.
+    for (const [name, script] of [
+        ["promote", promoteScript],
+        ["rollback", rollbackScript],
+    ] as const) {
+        for (const [signal, code] of [
+            ["SIGINT", 130],
+            ["SIGTERM", 143],
+        ] as const) {
+            it(`${name}: a cancel's ${signal} to the step's shell reaches the tool, which aborts; the step ends with ${code} and the summary`, async () => {
+                for (const f of ["started", "signals", "rollout-report.json", "rollback-report.json"]) fs.rmSync(path.join(dir, f), { force: true });
+                const summary = path.join(dir, `summary-${name}-${signal}.md`);
+                const shell = spawn("bash", ["-e", "-c", script], { cwd: dir, env: env(summary, { FAKE_WAIT: "1" }), stdio: ["ignore", "pipe", "pipe"] });
+                let output = "";
+                shell.stdout.on("data", (d) => (output += d));
+                shell.stderr.on("data", (d) => (output += d));
+                const exited = new Promise<number | null>((resolve) => shell.on("exit", (c) => resolve(c)));
+                const deadline = Date.now() + 30000;
+                while (!fs.existsSync(path.join(dir, "started")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+                expect(fs.existsSync(path.join(dir, "started")), output).to.equal(true);
+                shell.kill(signal);
+                const status = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running 15 s after the signal"), 15000))]);
+                if (typeof status === "string") shell.kill("SIGKILL");
+                expect(status, output).to.equal(code);
+                expect(fs.readFileSync(path.join(dir, "signals"), "utf8")).to.equal(`${signal}\n`);
+                expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: aborted");
+                if (name === "promote") expect(output).to.contain("::error::interrupted");
+            });
+        }
+    }
+});
