@@ -10,9 +10,9 @@ import {
   type AlarmState,
   type CompiledMetricAlarm,
   type MetricAlarmDef,
-} from './alarms.js';
-import { clientError, SIMULATED_ACCOUNT, SIMULATED_REGION } from './errors.js';
-import { evaluateQueries, type MetricSource } from './getMetricData.js';
+} from './alarms';
+import { clientError, SIMULATED_ACCOUNT, SIMULATED_REGION } from './errors';
+import { evaluateQueries, type MetricSource } from './getMetricData';
 
 interface StoredState {
   state: AlarmState;

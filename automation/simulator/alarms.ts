@@ -1,7 +1,7 @@
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { clientError } from './errors.js';
-import { parseMetricDataQueries, type ParsedQuery } from './getMetricData.js';
-import { parseStatistic } from './statistics.js';
+import { clientError } from './errors';
+import { parseMetricDataQueries, type ParsedQuery } from './getMetricData';
+import { parseStatistic } from './statistics';
 
 /** CloudWatch alarm states. */
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';

@@ -1,7 +1,7 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import type { AlarmRegistry } from './alarmRegistry.js';
-import { getMetricData, type MetricSource, type MetricStatusOf } from './getMetricData.js';
-import { dispatch, type CommandHandlers, type SimulatedClient } from './sdkDispatch.js';
+import type { AlarmRegistry } from './alarmRegistry';
+import { getMetricData, type MetricSource, type MetricStatusOf } from './getMetricData';
+import { dispatch, type CommandHandlers, type SimulatedClient } from './sdkDispatch';
 
 /** What the CloudWatch stand-in needs from the simulator. */
 export interface CloudWatchBackend {

@@ -1,9 +1,9 @@
 import type { GetMetricDataCommandInput, GetMetricDataCommandOutput, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { clientError } from './errors.js';
-import { worstStatus, type MetricStatusCode } from './injectedFaults.js';
-import type { Dimensions, MinuteDatapoint } from './metricStore.js';
-import { evaluateExpression, MetricMathError, parseExpression, referencedIds, type MathExpr, type MathValue, type Series } from './metricMath.js';
-import { computeStatistic, parseStatistic, type MinuteAggregate, type Statistic } from './statistics.js';
+import { clientError } from './errors';
+import { worstStatus, type MetricStatusCode } from './injectedFaults';
+import type { Dimensions, MinuteDatapoint } from './metricStore';
+import { evaluateExpression, MetricMathError, parseExpression, referencedIds, type MathExpr, type MathValue, type Series } from './metricMath';
+import { computeStatistic, parseStatistic, type MinuteAggregate, type Statistic } from './statistics';
 
 /** Where GetMetricData reads from: the visible minutes of one exact series. */
 export interface MetricSource {

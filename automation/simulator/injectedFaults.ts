@@ -1,7 +1,7 @@
-import type { Dimensions } from './metricStore.js';
-import { clientError, serverError } from './errors.js';
-import { functionArn } from './lambdaControlPlane.js';
-import { LAMBDA_NAMESPACE } from './lambdaMetrics.js';
+import type { Dimensions } from './metricStore';
+import { clientError, serverError } from './errors';
+import { functionArn } from './lambdaControlPlane';
+import { LAMBDA_NAMESPACE } from './lambdaMetrics';
 
 /** The StatusCodes GetMetricData gives a result that is not Complete. */
 export type MetricStatusCode = 'InternalError' | 'Forbidden' | 'PartialData';

@@ -11,9 +11,9 @@ import {
   type FunctionConfiguration,
   type InvokeCommandInput,
 } from '@aws-sdk/client-lambda';
-import { clientError } from './errors.js';
-import { dispatch, type CommandHandlers, type SimulatedClient } from './sdkDispatch.js';
-import { functionArn, parseFunctionName, type AliasState, type LambdaControlPlane, type VersionConfig } from './lambdaControlPlane.js';
+import { clientError } from './errors';
+import { dispatch, type CommandHandlers, type SimulatedClient } from './sdkDispatch';
+import { functionArn, parseFunctionName, type AliasState, type LambdaControlPlane, type VersionConfig } from './lambdaControlPlane';
 
 /** What an Invoke returns before it is wrapped in the SDK's output shape. */
 export interface InvokeResult {

@@ -1,4 +1,4 @@
-import { clientError, SIMULATED_ACCOUNT, SIMULATED_REGION } from './errors.js';
+import { clientError, SIMULATED_ACCOUNT, SIMULATED_REGION } from './errors';
 
 /** What Lambda snapshots when it publishes a version (and what $LATEST holds now). */
 export interface VersionConfig {

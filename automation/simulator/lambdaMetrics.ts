@@ -1,5 +1,5 @@
-import type { Dimensions, MetricStore, SeriesHandle } from './metricStore.js';
-import type { RequestOutcome } from './traffic.js';
+import type { Dimensions, MetricStore, SeriesHandle } from './metricStore';
+import type { RequestOutcome } from './traffic';
 
 /** The namespace Lambda publishes its metrics in. */
 export const LAMBDA_NAMESPACE = 'AWS/Lambda';

@@ -1,4 +1,4 @@
-import { emptyAggregate, QuantileSketch, type MinuteAggregate } from './statistics.js';
+import { emptyAggregate, QuantileSketch, type MinuteAggregate } from './statistics';
 
 /** CloudWatch dimensions as a name -> value map; order never matters. */
 export type Dimensions = Readonly<Record<string, string>>;

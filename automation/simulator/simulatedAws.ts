@@ -1,17 +1,17 @@
-import { AlarmRegistry } from './alarmRegistry.js';
-import type { MetricAlarmDef } from './alarms.js';
-import { createCloudWatchClient } from './cloudWatchApi.js';
-import { InjectedFaults, type MetricStatusFault } from './injectedFaults.js';
-import { LambdaControlPlane } from './lambdaControlPlane.js';
-import { createLambdaClient, type InvokeResult } from './lambdaApi.js';
-import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from './lambdaMetrics.js';
-import { MetricStore } from './metricStore.js';
-import type { MetricSource } from './getMetricData.js';
-import { DEFAULT_PROFILE, lognormalParameters, profileAt, profileChangeMinutes, validateProfileSchedule, type ProfileSchedule, type VersionProfile } from './profiles.js';
-import { createRandom, type Random } from './random.js';
-import { QuantileSketch } from './statistics.js';
-import type { SimulatedClient } from './sdkDispatch.js';
-import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from './traffic.js';
+import { AlarmRegistry } from './alarmRegistry';
+import type { MetricAlarmDef } from './alarms';
+import { createCloudWatchClient } from './cloudWatchApi';
+import { InjectedFaults, type MetricStatusFault } from './injectedFaults';
+import { LambdaControlPlane } from './lambdaControlPlane';
+import { createLambdaClient, type InvokeResult } from './lambdaApi';
+import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from './lambdaMetrics';
+import { MetricStore } from './metricStore';
+import type { MetricSource } from './getMetricData';
+import { DEFAULT_PROFILE, lognormalParameters, profileAt, profileChangeMinutes, validateProfileSchedule, type ProfileSchedule, type VersionProfile } from './profiles';
+import { createRandom, type Random } from './random';
+import { QuantileSketch } from './statistics';
+import type { SimulatedClient } from './sdkDispatch';
+import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from './traffic';
 
 /** How a simulated account starts. */
 export interface SimulatedAwsOptions {

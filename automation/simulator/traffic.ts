@@ -1,7 +1,7 @@
-import type { SketchedValues } from './metricStore.js';
-import { lognormalParameters, type VersionProfile } from './profiles.js';
-import type { Random } from './random.js';
-import { QuantileSketch } from './statistics.js';
+import type { SketchedValues } from './metricStore';
+import { lognormalParameters, type VersionProfile } from './profiles';
+import type { Random } from './random';
+import { QuantileSketch } from './statistics';
 
 /** What a batch of requests to one version did: counts for the users' report, durations for the metrics. */
 export interface RequestOutcome {
