@@ -89,7 +89,9 @@ export interface Target {
 export function policyFrom(outputs: StackOutputs, strategy?: Strategy, stackName = "this stack"): RolloutPolicy {
     const parsed = rolloutSchema.safeParse(outputs.rolloutPolicy);
     if (!parsed.success) {
-        throw new UsageError(`the stack's exported rolloutPolicy is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; run \`pulumi up\` with a valid config`);
+        throw new UsageError(
+            `the stack's exported rolloutPolicy is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; run \`pulumi up\` with a valid config`,
+        );
     }
     const policy = parsed.data;
     if (!strategy || strategy === policy.strategy) return policy;
@@ -97,7 +99,9 @@ export function policyFrom(outputs: StackOutputs, strategy?: Strategy, stackName
     const overridden = rolloutSchema.safeParse({ ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } });
     if (!overridden.success) {
         const missing = overridden.error.issues.map((i) => `\`lambda-rollout:rollout.${i.path.join(".")}\` ${i.message}`).join("; ");
-        throw new UsageError(`\`--strategy ${strategy}\`: ${stackName} has no config for it: ${missing}; add it to the stack's config and \`pulumi up\`, or use the stack's own strategy (${policy.strategy})`);
+        throw new UsageError(
+            `\`--strategy ${strategy}\`: ${stackName} has no config for it: ${missing}; add it to the stack's config and \`pulumi up\`, or use the stack's own strategy (${policy.strategy})`,
+        );
     }
     return overridden.data;
 }
@@ -122,19 +126,32 @@ export function targetOf(
     if (live.stableVersion === candidate && !live.candidate) liveWeight = 1;
     else if (live.candidate?.version === candidate) liveWeight = live.candidate.weight;
     else if (live.candidate || (underWay && live.stableVersion !== stable)) {
-        const shown = live.candidate ? `v${live.candidate.version} still has ${percent(live.candidate.weight)}` : `v${live.stableVersion} takes all traffic`;
+        const shown = live.candidate
+            ? `v${live.candidate.version} still has ${percent(live.candidate.weight)}`
+            : `v${live.stableVersion} takes all traffic`;
         note = `${key}: ${shown} from an earlier rollout that never finished; this rollout replaces it with v${candidate} (rollback target v${stable})`;
     }
     const state = recorded && recorded.candidate === candidate ? recorded : undefined;
     return {
-        target: { key, functionName: fn.functionName, aliasName: fn.aliasName, stable, candidate, liveWeight, rollbackAlarm: fn.alarmNames?.rollback, state },
+        target: {
+            key,
+            functionName: fn.functionName,
+            aliasName: fn.aliasName,
+            stable,
+            candidate,
+            liveWeight,
+            rollbackAlarm: fn.alarmNames?.rollback,
+            state,
+        },
         note,
     };
 }
 
 /** The routing override for one `up`: every function at `weight`, each with the state it records. */
 export function routingAt(targets: readonly Target[], weight: number, state?: (t: Target) => string): RoutingOverride {
-    return Object.fromEntries(targets.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, weight, ...(state ? { state: state(t) } : {}) }]));
+    return Object.fromEntries(
+        targets.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, weight, ...(state ? { state: state(t) } : {}) }]),
+    );
 }
 
 /** Does a response contain every expected field with the expected value? */
@@ -147,7 +164,9 @@ export function matchesExpectation(payload: unknown, expect: Record<string, unkn
 export async function promote(deps: RolloutDeps, options: PromoteOptions): Promise<RolloutResult> {
     const outputs = await deps.stack.outputs();
     if (!outputs || !outputs.functions || Object.keys(outputs.functions).length === 0) {
-        throw new UsageError(`stack ${options.stackName} has no outputs yet: deploy it first with \`pulumi up --stack ${options.stackName}\``);
+        throw new UsageError(
+            `stack ${options.stackName} has no outputs yet: deploy it first with \`pulumi up --stack ${options.stackName}\``,
+        );
     }
     const policy = policyFrom(outputs, options.strategy, `stack ${options.stackName}`);
     const all: Target[] = [];
@@ -157,6 +176,13 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
         all.push(target);
     }
     return new PromoteRun(deps, options, policy, outputs.region, all).run();
+}
+
+/** What the steps of one walk share: each step's share of the end-of-step budget, and stable's history read once. */
+interface BakeContext {
+    readonly looks: (number | null)[];
+    rolloutStartMs?: number;
+    baseline?: Record<string, Baseline>;
 }
 
 /** One run of promote: its phases, each a method entered once, over one recorder. */
@@ -178,8 +204,17 @@ class PromoteRun {
         this.startedAt = deps.clock.now();
         this.targets = all.filter((t) => t.stable !== t.candidate);
         this.steps = stepsFor(policy);
-        const functions = Object.fromEntries(all.map((t) => [t.key, { stable: t.stable, candidate: t.candidate, finalRouting: "unknown" as const, finalRoutingError: "not read yet" }]));
-        this.recorder = new ReportRecorder({ stack: options.stackName, strategy: policy.strategy, functions }, () => this.minute(), deps.observe);
+        const functions = Object.fromEntries(
+            all.map((t) => [
+                t.key,
+                { stable: t.stable, candidate: t.candidate, finalRouting: "unknown" as const, finalRoutingError: "not read yet" },
+            ]),
+        );
+        this.recorder = new ReportRecorder(
+            { stack: options.stackName, strategy: policy.strategy, functions },
+            () => this.minute(),
+            deps.observe,
+        );
     }
 
     /** Minutes since this run began, to a tenth. */
@@ -203,7 +238,9 @@ class PromoteRun {
         const ended = this.targets.find((t) => (t.state?.phase === "rolled-back" || t.state?.phase === "aborted") && t.liveWeight === 0);
         if (ended && !this.options.retry) return this.alreadyEnded(ended.state!);
         if (this.targets.length === 0) {
-            this.log.line(`nothing to do: every function's live alias already points at its latest version (${this.all.map((t) => `${t.key} v${t.candidate}`).join(", ")})`);
+            this.log.line(
+                `nothing to do: every function's live alias already points at its latest version (${this.all.map((t) => `${t.key} v${t.candidate}`).join(", ")})`,
+            );
             return this.finish("nothing-to-do");
         }
         this.liveWeight = Math.min(...this.targets.map((t) => t.liveWeight));
@@ -216,7 +253,12 @@ class PromoteRun {
         }
         for (const w of zeroBakeWarnings(remaining)) this.recorder.warn(w);
         await this.preflight(remaining);
-        if (this.deps.confirm && !(await this.deps.confirm(`Move ${this.options.stackName} traffic to ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} (${remaining.map((s) => percent(s.weight)).join(" -> ")})?`))) {
+        if (
+            this.deps.confirm &&
+            !(await this.deps.confirm(
+                `Move ${this.options.stackName} traffic to ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} (${remaining.map((s) => percent(s.weight)).join(" -> ")})?`,
+            ))
+        ) {
             throw new UsageError("not confirmed: nothing was invoked and no traffic was moved");
         }
         const smokeFailure = await this.smokeTest();
@@ -239,7 +281,9 @@ class PromoteRun {
         if (problems.length > 0) {
             throw new UsageError(`preflight failed, no traffic was moved:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         }
-        this.log.line(`preflight passed: published versions, same role and dead-letter config${remaining.some((s) => s.weight < 1) ? ", no provisioned concurrency on the alias" : ""}`);
+        this.log.line(
+            `preflight passed: published versions, same role and dead-letter config${remaining.some((s) => s.weight < 1) ? ", no provisioned concurrency on the alias" : ""}`,
+        );
     }
 
     /** The candidate, invoked directly, before any (more) traffic reaches it; a failure goes back to stable. */
@@ -254,7 +298,13 @@ class PromoteRun {
             } catch (err) {
                 const reason = `smoke test of ${t.key} v${t.candidate} could not run: ${describeError(err)}`;
                 this.log.line(reason);
-                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", cause: "smoke-test", reason });
+                this.recorder.step({
+                    weight: this.liveWeight,
+                    startedAtMinute: this.minute(),
+                    verdict: "failed",
+                    cause: "smoke-test",
+                    reason,
+                });
                 return this.rollBack(reason, "failed", err);
             }
             for (const [i, problem] of outcome.failures.entries()) {
@@ -263,57 +313,103 @@ class PromoteRun {
             if (!outcome.passed) {
                 const reason = `smoke test of ${t.key} v${t.candidate} failed ${outcome.failures.length} of ${outcome.failures.length} attempts: ${outcome.failures.at(-1)}`;
                 this.log.line(reason);
-                this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", cause: "smoke-test", reason });
+                this.recorder.step({
+                    weight: this.liveWeight,
+                    startedAtMinute: this.minute(),
+                    verdict: "failed",
+                    cause: "smoke-test",
+                    reason,
+                });
                 return this.rollBack(reason, "rolled-back");
             }
-            this.log.line(`smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`);
+            this.log.line(
+                `smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`,
+            );
         }
         return undefined;
     }
 
     /** Walks the remaining steps: move, bake, decide. */
     private async walk(remaining: Step[], resumed: boolean): Promise<RolloutResult> {
-        let rolloutStartMs: number | undefined;
-        let baseline: Record<string, Baseline> | undefined;
-        const looks = lookAlphas(this.policy.gates, remaining.map((s) => s.bakeSeconds));
+        const bakes: BakeContext = {
+            looks: lookAlphas(
+                this.policy.gates,
+                remaining.map((s) => s.bakeSeconds),
+            ),
+        };
         for (const [i, step] of remaining.entries()) {
-            const label = `step ${step.number}/${this.steps.length} ${percent(step.weight)}`;
-            const stepStart = this.minute();
-            const moved = await this.moveTo(step, label, resumed && i === 0);
-            if (moved) return moved;
-            if (step.bakeSeconds === 0) {
-                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "passed", cause: "no-bake", reason: `bake 0s written in the config: no gate ran for ${percent(step.weight)}` });
-                continue;
-            }
-            if (rolloutStartMs === undefined) {
-                rolloutStartMs = this.deps.clock.now();
-                baseline = await readBaseline(this.deps, this.policy, this.targets, rolloutStartMs, () => this.minute());
-            }
-            let bake: BakeOutcome;
-            try {
-                bake = await bakeStep(this.deps, this.policy, this.targets, step, label, () => this.minute(), rolloutStartMs, { baseline, lookAlpha: looks[i] ?? undefined });
-            } catch (err) {
-                // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
-                if (this.interrupted()) return this.onInterrupt();
-                const reason = `unexpected error while baking ${label}: ${describeError(err)}`;
-                this.log.line(`[min ${this.minute()}] ${reason}`);
-                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "failed", cause: "infrastructure", reason });
-                return this.rollBack(reason, "failed", err);
-            }
-            if (bake.interrupted) {
-                this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", cause: "interrupted", reason: `interrupted by ${this.interrupted()} while baking` });
-                return this.onInterrupt();
-            }
-            this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: recordVerdict(bake.verdict, bake.extended), reason: bake.result.reason, ...causeOf(bake) });
-            if (bake.verdict === "passed") continue;
-            if (bake.changedOutside) {
-                this.recorder.update((r) => (r.error = bake.result.reason));
-                return this.finish("failed", ExitCode.infrastructure);
-            }
-            if (bake.credentials) return this.rollBack(bake.result.reason, "failed", new InfrastructureError(bake.result.reason));
-            return this.rollBack(bake.result.reason, bake.verdict === "inconclusive" && this.policy.gates.onNoData === "fail" ? "failed" : "rolled-back");
+            const ended = await this.runStep(step, i, resumed && i === 0, bakes);
+            if (ended) return ended;
         }
         return this.promoted();
+    }
+
+    /** One step: move its weight live, bake it under the gates, act on the verdict. Returns a result when the run ends here. */
+    private async runStep(step: Step, index: number, resumedStep: boolean, bakes: BakeContext): Promise<RolloutResult | undefined> {
+        const label = `step ${step.number}/${this.steps.length} ${percent(step.weight)}`;
+        const stepStart = this.minute();
+        const moved = await this.moveTo(step, label, resumedStep);
+        if (moved) return moved;
+        if (step.bakeSeconds === 0) {
+            this.recorder.step({
+                weight: step.weight,
+                startedAtMinute: stepStart,
+                verdict: "passed",
+                cause: "no-bake",
+                reason: `bake 0s written in the config: no gate ran for ${percent(step.weight)}`,
+            });
+            return undefined;
+        }
+        if (bakes.rolloutStartMs === undefined) {
+            bakes.rolloutStartMs = this.deps.clock.now();
+            bakes.baseline = await readBaseline(this.deps, this.policy, this.targets, bakes.rolloutStartMs, () => this.minute());
+        }
+        let bake: BakeOutcome;
+        try {
+            bake = await bakeStep(this.deps, this.policy, this.targets, step, label, () => this.minute(), bakes.rolloutStartMs, {
+                baseline: bakes.baseline,
+                lookAlpha: bakes.looks[index] ?? undefined,
+            });
+        } catch (err) {
+            // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
+            if (this.interrupted()) return this.onInterrupt();
+            const reason = `unexpected error while baking ${label}: ${describeError(err)}`;
+            this.log.line(`[min ${this.minute()}] ${reason}`);
+            this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "failed", cause: "infrastructure", reason });
+            return this.rollBack(reason, "failed", err);
+        }
+        return this.actOn(bake, step, stepStart);
+    }
+
+    /** Records a bake's verdict and acts on it: on to the next step, stop, or roll back. */
+    private async actOn(bake: BakeOutcome, step: Step, stepStart: number): Promise<RolloutResult | undefined> {
+        if (bake.interrupted) {
+            this.recorder.step({
+                weight: step.weight,
+                startedAtMinute: stepStart,
+                verdict: "interrupted",
+                cause: "interrupted",
+                reason: `interrupted by ${this.interrupted()} while baking`,
+            });
+            return this.onInterrupt();
+        }
+        this.recorder.step({
+            weight: step.weight,
+            startedAtMinute: stepStart,
+            verdict: recordVerdict(bake.verdict, bake.extended),
+            reason: bake.result.reason,
+            ...causeOf(bake),
+        });
+        if (bake.verdict === "passed") return undefined;
+        if (bake.changedOutside) {
+            this.recorder.update((r) => (r.error = bake.result.reason));
+            return this.finish("failed", ExitCode.infrastructure);
+        }
+        if (bake.credentials) return this.rollBack(bake.result.reason, "failed", new InfrastructureError(bake.result.reason));
+        return this.rollBack(
+            bake.result.reason,
+            bake.verdict === "inconclusive" && this.policy.gates.onNoData === "fail" ? "failed" : "rolled-back",
+        );
     }
 
     /**
@@ -322,9 +418,20 @@ class PromoteRun {
      */
     private async moveTo(step: Step, label: string, resuming: boolean): Promise<RolloutResult | undefined> {
         if (this.interrupted()) return this.onInterrupt();
-        const state = (phase: RolloutPhase) => (t: Target) => encodeState({ phase, stable: t.stable, candidate: t.candidate, step: step.number, steps: this.steps.length, weight: step.weight, since: this.deps.clock.now() });
+        const state = (phase: RolloutPhase) => (t: Target) =>
+            encodeState({
+                phase,
+                stable: t.stable,
+                candidate: t.candidate,
+                step: step.number,
+                steps: this.steps.length,
+                weight: step.weight,
+                since: this.deps.clock.now(),
+            });
         if (Math.abs(step.weight - this.liveWeight) <= 1e-9) {
-            this.log.line(`[min ${this.minute()}] ${label}: ${percent(step.weight)} is live already${resuming ? " (resumed: re-baking this step)" : ""}`);
+            this.log.line(
+                `[min ${this.minute()}] ${label}: ${percent(step.weight)} is live already${resuming ? " (resumed: re-baking this step)" : ""}`,
+            );
             await this.recordState(state("baking"));
             return undefined;
         }
@@ -343,7 +450,9 @@ class PromoteRun {
             return this.rollBack(reason, "failed", err);
         }
         this.liveWeight = step.weight;
-        this.log.line(`[min ${this.minute()}] ${label}: ${percent(step.weight)} of traffic on the candidate; baking ${Math.round(step.bakeSeconds / 60)} min`);
+        this.log.line(
+            `[min ${this.minute()}] ${label}: ${percent(step.weight)} of traffic on the candidate; baking ${Math.round(step.bakeSeconds / 60)} min`,
+        );
         return undefined;
     }
 
@@ -360,7 +469,9 @@ class PromoteRun {
             await up;
             return;
         }
-        const interrupted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+        const interrupted = new Promise<void>((resolve) =>
+            signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
         await Promise.race([up, interrupted]);
     }
 
@@ -369,7 +480,11 @@ class PromoteRun {
         await Promise.all(
             this.targets.map(async (t) => {
                 try {
-                    await withRetries(() => this.deps.lambda.updateAlias(t.functionName, t.aliasName, undefined, state(t)), { clock: this.deps.clock, policy: retry, random: this.deps.random ?? Math.random });
+                    await withRetries(() => this.deps.lambda.updateAlias(t.functionName, t.aliasName, undefined, state(t)), {
+                        clock: this.deps.clock,
+                        policy: retry,
+                        random: this.deps.random ?? Math.random,
+                    });
                 } catch (err) {
                     this.log.line(`${t.key}: could not record the rollout state on the alias: ${(err as Error).message}`);
                 }
@@ -380,8 +495,20 @@ class PromoteRun {
     /** Every bake passed: the promotion is final once recorded. */
     private async promoted(): Promise<RolloutResult> {
         this.recorder.decided();
-        await this.recordState((t) => encodeState({ phase: "promoted", stable: t.stable, candidate: t.candidate, step: this.steps.length, steps: this.steps.length, weight: 1, since: this.deps.clock.now() }));
-        this.log.line(`[min ${this.minute()}] promoted: ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${this.targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`);
+        await this.recordState((t) =>
+            encodeState({
+                phase: "promoted",
+                stable: t.stable,
+                candidate: t.candidate,
+                step: this.steps.length,
+                steps: this.steps.length,
+                weight: 1,
+                since: this.deps.clock.now(),
+            }),
+        );
+        this.log.line(
+            `[min ${this.minute()}] promoted: ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${this.targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`,
+        );
         return this.finish("promoted");
     }
 
@@ -397,7 +524,11 @@ class PromoteRun {
             this.log.line("no traffic was moved: all of it stays on stable");
             return this.finish(outcome, failedCode);
         }
-        await this.recordState((t) => encodeState({ ...this.stateNow(t, "rolling-back"), reason }), { baseMs: 100, capMs: 500, budgetMs: 1_000 });
+        await this.recordState((t) => encodeState({ ...this.stateNow(t, "rolling-back"), reason }), {
+            baseMs: 100,
+            capMs: 500,
+            budgetMs: 1_000,
+        });
         await this.deps.checkpoint?.("rollback-decision");
         const restored = await this.restore("rolled-back", reason, ROLLBACK_RETRY, true);
         return this.finish(restored.landed ? outcome : "failed", restored.landed ? failedCode : ExitCode.infrastructure);
@@ -412,11 +543,22 @@ class PromoteRun {
     private async completeDecidedRollback(decided: Target[]): Promise<RolloutResult> {
         const s = decided[0].state!;
         const aborting = s.phase === "aborting";
-        this.log.line(`a ${aborting ? "abort" : "rollback"} was decided at ${new Date(s.since).toISOString()} (${s.reason ?? "no reason recorded"}) and may not have been carried out: completing it`);
-        this.recorder.step({ weight: s.weight, startedAtMinute: 0, verdict: "failed", cause: s.phase === "aborting" ? "interrupted" : undefined, reason: `completing the ${aborting ? "abort" : "rollback"} decided earlier: ${s.reason ?? ""}` });
+        this.log.line(
+            `a ${aborting ? "abort" : "rollback"} was decided at ${new Date(s.since).toISOString()} (${s.reason ?? "no reason recorded"}) and may not have been carried out: completing it`,
+        );
+        this.recorder.step({
+            weight: s.weight,
+            startedAtMinute: 0,
+            verdict: "failed",
+            cause: s.phase === "aborting" ? "interrupted" : undefined,
+            reason: `completing the ${aborting ? "abort" : "rollback"} decided earlier: ${s.reason ?? ""}`,
+        });
         this.recorder.decided();
         const restored = await this.restore(aborting ? "aborted" : "rolled-back", s.reason ?? "decided earlier", ROLLBACK_RETRY, true);
-        return this.finish(restored.landed ? (aborting ? "aborted" : "rolled-back") : "failed", restored.landed ? undefined : ExitCode.infrastructure);
+        return this.finish(
+            restored.landed ? (aborting ? "aborted" : "rolled-back") : "failed",
+            restored.landed ? undefined : ExitCode.infrastructure,
+        );
     }
 
     /** A run again after the rollout of this candidate ended in a rollback: say so; move nothing. */
@@ -439,7 +581,9 @@ class PromoteRun {
         this.recorder.decided();
         const code = exitCodeForSignal(signal);
         if (this.options.onInterrupt === "hold") {
-            this.log.line(`[min ${this.minute()}] ${signal}: holding the current weight (--on-interrupt hold); run promote again to resume`);
+            this.log.line(
+                `[min ${this.minute()}] ${signal}: holding the current weight (--on-interrupt hold); run promote again to resume`,
+            );
             await this.recordState((t) => encodeState(this.stateNow(t, "held")), INTERRUPT_RETRY);
             await this.settlePendingUp();
             return this.finish("held", code);
@@ -449,7 +593,11 @@ class PromoteRun {
             return this.finish("aborted", code);
         }
         this.log.line(`[min ${this.minute()}] ${signal}: aborting the rollout, all traffic back to stable through the Lambda API`);
-        await this.recordState((t) => encodeState({ ...this.stateNow(t, "aborting"), reason: `interrupted by ${signal}` }), { baseMs: 50, capMs: 200, budgetMs: 500 });
+        await this.recordState((t) => encodeState({ ...this.stateNow(t, "aborting"), reason: `interrupted by ${signal}` }), {
+            baseMs: 50,
+            capMs: 200,
+            budgetMs: 500,
+        });
         let restored = await this.restore("aborted", `interrupted by ${signal}`, INTERRUPT_RETRY, false);
         // A cancelled `up` may still have been writing the alias: once it has stopped, make sure.
         if (await this.settlePendingUp()) restored = await this.restore("aborted", `interrupted by ${signal}`, INTERRUPT_RETRY, false);
@@ -468,11 +616,24 @@ class PromoteRun {
     /** The state of a target at the weight live now, in `phase`. */
     private stateNow(t: Target, phase: RolloutPhase): RolloutState {
         const step = this.steps.find((s) => Math.abs(s.weight - this.liveWeight) < 1e-6)?.number ?? 0;
-        return { phase, stable: t.stable, candidate: t.candidate, step, steps: this.steps.length, weight: this.liveWeight, since: this.deps.clock.now() };
+        return {
+            phase,
+            stable: t.stable,
+            candidate: t.candidate,
+            step,
+            steps: this.steps.length,
+            weight: this.liveWeight,
+            since: this.deps.clock.now(),
+        };
     }
 
     /** Runs the rollback mechanism for every target and records what AWS says at the end. */
-    private async restore(phase: "rolled-back" | "aborted", reason: string, retry: typeof ROLLBACK_RETRY, slowPathsAllowed: boolean): Promise<RestoreResult> {
+    private async restore(
+        phase: "rolled-back" | "aborted",
+        reason: string,
+        retry: typeof ROLLBACK_RETRY,
+        slowPathsAllowed: boolean,
+    ): Promise<RestoreResult> {
         this.log.line(`rolling back to stable (${this.targets.map((t) => `${t.key} v${t.stable}`).join(", ")}): ${reason}`);
         const moves = this.targets.map((t) => ({
             key: t.key,
@@ -501,8 +662,18 @@ class PromoteRun {
             this.log.line(`ROLLBACK DID NOT LAND for ${t.key}: ${fn.error}. Put its traffic on v${t.stable} by hand: ${fn.manualCommand}`);
             this.recorder.update((r) => (r.functions[t.key].manualRollback = fn.manualCommand));
         }
-        if (restored.landed) this.log.line(`all traffic is on stable: ${this.targets.map((t) => `${t.key} v${t.stable} 100%`).join(", ")} (through ${restored.path})`);
-        else this.recorder.update((r) => (r.error = `${r.error ? `${r.error}; ` : ""}the rollback did not land for ${this.targets.filter((t) => !restored.functions[t.key].landed).map((t) => t.key).join(", ")}`));
+        if (restored.landed)
+            this.log.line(
+                `all traffic is on stable: ${this.targets.map((t) => `${t.key} v${t.stable} 100%`).join(", ")} (through ${restored.path})`,
+            );
+        else
+            this.recorder.update(
+                (r) =>
+                    (r.error = `${r.error ? `${r.error}; ` : ""}the rollback did not land for ${this.targets
+                        .filter((t) => !restored.functions[t.key].landed)
+                        .map((t) => t.key)
+                        .join(", ")}`),
+            );
         return restored;
     }
 
@@ -536,14 +707,21 @@ class PromoteRun {
 export function zeroBakeWarnings(steps: readonly Step[]): string[] {
     return steps
         .filter((s) => s.bakeSeconds === 0 && s.weight > 0)
-        .map((s) => `step ${s.number} (${percent(s.weight)}) has bake 0s: no gate runs at that weight${s.weight >= 1 ? ", so the promotion is final without watching the candidate at 100%" : ""}`);
+        .map(
+            (s) =>
+                `step ${s.number} (${percent(s.weight)}) has bake 0s: no gate runs at that weight${s.weight >= 1 ? ", so the promotion is final without watching the candidate at 100%" : ""}`,
+        );
 }
 
 /** A bake's cause and numbers for the report: the gate's own, or why the bake stopped outside the gate. */
 function causeOf(bake: BakeOutcome): Pick<StepRecord, "cause" | "function" | "numbers"> {
     const cause = bake.changedOutside ? "changed-outside" : bake.credentials ? "credentials" : bake.result.cause;
     const numbers = Object.keys(bake.result.numbers).length > 0 ? bake.result.numbers : undefined;
-    return { ...(cause ? { cause } : {}), ...(bake.result.function ? { function: bake.result.function } : {}), ...(numbers ? { numbers } : {}) };
+    return {
+        ...(cause ? { cause } : {}),
+        ...(bake.result.function ? { function: bake.result.function } : {}),
+        ...(numbers ? { numbers } : {}),
+    };
 }
 
 function recordVerdict(verdict: Verdict, extended: boolean): StepRecord["verdict"] {
@@ -560,7 +738,13 @@ const minuteFloor = (ms: number) => Math.floor(ms / 60000) * 60000;
  * tests add it to stable's evidence, and the throttle check compares the alias's throttles with it. Without
  * it (baseline 0, CloudWatch unavailable, a series unreadable) they compare only the rollout's minutes.
  */
-async function readBaseline(deps: RolloutDeps, policy: RolloutPolicy, targets: Target[], startMs: number, minute: () => number): Promise<Record<string, Baseline> | undefined> {
+async function readBaseline(
+    deps: RolloutDeps,
+    policy: RolloutPolicy,
+    targets: Target[],
+    startMs: number,
+    minute: () => number,
+): Promise<Record<string, Baseline> | undefined> {
     const seconds = policy.gates.baseline ?? 0;
     if (seconds <= 0) return undefined;
     const end = minuteFloor(startMs);
@@ -568,29 +752,52 @@ async function readBaseline(deps: RolloutDeps, policy: RolloutPolicy, targets: T
         const evidence = await deps.metrics.evidence(evidenceRequests(targets), new Date(end - seconds * 1000), new Date(end));
         const readable = targets.filter((t) => !evidence[t.key].unreadable);
         for (const t of targets.filter((x) => evidence[x.key].unreadable)) {
-            deps.log.line(`[min ${minute()}] stable's history before the rollout unreadable for ${t.key} (${evidence[t.key].unreadable}): comparing the rollout's minutes only`);
+            deps.log.line(
+                `[min ${minute()}] stable's history before the rollout unreadable for ${t.key} (${evidence[t.key].unreadable}): comparing the rollout's minutes only`,
+            );
         }
         const baseline = Object.fromEntries(
             readable.map((t) => {
                 const ev = evidence[t.key];
-                return [t.key, { invocations: ev.stable.invocations, errors: ev.stable.errors, throttles: ev.aliasThrottles, requests: ev.stable.invocations + ev.candidate.invocations + ev.aliasThrottles }];
+                return [
+                    t.key,
+                    {
+                        invocations: ev.stable.invocations,
+                        errors: ev.stable.errors,
+                        throttles: ev.aliasThrottles,
+                        requests: ev.stable.invocations + ev.candidate.invocations + ev.aliasThrottles,
+                    },
+                ];
             }),
         );
         if (readable.length > 0) {
             deps.log.line(
                 `[min ${minute()}] stable before the rollout (${Math.round(seconds / 60)} min): ` +
-                    readable.map((t) => `${t.key} v${t.stable} ${baseline[t.key].errors}/${baseline[t.key].invocations} errors, ${baseline[t.key].throttles} throttles`).join(", "),
+                    readable
+                        .map(
+                            (t) =>
+                                `${t.key} v${t.stable} ${baseline[t.key].errors}/${baseline[t.key].invocations} errors, ${baseline[t.key].throttles} throttles`,
+                        )
+                        .join(", "),
             );
         }
         return baseline;
     } catch (err) {
-        deps.log.line(`[min ${minute()}] stable's history before the rollout unavailable (${describeError(err)}): comparing the rollout's minutes only`);
+        deps.log.line(
+            `[min ${minute()}] stable's history before the rollout unavailable (${describeError(err)}): comparing the rollout's minutes only`,
+        );
         return undefined;
     }
 }
 
 function evidenceRequests(targets: Target[]): EvidenceRequest[] {
-    return targets.map((t) => ({ key: t.key, functionName: t.functionName, aliasName: t.aliasName, stableVersion: t.stable, candidateVersion: t.candidate }));
+    return targets.map((t) => ({
+        key: t.key,
+        functionName: t.functionName,
+        aliasName: t.aliasName,
+        stableVersion: t.stable,
+        candidateVersion: t.candidate,
+    }));
 }
 
 /** What the smoke test of one function saw: whether an attempt passed, and each failed attempt's problem. */
@@ -606,7 +813,11 @@ export interface SmokeOutcome {
  * invocation of a function that fails 1% of its calls would otherwise block 1% of good releases).
  * An invocation that cannot be made at all (permissions, throttling of the API) throws.
  */
-export async function smokeTest(lambda: RolloutDeps["lambda"], t: { functionName: string; candidate: string }, smoke: NonNullable<RolloutPolicy["smokeTest"]>): Promise<SmokeOutcome> {
+export async function smokeTest(
+    lambda: RolloutDeps["lambda"],
+    t: { functionName: string; candidate: string },
+    smoke: NonNullable<RolloutPolicy["smokeTest"]>,
+): Promise<SmokeOutcome> {
     const failures: string[] = [];
     while (failures.length < smoke.attempts) {
         const out = await lambda.invoke(t.functionName, t.candidate, smoke.payload);
@@ -657,7 +868,8 @@ async function bakeStep(
         const wake = nextPollAt(clock.now(), policy.gates.pollInterval * 1000, bakeEnd);
         log.countdown?.(`${label}: baking`, bakeEnd);
         await clock.sleep(wake - clock.now(), deps.signal);
-        if (deps.signal?.aborted) return { verdict: "failed", result: { verdict: "failed", reason: "interrupted", numbers: {} }, extended, interrupted: true };
+        if (deps.signal?.aborted)
+            return { verdict: "failed", result: { verdict: "failed", reason: "interrupted", numbers: {} }, extended, interrupted: true };
         const elapsedSeconds = (clock.now() - start) / 1000;
         const poll = await pollOnce(deps, targets, step, label, minute, windowStart);
         if (poll.stop) return { ...poll.stop, extended };
@@ -666,7 +878,8 @@ async function bakeStep(
                 gates: policy.gates,
                 bakeSeconds: step.bakeSeconds,
                 elapsedSeconds,
-                evidence: poll.evidence && Object.fromEntries(Object.entries(poll.evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
+                evidence:
+                    poll.evidence && Object.fromEntries(Object.entries(poll.evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
                 rolloutEvidence: poll.evidence,
                 baseline: comparison.baseline,
                 lookAlpha: comparison.lookAlpha,
@@ -696,32 +909,54 @@ interface Poll {
     readonly stop?: Omit<BakeOutcome, "extended">;
 }
 
-/** One poll: the aliases (still as this rollout set them?), the metrics, the alarms. */
-async function pollOnce(deps: RolloutDeps, targets: Target[], step: Step, label: string, minute: () => number, windowStart: Date): Promise<Poll> {
-    const { clock, log } = deps;
-    const stopFor = (reason: string, flags: Partial<BakeOutcome>): Poll => ({ unreadable: {}, stop: { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, ...flags } });
-    const credentialsStop = (what: string, err: unknown) => {
-        const problem = credentialsProblem(err)!;
-        const reason = `${problem}: cannot ${what}, so the rollout cannot watch the candidate; rolling back through whichever path still works`;
-        log.line(`[min ${minute()}] ${label}: ${reason}`);
-        return stopFor(reason, { credentials: true });
-    };
-    // Someone else moved traffic (an emergency rollback, a hand edit): stop, and leave their routing alone.
+/** A poll that ends the bake with a failed verdict. */
+function stopPoll(reason: string, flags: Partial<BakeOutcome>): Poll {
+    return { unreadable: {}, stop: { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, ...flags } };
+}
+
+/** Credentials that expired or are missing: the rollout cannot watch the candidate, so it stops the bake. */
+function stopForCredentials(log: RolloutLog, prefix: string, what: string, err: unknown): Poll {
+    const reason = `${credentialsProblem(err)}: cannot ${what}, so the rollout cannot watch the candidate; rolling back through whichever path still works`;
+    log.line(`${prefix}: ${reason}`);
+    return stopPoll(reason, { credentials: true });
+}
+
+/**
+ * Someone else moved traffic (an emergency rollback, a hand edit): a poll that stops without touching their
+ * routing. An alias that cannot be read is checked again next poll.
+ */
+async function routingMovedOutside(deps: RolloutDeps, targets: Target[], step: Step, prefix: string): Promise<Poll | undefined> {
     for (const t of targets) {
         let live: AliasRouting;
         try {
-            live = await readAlias(deps.lambda, clock, t.functionName, t.aliasName);
+            live = await readAlias(deps.lambda, deps.clock, t.functionName, t.aliasName);
         } catch (err) {
-            if (credentialsProblem(err)) return credentialsStop(`read ${t.functionName}:${t.aliasName}`, err);
-            log.line(`[min ${minute()}] ${label}: could not read ${t.functionName}:${t.aliasName} (${describeError(err)}); checking again next poll`);
+            if (credentialsProblem(err)) return stopForCredentials(deps.log, prefix, `read ${t.functionName}:${t.aliasName}`, err);
+            deps.log.line(`${prefix}: could not read ${t.functionName}:${t.aliasName} (${describeError(err)}); checking again next poll`);
             continue;
         }
         if (!routesAt(live, t, step.weight)) {
             const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
-            log.line(`[min ${minute()}] ${label}: ${reason}`);
-            return stopFor(reason, { changedOutside: true });
+            deps.log.line(`${prefix}: ${reason}`);
+            return stopPoll(reason, { changedOutside: true });
         }
     }
+    return undefined;
+}
+
+/** One poll: the aliases (still as this rollout set them?), the metrics, the alarms. */
+async function pollOnce(
+    deps: RolloutDeps,
+    targets: Target[],
+    step: Step,
+    label: string,
+    minute: () => number,
+    windowStart: Date,
+): Promise<Poll> {
+    const { clock, log } = deps;
+    const credentialsStop = (what: string, err: unknown) => stopForCredentials(log, `[min ${minute()}] ${label}`, what, err);
+    const moved = await routingMovedOutside(deps, targets, step, `[min ${minute()}] ${label}`);
+    if (moved) return moved;
     const unreadable: Record<string, string> = {};
     let evidence: Record<string, FunctionEvidence> | undefined;
     try {
@@ -736,12 +971,18 @@ async function pollOnce(deps: RolloutDeps, targets: Target[], step: Step, label:
     if (alarmNames.length > 0 && evidence) {
         try {
             const states = await deps.metrics.alarmStates(alarmNames);
-            alarmsInAlarm = Object.fromEntries(targets.map((t) => [t.key, t.rollbackAlarm && states[t.rollbackAlarm] === "ALARM" ? [t.rollbackAlarm] : []]));
+            alarmsInAlarm = Object.fromEntries(
+                targets.map((t) => [t.key, t.rollbackAlarm && states[t.rollbackAlarm] === "ALARM" ? [t.rollbackAlarm] : []]),
+            );
             // An alarm DescribeAlarms did not return is not a passing alarm.
-            for (const t of targets) if (t.rollbackAlarm && !states[t.rollbackAlarm]) unreadable[t.key] ??= `alarm ${t.rollbackAlarm} not found by DescribeAlarms`;
+            for (const t of targets)
+                if (t.rollbackAlarm && !states[t.rollbackAlarm])
+                    unreadable[t.key] ??= `alarm ${t.rollbackAlarm} not found by DescribeAlarms`;
         } catch (err) {
             if (credentialsProblem(err)) return credentialsStop("read the alarms", err);
-            log.line(`[min ${minute()}] ${label}: alarm states unavailable (${describeError(err)}); no evidence this poll for the functions they guard`);
+            log.line(
+                `[min ${minute()}] ${label}: alarm states unavailable (${describeError(err)}); no evidence this poll for the functions they guard`,
+            );
             for (const t of targets) if (t.rollbackAlarm) unreadable[t.key] ??= `alarm states unreadable (${describeError(err)})`;
         }
     }
@@ -774,13 +1015,22 @@ async function verifyRouting(deps: RolloutDeps, targets: Target[], weight: numbe
     for (const t of targets) {
         const live = await readAlias(deps.lambda, deps.clock, t.functionName, t.aliasName);
         if (!routesAt(live, t, weight)) {
-            throw new InfrastructureError(`${t.key}: after the up the alias routes ${JSON.stringify(trafficShares(live))}, not ${percent(weight)} to v${t.candidate}`);
+            throw new InfrastructureError(
+                `${t.key}: after the up the alias routes ${JSON.stringify(trafficShares(live))}, not ${percent(weight)} to v${t.candidate}`,
+            );
         }
     }
 }
 
 /** The plan a person reads before anything moves (and all that --dry-run prints). */
-export function describeRollout(stack: string, policy: RolloutPolicy, targets: Target[], remaining: Step[], resumed: boolean, position: number): string[] {
+export function describeRollout(
+    stack: string,
+    policy: RolloutPolicy,
+    targets: Target[],
+    remaining: Step[],
+    resumed: boolean,
+    position: number,
+): string[] {
     const g = policy.gates;
     const kept = targets.filter((t) => t.state && isUnfinished(t.state));
     return [

@@ -37,7 +37,9 @@ export function rollbackTarget(
 ): RollbackTarget | undefined {
     if (to !== undefined) {
         if (!publishedVersions.includes(to)) {
-            throw new UsageError(`--to ${to}: ${fn.functionName} has no published version ${to} (published: ${publishedVersions.join(", ") || "none"})`);
+            throw new UsageError(
+                `--to ${to}: ${fn.functionName} has no published version ${to} (published: ${publishedVersions.join(", ") || "none"})`,
+            );
         }
         if (live.stableVersion === to && !live.candidate) return undefined;
         return { key, ...fn, to, from: live.candidate?.version ?? live.stableVersion, why: `--to ${to}` };
@@ -47,7 +49,9 @@ export function rollbackTarget(
     }
     const previous = publishedVersions.filter((v) => Number(v) < Number(live.stableVersion)).pop();
     if (!previous) {
-        throw new UsageError(`${fn.functionName}: the alias serves only v${live.stableVersion} and no earlier version is published; nothing to roll back to`);
+        throw new UsageError(
+            `${fn.functionName}: the alias serves only v${live.stableVersion} and no earlier version is published; nothing to roll back to`,
+        );
     }
     return { key, ...fn, to: previous, from: live.stableVersion, why: `the previous published version (pass --to to choose another)` };
 }
@@ -72,19 +76,39 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
         throw new UsageError(`stack ${options.stackName} has no outputs yet: nothing deployed, nothing to roll back`);
     }
     const targets = await rollbackTargets(deps, outputs.functions, options.to);
-    const report: RolloutReport = { outcome: "nothing-to-do", stack: options.stackName, strategy: outputs.strategy, functions: {}, steps: [], decisionAtMinute: 0, durationMinutes: 0 };
+    const report: RolloutReport = {
+        outcome: "nothing-to-do",
+        stack: options.stackName,
+        strategy: outputs.strategy,
+        functions: {},
+        steps: [],
+        decisionAtMinute: 0,
+        durationMinutes: 0,
+    };
     if (targets.length === 0) return report;
     for (const t of targets) log.line(`${t.key}: v${t.from} -> v${t.to} (${t.why})`);
     if (options.dryRun) {
         log.line("dry run: nothing was changed");
         return report;
     }
-    if (deps.confirm && !(await deps.confirm(`Roll ${options.stackName} back (${targets.map((t) => `${t.key} to v${t.to}`).join(", ")})?`))) {
+    if (
+        deps.confirm &&
+        !(await deps.confirm(`Roll ${options.stackName} back (${targets.map((t) => `${t.key} to v${t.to}`).join(", ")})?`))
+    ) {
         throw new UsageError("not confirmed: nothing was changed");
     }
     const moves = targets.map((t) => ({
         ...t,
-        state: encodeState({ phase: "rolled-back", stable: t.to, candidate: t.from, step: 0, steps: 0, weight: 0, since: clock.now(), reason: "lambda-rollout rollback (by hand)" }),
+        state: encodeState({
+            phase: "rolled-back",
+            stable: t.to,
+            candidate: t.from,
+            step: 0,
+            steps: 0,
+            weight: 0,
+            since: clock.now(),
+            reason: "lambda-rollout rollback (by hand)",
+        }),
     }));
     const restored = await restoreTraffic(deps, moves, {
         message: `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`,
@@ -93,6 +117,18 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
         converge: true,
         region: outputs.region,
     });
+    recordRestored(report, targets, restored, log);
+    report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
+    return report;
+}
+
+/** What the rollback left, per function as read back from AWS, into the report and the log. */
+function recordRestored(
+    report: RolloutReport,
+    targets: RollbackTarget[],
+    restored: Awaited<ReturnType<typeof restoreTraffic>>,
+    log: RolloutLog,
+): void {
     report.rollbackPath = restored.path;
     report.stackConverged = restored.stackConverged;
     for (const t of targets) {
@@ -106,26 +142,37 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
         };
         log.line(fn.landed ? `${t.key}: all traffic on v${t.to}` : `${t.key}: NOT on v${t.to}: ${fn.error}; run: ${fn.manualCommand}`);
     }
-    report.durationMinutes = Math.round(((clock.now() - startedAt) / 60000) * 10) / 10;
     const stranded = targets.filter((t) => !restored.functions[t.key].landed).map((t) => t.key);
     report.outcome = stranded.length > 0 ? "failed" : "rolled-back";
     if (stranded.length > 0) report.error = `the rollback did not land for ${stranded.join(", ")}`;
-    return report;
 }
 
 /** Each function's rollback target, from its live alias and the rollout recorded there. */
-async function rollbackTargets(deps: RollbackDeps, functions: Record<string, { functionName: string; aliasName: string }>, to?: string): Promise<RollbackTarget[]> {
+async function rollbackTargets(
+    deps: RollbackDeps,
+    functions: Record<string, { functionName: string; aliasName: string }>,
+    to?: string,
+): Promise<RollbackTarget[]> {
     const targets: RollbackTarget[] = [];
     for (const [key, fn] of Object.entries(functions)) {
         const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
         const recorded = decodeState(live.description);
         // A rollout still under way at 100%: its recorded stable is the way back, not merely the previous version.
-        const underWay = isUnfinished(recorded) && !live.candidate && live.stableVersion === recorded!.candidate ? recorded!.stable : undefined;
+        const underWay =
+            isUnfinished(recorded) && !live.candidate && live.stableVersion === recorded!.candidate ? recorded!.stable : undefined;
         const needsVersions = to !== undefined || (!live.candidate && underWay === undefined);
         const versions = needsVersions ? await deps.lambda.listVersions(fn.functionName) : [];
-        const target = underWay !== undefined && to === undefined
-            ? { key, functionName: fn.functionName, aliasName: fn.aliasName, to: underWay, from: live.stableVersion, why: "the stable version recorded by the rollout under way" }
-            : rollbackTarget(key, fn, live, versions, to);
+        const target =
+            underWay !== undefined && to === undefined
+                ? {
+                      key,
+                      functionName: fn.functionName,
+                      aliasName: fn.aliasName,
+                      to: underWay,
+                      from: live.stableVersion,
+                      why: "the stable version recorded by the rollout under way",
+                  }
+                : rollbackTarget(key, fn, live, versions, to);
         if (target) targets.push(target);
         else deps.log.line(`${key}: already all on v${live.stableVersion}`);
     }
