@@ -10,7 +10,10 @@ export default tseslint.config(
         rules: {
             // Adapters and mocks handle the SDK's and the engine's loosely typed payloads on purpose.
             "@typescript-eslint/no-explicit-any": "off",
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+            "@typescript-eslint/no-unused-vars": [
+                "error",
+                { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+            ],
         },
     },
     {
@@ -28,9 +31,19 @@ export default tseslint.config(
                         { name: "child_process", message: "the rollout logic is pure: processes belong in an adapter" },
                     ],
                     patterns: [
-                        { group: ["@aws-sdk/*"], message: "the rollout logic is pure: AWS calls go through the ports (automation/rollout/ports.ts) and the adapters" },
-                        { group: ["@pulumi/*"], message: "the rollout logic is pure: Pulumi goes through the StackDriver port (automation/rollout/ports.ts)" },
-                        { group: ["**/adapters/*", "**/engine/*", "**/simulator", "**/simulator/*", "**/rehearsal/*"], message: "the rollout logic is pure: it reaches the world only through automation/rollout/ports.ts" },
+                        {
+                            group: ["@aws-sdk/*"],
+                            message:
+                                "the rollout logic is pure: AWS calls go through the ports (automation/rollout/ports.ts) and the adapters",
+                        },
+                        {
+                            group: ["@pulumi/*"],
+                            message: "the rollout logic is pure: Pulumi goes through the StackDriver port (automation/rollout/ports.ts)",
+                        },
+                        {
+                            group: ["**/adapters/*", "**/engine/*", "**/simulator", "**/simulator/*", "**/rehearsal/*"],
+                            message: "the rollout logic is pure: it reaches the world only through automation/rollout/ports.ts",
+                        },
                     ],
                 },
             ],
@@ -43,7 +56,9 @@ export default tseslint.config(
     },
     {
         files: ["tests/fixtures/**", "**/*.cjs"],
-        languageOptions: { globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly", console: "readonly" } },
+        languageOptions: {
+            globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly", console: "readonly" },
+        },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -141,7 +141,9 @@ function summary(report: RolloutReport): string {
     const routing = Object.entries(report.functions)
         .map(([k, f]) => `${k} ${describeRouting(f)}`)
         .join(", ");
-    const req = report.requests ? `; ${report.requests.total} requests, ${report.requests.candidate} to the candidate, ${report.requests.candidateErrors} of them failed` : "";
+    const req = report.requests
+        ? `; ${report.requests.total} requests, ${report.requests.candidate} to the candidate, ${report.requests.candidateErrors} of them failed`
+        : "";
     const decided = report.decisionAtMinute === null ? "" : `, decided at minute ${report.decisionAtMinute}`;
     return `${report.outcome.toUpperCase()}: traffic now ${routing || "unchanged"}${decided}, ${report.durationMinutes} min in all${req}${report.rollbackPath ? `; rolled back through ${report.rollbackPath}` : ""}`;
 }
@@ -165,11 +167,17 @@ const program = new Command()
         if (mode === "skip") command.setOptionValue("yes", true);
     });
 
-const stackOption = () => new Option("-s, --stack <name>", "the stack (e.g. prod, or <org>/<project>/prod); default: $PULUMI_STACK, else the selected stack");
+const stackOption = () =>
+    new Option("-s, --stack <name>", "the stack (e.g. prod, or <org>/<project>/prod); default: $PULUMI_STACK, else the selected stack");
 const yesOption = () => new Option("-y, --yes", "do not ask before acting (also: PULUMI_SKIP_CONFIRMATIONS=true)");
 const nonInteractiveOption = () => new Option("--non-interactive", "never prompt: a command that would ask refuses unless -y/--yes");
-const configFileOption = () => new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
-const cwdOption = () => new Option("-C, --cwd <dir>", "the Pulumi project to drive: the nearest Pulumi.yaml at or above <dir> (default: the current directory's)");
+const configFileOption = () =>
+    new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
+const cwdOption = () =>
+    new Option(
+        "-C, --cwd <dir>",
+        "the Pulumi project to drive: the nearest Pulumi.yaml at or above <dir> (default: the current directory's)",
+    );
 const jsonOption = () => new Option("--json", "print only the report, as JSON, on stdout (lines for people go to stderr)");
 const reportOption = () => new Option("--report <file>", "write the report as JSON to this file");
 
@@ -197,8 +205,16 @@ program
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
-    .addOption(new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(STRATEGIES))
-    .addOption(new Option("--on-interrupt <action>", "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)").choices(["abort", "hold"]).default("abort"))
+    .addOption(
+        new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(
+            STRATEGIES,
+        ),
+    )
+    .addOption(
+        new Option("--on-interrupt <action>", "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)")
+            .choices(["abort", "hold"])
+            .default("abort"),
+    )
     .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
     .addOption(jsonOption())
     .addOption(reportOption())
@@ -206,12 +222,22 @@ program
         const log = consoleLog(realClock, opts.json);
         const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
         const interrupts = handleInterrupts(
-            (signal) => log.line(`${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`),
+            (signal) =>
+                log.line(
+                    `${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`,
+                ),
             (signal) => {
                 // A second signal: the person or the CI runner will not wait. What the report holds is kept.
                 const latest = keeper.latest() as RolloutReport | undefined;
-                if (latest && opts.report) writeReportFile(opts.report, { ...latest, interrupt: signal, error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}` });
-                console.error(`${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`);
+                if (latest && opts.report)
+                    writeReportFile(opts.report, {
+                        ...latest,
+                        interrupt: signal,
+                        error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}`,
+                    });
+                console.error(
+                    `${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`,
+                );
                 process.exit(exitCodeForSignal(signal));
             },
         );
@@ -246,7 +272,10 @@ program
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { to?: string }) => {
         const log = consoleLog(realClock, opts.json);
-        const report = await rollback({ ...realDeps(opts), log, confirm: confirmation(opts) }, { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun });
+        const report = await rollback(
+            { ...realDeps(opts), log, confirm: confirmation(opts) },
+            { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun },
+        );
         log.line(summary(report));
         emit(opts, report);
         process.exitCode = report.outcome === "failed" ? ExitCode.infrastructure : ExitCode.ok;
@@ -269,7 +298,9 @@ program
 
 program
     .command("rehearse")
-    .description("run the same promote against a simulated AWS with the real program under the mock engine: no account, no CLI, virtual time")
+    .description(
+        "run the same promote against a simulated AWS with the real program under the mock engine: no account, no CLI, virtual time",
+    )
     .addOption(stackOption())
     .addOption(cwdOption())
     .addOption(yesOption())
@@ -281,7 +312,9 @@ program
     .action(async (opts: CommonOptions & { scenario: string }) => {
         const scenario = readScenario(opts.scenario);
         const log = consoleLog(realClock, opts.json);
-        log.line(`rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`);
+        log.line(
+            `rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`,
+        );
         const started = Date.now();
         const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log, project: resolveProject(opts.cwd) });
         log.line(summary(result.report));
@@ -310,7 +343,9 @@ program
         describeMatrix(rows).forEach((l) => out(l));
         const broken = rows.filter((r) => r.problems.length > 0);
         for (const r of broken) out(`BROKEN ${r.scenario}: ${r.problems.join("; ")}`);
-        out(`${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`);
+        out(
+            `${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`,
+        );
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
         process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;
     });

@@ -52,12 +52,22 @@ export function isUsageError(err: unknown): boolean {
  * here as InfrastructureError, AwsCallError or the SDKs' own errors, never as these.
  */
 export function isBug(err: unknown): boolean {
-    return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError || err instanceof EvalError || err instanceof URIError;
+    return (
+        err instanceof TypeError ||
+        err instanceof ReferenceError ||
+        err instanceof RangeError ||
+        err instanceof SyntaxError ||
+        err instanceof EvalError ||
+        err instanceof URIError
+    );
 }
 
 /** What a person is told about a bug: that it is one, where it happened, and what to do with it. */
 export function describeBug(err: Error): string[] {
-    const where = (err.stack ?? "").split("\n").slice(1, 6).map((l) => `  ${l.trim()}`);
+    const where = (err.stack ?? "")
+        .split("\n")
+        .slice(1, 6)
+        .map((l) => `  ${l.trim()}`);
     return [
         `error: a bug in lambda-rollout (not an AWS or Pulumi failure): ${err.name}: ${err.message}`,
         ...where,

@@ -34,9 +34,11 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
     [ExitCode.ok]: "promoted, rolled back on request, or nothing to do",
     [ExitCode.rolledBack]: "rolled back by a gate, or a rollback already recorded for this candidate (the system is safe)",
     [ExitCode.usage]: "usage or config error, nothing touched",
-    [ExitCode.infrastructure]: "infrastructure error (the log and the report say where traffic was left, or that it is unknown, with the command to run)",
+    [ExitCode.infrastructure]:
+        "infrastructure error (the log and the report say where traffic was left, or that it is unknown, with the command to run)",
     [ExitCode.locked]: "another update holds the stack",
-    [ExitCode.bug]: "a bug in lambda-rollout, not an AWS or Pulumi failure (a running rollout was put back on stable; please report it with the log and the report)",
+    [ExitCode.bug]:
+        "a bug in lambda-rollout, not an AWS or Pulumi failure (a running rollout was put back on stable; please report it with the log and the report)",
     [ExitCode.interrupted]: "interrupted by SIGINT (a cancelled run: aborted to stable, or held; the report says where traffic is)",
     [ExitCode.terminated]: "interrupted by SIGTERM (a cancelled run: aborted to stable, or held; the report says where traffic is)",
 };

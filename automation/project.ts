@@ -59,11 +59,15 @@ export function readProject(root: string): PulumiProject {
     }
     const name = doc?.name;
     if (typeof name !== "string" || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-        throw new UsageError(`\`name\` in ${file} (got ${JSON.stringify(name)}): must be the project's name, letters, digits, '-', '_' and '.'`);
+        throw new UsageError(
+            `\`name\` in ${file} (got ${JSON.stringify(name)}): must be the project's name, letters, digits, '-', '_' and '.'`,
+        );
     }
     const main = programEntry(root, typeof doc?.main === "string" ? doc.main : undefined);
     if (!fs.existsSync(main)) {
-        throw new UsageError(`the program of project ${name} (${main}) does not exist: set \`main\` in ${file} to the program's entry file`);
+        throw new UsageError(
+            `the program of project ${name} (${main}) does not exist: set \`main\` in ${file} to the program's entry file`,
+        );
     }
     return { root, name, main };
 }

@@ -43,7 +43,11 @@ export function reportWarning(file: string, error: string): string {
 }
 
 /** A report keeper for `observe`: writes each version, warns once on stderr if writing fails. */
-export function reportKeeper(file: string | undefined): { observe: (report: unknown) => void; latest: () => unknown; failure: () => string | undefined } {
+export function reportKeeper(file: string | undefined): {
+    observe: (report: unknown) => void;
+    latest: () => unknown;
+    failure: () => string | undefined;
+} {
     let latest: unknown;
     let failure: string | undefined;
     return {

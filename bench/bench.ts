@@ -63,7 +63,13 @@ export const QUICK_MATRIX: MatrixSpec = {
 };
 
 /** The cell of a stable rate and a candidate label. */
-export function cellFor(stableErrorRate: number, label: string, requestsPerMinute: number, metricDelayMinutes: number, maxP99Ms: number): Cell {
+export function cellFor(
+    stableErrorRate: number,
+    label: string,
+    requestsPerMinute: number,
+    metricDelayMinutes: number,
+    maxP99Ms: number,
+): Cell {
     if (label === "p99 8s") {
         return {
             stableErrorRate,
@@ -78,12 +84,22 @@ export function cellFor(stableErrorRate: number, label: string, requestsPerMinut
     const errorRate = label === "100%" ? 1 : Math.min(1, stableErrorRate * Number(label.replace(/^x/, "")));
     const bad = errorRate >= 3 * stableErrorRate && errorRate - stableErrorRate >= 0.01 - 1e-12;
     const kind = label === "x1" ? "healthy" : bad ? "bad" : "marginal";
-    return { stableErrorRate, candidateLabel: label, candidate: { errorRate, ...STABLE_LATENCY }, requestsPerMinute, metricDelayMinutes, kind, regression: label === "x1" ? "none" : "errors" };
+    return {
+        stableErrorRate,
+        candidateLabel: label,
+        candidate: { errorRate, ...STABLE_LATENCY },
+        requestsPerMinute,
+        metricDelayMinutes,
+        kind,
+        regression: label === "x1" ? "none" : "errors",
+    };
 }
 
 /** The cells of a matrix. */
 export function cellsOf(spec: MatrixSpec, maxP99Ms: number): Cell[] {
-    return spec.stableErrorRates.flatMap((s) => spec.candidates.flatMap((c) => spec.requestsPerMinute.map((rpm) => cellFor(s, c, rpm, spec.metricDelayMinutes, maxP99Ms))));
+    return spec.stableErrorRates.flatMap((s) =>
+        spec.candidates.flatMap((c) => spec.requestsPerMinute.map((rpm) => cellFor(s, c, rpm, spec.metricDelayMinutes, maxP99Ms))),
+    );
 }
 
 /** One policy's run of one row. */
@@ -180,8 +196,14 @@ export function summarize(runs: PolicyRun[]): PolicySummary {
         meanBlast: mean(blast),
         medianBlast: quantile(blast, 0.5),
         p90Blast: quantile(blast, 0.9),
-        medianDecisionMinute: quantile(runs.map((r) => r.decisionMinute), 0.5),
-        medianPromotedMinute: quantile(promoted.map((r) => r.endMinute), 0.5),
+        medianDecisionMinute: quantile(
+            runs.map((r) => r.decisionMinute),
+            0.5,
+        ),
+        medianPromotedMinute: quantile(
+            promoted.map((r) => r.endMinute),
+            0.5,
+        ),
     };
 }
 
@@ -219,7 +241,14 @@ export interface TargetCheck {
 export interface BenchResult {
     readonly command: string;
     readonly matrix: MatrixSpec;
-    readonly policy: { steps: string; falseRollbackPercent: number; maxErrorRatePercent: number; maxErrorRateIncreasePercent: number; maxP99Ms: number; minInvocations: number };
+    readonly policy: {
+        steps: string;
+        falseRollbackPercent: number;
+        maxErrorRatePercent: number;
+        maxErrorRateIncreasePercent: number;
+        maxP99Ms: number;
+        minInvocations: number;
+    };
     readonly horizonMinutes: number;
     readonly wallSeconds: number;
     readonly classes: Record<string, Record<string, PolicySummary>>;
@@ -232,8 +261,16 @@ export interface BenchResult {
 export const CLASSES: ReadonlyArray<{ id: string; label: string; test: (c: Cell) => boolean }> = [
     { id: "healthy", label: "healthy (candidate = stable), all rpm", test: (c) => c.kind === "healthy" },
     { id: "healthy-200+", label: "healthy, >= 200 rpm", test: (c) => c.kind === "healthy" && c.requestsPerMinute >= 200 },
-    { id: "bad-errors-200+", label: "bad error rate (>= 3x and >= +1 pt), >= 200 rpm", test: (c) => c.kind === "bad" && c.regression === "errors" && c.requestsPerMinute >= 200 },
-    { id: "bad-errors-20", label: "bad error rate, 20 rpm", test: (c) => c.kind === "bad" && c.regression === "errors" && c.requestsPerMinute < 200 },
+    {
+        id: "bad-errors-200+",
+        label: "bad error rate (>= 3x and >= +1 pt), >= 200 rpm",
+        test: (c) => c.kind === "bad" && c.regression === "errors" && c.requestsPerMinute >= 200,
+    },
+    {
+        id: "bad-errors-20",
+        label: "bad error rate, 20 rpm",
+        test: (c) => c.kind === "bad" && c.regression === "errors" && c.requestsPerMinute < 200,
+    },
     { id: "latency", label: "latency regression (p99 8 s > 6 s limit)", test: (c) => c.regression === "latency" },
     { id: "marginal", label: "marginal (x1.5; x3/x10 under +1 pt)", test: (c) => c.kind === "marginal" },
 ];
@@ -255,12 +292,22 @@ function gatesAlone(byPolicy: Record<string, PolicySummary>, text: (x: PolicySum
 }
 
 /** Checks the issue's targets for ours. */
-export function checkTargets(rows: RowResult[], cells: CellSummary[], classes: Record<string, Record<string, PolicySummary>>, budgetPercent: number, bakedMinutes: number): TargetCheck[] {
+export function checkTargets(
+    rows: RowResult[],
+    cells: CellSummary[],
+    classes: Record<string, Record<string, PolicySummary>>,
+    budgetPercent: number,
+    bakedMinutes: number,
+): TargetCheck[] {
     const targets: TargetCheck[] = [];
     const bad = classes["bad-errors-200+"];
     if (bad.ours.runs > 0) {
         const escapes = bad.ours.promoted;
-        targets.push({ target: "ours: no escapes of bad error-rate candidates at >= 200 rpm", met: escapes === 0, numbers: `${escapes} escapes in ${bad.ours.runs} runs` });
+        targets.push({
+            target: "ours: no escapes of bad error-rate candidates at >= 200 rpm",
+            met: escapes === 0,
+            numbers: `${escapes} escapes in ${bad.ours.runs} runs`,
+        });
     }
     const healthy = classes.healthy;
     if (healthy.ours.runs > 0) {
@@ -277,7 +324,9 @@ export function checkTargets(rows: RowResult[], cells: CellSummary[], classes: R
             met: h200.ours.rolledBack <= (budgetPercent / 100) * h200.ours.runs,
             numbers: `${h200.ours.rolledBack} of ${h200.ours.runs} (${pct(h200.ours.rolledBack, h200.ours.runs)}): ${h200.ours.rolledBack - h200.ours.rolledBackByAlarm - h200.ours.rolledBackNoData} by the sequential gates, ${h200.ours.rolledBackByAlarm} by the composite alarm, ${h200.ours.rolledBackNoData} for want of evidence`,
         });
-        const durations = rows.filter((r) => r.cell.kind === "healthy" && r.runs.ours.outcome === "promoted").map((r) => r.runs.ours.endMinute);
+        const durations = rows
+            .filter((r) => r.cell.kind === "healthy" && r.runs.ours.outcome === "promoted")
+            .map((r) => r.runs.ours.endMinute);
         const slowest = durations.length ? Math.max(...durations) : NaN;
         targets.push({
             target: `ours: healthy rollouts no slower than the configured bakes (${bakedMinutes} min of bakes + 45 s per up)`,
@@ -309,7 +358,9 @@ export function checkTargets(rows: RowResult[], cells: CellSummary[], classes: R
             met: within === ratios.length,
             numbers:
                 `${within} of ${ratios.length} cells within 2x; ratios ${ratios.map(fmt2).join(", ")}` +
-                (alone.length ? ` (without the smoke test: ${alone.filter((r) => r <= 2).length} of ${alone.length}; ratios ${alone.map(fmt2).join(", ")})` : ""),
+                (alone.length
+                    ? ` (without the smoke test: ${alone.filter((r) => r <= 2).length} of ${alone.length}; ratios ${alone.map(fmt2).join(", ")})`
+                    : ""),
         });
     }
     return targets;
@@ -321,7 +372,6 @@ export function describeSteps(template: DeployTemplate): string {
         .map((s) => `${Math.round(s.weight * 100)}%/${Math.round(s.bakeSeconds / 60)}m`)
         .join(" -> ");
 }
-
 
 /** Puts the summaries and target checks together from the rows. */
 export function assemble(template: DeployTemplate, spec: MatrixSpec, command: string, rows: RowResult[], wallSeconds: number): BenchResult {
@@ -363,7 +413,10 @@ function fmt2(n: number): string {
 
 /** Why the rollbacks happened, when not all by the policy's own test. */
 function why(p: PolicySummary): string {
-    const parts = [p.rolledBackByAlarm ? `${p.rolledBackByAlarm} by alarm` : "", p.rolledBackNoData ? `${p.rolledBackNoData} no data` : ""].filter(Boolean);
+    const parts = [
+        p.rolledBackByAlarm ? `${p.rolledBackByAlarm} by alarm` : "",
+        p.rolledBackNoData ? `${p.rolledBackNoData} no data` : "",
+    ].filter(Boolean);
     return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
@@ -411,9 +464,19 @@ export function markdown(result: BenchResult): string {
             lines.push(`| ${k.label} | ${metric} | ${shown.slice(0, 3).join(" | ")} | ${r(v[2], v[0])} | ${r(v[2], v[1])} | ${shown[3]} |`);
         };
         if (k.id.startsWith("healthy") || k.id === "marginal") {
-            row("rolled back (of runs)", (p) => p.rolledBack, false, (p) => `${p.rolledBack}/${p.runs}${why(p)}`);
+            row(
+                "rolled back (of runs)",
+                (p) => p.rolledBack,
+                false,
+                (p) => `${p.rolledBack}/${p.runs}${why(p)}`,
+            );
         } else {
-            row("escapes (promoted, of runs)", (p) => p.promoted, false, (p) => `${p.promoted}/${p.runs}`);
+            row(
+                "escapes (promoted, of runs)",
+                (p) => p.promoted,
+                false,
+                (p) => `${p.promoted}/${p.runs}`,
+            );
         }
         row("blast radius mean", (p) => p.meanBlast);
         row("blast radius median", (p) => p.medianBlast);
@@ -426,9 +489,13 @@ export function markdown(result: BenchResult): string {
     lines.push("");
     for (const t of result.targets) lines.push(`- ${t.met ? "MET" : "NOT MET"}: ${t.target}: ${t.numbers}`);
     lines.push("");
-    lines.push(`## Per cell (${result.matrix.seeds.length} seeds each): promoted/runs, mean | median blast radius; reference line (best possible) for error regressions`);
+    lines.push(
+        `## Per cell (${result.matrix.seeds.length} seeds each): promoted/runs, mean | median blast radius; reference line (best possible) for error regressions`,
+    );
     lines.push("");
-    lines.push(`| stable | candidate | rpm | kind | (a) promoted | (a) blast | (b) promoted | (b) blast | ours promoted | ours blast | ours decision min | reference | ours median / ref | no-smoke what-if promoted | no-smoke what-if blast |`);
+    lines.push(
+        `| stable | candidate | rpm | kind | (a) promoted | (a) blast | (b) promoted | (b) blast | ours promoted | ours blast | ours decision min | reference | ours median / ref | no-smoke what-if promoted | no-smoke what-if blast |`,
+    );
     lines.push(`|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
     for (const c of result.cells) {
         const p = (id: string) => c.policies[id];

@@ -37,13 +37,37 @@ function parseArgs(argv: string[]): Args {
         .option("--seeds <n>", "seeds per cell (from 101)", positive("--seeds"))
         .option("--jobs <n>", "worker processes", positive("--jobs"), Math.max(1, Math.min(4, os.cpus().length)))
         .option("--out <dir>", "where to write gates.json, gates.md and gates.runs.json", path.join(__dirname, "results"))
-        .option("--stable <percents>", 'only these stable error rates, percent, comma-separated (e.g. "0.5,1")', list("--stable", FULL_MATRIX.stableErrorRates.map((r) => String(r * 100))))
-        .option("--candidates <labels>", `only these candidates, comma-separated (of ${FULL_MATRIX.candidates.join(", ")})`, list("--candidates", [...FULL_MATRIX.candidates]))
-        .option("--rpm <list>", `only these request rates, comma-separated (of ${FULL_MATRIX.requestsPerMinute.join(", ")})`, list("--rpm", FULL_MATRIX.requestsPerMinute.map(String)))
+        .option(
+            "--stable <percents>",
+            'only these stable error rates, percent, comma-separated (e.g. "0.5,1")',
+            list(
+                "--stable",
+                FULL_MATRIX.stableErrorRates.map((r) => String(r * 100)),
+            ),
+        )
+        .option(
+            "--candidates <labels>",
+            `only these candidates, comma-separated (of ${FULL_MATRIX.candidates.join(", ")})`,
+            list("--candidates", [...FULL_MATRIX.candidates]),
+        )
+        .option(
+            "--rpm <list>",
+            `only these request rates, comma-separated (of ${FULL_MATRIX.requestsPerMinute.join(", ")})`,
+            list("--rpm", FULL_MATRIX.requestsPerMinute.map(String)),
+        )
         .addOption(new Option("--worker <i/n>").hideHelp())
         .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
         .parse(argv, { from: "user" });
-    const o = program.opts<{ quick: boolean; seeds?: number; jobs: number; out: string; worker?: string; stable?: string[]; candidates?: string[]; rpm?: string[] }>();
+    const o = program.opts<{
+        quick: boolean;
+        seeds?: number;
+        jobs: number;
+        out: string;
+        worker?: string;
+        stable?: string[];
+        candidates?: string[];
+        rpm?: string[];
+    }>();
     const worker = o.worker?.split("/").map(Number);
     return {
         quick: o.quick,
@@ -97,27 +121,35 @@ async function main(): Promise<void> {
     if (args.worker) return worker(args);
     const started = Date.now();
     const spec = matrixOf(args);
-    const shown = process.argv.slice(2).filter((a, i, all) => !["--jobs", "--out"].includes(a) && !["--jobs", "--out"].includes(all[i - 1]));
+    const shown = process.argv
+        .slice(2)
+        .filter((a, i, all) => !["--jobs", "--out"].includes(a) && !["--jobs", "--out"].includes(all[i - 1]));
     const command = `npm run bench:gates${shown.length ? ` -- ${shown.join(" ")}` : ""}`;
     const template = await recordDeploys("prod");
     const total = tasks(spec, template.config.rollout.gates.maxP99Ms).length;
     const rows: RowResult[] = new Array(total);
     let done = 0;
-    const passOn = process.argv.slice(2).filter((a, i, all) => a !== "--jobs" && all[i - 1] !== "--jobs" && a !== "--out" && all[i - 1] !== "--out");
+    const passOn = process.argv
+        .slice(2)
+        .filter((a, i, all) => a !== "--jobs" && all[i - 1] !== "--jobs" && a !== "--out" && all[i - 1] !== "--out");
     await Promise.all(
-        Array.from({ length: Math.min(args.jobs, total) }, (_, index) =>
-            new Promise<void>((resolve, reject) => {
-                const child = fork(__filename, [...passOn, "--worker", `${index}/${Math.min(args.jobs, total)}`], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-                child.on("message", (m: { index: number; row: RowResult }) => {
-                    rows[m.index] = m.row;
-                    done += 1;
-                    // A counter in place on a terminal; a line per tenth in a log.
-                    if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} rows`);
-                    else if (done % Math.ceil(total / 10) === 0 || done === total) process.stderr.write(`${done}/${total} rows\n`);
-                });
-                child.on("error", reject);
-                child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bench worker ${index} exited with ${code}`))));
-            }),
+        Array.from(
+            { length: Math.min(args.jobs, total) },
+            (_, index) =>
+                new Promise<void>((resolve, reject) => {
+                    const child = fork(__filename, [...passOn, "--worker", `${index}/${Math.min(args.jobs, total)}`], {
+                        stdio: ["ignore", "inherit", "inherit", "ipc"],
+                    });
+                    child.on("message", (m: { index: number; row: RowResult }) => {
+                        rows[m.index] = m.row;
+                        done += 1;
+                        // A counter in place on a terminal; a line per tenth in a log.
+                        if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} rows`);
+                        else if (done % Math.ceil(total / 10) === 0 || done === total) process.stderr.write(`${done}/${total} rows\n`);
+                    });
+                    child.on("error", reject);
+                    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bench worker ${index} exited with ${code}`))));
+                }),
         ),
     );
     if (process.stderr.isTTY) process.stderr.write("\n");
@@ -130,7 +162,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(args.out, "gates.runs.json"), JSON.stringify(runs) + "\n");
     fs.writeFileSync(path.join(args.out, "gates.md"), md);
     process.stdout.write(md + "\n");
-    process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(args.out, "gates.json"))} (summary), gates.runs.json (every run, not committed) and gates.md\n`);
+    process.stdout.write(
+        `wrote ${path.relative(process.cwd(), path.join(args.out, "gates.json"))} (summary), gates.runs.json (every run, not committed) and gates.md\n`,
+    );
 }
 
 main().catch((err) => {

@@ -65,19 +65,39 @@ export const runbookPolicy: Policy = async (world, clock) => {
             MetricStat: { Metric: { Namespace: "AWS/Lambda", MetricName: name, Dimensions: dims }, Period: 60, Stat: "Sum" },
         });
         const out = await world.sim.cloudWatch.send(
-            new GetMetricDataCommand({ StartTime: start, EndTime: end, MetricDataQueries: [metric("errors", "Errors"), metric("invocations", "Invocations")] }),
+            new GetMetricDataCommand({
+                StartTime: start,
+                EndTime: end,
+                MetricDataQueries: [metric("errors", "Errors"), metric("invocations", "Invocations")],
+            }),
         );
-        const sum = (id: string) => ((out.MetricDataResults ?? []).find((r: { Id: string }) => r.Id === id)?.Values ?? []).reduce((a: number, b: number) => a + b, 0);
+        const sum = (id: string) =>
+            ((out.MetricDataResults ?? []).find((r: { Id: string }) => r.Id === id)?.Values ?? []).reduce(
+                (a: number, b: number) => a + b,
+                0,
+            );
         const errors = sum("errors");
         const invocations = sum("invocations");
         const ratePercent = invocations > 0 ? (100 * errors) / invocations : 0;
         if (ratePercent > 1) {
             const decisionMinute = clock.minute();
             await setWeight(world, 0);
-            return { outcome: "rolled-back", noData: false, decisionMinute, endMinute: clock.minute(), reason: `${weight * 100}%: function error rate ${ratePercent.toFixed(2)}% (${errors}/${invocations}) over the last 5 min > 1%` };
+            return {
+                outcome: "rolled-back",
+                noData: false,
+                decisionMinute,
+                endMinute: clock.minute(),
+                reason: `${weight * 100}%: function error rate ${ratePercent.toFixed(2)}% (${errors}/${invocations}) over the last 5 min > 1%`,
+            };
         }
     }
-    return { outcome: "promoted", noData: false, decisionMinute: clock.minute(), endMinute: clock.minute(), reason: "error rate <= 1% after each bake" };
+    return {
+        outcome: "promoted",
+        noData: false,
+        decisionMinute: clock.minute(),
+        endMinute: clock.minute(),
+        reason: "error rate <= 1% after each bake",
+    };
 };
 
 /** The alarm CodeDeploy watches, on the alias's traffic. */
@@ -96,8 +116,16 @@ export const codeDeployPolicy: Policy = async (world, clock) => {
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
         metricQueries: [
-            { id: "errors", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
-            { id: "invocations", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
+            {
+                id: "errors",
+                metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" },
+                returnData: false,
+            },
+            {
+                id: "invocations",
+                metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims }, period: 60, stat: "Sum" },
+                returnData: false,
+            },
             { id: "rate", expression: "errors / invocations * 100", returnData: true },
         ],
     });
@@ -109,18 +137,36 @@ export const codeDeployPolicy: Policy = async (world, clock) => {
         if (alarm?.StateValue === "ALARM") {
             const decisionMinute = clock.minute();
             await setWeight(world, 0);
-            return { outcome: "rolled-back", noData: false, decisionMinute, endMinute: clock.minute(), reason: `alarm in ALARM: ${alarm.StateReason}` };
+            return {
+                outcome: "rolled-back",
+                noData: false,
+                decisionMinute,
+                endMinute: clock.minute(),
+                reason: `alarm in ALARM: ${alarm.StateReason}`,
+            };
         }
     }
     await setWeight(world, 1);
-    return { outcome: "promoted", noData: false, decisionMinute: clock.minute(), endMinute: clock.minute(), reason: "no alarm during the 10% interval" };
+    return {
+        outcome: "promoted",
+        noData: false,
+        decisionMinute: clock.minute(),
+        endMinute: clock.minute(),
+        reason: "no alarm during the 10% interval",
+    };
 };
 
 /** (c) Ours: the real promote loop with the real adapters and the stack's policy. */
 export const oursPolicy: Policy = async (world, clock) => {
     const stack = new DirectStackDriver(world);
     const result = await promote(
-        { stack, lambda: new LambdaAdapter(world.sim.lambda), metrics: new CloudWatchAdapter(world.sim.cloudWatch), clock, log: { line: () => undefined } },
+        {
+            stack,
+            lambda: new LambdaAdapter(world.sim.lambda),
+            metrics: new CloudWatchAdapter(world.sim.cloudWatch),
+            clock,
+            log: { line: () => undefined },
+        },
         { stackName: "prod" },
     );
     const report = result.report;
@@ -149,7 +195,12 @@ export const oursWithoutSmokeTestPolicy: Policy = async (world, clock) => {
 };
 
 /** The policies in table order; `whatIf` ones are shown but not held to the targets. */
-export const POLICIES: ReadonlyArray<{ readonly id: "runbook" | "codedeploy" | "ours" | "oursNoSmoke"; readonly label: string; readonly run: Policy; readonly whatIf?: boolean }> = [
+export const POLICIES: ReadonlyArray<{
+    readonly id: "runbook" | "codedeploy" | "ours" | "oursNoSmoke";
+    readonly label: string;
+    readonly run: Policy;
+    readonly whatIf?: boolean;
+}> = [
     { id: "runbook", label: "(a) runbook", run: runbookPolicy },
     { id: "codedeploy", label: "(b) CodeDeploy", run: codeDeployPolicy },
     { id: "ours", label: "ours", run: oursPolicy },

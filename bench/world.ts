@@ -15,7 +15,14 @@ import * as path from "path";
 import { readRolloutOutputs } from "../components/rolloutOutputs";
 import { additionalVersionWeights, routingFromRequest, trafficShares } from "../components/routing";
 import { parseStackConfig, projectKeys, type RoutingOverride, type StackConfig } from "../config/stackConfig";
-import { evaluateProgram, PROJECT_ROOT, readConfigFile, stackConfigPath, type DeclaredResource, type ProgramWorld } from "../automation/engine/evaluate";
+import {
+    evaluateProgram,
+    PROJECT_ROOT,
+    readConfigFile,
+    stackConfigPath,
+    type DeclaredResource,
+    type ProgramWorld,
+} from "../automation/engine/evaluate";
 import { SimulatedWorld, UP_DURATION_MS } from "../automation/rehearsal/mockEngineStack";
 import { baselineMinutes, REHEARSAL_START } from "../automation/rehearsal/rehearse";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../automation/rollout/ports";
@@ -99,7 +106,12 @@ const SMOKE_STREAM = 0x736d6f6b;
  * as rarely as it fails a user.
  */
 export function buildWorld(template: DeployTemplate, spec: WorldSpec): RowWorld {
-    const sim = new SimulatedAws({ seed: spec.seed, startTime: REHEARSAL_START, metricDelayMinutes: spec.metricDelayMinutes, transientRoutingMs: 5_000 });
+    const sim = new SimulatedAws({
+        seed: spec.seed,
+        startTime: REHEARSAL_START,
+        metricDelayMinutes: spec.metricDelayMinutes,
+        transientRoutingMs: 5_000,
+    });
     const world = new SimulatedWorld(sim);
     for (const deploy of template.deploys) {
         for (const resource of deploy) world.register(resource);
@@ -115,11 +127,25 @@ export function buildWorld(template: DeployTemplate, spec: WorldSpec): RowWorld 
     const smoke = createRandom(spec.seed, SMOKE_STREAM);
     sim.setInvokeHandler(fn.functionName, candidateVersion, () =>
         smoke.uniform() < spec.candidate.errorRate
-            ? { payload: { errorType: "Error", errorMessage: `bench: the candidate's invocation failed (its error rate is ${spec.candidate.errorRate})` }, functionError: "Unhandled" }
+            ? {
+                  payload: {
+                      errorType: "Error",
+                      errorMessage: `bench: the candidate's invocation failed (its error rate is ${spec.candidate.errorRate})`,
+                  },
+                  functionError: "Unhandled",
+              }
             : { payload: template.smokeAnswer },
     );
     sim.backfill(baselineMinutes(template.config.rollout.gates.baseline));
-    return { sim, functionName: fn.functionName, aliasName: fn.aliasName, stableVersion, candidateVersion, outputs: template.outputs, smokeAnswer: template.smokeAnswer };
+    return {
+        sim,
+        functionName: fn.functionName,
+        aliasName: fn.aliasName,
+        stableVersion,
+        candidateVersion,
+        outputs: template.outputs,
+        smokeAnswer: template.smokeAnswer,
+    };
 }
 
 /**
@@ -149,7 +175,12 @@ export class DirectStackDriver implements StackDriver {
             const fn = functions[key];
             const decided = routingFromRequest(request);
             sim.putAlias(fn.functionName, fn.aliasName, decided.stableVersion, additionalVersionWeights(decided) ?? {}, request.state);
-            functions[key] = { ...fn, stableVersion: decided.stableVersion, liveWeights: trafficShares(decided), routingSource: "explicit" };
+            functions[key] = {
+                ...fn,
+                stableVersion: decided.stableVersion,
+                liveWeights: trafficShares(decided),
+                routingSource: "explicit",
+            };
         }
         this.current = { ...this.current, functions };
         sim.advance(UP_DURATION_MS);

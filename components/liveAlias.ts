@@ -7,7 +7,9 @@ import { LiveAlias, readLiveRouting, TRANSIENT_REREAD } from "./routing";
  * their own client with {@link setLambdaClientFactory}.
  */
 export interface LambdaApi {
-    send(command: GetAliasCommand): Promise<{ FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
+    send(
+        command: GetAliasCommand,
+    ): Promise<{ FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
 }
 
 /** How the program reads aliases: the Lambda client per region, and how it waits between reads. */
@@ -53,7 +55,12 @@ export interface ReadOptions {
  * shows a transient weight of 0 or 1 (mid version switch) it reads again, a few times; what it returns
  * then may still hold that weight, and the rule of routing ignores it.
  */
-export async function readLiveAlias(region: string, functionName: string, aliasName: string, options: ReadOptions = {}): Promise<LiveAlias | undefined> {
+export async function readLiveAlias(
+    region: string,
+    functionName: string,
+    aliasName: string,
+    options: ReadOptions = {},
+): Promise<LiveAlias | undefined> {
     const attempts = options.attempts ?? TRANSIENT_REREAD.attempts;
     const sleep = options.sleep ?? reader.defaultSleep;
     const client = reader.clientFactory(region);
@@ -61,12 +68,19 @@ export async function readLiveAlias(region: string, functionName: string, aliasN
     for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
             const out = await client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName }));
-            alias = { functionVersion: out.FunctionVersion ?? "", additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {}, description: out.Description };
+            alias = {
+                functionVersion: out.FunctionVersion ?? "",
+                additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {},
+                description: out.Description,
+            };
         } catch (err) {
             if (isNotFound(err)) {
                 return undefined;
             }
-            throw new Error(`could not read the live alias ${functionName}:${aliasName} (${(err as Error).name}: ${(err as Error).message}); refusing to guess its routing`, { cause: err });
+            throw new Error(
+                `could not read the live alias ${functionName}:${aliasName} (${(err as Error).name}: ${(err as Error).message}); refusing to guess its routing`,
+                { cause: err },
+            );
         }
         if (!readLiveRouting(alias).transient) {
             return alias;

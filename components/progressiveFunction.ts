@@ -70,10 +70,13 @@ export function validateProgressiveFunctionArgs(args: ProgressiveFunctionArgs): 
         throw new Error("exactly one of `codePath` (a directory) and `code` (an archive) must be given: the function's code");
     }
     (args.policyStatements ?? []).forEach((st, i) => {
-        if (st.Effect !== "Allow" && st.Effect !== "Deny") throw new Error(`\`policyStatements[${i}].Effect\` (got ${JSON.stringify(st.Effect)}) must be "Allow" or "Deny"`);
+        if (st.Effect !== "Allow" && st.Effect !== "Deny")
+            throw new Error(`\`policyStatements[${i}].Effect\` (got ${JSON.stringify(st.Effect)}) must be "Allow" or "Deny"`);
         const actions = typeof st.Action === "string" ? [st.Action] : st.Action;
         if (!Array.isArray(actions) || actions.length === 0 || !actions.every((a) => /^[a-z0-9-]+:[A-Za-z0-9*?]+$|^\*$/.test(a))) {
-            throw new Error(`\`policyStatements[${i}].Action\` (got ${JSON.stringify(st.Action)}) must be one or more actions such as "s3:GetObject"`);
+            throw new Error(
+                `\`policyStatements[${i}].Action\` (got ${JSON.stringify(st.Action)}) must be one or more actions such as "s3:GetObject"`,
+            );
         }
         const resources = typeof st.Resource === "string" ? [st.Resource] : st.Resource;
         if (!Array.isArray(resources) || resources.length === 0 || !resources.every((r) => r === "*" || r.startsWith("arn:"))) {
@@ -82,7 +85,9 @@ export function validateProgressiveFunctionArgs(args: ProgressiveFunctionArgs): 
     });
     (args.managedPolicyArns ?? []).forEach((arn, i) => {
         if (!/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/.+$/.test(arn)) {
-            throw new Error(`\`managedPolicyArns[${i}]\` (got ${JSON.stringify(arn)}) must be an IAM policy ARN such as "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"`);
+            throw new Error(
+                `\`managedPolicyArns[${i}]\` (got ${JSON.stringify(arn)}) must be an IAM policy ARN such as "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"`,
+            );
         }
     });
     if (args.layers && args.layers.length > 5) throw new Error(`\`layers\` has ${args.layers.length} layers: Lambda allows at most 5`);
@@ -182,9 +187,9 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             `${name}-policy`,
             {
                 role: role.id,
-                policy: pulumi.all([logGroup.arn, deadLetterQueueArn]).apply(([logGroupArn, dlqArn]) =>
-                    JSON.stringify(executionPolicy(logGroupArn, dlqArn, args.policyStatements)),
-                ),
+                policy: pulumi
+                    .all([logGroup.arn, deadLetterQueueArn])
+                    .apply(([logGroupArn, dlqArn]) => JSON.stringify(executionPolicy(logGroupArn, dlqArn, args.policyStatements))),
             },
             { parent: this },
         );

@@ -88,16 +88,14 @@ export function rolloutOutputs(args: RolloutOutputsArgs): pulumi.Output<RolloutO
             }),
         ]),
     );
-    return pulumi.output(functions).apply(
-        (resolved): RolloutOutputs => ({
-            version: ROLLOUT_OUTPUTS_VERSION,
-            strategy: args.strategy,
-            rolloutPolicy: args.rolloutPolicy,
-            region: args.region,
-            ...(args.release ? { release: args.release } : {}),
-            functions: resolved as Record<string, RolloutFunctionOutputs>,
-        }),
-    );
+    return pulumi.output(functions).apply((resolved): RolloutOutputs => ({
+        version: ROLLOUT_OUTPUTS_VERSION,
+        strategy: args.strategy,
+        rolloutPolicy: args.rolloutPolicy,
+        region: args.region,
+        ...(args.release ? { release: args.release } : {}),
+        functions: resolved as Record<string, RolloutFunctionOutputs>,
+    }));
 }
 
 /** A stack's outputs that do not hold a contract the tool can read. */
@@ -126,7 +124,9 @@ export function readRolloutOutputs(outputs: Record<string, unknown>): RolloutOut
         );
     }
     if (body.version !== ROLLOUT_OUTPUTS_VERSION) {
-        throw new RolloutOutputsError(`\`${ROLLOUT_OUTPUT}.version\` (got ${JSON.stringify(body.version)}): this tool reads version ${ROLLOUT_OUTPUTS_VERSION}; use the lambda-rollout release that wrote it`);
+        throw new RolloutOutputsError(
+            `\`${ROLLOUT_OUTPUT}.version\` (got ${JSON.stringify(body.version)}): this tool reads version ${ROLLOUT_OUTPUTS_VERSION}; use the lambda-rollout release that wrote it`,
+        );
     }
     if (!isRecord(body.functions)) throw new RolloutOutputsError(`${source} has no \`functions\` map`);
     if (typeof body.region !== "string") throw new RolloutOutputsError(`${source} has no \`region\``);

@@ -94,7 +94,11 @@ export interface RoutingDecisionInput {
  */
 export function decideAliasRouting(input: RoutingDecisionInput): AliasRouting & { source: RoutingSource; description: string } {
     if (input.explicit) {
-        return { ...routingFromRequest(input.explicit), source: "explicit", description: input.explicit.state ?? input.live?.description ?? DEFAULT_ALIAS_DESCRIPTION };
+        return {
+            ...routingFromRequest(input.explicit),
+            source: "explicit",
+            description: input.explicit.state ?? input.live?.description ?? DEFAULT_ALIAS_DESCRIPTION,
+        };
     }
     if (input.strategy === "all-at-once") {
         return { stableVersion: input.publishedVersion, source: "follows-new-version", description: DEFAULT_ALIAS_DESCRIPTION };

@@ -67,7 +67,11 @@ export function decodePulumiConfig(all: Record<string, string>): Record<string, 
 /** The values of one namespace's keys of a stack file's `config:` map, without the namespace. */
 export function namespaceKeys(config: Record<string, unknown>, namespace: string): Record<string, unknown> {
     const prefix = `${namespace}:`;
-    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    return Object.fromEntries(
+        Object.entries(config)
+            .filter(([k]) => k.startsWith(prefix))
+            .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
 }
 
 /**
@@ -82,14 +86,18 @@ export function misplacedNamespaceKeys(config: Record<string, unknown>, namespac
     for (const key of Object.keys(config)) {
         const colon = key.indexOf(":");
         if (colon < 0) {
-            problems.push(`\`${key}\`: has no namespace, so nothing reads it: config keys are \`<namespace>:<key>\`; this project's are \`${namespace}:<key>\`, e.g. \`${namespace}:${key}\``);
+            problems.push(
+                `\`${key}\`: has no namespace, so nothing reads it: config keys are \`<namespace>:<key>\`; this project's are \`${namespace}:<key>\`, e.g. \`${namespace}:${key}\``,
+            );
             continue;
         }
         const ns = key.slice(0, colon);
         const name = key.slice(colon + 1);
         if (ns === namespace) continue;
         if (isNearMiss(ns, namespace) || ownKeys.includes(name)) {
-            problems.push(`\`${key}\`: \`${ns}:\` is not this project's namespace, so nothing reads this key: did you mean \`${namespace}:${name}\`? (this project's keys are \`${namespace}:<key>\`; other namespaces, such as \`aws:\`, belong to their providers)`);
+            problems.push(
+                `\`${key}\`: \`${ns}:\` is not this project's namespace, so nothing reads this key: did you mean \`${namespace}:${name}\`? (this project's keys are \`${namespace}:<key>\`; other namespaces, such as \`aws:\`, belong to their providers)`,
+            );
         }
     }
     return problems;

@@ -21,7 +21,12 @@ const OWN_KEYS = ["functions", "rollout", "alarms", "routing"];
  * `lambda-rollout`). Throws a StackConfigError listing every problem, each naming its key: misplaced keys first,
  * then the schema's, then code directories that do not exist.
  */
-export function readStackConfig(config: Record<string, unknown>, source: string, projectRoot: string, project: string = PROJECT): StackConfig {
+export function readStackConfig(
+    config: Record<string, unknown>,
+    source: string,
+    projectRoot: string,
+    project: string = PROJECT,
+): StackConfig {
     const raw = projectKeys(config, project);
     const parsed = stackConfigSchema.safeParse(raw);
     const problems = [

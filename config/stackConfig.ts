@@ -74,7 +74,9 @@ export const DEFAULT_LAMBDA_RUNTIME = "nodejs24.x";
  * Runtimes AWS Lambda has deprecated (same page): the date, and the runtime to move to. A deprecated runtime gets
  * no more security patches, and AWS then blocks creating, later updating, functions that use it.
  */
-export const DEPRECATED_LAMBDA_RUNTIMES: Readonly<Record<string, { readonly since: string; readonly use: (typeof LAMBDA_RUNTIMES)[number] }>> = {
+export const DEPRECATED_LAMBDA_RUNTIMES: Readonly<
+    Record<string, { readonly since: string; readonly use: (typeof LAMBDA_RUNTIMES)[number] }>
+> = {
     "nodejs20.x": { since: "2026-04-30", use: "nodejs24.x" },
     "nodejs18.x": { since: "2025-09-01", use: "nodejs24.x" },
     "nodejs16.x": { since: "2024-06-12", use: "nodejs24.x" },
@@ -84,21 +86,22 @@ export const DEPRECATED_LAMBDA_RUNTIMES: Readonly<Record<string, { readonly sinc
     "python3.10": { since: "2026-06-30", use: "python3.14" },
     "python3.9": { since: "2025-12-15", use: "python3.14" },
     "python3.8": { since: "2024-10-14", use: "python3.14" },
-    "java17": { since: "2026-06-30", use: "java25" },
-    "java11": { since: "2026-06-30", use: "java25" },
+    java17: { since: "2026-06-30", use: "java25" },
+    java11: { since: "2026-06-30", use: "java25" },
     "java8.al2": { since: "2026-06-30", use: "java25" },
-    "java8": { since: "2024-01-08", use: "java25" },
-    "dotnet8": { since: "2026-11-10", use: "dotnet10" },
-    "dotnet6": { since: "2024-11-12", use: "dotnet10" },
+    java8: { since: "2024-01-08", use: "java25" },
+    dotnet8: { since: "2026-11-10", use: "dotnet10" },
+    dotnet6: { since: "2024-11-12", use: "dotnet10" },
     "ruby3.2": { since: "2026-03-31", use: "ruby3.4" },
     "provided.al2": { since: "2026-06-30", use: "provided.al2023" },
-    "provided": { since: "2024-01-08", use: "provided.al2023" },
+    provided: { since: "2024-01-08", use: "provided.al2023" },
     "go1.x": { since: "2024-01-08", use: "provided.al2023" },
 };
 
 /** Why a runtime is refused: deprecated (since when, what to use instead), or not a Lambda runtime we know. */
 function runtimeProblem(runtime: unknown): string {
-    const deprecated = typeof runtime === "string" && Object.hasOwn(DEPRECATED_LAMBDA_RUNTIMES, runtime) ? DEPRECATED_LAMBDA_RUNTIMES[runtime] : undefined;
+    const deprecated =
+        typeof runtime === "string" && Object.hasOwn(DEPRECATED_LAMBDA_RUNTIMES, runtime) ? DEPRECATED_LAMBDA_RUNTIMES[runtime] : undefined;
     if (deprecated) {
         return `${runtime as string} is deprecated by AWS Lambda (since ${deprecated.since}: no security patches, then no creating or updating functions on it); use ${deprecated.use}`;
     }
@@ -125,9 +128,7 @@ const functionSchema = z
             .max(10240, { message: "must be at most 10240 (MB)" })
             .default(256),
         /** Function timeout, at most 15 minutes. */
-        timeout: duration
-            .refine((s) => s >= 1 && s <= 900, { message: "must be between 1s and 15m (Lambda's limit)" })
-            .default(10),
+        timeout: duration.refine((s) => s >= 1 && s <= 900, { message: "must be between 1s and 15m (Lambda's limit)" }).default(10),
         environment: z.record(z.string(), z.string()).default({}),
         /** Reserved concurrency; omit for the account's unreserved pool. */
         reservedConcurrency: z.number().int().min(0, { message: "must be 0 or more" }).optional(),
@@ -305,7 +306,10 @@ const routingEntry = z
 /** The whole of a stack's `<project>:` config. */
 export const stackConfigSchema = z
     .object({
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }).default("us-east-1"),
+        region: z
+            .string()
+            .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' })
+            .default("us-east-1"),
         functions: z.array(functionSchema).min(1, { message: "must list at least one function" }),
         rollout: rolloutSchema,
         alarms: alarmsSchema.default({}),
@@ -316,13 +320,21 @@ export const stackConfigSchema = z
         const seen = new Set<string>();
         cfg.functions.forEach((fn, i) => {
             if (seen.has(fn.name)) {
-                ctx.addIssue({ code: "custom", path: ["functions", i, "name"], message: `"${fn.name}" is used twice: function names must be unique` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["functions", i, "name"],
+                    message: `"${fn.name}" is used twice: function names must be unique`,
+                });
             }
             seen.add(fn.name);
         });
         for (const name of Object.keys(cfg.routing ?? {})) {
             if (!seen.has(name)) {
-                ctx.addIssue({ code: "custom", path: ["routing", name], message: `names no function of this stack (functions: ${[...seen].join(", ")})` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["routing", name],
+                    message: `names no function of this stack (functions: ${[...seen].join(", ")})`,
+                });
             }
         }
     });

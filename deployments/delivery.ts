@@ -73,7 +73,9 @@ const repositorySchema = z
         /** Repository name. */
         name: z.string().regex(/^[A-Za-z0-9._-]+$/, { message: "must be a GitHub repository name" }),
         /** Clone URL, https://github.com/<owner>/<name>.git. */
-        url: z.string().regex(/^https:\/\/[^\s/]+\/[^\s]+$/, { message: 'must be an https clone URL such as "https://github.com/acme/lambda-rollout.git"' }),
+        url: z.string().regex(/^https:\/\/[^\s/]+\/[^\s]+$/, {
+            message: 'must be an https clone URL such as "https://github.com/acme/lambda-rollout.git"',
+        }),
     })
     .strict();
 
@@ -114,13 +116,21 @@ export const deliveryConfigSchema = z
         const repo = `${cfg.repository.owner}/${cfg.repository.name}`;
         const urlPath = cfg.repository.url.replace(/^https:\/\/[^/]+\//, "").replace(/\.git$/, "");
         if (urlPath !== repo) {
-            ctx.addIssue({ code: "custom", path: ["repository", "url"], message: `must point at ${repo} (the repository's owner/name), not ${urlPath}` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["repository", "url"],
+                message: `must point at ${repo} (the repository's owner/name), not ${urlPath}`,
+            });
         }
         const seen = new Set<string>();
         cfg.progression.forEach((edge, i) => {
             for (const end of ["from", "to"] as const) {
                 if (!(edge[end] in cfg.stacks)) {
-                    ctx.addIssue({ code: "custom", path: ["progression", i, end], message: `names no stack of \`stacks\` (stacks: ${stacks.join(", ")})` });
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["progression", i, end],
+                        message: `names no stack of \`stacks\` (stacks: ${stacks.join(", ")})`,
+                    });
                 }
             }
             if (edge.from === edge.to) {
@@ -300,4 +310,3 @@ function findCycle(edges: readonly { from: string; to: string }[]): string[] | u
     }
     return undefined;
 }
-

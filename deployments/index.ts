@@ -10,7 +10,10 @@ import { deliveryKeys, parseDeliveryConfig } from "./delivery";
 import { declareDelivery, deliverySummary } from "./settings";
 
 export = async () => {
-    const config = parseDeliveryConfig(deliveryKeys(decodePulumiConfig(pulumi.runtime.allConfig())), `the config of stack "${pulumi.getStack()}"`);
+    const config = parseDeliveryConfig(
+        deliveryKeys(decodePulumiConfig(pulumi.runtime.allConfig())),
+        `the config of stack "${pulumi.getStack()}"`,
+    );
     const delivery = declareDelivery(config);
     return {
         stacks: deliverySummary(config),

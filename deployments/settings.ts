@@ -4,14 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
-import {
-    DeliveryConfig,
-    PROGRESSION_EVENT,
-    approvalRule,
-    pathFilters,
-    progressionEdges,
-    sessionName,
-} from "./delivery";
+import { DeliveryConfig, PROGRESSION_EVENT, approvalRule, pathFilters, progressionEdges, sessionName } from "./delivery";
 
 /**
  * The DeploymentSettings inputs of one stack.

@@ -22,7 +22,9 @@ describe("layers: the pure rollout logic loads nothing impure", function () {
     for (const pure of ["routing.ts", "metricDimensions.ts"]) {
         it(`components/${pure} (the rule of routing, the metric dimension sets) loads no package at all`, () => {
             // tsx and its esbuild compile the TypeScript.
-            expect(packagesLoadedBy(path.join(PROJECT_ROOT, "components", pure)).filter((p) => p !== "tsx" && p !== "esbuild")).to.deep.equal([]);
+            expect(
+                packagesLoadedBy(path.join(PROJECT_ROOT, "components", pure)).filter((p) => p !== "tsx" && p !== "esbuild"),
+            ).to.deep.equal([]);
         });
     }
 

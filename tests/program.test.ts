@@ -11,10 +11,21 @@ const fixture = (name: string) => path.join(__dirname, "fixtures", name);
 describe("the Pulumi program under the mock engine", () => {
     describe("the prod stack file", () => {
         it("declares one canary function with a published version, the live alias, four alarms, a topic with email and a dashboard", async () => {
-            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "prod", world: fakeAccount(), commit: "abc123" });
+            const {
+                resources,
+                outputs: { lambdaRollout: outputs },
+            } = await evaluateProgram({ stack: "prod", world: fakeAccount(), commit: "abc123" });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn"]);
             const fn = declared(resources, T.fn, "api-fn").inputs;
-            expect(fn).to.include({ name: PROD_API, publish: true, memorySize: 1024, timeout: 10, runtime: "nodejs24.x", handler: "index.handler", reservedConcurrentExecutions: 200 });
+            expect(fn).to.include({
+                name: PROD_API,
+                publish: true,
+                memorySize: 1024,
+                timeout: 10,
+                runtime: "nodejs24.x",
+                handler: "index.handler",
+                reservedConcurrentExecutions: 200,
+            });
             // As a provider gets it: the directory's path, which the rehearsal hashes (a code change publishes a version).
             expect(fn.code).to.deep.equal({ path: path.join(PROJECT_ROOT, "app", "api") });
             expect(fn.description).to.equal("release 0.1.0 (abc123)");
@@ -22,7 +33,10 @@ describe("the Pulumi program under the mock engine", () => {
             expect(fn.environment.variables).to.deep.equal({ LOG_LEVEL: "warn", RELEASE: "0.1.0" });
             expect(namesOf(resources, T.alarm)).to.deep.equal(["api-alarms-candidate-errors", "api-alarms-p99", "api-alarms-throttles"]);
             expect(namesOf(resources, T.composite)).to.deep.equal(["api-alarms-rollback"]);
-            expect(declared(resources, T.subscription, "alarms-email").inputs).to.include({ protocol: "email", endpoint: "oncall@example.com" });
+            expect(declared(resources, T.subscription, "alarms-email").inputs).to.include({
+                protocol: "email",
+                endpoint: "oncall@example.com",
+            });
             expect(declared(resources, T.logGroup, "api-logs").inputs).to.include({ name: `/aws/lambda/${PROD_API}`, retentionInDays: 90 });
             expect(namesOf(resources, T.dashboard)).to.deep.equal(["rollout-dashboard"]);
             expect(namesOf(resources, T.queue)).to.deep.equal([]);
@@ -51,15 +65,24 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the staging stack file", () => {
         it("declares two blue-green functions, each with its own role, alias and alarms, and a dead-letter queue for the worker", async () => {
-            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "staging", world: fakeAccount() });
+            const {
+                resources,
+                outputs: { lambdaRollout: outputs },
+            } = await evaluateProgram({ stack: "staging", world: fakeAccount() });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn", "worker-fn"]);
             expect(namesOf(resources, T.alias)).to.deep.equal(["api-live", "worker-live"]);
             expect(namesOf(resources, T.role)).to.deep.equal(["api-role", "worker-role"]);
             expect(namesOf(resources, T.queue)).to.deep.equal(["worker-dlq"]);
-            expect(namesOf(resources, T.alarm)).to.include.members(["worker-alarms-dead-letter-errors", "api-alarms-candidate-errors", "worker-alarms-candidate-errors"]);
+            expect(namesOf(resources, T.alarm)).to.include.members([
+                "worker-alarms-dead-letter-errors",
+                "api-alarms-candidate-errors",
+                "worker-alarms-candidate-errors",
+            ]);
             expect(namesOf(resources, T.alarm)).not.to.include("api-alarms-dead-letter-errors");
             const worker = declared(resources, T.fn, "worker-fn").inputs;
-            expect(worker.deadLetterConfig).to.deep.equal({ targetArn: "arn:aws:sqs:us-east-1:123456789012:lambda-rollout-staging-worker-dlq" });
+            expect(worker.deadLetterConfig).to.deep.equal({
+                targetArn: "arn:aws:sqs:us-east-1:123456789012:lambda-rollout-staging-worker-dlq",
+            });
             const policy = JSON.parse(declared(resources, T.rolePolicy, "worker-policy").inputs.policy);
             expect(policy.Statement[1]).to.deep.equal({
                 Sid: "DeadLetterQueue",
@@ -78,7 +101,10 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the dev stack file", () => {
         it("declares an all-at-once function and no email subscription", async () => {
-            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "dev", world: fakeAccount() });
+            const {
+                resources,
+                outputs: { lambdaRollout: outputs },
+            } = await evaluateProgram({ stack: "dev", world: fakeAccount() });
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn"]);
             expect(namesOf(resources, T.subscription)).to.deep.equal([]);
             expect(outputs.strategy).to.equal("all-at-once");
@@ -87,7 +113,10 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the rule of routing", () => {
         const alias = async (opts: Parameters<typeof fakeAccount>[0], extraConfig?: Record<string, unknown>, stack = "prod") => {
-            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack, world: fakeAccount(opts), extraConfig });
+            const {
+                resources,
+                outputs: { lambdaRollout: outputs },
+            } = await evaluateProgram({ stack, world: fakeAccount(opts), extraConfig });
             const fnName = `lambda-rollout-${stack}-api`;
             return { inputs: declared(resources, T.alias, "api-live").inputs, out: outputs.functions.api, fnName };
         };
@@ -124,7 +153,10 @@ describe("the Pulumi program under the mock engine", () => {
         });
 
         it("a plain up in the middle of a canary keeps the live split: it neither advances nor resets traffic", async () => {
-            const { inputs, out } = await alias({ aliases: { [PROD_API]: { functionVersion: "7", weights: { "8": 0.5 } } }, published: { [PROD_API]: "8" } });
+            const { inputs, out } = await alias({
+                aliases: { [PROD_API]: { functionVersion: "7", weights: { "8": 0.5 } } },
+                published: { [PROD_API]: "8" },
+            });
             expect(inputs.functionVersion).to.equal("7");
             expect(inputs.routingConfig).to.deep.equal({ additionalVersionWeights: { "8": 0.5 } });
             expect(out).to.include({ stableVersion: "7", candidateVersion: "8", routingSource: "kept-live" });
@@ -138,21 +170,30 @@ describe("the Pulumi program under the mock engine", () => {
 
         it("a first deploy, with no alias in AWS, points the alias at the first version", async () => {
             const world = fakeAccount();
-            const { resources, outputs: { lambdaRollout: outputs } } = await evaluateProgram({ stack: "prod", world });
+            const {
+                resources,
+                outputs: { lambdaRollout: outputs },
+            } = await evaluateProgram({ stack: "prod", world });
             expect(declared(resources, T.alias, "api-live").inputs.functionVersion).to.equal("1");
             expect(outputs.functions.api.routingSource).to.equal("first-deploy");
             expect(world.getAliasRequests).to.deep.equal([{ FunctionName: PROD_API, Name: "live" }]);
         });
 
         it("a live alias whose additional version is no longer the candidate keeps its split; the new version is the candidate", async () => {
-            const { inputs, out } = await alias({ aliases: { [PROD_API]: { functionVersion: "7", weights: { "8": 0.1 } } }, published: { [PROD_API]: "9" } });
+            const { inputs, out } = await alias({
+                aliases: { [PROD_API]: { functionVersion: "7", weights: { "8": 0.1 } } },
+                published: { [PROD_API]: "9" },
+            });
             expect(inputs.functionVersion).to.equal("7");
             expect(inputs.routingConfig).to.deep.equal({ additionalVersionWeights: { "8": 0.1 } });
             expect(out).to.include({ stableVersion: "7", candidateVersion: "9" });
         });
 
         it("AWS's transient weight of 1 on the old version, read mid-switch, is not taken as intent", async () => {
-            const { inputs } = await alias({ aliases: { [PROD_API]: { functionVersion: "8", weights: { "7": 1 } } }, published: { [PROD_API]: "8" } });
+            const { inputs } = await alias({
+                aliases: { [PROD_API]: { functionVersion: "8", weights: { "7": 1 } } },
+                published: { [PROD_API]: "8" },
+            });
             expect(inputs.functionVersion).to.equal("8");
             expect(inputs.routingConfig).to.equal(undefined);
         });
@@ -160,7 +201,10 @@ describe("the Pulumi program under the mock engine", () => {
         it("an alias that cannot be read (access denied) fails the up instead of guessing the routing", async () => {
             let error: Error | undefined;
             try {
-                await evaluateProgram({ stack: "prod", world: fakeAccount({ getAliasError: { name: "AccessDeniedException", message: "not authorized" } }) });
+                await evaluateProgram({
+                    stack: "prod",
+                    world: fakeAccount({ getAliasError: { name: "AccessDeniedException", message: "not authorized" } }),
+                });
             } catch (err) {
                 error = err as Error;
             }
@@ -172,13 +216,35 @@ describe("the Pulumi program under the mock engine", () => {
 
     describe("the alarms", () => {
         it("watch the candidate's error rate per ExecutedVersion through the alias, as metric math: twice the limit, 5 errors in a minute at least, missing minutes not breaching", async () => {
-            const { resources } = await evaluateProgram({ stack: "prod", world: fakeAccount({ published: { [PROD_API]: "8" }, aliases: { [PROD_API]: { functionVersion: "7" } } }) });
+            const { resources } = await evaluateProgram({
+                stack: "prod",
+                world: fakeAccount({ published: { [PROD_API]: "8" }, aliases: { [PROD_API]: { functionVersion: "7" } } }),
+            });
             const alarm = declared(resources, T.alarm, "api-alarms-candidate-errors").inputs;
-            expect(alarm).to.include({ name: `${PROD_API}-candidate-errors`, comparisonOperator: "GreaterThanThreshold", threshold: 2, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" });
+            expect(alarm).to.include({
+                name: `${PROD_API}-candidate-errors`,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: 2,
+                evaluationPeriods: 5,
+                datapointsToAlarm: 3,
+                treatMissingData: "notBreaching",
+            });
             const dims = { FunctionName: PROD_API, Resource: `${PROD_API}:live`, ExecutedVersion: "8" };
             expect(alarm.metricQueries).to.deep.equal([
-                { id: "errors", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
-                { id: "invocations", metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims }, period: 60, stat: "Sum" }, returnData: false },
+                {
+                    id: "errors",
+                    metricStat: { metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims }, period: 60, stat: "Sum" },
+                    returnData: false,
+                },
+                {
+                    id: "invocations",
+                    metricStat: {
+                        metric: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims },
+                        period: 60,
+                        stat: "Sum",
+                    },
+                    returnData: false,
+                },
                 {
                     id: "errorRate",
                     expression: "IF(FILL(errors, 0) >= 5, 100 * FILL(errors, 0) / invocations, 0)",
@@ -192,14 +258,27 @@ describe("the Pulumi program under the mock engine", () => {
             const { resources } = await evaluateProgram({ stack: "prod", world: fakeAccount() });
             const aliasDims = { FunctionName: PROD_API, Resource: `${PROD_API}:live` };
             const p99 = declared(resources, T.alarm, "api-alarms-p99").inputs;
-            expect(p99).to.deep.include({ metricName: "Duration", extendedStatistic: "p99", period: 60, threshold: 6000, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5, dimensions: aliasDims });
+            expect(p99).to.deep.include({
+                metricName: "Duration",
+                extendedStatistic: "p99",
+                period: 60,
+                threshold: 6000,
+                comparisonOperator: "GreaterThanThreshold",
+                evaluationPeriods: 5,
+                dimensions: aliasDims,
+            });
             expect(p99.statistic).to.equal(undefined);
             const throttles = declared(resources, T.alarm, "api-alarms-throttles").inputs;
-            expect(throttles).to.deep.include({ metricName: "Throttles", statistic: "Sum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1, dimensions: aliasDims });
+            expect(throttles).to.deep.include({
+                metricName: "Throttles",
+                statistic: "Sum",
+                threshold: 0,
+                comparisonOperator: "GreaterThanThreshold",
+                evaluationPeriods: 1,
+                dimensions: aliasDims,
+            });
             const composite = declared(resources, T.composite, "api-alarms-rollback").inputs;
-            expect(composite.alarmRule).to.equal(
-                `ALARM("${PROD_API}-candidate-errors") OR ALARM("${PROD_API}-p99-duration")`,
-            );
+            expect(composite.alarmRule).to.equal(`ALARM("${PROD_API}-candidate-errors") OR ALARM("${PROD_API}-p99-duration")`);
             expect(composite.alarmActions).to.deep.equal(["arn:aws:sns:us-east-1:123456789012:lambda-rollout-prod-rollback-alarms"]);
         });
 
@@ -224,7 +303,9 @@ describe("the Pulumi program under the mock engine", () => {
                 error = err as Error;
             }
             expect(error?.message).to.match(/^invalid stack config in .*falling-weights\.yaml:\n/);
-            expect(error?.message).to.contain("`lambda-rollout:rollout.canary.steps[1].weight` (got 5): is 5 after 10: weights must rise strictly and end at 100");
+            expect(error?.message).to.contain(
+                "`lambda-rollout:rollout.canary.steps[1].weight` (got 5): is 5 after 10: weights must rise strictly and end at 100",
+            );
         });
 
         it("the program itself throws on bad config before registering any AWS resource (as under `pulumi up`)", async () => {
@@ -249,7 +330,9 @@ describe("the Pulumi program under the mock engine", () => {
             } catch (err) {
                 error = err as Error;
             }
-            expect(error?.message).to.contain("`lambda-rollout:rollout.canary.steps[0].weight` (got 120): must be at most 100 (percent of traffic to the candidate)");
+            expect(error?.message).to.contain(
+                "`lambda-rollout:rollout.canary.steps[0].weight` (got 120): must be at most 100 (percent of traffic to the candidate)",
+            );
             expect(registered.filter((t) => t.startsWith("aws:"))).to.deep.equal([]);
         });
     });

@@ -58,7 +58,9 @@ export function renderSummary(report: Report | undefined, exitCode: number): str
     } else {
         lines.push("| step | weight | verdict | reason |", "| --- | --- | --- | --- |");
         steps.forEach((s, i) => {
-            lines.push(`| ${i + 1} | ${s.weight === undefined ? "" : percent(s.weight)} | ${cell(s.verdict ?? "")} | ${cell(s.reason ?? "")} |`);
+            lines.push(
+                `| ${i + 1} | ${s.weight === undefined ? "" : percent(s.weight)} | ${cell(s.verdict ?? "")} | ${cell(s.reason ?? "")} |`,
+            );
         });
     }
     return lines.join("\n") + "\n";

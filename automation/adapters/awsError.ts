@@ -27,6 +27,13 @@ export async function awsCall<T>(operation: string, send: () => Promise<T>): Pro
         return await send();
     } catch (err) {
         const e = (err ?? {}) as { name?: string; message?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
-        throw new AwsCallError(operation, e.name && e.name !== "Error" ? e.name : "UnknownError", e.message ?? String(err), e.$fault, e.$metadata?.httpStatusCode, { cause: err });
+        throw new AwsCallError(
+            operation,
+            e.name && e.name !== "Error" ? e.name : "UnknownError",
+            e.message ?? String(err),
+            e.$fault,
+            e.$metadata?.httpStatusCode,
+            { cause: err },
+        );
     }
 }

@@ -24,7 +24,11 @@ type Series = { timestamps: number[]; values: number[] };
 const stat = (id: string, metricName: string, dimensions: Record<string, string>, statName: string): MetricDataQuery => ({
     Id: id,
     MetricStat: {
-        Metric: { Namespace: "AWS/Lambda", MetricName: metricName, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) },
+        Metric: {
+            Namespace: "AWS/Lambda",
+            MetricName: metricName,
+            Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+        },
         Period: 60,
         Stat: statName,
     },
@@ -61,7 +65,10 @@ function metricOf(id: string): string {
 }
 
 function resultProblem(id: string, status: string, messages?: { Code?: string; Value?: string }[]): string {
-    const detail = (messages ?? []).map((m) => m.Value ?? m.Code).filter(Boolean).join(", ");
+    const detail = (messages ?? [])
+        .map((m) => m.Value ?? m.Code)
+        .filter(Boolean)
+        .join(", ");
     return `${metricOf(id)}: ${status}${detail ? ` (${detail})` : ""}`;
 }
 
@@ -100,7 +107,15 @@ export class CloudWatchAdapter implements MetricsSource {
             const partial = new Set<string>();
             do {
                 const out = await awsCall("GetMetricData", () =>
-                    this.client.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: "TimestampAscending", NextToken: nextToken })),
+                    this.client.send(
+                        new GetMetricDataCommand({
+                            MetricDataQueries: queries,
+                            StartTime: start,
+                            EndTime: end,
+                            ScanBy: "TimestampAscending",
+                            NextToken: nextToken,
+                        }),
+                    ),
                 );
                 // Messages for the whole call (e.g. a limit exceeded) leave every result of this call in doubt.
                 const callMessages = (out.Messages ?? []).map((m: { Code?: string; Value?: string }) => m.Code ?? m.Value ?? "message");
@@ -149,7 +164,13 @@ export class CloudWatchAdapter implements MetricsSource {
             let nextToken: string | undefined;
             do {
                 const out = await awsCall("DescribeAlarms", () =>
-                    this.client.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(from, from + 100), AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken: nextToken })),
+                    this.client.send(
+                        new DescribeAlarmsCommand({
+                            AlarmNames: alarmNames.slice(from, from + 100),
+                            AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
+                            NextToken: nextToken,
+                        }),
+                    ),
                 );
                 for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
                     states[a.AlarmName] = a.StateValue;

@@ -28,11 +28,17 @@ export class LambdaAdapter implements LambdaControl {
 
     async getAlias(functionName: string, aliasName: string): Promise<LiveAlias> {
         const out = await awsCall("GetAlias", () => this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName })));
-        return { functionVersion: out.FunctionVersion, additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {}, description: out.Description };
+        return {
+            functionVersion: out.FunctionVersion,
+            additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {},
+            description: out.Description,
+        };
     }
 
     async getVersion(functionName: string, version: string): Promise<VersionFacts> {
-        const out = await awsCall("GetFunctionConfiguration", () => this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version })));
+        const out = await awsCall("GetFunctionConfiguration", () =>
+            this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version })),
+        );
         return { version: out.Version, role: out.Role, deadLetterTargetArn: out.DeadLetterConfig?.TargetArn };
     }
 
@@ -40,7 +46,9 @@ export class LambdaAdapter implements LambdaControl {
         const versions: string[] = [];
         let marker: string | undefined;
         do {
-            const out = await awsCall("ListVersionsByFunction", () => this.client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker })));
+            const out = await awsCall("ListVersionsByFunction", () =>
+                this.client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker })),
+            );
             versions.push(...(out.Versions ?? []).map((v: { Version: string }) => v.Version).filter((v: string) => /^\d+$/.test(v)));
             marker = out.NextMarker;
         } while (marker);
@@ -49,7 +57,9 @@ export class LambdaAdapter implements LambdaControl {
 
     async hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean> {
         try {
-            await awsCall("GetProvisionedConcurrencyConfig", () => this.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: aliasName })));
+            await awsCall("GetProvisionedConcurrencyConfig", () =>
+                this.client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: aliasName })),
+            );
             return true;
         } catch (err) {
             if ((err as AwsCallError).code === "ProvisionedConcurrencyConfigNotFoundException") return false;
@@ -85,7 +95,12 @@ export class LambdaAdapter implements LambdaControl {
                     FunctionName: functionName,
                     Name: aliasName,
                     // Omitted fields keep their value; an empty map clears the split (leaving RoutingConfig out would keep it).
-                    ...(routing ? { FunctionVersion: routing.stableVersion, RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} } } : {}),
+                    ...(routing
+                        ? {
+                              FunctionVersion: routing.stableVersion,
+                              RoutingConfig: { AdditionalVersionWeights: additionalVersionWeights(routing) ?? {} },
+                          }
+                        : {}),
                     ...(description !== undefined ? { Description: description } : {}),
                 }),
             ),

@@ -88,10 +88,18 @@ export class AutomationStackDriver implements StackDriver {
                 try {
                     // showSecrets: false keeps the SDK's post-up `stack history` from asking to decrypt config.
                     // `signal` cancels the update: the Automation API sends the `pulumi` child SIGINT, and it stops gracefully.
-                    const result = await stack.up({ configFile, message, onOutput: (chunk) => lines.push(chunk), showSecrets: false, signal });
+                    const result = await stack.up({
+                        configFile,
+                        message,
+                        onOutput: (chunk) => lines.push(chunk),
+                        showSecrets: false,
+                        signal,
+                    });
                     const outputs = toStackOutputs(result.outputs, this.stackName);
                     if (outputs === undefined) {
-                        throw new InfrastructureError(`the update of stack ${this.stackName} succeeded but the stack has no outputs: does the program at ${this.workDir} export the rollout contract (\`lambdaRollout\`)?`);
+                        throw new InfrastructureError(
+                            `the update of stack ${this.stackName} succeeded but the stack has no outputs: does the program at ${this.workDir} export the rollout contract (\`lambdaRollout\`)?`,
+                        );
                     }
                     return outputs;
                 } finally {
@@ -105,7 +113,8 @@ export class AutomationStackDriver implements StackDriver {
 
     /** The stack's last `limit` updates, newest first; none when the stack does not exist. */
     async history(limit: number): Promise<UpdateRecord[]> {
-        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`\`limit\` must be a whole number of updates, 1 or more: got ${limit}`);
+        if (!Number.isInteger(limit) || limit < 1)
+            throw new UsageError(`\`limit\` must be a whole number of updates, 1 or more: got ${limit}`);
         return this.run("read the history of", async () => {
             const stack = await this.stack("select");
             if (stack === undefined) return [];

@@ -9,7 +9,11 @@ import { projectFile, type PulumiProject } from "../project";
 import { selectedStackIn, workspaceSettingsFile, type ConventionEnv, type SelectedStack } from "./conventions";
 
 /** The stack the workspace has selected for `project`; undefined when no settings file names one. */
-export function readSelectedStack(project: PulumiProject, env: ConventionEnv = process.env, home: string = os.homedir()): SelectedStack | undefined {
+export function readSelectedStack(
+    project: PulumiProject,
+    env: ConventionEnv = process.env,
+    home: string = os.homedir(),
+): SelectedStack | undefined {
     const pulumiYaml = projectFile(project.root);
     if (!pulumiYaml) return undefined;
     const file = workspaceSettingsFile(project.name, pulumiYaml, env, home);

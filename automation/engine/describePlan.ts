@@ -25,14 +25,19 @@ export function describeResource(r: DeclaredResource): string {
     const i = r.inputs;
     switch (r.type) {
         case "aws:lambda/function:Function":
-            return `${i.name} ${i.runtime} ${i.handler} ${i.memorySize}MB timeout ${i.timeout}s publish=${i.publish} "${i.description}"` +
+            return (
+                `${i.name} ${i.runtime} ${i.handler} ${i.memorySize}MB timeout ${i.timeout}s publish=${i.publish} "${i.description}"` +
                 (i.reservedConcurrentExecutions !== undefined ? ` reserved=${i.reservedConcurrentExecutions}` : "") +
-                (i.deadLetterConfig ? ` dlq=${i.deadLetterConfig.targetArn}` : "");
+                (i.deadLetterConfig ? ` dlq=${i.deadLetterConfig.targetArn}` : "")
+            );
         case "aws:lambda/alias:Alias": {
             const weights = i.routingConfig?.additionalVersionWeights;
-            const split = weights && Object.keys(weights).length > 0
-                ? ` + ${Object.entries(weights).map(([v, w]) => `v${v} ${Math.round(Number(w) * 1000) / 10}%`).join(", ")}`
-                : " (no split)";
+            const split =
+                weights && Object.keys(weights).length > 0
+                    ? ` + ${Object.entries(weights)
+                          .map(([v, w]) => `v${v} ${Math.round(Number(w) * 1000) / 10}%`)
+                          .join(", ")}`
+                    : " (no split)";
             return `${i.functionName}:${i.name} -> v${i.functionVersion}${split}`;
         }
         case "aws:cloudwatch/metricAlarm:MetricAlarm": {
@@ -51,15 +56,17 @@ export function describeResource(r: DeclaredResource): string {
             return `${i.dashboardName}: ${widgets.length} widgets (${widgets.map((w) => w.properties.title).join("; ")})`;
         }
         case "aws:iam/role:Role": {
-            const principals = (JSON.parse(i.assumeRolePolicy) as { Statement: { Principal: { Service: string } }[] }).Statement.map((st) => st.Principal.Service);
+            const principals = (JSON.parse(i.assumeRolePolicy) as { Statement: { Principal: { Service: string } }[] }).Statement.map(
+                (st) => st.Principal.Service,
+            );
             return `assumed by ${principals.join(", ")}`;
         }
         case "aws:cloudwatch/logGroup:LogGroup":
             return `${i.name} retention ${i.retentionInDays} days`;
         case "aws:iam/rolePolicy:RolePolicy":
-            return (JSON.parse(i.policy) as { Statement: { Action: string | string[]; Resource: string }[] }).Statement
-                .map((s) => `${[s.Action].flat().join(",")} on ${s.Resource}`)
-                .join("; ");
+            return (JSON.parse(i.policy) as { Statement: { Action: string | string[]; Resource: string }[] }).Statement.map(
+                (s) => `${[s.Action].flat().join(",")} on ${s.Resource}`,
+            ).join("; ");
         case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             return String(i.policyArn);
         case "aws:sns/topic:Topic":
@@ -77,7 +84,9 @@ export function describePlan(stack: string, evaluation: Evaluation): string[] {
     const lines: string[] = [];
     const out = readRolloutOutputs(evaluation.outputs);
     if (out === undefined) return [`stack ${stack}: the program exported nothing`];
-    lines.push(`stack ${stack}: strategy ${out.strategy}, release ${out.release?.version}${out.release?.commit ? ` (${out.release.commit})` : ""}`);
+    lines.push(
+        `stack ${stack}: strategy ${out.strategy}, release ${out.release?.version}${out.release?.commit ? ` (${out.release.commit})` : ""}`,
+    );
     const custom = evaluation.resources.filter((r) => SHORT_TYPES[r.type]);
     lines.push(`${custom.length} resources would be declared:`);
     for (const r of custom) {

@@ -35,7 +35,9 @@ export interface DeclaredResource {
 async function withResolvedPaths(inputs: Record<string, any>): Promise<Record<string, any>> {
     const entries = await Promise.all(
         Object.entries(inputs).map(async ([key, value]) =>
-            value instanceof pulumi.asset.FileArchive || value instanceof pulumi.asset.FileAsset ? [key, { path: await value.path }] : [key, value],
+            value instanceof pulumi.asset.FileArchive || value instanceof pulumi.asset.FileAsset
+                ? [key, { path: await value.path }]
+                : [key, value],
         ),
     );
     return Object.fromEntries(entries);
@@ -170,7 +172,11 @@ export function defaultState(resource: DeclaredResource, publishedVersion: strin
         case "aws:iam/role:Role":
             return { ...i, arn: `arn:aws:iam::${account}:role/${resource.name}`, name: resource.name };
         case "aws:sqs/queue:Queue":
-            return { ...i, arn: `arn:aws:sqs:${region}:${account}:${i.name}`, url: `https://sqs.${region}.amazonaws.com/${account}/${i.name}` };
+            return {
+                ...i,
+                arn: `arn:aws:sqs:${region}:${account}:${i.name}`,
+                url: `https://sqs.${region}.amazonaws.com/${account}/${i.name}`,
+            };
         case "aws:sns/topic:Topic":
             return { ...i, arn: `arn:aws:sns:${region}:${account}:${i.name}` };
         default:
@@ -215,7 +221,10 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
     );
-    setLambdaClientFactory((region) => world.lambda(region), world.sleep ? (ms) => world.sleep!(ms) : (ms) => new Promise((r) => setTimeout(r, ms)));
+    setLambdaClientFactory(
+        (region) => world.lambda(region),
+        world.sleep ? (ms) => world.sleep!(ms) : (ms) => new Promise((r) => setTimeout(r, ms)),
+    );
 
     const previousCommit = process.env.LAMBDA_ROLLOUT_COMMIT;
     if (options.commit !== undefined) process.env.LAMBDA_ROLLOUT_COMMIT = options.commit;

@@ -33,7 +33,10 @@ export function commandsSent(source: string): SentCommand[] {
         const named = new RegExp(`import\\s+(?:type\\s+)?\\{([^}]*)\\}\\s*from\\s*["']${quoted}["']`, "g");
         for (const m of source.matchAll(named)) {
             for (const spec of m[1].split(",")) {
-                const parts = spec.trim().replace(/^type\s+/, "").split(/\s+as\s+/);
+                const parts = spec
+                    .trim()
+                    .replace(/^type\s+/, "")
+                    .split(/\s+as\s+/);
                 const imported = parts[0]?.trim();
                 const local = (parts[1] ?? parts[0])?.trim();
                 if (imported && local && /Command$/.test(imported)) clientOf.set(local, { service, command: imported });
@@ -70,13 +73,19 @@ export interface AdapterCheck {
 
 /** Reads every `*.ts` file of `dir` and compares the commands they send with what `policy` grants. */
 export function checkAdapters(dir: string, policy: PolicyDocument): AdapterCheck {
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort() : [];
+    const files = fs.existsSync(dir)
+        ? fs
+              .readdirSync(dir)
+              .filter((f) => f.endsWith(".ts"))
+              .sort()
+        : [];
     const sent = new Map<string, string[]>();
     const unknown: string[] = [];
     for (const file of files) {
         for (const c of commandsSent(fs.readFileSync(path.join(dir, file), "utf8"))) {
             const where = `${file}:${c.line}`;
-            if (c.action === undefined) unknown.push(`${where} new ${c.command}( (not imported from ${Object.values(CLIENT_PACKAGES).join(" or ")})`);
+            if (c.action === undefined)
+                unknown.push(`${where} new ${c.command}( (not imported from ${Object.values(CLIENT_PACKAGES).join(" or ")})`);
             else sent.set(c.action, [...(sent.get(c.action) ?? []), where]);
         }
     }

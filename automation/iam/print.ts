@@ -33,7 +33,12 @@ export function main(argv: readonly string[], projectRoot: string = path.resolve
     if (!stack || !accountId) throw new UsageError(`--stack and --account are required\n${USAGE}`);
     const stackFile = readStackFile(path.join(projectRoot, `Pulumi.${stack}.yaml`));
     const region = flags.get("--region") ?? stackFile.region ?? "us-east-1";
-    const functionNames = flags.get("--functions")?.split(",").map((f) => f.trim()).filter((f) => f !== "") ?? stackFile.functionNames;
+    const functionNames =
+        flags
+            .get("--functions")
+            ?.split(",")
+            .map((f) => f.trim())
+            .filter((f) => f !== "") ?? stackFile.functionNames;
     return printPolicy({ stack, region, accountId, functionNames });
 }
 

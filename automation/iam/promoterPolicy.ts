@@ -80,7 +80,9 @@ export function validatePolicyArgs(args: PromoterPolicyArgs): void {
     }
     if (args.functionNames !== undefined) {
         if (args.functionNames.length === 0) {
-            throw new PolicyArgsError("`functionNames` must list at least one function, or be omitted to cover every function of the stack");
+            throw new PolicyArgsError(
+                "`functionNames` must list at least one function, or be omitted to cover every function of the stack",
+            );
         }
         for (const name of args.functionNames) {
             if (!/^[A-Za-z0-9_-]+$/.test(name)) {
@@ -90,7 +92,9 @@ export function validatePolicyArgs(args: PromoterPolicyArgs): void {
     }
     const stackPrefix = `${NAME_PREFIX}-${args.stack}-`;
     if (args.alarmNamePrefix !== undefined && !args.alarmNamePrefix.startsWith(stackPrefix)) {
-        throw new PolicyArgsError(`\`alarmNamePrefix\` must start with "${stackPrefix}", the stack's own names (got ${JSON.stringify(args.alarmNamePrefix)})`);
+        throw new PolicyArgsError(
+            `\`alarmNamePrefix\` must start with "${stackPrefix}", the stack's own names (got ${JSON.stringify(args.alarmNamePrefix)})`,
+        );
     }
 }
 

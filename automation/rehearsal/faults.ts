@@ -19,7 +19,9 @@ export type FunctionsByKey = Readonly<Record<string, { readonly functionName: st
 export function applySimulatorFaults(sim: SimulatedAws, faults: readonly Fault[], functions: FunctionsByKey): void {
     const functionName = (key: string, index: number): string => {
         if (!Object.hasOwn(functions, key)) {
-            throw new UsageError(`\`faults[${index}].function\`: the stack has no function "${key}" (functions: ${Object.keys(functions).join(", ")})`);
+            throw new UsageError(
+                `\`faults[${index}].function\`: the stack has no function "${key}" (functions: ${Object.keys(functions).join(", ")})`,
+            );
         }
         return functions[key].functionName;
     };
@@ -29,7 +31,14 @@ export function applySimulatorFaults(sim: SimulatedAws, faults: readonly Fault[]
                 return () => sim.addCloudWatchOutage(f.fromMinute, f.toMinute);
             case "cloudwatch-partial": {
                 const name = f.function === undefined ? undefined : functionName(f.function, i);
-                return () => sim.addMetricStatusFault({ metric: f.metric, statusCode: f.statusCode, fromMinute: f.fromMinute, toMinute: f.toMinute, functionName: name });
+                return () =>
+                    sim.addMetricStatusFault({
+                        metric: f.metric,
+                        statusCode: f.statusCode,
+                        fromMinute: f.fromMinute,
+                        toMinute: f.toMinute,
+                        functionName: name,
+                    });
             }
             case "alarms-unreadable":
                 return () => sim.addAlarmsUnreadable(f.fromMinute, f.toMinute);

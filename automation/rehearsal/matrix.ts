@@ -69,8 +69,12 @@ export async function rehearseFolder(dir: string, stack: string, configFile?: st
             const problems = [
                 ...(safety.safe || safety.saidSo ? [] : [`unsafe: ${safety.why}`]),
                 ...(kept?.outcome === report.outcome ? [] : [`report file ${kept ? `records ${kept.outcome}` : "missing"}`]),
-                ...(scenario.expect && scenario.expect.outcome !== report.outcome ? [`expected ${scenario.expect.outcome}, got ${report.outcome}`] : []),
-                ...(scenario.expect?.exitCode !== undefined && scenario.expect.exitCode !== exitCode ? [`expected exit ${scenario.expect.exitCode}, got ${exitCode}`] : []),
+                ...(scenario.expect && scenario.expect.outcome !== report.outcome
+                    ? [`expected ${scenario.expect.outcome}, got ${report.outcome}`]
+                    : []),
+                ...(scenario.expect?.exitCode !== undefined && scenario.expect.exitCode !== exitCode
+                    ? [`expected exit ${scenario.expect.exitCode}, got ${exitCode}`]
+                    : []),
             ];
             rows.push({
                 scenario: scenario.name,
@@ -114,7 +118,9 @@ export function describeMatrix(rows: readonly MatrixRow[]): string[] {
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ];
     for (const r of rows) {
-        const traffic = Object.entries(r.traffic).map(([k, t]) => `${k} ${t}`).join(", ");
+        const traffic = Object.entries(r.traffic)
+            .map(([k, t]) => `${k} ${t}`)
+            .join(", ");
         const outcome = r.expected && r.expected.outcome !== r.outcome ? `${r.outcome} (expected ${r.expected.outcome})` : r.outcome;
         lines.push(
             `| ${r.scenario} | ${r.stack} | ${outcome} | ${r.exitCode} | ${traffic} | ${r.safe ? "yes" : r.saidSo ? "no path to AWS worked: said so (traffic unknown, command printed)" : `NO: ${r.safetyWhy}`} | ${r.reportKept ? "yes" : "NO"} | ${r.decisionAtMinute ?? "-"} | ${r.stableAtMinute ?? "-"} | ${r.blastRadius ?? "-"} |`,

@@ -151,21 +151,32 @@ export class MockEngineStack implements StackDriver {
         const durationMs = this.options.upDurationMs ?? UP_DURATION_MS;
         if (this.options.sim.credentialsExpired()) {
             this.record(message, "failed");
-            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ExpiredTokenException: The security token included in the request is expired (rehearsed credential expiry)`);
+            throw new InfrastructureError(
+                `pulumi up failed for stack ${this.options.stack}: ExpiredTokenException: The security token included in the request is expired (rehearsed credential expiry)`,
+            );
         }
         if (hits(faults?.lockConflictAtStep)) {
             this.record(message, "failed");
-            throw new StackLockedError(`another update holds stack ${this.options.stack} (rehearsed lock conflict ${faults!.lockConflictAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.lockConflictAtStep}`})`);
+            throw new StackLockedError(
+                `another update holds stack ${this.options.stack} (rehearsed lock conflict ${faults!.lockConflictAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.lockConflictAtStep}`})`,
+            );
         }
         if (hits(faults?.upFailsAtStep)) {
             await this.clock.sleep(durationMs);
             this.record(message, "failed");
-            throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack} (rehearsed provider failure ${faults!.upFailsAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.upFailsAtStep}`})`);
+            throw new InfrastructureError(
+                `pulumi up failed for stack ${this.options.stack} (rehearsed provider failure ${faults!.upFailsAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.upFailsAtStep}`})`,
+            );
         }
         return this.run(routing, message, durationMs, signal);
     }
 
-    private async run(routing: RoutingOverride | undefined, message: string, durationMs: number, signal?: AbortSignal): Promise<StackOutputs> {
+    private async run(
+        routing: RoutingOverride | undefined,
+        message: string,
+        durationMs: number,
+        signal?: AbortSignal,
+    ): Promise<StackOutputs> {
         try {
             const project = this.options.project ?? defaultProject();
             const evaluation = await evaluateProgram({
@@ -177,7 +188,8 @@ export class MockEngineStack implements StackDriver {
                 commit: this.commit,
             });
             const outputs = readRolloutOutputs(evaluation.outputs);
-            if (outputs === undefined) throw new InfrastructureError(`the program of stack ${this.options.stack} exported no outputs: export \`lambdaRollout\``);
+            if (outputs === undefined)
+                throw new InfrastructureError(`the program of stack ${this.options.stack} exported no outputs: export \`lambdaRollout\``);
             this.last = outputs;
         } catch (err) {
             this.record(message, "failed");

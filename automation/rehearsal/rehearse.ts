@@ -106,7 +106,12 @@ export class VirtualClock implements Clock {
         if (this.killed) return new Promise<void>(() => undefined);
         const target = this.now() + ms;
         const interrupt = this.events.interrupt;
-        if (interrupt && !this.controller.signal.aborted && interrupt.atMs <= target && (this.killAtMs === undefined || interrupt.atMs < this.killAtMs)) {
+        if (
+            interrupt &&
+            !this.controller.signal.aborted &&
+            interrupt.atMs <= target &&
+            (this.killAtMs === undefined || interrupt.atMs < this.killAtMs)
+        ) {
             this.sim.advance(Math.max(0, interrupt.atMs - this.now()));
             if (interrupt.thenKill) this.killAtMs = Math.min(this.killAtMs ?? Infinity, interrupt.atMs + CANCEL_TO_KILL_MS);
             this.controller.abort(interrupt.signal);
@@ -166,7 +171,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     const names = Object.keys(stableOutputs.functions);
     for (const key of Object.keys(scenario.functions)) {
         if (key !== "*" && !names.includes(key)) {
-            throw new UsageError(`scenario ${scenario.name} names function "${key}", which stack ${options.stack} does not have (functions: ${names.join(", ")})`);
+            throw new UsageError(
+                `scenario ${scenario.name} names function "${key}", which stack ${options.stack} does not have (functions: ${names.join(", ")})`,
+            );
         }
     }
     const candidateOutputs = await stack.deploy("rehearsal-candidate", "deploy the candidate release");
@@ -180,7 +187,12 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         sim.setVersionProfile(functionName, stableVersion, fn.stable);
         sim.setVersionProfile(functionName, candidateVersion, fn.candidate);
         const index = config.functions.findIndex((f) => f.name === key);
-        const smokeAnswer = await smokeResponse(project, index, config.functions[index].codeDir, config.rollout.smokeTest?.payload ?? { test: true });
+        const smokeAnswer = await smokeResponse(
+            project,
+            index,
+            config.functions[index].codeDir,
+            config.rollout.smokeTest?.payload ?? { test: true },
+        );
         sim.setInvokeHandler(functionName, stableVersion, () => ({ payload: smokeAnswer }));
         sim.setInvokeHandler(functionName, candidateVersion, () =>
             fn.smokeTest === "pass"
@@ -228,7 +240,13 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         const lastEnded = firstReport?.steps.at(-1)?.endedAtMinute ?? 0;
         const firstSteps: StepRecord[] = [
             ...(firstReport?.steps ?? []),
-            { weight: liveWeightOf(firstReport, await stack.outputs()), startedAtMinute: lastEnded, endedAtMinute: killedAt, verdict: "interrupted", reason: `promote killed at minute ${killedAt}; a second run took over` },
+            {
+                weight: liveWeightOf(firstReport, await stack.outputs()),
+                startedAtMinute: lastEnded,
+                endedAtMinute: killedAt,
+                verdict: "interrupted",
+                reason: `promote killed at minute ${killedAt}; a second run took over`,
+            },
         ];
         const secondClock = new VirtualClock(sim);
         stack.clock = secondClock;
@@ -239,9 +257,18 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
             ...second,
             report: {
                 ...second.report,
-                steps: [...firstSteps, ...second.report.steps.map((s) => ({ ...s, startedAtMinute: round1(s.startedAtMinute + offset), endedAtMinute: round1(s.endedAtMinute + offset) }))],
+                steps: [
+                    ...firstSteps,
+                    ...second.report.steps.map((s) => ({
+                        ...s,
+                        startedAtMinute: round1(s.startedAtMinute + offset),
+                        endedAtMinute: round1(s.endedAtMinute + offset),
+                    })),
+                ],
                 // A decision the first run made (and recorded on the aliases) is when the outcome was decided.
-                decisionAtMinute: firstReport?.decisionAtMinute ?? (second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset)),
+                decisionAtMinute:
+                    firstReport?.decisionAtMinute ??
+                    (second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset)),
                 durationMinutes: round1(second.report.durationMinutes + offset),
                 ...(firstReport?.stableAtMinute !== undefined || second.report.stableAtMinute !== undefined
                     ? { stableAtMinute: firstReport?.stableAtMinute ?? shift(second.report.stableAtMinute) }
@@ -264,7 +291,12 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     }
     result.report.requests = { total, candidate, candidateErrors };
     options.observe?.(result.report);
-    const versions = Object.fromEntries(names.map((key) => [key, { stable: stableOutputs.functions[key].candidateVersion, candidate: candidateOutputs.functions[key].candidateVersion }]));
+    const versions = Object.fromEntries(
+        names.map((key) => [
+            key,
+            { stable: stableOutputs.functions[key].candidateVersion, candidate: candidateOutputs.functions[key].candidateVersion },
+        ]),
+    );
     return { ...result, safety: safetyOf(sim, candidateOutputs, versions, result.report) };
 }
 
@@ -272,27 +304,48 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
  * The promise every rehearsal is held to: each function's traffic all on its stable version, or all on the
  * candidate with the outcome "promoted" and no step failed or left without a verdict.
  */
-export function safetyOf(sim: SimulatedAws, outputs: StackOutputs, versions: Record<string, { stable: string; candidate: string }>, report: RolloutReport): Safety {
+export function safetyOf(
+    sim: SimulatedAws,
+    outputs: StackOutputs,
+    versions: Record<string, { stable: string; candidate: string }>,
+    report: RolloutReport,
+): Safety {
     const traffic: Record<string, string> = {};
     const problems: string[] = [];
-    const gatesPassed = report.outcome === "promoted" && report.steps.every((s) => s.verdict === "passed" || s.verdict === "extended" || s.verdict === "interrupted");
+    const gatesPassed =
+        report.outcome === "promoted" &&
+        report.steps.every((s) => s.verdict === "passed" || s.verdict === "extended" || s.verdict === "interrupted");
     for (const [key, v] of Object.entries(versions)) {
         const { functionName, aliasName } = outputs.functions[key];
         const r = sim.aliasRouting(functionName, aliasName);
-        traffic[key] = !r ? "no alias" : r.additional ? `v${r.primaryVersion} ${round1((1 - r.additional.weight) * 100)}% + v${r.additional.version} ${round1(r.additional.weight * 100)}%` : `v${r.primaryVersion} 100%`;
+        traffic[key] = !r
+            ? "no alias"
+            : r.additional
+              ? `v${r.primaryVersion} ${round1((1 - r.additional.weight) * 100)}% + v${r.additional.version} ${round1(r.additional.weight * 100)}%`
+              : `v${r.primaryVersion} 100%`;
         const onStable = r !== undefined && !r.additional && r.primaryVersion === v.stable;
         const promoted = r !== undefined && !r.additional && r.primaryVersion === v.candidate && gatesPassed;
-        if (!onStable && !promoted) problems.push(`${key}: ${traffic[key]}${r?.primaryVersion === v.candidate && !r.additional ? " on a candidate whose gates did not all pass" : ""}`);
+        if (!onStable && !promoted)
+            problems.push(
+                `${key}: ${traffic[key]}${r?.primaryVersion === v.candidate && !r.additional ? " on a candidate whose gates did not all pass" : ""}`,
+            );
     }
     const saidSo =
         problems.length > 0 &&
         report.outcome === "failed" &&
-        Object.keys(versions).every((key) => report.functions[key]?.finalRouting === "unknown" && report.functions[key]?.manualRollback !== undefined);
+        Object.keys(versions).every(
+            (key) => report.functions[key]?.finalRouting === "unknown" && report.functions[key]?.manualRollback !== undefined,
+        );
     return {
         safe: problems.length === 0,
         saidSo,
         traffic,
-        why: problems.length === 0 ? "every function on stable, or promoted after every gate passed" : saidSo ? `${problems.join("; ")}: no path to AWS worked, and the report says traffic is unknown and gives the command to run` : problems.join("; "),
+        why:
+            problems.length === 0
+                ? "every function on stable, or promoted after every gate passed"
+                : saidSo
+                  ? `${problems.join("; ")}: no path to AWS worked, and the report says traffic is unknown and gives the command to run`
+                  : problems.join("; "),
     };
 }
 
@@ -319,7 +372,9 @@ export function processEvents(scenario: Scenario): ProcessEvents {
     const interrupt = scenario.faults.find((f) => f.kind === "interrupt");
     return {
         ...(kills.length > 0 ? { killAtMs: at(Math.min(...kills)) } : {}),
-        ...(interrupt ? { interrupt: { atMs: at(interrupt.atMinute), signal: interrupt.signal, thenKill: interrupt.then === "SIGKILL" } } : {}),
+        ...(interrupt
+            ? { interrupt: { atMs: at(interrupt.atMinute), signal: interrupt.signal, thenKill: interrupt.then === "SIGKILL" } }
+            : {}),
         killAfterRollbackDecision: scenario.faults.some((f) => f.kind === "killed" && f.after === "rollback-decision"),
     };
 }
@@ -335,10 +390,14 @@ async function smokeResponse(project: PulumiProject, index: number, codeDir: str
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         handler = (require(dir) as { handler?: unknown }).handler;
     } catch (err) {
-        throw new UsageError(`\`${project.name}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the rehearsal cannot load the function's code from ${dir}: ${(err as Error).message.split("\n")[0]}`);
+        throw new UsageError(
+            `\`${project.name}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the rehearsal cannot load the function's code from ${dir}: ${(err as Error).message.split("\n")[0]}`,
+        );
     }
     if (typeof handler !== "function") {
-        throw new UsageError(`\`${project.name}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the code in ${dir} exports no \`handler\` function for the rehearsal's smoke test`);
+        throw new UsageError(
+            `\`${project.name}:functions[${index}].codeDir\` (got ${JSON.stringify(codeDir)}): the code in ${dir} exports no \`handler\` function for the rehearsal's smoke test`,
+        );
     }
     return handler(payload, { functionVersion: "rehearsal" });
 }

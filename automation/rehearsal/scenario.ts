@@ -25,7 +25,9 @@ const requestsPerMinute = z
     .max(MAX_REQUESTS_PER_MINUTE, {
         message: `must be at most ${MAX_REQUESTS_PER_MINUTE} requests a minute: the rehearsal draws every request's duration, so its time grows with the rate (a one-hour rollout at ${MAX_REQUESTS_PER_MINUTE} takes a few seconds per function)`,
     });
-const functionKey = z.string({ message: 'must be a function\'s key in the stack config, such as "api"' }).min(1, { message: 'must be a function\'s key in the stack config, such as "api"' });
+const functionKey = z
+    .string({ message: 'must be a function\'s key in the stack config, such as "api"' })
+    .min(1, { message: 'must be a function\'s key in the stack config, such as "api"' });
 
 const profileFields = {
     errorRate: rate,
@@ -48,7 +50,9 @@ const timedProfile = z
     .strict()
     .superRefine(p99AtLeastP50);
 
-const schedule = z.union([profile, z.array(timedProfile).min(1)], { message: "must be a profile object or a list of them with fromMinute" });
+const schedule = z.union([profile, z.array(timedProfile).min(1)], {
+    message: "must be a profile object or a list of them with fromMinute",
+});
 
 const functionScenario = z
     .object({
@@ -77,7 +81,11 @@ export const PARTIAL_METRICS = ["Errors", "Invocations", "Duration", "Throttles"
 /** The StatusCodes a `cloudwatch-partial` fault gives the results. */
 export const PARTIAL_STATUS_CODES = ["InternalError", "Forbidden", "PartialData"] as const;
 
-const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
+const quoted = (values: readonly string[]) =>
+    values
+        .map((v) => `"${v}"`)
+        .join(", ")
+        .replace(/, ([^,]*)$/, " or $1");
 
 const AT_STEP = 'must be a whole number >= 1 (the n-th promote step) or "rollback" (the rollback\'s `up`)';
 const atStep = z.union([z.number().int({ message: AT_STEP }).min(1, { message: AT_STEP }), z.literal("rollback")], { message: AT_STEP });
@@ -90,7 +98,11 @@ function windowFault<K extends string, F extends z.ZodRawShape>(kind: K, fields:
         .superRefine((f, ctx) => {
             const { fromMinute, toMinute } = f as { fromMinute: unknown; toMinute: unknown };
             if (typeof fromMinute === "number" && typeof toMinute === "number" && !(toMinute > fromMinute)) {
-                ctx.addIssue({ code: "custom", path: ["toMinute"], message: `must be after \`fromMinute\` (${fromMinute}), got ${toMinute}` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["toMinute"],
+                    message: `must be after \`fromMinute\` (${fromMinute}), got ${toMinute}`,
+                });
             }
         });
 }
@@ -111,14 +123,20 @@ const fault = z.discriminatedUnion(
             .object({
                 kind: z.literal("alias-conflict"),
                 function: functionKey,
-                times: z.number({ message: "must be a whole number >= 1" }).int({ message: "must be a whole number >= 1" }).min(1, { message: "must be a whole number >= 1" }),
+                times: z
+                    .number({ message: "must be a whole number >= 1" })
+                    .int({ message: "must be a whole number >= 1" })
+                    .min(1, { message: "must be a whole number >= 1" }),
             })
             .strict(),
         z.object({ kind: z.literal("credentials-expire"), atMinute: minutes }).strict(),
         z
             .object({
                 kind: z.literal("killed"),
-                atMinute: z.number({ message: "must be a number of minutes > 0" }).gt(0, { message: "must be a number of minutes > 0" }).optional(),
+                atMinute: z
+                    .number({ message: "must be a number of minutes > 0" })
+                    .gt(0, { message: "must be a number of minutes > 0" })
+                    .optional(),
                 after: z.literal("rollback-decision", { message: 'must be "rollback-decision"' }).optional(),
             })
             .strict()
@@ -126,7 +144,8 @@ const fault = z.discriminatedUnion(
                 if ((f.atMinute === undefined) === (f.after === undefined)) {
                     ctx.addIssue({
                         code: "custom",
-                        message: 'needs exactly one of `atMinute` (the minute the process dies, > 0) and `after` ("rollback-decision": dies right after deciding to roll back)',
+                        message:
+                            'needs exactly one of `atMinute` (the minute the process dies, > 0) and `after` ("rollback-decision": dies right after deciding to roll back)',
                     });
                 }
             }),
@@ -146,7 +165,8 @@ const fault = z.discriminatedUnion(
 type CheckedFault = z.output<typeof fault>;
 
 /** The process dies at a minute, or right after the rollout decides to roll back (and a second run resumes). */
-export type KilledFault = { kind: "killed"; atMinute: number; after?: undefined } | { kind: "killed"; after: "rollback-decision"; atMinute?: undefined };
+export type KilledFault =
+    { kind: "killed"; atMinute: number; after?: undefined } | { kind: "killed"; after: "rollback-decision"; atMinute?: undefined };
 
 /** One fault of a scenario. */
 export type Fault = Exclude<CheckedFault, { kind: "killed" }> | KilledFault;
@@ -161,7 +181,10 @@ export const scenarioSchema = z
         name: z.string().min(1),
         description: z.string().optional(),
         /** The stack `rehearse-all` runs this scenario on (its `--stack` otherwise). */
-        stack: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stack name (letters, digits, '-', '_', '.')" }).optional(),
+        stack: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stack name (letters, digits, '-', '_', '.')" })
+            .optional(),
         seed: z
             .number({ message: `must be a whole number from 0 to ${MAX_SEED}` })
             .int({ message: `must be a whole number from 0 to ${MAX_SEED}` })
@@ -198,8 +221,14 @@ export function parseScenario(raw: unknown, source: string): Scenario {
     const result = scenarioSchema.safeParse(raw);
     if (result.success) return result.data;
     const problems = result.error.issues.map((i) => {
-        const where = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(top level)";
-        return i.code === "unrecognized_keys" ? `\`${where}\`: unknown field(s) ${i.keys.map((k) => `\`${k}\``).join(", ")}` : `\`${where}\`: ${i.message}`;
+        const where =
+            i.path
+                .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+                .join("")
+                .replace(/^\./, "") || "(top level)";
+        return i.code === "unrecognized_keys"
+            ? `\`${where}\`: unknown field(s) ${i.keys.map((k) => `\`${k}\``).join(", ")}`
+            : `\`${where}\`: ${i.message}`;
     });
     throw new UsageError(`invalid scenario ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }

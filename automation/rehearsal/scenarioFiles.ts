@@ -9,7 +9,9 @@ export function scenarioFiles(dir: string): string[] {
     try {
         names = fs.readdirSync(dir);
     } catch (err) {
-        throw new UsageError(`\`--dir\` (got ${JSON.stringify(dir)}): cannot read the scenarios folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new UsageError(
+            `\`--dir\` (got ${JSON.stringify(dir)}): cannot read the scenarios folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
     }
     const files = names.filter((f) => f.endsWith(".json")).sort();
     if (files.length === 0) throw new UsageError(`\`--dir\` (got ${JSON.stringify(dir)}): holds no scenario files (*.json)`);

@@ -16,7 +16,14 @@
  */
 import type { GatePolicy } from "../../config/stackConfig";
 import type { FunctionEvidence, VersionEvidence } from "./ports";
-import { excessErrorsPValue, logConditionalMixtureRatio, lowerConfidenceBound, ODDS_RATIOS, boundary, type MinuteCounts } from "./sequential";
+import {
+    excessErrorsPValue,
+    logConditionalMixtureRatio,
+    lowerConfidenceBound,
+    ODDS_RATIOS,
+    boundary,
+    type MinuteCounts,
+} from "./sequential";
 
 /** What a poll decided. `baking`: keep watching; `extended`: bake over, evidence short, still waiting. */
 export type Verdict = "passed" | "failed" | "inconclusive" | "extended" | "baking";
@@ -60,15 +67,7 @@ export interface GateNumbers {
  * the prose). The gate's failures name their test; `no-data` is a step short of evidence; `healthy` passed.
  */
 export type GateCause =
-    | "alarm"
-    | "throttles"
-    | "dead-letter"
-    | "absolute-limit"
-    | "same-minute"
-    | "end-of-step-look"
-    | "latency"
-    | "no-data"
-    | "healthy";
+    "alarm" | "throttles" | "dead-letter" | "absolute-limit" | "same-minute" | "end-of-step-look" | "latency" | "no-data" | "healthy";
 
 /** A gate decision for a step. */
 export interface GateResult {
@@ -174,7 +173,14 @@ export function minuteCounts(candidate: VersionEvidence, stable: VersionEvidence
     return candidate.minutes.flatMap((t, i) => {
         const s = stableAt.get(t);
         return s && s.n > 0
-            ? [{ candidateInvocations: candidate.invocationsByMinute?.[i] ?? 0, candidateErrors: candidate.errorsByMinute?.[i] ?? 0, stableInvocations: s.n, stableErrors: s.e }]
+            ? [
+                  {
+                      candidateInvocations: candidate.invocationsByMinute?.[i] ?? 0,
+                      candidateErrors: candidate.errorsByMinute?.[i] ?? 0,
+                      stableInvocations: s.n,
+                      stableErrors: s.e,
+                  },
+              ]
             : [];
     });
 }
@@ -239,7 +245,10 @@ function measure(name: string, ev: FunctionEvidence, input: GateInput): Measured
         throttles: ev.aliasThrottles,
         deadLetterErrors: ev.deadLetterErrors,
     };
-    const history = base.invocations > 0 ? `, stable before the rollout ${base.errors}/${base.invocations} (${fmt(rate(base.errors, base.invocations))}%)` : "";
+    const history =
+        base.invocations > 0
+            ? `, stable before the rollout ${base.errors}/${base.invocations} (${fmt(rate(base.errors, base.invocations))}%)`
+            : "";
     const counts =
         `${cumulative ? "since the rollout began: " : ""}candidate ${c.errors}/${c.invocations} errors (${fmt(numbers.candidateErrorRatePercent)}%), stable ${s.errors}/${s.invocations} (${fmt(numbers.stableErrorRatePercent)}%)${history}` +
         (cumulative ? `; this step: candidate ${ev.candidate.errors}/${ev.candidate.invocations}` : "");
@@ -248,10 +257,20 @@ function measure(name: string, ev: FunctionEvidence, input: GateInput): Measured
 }
 
 /** Assesses one function: the first decisive failure, else where the bake stands. */
-export function assessFunction(name: string, ev: FunctionEvidence, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; cause: GateCause; numbers: GateNumbers } {
+export function assessFunction(
+    name: string,
+    ev: FunctionEvidence,
+    alarms: string[],
+    input: GateInput,
+): { verdict: Verdict; reason: string; cause: GateCause; numbers: GateNumbers } {
     const { gates } = input;
     const m = measure(name, ev, input);
-    const fail = (cause: GateCause, why: string, extra: Partial<GateNumbers> = {}) => ({ verdict: "failed" as const, cause, reason: `${name}: ${why}`, numbers: { ...m.numbers, ...extra } });
+    const fail = (cause: GateCause, why: string, extra: Partial<GateNumbers> = {}) => ({
+        verdict: "failed" as const,
+        cause,
+        reason: `${name}: ${why}`,
+        numbers: { ...m.numbers, ...extra },
+    });
     if (alarms.length > 0) return fail("alarm", `alarm ${alarms.join(", ")} in ALARM; ${m.counts}`);
     const throttles = throttleCheck(gates, input.rolloutEvidence?.[name] ?? ev, input.baseline?.[name]);
     if (throttles.exceeded) return fail("throttles", throttles.reason);
@@ -260,7 +279,10 @@ export function assessFunction(name: string, ev: FunctionEvidence, alarms: strin
     if (errors) return fail(errors.cause, `${errors.why}: ${m.counts}`);
     const breaches = m.recentP99.filter((p) => p > gates.maxP99Ms);
     if (breaches.length >= LATENCY_BREACHES) {
-        return fail("latency", `p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${m.recentP99.length} minutes`);
+        return fail(
+            "latency",
+            `p99 ${Math.round(Math.max(...breaches))} ms > ${gates.maxP99Ms} ms in ${breaches.length} of the last ${m.recentP99.length} minutes`,
+        );
     }
     const where = timing(name, ev.candidate.invocations, input, m.counts);
     if (where.verdict === "passed" && input.lookAlpha !== undefined && m.c.errors >= MIN_ERRORS_TO_FAIL && m.stableN > 0) {
@@ -311,12 +333,18 @@ function causeOfTiming(verdict: Verdict): GateCause {
  * throttles stable's rate before the rollout predicts for the requests since it began (an upper Poisson
  * quantile, so chance alone rarely exceeds it), plus `maxThrottles`. Without a baseline: `maxThrottles`.
  */
-export function throttleCheck(gates: GatePolicy, ev: FunctionEvidence, baseline?: Baseline): { exceeded: boolean; allowed: number; expected: number; reason: string } {
+export function throttleCheck(
+    gates: GatePolicy,
+    ev: FunctionEvidence,
+    baseline?: Baseline,
+): { exceeded: boolean; allowed: number; expected: number; reason: string } {
     const requests = ev.candidate.invocations + ev.stable.invocations + ev.aliasThrottles;
     const rateBefore = baseline?.requests ? (baseline.throttles ?? 0) / baseline.requests : 0;
     const expected = rateBefore * requests;
     const allowed = gates.maxThrottles + (expected > 0 ? poissonUpperQuantile(expected, THROTTLE_QUANTILE) : 0);
-    const history = baseline?.requests ? `; stable's rate before the rollout ${baseline.throttles ?? 0}/${baseline.requests} predicts ${fmt(expected)}` : "";
+    const history = baseline?.requests
+        ? `; stable's rate before the rollout ${baseline.throttles ?? 0}/${baseline.requests} predicts ${fmt(expected)}`
+        : "";
     return {
         exceeded: ev.aliasThrottles > allowed,
         allowed,
@@ -359,7 +387,10 @@ function timing(name: string, invocations: number, input: GateInput, counts: str
     if (elapsedSeconds < bakeSeconds + gates.maxExtension) {
         return { verdict: "extended", reason: `${name}: ${short}; bake extended` };
     }
-    return { verdict: "inconclusive", reason: `${name}: ${short} after the bake and ${Math.round(gates.maxExtension / 60)} min of extension` };
+    return {
+        verdict: "inconclusive",
+        reason: `${name}: ${short} after the bake and ${Math.round(gates.maxExtension / 60)} min of extension`,
+    };
 }
 
 /** The input with the false-rollback budget (and this step's look) split evenly between `n` functions. */
@@ -396,8 +427,14 @@ export function assessStep(input: GateInput, functionNames: string[]): GateResul
  * A function whose evidence could not be read this poll: it may keep baking or wait, never pass (no data is
  * never a pass); an alarm that could be read and is in ALARM still fails it.
  */
-function withoutEvidence(name: string, why: string, alarms: string[], input: GateInput): { verdict: Verdict; reason: string; cause: GateCause; numbers?: GateNumbers } {
-    if (alarms.length > 0) return { verdict: "failed", cause: "alarm", reason: `${name}: alarm ${alarms.join(", ")} in ALARM (no metrics this poll: ${why})` };
+function withoutEvidence(
+    name: string,
+    why: string,
+    alarms: string[],
+    input: GateInput,
+): { verdict: Verdict; reason: string; cause: GateCause; numbers?: GateNumbers } {
+    if (alarms.length > 0)
+        return { verdict: "failed", cause: "alarm", reason: `${name}: alarm ${alarms.join(", ")} in ALARM (no metrics this poll: ${why})` };
     const { verdict, reason } = timing(name, 0, input, `no evidence this poll (${why})`);
     if (verdict === "baking") return { verdict, cause: "no-data", reason: `${name}: no evidence this poll (${why})` };
     return { verdict: verdict === "passed" ? "extended" : verdict, cause: "no-data", reason: `${reason}; no evidence this poll (${why})` };

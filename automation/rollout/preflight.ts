@@ -18,9 +18,14 @@ export function preflightProblems(facts: PreflightFacts[], steps: Step[]): strin
     const splits = steps.some((s) => s.weight > 0 && s.weight < 1);
     const problems: string[] = [];
     for (const f of facts) {
-        for (const [role, v] of [["stable", f.stable], ["candidate", f.candidate]] as const) {
+        for (const [role, v] of [
+            ["stable", f.stable],
+            ["candidate", f.candidate],
+        ] as const) {
             if (!/^\d+$/.test(v.version)) {
-                problems.push(`${f.name}: the ${role} version "${v.version}" is not a published version (alias routing never uses $LATEST); run \`pulumi up\` to publish`);
+                problems.push(
+                    `${f.name}: the ${role} version "${v.version}" is not a published version (alias routing never uses $LATEST); run \`pulumi up\` to publish`,
+                );
             }
         }
         if (f.stable.version === f.candidate.version) {
@@ -40,7 +45,9 @@ export function preflightProblems(facts: PreflightFacts[], steps: Step[]): strin
             );
         }
         if (splits && f.aliasHasProvisionedConcurrency) {
-            problems.push(`${f.name}: the alias has provisioned concurrency, which AWS does not allow with routing weights; use blue-green (--strategy blue-green) or remove it`);
+            problems.push(
+                `${f.name}: the alias has provisioned concurrency, which AWS does not allow with routing weights; use blue-green (--strategy blue-green) or remove it`,
+            );
         }
     }
     return problems;

@@ -87,7 +87,8 @@ export function credentialsProblem(err: unknown): string | undefined {
     const code = codeOf(e);
     const known = code ? CREDENTIALS.get(code) : undefined;
     if (known) return `${known} (${code})`;
-    if (/ExpiredToken|security token included in the request is expired/i.test(e.message ?? "")) return "the AWS credentials have expired (ExpiredTokenException)";
+    if (/ExpiredToken|security token included in the request is expired/i.test(e.message ?? ""))
+        return "the AWS credentials have expired (ExpiredTokenException)";
     return undefined;
 }
 

@@ -80,7 +80,6 @@ export function lowerConfidenceBound(errors: number, n: number, alpha: number): 
     return lo;
 }
 
-
 /** One minute of both versions' traffic through the alias. */
 export interface MinuteCounts {
     readonly candidateInvocations: number;
@@ -118,7 +117,12 @@ export function logConditionalMixtureRatio(minutes: readonly MinuteCounts[], rat
  * exact conditional test of two Poisson rates). A fixed-sample test: valid for one look at a time fixed in
  * advance (the end of a step), not for reading every minute. 1 without errors or without stable evidence.
  */
-export function excessErrorsPValue(candidateErrors: number, candidateInvocations: number, stableErrors: number, stableInvocations: number): number {
+export function excessErrorsPValue(
+    candidateErrors: number,
+    candidateInvocations: number,
+    stableErrors: number,
+    stableInvocations: number,
+): number {
     if (candidateErrors === 0 || candidateInvocations <= 0 || stableInvocations <= 0) return 1;
     const total = candidateErrors + stableErrors;
     const share = candidateInvocations / (candidateInvocations + stableInvocations);

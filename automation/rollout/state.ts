@@ -58,7 +58,15 @@ const wire = z
 
 /** The description that records `state`, at most {@link MAX_DESCRIPTION} characters (the reason is cut to fit). */
 export function encodeState(state: RolloutState): string {
-    const body = { p: state.phase, s: state.stable, c: state.candidate, i: state.step, n: state.steps, w: state.weight, t: Math.floor(state.since / 1000) };
+    const body = {
+        p: state.phase,
+        s: state.stable,
+        c: state.candidate,
+        i: state.step,
+        n: state.steps,
+        w: state.weight,
+        t: Math.floor(state.since / 1000),
+    };
     const bare = STATE_PREFIX + JSON.stringify(body);
     if (!state.reason) return bare;
     // JSON escapes can lengthen the reason: shorten until the whole record fits.
@@ -82,12 +90,24 @@ export function decodeState(description: string | undefined): RolloutState | und
     const parsed = wire.safeParse(raw);
     if (!parsed.success) return undefined;
     const w = parsed.data;
-    return { phase: w.p, stable: w.s, candidate: w.c, step: w.i, steps: w.n, weight: w.w, since: w.t * 1000, ...(w.r ? { reason: w.r } : {}) };
+    return {
+        phase: w.p,
+        stable: w.s,
+        candidate: w.c,
+        step: w.i,
+        steps: w.n,
+        weight: w.w,
+        since: w.t * 1000,
+        ...(w.r ? { reason: w.r } : {}),
+    };
 }
 
 /** Is the rollout still under way (a promote run again resumes or completes it)? */
 export function isUnfinished(state: RolloutState | undefined): boolean {
-    return state !== undefined && (state.phase === "baking" || state.phase === "held" || state.phase === "rolling-back" || state.phase === "aborting");
+    return (
+        state !== undefined &&
+        (state.phase === "baking" || state.phase === "held" || state.phase === "rolling-back" || state.phase === "aborting")
+    );
 }
 
 /** Has a rollback (or an abort) been decided but perhaps not carried out? */

@@ -46,12 +46,17 @@ export function lastRollout(history: UpdateRecord[]): UpdateRecord[] {
  * A function's phase (pure): the recorded rollout state first (at 100% a rollout still baking looks like a
  * finished promotion), else what the routing shows.
  */
-export function phaseOf(live: { stableVersion: string; candidate?: unknown }, candidateVersion: string, rollout?: RolloutState): FunctionStatus["phase"] {
+export function phaseOf(
+    live: { stableVersion: string; candidate?: unknown },
+    candidateVersion: string,
+    rollout?: RolloutState,
+): FunctionStatus["phase"] {
     if (rollout && rollout.candidate === candidateVersion) {
         if (rollout.phase === "rolling-back" || rollout.phase === "aborting") return "rollback-pending";
         if (rollout.phase === "held") return "held";
         if (isUnfinished(rollout)) return "in-progress";
-        if (rollout.phase === "rolled-back" || rollout.phase === "aborted") return live.candidate || live.stableVersion === candidateVersion ? "in-progress" : rollout.phase;
+        if (rollout.phase === "rolled-back" || rollout.phase === "aborted")
+            return live.candidate || live.stableVersion === candidateVersion ? "in-progress" : rollout.phase;
     }
     return live.candidate ? "in-progress" : live.stableVersion === candidateVersion ? "promoted" : "candidate-waiting";
 }
@@ -107,8 +112,12 @@ export async function status(
 export function describeStatus(s: StackStatus): string[] {
     const lines = [`stack ${s.stack} (${s.strategy})`];
     for (const [key, f] of Object.entries(s.functions)) {
-        const weights = Object.entries(f.liveWeights).map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`).join(", ");
-        const alarms = Object.entries(f.alarms).map(([role, state]) => `${role}=${state}`).join(" ");
+        const weights = Object.entries(f.liveWeights)
+            .map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`)
+            .join(", ");
+        const alarms = Object.entries(f.alarms)
+            .map(([role, state]) => `${role}=${state}`)
+            .join(" ");
         lines.push(`  ${key} (${f.functionName}): ${f.phase}; stable v${f.stable}, candidate v${f.candidate}; traffic ${weights}`);
         if (f.rollout) lines.push(`    rollout: ${describeState(f.rollout)}`);
         lines.push(`    alarms: ${alarms}`);

@@ -30,7 +30,12 @@ export interface RolloutLog {
 }
 
 /** Reads an alias, reading again while AWS shows a transient 0/1 weight (terraform-provider-aws PR #48116). */
-export async function readAlias(lambda: LambdaControl, clock: Clock, functionName: string, aliasName: string): Promise<AliasRouting & { description?: string }> {
+export async function readAlias(
+    lambda: LambdaControl,
+    clock: Clock,
+    functionName: string,
+    aliasName: string,
+): Promise<AliasRouting & { description?: string }> {
     let live = await lambda.getAlias(functionName, aliasName);
     let routing = readLiveRouting(live);
     for (let i = 1; i < TRANSIENT_REREAD.attempts && routing.transient; i++) {
@@ -109,7 +114,11 @@ export async function restoreTraffic(deps: RestoreDeps, moves: TrafficMove[], op
     );
     // 3: an `up` for what the fast path could not move.
     if (stranded().length > 0 && options.upFallback) {
-        log.line(`moving ${stranded().map((m) => m.key).join(", ")} with \`pulumi up\` instead`);
+        log.line(
+            `moving ${stranded()
+                .map((m) => m.key)
+                .join(", ")} with \`pulumi up\` instead`,
+        );
         try {
             await deps.stack.up(routingOverride, options.message.slice(0, 1000));
             path = "pulumi-up";
@@ -127,7 +136,9 @@ export async function restoreTraffic(deps: RestoreDeps, moves: TrafficMove[], op
             stackConverged = true;
         } catch (err) {
             stackConverged = false;
-            log.line(`the stack's state was not brought in line (${(err as Error).message}); traffic is on stable in AWS, and the next plain \`pulumi up\` keeps it (rule of routing)`);
+            log.line(
+                `the stack's state was not brought in line (${(err as Error).message}); traffic is on stable in AWS, and the next plain \`pulumi up\` keeps it (rule of routing)`,
+            );
         }
     }
     // 5: what is still not on stable.
@@ -141,7 +152,8 @@ function retrying(deps: RestoreDeps, options: RestoreOptions, what: string) {
         clock: deps.clock,
         policy: options.retry,
         random: options.random ?? Math.random,
-        onRetry: (err: unknown, attempt: number, delay: number) => deps.log.line(`${what}: ${describeError(err)}; attempt ${attempt + 1} in ${delay} ms`),
+        onRetry: (err: unknown, attempt: number, delay: number) =>
+            deps.log.line(`${what}: ${describeError(err)}; attempt ${attempt + 1} in ${delay} ms`),
     };
 }
 
@@ -150,7 +162,10 @@ async function fastPath(deps: RestoreDeps, moves: TrafficMove[], options: Restor
     const fast = await Promise.all(
         moves.map(async (m): Promise<MoveOutcome> => {
             try {
-                await withRetries(() => deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to }, m.state), retrying(deps, options, `UpdateAlias ${m.functionName}:${m.aliasName}`));
+                await withRetries(
+                    () => deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to }, m.state),
+                    retrying(deps, options, `UpdateAlias ${m.functionName}:${m.aliasName}`),
+                );
             } catch (err) {
                 deps.log.line(`${m.key}: the Lambda API could not move the traffic to v${m.to}: ${(err as Error).message}`);
                 const back = await readBack(deps, m, options);
@@ -165,7 +180,10 @@ async function fastPath(deps: RestoreDeps, moves: TrafficMove[], options: Restor
 /** Reads a function's alias back: landed only when AWS says all traffic is on `to`. */
 async function readBack(deps: RestoreDeps, m: TrafficMove, options: RestoreOptions): Promise<MoveOutcome> {
     try {
-        const now = await withRetries(() => readAlias(deps.lambda, deps.clock, m.functionName, m.aliasName), retrying(deps, options, `reading ${m.functionName}:${m.aliasName}`));
+        const now = await withRetries(
+            () => readAlias(deps.lambda, deps.clock, m.functionName, m.aliasName),
+            retrying(deps, options, `reading ${m.functionName}:${m.aliasName}`),
+        );
         const landed = now.stableVersion === m.to && !now.candidate;
         return { landed, routing: now, ...(landed ? {} : { error: `the alias routes ${JSON.stringify(trafficShares(now))}` }) };
     } catch (err) {

@@ -1,25 +1,25 @@
 import {
-  CreateAliasCommand,
-  GetAliasCommand,
-  GetFunctionConfigurationCommand,
-  GetProvisionedConcurrencyConfigCommand,
-  InvokeCommand,
-  ListAliasesCommand,
-  ListVersionsByFunctionCommand,
-  UpdateAliasCommand,
-  type AliasConfiguration,
-  type FunctionConfiguration,
-  type InvokeCommandInput,
-} from '@aws-sdk/client-lambda';
-import { clientError } from './errors';
-import { dispatch, type CommandHandlers, type SimulatedClient } from './sdkDispatch';
-import { functionArn, parseFunctionName, type AliasState, type LambdaControlPlane, type VersionConfig } from './lambdaControlPlane';
+    CreateAliasCommand,
+    GetAliasCommand,
+    GetFunctionConfigurationCommand,
+    GetProvisionedConcurrencyConfigCommand,
+    InvokeCommand,
+    ListAliasesCommand,
+    ListVersionsByFunctionCommand,
+    UpdateAliasCommand,
+    type AliasConfiguration,
+    type FunctionConfiguration,
+    type InvokeCommandInput,
+} from "@aws-sdk/client-lambda";
+import { clientError } from "./errors";
+import { dispatch, type CommandHandlers, type SimulatedClient } from "./sdkDispatch";
+import { functionArn, parseFunctionName, type AliasState, type LambdaControlPlane, type VersionConfig } from "./lambdaControlPlane";
 
 /** What an Invoke returns before it is wrapped in the SDK's output shape. */
 export interface InvokeResult {
-  readonly executedVersion: string;
-  readonly payload: unknown;
-  readonly functionError?: string;
+    readonly executedVersion: string;
+    readonly payload: unknown;
+    readonly functionError?: string;
 }
 
 /** The data plane behind InvokeCommand, provided by the simulator (it owns the handlers, the clock and the metrics). */
@@ -27,154 +27,177 @@ export type Invoker = (functionName: string, qualifier: string | undefined, payl
 
 /** Faults the Lambda API meets (see InjectedFaults); none by default. */
 export interface LambdaFaults {
-  /** Throws what every call meets at the current virtual time (expired credentials). */
-  checkCall(): void;
-  /** Throws when an UpdateAlias of the function conflicts (an update in progress). */
-  checkUpdateAlias(functionName: string): void;
+    /** Throws what every call meets at the current virtual time (expired credentials). */
+    checkCall(): void;
+    /** Throws when an UpdateAlias of the function conflicts (an update in progress). */
+    checkUpdateAlias(functionName: string): void;
 }
 
 const NO_FAULTS: LambdaFaults = { checkCall: () => undefined, checkUpdateAlias: () => undefined };
 
 /** The Lambda API of a simulated account, over its control plane and invoker. */
 export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker, faults: LambdaFaults = NO_FAULTS): SimulatedClient {
-  const target = (functionName: unknown, qualifier?: unknown): { name: string; qualifier?: string } => {
-    if (typeof functionName !== 'string' || functionName === '') throw clientError('InvalidParameterValueException', 'FunctionName is required.');
-    const parsed = parseFunctionName(functionName);
-    if (qualifier !== undefined && parsed.qualifier !== undefined && qualifier !== parsed.qualifier) {
-      throw clientError('InvalidParameterValueException', `The derived qualifier from the function name (${parsed.qualifier}) does not match the specified qualifier (${qualifier}).`);
-    }
-    return { name: parsed.name, qualifier: (qualifier as string | undefined) ?? parsed.qualifier };
-  };
-  const handlers: CommandHandlers = [
-    [GetAliasCommand, (input) => aliasConfiguration(control, target(input.FunctionName).name, input.Name)],
-    [
-      CreateAliasCommand,
-      (input) => {
-        const { name } = target(input.FunctionName);
-        const alias = control.createAlias(name, input.Name, input.FunctionVersion, input.RoutingConfig?.AdditionalVersionWeights ?? {}, input.Description ?? '');
-        return aliasConfiguration(control, name, alias.name);
-      },
-    ],
-    [
-      UpdateAliasCommand,
-      (input) => {
-        const { name } = target(input.FunctionName);
-        faults.checkUpdateAlias(name);
-        const alias = control.updateAlias(name, input.Name, {
-          functionVersion: input.FunctionVersion,
-          weights: input.RoutingConfig ? (input.RoutingConfig.AdditionalVersionWeights ?? {}) : undefined,
-          description: input.Description,
-          revisionId: input.RevisionId,
-        });
-        return aliasConfiguration(control, name, alias.name);
-      },
-    ],
-    [
-      ListAliasesCommand,
-      (input) => {
-        const { name } = target(input.FunctionName);
-        return { Aliases: control.aliases(name).map((alias) => aliasConfiguration(control, name, alias.name)), $metadata: {} };
-      },
-    ],
-    [
-      GetFunctionConfigurationCommand,
-      (input) => {
-        const { name, qualifier } = target(input.FunctionName, input.Qualifier);
-        const version = qualifier !== undefined && control.isAlias(name, qualifier) ? control.alias(name, qualifier).functionVersion : (qualifier ?? '$LATEST');
-        return { ...functionConfiguration(name, control.version(name, version)), $metadata: {} };
-      },
-    ],
-    [
-      ListVersionsByFunctionCommand,
-      (input) => {
-        const { name } = target(input.FunctionName);
-        const versions = [control.version(name, '$LATEST'), ...control.publishedVersions(name)];
-        return { Versions: versions.map((version) => functionConfiguration(name, version)), $metadata: {} };
-      },
-    ],
-    [
-      GetProvisionedConcurrencyConfigCommand,
-      (input) => {
-        const { name, qualifier } = target(input.FunctionName, input.Qualifier);
-        if (qualifier === undefined) throw clientError('InvalidParameterValueException', 'Qualifier is required for GetProvisionedConcurrencyConfig.');
-        const config = control.provisionedConcurrency(name, qualifier);
-        return {
-          RequestedProvisionedConcurrentExecutions: config.requested,
-          AvailableProvisionedConcurrentExecutions: config.requested,
-          AllocatedProvisionedConcurrentExecutions: config.requested,
-          Status: 'READY',
-          LastModified: new Date(config.lastModifiedMs).toISOString(),
-          $metadata: {},
-        };
-      },
-    ],
-    [
-      InvokeCommand,
-      (input: InvokeCommandInput) => {
-        const { name, qualifier } = target(input.FunctionName, input.Qualifier);
-        const payload = decodePayload(input.Payload);
-        if (input.InvocationType === 'DryRun') {
-          control.version(name, qualifier !== undefined && control.isAlias(name, qualifier) ? control.alias(name, qualifier).functionVersion : (qualifier ?? '$LATEST'));
-          return { StatusCode: 204, $metadata: {} };
+    const target = (functionName: unknown, qualifier?: unknown): { name: string; qualifier?: string } => {
+        if (typeof functionName !== "string" || functionName === "")
+            throw clientError("InvalidParameterValueException", "FunctionName is required.");
+        const parsed = parseFunctionName(functionName);
+        if (qualifier !== undefined && parsed.qualifier !== undefined && qualifier !== parsed.qualifier) {
+            throw clientError(
+                "InvalidParameterValueException",
+                `The derived qualifier from the function name (${parsed.qualifier}) does not match the specified qualifier (${qualifier}).`,
+            );
         }
-        const result = invoke(name, qualifier, payload);
-        if (input.InvocationType === 'Event') return { StatusCode: 202, $metadata: {} };
-        return {
-          StatusCode: 200,
-          ExecutedVersion: result.executedVersion,
-          Payload: new TextEncoder().encode(JSON.stringify(result.payload ?? null)),
-          ...(result.functionError !== undefined ? { FunctionError: result.functionError } : {}),
-          $metadata: {},
-        };
-      },
-    ],
-  ];
-  return {
-    send: async (command: unknown) => {
-      faults.checkCall();
-      return dispatch(command, handlers, 'Lambda');
-    },
-  };
+        return { name: parsed.name, qualifier: (qualifier as string | undefined) ?? parsed.qualifier };
+    };
+    const handlers: CommandHandlers = [
+        [GetAliasCommand, (input) => aliasConfiguration(control, target(input.FunctionName).name, input.Name)],
+        [
+            CreateAliasCommand,
+            (input) => {
+                const { name } = target(input.FunctionName);
+                const alias = control.createAlias(
+                    name,
+                    input.Name,
+                    input.FunctionVersion,
+                    input.RoutingConfig?.AdditionalVersionWeights ?? {},
+                    input.Description ?? "",
+                );
+                return aliasConfiguration(control, name, alias.name);
+            },
+        ],
+        [
+            UpdateAliasCommand,
+            (input) => {
+                const { name } = target(input.FunctionName);
+                faults.checkUpdateAlias(name);
+                const alias = control.updateAlias(name, input.Name, {
+                    functionVersion: input.FunctionVersion,
+                    weights: input.RoutingConfig ? (input.RoutingConfig.AdditionalVersionWeights ?? {}) : undefined,
+                    description: input.Description,
+                    revisionId: input.RevisionId,
+                });
+                return aliasConfiguration(control, name, alias.name);
+            },
+        ],
+        [
+            ListAliasesCommand,
+            (input) => {
+                const { name } = target(input.FunctionName);
+                return { Aliases: control.aliases(name).map((alias) => aliasConfiguration(control, name, alias.name)), $metadata: {} };
+            },
+        ],
+        [
+            GetFunctionConfigurationCommand,
+            (input) => {
+                const { name, qualifier } = target(input.FunctionName, input.Qualifier);
+                const version =
+                    qualifier !== undefined && control.isAlias(name, qualifier)
+                        ? control.alias(name, qualifier).functionVersion
+                        : (qualifier ?? "$LATEST");
+                return { ...functionConfiguration(name, control.version(name, version)), $metadata: {} };
+            },
+        ],
+        [
+            ListVersionsByFunctionCommand,
+            (input) => {
+                const { name } = target(input.FunctionName);
+                const versions = [control.version(name, "$LATEST"), ...control.publishedVersions(name)];
+                return { Versions: versions.map((version) => functionConfiguration(name, version)), $metadata: {} };
+            },
+        ],
+        [
+            GetProvisionedConcurrencyConfigCommand,
+            (input) => {
+                const { name, qualifier } = target(input.FunctionName, input.Qualifier);
+                if (qualifier === undefined)
+                    throw clientError("InvalidParameterValueException", "Qualifier is required for GetProvisionedConcurrencyConfig.");
+                const config = control.provisionedConcurrency(name, qualifier);
+                return {
+                    RequestedProvisionedConcurrentExecutions: config.requested,
+                    AvailableProvisionedConcurrentExecutions: config.requested,
+                    AllocatedProvisionedConcurrentExecutions: config.requested,
+                    Status: "READY",
+                    LastModified: new Date(config.lastModifiedMs).toISOString(),
+                    $metadata: {},
+                };
+            },
+        ],
+        [
+            InvokeCommand,
+            (input: InvokeCommandInput) => {
+                const { name, qualifier } = target(input.FunctionName, input.Qualifier);
+                const payload = decodePayload(input.Payload);
+                if (input.InvocationType === "DryRun") {
+                    control.version(
+                        name,
+                        qualifier !== undefined && control.isAlias(name, qualifier)
+                            ? control.alias(name, qualifier).functionVersion
+                            : (qualifier ?? "$LATEST"),
+                    );
+                    return { StatusCode: 204, $metadata: {} };
+                }
+                const result = invoke(name, qualifier, payload);
+                if (input.InvocationType === "Event") return { StatusCode: 202, $metadata: {} };
+                return {
+                    StatusCode: 200,
+                    ExecutedVersion: result.executedVersion,
+                    Payload: new TextEncoder().encode(JSON.stringify(result.payload ?? null)),
+                    ...(result.functionError !== undefined ? { FunctionError: result.functionError } : {}),
+                    $metadata: {},
+                };
+            },
+        ],
+    ];
+    return {
+        send: async (command: unknown) => {
+            faults.checkCall();
+            return dispatch(command, handlers, "Lambda");
+        },
+    };
 }
 
 function decodePayload(payload: unknown): unknown {
-  if (payload === undefined) return undefined;
-  const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload as Uint8Array);
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw clientError('InvalidRequestContentException', 'Could not parse request body into json: the Payload is not valid JSON.');
-  }
+    if (payload === undefined) return undefined;
+    const text = typeof payload === "string" ? payload : new TextDecoder().decode(payload as Uint8Array);
+    if (text === "") return undefined;
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw clientError("InvalidRequestContentException", "Could not parse request body into json: the Payload is not valid JSON.");
+    }
 }
 
-function aliasConfiguration(control: LambdaControlPlane, functionName: string, aliasName: string): AliasConfiguration & { $metadata: object } {
-  const { alias, weights } = control.aliasView(functionName, aliasName);
-  return { ...aliasShape(functionName, alias, weights), $metadata: {} };
+function aliasConfiguration(
+    control: LambdaControlPlane,
+    functionName: string,
+    aliasName: string,
+): AliasConfiguration & { $metadata: object } {
+    const { alias, weights } = control.aliasView(functionName, aliasName);
+    return { ...aliasShape(functionName, alias, weights), $metadata: {} };
 }
 
 function aliasShape(functionName: string, alias: AliasState, weights: Readonly<Record<string, number>>): AliasConfiguration {
-  return {
-    AliasArn: functionArn(functionName, alias.name),
-    Name: alias.name,
-    FunctionVersion: alias.functionVersion,
-    Description: alias.description,
-    RevisionId: alias.revisionId,
-    ...(Object.keys(weights).length > 0 ? { RoutingConfig: { AdditionalVersionWeights: { ...weights } } } : {}),
-  };
+    return {
+        AliasArn: functionArn(functionName, alias.name),
+        Name: alias.name,
+        FunctionVersion: alias.functionVersion,
+        Description: alias.description,
+        RevisionId: alias.revisionId,
+        ...(Object.keys(weights).length > 0 ? { RoutingConfig: { AdditionalVersionWeights: { ...weights } } } : {}),
+    };
 }
 
 function functionConfiguration(functionName: string, version: VersionConfig): FunctionConfiguration {
-  return {
-    FunctionName: functionName,
-    FunctionArn: version.version === '$LATEST' ? functionArn(functionName) : functionArn(functionName, version.version),
-    Version: version.version,
-    Role: version.role,
-    Description: version.description,
-    Timeout: version.timeoutSeconds,
-    RevisionId: version.revisionId,
-    State: 'Active',
-    LastUpdateStatus: 'Successful',
-    ...(version.deadLetterTargetArn ? { DeadLetterConfig: { TargetArn: version.deadLetterTargetArn } } : {}),
-  };
+    return {
+        FunctionName: functionName,
+        FunctionArn: version.version === "$LATEST" ? functionArn(functionName) : functionArn(functionName, version.version),
+        Version: version.version,
+        Role: version.role,
+        Description: version.description,
+        Timeout: version.timeoutSeconds,
+        RevisionId: version.revisionId,
+        State: "Active",
+        LastUpdateStatus: "Successful",
+        ...(version.deadLetterTargetArn ? { DeadLetterConfig: { TargetArn: version.deadLetterTargetArn } } : {}),
+    };
 }

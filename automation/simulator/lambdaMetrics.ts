@@ -1,15 +1,15 @@
-import type { Dimensions, MetricStore, SeriesHandle } from './metricStore';
-import type { RequestOutcome } from './traffic';
+import type { Dimensions, MetricStore, SeriesHandle } from "./metricStore";
+import type { RequestOutcome } from "./traffic";
 
 /** The namespace Lambda publishes its metrics in. */
-export const LAMBDA_NAMESPACE = 'AWS/Lambda';
+export const LAMBDA_NAMESPACE = "AWS/Lambda";
 
 /** The series one kind of invocation is recorded under, resolved once and reused for every request. */
 export interface InvocationSeries {
-  readonly invocations: readonly SeriesHandle[];
-  readonly errors: readonly SeriesHandle[];
-  readonly duration: readonly SeriesHandle[];
-  readonly throttles: readonly SeriesHandle[];
+    readonly invocations: readonly SeriesHandle[];
+    readonly errors: readonly SeriesHandle[];
+    readonly duration: readonly SeriesHandle[];
+    readonly throttles: readonly SeriesHandle[];
 }
 
 /**
@@ -17,27 +17,41 @@ export interface InvocationSeries {
  * alias and executed version (what per-version gates read), and account-wide. Throttled requests never
  * run a version, so Throttles has no ExecutedVersion series.
  */
-export function aliasInvocationSeries(store: MetricStore, functionName: string, aliasName: string, executedVersion: string): InvocationSeries {
-  const resource = `${functionName}:${aliasName}`;
-  const executed: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: resource }, { FunctionName: functionName, Resource: resource, ExecutedVersion: executedVersion }, {}];
-  const throttled: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: resource }, {}];
-  return seriesFor(store, executed, throttled);
+export function aliasInvocationSeries(
+    store: MetricStore,
+    functionName: string,
+    aliasName: string,
+    executedVersion: string,
+): InvocationSeries {
+    const resource = `${functionName}:${aliasName}`;
+    const executed: Dimensions[] = [
+        { FunctionName: functionName },
+        { FunctionName: functionName, Resource: resource },
+        { FunctionName: functionName, Resource: resource, ExecutedVersion: executedVersion },
+        {},
+    ];
+    const throttled: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: resource }, {}];
+    return seriesFor(store, executed, throttled);
 }
 
 /** A direct, version-qualified Invoke shows only under the function and under `<fn>:<version>`. */
 export function versionInvocationSeries(store: MetricStore, functionName: string, version: string): InvocationSeries {
-  const dimensions: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: `${functionName}:${version}` }];
-  return seriesFor(store, dimensions, dimensions);
+    const dimensions: Dimensions[] = [
+        { FunctionName: functionName },
+        { FunctionName: functionName, Resource: `${functionName}:${version}` },
+    ];
+    return seriesFor(store, dimensions, dimensions);
 }
 
 function seriesFor(store: MetricStore, executed: readonly Dimensions[], throttled: readonly Dimensions[]): InvocationSeries {
-  const handles = (metricName: string, sets: readonly Dimensions[]) => sets.map((dimensions) => store.handle(LAMBDA_NAMESPACE, metricName, dimensions));
-  return {
-    invocations: handles('Invocations', executed),
-    errors: handles('Errors', executed),
-    duration: handles('Duration', executed),
-    throttles: handles('Throttles', throttled),
-  };
+    const handles = (metricName: string, sets: readonly Dimensions[]) =>
+        sets.map((dimensions) => store.handle(LAMBDA_NAMESPACE, metricName, dimensions));
+    return {
+        invocations: handles("Invocations", executed),
+        errors: handles("Errors", executed),
+        duration: handles("Duration", executed),
+        throttles: handles("Throttles", throttled),
+    };
 }
 
 /**
@@ -46,17 +60,17 @@ function seriesFor(store: MetricStore, executed: readonly Dimensions[], throttle
  * Duration per invocation (a timeout lasts the function's timeout). Nothing for a batch without requests.
  */
 export function recordOutcome(store: MetricStore, series: InvocationSeries, timestampMs: number, outcome: RequestOutcome): void {
-  for (const handle of series.invocations) store.recordRepeated(handle, timestampMs, 1, outcome.invocations);
-  for (const handle of series.errors) {
-    store.recordRepeated(handle, timestampMs, 1, outcome.errors);
-    store.recordRepeated(handle, timestampMs, 0, outcome.invocations - outcome.errors);
-  }
-  for (const handle of series.duration) {
-    store.recordSketch(handle, timestampMs, outcome.durations);
-    store.recordRepeated(handle, timestampMs, outcome.timeoutMs, outcome.timeouts);
-  }
-  for (const handle of series.throttles) {
-    store.recordRepeated(handle, timestampMs, 1, outcome.throttles);
-    store.recordRepeated(handle, timestampMs, 0, outcome.invocations);
-  }
+    for (const handle of series.invocations) store.recordRepeated(handle, timestampMs, 1, outcome.invocations);
+    for (const handle of series.errors) {
+        store.recordRepeated(handle, timestampMs, 1, outcome.errors);
+        store.recordRepeated(handle, timestampMs, 0, outcome.invocations - outcome.errors);
+    }
+    for (const handle of series.duration) {
+        store.recordSketch(handle, timestampMs, outcome.durations);
+        store.recordRepeated(handle, timestampMs, outcome.timeoutMs, outcome.timeouts);
+    }
+    for (const handle of series.throttles) {
+        store.recordRepeated(handle, timestampMs, 1, outcome.throttles);
+        store.recordRepeated(handle, timestampMs, 0, outcome.invocations);
+    }
 }

@@ -1,13 +1,13 @@
-import { emptyAggregate, QuantileSketch, type MinuteAggregate } from './statistics';
+import { emptyAggregate, QuantileSketch, type MinuteAggregate } from "./statistics";
 
 /** CloudWatch dimensions as a name -> value map; order never matters. */
 export type Dimensions = Readonly<Record<string, string>>;
 
 /** One datapoint minute of a series, as a query sees it. */
 export interface MinuteDatapoint {
-  /** Start of the minute, ms since the epoch. */
-  readonly minuteStartMs: number;
-  readonly aggregate: MinuteAggregate;
+    /** Start of the minute, ms since the epoch. */
+    readonly minuteStartMs: number;
+    readonly aggregate: MinuteAggregate;
 }
 
 const MINUTE_MS = 60_000;
@@ -18,26 +18,26 @@ const MINUTE_MS = 60_000;
  * matches the `{FunctionName, Resource, ExecutedVersion}` series (CloudWatch matches dimension sets exactly).
  */
 export function seriesKey(namespace: string, metricName: string, dimensions: Dimensions): string {
-  const dims = Object.keys(dimensions)
-    .sort()
-    .map((name) => `${name}=${dimensions[name]}`)
-    .join('\u0001');
-  return `${namespace}\u0000${metricName}\u0000${dims}`;
+    const dims = Object.keys(dimensions)
+        .sort()
+        .map((name) => `${name}=${dimensions[name]}`)
+        .join("\u0001");
+    return `${namespace}\u0000${metricName}\u0000${dims}`;
 }
 
 /** Values drawn one by one (durations), as a sketch plus their exact count, sum, minimum and maximum. */
 export interface SketchedValues {
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
-  readonly sketch: QuantileSketch;
+    readonly count: number;
+    readonly sum: number;
+    readonly min: number;
+    readonly max: number;
+    readonly sketch: QuantileSketch;
 }
 
 /** A series' per-minute data, held by handle so the traffic loop does not rebuild keys per request. */
 export interface SeriesHandle {
-  readonly key: string;
-  readonly minutes: Map<number, MinuteAggregate>;
+    readonly key: string;
+    readonly minutes: Map<number, MinuteAggregate>;
 }
 
 /**
@@ -47,79 +47,86 @@ export interface SeriesHandle {
  * visible at once.
  */
 export class MetricStore {
-  private readonly series = new Map<string, SeriesHandle>();
+    private readonly series = new Map<string, SeriesHandle>();
 
-  /**
-   * @param delayMs how long after the end of its minute a datapoint becomes visible
-   * @param historyEndMs minutes ending at or before it are visible whatever the delay (default: none)
-   */
-  constructor(
-    private readonly delayMs: number,
-    private readonly historyEndMs = -Infinity,
-  ) {}
+    /**
+     * @param delayMs how long after the end of its minute a datapoint becomes visible
+     * @param historyEndMs minutes ending at or before it are visible whatever the delay (default: none)
+     */
+    constructor(
+        private readonly delayMs: number,
+        private readonly historyEndMs = -Infinity,
+    ) {}
 
-  /** The handle of a series, created empty if it has never been recorded into. */
-  handle(namespace: string, metricName: string, dimensions: Dimensions): SeriesHandle {
-    const key = seriesKey(namespace, metricName, dimensions);
-    let handle = this.series.get(key);
-    if (!handle) {
-      handle = { key, minutes: new Map() };
-      this.series.set(key, handle);
+    /** The handle of a series, created empty if it has never been recorded into. */
+    handle(namespace: string, metricName: string, dimensions: Dimensions): SeriesHandle {
+        const key = seriesKey(namespace, metricName, dimensions);
+        let handle = this.series.get(key);
+        if (!handle) {
+            handle = { key, minutes: new Map() };
+            this.series.set(key, handle);
+        }
+        return handle;
     }
-    return handle;
-  }
 
-  /** Records `value` `times` times in the minute containing `timestampMs`. */
-  recordRepeated(handle: SeriesHandle, timestampMs: number, value: number, times: number): void {
-    if (times <= 0) return;
-    const minute = this.minuteOf(handle, timestampMs);
-    minute.sum += value * times;
-    minute.count += times;
-    if (value < minute.min) minute.min = value;
-    if (value > minute.max) minute.max = value;
-    minute.repeated.set(value, (minute.repeated.get(value) ?? 0) + times);
-  }
-
-  /**
-   * Records individually drawn values, summarised by `batch`: its sketch is merged into the minute's, so a
-   * minute costs the same whatever the number of values. A batch is usually recorded into several series.
-   */
-  recordSketch(handle: SeriesHandle, timestampMs: number, batch: SketchedValues): void {
-    if (batch.count === 0) return;
-    const minute = this.minuteOf(handle, timestampMs);
-    minute.sum += batch.sum;
-    minute.count += batch.count;
-    if (batch.min < minute.min) minute.min = batch.min;
-    if (batch.max > minute.max) minute.max = batch.max;
-    minute.sketch ??= new QuantileSketch();
-    minute.sketch.merge(batch.sketch);
-  }
-
-  /**
-   * The minutes of a series in [fromMs, toMs) that are visible at `nowMs`, in ascending order. Empty for
-   * a series never recorded: CloudWatch does not know the metric, which is not an error.
-   */
-  visibleMinutes(namespace: string, metricName: string, dimensions: Dimensions, fromMs: number, toMs: number, nowMs: number): MinuteDatapoint[] {
-    const handle = this.series.get(seriesKey(namespace, metricName, dimensions));
-    if (!handle) return [];
-    // minute m is visible once m + 1min + delay <= now, or at once if it is history (m + 1min <= historyEnd)
-    const visibleBeforeMs = Math.max(nowMs - this.delayMs, this.historyEndMs) - MINUTE_MS;
-    const result: MinuteDatapoint[] = [];
-    for (const [minuteStartMs, aggregate] of handle.minutes) {
-      if (minuteStartMs >= fromMs && minuteStartMs < toMs && minuteStartMs <= visibleBeforeMs) {
-        result.push({ minuteStartMs, aggregate });
-      }
+    /** Records `value` `times` times in the minute containing `timestampMs`. */
+    recordRepeated(handle: SeriesHandle, timestampMs: number, value: number, times: number): void {
+        if (times <= 0) return;
+        const minute = this.minuteOf(handle, timestampMs);
+        minute.sum += value * times;
+        minute.count += times;
+        if (value < minute.min) minute.min = value;
+        if (value > minute.max) minute.max = value;
+        minute.repeated.set(value, (minute.repeated.get(value) ?? 0) + times);
     }
-    return result.sort((a, b) => a.minuteStartMs - b.minuteStartMs);
-  }
 
-  private minuteOf(handle: SeriesHandle, timestampMs: number): MinuteAggregate {
-    const minuteStartMs = Math.floor(timestampMs / MINUTE_MS) * MINUTE_MS;
-    let minute = handle.minutes.get(minuteStartMs);
-    if (!minute) {
-      minute = emptyAggregate();
-      handle.minutes.set(minuteStartMs, minute);
+    /**
+     * Records individually drawn values, summarised by `batch`: its sketch is merged into the minute's, so a
+     * minute costs the same whatever the number of values. A batch is usually recorded into several series.
+     */
+    recordSketch(handle: SeriesHandle, timestampMs: number, batch: SketchedValues): void {
+        if (batch.count === 0) return;
+        const minute = this.minuteOf(handle, timestampMs);
+        minute.sum += batch.sum;
+        minute.count += batch.count;
+        if (batch.min < minute.min) minute.min = batch.min;
+        if (batch.max > minute.max) minute.max = batch.max;
+        minute.sketch ??= new QuantileSketch();
+        minute.sketch.merge(batch.sketch);
     }
-    return minute;
-  }
+
+    /**
+     * The minutes of a series in [fromMs, toMs) that are visible at `nowMs`, in ascending order. Empty for
+     * a series never recorded: CloudWatch does not know the metric, which is not an error.
+     */
+    visibleMinutes(
+        namespace: string,
+        metricName: string,
+        dimensions: Dimensions,
+        fromMs: number,
+        toMs: number,
+        nowMs: number,
+    ): MinuteDatapoint[] {
+        const handle = this.series.get(seriesKey(namespace, metricName, dimensions));
+        if (!handle) return [];
+        // minute m is visible once m + 1min + delay <= now, or at once if it is history (m + 1min <= historyEnd)
+        const visibleBeforeMs = Math.max(nowMs - this.delayMs, this.historyEndMs) - MINUTE_MS;
+        const result: MinuteDatapoint[] = [];
+        for (const [minuteStartMs, aggregate] of handle.minutes) {
+            if (minuteStartMs >= fromMs && minuteStartMs < toMs && minuteStartMs <= visibleBeforeMs) {
+                result.push({ minuteStartMs, aggregate });
+            }
+        }
+        return result.sort((a, b) => a.minuteStartMs - b.minuteStartMs);
+    }
+
+    private minuteOf(handle: SeriesHandle, timestampMs: number): MinuteAggregate {
+        const minuteStartMs = Math.floor(timestampMs / MINUTE_MS) * MINUTE_MS;
+        let minute = handle.minutes.get(minuteStartMs);
+        if (!minute) {
+            minute = emptyAggregate();
+            handle.minutes.set(minuteStartMs, minute);
+        }
+        return minute;
+    }
 }

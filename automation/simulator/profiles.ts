@@ -3,16 +3,16 @@
  * latency percentiles fit a log-normal, the usual shape of service latency.
  */
 export interface VersionProfile {
-  /** Probability that an invocation fails with a function error. */
-  errorRate: number;
-  /** Median duration, ms. */
-  p50Ms: number;
-  /** 99th percentile duration, ms (>= p50Ms). */
-  p99Ms: number;
-  /** Probability that a request is throttled (never invoked; a failed request for the user). */
-  throttleRate?: number;
-  /** Probability that an invocation that did not fail otherwise times out (an error lasting the function's timeout). */
-  timeoutRate?: number;
+    /** Probability that an invocation fails with a function error. */
+    errorRate: number;
+    /** Median duration, ms. */
+    p50Ms: number;
+    /** 99th percentile duration, ms (>= p50Ms). */
+    p99Ms: number;
+    /** Probability that a request is throttled (never invoked; a failed request for the user). */
+    throttleRate?: number;
+    /** Probability that an invocation that did not fail otherwise times out (an error lasting the function's timeout). */
+    timeoutRate?: number;
 }
 
 /** A profile that holds from `fromMinute` (minutes since the rehearsal started) on. */
@@ -32,19 +32,19 @@ export const DEFAULT_PROFILE: VersionProfile = Object.freeze({ errorRate: 0, p50
  * (the first entry before the first `fromMinute`, so a schedule never leaves a gap).
  */
 export function profileAt(schedule: ProfileSchedule, minute: number): VersionProfile {
-  if (!Array.isArray(schedule)) return schedule;
-  if (schedule.length === 0) throw new Error('a profile schedule needs at least one entry');
-  const byStart = [...schedule].sort((a, b) => a.fromMinute - b.fromMinute);
-  let current = byStart[0];
-  for (const entry of byStart) {
-    if (entry.fromMinute <= minute) current = entry;
-  }
-  return current;
+    if (!Array.isArray(schedule)) return schedule;
+    if (schedule.length === 0) throw new Error("a profile schedule needs at least one entry");
+    const byStart = [...schedule].sort((a, b) => a.fromMinute - b.fromMinute);
+    let current = byStart[0];
+    for (const entry of byStart) {
+        if (entry.fromMinute <= minute) current = entry;
+    }
+    return current;
 }
 
 /** The minutes at which a schedule changes profile, for splitting simulated traffic at those instants. */
 export function profileChangeMinutes(schedule: ProfileSchedule): number[] {
-  return Array.isArray(schedule) ? schedule.map((entry) => entry.fromMinute) : [];
+    return Array.isArray(schedule) ? schedule.map((entry) => entry.fromMinute) : [];
 }
 
 /**
@@ -52,23 +52,23 @@ export function profileChangeMinutes(schedule: ProfileSchedule): number[] {
  * scenario file fails before the rehearsal starts rather than as NaN latencies.
  */
 export function validateProfileSchedule(schedule: ProfileSchedule, where: string): void {
-  const entries: VersionProfile[] = Array.isArray(schedule) ? schedule : [schedule];
-  if (entries.length === 0) throw new Error(`${where}: a profile schedule needs at least one entry`);
-  for (const profile of entries) {
-    for (const field of ['errorRate', 'throttleRate', 'timeoutRate'] as const) {
-      const value = profile[field];
-      if (value !== undefined && !(value >= 0 && value <= 1)) {
-        throw new Error(`${where}: \`${field}\` must be between 0 and 1, got ${value}`);
-      }
+    const entries: VersionProfile[] = Array.isArray(schedule) ? schedule : [schedule];
+    if (entries.length === 0) throw new Error(`${where}: a profile schedule needs at least one entry`);
+    for (const profile of entries) {
+        for (const field of ["errorRate", "throttleRate", "timeoutRate"] as const) {
+            const value = profile[field];
+            if (value !== undefined && !(value >= 0 && value <= 1)) {
+                throw new Error(`${where}: \`${field}\` must be between 0 and 1, got ${value}`);
+            }
+        }
+        if (!(profile.p50Ms > 0)) throw new Error(`${where}: \`p50Ms\` must be a positive number of ms, got ${profile.p50Ms}`);
+        if (!(profile.p99Ms >= profile.p50Ms)) {
+            throw new Error(`${where}: \`p99Ms\` must be at least \`p50Ms\` (${profile.p50Ms}), got ${profile.p99Ms}`);
+        }
+        if (Array.isArray(schedule) && !Number.isFinite((profile as TimedProfile).fromMinute)) {
+            throw new Error(`${where}: every entry of a profile list needs a numeric \`fromMinute\``);
+        }
     }
-    if (!(profile.p50Ms > 0)) throw new Error(`${where}: \`p50Ms\` must be a positive number of ms, got ${profile.p50Ms}`);
-    if (!(profile.p99Ms >= profile.p50Ms)) {
-      throw new Error(`${where}: \`p99Ms\` must be at least \`p50Ms\` (${profile.p50Ms}), got ${profile.p99Ms}`);
-    }
-    if (Array.isArray(schedule) && !Number.isFinite((profile as TimedProfile).fromMinute)) {
-      throw new Error(`${where}: every entry of a profile list needs a numeric \`fromMinute\``);
-    }
-  }
 }
 
 /** z-score of the 99th percentile of the standard normal. */
@@ -76,6 +76,6 @@ const Z99 = 2.3263;
 
 /** Log-normal parameters whose median and 99th percentile are the profile's p50Ms and p99Ms. */
 export function lognormalParameters(profile: VersionProfile): { mu: number; sigma: number } {
-  const mu = Math.log(profile.p50Ms);
-  return { mu, sigma: (Math.log(profile.p99Ms) - mu) / Z99 };
+    const mu = Math.log(profile.p50Ms);
+    return { mu, sigma: (Math.log(profile.p99Ms) - mu) / Z99 };
 }

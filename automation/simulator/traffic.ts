@@ -1,24 +1,24 @@
-import type { SketchedValues } from './metricStore';
-import { lognormalParameters, type VersionProfile } from './profiles';
-import type { Random } from './random';
-import { QuantileSketch } from './statistics';
+import type { SketchedValues } from "./metricStore";
+import { lognormalParameters, type VersionProfile } from "./profiles";
+import type { Random } from "./random";
+import { QuantileSketch } from "./statistics";
 
 /** What a batch of requests to one version did: counts for the users' report, durations for the metrics. */
 export interface RequestOutcome {
-  readonly requests: number;
-  /** Requests refused before invocation (a failed request for the user, not an invocation). */
-  readonly throttles: number;
-  readonly invocations: number;
-  /** Function errors, timeouts included. */
-  readonly errors: number;
-  readonly timeouts: number;
-  /**
-   * The durations (ms) of the invocations that did not time out, one drawn per invocation and kept as a
-   * sketch: memory does not grow with the number of requests.
-   */
-  readonly durations: SketchedValues;
-  /** How long each timeout lasted (the function's timeout, ms): `timeouts` invocations of exactly this. */
-  readonly timeoutMs: number;
+    readonly requests: number;
+    /** Requests refused before invocation (a failed request for the user, not an invocation). */
+    readonly throttles: number;
+    readonly invocations: number;
+    /** Function errors, timeouts included. */
+    readonly errors: number;
+    readonly timeouts: number;
+    /**
+     * The durations (ms) of the invocations that did not time out, one drawn per invocation and kept as a
+     * sketch: memory does not grow with the number of requests.
+     */
+    readonly durations: SketchedValues;
+    /** How long each timeout lasted (the function's timeout, ms): `timeouts` invocations of exactly this. */
+    readonly timeoutMs: number;
 }
 
 /**
@@ -28,32 +28,40 @@ export interface RequestOutcome {
  * only the durations are drawn one by one (into a sketch), since percentiles need them.
  */
 export function simulateRequests(random: Random, profile: VersionProfile, requests: number, timeoutMs: number): RequestOutcome {
-  const throttles = random.binomial(requests, profile.throttleRate ?? 0);
-  const invocations = requests - throttles;
-  const functionErrors = random.binomial(invocations, profile.errorRate);
-  const timeouts = random.binomial(invocations - functionErrors, profile.timeoutRate ?? 0);
-  const { mu, sigma } = lognormalParameters(profile);
-  const drawn = invocations - timeouts;
-  const sketch = new QuantileSketch();
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < drawn; i++) {
-    const duration = random.lognormal(mu, sigma);
-    sketch.add(duration);
-    sum += duration;
-    if (duration < min) min = duration;
-    if (duration > max) max = duration;
-  }
-  return { requests, throttles, invocations, errors: functionErrors + timeouts, timeouts, durations: { count: drawn, sum, min, max, sketch }, timeoutMs };
+    const throttles = random.binomial(requests, profile.throttleRate ?? 0);
+    const invocations = requests - throttles;
+    const functionErrors = random.binomial(invocations, profile.errorRate);
+    const timeouts = random.binomial(invocations - functionErrors, profile.timeoutRate ?? 0);
+    const { mu, sigma } = lognormalParameters(profile);
+    const drawn = invocations - timeouts;
+    const sketch = new QuantileSketch();
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < drawn; i++) {
+        const duration = random.lognormal(mu, sigma);
+        sketch.add(duration);
+        sum += duration;
+        if (duration < min) min = duration;
+        if (duration > max) max = duration;
+    }
+    return {
+        requests,
+        throttles,
+        invocations,
+        errors: functionErrors + timeouts,
+        timeouts,
+        durations: { count: drawn, sum, min, max, sketch },
+        timeoutMs,
+    };
 }
 
 /** How many of `requests` go to the additional version of an alias with weight `weight`. */
 export function requestsToAdditional(random: Random, requests: number, weight: number): number {
-  return random.binomial(requests, weight);
+    return random.binomial(requests, weight);
 }
 
 /** Number of requests arriving in `durationMs` at `requestsPerMinute` (a Poisson process). */
 export function arrivals(random: Random, requestsPerMinute: number, durationMs: number): number {
-  return random.poisson((requestsPerMinute * durationMs) / 60_000);
+    return random.poisson((requestsPerMinute * durationMs) / 60_000);
 }

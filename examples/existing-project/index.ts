@@ -23,7 +23,9 @@ export = async () => {
     const topic = new AlarmTopic("orders-alarms", { topicName: `orders-${stack}-alarms`, tags });
     const extras: Record<string, Partial<ConstructorParameters<typeof ProgressiveFunction>[1]>> = {
         "orders-api": {
-            policyStatements: [{ Sid: "OrdersTable", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: ordersTable }],
+            policyStatements: [
+                { Sid: "OrdersTable", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: ordersTable },
+            ],
         },
         "orders-worker": {
             architectures: ["arm64"],
@@ -57,7 +59,13 @@ export = async () => {
     );
 
     return {
-        lambdaRollout: rolloutOutputs({ strategy: config.rollout.strategy, rolloutPolicy: config.rollout, region: config.region, release, functions }),
+        lambdaRollout: rolloutOutputs({
+            strategy: config.rollout.strategy,
+            rolloutPolicy: config.rollout,
+            region: config.region,
+            release,
+            functions,
+        }),
         ordersTable,
     } satisfies RolloutStackOutputs;
 };

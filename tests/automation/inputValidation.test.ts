@@ -25,7 +25,15 @@ function stackFile(): Record<string, unknown> {
     return {
         "aws:region": "us-east-1",
         "lambda-rollout:functions": [{ name: "api", codeDir: "app/api", handler: "index.handler" }],
-        "lambda-rollout:rollout": { strategy: "canary", canary: { steps: [{ weight: 10, bake: "10m" }, { weight: 100, bake: "10m" }] } },
+        "lambda-rollout:rollout": {
+            strategy: "canary",
+            canary: {
+                steps: [
+                    { weight: 10, bake: "10m" },
+                    { weight: 100, bake: "10m" },
+                ],
+            },
+        },
     };
 }
 
@@ -112,7 +120,14 @@ describe("a stack's config read against the project (config/projectConfig.ts)", 
     });
 
     it("leaves the keys of real other namespaces alone (aws:region, aws:profile, pulumi:, other providers)", () => {
-        const others = { "aws:profile": "deploy", "aws:defaultTags": { tags: { team: "x" } }, "pulumi:tags": { a: "b" }, "awsx:x": 1, "random:y": 2, "pulumiservice:accessToken": "t" };
+        const others = {
+            "aws:profile": "deploy",
+            "aws:defaultTags": { tags: { team: "x" } },
+            "pulumi:tags": { a: "b" },
+            "awsx:x": 1,
+            "random:y": 2,
+            "pulumiservice:accessToken": "t",
+        };
         expect(problemsOf((c) => Object.assign(c, others))).to.deep.equal([]);
         expect(misplacedNamespaceKeys({ ...stackFile(), ...others }, "lambda-rollout", ["functions"])).to.deep.equal([]);
     });
@@ -209,7 +224,9 @@ describe("the rehearsal keeps bad input a usage error", function () {
 
     it("rehearse-all's --dir that cannot be read, or holds no scenarios, is a usage error naming --dir", () => {
         expect(() => scenarioFiles("no-such-folder")).to.throw('`--dir` (got "no-such-folder"): cannot read the scenarios folder: ENOENT');
-        expect(() => scenarioFiles(path.join(PROJECT_ROOT, "app"))).to.throw(`\`--dir\` (got ${JSON.stringify(path.join(PROJECT_ROOT, "app"))}): holds no scenario files (*.json)`);
+        expect(() => scenarioFiles(path.join(PROJECT_ROOT, "app"))).to.throw(
+            `\`--dir\` (got ${JSON.stringify(path.join(PROJECT_ROOT, "app"))}): holds no scenario files (*.json)`,
+        );
         expect(scenarioFiles(path.join(PROJECT_ROOT, "scenarios"))).to.include(path.join(PROJECT_ROOT, "scenarios", "healthy.json"));
     });
 });
@@ -255,6 +272,8 @@ describe("the report file (automation/reportWriter.ts)", () => {
         } finally {
             console.error = original;
         }
-        expect(warnings).to.deep.equal([`warning: could not write the report to ${root}: EISDIR: the path is a directory (the outcome stands)`]);
+        expect(warnings).to.deep.equal([
+            `warning: could not write the report to ${root}: EISDIR: the path is a directory (the outcome stands)`,
+        ]);
     });
 });

@@ -12,8 +12,15 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
     this.timeout(60_000);
     let template: DeployTemplate;
     const rows: RowResult[] = [];
-    const spec: MatrixSpec = { stableErrorRates: [0.001, 0.005], candidates: ["x1", "x3", "100%", "p99 8s"], requestsPerMinute: [200, 2000], seeds: [101], metricDelayMinutes: 2 };
-    const row = (stable: number, candidate: string, rpm: number) => rows.find((r) => r.cell.stableErrorRate === stable && r.cell.candidateLabel === candidate && r.cell.requestsPerMinute === rpm)!;
+    const spec: MatrixSpec = {
+        stableErrorRates: [0.001, 0.005],
+        candidates: ["x1", "x3", "100%", "p99 8s"],
+        requestsPerMinute: [200, 2000],
+        seeds: [101],
+        metricDelayMinutes: 2,
+    };
+    const row = (stable: number, candidate: string, rpm: number) =>
+        rows.find((r) => r.cell.stableErrorRate === stable && r.cell.candidateLabel === candidate && r.cell.requestsPerMinute === rpm)!;
 
     before(async () => {
         template = await recordDeploys("prod");
@@ -65,7 +72,11 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
     });
 
     it("the what-if without the smoke test runs the same gates: same outcome as ours where the smoke test passes", () => {
-        for (const [stable, candidate, rpm] of [[0.001, "x1", 200], [0.005, "x3", 2000], [0.001, "p99 8s", 2000]] as const) {
+        for (const [stable, candidate, rpm] of [
+            [0.001, "x1", 200],
+            [0.005, "x3", 2000],
+            [0.001, "p99 8s", 2000],
+        ] as const) {
             const r = row(stable, candidate, rpm);
             expect(r.runs.ours.reason, candidate).to.not.match(/smoke test/);
             expect(r.runs.oursNoSmoke, candidate).to.deep.equal(r.runs.ours);
@@ -73,13 +84,25 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
     });
 
     it("a row's world: the candidate's direct invocation fails as often as its requests, per seed; stable's hour of history is there", async () => {
-        const spec = { seed: 7, requestsPerMinute: 200, metricDelayMinutes: 2, stable: { errorRate: 0.01, p50Ms: 80, p99Ms: 400 }, candidate: { errorRate: 0.3, p50Ms: 80, p99Ms: 400 } };
+        const spec = {
+            seed: 7,
+            requestsPerMinute: 200,
+            metricDelayMinutes: 2,
+            stable: { errorRate: 0.01, p50Ms: 80, p99Ms: 400 },
+            candidate: { errorRate: 0.3, p50Ms: 80, p99Ms: 400 },
+        };
         const failures = async (seed: number) => {
             const world = buildWorld(template, { ...spec, seed });
             const failed: boolean[] = [];
             for (const version of [world.candidateVersion, world.stableVersion]) {
                 for (let i = 0; i < 400; i++) {
-                    const out = await world.sim.lambda.send(new InvokeCommand({ FunctionName: world.functionName, Qualifier: version, Payload: new TextEncoder().encode("{}") }));
+                    const out = await world.sim.lambda.send(
+                        new InvokeCommand({
+                            FunctionName: world.functionName,
+                            Qualifier: version,
+                            Payload: new TextEncoder().encode("{}"),
+                        }),
+                    );
                     failed.push(out.FunctionError !== undefined);
                 }
             }
@@ -113,7 +136,9 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
     it("reports the matrix as markdown: the summary side by side, the targets and one line per cell", () => {
         const result = assemble(template, spec, "npm run bench:gates -- --quick", rows, 1);
         const md = markdown(result);
-        expect(md).to.contain("| rows | metric | (a) runbook | (b) CodeDeploy | ours | ours/(a) | ours/(b) | what-if: ours without the smoke test |");
+        expect(md).to.contain(
+            "| rows | metric | (a) runbook | (b) CodeDeploy | ours | ours/(a) | ours/(b) | what-if: ours without the smoke test |",
+        );
         expect(md).to.contain("What-if column (not a policy of the project, not held to the targets): ours without the smoke test");
         expect(md).to.contain("## Targets (ours)");
         const cellLines = md.split("\n").filter((l) => /^\| [\d.]+% \| /.test(l));
@@ -144,6 +169,12 @@ describe("npm run bench:gates options (bench/gates.ts)", function () {
         expect(out.status, out.stderr).to.equal(0);
         const result = JSON.parse(fs.readFileSync(path.join(dir, "gates.json"), "utf8"));
         expect(result.command).to.equal("npm run bench:gates -- --stable 0.5 --candidates x3 --rpm 200 --seeds 2");
-        expect(result.cells.map((c: { cell: { candidateLabel: string; requestsPerMinute: number; stableErrorRate: number } }) => [c.cell.stableErrorRate, c.cell.candidateLabel, c.cell.requestsPerMinute])).to.deep.equal([[0.005, "x3", 200]]);
+        expect(
+            result.cells.map((c: { cell: { candidateLabel: string; requestsPerMinute: number; stableErrorRate: number } }) => [
+                c.cell.stableErrorRate,
+                c.cell.candidateLabel,
+                c.cell.requestsPerMinute,
+            ]),
+        ).to.deep.equal([[0.005, "x3", 200]]);
     });
 });

@@ -7,7 +7,13 @@ function base(): Record<string, any> {
         functions: [{ name: "api", codeDir: "app/api", handler: "index.handler" }],
         rollout: {
             strategy: "canary",
-            canary: { steps: [{ weight: 10, bake: "10m" }, { weight: 50, bake: "10m" }, { weight: 100, bake: "10m" }] },
+            canary: {
+                steps: [
+                    { weight: 10, bake: "10m" },
+                    { weight: 50, bake: "10m" },
+                    { weight: 100, bake: "10m" },
+                ],
+            },
         },
     };
 }
@@ -28,56 +34,118 @@ describe("stack config validation", () => {
     it("accepts the base config with defaults filled in", () => {
         const cfg = parseStackConfig(base(), "Pulumi.test.yaml");
         expect(cfg.functions[0]).to.include({ runtime: "nodejs24.x", memoryMb: 256, timeout: 10, logRetentionDays: 14 });
-        expect(cfg.rollout.canary?.steps).to.deep.equal([{ weight: 10, bake: 600 }, { weight: 50, bake: 600 }, { weight: 100, bake: 600 }]);
+        expect(cfg.rollout.canary?.steps).to.deep.equal([
+            { weight: 10, bake: 600 },
+            { weight: 50, bake: 600 },
+            { weight: 100, bake: 600 },
+        ]);
         expect(cfg.rollout.gates).to.include({ minInvocations: 50, onNoData: "rollback", pollInterval: 60 });
         expect(cfg.region).to.equal("us-east-1");
     });
 
     const cases: [string, (c: Record<string, any>) => void, string][] = [
-        ["falling weights", (c) => (c.rollout.canary.steps[1].weight = 5),
-            "`lambda-rollout:rollout.canary.steps[1].weight` (got 5): is 5 after 10: weights must rise strictly and end at 100"],
-        ["a weight of 120", (c) => (c.rollout.canary.steps[1].weight = 120),
-            "`lambda-rollout:rollout.canary.steps[1].weight` (got 120): must be at most 100 (percent of traffic to the candidate)"],
-        ["a zero weight", (c) => (c.rollout.canary.steps[0].weight = 0),
-            "`lambda-rollout:rollout.canary.steps[0].weight` (got 0): must be above 0 (percent of traffic to the candidate)"],
-        ["steps that stop short of 100", (c) => c.rollout.canary.steps.pop(),
-            "`lambda-rollout:rollout.canary.steps[1].weight` (got 50): is 50: weights must rise strictly and end at 100"],
-        ["a bake that is not a duration", (c) => (c.rollout.canary.steps[0].bake = "10 minutes"),
-            '`lambda-rollout:rollout.canary.steps[0].bake` (got "10 minutes"): must be a duration such as "30s", "10m" or "1h"'],
-        ["canary without steps", (c) => delete c.rollout.canary,
-            '`lambda-rollout:rollout.canary`: is required when strategy is "canary"'],
-        ["linear without its settings", (c) => (c.rollout.strategy = "linear"),
-            '`lambda-rollout:rollout.linear`: is required when strategy is "linear"'],
-        ["an unknown strategy", (c) => (c.rollout.strategy = "yolo"),
-            '`lambda-rollout:rollout.strategy` (got "yolo"): must be one of "all-at-once", "blue-green", "canary", "linear"'],
-        ["an unknown key", (c) => (c.rollout.gates = { maxErrorRate: 1 }),
-            "`lambda-rollout:rollout.gates`: has unknown key(s) `maxErrorRate`"],
-        ["64 MB of memory", (c) => (c.functions[0].memoryMb = 64),
-            "`lambda-rollout:functions[0].memoryMb` (got 64): must be at least 128 (MB)"],
-        ["a 20-minute timeout", (c) => (c.functions[0].timeout = "20m"),
-            "`lambda-rollout:functions[0].timeout` (got \"20m\"): must be between 1s and 15m (Lambda's limit)"],
-        ["two functions with one name", (c) => c.functions.push({ ...c.functions[0] }),
-            '`lambda-rollout:functions[1].name` (got "api"): "api" is used twice: function names must be unique'],
-        ["no functions", (c) => (c.functions = []),
-            "`lambda-rollout:functions` (got []): must list at least one function"],
-        ["routing for a function the stack lacks", (c) => (c.routing = { web: { stable: "1", candidate: "2", weight: 0.1 } }),
-            "`lambda-rollout:routing.web` (got {\"stable\":\"1\",\"candidate\":\"2\",\"weight\":0.1}): names no function of this stack (functions: api)"],
-        ["a routing weight of 1.5", (c) => (c.routing = { api: { stable: "1", candidate: "2", weight: 1.5 } }),
-            "`lambda-rollout:routing.api.weight` (got 1.5): must be between 0.0 and 1.0"],
-        ["routing to $LATEST", (c) => (c.routing = { api: { stable: "1", candidate: "$LATEST", weight: 0.5 } }),
-            '`lambda-rollout:routing.api.candidate` (got "$LATEST"): must be a published version number (never $LATEST)'],
-        ["a poll interval under a minute", (c) => (c.rollout.gates = { pollInterval: "30s" }),
-            "`lambda-rollout:rollout.gates.pollInterval` (got \"30s\"): must be at least 1m (Lambda metrics are per minute)"],
-        ["min invocations of 0", (c) => (c.rollout.gates = { minInvocations: 0 }),
-            "`lambda-rollout:rollout.gates.minInvocations` (got 0): must be at least 1: no data is never a pass"],
-        ["the deprecated nodejs20.x runtime", (c) => (c.functions[0].runtime = "nodejs20.x"),
-            '`lambda-rollout:functions[0].runtime` (got "nodejs20.x"): nodejs20.x is deprecated by AWS Lambda (since 2026-04-30: no security patches, then no creating or updating functions on it); use nodejs24.x'],
-        ["the deprecated nodejs18.x runtime", (c) => (c.functions[0].runtime = "nodejs18.x"),
-            '`lambda-rollout:functions[0].runtime` (got "nodejs18.x"): nodejs18.x is deprecated by AWS Lambda (since 2025-09-01: no security patches, then no creating or updating functions on it); use nodejs24.x'],
-        ["the deprecated python3.9 runtime", (c) => (c.functions[0].runtime = "python3.9"),
-            '`lambda-rollout:functions[0].runtime` (got "python3.9"): python3.9 is deprecated by AWS Lambda (since 2025-12-15: no security patches, then no creating or updating functions on it); use python3.14'],
-        ["a runtime Lambda does not have", (c) => (c.functions[0].runtime = "node24"),
-            '`lambda-rollout:functions[0].runtime` (got "node24"): must be one of nodejs24.x, nodejs22.x, python3.14, python3.13, python3.12, java25, java21, dotnet10, ruby3.4, ruby3.3, provided.al2023'],
+        [
+            "falling weights",
+            (c) => (c.rollout.canary.steps[1].weight = 5),
+            "`lambda-rollout:rollout.canary.steps[1].weight` (got 5): is 5 after 10: weights must rise strictly and end at 100",
+        ],
+        [
+            "a weight of 120",
+            (c) => (c.rollout.canary.steps[1].weight = 120),
+            "`lambda-rollout:rollout.canary.steps[1].weight` (got 120): must be at most 100 (percent of traffic to the candidate)",
+        ],
+        [
+            "a zero weight",
+            (c) => (c.rollout.canary.steps[0].weight = 0),
+            "`lambda-rollout:rollout.canary.steps[0].weight` (got 0): must be above 0 (percent of traffic to the candidate)",
+        ],
+        [
+            "steps that stop short of 100",
+            (c) => c.rollout.canary.steps.pop(),
+            "`lambda-rollout:rollout.canary.steps[1].weight` (got 50): is 50: weights must rise strictly and end at 100",
+        ],
+        [
+            "a bake that is not a duration",
+            (c) => (c.rollout.canary.steps[0].bake = "10 minutes"),
+            '`lambda-rollout:rollout.canary.steps[0].bake` (got "10 minutes"): must be a duration such as "30s", "10m" or "1h"',
+        ],
+        ["canary without steps", (c) => delete c.rollout.canary, '`lambda-rollout:rollout.canary`: is required when strategy is "canary"'],
+        [
+            "linear without its settings",
+            (c) => (c.rollout.strategy = "linear"),
+            '`lambda-rollout:rollout.linear`: is required when strategy is "linear"',
+        ],
+        [
+            "an unknown strategy",
+            (c) => (c.rollout.strategy = "yolo"),
+            '`lambda-rollout:rollout.strategy` (got "yolo"): must be one of "all-at-once", "blue-green", "canary", "linear"',
+        ],
+        [
+            "an unknown key",
+            (c) => (c.rollout.gates = { maxErrorRate: 1 }),
+            "`lambda-rollout:rollout.gates`: has unknown key(s) `maxErrorRate`",
+        ],
+        [
+            "64 MB of memory",
+            (c) => (c.functions[0].memoryMb = 64),
+            "`lambda-rollout:functions[0].memoryMb` (got 64): must be at least 128 (MB)",
+        ],
+        [
+            "a 20-minute timeout",
+            (c) => (c.functions[0].timeout = "20m"),
+            '`lambda-rollout:functions[0].timeout` (got "20m"): must be between 1s and 15m (Lambda\'s limit)',
+        ],
+        [
+            "two functions with one name",
+            (c) => c.functions.push({ ...c.functions[0] }),
+            '`lambda-rollout:functions[1].name` (got "api"): "api" is used twice: function names must be unique',
+        ],
+        ["no functions", (c) => (c.functions = []), "`lambda-rollout:functions` (got []): must list at least one function"],
+        [
+            "routing for a function the stack lacks",
+            (c) => (c.routing = { web: { stable: "1", candidate: "2", weight: 0.1 } }),
+            '`lambda-rollout:routing.web` (got {"stable":"1","candidate":"2","weight":0.1}): names no function of this stack (functions: api)',
+        ],
+        [
+            "a routing weight of 1.5",
+            (c) => (c.routing = { api: { stable: "1", candidate: "2", weight: 1.5 } }),
+            "`lambda-rollout:routing.api.weight` (got 1.5): must be between 0.0 and 1.0",
+        ],
+        [
+            "routing to $LATEST",
+            (c) => (c.routing = { api: { stable: "1", candidate: "$LATEST", weight: 0.5 } }),
+            '`lambda-rollout:routing.api.candidate` (got "$LATEST"): must be a published version number (never $LATEST)',
+        ],
+        [
+            "a poll interval under a minute",
+            (c) => (c.rollout.gates = { pollInterval: "30s" }),
+            '`lambda-rollout:rollout.gates.pollInterval` (got "30s"): must be at least 1m (Lambda metrics are per minute)',
+        ],
+        [
+            "min invocations of 0",
+            (c) => (c.rollout.gates = { minInvocations: 0 }),
+            "`lambda-rollout:rollout.gates.minInvocations` (got 0): must be at least 1: no data is never a pass",
+        ],
+        [
+            "the deprecated nodejs20.x runtime",
+            (c) => (c.functions[0].runtime = "nodejs20.x"),
+            '`lambda-rollout:functions[0].runtime` (got "nodejs20.x"): nodejs20.x is deprecated by AWS Lambda (since 2026-04-30: no security patches, then no creating or updating functions on it); use nodejs24.x',
+        ],
+        [
+            "the deprecated nodejs18.x runtime",
+            (c) => (c.functions[0].runtime = "nodejs18.x"),
+            '`lambda-rollout:functions[0].runtime` (got "nodejs18.x"): nodejs18.x is deprecated by AWS Lambda (since 2025-09-01: no security patches, then no creating or updating functions on it); use nodejs24.x',
+        ],
+        [
+            "the deprecated python3.9 runtime",
+            (c) => (c.functions[0].runtime = "python3.9"),
+            '`lambda-rollout:functions[0].runtime` (got "python3.9"): python3.9 is deprecated by AWS Lambda (since 2025-12-15: no security patches, then no creating or updating functions on it); use python3.14',
+        ],
+        [
+            "a runtime Lambda does not have",
+            (c) => (c.functions[0].runtime = "node24"),
+            '`lambda-rollout:functions[0].runtime` (got "node24"): must be one of nodejs24.x, nodejs22.x, python3.14, python3.13, python3.12, java25, java21, dotnet10, ruby3.4, ruby3.3, provided.al2023',
+        ],
     ];
     for (const [what, mutate, message] of cases) {
         it(`refuses ${what} with a message naming the key, the value and the rule`, () => {

@@ -67,7 +67,9 @@ async function runDeliveryProgram(config: Record<string, unknown>): Promise<{ re
         "delivery",
         false,
     );
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require(path.join(DELIVERY_DIR, "index.ts")) as () => Promise<Record<string, unknown>>;
     const outputs = ((await pulumi.runtime.runInPulumiStack(program)) ?? {}) as Record<string, any>;
@@ -231,7 +233,10 @@ describe("delivery decisions (deployments/delivery.ts)", () => {
                 const raw = baseRaw();
                 change(raw);
                 const problems = problemsOf(raw);
-                expect(problems.some((p) => p.includes(message)), `problems:\n${problems.join("\n")}`).to.equal(true);
+                expect(
+                    problems.some((p) => p.includes(message)),
+                    `problems:\n${problems.join("\n")}`,
+                ).to.equal(true);
             });
         }
 
@@ -271,14 +276,31 @@ describe("the delivery program (deployments/index.ts) under Pulumi mocks", () =>
     for (const [stack, branch] of branches) {
         it(`${stack}: deploys this repository's ${branch} branch on push`, () => {
             const s = settingsOf(stack);
-            expect(s.sourceContext.git).to.deep.equal({ repoUrl: "https://github.com/acme/lambda-rollout.git", branch: `refs/heads/${branch}` });
-            expect(s.vcs).to.include({ provider: "github", repository: "acme/lambda-rollout", deployCommits: true, previewPullRequests: true });
+            expect(s.sourceContext.git).to.deep.equal({
+                repoUrl: "https://github.com/acme/lambda-rollout.git",
+                branch: `refs/heads/${branch}`,
+            });
+            expect(s.vcs).to.include({
+                provider: "github",
+                repository: "acme/lambda-rollout",
+                deployCommits: true,
+                previewPullRequests: true,
+            });
         });
 
         it(`${stack}: path filters include the program and Pulumi.${stack}.yaml and exclude docs`, () => {
             const paths: string[] = settingsOf(stack).vcs.paths;
             expect(paths).to.deep.equal(pathFilters(stack));
-            expect(paths).to.include.members(["app/**", "components/**", "config/**", "index.ts", `Pulumi.${stack}.yaml`, "package*.json", "!docs/**", "!*.md"]);
+            expect(paths).to.include.members([
+                "app/**",
+                "components/**",
+                "config/**",
+                "index.ts",
+                `Pulumi.${stack}.yaml`,
+                "package*.json",
+                "!docs/**",
+                "!*.md",
+            ]);
             expect(pushDeploys(paths, ["docs/delivery.md", "README.md"])).to.equal(false);
         });
 

@@ -20,7 +20,9 @@ describe("another team's project (examples/existing-project) driven with -C", fu
 
     it("an org/project/stack name is checked against the driven project's name", () => {
         expect(parseStackName("acme/orders-service/dev", "orders-service").name).to.equal("dev");
-        expect(() => parseStackName("acme/lambda-rollout/dev", "orders-service")).to.throw('names project "lambda-rollout", but this is the orders-service project');
+        expect(() => parseStackName("acme/lambda-rollout/dev", "orders-service")).to.throw(
+            'names project "lambda-rollout", but this is the orders-service project',
+        );
     });
 
     it("the mock engine runs that project's program: its names, its extra policy, its managed policy, arm64, and the contract", async () => {
@@ -39,7 +41,9 @@ describe("another team's project (examples/existing-project) driven with -C", fu
             Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
             Resource: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev",
         });
-        expect(resources.find((r) => r.name === "orders-worker-managed-0")!.inputs.policyArn).to.equal("arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess");
+        expect(resources.find((r) => r.name === "orders-worker-managed-0")!.inputs.policyArn).to.equal(
+            "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+        );
         expect(resources.some((r) => JSON.stringify(r.inputs).includes("lambda-rollout-dev"))).to.equal(false);
     });
 
@@ -53,7 +57,16 @@ describe("another team's project (examples/existing-project) driven with -C", fu
     });
 
     it("`rehearse -C examples/existing-project --stack dev --scenario scenarios/healthy.json` promotes both functions (exit 0)", async () => {
-        const run = await runCli(["rehearse", "-C", "examples/existing-project", "--stack", "dev", "--scenario", "scenarios/healthy.json", "--json"]);
+        const run = await runCli([
+            "rehearse",
+            "-C",
+            "examples/existing-project",
+            "--stack",
+            "dev",
+            "--scenario",
+            "scenarios/healthy.json",
+            "--json",
+        ]);
         expect(run.code, run.stderr).to.equal(0);
         const report = JSON.parse(run.stdout.trim().split("\n").pop()!);
         expect(report.outcome).to.equal("promoted");
@@ -86,10 +99,26 @@ describe("validateProgressiveFunctionArgs: the new fields, each named in its mes
         ["valid", {}, undefined],
         ["both codePath and code", { code: {} as never }, "exactly one of `codePath` (a directory) and `code` (an archive)"],
         ["neither", { codePath: undefined }, "exactly one of `codePath` (a directory) and `code` (an archive)"],
-        ["a bad Effect", { policyStatements: [{ Effect: "Permit" as never, Action: "s3:GetObject", Resource: "*" }] }, '`policyStatements[0].Effect` (got "Permit")'],
-        ["a bad Action", { policyStatements: [{ Effect: "Allow", Action: "GetObject", Resource: "*" }] }, '`policyStatements[0].Action` (got "GetObject")'],
-        ["a bad Resource", { policyStatements: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "bucket" }] }, '`policyStatements[0].Resource` (got "bucket")'],
-        ["a bad managed policy", { managedPolicyArns: ["AWSXRayDaemonWriteAccess"] }, '`managedPolicyArns[0]` (got "AWSXRayDaemonWriteAccess")'],
+        [
+            "a bad Effect",
+            { policyStatements: [{ Effect: "Permit" as never, Action: "s3:GetObject", Resource: "*" }] },
+            '`policyStatements[0].Effect` (got "Permit")',
+        ],
+        [
+            "a bad Action",
+            { policyStatements: [{ Effect: "Allow", Action: "GetObject", Resource: "*" }] },
+            '`policyStatements[0].Action` (got "GetObject")',
+        ],
+        [
+            "a bad Resource",
+            { policyStatements: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "bucket" }] },
+            '`policyStatements[0].Resource` (got "bucket")',
+        ],
+        [
+            "a bad managed policy",
+            { managedPolicyArns: ["AWSXRayDaemonWriteAccess"] },
+            '`managedPolicyArns[0]` (got "AWSXRayDaemonWriteAccess")',
+        ],
         ["six layers", { layers: ["a", "b", "c", "d", "e", "f"] }, "`layers` has 6 layers: Lambda allows at most 5"],
         ["two architectures", { architectures: ["x86_64", "arm64"] }, '`architectures` (got ["x86_64","arm64"])'],
     ];

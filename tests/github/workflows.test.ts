@@ -12,12 +12,21 @@ const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const scripts: Record<string, string> = packageJson.scripts;
 const delivery = parseDeliveryConfig(
-    deliveryKeys((parseYaml(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.delivery.yaml"), "utf8")) as { config: Record<string, unknown> }).config),
+    deliveryKeys(
+        (parseYaml(fs.readFileSync(path.join(ROOT, "deployments", "Pulumi.delivery.yaml"), "utf8")) as { config: Record<string, unknown> })
+            .config,
+    ),
     "deployments/Pulumi.delivery.yaml",
 );
 
 type Step = { uses?: string; run?: string; with?: Record<string, any>; env?: Record<string, string>; name?: string; if?: string };
-type Job = { environment?: string; steps: Step[]; permissions?: Record<string, string>; "runs-on": string; strategy?: { matrix?: Record<string, unknown[]>; "fail-fast"?: boolean } };
+type Job = {
+    environment?: string;
+    steps: Step[];
+    permissions?: Record<string, string>;
+    "runs-on": string;
+    strategy?: { matrix?: Record<string, unknown[]>; "fail-fast"?: boolean };
+};
 type Workflow = { on: Record<string, any>; jobs: Record<string, Job>; permissions?: Record<string, string> };
 
 function load(name: string): Workflow {
@@ -34,7 +43,10 @@ describe("GitHub workflows (.github/workflows)", () => {
         expect(files.sort()).to.deep.equal(["promote.yml", "rollback.yml", "test.yml"]);
         for (const f of files) {
             const doc = parseDocument(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"));
-            expect(doc.errors.map((e) => e.message), f).to.deep.equal([]);
+            expect(
+                doc.errors.map((e) => e.message),
+                f,
+            ).to.deep.equal([]);
         }
     });
 
@@ -110,7 +122,9 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("promotes prod with --yes --json and writes the report", () => {
-            expect(promoteRun).to.contain("node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json &");
+            expect(promoteRun).to.contain(
+                "node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json &",
+            );
             expect(promoteRun).to.contain('>> "$GITHUB_STEP_SUMMARY"');
         });
 
@@ -120,7 +134,9 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("gets AWS credentials through OIDC and installs the Pulumi CLI", () => {
             expect(job.permissions?.["id-token"]).to.equal("write");
-            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).to.equal("${{ vars.PROMOTER_ROLE_ARN_PROD }}");
+            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"]).to.equal(
+                "${{ vars.PROMOTER_ROLE_ARN_PROD }}",
+            );
             expect(stepUsing(wf, "pulumi/actions")).to.not.equal(undefined);
             expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal(24);
         });
@@ -137,7 +153,9 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("rolls the chosen stack back with --yes --json", () => {
             const run = runs(wf).find((r) => r.includes("automation/cli.ts rollback"))!;
-            expect(run).to.contain('node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json &');
+            expect(run).to.contain(
+                'node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json &',
+            );
             const step = steps(wf).find((s) => s.run === run)!;
             expect(step.env?.STACK).to.equal("${{ inputs.stack }}");
         });
@@ -163,7 +181,9 @@ describe("CI security (.github/**)", () => {
 
     /** Every file under .github, recursively. */
     function githubFiles(dir = path.join(ROOT, ".github")): string[] {
-        return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? githubFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+        return fs
+            .readdirSync(dir, { withFileTypes: true })
+            .flatMap((e) => (e.isDirectory() ? githubFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
     }
 
     it("pin every action by a full 40-hex commit SHA with its release in a comment (`uses: owner/repo@<sha> # vX.Y.Z`)", () => {
@@ -172,7 +192,9 @@ describe("CI security (.github/**)", () => {
         for (const f of files) {
             // Each `uses:` the YAML holds must be on a line of this exact form (a comment is not part of the parsed YAML).
             const parsed = jobsOf(f).flatMap(([, j]) => j.steps.flatMap((st) => (st.uses === undefined ? [] : [st.uses])));
-            const lines = text(f).split("\n").filter((l) => /^\s*(-\s+)?uses\s*:/.test(l));
+            const lines = text(f)
+                .split("\n")
+                .filter((l) => /^\s*(-\s+)?uses\s*:/.test(l));
             expect(lines.length, `${f}: every uses: on a line of its own`).to.equal(parsed.length);
             for (const line of lines) {
                 const m = /^\s*(?:-\s+)?uses:\s*([A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+)@([0-9a-f]{40})\s+#\s*(v\d+\.\d+\.\d+)\s*$/.exec(line);
@@ -185,8 +207,14 @@ describe("CI security (.github/**)", () => {
         }
         expect(problems, "not pinned by a commit SHA with a `# vX.Y.Z` comment").to.deep.equal([]);
         // One release per action across the workflows.
-        expect(Object.entries(pins).filter(([, p]) => p.size > 1).map(([a, p]) => `${a}: ${[...p].join(", ")}`)).to.deep.equal([]);
-        expect(Object.keys(pins).sort()).to.include.members(["actions/checkout", "actions/setup-node", "actions/upload-artifact", ...OIDC_ACTIONS, "pulumi/actions"].sort());
+        expect(
+            Object.entries(pins)
+                .filter(([, p]) => p.size > 1)
+                .map(([a, p]) => `${a}: ${[...p].join(", ")}`),
+        ).to.deep.equal([]);
+        expect(Object.keys(pins).sort()).to.include.members(
+            ["actions/checkout", "actions/setup-node", "actions/upload-artifact", ...OIDC_ACTIONS, "pulumi/actions"].sort(),
+        );
     });
 
     it("hold no long-lived secret: no PULUMI_ACCESS_TOKEN and no `secrets.` anywhere under .github", () => {
@@ -209,7 +237,9 @@ describe("CI security (.github/**)", () => {
             // The token is there before the tool runs.
             const all = steps(wf);
             expect(all.indexOf(auth!), f).to.be.lessThan(all.findIndex((s) => s.run?.includes("automation/cli.ts")));
-            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"], f).to.match(/^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/);
+            expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"], f).to.match(
+                /^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/,
+            );
         }
     });
 
@@ -220,7 +250,9 @@ describe("CI security (.github/**)", () => {
             expect(JSON.stringify(wf.permissions), `${f}: workflow-level permissions`).to.not.contain("write");
             for (const [name, job] of jobsOf(f)) {
                 const oidc = OIDC_ACTIONS.some((a) => usesIn(job, a));
-                expect(job.permissions, `${f} ${name}`).to.deep.equal(oidc ? { "id-token": "write", contents: "read" } : { contents: "read" });
+                expect(job.permissions, `${f} ${name}`).to.deep.equal(
+                    oidc ? { "id-token": "write", contents: "read" } : { contents: "read" },
+                );
             }
         }
     });
@@ -229,7 +261,8 @@ describe("CI security (.github/**)", () => {
         for (const f of files) {
             for (const [name, job] of jobsOf(f)) {
                 expect(job["timeout-minutes"], `${f} ${name}`).to.be.a("number");
-                for (const st of job.steps.filter((x) => x.uses?.startsWith("actions/checkout@"))) expect(st.with?.["persist-credentials"], `${f} ${name}`).to.equal(false);
+                for (const st of job.steps.filter((x) => x.uses?.startsWith("actions/checkout@")))
+                    expect(st.with?.["persist-credentials"], `${f} ${name}`).to.equal(false);
             }
         }
     });
@@ -244,7 +277,9 @@ describe("CI security (.github/**)", () => {
         expect(all.indexOf(upload)).to.be.greaterThan(all.findIndex((st) => st.run?.includes("automation/cli.ts promote")));
         // The AWS session lasts as long as the job may run.
         const job = Object.values(load("promote.yml").jobs)[0] as Job;
-        expect(Number(stepUsing(load("promote.yml"), "aws-actions/configure-aws-credentials")?.with?.["role-duration-seconds"])).to.be.at.least(job["timeout-minutes"]! * 60);
+        expect(
+            Number(stepUsing(load("promote.yml"), "aws-actions/configure-aws-credentials")?.with?.["role-duration-seconds"]),
+        ).to.be.at.least(job["timeout-minutes"]! * 60);
     });
 
     it("privileged jobs (prod credentials) use no dependency cache", () => {
@@ -323,7 +358,12 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const env = (summary: string, extra: Record<string, string>) => ({ ...process.env, GITHUB_STEP_SUMMARY: summary, STACK: "prod", ...extra });
+    const env = (summary: string, extra: Record<string, string>) => ({
+        ...process.env,
+        GITHUB_STEP_SUMMARY: summary,
+        STACK: "prod",
+        ...extra,
+    });
 
     const cases: [number, string][] = [
         [0, "promoted"],
@@ -339,7 +379,12 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
                 encoding: "utf8",
                 env: env(summary, {
                     FAKE_EXIT: String(code),
-                    FAKE_REPORT: JSON.stringify({ outcome, stack: "prod", strategy: "canary", steps: [{ weight: 0.1, verdict: code === 1 ? "failed" : "passed", reason: "r" }] }),
+                    FAKE_REPORT: JSON.stringify({
+                        outcome,
+                        stack: "prod",
+                        strategy: "canary",
+                        steps: [{ weight: 0.1, verdict: code === 1 ? "failed" : "passed", reason: "r" }],
+                    }),
                 }),
             });
             expect(result.status, result.stderr).to.equal(code);
@@ -372,9 +417,14 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
             ["SIGTERM", 143],
         ] as const) {
             it(`${name}: a cancel's ${signal} to the step's shell reaches the tool, which aborts; the step ends with ${code} and the summary`, async () => {
-                for (const f of ["started", "signals", "rollout-report.json", "rollback-report.json"]) fs.rmSync(path.join(dir, f), { force: true });
+                for (const f of ["started", "signals", "rollout-report.json", "rollback-report.json"])
+                    fs.rmSync(path.join(dir, f), { force: true });
                 const summary = path.join(dir, `summary-${name}-${signal}.md`);
-                const shell = spawn("bash", ["-e", "-c", script], { cwd: dir, env: env(summary, { FAKE_WAIT: "1" }), stdio: ["ignore", "pipe", "pipe"] });
+                const shell = spawn("bash", ["-e", "-c", script], {
+                    cwd: dir,
+                    env: env(summary, { FAKE_WAIT: "1" }),
+                    stdio: ["ignore", "pipe", "pipe"],
+                });
                 let output = "";
                 shell.stdout.on("data", (d) => (output += d));
                 shell.stderr.on("data", (d) => (output += d));
@@ -383,7 +433,10 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
                 while (!fs.existsSync(path.join(dir, "started")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
                 expect(fs.existsSync(path.join(dir, "started")), output).to.equal(true);
                 shell.kill(signal);
-                const status = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running 15 s after the signal"), 15000))]);
+                const status = await Promise.race([
+                    exited,
+                    new Promise<string>((r) => setTimeout(() => r("still running 15 s after the signal"), 15000)),
+                ]);
                 if (typeof status === "string") shell.kill("SIGKILL");
                 expect(status, output).to.equal(code);
                 expect(fs.readFileSync(path.join(dir, "signals"), "utf8")).to.equal(`${signal}\n`);

@@ -34,9 +34,14 @@ export function fakeAccount(options: FakeAccountOptions = {}): ProgramWorld & { 
                 }
                 const alias = options.aliases?.[command.input.FunctionName ?? ""];
                 if (!alias) {
-                    throw Object.assign(new Error(`Function not found: ${command.input.FunctionName}`), { name: "ResourceNotFoundException" });
+                    throw Object.assign(new Error(`Function not found: ${command.input.FunctionName}`), {
+                        name: "ResourceNotFoundException",
+                    });
                 }
-                return { FunctionVersion: alias.functionVersion, RoutingConfig: alias.weights ? { AdditionalVersionWeights: alias.weights } : undefined };
+                return {
+                    FunctionVersion: alias.functionVersion,
+                    RoutingConfig: alias.weights ? { AdditionalVersionWeights: alias.weights } : undefined,
+                };
             },
         }),
         register: (resource: DeclaredResource) => ({
@@ -57,7 +62,10 @@ export function declared(resources: DeclaredResource[], type: string, name: stri
 
 /** Names of the declared resources of a type. */
 export function namesOf(resources: DeclaredResource[], type: string): string[] {
-    return resources.filter((r) => r.type === type).map((r) => r.name).sort();
+    return resources
+        .filter((r) => r.type === type)
+        .map((r) => r.name)
+        .sort();
 }
 
 export const T = {

@@ -23,8 +23,23 @@ import type { RolloutLog } from "../../automation/rollout/promote";
 
 export const PROD_POLICY = {
     strategy: "canary",
-    canary: { steps: [{ weight: 10, bake: 600 }, { weight: 50, bake: 600 }, { weight: 100, bake: 600 }] },
-    gates: { maxErrorRatePercent: 1, maxErrorRateIncreasePercent: 0.5, maxP99Ms: 6000, maxThrottles: 0, minInvocations: 50, onNoData: "rollback", maxExtension: 600, pollInterval: 60 },
+    canary: {
+        steps: [
+            { weight: 10, bake: 600 },
+            { weight: 50, bake: 600 },
+            { weight: 100, bake: 600 },
+        ],
+    },
+    gates: {
+        maxErrorRatePercent: 1,
+        maxErrorRateIncreasePercent: 0.5,
+        maxP99Ms: 6000,
+        maxThrottles: 0,
+        minInvocations: 50,
+        onNoData: "rollback",
+        maxExtension: 600,
+        pollInterval: 60,
+    },
     smokeTest: { payload: { test: true }, expect: { ok: true } },
 };
 
@@ -68,7 +83,12 @@ export class FakeLambda implements LambdaControl {
     updateFailures = new Map<string, Error[]>();
     /** Description-only updates (the rollout state recorded without moving traffic). */
     stateWrites: { functionName: string; description: string }[] = [];
-    async updateAlias(functionName: string, _alias: string, routing: { stableVersion: string; candidate?: { version: string; weight: number } } | undefined, description?: string): Promise<void> {
+    async updateAlias(
+        functionName: string,
+        _alias: string,
+        routing: { stableVersion: string; candidate?: { version: string; weight: number } } | undefined,
+        description?: string,
+    ): Promise<void> {
         if (this.credentialsExpired) throw expiredToken();
         const failure = this.updateFailures.get(functionName)?.shift();
         if (failure) throw failure;
@@ -109,7 +129,8 @@ export class FakeStack implements StackDriver {
         const n = this.ups.length + 1;
         this.ups.push({ routing, message, weight: routing ? Object.values(routing)[0]?.weight : undefined });
         if (this.lockedFromUp !== undefined && n >= this.lockedFromUp) throw new StackLockedError("another update holds stack prod");
-        if (this.lambda.credentialsExpired) throw new InfrastructureError("pulumi up failed: ExpiredTokenException: The security token included in the request is expired");
+        if (this.lambda.credentialsExpired)
+            throw new InfrastructureError("pulumi up failed: ExpiredTokenException: The security token included in the request is expired");
         if (this.failFromUp !== undefined && n >= this.failFromUp) throw new InfrastructureError("pulumi up failed: provider error");
         for (const [key, r] of Object.entries(routing ?? {})) {
             const fn = this.out.functions[key];
@@ -212,20 +233,34 @@ export class FakeMetrics implements MetricsSource {
                     };
                 };
                 const unreadable = this.unreadable.get(r.key);
-                return [r.key, { candidate: version(w, rates.candidate), stable: version((m) => 1 - w(m), rates.stable), aliasThrottles: 0, deadLetterErrors: 0, ...(unreadable ? { unreadable } : {}) }];
+                return [
+                    r.key,
+                    {
+                        candidate: version(w, rates.candidate),
+                        stable: version((m) => 1 - w(m), rates.stable),
+                        aliasThrottles: 0,
+                        deadLetterErrors: 0,
+                        ...(unreadable ? { unreadable } : {}),
+                    },
+                ];
             }),
         );
     }
     async alarmStates(names: string[]): Promise<Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA">> {
         if (this.credentialsExpired) throw expiredToken();
-        if (this.alarmsUnreadable) throw Object.assign(new Error("Rate exceeded"), { name: "Throttling", $fault: "client", $metadata: { httpStatusCode: 400 } });
+        if (this.alarmsUnreadable)
+            throw Object.assign(new Error("Rate exceeded"), { name: "Throttling", $fault: "client", $metadata: { httpStatusCode: 400 } });
         return Object.fromEntries(names.map((n) => [n, this.alarmsInAlarm.has(n) ? "ALARM" : "OK"]));
     }
 }
 
 /** The error AWS answers with expired credentials. */
 export function expiredToken(): Error {
-    return Object.assign(new Error("The security token included in the request is expired"), { name: "ExpiredTokenException", $fault: "client", $metadata: { httpStatusCode: 403 } });
+    return Object.assign(new Error("The security token included in the request is expired"), {
+        name: "ExpiredTokenException",
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+    });
 }
 
 /** A fake clock; `drive` runs a promise to completion by firing timers. */

@@ -22,7 +22,13 @@ function account(): SimulatedAws {
     return sim;
 }
 
-const requests = ["api", "web"].map((name) => ({ key: name, functionName: name, aliasName: "live", stableVersion: "1", candidateVersion: "2" }));
+const requests = ["api", "web"].map((name) => ({
+    key: name,
+    functionName: name,
+    aliasName: "live",
+    stableVersion: "1",
+    candidateVersion: "2",
+}));
 
 describe("the CloudWatch adapter reads every result's StatusCode (never an unreadable series as zero)", () => {
     it("a Complete answer is evidence, with no `unreadable`", async () => {
@@ -54,8 +60,20 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
             async send(command) {
                 const out = await inner.send(command);
                 calls += 1;
-                if (calls === 1) return { ...out, NextToken: "page-2", MetricDataResults: out.MetricDataResults.map((r: object) => ({ ...r, StatusCode: "PartialData" })) };
-                return { ...out, MetricDataResults: out.MetricDataResults.map((r: { Values: number[]; Timestamps: Date[] }) => ({ ...r, Values: [], Timestamps: [] })) };
+                if (calls === 1)
+                    return {
+                        ...out,
+                        NextToken: "page-2",
+                        MetricDataResults: out.MetricDataResults.map((r: object) => ({ ...r, StatusCode: "PartialData" })),
+                    };
+                return {
+                    ...out,
+                    MetricDataResults: out.MetricDataResults.map((r: { Values: number[]; Timestamps: Date[] }) => ({
+                        ...r,
+                        Values: [],
+                        Timestamps: [],
+                    })),
+                };
             },
         };
         const ev = await new CloudWatchAdapter(paging).evidence(requests, START, sim.now());
@@ -76,7 +94,11 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         const ev = await new CloudWatchAdapter(dropping).evidence(requests, START, sim.now());
         expect(ev.web.unreadable).to.equal("candidate Errors: no result in the answer");
         expect(ev.api.unreadable).to.equal(undefined);
-        const limited: CommandSender = { async send(command) { return { ...(await inner.send(command)), Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "too long" }] }; } };
+        const limited: CommandSender = {
+            async send(command) {
+                return { ...(await inner.send(command)), Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "too long" }] };
+            },
+        };
         const all = await new CloudWatchAdapter(limited).evidence(requests, START, sim.now());
         expect(all.api.unreadable).to.equal("GetMetricData answered MaxQueryTimeRangeExceed");
     });
@@ -84,9 +106,16 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
 
 describe("the adapters name their errors", () => {
     it("a Lambda failure leaves as an AwsCallError naming the operation and AWS's code, and a conflict is still retryable", async () => {
-        const conflict = Object.assign(new Error("An update is in progress"), { name: "ResourceConflictException", $fault: "client", $metadata: { httpStatusCode: 409 } });
+        const conflict = Object.assign(new Error("An update is in progress"), {
+            name: "ResourceConflictException",
+            $fault: "client",
+            $metadata: { httpStatusCode: 409 },
+        });
         const adapter = new LambdaAdapter({ send: async () => Promise.reject(conflict) });
-        const err = await adapter.updateAlias("api", "live", { stableVersion: "1" }).then(() => undefined, (e: unknown) => e as AwsCallError);
+        const err = await adapter.updateAlias("api", "live", { stableVersion: "1" }).then(
+            () => undefined,
+            (e: unknown) => e as AwsCallError,
+        );
         expect(err).to.be.instanceOf(AwsCallError);
         expect(err).to.deep.include({ operation: "UpdateAlias", code: "ResourceConflictException", httpStatusCode: 409 });
         expect(err!.message).to.equal("UpdateAlias failed: ResourceConflictException: An update is in progress");
@@ -94,8 +123,15 @@ describe("the adapters name their errors", () => {
     });
 
     it("CloudWatch's expired credentials are named as such through the typed error", async () => {
-        const expired = Object.assign(new Error("The security token included in the request is expired"), { name: "ExpiredTokenException", $fault: "client", $metadata: { httpStatusCode: 403 } });
-        const err = await new CloudWatchAdapter({ send: async () => Promise.reject(expired) }).alarmStates(["a"]).then(() => undefined, (e: unknown) => e);
+        const expired = Object.assign(new Error("The security token included in the request is expired"), {
+            name: "ExpiredTokenException",
+            $fault: "client",
+            $metadata: { httpStatusCode: 403 },
+        });
+        const err = await new CloudWatchAdapter({ send: async () => Promise.reject(expired) }).alarmStates(["a"]).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         expect(credentialsProblem(err)).to.equal("the AWS credentials have expired (ExpiredTokenException)");
         expect(isRetryable(err)).to.equal(false);
     });

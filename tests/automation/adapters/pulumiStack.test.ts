@@ -48,7 +48,16 @@ const outputs: RolloutOutputs = {
 
 const routing: RoutingOverride = { api: { stable: "7", candidate: "8", weight: 0.1 } };
 
-const FAKE_ENV = ["FAKE_PULUMI_LOG", "FAKE_PULUMI_OUTPUTS", "FAKE_PULUMI_SECRETS", "FAKE_PULUMI_HISTORY", "FAKE_PULUMI_NO_STACK", "FAKE_PULUMI_CONFLICT", "FAKE_PULUMI_FAIL", "FAKE_PULUMI_VERSION"];
+const FAKE_ENV = [
+    "FAKE_PULUMI_LOG",
+    "FAKE_PULUMI_OUTPUTS",
+    "FAKE_PULUMI_SECRETS",
+    "FAKE_PULUMI_HISTORY",
+    "FAKE_PULUMI_NO_STACK",
+    "FAKE_PULUMI_CONFLICT",
+    "FAKE_PULUMI_FAIL",
+    "FAKE_PULUMI_VERSION",
+];
 
 describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
     // The Automation API takes a CLI as <root>/bin/pulumi: link the stand-in there.
@@ -94,7 +103,11 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
 
     function invocations(): Invocation[] {
         if (!fs.existsSync(log)) return [];
-        return fs.readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Invocation);
+        return fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as Invocation);
     }
 
     function ups(): Invocation[] {
@@ -120,7 +133,9 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
     }
 
     function gitStatus(): string {
-        return execFileSync("git", ["-C", projectRoot, "status", "--porcelain", "--", "Pulumi.prod.yaml", "Pulumi.yaml"], { encoding: "utf8" });
+        return execFileSync("git", ["-C", projectRoot, "status", "--porcelain", "--", "Pulumi.prod.yaml", "Pulumi.yaml"], {
+            encoding: "utf8",
+        });
     }
 
     function committedFiles(): string[] {
@@ -150,7 +165,10 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
         expect(fs.existsSync(configFile), "temporary config file removed").to.equal(false);
         expect(gitStatus()).to.equal(statusBefore);
         expect(committedFiles()).to.deep.equal(filesBefore);
-        expect(invocations().some((i) => i.argv[0] === "config" && i.argv[1] !== undefined && !i.argv[1].startsWith("-")), "no config set/rm").to.equal(false);
+        expect(
+            invocations().some((i) => i.argv[0] === "config" && i.argv[1] !== undefined && !i.argv[1].startsWith("-")),
+            "no config set/rm",
+        ).to.equal(false);
         expect(result).to.deep.equal(outputs);
     });
 
@@ -263,9 +281,36 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
 
     it("history() maps the records newest first, asking for one page of `limit` without decrypting secrets", async () => {
         process.env.FAKE_PULUMI_HISTORY = writeJson("history.json", [
-            { version: 13, kind: "update", startTime: "2025-05-02T10:20:00Z", endTime: "2025-05-02T10:21:10Z", message: "promote api: 50% to version 8", result: "succeeded", environment: { "exec.kind": "auto.local" }, resourceChanges: { update: 1, same: 11 } },
-            { version: 12, kind: "update", startTime: "2025-05-02T10:05:00Z", endTime: "2025-05-02T10:06:02Z", message: "promote api: 10% to version 8", result: "failed", environment: {}, resourceChanges: { same: 12 } },
-            { version: 11, kind: "update", startTime: "2025-05-01T09:00:00Z", endTime: "2025-05-01T09:03:00Z", message: "release 1.4.0", result: "succeeded", environment: {}, resourceChanges: { create: 1 } },
+            {
+                version: 13,
+                kind: "update",
+                startTime: "2025-05-02T10:20:00Z",
+                endTime: "2025-05-02T10:21:10Z",
+                message: "promote api: 50% to version 8",
+                result: "succeeded",
+                environment: { "exec.kind": "auto.local" },
+                resourceChanges: { update: 1, same: 11 },
+            },
+            {
+                version: 12,
+                kind: "update",
+                startTime: "2025-05-02T10:05:00Z",
+                endTime: "2025-05-02T10:06:02Z",
+                message: "promote api: 10% to version 8",
+                result: "failed",
+                environment: {},
+                resourceChanges: { same: 12 },
+            },
+            {
+                version: 11,
+                kind: "update",
+                startTime: "2025-05-01T09:00:00Z",
+                endTime: "2025-05-01T09:03:00Z",
+                message: "release 1.4.0",
+                result: "succeeded",
+                environment: {},
+                resourceChanges: { create: 1 },
+            },
         ]);
         const records = await driver().history(2);
         expect(records).to.deep.equal([

@@ -53,7 +53,10 @@ describe("bad input on the command line: exit 2, the key named, nothing touched"
         const runs = await Promise.all(
             VERBS.map(async ([verb, extra, usesPulumi]) => {
                 const log = pulumiLog(verb);
-                const r = await runCli([verb, "--stack", "prod", "--config-file", BAD_CONFIG, ...extra], usesPulumi ? { fakePulumiLog: log } : {});
+                const r = await runCli(
+                    [verb, "--stack", "prod", "--config-file", BAD_CONFIG, ...extra],
+                    usesPulumi ? { fakePulumiLog: log } : {},
+                );
                 return { verb, r, calls: pulumiCalls(log) };
             }),
         );
@@ -73,11 +76,17 @@ describe("bad input on the command line: exit 2, the key named, nothing touched"
     });
 
     it("a stack name that is a path is refused by every command before any file is read (the scenario's included)", async () => {
-        const extras: Record<string, string[]> = { rehearse: ["--scenario", "scenarios/no-such.json"], "rehearse-all": ["--dir", "no-such-folder"] };
+        const extras: Record<string, string[]> = {
+            rehearse: ["--scenario", "scenarios/no-such.json"],
+            "rehearse-all": ["--dir", "no-such-folder"],
+        };
         const runs = await Promise.all(
             VERBS.map(async ([verb, extra, usesPulumi]) => {
                 const log = pulumiLog(verb);
-                const r = await runCli([verb, "--stack", "../../etc", ...(extras[verb] ?? extra)], usesPulumi ? { fakePulumiLog: log } : {});
+                const r = await runCli(
+                    [verb, "--stack", "../../etc", ...(extras[verb] ?? extra)],
+                    usesPulumi ? { fakePulumiLog: log } : {},
+                );
                 return { verb, r, calls: pulumiCalls(log) };
             }),
         );
@@ -92,10 +101,24 @@ describe("bad input on the command line: exit 2, the key named, nothing touched"
     it("rehearse: an unknown stack, a missing --config-file and YAML that does not parse are usage errors, not 'pulumi up failed'", async () => {
         const cases: [label: string, args: string[], message: string | RegExp][] = [
             ["an unknown stack", ["--stack", "qa"], `error: cannot read config file ${path.join(PROJECT_ROOT, "Pulumi.qa.yaml")}: ENOENT`],
-            ["a missing --config-file", ["--stack", "prod", "--config-file", "tests/fixtures/no-such.yaml"], `error: cannot read config file ${path.join(PROJECT_ROOT, "tests", "fixtures", "no-such.yaml")}: ENOENT`],
-            ["YAML that does not parse", ["--stack", "prod", "--config-file", "tests/fixtures/not-yaml.yaml"], /^error: config file .*not-yaml\.yaml is not valid YAML: Block collections are not allowed within flow collections at line 3/m],
+            [
+                "a missing --config-file",
+                ["--stack", "prod", "--config-file", "tests/fixtures/no-such.yaml"],
+                `error: cannot read config file ${path.join(PROJECT_ROOT, "tests", "fixtures", "no-such.yaml")}: ENOENT`,
+            ],
+            [
+                "YAML that does not parse",
+                ["--stack", "prod", "--config-file", "tests/fixtures/not-yaml.yaml"],
+                /^error: config file .*not-yaml\.yaml is not valid YAML: Block collections are not allowed within flow collections at line 3/m,
+            ],
         ];
-        const runs = await Promise.all(cases.map(async ([label, args, message]) => ({ label, message, r: await runCli(["rehearse", "--scenario", "scenarios/healthy.json", ...args]) })));
+        const runs = await Promise.all(
+            cases.map(async ([label, args, message]) => ({
+                label,
+                message,
+                r: await runCli(["rehearse", "--scenario", "scenarios/healthy.json", ...args]),
+            })),
+        );
         for (const { label, message, r } of runs) {
             expectUsageError(r, label);
             if (typeof message === "string") expect(r.stderr, label).to.contain(message);
@@ -112,14 +135,17 @@ describe("--report on the command line", function () {
         const nested = path.join(root, "new", "folder", "report.json");
         const aFolder = path.join(root, "a-folder");
         fs.mkdirSync(aFolder);
-        const rehearse = (report: string) => runCli(["rehearse", "--stack", "prod", "--scenario", "scenarios/bad-canary.json", "--json", "--report", report]);
+        const rehearse = (report: string) =>
+            runCli(["rehearse", "--stack", "prod", "--scenario", "scenarios/bad-canary.json", "--json", "--report", report]);
         const [written, refused] = await Promise.all([rehearse(nested), rehearse(aFolder)]);
 
         expect(written.code, written.stderr).to.equal(1);
         expect(JSON.parse(fs.readFileSync(nested, "utf8"))).to.deep.equal(JSON.parse(written.stdout.trim().split("\n").at(-1)!));
 
         expect(refused.code, refused.stderr).to.equal(1);
-        expect(refused.stderr).to.contain(`warning: could not write the report to ${aFolder}: EISDIR: the path is a directory (the outcome stands)`);
+        expect(refused.stderr).to.contain(
+            `warning: could not write the report to ${aFolder}: EISDIR: the path is a directory (the outcome stands)`,
+        );
         expect(JSON.parse(refused.stdout.trim().split("\n").at(-1)!)).to.include({ outcome: "rolled-back" });
         expect(fs.readdirSync(root).sort()).to.deep.equal(["a-folder", "new"]);
         fs.rmSync(root, { recursive: true, force: true });

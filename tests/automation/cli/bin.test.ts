@@ -21,14 +21,20 @@ describe("the lambda-rollout bin (compiled, run with plain node)", function () {
 
     before(() => {
         // What `npm ci` runs as `prepare`, here again so the bin under test is this checkout's code.
-        execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+        execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+            cwd: PROJECT_ROOT,
+            stdio: "inherit",
+        });
         scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-bin-"));
     });
 
     after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
     it("is the package's bin and prints package.json's version with --version", async () => {
-        const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string; bin: Record<string, string> };
+        const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+            version: string;
+            bin: Record<string, string>;
+        };
         expect(pkg.bin).to.deep.equal({ "lambda-rollout": "dist/automation/cli.js" });
         const r = await bin(["--version"]);
         expect(r).to.include({ code: 0, stdout: `${pkg.version}\n` });
@@ -67,12 +73,22 @@ describe("the lambda-rollout bin (compiled, run with plain node)", function () {
     it("org/project/stack naming another project exits 2 naming the project, and runs nothing", async () => {
         const r = await bin(["rehearse", "-s", "acme/orders-service/prod", "--scenario", "scenarios/healthy.json"]);
         expect(r.code).to.equal(2);
-        expect(r.stderr).to.contain('`--stack` (got "acme/orders-service/prod"): names project "orders-service", but this is the lambda-rollout project');
+        expect(r.stderr).to.contain(
+            '`--stack` (got "acme/orders-service/prod"): names project "orders-service", but this is the lambda-rollout project',
+        );
         expect(r.stderr).not.to.contain("rehearsing");
     });
 
     it("org/project/stack naming the -C project drives its Pulumi.<stack>.yaml: another project rehearsed and promoted", async () => {
-        const r = await bin(["rehearse", "-C", "examples/existing-project", "-s", "acme/orders-service/dev", "--scenario", "scenarios/healthy.json"]);
+        const r = await bin([
+            "rehearse",
+            "-C",
+            "examples/existing-project",
+            "-s",
+            "acme/orders-service/dev",
+            "--scenario",
+            "scenarios/healthy.json",
+        ]);
         expect(r.code, r.stderr).to.equal(0);
         expect(r.stdout).to.contain("PROMOTED: traffic now orders-api v2 100%, orders-worker v2 100%");
     });
@@ -85,7 +101,9 @@ describe("the lambda-rollout bin (compiled, run with plain node)", function () {
             const log = path.join(scratch, `refused${args.length}.jsonl`);
             const r = await bin(["promote", "-s", "prod", ...args], {}, log);
             expect(r.code).to.equal(2);
-            expect(r.stderr).to.contain("would ask before it moves traffic, and nobody can answer; pass -y/--yes (or set PULUMI_SKIP_CONFIRMATIONS=true)");
+            expect(r.stderr).to.contain(
+                "would ask before it moves traffic, and nobody can answer; pass -y/--yes (or set PULUMI_SKIP_CONFIRMATIONS=true)",
+            );
             expect(pulumiCalls(log)).to.deep.equal([]);
         });
     }

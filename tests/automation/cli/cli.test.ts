@@ -11,7 +11,12 @@ function cli(args: string[]) {
     const out = spawnSync(process.execPath, [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
         cwd: PROJECT_ROOT,
         // PULUMI_HOME: a folder with no workspaces, so no stack selected on this machine stands in for --stack.
-        env: { PATH: path.dirname(process.execPath), HOME: os.tmpdir(), AWS_REGION: "us-east-1", PULUMI_HOME: path.join(os.tmpdir(), `lambda-rollout-no-pulumi-home-${process.pid}`) },
+        env: {
+            PATH: path.dirname(process.execPath),
+            HOME: os.tmpdir(),
+            AWS_REGION: "us-east-1",
+            PULUMI_HOME: path.join(os.tmpdir(), `lambda-rollout-no-pulumi-home-${process.pid}`),
+        },
         encoding: "utf8",
         timeout: 60_000,
     });
@@ -44,7 +49,9 @@ describe("the command line", function () {
     it("a config file with a weight of 120 exits 2 naming the key, and declares nothing", () => {
         const r = cli(["plan", "--stack", "prod", "--config-file", "tests/fixtures/weight-120.yaml"]);
         expect(r.code).to.equal(2);
-        expect(r.stderr).to.contain("`lambda-rollout:rollout.canary.steps[1].weight` (got 120): must be at most 100 (percent of traffic to the candidate)");
+        expect(r.stderr).to.contain(
+            "`lambda-rollout:rollout.canary.steps[1].weight` (got 120): must be at most 100 (percent of traffic to the candidate)",
+        );
         expect(r.stdout).to.equal("");
     });
 

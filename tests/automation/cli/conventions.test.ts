@@ -24,14 +24,38 @@ import { StackNameError } from "../../../automation/stackName";
 const SELECTED: SelectedStack = { stack: "staging", file: "/home/ana/.pulumi/workspaces/orders-service-x-workspace.json" };
 
 describe("Pulumi CLI conventions: which stack", () => {
-    const cases: [label: string, flag: string | undefined, env: ConventionEnv, selected: SelectedStack | undefined, name: string, qualified: string, source: StackSource][] = [
+    const cases: [
+        label: string,
+        flag: string | undefined,
+        env: ConventionEnv,
+        selected: SelectedStack | undefined,
+        name: string,
+        qualified: string,
+        source: StackSource,
+    ][] = [
         ["-s wins over PULUMI_STACK and the selected stack", "prod", { PULUMI_STACK: "dev" }, SELECTED, "prod", "prod", "flag"],
         ["PULUMI_STACK when no -s", undefined, { PULUMI_STACK: "dev" }, SELECTED, "dev", "dev", "env"],
         ["the selected stack when neither", undefined, {}, SELECTED, "staging", "staging", "workspace"],
         ["an empty PULUMI_STACK counts as unset", undefined, { PULUMI_STACK: "" }, SELECTED, "staging", "staging", "workspace"],
-        ["org/project/stack naming this project: the stack is the last part", "acme/orders-service/prod", {}, undefined, "prod", "acme/orders-service/prod", "flag"],
+        [
+            "org/project/stack naming this project: the stack is the last part",
+            "acme/orders-service/prod",
+            {},
+            undefined,
+            "prod",
+            "acme/orders-service/prod",
+            "flag",
+        ],
         ["org/stack from PULUMI_STACK", undefined, { PULUMI_STACK: "acme/dev" }, undefined, "dev", "acme/dev", "env"],
-        ["a fully qualified selected stack (as the Pulumi Cloud backend stores it)", undefined, {}, { ...SELECTED, stack: "acme/orders-service/staging" }, "staging", "acme/orders-service/staging", "workspace"],
+        [
+            "a fully qualified selected stack (as the Pulumi Cloud backend stores it)",
+            undefined,
+            {},
+            { ...SELECTED, stack: "acme/orders-service/staging" },
+            "staging",
+            "acme/orders-service/staging",
+            "workspace",
+        ],
     ];
     for (const [label, flag, env, selected, name, qualified, source] of cases) {
         it(label, () => {
@@ -52,10 +76,34 @@ describe("Pulumi CLI conventions: which stack", () => {
     });
 
     const refused: [label: string, flag: string | undefined, env: ConventionEnv, selected: SelectedStack | undefined, message: string][] = [
-        ["-s naming another project", "acme/billing/prod", {}, undefined, '`--stack` (got "acme/billing/prod"): names project "billing", but this is the orders-service project'],
-        ["PULUMI_STACK naming another project", undefined, { PULUMI_STACK: "acme/billing/prod" }, undefined, '`PULUMI_STACK` (got "acme/billing/prod"): names project "billing"'],
-        ["a path in PULUMI_STACK", undefined, { PULUMI_STACK: "../../etc" }, undefined, '`PULUMI_STACK` (got "../../etc"): a stack name may contain only'],
-        ["a selected stack of another project", undefined, {}, { ...SELECTED, stack: "acme/billing/prod" }, `the selected stack (${SELECTED.file}) (got "acme/billing/prod"): names project "billing"`],
+        [
+            "-s naming another project",
+            "acme/billing/prod",
+            {},
+            undefined,
+            '`--stack` (got "acme/billing/prod"): names project "billing", but this is the orders-service project',
+        ],
+        [
+            "PULUMI_STACK naming another project",
+            undefined,
+            { PULUMI_STACK: "acme/billing/prod" },
+            undefined,
+            '`PULUMI_STACK` (got "acme/billing/prod"): names project "billing"',
+        ],
+        [
+            "a path in PULUMI_STACK",
+            undefined,
+            { PULUMI_STACK: "../../etc" },
+            undefined,
+            '`PULUMI_STACK` (got "../../etc"): a stack name may contain only',
+        ],
+        [
+            "a selected stack of another project",
+            undefined,
+            {},
+            { ...SELECTED, stack: "acme/billing/prod" },
+            `the selected stack (${SELECTED.file}) (got "acme/billing/prod"): names project "billing"`,
+        ],
     ];
     for (const [label, flag, env, selected, message] of refused) {
         it(`${label} is refused, naming where the name came from`, () => {
@@ -68,9 +116,15 @@ describe("Pulumi CLI conventions: the selected stack's settings file", () => {
     it("is $PULUMI_HOME/workspaces/<project>-<sha1 of the Pulumi.yaml path>-workspace.json, ~/.pulumi without PULUMI_HOME", () => {
         const file = "/home/ana/orders/Pulumi.yaml";
         const sha1 = "459f9a8fadee7ef9a01a6eb3206bbda6c6a0f64f";
-        expect(workspaceSettingsFile("orders-service", file, {}, "/home/ana")).to.equal(`/home/ana/.pulumi/workspaces/orders-service-${sha1}-workspace.json`);
-        expect(workspaceSettingsFile("orders-service", file, { PULUMI_HOME: "/opt/pulumi" }, "/home/ana")).to.equal(`/opt/pulumi/workspaces/orders-service-${sha1}-workspace.json`);
-        expect(workspaceSettingsFile("orders-service", file, { PULUMI_HOME: "" }, "/home/ana")).to.equal(`/home/ana/.pulumi/workspaces/orders-service-${sha1}-workspace.json`);
+        expect(workspaceSettingsFile("orders-service", file, {}, "/home/ana")).to.equal(
+            `/home/ana/.pulumi/workspaces/orders-service-${sha1}-workspace.json`,
+        );
+        expect(workspaceSettingsFile("orders-service", file, { PULUMI_HOME: "/opt/pulumi" }, "/home/ana")).to.equal(
+            `/opt/pulumi/workspaces/orders-service-${sha1}-workspace.json`,
+        );
+        expect(workspaceSettingsFile("orders-service", file, { PULUMI_HOME: "" }, "/home/ana")).to.equal(
+            `/home/ana/.pulumi/workspaces/orders-service-${sha1}-workspace.json`,
+        );
     });
 
     const texts: [text: string, stack: string | undefined][] = [

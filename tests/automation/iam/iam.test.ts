@@ -51,7 +51,11 @@ describe("the promoter role's IAM policy (automation/iam/promoterPolicy.ts)", ()
         ["a bad stack", { stack: "Prod" }, '`stack` must be a stack name such as "prod" (got "Prod")'],
         ["an empty function list", { functionNames: [] }, "`functionNames` must list at least one function"],
         ["a full ARN as a function name", { functionNames: ["arn:aws:lambda:x"] }, '`functionNames` must hold short names such as "api"'],
-        ["an alarm prefix outside the stack", { alarmNamePrefix: "lambda-rollout-" }, '`alarmNamePrefix` must start with "lambda-rollout-prod-"'],
+        [
+            "an alarm prefix outside the stack",
+            { alarmNamePrefix: "lambda-rollout-" },
+            '`alarmNamePrefix` must start with "lambda-rollout-prod-"',
+        ],
     ];
     for (const [what, change, message] of invalid) {
         it(`refuses ${what}, naming the field`, () => {
@@ -121,7 +125,8 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
             "new GetAliasCommand({}); new UpdateAliasCommand({}); new GetFunctionConfigurationCommand({});",
             "new InvokeCommand({}); new ListVersionsByFunctionCommand({}); new GetProvisionedConcurrencyConfigCommand({});",
         ].join("\n");
-        const cloudwatchAdapter = 'import { GetMetricDataCommand, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";\nnew GetMetricDataCommand({});\nnew DescribeAlarmsCommand({});';
+        const cloudwatchAdapter =
+            'import { GetMetricDataCommand, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";\nnew GetMetricDataCommand({});\nnew DescribeAlarmsCommand({});';
         const write = (files: Record<string, string>) => {
             for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
         };
@@ -139,7 +144,12 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
         });
 
         it("fails when an adapter sends a command the policy does not grant", () => {
-            write({ "lambda.ts": lambdaAdapter.replace("new InvokeCommand({});", "new InvokeCommand({}); new DeleteAliasCommand({});").replace("InvokeCommand,", "InvokeCommand, DeleteAliasCommand,"), "cloudwatch.ts": cloudwatchAdapter });
+            write({
+                "lambda.ts": lambdaAdapter
+                    .replace("new InvokeCommand({});", "new InvokeCommand({}); new DeleteAliasCommand({});")
+                    .replace("InvokeCommand,", "InvokeCommand, DeleteAliasCommand,"),
+                "cloudwatch.ts": cloudwatchAdapter,
+            });
             expect(() => assertAdaptersMatch(dir)).to.throw("lambda:DeleteAlias (sent at lambda.ts:6)");
         });
 
@@ -157,7 +167,9 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
 describe("automation/iam/print.ts", () => {
     it("prints the policy for the stack's own functions and region from Pulumi.<stack>.yaml", () => {
         const printed = JSON.parse(printMain(["--stack", "staging", "--account", "123456789012"]));
-        expect(printed).to.deep.equal(promoterPolicy({ stack: "staging", region: "us-east-1", accountId: "123456789012", functionNames: ["api", "worker"] }));
+        expect(printed).to.deep.equal(
+            promoterPolicy({ stack: "staging", region: "us-east-1", accountId: "123456789012", functionNames: ["api", "worker"] }),
+        );
     });
 
     it("--functions and --region override the stack file; the output is printPolicy's", () => {

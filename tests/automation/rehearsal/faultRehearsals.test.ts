@@ -24,7 +24,8 @@ describe("the fault matrix (npm run rehearse:faults: real program, real promote,
 
     it("every case ends with traffic on stable, or fully promoted after every gate passed; never on a candidate whose gate failed or never ran", () => {
         expect(rows.length).to.be.at.least(10);
-        for (const r of rows.filter((x) => x.scenario !== "credentials-expire")) expect(r.safe, `${r.scenario}: ${r.safetyWhy}`).to.equal(true);
+        for (const r of rows.filter((x) => x.scenario !== "credentials-expire"))
+            expect(r.safe, `${r.scenario}: ${r.safetyWhy}`).to.equal(true);
     });
 
     it("when no path to AWS works (credentials expired for every call and every up), the report says so: traffic unknown, the command to run, exit 3", () => {
@@ -54,7 +55,12 @@ describe("fault rehearsals the issue names", function () {
         expect(report.outcome).to.equal("rolled-back");
         expect(report.functions.api).to.deep.include({ stable: "1", candidate: "2", finalRouting: { "1": 1 } });
         expect(safety.traffic).to.deep.equal({ api: "v1 100%" });
-        expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.1, "passed"], [0.5, "passed"], [1, "interrupted"], [1, "failed"]]);
+        expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
+            [0.1, "passed"],
+            [0.5, "passed"],
+            [1, "interrupted"],
+            [1, "failed"],
+        ]);
     });
 
     it("SIGINT at minute 15: traffic on stable within 10 virtual seconds, outcome aborted, exit 130", async () => {
@@ -101,7 +107,12 @@ describe("the countdown only draws: a rehearsal on a terminal gives the report i
         const env = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: os.tmpdir() };
         const piped = spawnSync("sh", ["-c", command], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000 });
         const onTty = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000 });
-        const lastJson = (out: string) => out.replace(/\r/g, "").split("\n").filter((l) => l.startsWith("{")).at(-1)!;
+        const lastJson = (out: string) =>
+            out
+                .replace(/\r/g, "")
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .at(-1)!;
         expect(JSON.parse(lastJson(onTty.stdout))).to.deep.equal(JSON.parse(lastJson(piped.stdout)));
         expect(JSON.parse(lastJson(piped.stdout)).outcome).to.equal("rolled-back");
     });
@@ -118,7 +129,11 @@ describe("rehearse-all holds each scenario to its `expect`", function () {
         const rows = await rehearseFolder(dir, "prod");
         expect(rows[0].problems).to.deep.equal(["expected promoted, got rolled-back", "expected exit 0, got 1"]);
         const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-        const r = spawnSync(process.execPath, [tsx, "automation/cli.ts", "rehearse-all", "--stack", "prod", "--dir", dir], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000 });
+        const r = spawnSync(process.execPath, [tsx, "automation/cli.ts", "rehearse-all", "--stack", "prod", "--dir", dir], {
+            cwd: PROJECT_ROOT,
+            encoding: "utf8",
+            timeout: 60_000,
+        });
         expect(r.status).to.equal(1);
         expect(r.stdout).to.contain("BROKEN bad-canary: expected promoted, got rolled-back; expected exit 0, got 1");
         fs.rmSync(dir, { recursive: true, force: true });

@@ -25,15 +25,25 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
 
     before(async () => {
         statusBefore = gitStatus();
-        for (const name of fs.readdirSync(path.join(PROJECT_ROOT, "scenarios")).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""))) {
+        for (const name of fs
+            .readdirSync(path.join(PROJECT_ROOT, "scenarios"))
+            .filter((f) => f.endsWith(".json"))
+            .map((f) => f.replace(/\.json$/, ""))) {
             results.set(name, await rehearse({ stack: "prod", scenario: scenario(name), log: memoryLog() }));
         }
     });
 
     it("ships every scenario the issue asks for", () => {
         expect([...results.keys()].sort()).to.include.members([
-            "bad-canary", "cloudwatch-outage", "degrades-after-20m", "healthy", "killed-resumed",
-            "latency-regression", "low-traffic", "smoke-fail", "up-fails",
+            "bad-canary",
+            "cloudwatch-outage",
+            "degrades-after-20m",
+            "healthy",
+            "killed-resumed",
+            "latency-regression",
+            "low-traffic",
+            "smoke-fail",
+            "up-fails",
         ]);
     });
 
@@ -43,7 +53,9 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         expect(report.outcome).to.equal("rolled-back");
         const last = report.steps.at(-1)!;
         expect(last.verdict).to.equal("failed");
-        expect(last.reason).to.match(/error rate above stable's \(end-of-step test of pooled counts: p = [\d.e-]+ <= [\d.]+%; increase [\d.]+ points/);
+        expect(last.reason).to.match(
+            /error rate above stable's \(end-of-step test of pooled counts: p = [\d.e-]+ <= [\d.]+%; increase [\d.]+ points/,
+        );
         expect(last.reason).to.match(/stable before the rollout \d+\/1\d{4} \(0.5\d%\)/);
         expect(report.functions.api.finalRouting).to.deep.equal({ "1": 1 });
     });
@@ -52,7 +64,11 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         const { report, exitCode } = results.get("healthy")!;
         expect(exitCode).to.equal(0);
         expect(report.outcome).to.equal("promoted");
-        expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.1, "passed"], [0.5, "passed"], [1, "passed"]]);
+        expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
+            [0.1, "passed"],
+            [0.5, "passed"],
+            [1, "passed"],
+        ]);
         expect(report.steps.map((s) => Math.round(s.endedAtMinute - s.startedAtMinute))).to.deep.equal([11, 11, 11]);
         expect(report.durationMinutes).to.be.within(30, 34);
         expect(report.functions.api.finalRouting).to.deep.equal({ "2": 1 });
@@ -107,7 +123,10 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         expect(exitCode).to.equal(3);
         expect(report.outcome).to.equal("failed");
         expect(report.rollbackPath).to.equal("lambda-api");
-        expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.1, "passed"], [0.5, "failed"]]);
+        expect(report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
+            [0.1, "passed"],
+            [0.5, "failed"],
+        ]);
         expect(report.functions.api.finalRouting).to.deep.equal({ "1": 1 });
     });
 
@@ -193,14 +212,25 @@ describe("rehearsals on the other stacks", function () {
 describe("the stack between and after rollouts (mock engine + simulated AWS)", function () {
     this.timeout(30_000);
 
-    const MID_ROLLOUT_STATE = encodeState({ phase: "baking", stable: "1", candidate: "2", step: 2, steps: 3, weight: 0.5, since: REHEARSAL_START.getTime() });
+    const MID_ROLLOUT_STATE = encodeState({
+        phase: "baking",
+        stable: "1",
+        candidate: "2",
+        step: 2,
+        steps: 3,
+        weight: 0.5,
+        since: REHEARSAL_START.getTime(),
+    });
 
     async function midRollout(faults = {}) {
         const sim = new SimulatedAws({ seed: 1, startTime: REHEARSAL_START, metricDelayMinutes: 2, transientRoutingMs: 5000 });
         const stack = new MockEngineStack({ stack: "prod", sim, faults });
         await stack.deploy("stable");
         await stack.deploy("candidate");
-        await stack.up({ api: { stable: "1", candidate: "2", weight: 0.5, state: MID_ROLLOUT_STATE } }, "lambda-rollout promote: step 2/3 50%");
+        await stack.up(
+            { api: { stable: "1", candidate: "2", weight: 0.5, state: MID_ROLLOUT_STATE } },
+            "lambda-rollout promote: step 2/3 50%",
+        );
         const lambda = new LambdaAdapter(sim.lambda);
         return { sim, stack, lambda, clock: new VirtualClock(sim), alias: () => lambda.getAlias("lambda-rollout-prod-api", "live") };
     }
@@ -208,10 +238,18 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
     it("a git-triggered up in the middle of a rollout neither advances nor resets traffic nor its recorded state, even when it publishes a new version", async () => {
         const t = await midRollout();
         await t.stack.deploy("candidate");
-        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: { "2": 0.5 }, description: MID_ROLLOUT_STATE });
+        expect(await t.alias()).to.deep.equal({
+            functionVersion: "1",
+            additionalVersionWeights: { "2": 0.5 },
+            description: MID_ROLLOUT_STATE,
+        });
         const outputs = await t.stack.deploy("a-newer-commit");
         expect(outputs.functions.api.candidateVersion).to.equal("3");
-        expect(await t.alias()).to.deep.equal({ functionVersion: "1", additionalVersionWeights: { "2": 0.5 }, description: MID_ROLLOUT_STATE });
+        expect(await t.alias()).to.deep.equal({
+            functionVersion: "1",
+            additionalVersionWeights: { "2": 0.5 },
+            description: MID_ROLLOUT_STATE,
+        });
     });
 
     it("rollback puts all traffic on stable through the Lambda API, records it on the alias, and brings the stack in line with an up", async () => {
@@ -243,7 +281,15 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
     it("rollback during the last (100%) bake goes to the stable the rollout recorded, not merely the previous version", async () => {
         const t = await midRollout();
         await t.stack.deploy("a-newer-commit"); // v3 replaces the unfinished v2 rollout; v1 stays the way back
-        const baking = encodeState({ phase: "baking", stable: "1", candidate: "3", step: 3, steps: 3, weight: 1, since: REHEARSAL_START.getTime() });
+        const baking = encodeState({
+            phase: "baking",
+            stable: "1",
+            candidate: "3",
+            step: 3,
+            steps: 3,
+            weight: 1,
+            since: REHEARSAL_START.getTime(),
+        });
         await t.stack.up({ api: { stable: "1", candidate: "3", weight: 1, state: baking } }, "lambda-rollout promote: step 3/3 100%");
         const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log: memoryLog() }, { stackName: "prod" });
         expect(report.functions.api).to.deep.include({ stable: "1", candidate: "3", finalRouting: { "1": 1 } });
@@ -251,7 +297,15 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
 
     it("rollback after a full promotion goes to the previous published version", async () => {
         const t = await midRollout();
-        const promoted = encodeState({ phase: "promoted", stable: "1", candidate: "2", step: 3, steps: 3, weight: 1, since: REHEARSAL_START.getTime() });
+        const promoted = encodeState({
+            phase: "promoted",
+            stable: "1",
+            candidate: "2",
+            step: 3,
+            steps: 3,
+            weight: 1,
+            since: REHEARSAL_START.getTime(),
+        });
         await t.stack.up({ api: { stable: "1", candidate: "2", weight: 1, state: promoted } }, "lambda-rollout promote: step 3/3 100%");
         const log = memoryLog();
         const report = await rollback({ stack: t.stack, lambda: t.lambda, clock: t.clock, log }, { stackName: "prod" });
@@ -262,7 +316,10 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
 
     it("status shows versions, weights, alarm states and the last rollout", async () => {
         const t = await midRollout();
-        const s = await status({ stack: t.stack, lambda: t.lambda, metrics: new CloudWatchAdapter(t.sim.cloudWatch), clock: t.clock }, "prod");
+        const s = await status(
+            { stack: t.stack, lambda: t.lambda, metrics: new CloudWatchAdapter(t.sim.cloudWatch), clock: t.clock },
+            "prod",
+        );
         expect(s.functions.api).to.deep.include({ stable: "1", candidate: "2", phase: "in-progress", liveWeights: { "1": 0.5, "2": 0.5 } });
         expect(Object.keys(s.functions.api.alarms)).to.include.members(["candidateErrors", "p99Duration", "throttles", "rollback"]);
         expect(s.lastRollout.map((u) => u.message)).to.deep.equal(["lambda-rollout promote: step 2/3 50%"]);
@@ -273,9 +330,20 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
 
     it("status at 100% during the last bake: still in progress, v1 kept for rollback (not a finished promotion)", async () => {
         const t = await midRollout();
-        const baking = encodeState({ phase: "baking", stable: "1", candidate: "2", step: 3, steps: 3, weight: 1, since: Date.UTC(2026, 0, 5, 14, 2) });
+        const baking = encodeState({
+            phase: "baking",
+            stable: "1",
+            candidate: "2",
+            step: 3,
+            steps: 3,
+            weight: 1,
+            since: Date.UTC(2026, 0, 5, 14, 2),
+        });
         await t.stack.up({ api: { stable: "1", candidate: "2", weight: 1, state: baking } }, "lambda-rollout promote: step 3/3 100%");
-        const s = await status({ stack: t.stack, lambda: t.lambda, metrics: new CloudWatchAdapter(t.sim.cloudWatch), clock: t.clock }, "prod");
+        const s = await status(
+            { stack: t.stack, lambda: t.lambda, metrics: new CloudWatchAdapter(t.sim.cloudWatch), clock: t.clock },
+            "prod",
+        );
         expect(s.functions.api).to.deep.include({ stable: "1", candidate: "2", phase: "in-progress", liveWeights: { "2": 1 } });
         expect(describeStatus(s).join("\n")).to.contain("rollout: v2: step 3/3 at 100% baking since 14:02Z, v1 kept for rollback");
     });
@@ -294,12 +362,22 @@ describe("scenario files", () => {
         );
     });
     it("an unknown fault kind says which kinds exist", () => {
-        expect(() => parseScenario({ name: "x", seed: 1, requestsPerMinute: 3, functions: {}, faults: [{ kind: "meteor" }] }, "x.json")).to.throw(
+        expect(() =>
+            parseScenario({ name: "x", seed: 1, requestsPerMinute: 3, functions: {}, faults: [{ kind: "meteor" }] }, "x.json"),
+        ).to.throw(
             'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed" or "interrupt"',
         );
     });
     it("a scenario naming a function the stack lacks is refused", async () => {
-        const sc = parseScenario({ name: "x", seed: 1, requestsPerMinute: 3, functions: { web: { stable: { errorRate: 0, p50Ms: 1, p99Ms: 2 }, candidate: { errorRate: 0, p50Ms: 1, p99Ms: 2 } } } }, "x.json");
+        const sc = parseScenario(
+            {
+                name: "x",
+                seed: 1,
+                requestsPerMinute: 3,
+                functions: { web: { stable: { errorRate: 0, p50Ms: 1, p99Ms: 2 }, candidate: { errorRate: 0, p50Ms: 1, p99Ms: 2 } } },
+            },
+            "x.json",
+        );
         let error: Error | undefined;
         await rehearse({ stack: "prod", scenario: sc, log: memoryLog() }).catch((e) => (error = e));
         expect(error?.message).to.equal('scenario x names function "web", which stack prod does not have (functions: api)');

@@ -1,7 +1,17 @@
 import { expect } from "chai";
 import { waldExpectedSampleSize } from "../../../bench/statistics";
 import { rolloutSchema, type GatePolicy } from "../../../config/stackConfig";
-import { assessFunction, assessStep, evidenceSince, gateAlphas, lookAlphas, MIN_ERRORS_TO_FAIL, requiredInvocations, sameMinuteRatios, type GateInput } from "../../../automation/rollout/assess";
+import {
+    assessFunction,
+    assessStep,
+    evidenceSince,
+    gateAlphas,
+    lookAlphas,
+    MIN_ERRORS_TO_FAIL,
+    requiredInvocations,
+    sameMinuteRatios,
+    type GateInput,
+} from "../../../automation/rollout/assess";
 import type { FunctionEvidence, VersionEvidence } from "../../../automation/rollout/ports";
 import {
     boundary,
@@ -17,7 +27,8 @@ import { createRandom } from "../../../automation/simulator/random";
 const binomial = (n: number, k: number): number => (k === 0 ? 1 : (n * binomial(n - 1, k - 1)) / k);
 
 /** The gates' defaults, as a stack that names none gets them. */
-const gatesSchemaDefaults = (): GatePolicy => rolloutSchema.parse({ strategy: "canary", canary: { steps: [{ weight: 100, bake: "10m" }] } }).gates;
+const gatesSchemaDefaults = (): GatePolicy =>
+    rolloutSchema.parse({ strategy: "canary", canary: { steps: [{ weight: 100, bake: "10m" }] } }).gates;
 
 const version = (invocations: number, errors: number, p99 = 300): VersionEvidence => ({
     invocations,
@@ -103,7 +114,7 @@ describe("sequential statistics (automation/rollout/sequential.ts)", () => {
                 e += random.binomial(100, 0.01);
                 if (!hit && logMixtureRatio(e, n, 0.01) >= boundary(alpha)) hit = true;
                 // The naive gate: a one-sided 99% normal bound, read every minute.
-                if (!hitZ && (e / n - 2.326 * Math.sqrt((0.01 * 0.99) / n)) > 0.01) hitZ = true;
+                if (!hitZ && e / n - 2.326 * Math.sqrt((0.01 * 0.99) / n) > 0.01) hitZ = true;
             }
             crossed += hit ? 1 : 0;
             crossedFixedZ += hitZ ? 1 : 0;
@@ -113,7 +124,12 @@ describe("sequential statistics (automation/rollout/sequential.ts)", () => {
     });
 
     it("the same-minute test: no evidence from minutes without both versions or without errors", () => {
-        const m = (nc: number, ec: number, ns: number, es: number) => ({ candidateInvocations: nc, candidateErrors: ec, stableInvocations: ns, stableErrors: es });
+        const m = (nc: number, ec: number, ns: number, es: number) => ({
+            candidateInvocations: nc,
+            candidateErrors: ec,
+            stableInvocations: ns,
+            stableErrors: es,
+        });
         expect(logConditionalMixtureRatio([m(100, 3, 0, 0), m(0, 0, 100, 2), m(50, 0, 50, 0)], [2])).to.equal(0);
         // One minute, 10% canary: 3 of the 4 errors are the candidate's (null share 0.1); rho 3 gives share 0.25.
         const direct = 3 * Math.log(0.25 / 0.1) + 1 * Math.log(0.75 / 0.9);
@@ -133,7 +149,12 @@ describe("sequential statistics (automation/rollout/sequential.ts)", () => {
                 for (let minute = 0; minute < 20 && !hit; minute++) {
                     const nc = minute < 10 ? 20 : 100;
                     const ns = 200 - nc;
-                    minutes.push({ candidateInvocations: nc, candidateErrors: random.binomial(nc, rate), stableInvocations: ns, stableErrors: random.binomial(ns, rate) });
+                    minutes.push({
+                        candidateInvocations: nc,
+                        candidateErrors: random.binomial(nc, rate),
+                        stableInvocations: ns,
+                        stableErrors: random.binomial(ns, rate),
+                    });
                     hit = logConditionalMixtureRatio(minutes, [1.5, 2, 3, 5, 10, 30]) >= boundary(alpha);
                 }
                 crossed += hit ? 1 : 0;
@@ -174,15 +195,38 @@ const minutes = (perMinute: [number, number][]): VersionEvidence => ({
     invocationsByMinute: perMinute.map(([n]) => n),
     errorsByMinute: perMinute.map(([, e]) => e),
 });
-const rollout = (c: [number, number][], s: [number, number][]): FunctionEvidence => ({ candidate: minutes(c), stable: minutes(s), aliasThrottles: 0, deadLetterErrors: 0 });
+const rollout = (c: [number, number][], s: [number, number][]): FunctionEvidence => ({
+    candidate: minutes(c),
+    stable: minutes(s),
+    aliasThrottles: 0,
+    deadLetterErrors: 0,
+});
 const repeat = (times: number, minute: [number, number]): [number, number][] => Array.from({ length: times }, () => minute);
 
 describe("the gate (assess.ts), by table", () => {
     const name = "api";
     const cases: Array<[string, FunctionEvidence, Partial<GateInput>, string, RegExp?]> = [
-        ["a healthy candidate mid-bake keeps baking", evidence([150, 0], [1350, 3]), {}, "baking", /healthy so far: candidate 0\/150 errors/],
-        ["a healthy candidate passes after the bake with enough invocations", evidence([300, 1], [2700, 4]), { elapsedSeconds: 600 }, "passed", /candidate 1\/300 errors .*>= 50 candidate invocations this step/],
-        ["a candidate failing 11% of 53 calls fails, with the numbers", evidence([53, 6], [529, 2]), {}, "failed", /error rate above 1% \(sequential test, always-valid lower bound [\d.]+% at false-rollback risk 0.25%\): candidate 6\/53 errors \(11.32%\), stable 2\/529 \(0.38%\)/],
+        [
+            "a healthy candidate mid-bake keeps baking",
+            evidence([150, 0], [1350, 3]),
+            {},
+            "baking",
+            /healthy so far: candidate 0\/150 errors/,
+        ],
+        [
+            "a healthy candidate passes after the bake with enough invocations",
+            evidence([300, 1], [2700, 4]),
+            { elapsedSeconds: 600 },
+            "passed",
+            /candidate 1\/300 errors .*>= 50 candidate invocations this step/,
+        ],
+        [
+            "a candidate failing 11% of 53 calls fails, with the numbers",
+            evidence([53, 6], [529, 2]),
+            {},
+            "failed",
+            /error rate above 1% \(sequential test, always-valid lower bound [\d.]+% at false-rollback risk 0.25%\): candidate 6\/53 errors \(11.32%\), stable 2\/529 \(0.38%\)/,
+        ],
         ["two errors of two calls are not yet evidence (minimum evidence)", evidence([2, 2], [18, 0]), {}, "baking"],
         [
             "a candidate at 0.9% against stable's 0.1% in the same minutes fails the comparison (under the 1% limit)",
@@ -197,13 +241,42 @@ describe("the gate (assess.ts), by table", () => {
             { elapsedSeconds: 600, lookAlpha: 0.005 },
             "passed",
         ],
-        ["a candidate as bad as stable is not compared worse", rollout(repeat(20, [250, 2]), repeat(20, [250, 2])), { elapsedSeconds: 600, lookAlpha: 0.005 }, "passed"],
+        [
+            "a candidate as bad as stable is not compared worse",
+            rollout(repeat(20, [250, 2]), repeat(20, [250, 2])),
+            { elapsedSeconds: 600, lookAlpha: 0.005 },
+            "passed",
+        ],
         ["an alarm in ALARM fails at once", evidence([10, 0], [90, 0]), {}, "failed", /alarm api-rollback in ALARM/],
-        ["a throttle fails", evidence([100, 0], [900, 0], { aliasThrottles: 1 }), {}, "failed", /1 throttles through the alias > 0 allowed/],
+        [
+            "a throttle fails",
+            evidence([100, 0], [900, 0], { aliasThrottles: 1 }),
+            {},
+            "failed",
+            /1 throttles through the alias > 0 allowed/,
+        ],
         ["a dead-letter error fails", evidence([100, 0], [900, 0], { deadLetterErrors: 2 }), {}, "failed", /2 dead-letter delivery errors/],
-        ["too few invocations after the bake extends it", evidence([20, 0], [180, 0]), { elapsedSeconds: 600 }, "extended", /20 of 50 candidate invocations needed this step; bake extended/],
-        ["a 10% step needs a tenth of minInvocations", evidence([5, 0], [45, 0]), { elapsedSeconds: 600, weight: 0.1 }, "passed", />= 5 candidate invocations this step/],
-        ["too few invocations after the extension is inconclusive", evidence([4, 0], [36, 0]), { elapsedSeconds: 1200, weight: 0.1 }, "inconclusive", /4 of 5 candidate invocations needed this step after the bake and 10 min of extension/],
+        [
+            "too few invocations after the bake extends it",
+            evidence([20, 0], [180, 0]),
+            { elapsedSeconds: 600 },
+            "extended",
+            /20 of 50 candidate invocations needed this step; bake extended/,
+        ],
+        [
+            "a 10% step needs a tenth of minInvocations",
+            evidence([5, 0], [45, 0]),
+            { elapsedSeconds: 600, weight: 0.1 },
+            "passed",
+            />= 5 candidate invocations this step/,
+        ],
+        [
+            "too few invocations after the extension is inconclusive",
+            evidence([4, 0], [36, 0]),
+            { elapsedSeconds: 1200, weight: 0.1 },
+            "inconclusive",
+            /4 of 5 candidate invocations needed this step after the bake and 10 min of extension/,
+        ],
     ];
     for (const [title, ev, over, verdict, reason] of cases) {
         it(title, () => {
@@ -230,14 +303,18 @@ describe("the gate (assess.ts), by table", () => {
     it(`never fails the error tests on fewer than ${MIN_ERRORS_TO_FAIL} candidate errors`, () => {
         const generous = { ...gatesSchemaDefaults(), falseRollbackPercent: 50 };
         const twoErrors = rollout(repeat(10, [10, 0]).concat([[10, 2]]), repeat(11, [90, 0]));
-        expect(assessFunction(name, twoErrors, [], input({ gates: generous, elapsedSeconds: 600, lookAlpha: 0.25 })).verdict).to.equal("passed");
+        expect(assessFunction(name, twoErrors, [], input({ gates: generous, elapsedSeconds: 600, lookAlpha: 0.25 })).verdict).to.equal(
+            "passed",
+        );
     });
 
     it("splits the budget: a quarter to the absolute limit, a quarter to the same-minute test, half to the end-of-step looks (later looks more)", () => {
         const gates = gatesSchemaDefaults();
         expect(gateAlphas(gates)).to.deep.equal({ absolute: 0.0025, sameMinute: 0.0025, looks: 0.005 });
         const looks = lookAlphas(gates, [600, 600, 600]);
-        expect(looks.map((a) => Number(a!.toPrecision(6)))).to.deep.equal([0.005 / 6, 0.01 / 6, 0.015 / 6].map((a) => Number(a.toPrecision(6))));
+        expect(looks.map((a) => Number(a!.toPrecision(6)))).to.deep.equal(
+            [0.005 / 6, 0.01 / 6, 0.015 / 6].map((a) => Number(a.toPrecision(6))),
+        );
         expect(lookAlphas(gates, [600, 0])).to.deep.equal([0.005, null]);
     });
 
@@ -279,7 +356,20 @@ describe("the error tests over the whole rollout (rolloutEvidence, baseline, end
     const gates = gatesSchemaDefaults();
 
     it("evidenceSince keeps a step's own minutes and their totals", () => {
-        const ev = rollout([[20, 1], [20, 0], [100, 3], [100, 2]], [[180, 1], [180, 1], [100, 0], [100, 1]]);
+        const ev = rollout(
+            [
+                [20, 1],
+                [20, 0],
+                [100, 3],
+                [100, 2],
+            ],
+            [
+                [180, 1],
+                [180, 1],
+                [100, 0],
+                [100, 1],
+            ],
+        );
         const step = evidenceSince(ev, 2 * 60_000);
         expect(step.candidate).to.include({ invocations: 200, errors: 5 });
         expect(step.stable).to.include({ invocations: 200, errors: 1 });
@@ -293,7 +383,13 @@ describe("the error tests over the whole rollout (rolloutEvidence, baseline, end
         const whole = rollout(c, s);
         const stepOnly = evidenceSince(whole, 10 * 60_000);
         const alone = assessFunction("api", stepOnly, [], { gates, bakeSeconds: 600, elapsedSeconds: 300, weight: 0.5 });
-        const together = assessFunction("api", stepOnly, [], { gates, bakeSeconds: 600, elapsedSeconds: 300, weight: 0.5, rolloutEvidence: { api: whole } });
+        const together = assessFunction("api", stepOnly, [], {
+            gates,
+            bakeSeconds: 600,
+            elapsedSeconds: 300,
+            weight: 0.5,
+            rolloutEvidence: { api: whole },
+        });
         expect(alone.verdict).to.equal("baking");
         expect(together.verdict).to.equal("failed");
         expect(together.reason).to.contain("since the rollout began: candidate 15/500 errors");
@@ -310,18 +406,37 @@ describe("the error tests over the whole rollout (rolloutEvidence, baseline, end
         for (const i of [10, 11, 12, 13]) s[i] = [100, 1];
         const whole = rollout(c, s);
         const last = evidenceSince(whole, 20 * 60_000);
-        const at = (over: Partial<GateInput>) => assessFunction("api", last, [], { gates, bakeSeconds: 600, elapsedSeconds: 600, weight: 1, rolloutEvidence: { api: whole }, lookAlpha: 0.0025, ...over });
+        const at = (over: Partial<GateInput>) =>
+            assessFunction("api", last, [], {
+                gates,
+                bakeSeconds: 600,
+                elapsedSeconds: 600,
+                weight: 1,
+                rolloutEvidence: { api: whole },
+                lookAlpha: 0.0025,
+                ...over,
+            });
         expect(at({}).verdict, "without history").to.equal("passed");
         const withHistory = at({ baseline: { api: { invocations: 12000, errors: 60 } } });
         expect(withHistory.verdict).to.equal("failed");
-        expect(withHistory.reason).to.match(/end-of-step test of pooled counts: p = [\d.e-]+ <= 0.25%; increase [\d.]+ points .*stable before the rollout 60\/12000 \(0.5%\)/);
+        expect(withHistory.reason).to.match(
+            /end-of-step test of pooled counts: p = [\d.e-]+ <= 0.25%; increase [\d.]+ points .*stable before the rollout 60\/12000 \(0.5%\)/,
+        );
         expect(withHistory.numbers.lookPValue).to.be.below(0.0025);
         expect(at({ baseline: { api: { invocations: 12000, errors: 60 } }, lookAlpha: undefined }).verdict, "no look").to.equal("passed");
     });
 
     it("a healthy candidate's many minutes never cross: 0.5% vs 0.5% over a whole rollout, history included", () => {
         const whole = rollout(repeat(30, [200, 1]), repeat(30, [200, 1]));
-        const result = assessFunction("api", whole, [], { gates, bakeSeconds: 600, elapsedSeconds: 600, weight: 1, rolloutEvidence: { api: whole }, baseline: { api: { invocations: 12000, errors: 60 } }, lookAlpha: 0.0025 });
+        const result = assessFunction("api", whole, [], {
+            gates,
+            bakeSeconds: 600,
+            elapsedSeconds: 600,
+            weight: 1,
+            rolloutEvidence: { api: whole },
+            baseline: { api: { invocations: 12000, errors: 60 } },
+            lookAlpha: 0.0025,
+        });
         expect(result.verdict).to.equal("passed");
         expect(result.numbers).to.include({ baselineInvocations: 12000, baselineErrors: 60 });
     });

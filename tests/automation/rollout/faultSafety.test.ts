@@ -25,10 +25,23 @@ function setup(options: { keys?: string[]; rates?: Record<string, { stable: numb
     return { lambda, stack, metrics, clock, drive, log, controller, at, deps: { stack, lambda, metrics, clock, log, random: () => 0.5 } };
 }
 
-const conflict = () => Object.assign(new Error("The operation cannot be performed at this time. An update is in progress for resource"), { name: "ResourceConflictException", $fault: "client", $metadata: { httpStatusCode: 409 } });
+const conflict = () =>
+    Object.assign(new Error("The operation cannot be performed at this time. An update is in progress for resource"), {
+        name: "ResourceConflictException",
+        $fault: "client",
+        $metadata: { httpStatusCode: 409 },
+    });
 
 describe("the rollout state on the alias (pure)", () => {
-    const state: RolloutState = { phase: "baking", stable: "1", candidate: "2", step: 3, steps: 3, weight: 1, since: Date.UTC(2026, 0, 5, 14, 2) };
+    const state: RolloutState = {
+        phase: "baking",
+        stable: "1",
+        candidate: "2",
+        step: 3,
+        steps: 3,
+        weight: 1,
+        since: Date.UTC(2026, 0, 5, 14, 2),
+    };
 
     it("round-trips through the description and fits Lambda's 256 characters, a long reason cut to fit", () => {
         expect(decodeState(encodeState(state))).to.deep.equal(state);
@@ -53,11 +66,15 @@ describe("retrying what must land (pure)", () => {
     });
     it("names expired and missing credentials as such", () => {
         expect(credentialsProblem({ name: "ExpiredTokenException" })).to.equal("the AWS credentials have expired (ExpiredTokenException)");
-        expect(credentialsProblem({ name: "CredentialsProviderError" })).to.equal("no AWS credentials were found (CredentialsProviderError)");
+        expect(credentialsProblem({ name: "CredentialsProviderError" })).to.equal(
+            "no AWS credentials were found (CredentialsProviderError)",
+        );
         expect(credentialsProblem({ name: "ThrottlingException" })).to.equal(undefined);
     });
     it("backs off exponentially with full jitter, capped", () => {
-        expect([0, 1, 2, 3, 4, 5, 10].map((a) => backoffDelay(a, ROLLBACK_RETRY, () => 0.999999))).to.deep.equal([249, 499, 999, 1999, 3999, 3999, 3999]);
+        expect([0, 1, 2, 3, 4, 5, 10].map((a) => backoffDelay(a, ROLLBACK_RETRY, () => 0.999999))).to.deep.equal([
+            249, 499, 999, 1999, 3999, 3999, 3999,
+        ]);
         expect(backoffDelay(3, ROLLBACK_RETRY, () => 0)).to.equal(0);
     });
     it("prints the exact AWS CLI command that puts a function's traffic on stable", () => {
@@ -71,7 +88,19 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
     it("a promote killed in the last (100%) bake and run again re-bakes 100% with the recorded stable as the rollback target, and rolls back a late regression", async () => {
         const t = setup();
         // What the first run left: all traffic on v8, the state saying step 3/3 is baking with v7 kept.
-        t.lambda.aliases.set(API, { functionVersion: "8", additionalVersionWeights: {}, description: encodeState({ phase: "baking", stable: "7", candidate: "8", step: 3, steps: 3, weight: 1, since: t.clock.now() - 4 * MIN }) });
+        t.lambda.aliases.set(API, {
+            functionVersion: "8",
+            additionalVersionWeights: {},
+            description: encodeState({
+                phase: "baking",
+                stable: "7",
+                candidate: "8",
+                step: 3,
+                steps: 3,
+                weight: 1,
+                since: t.clock.now() - 4 * MIN,
+            }),
+        });
         t.metrics.errorRates.api = { stable: 0.002, candidate: 0.05 };
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
@@ -90,7 +119,20 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
 
     it("completes a rollback that was decided but not carried out (the run died in between)", async () => {
         const t = setup();
-        t.lambda.aliases.set(API, { functionVersion: "7", additionalVersionWeights: { "8": 0.5 }, description: encodeState({ phase: "rolling-back", stable: "7", candidate: "8", step: 2, steps: 3, weight: 0.5, since: t.clock.now(), reason: "api: error rate above 1%" }) });
+        t.lambda.aliases.set(API, {
+            functionVersion: "7",
+            additionalVersionWeights: { "8": 0.5 },
+            description: encodeState({
+                phase: "rolling-back",
+                stable: "7",
+                candidate: "8",
+                step: 2,
+                steps: 3,
+                weight: 0.5,
+                since: t.clock.now(),
+                reason: "api: error rate above 1%",
+            }),
+        });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.exitCode).to.equal(1);
@@ -101,7 +143,20 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
 
     it("a candidate that was rolled back is not rolled out again by a plain re-run (exit 1), only with --retry", async () => {
         const t = setup();
-        t.lambda.aliases.set(API, { functionVersion: "7", additionalVersionWeights: {}, description: encodeState({ phase: "rolled-back", stable: "7", candidate: "8", step: 1, steps: 3, weight: 0.1, since: t.clock.now(), reason: "api: error rate above 1%" }) });
+        t.lambda.aliases.set(API, {
+            functionVersion: "7",
+            additionalVersionWeights: {},
+            description: encodeState({
+                phase: "rolled-back",
+                stable: "7",
+                candidate: "8",
+                step: 1,
+                steps: 3,
+                weight: 0.1,
+                since: t.clock.now(),
+                reason: "api: error rate above 1%",
+            }),
+        });
         const again = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(again.report.outcome).to.equal("rolled-back");
         expect(again.exitCode).to.equal(1);
@@ -134,7 +189,10 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
     });
 
     it("retries a conflicting UpdateAlias with backoff, and one function failing for good does not stop the others", async () => {
-        const t = setup({ keys: ["api", "worker"], rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } } });
+        const t = setup({
+            keys: ["api", "worker"],
+            rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } },
+        });
         t.lambda.updateFailures.set(WORKER, [conflict(), conflict(), conflict()]);
         t.lambda.updateFailures.set(API, Array.from({ length: 200 }, conflict));
         t.stack.lockedFromUp = 2; // the rollback's up cannot help either
@@ -207,11 +265,21 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
     });
 
     it("a step whose bake is written 0s passes without a gate, with a warning in the plan and the report", async () => {
-        const policy = { ...PROD_POLICY, canary: { steps: [{ weight: 10, bake: 600 }, { weight: 100, bake: 0 }] } };
+        const policy = {
+            ...PROD_POLICY,
+            canary: {
+                steps: [
+                    { weight: 10, bake: 600 },
+                    { weight: 100, bake: 0 },
+                ],
+            },
+        };
         const t = setup({ policy });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("promoted");
-        expect(t.log.lines.join("\n")).to.contain("WARNING: step 2 (100%) has bake 0s: no gate runs at that weight, so the promotion is final without watching the candidate at 100%");
+        expect(t.log.lines.join("\n")).to.contain(
+            "WARNING: step 2 (100%) has bake 0s: no gate runs at that weight, so the promotion is final without watching the candidate at 100%",
+        );
         expect(result.report.warnings).to.have.length(1);
         expect(result.report.steps[1].reason).to.equal("bake 0s written in the config: no gate ran for 100%");
     });
@@ -222,14 +290,17 @@ describe("fault-safe rollouts (the loop, with fakes)", () => {
         await t.drive(promote(t.deps, { stackName: "staging", strategy: "canary" }).catch((e) => (error = e)));
         expect(error).to.be.instanceOf(UsageError);
         expect(error?.message).to.equal(
-            '`--strategy canary`: stack staging has no config for it: `lambda-rollout:rollout.canary` is required when strategy is "canary"; add it to the stack\'s config and `pulumi up`, or use the stack\'s own strategy (blue-green)',
+            "`--strategy canary`: stack staging has no config for it: `lambda-rollout:rollout.canary` is required when strategy is \"canary\"; add it to the stack's config and `pulumi up`, or use the stack's own strategy (blue-green)",
         );
         expect(t.stack.ups).to.deep.equal([]);
         expect(t.lambda.invokes).to.deep.equal([]);
     });
 
     it("a step's verdict is data: its cause, the deciding function and the numbers behind it, beside the sentence", async () => {
-        const t = setup({ keys: ["api", "worker"], rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } } });
+        const t = setup({
+            keys: ["api", "worker"],
+            rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } },
+        });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         const step = result.report.steps[0];
         expect(step).to.deep.include({ verdict: "failed", function: "worker" });

@@ -7,12 +7,23 @@ import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, P
 const API = "lambda-rollout-prod-api";
 const WORKER = "lambda-rollout-prod-worker";
 
-function setup(options: { keys?: string[]; rates?: Record<string, { stable: number; candidate: number }>; live?: Record<string, number>; policy?: unknown; rpm?: number } = {}) {
+function setup(
+    options: {
+        keys?: string[];
+        rates?: Record<string, { stable: number; candidate: number }>;
+        live?: Record<string, number>;
+        policy?: unknown;
+        rpm?: number;
+    } = {},
+) {
     const keys = options.keys ?? ["api"];
     const lambda = new FakeLambda();
     for (const k of keys) {
         const weight = options.live?.[k] ?? 0;
-        lambda.aliases.set(`lambda-rollout-prod-${k}`, { functionVersion: "7", additionalVersionWeights: weight > 0 ? { "8": weight } : {} });
+        lambda.aliases.set(`lambda-rollout-prod-${k}`, {
+            functionVersion: "7",
+            additionalVersionWeights: weight > 0 ? { "8": weight } : {},
+        });
     }
     const stack = new FakeStack(lambda, outputsFor(keys, options.policy ?? PROD_POLICY));
     const rates = options.rates ?? Object.fromEntries(keys.map((k) => [k, { stable: 0.002, candidate: 0.002 }]));
@@ -30,9 +41,20 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.outcome).to.equal("promoted");
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1, 0.5, 1]);
         expect(t.stack.ups[0].routing!.api).to.deep.include({ stable: "7", candidate: "8", weight: 0.1 });
-        expect(decodeState(t.stack.ups[0].routing!.api.state)).to.include({ phase: "baking", stable: "7", candidate: "8", step: 1, steps: 3, weight: 0.1 });
+        expect(decodeState(t.stack.ups[0].routing!.api.state)).to.include({
+            phase: "baking",
+            stable: "7",
+            candidate: "8",
+            step: 1,
+            steps: 3,
+            weight: 0.1,
+        });
         expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "promoted", stable: "7", candidate: "8" });
-        expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.1, "passed"], [0.5, "passed"], [1, "passed"]]);
+        expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
+            [0.1, "passed"],
+            [0.5, "passed"],
+            [1, "passed"],
+        ]);
         expect(result.report.durationMinutes).to.equal(30);
         expect(result.report.functions.api.finalRouting).to.deep.equal({ "8": 1 });
         expect(t.lambda.invokes).to.deep.equal([{ functionName: API, version: "8", payload: { test: true } }]);
@@ -113,7 +135,9 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         let error: Error | undefined;
         await t.drive(promote(t.deps, { stackName: "prod" }).catch((e) => (error = e)));
         expect(error).to.be.instanceOf(UsageError);
-        expect(error?.message).to.contain("api: v8 has execution role arn:aws:iam::123456789012:role/api-v2 but v7 has arn:aws:iam::123456789012:role/api");
+        expect(error?.message).to.contain(
+            "api: v8 has execution role arn:aws:iam::123456789012:role/api-v2 but v7 has arn:aws:iam::123456789012:role/api",
+        );
         expect(error?.message).to.contain("use the blue-green strategy for a role change");
         expect(t.stack.ups).to.deep.equal([]);
         expect(t.lambda.invokes).to.deep.equal([]);
@@ -143,7 +167,9 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.exitCode).to.equal(1);
         expect(result.report.outcome).to.equal("rolled-back");
         expect(t.stack.ups).to.deep.equal([]);
-        expect(result.report.steps[0].reason).to.equal('smoke test of api v8 failed 3 of 3 attempts: function error (Unhandled): {"errorMessage":"boom"}');
+        expect(result.report.steps[0].reason).to.equal(
+            'smoke test of api v8 failed 3 of 3 attempts: function error (Unhandled): {"errorMessage":"boom"}',
+        );
         expect(t.lambda.invokes).to.have.length(3);
     });
 
@@ -162,7 +188,9 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         const t = setup();
         t.lambda.smoke = { payload: { ok: false } };
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
-        expect(result.report.steps[0].reason).to.equal('smoke test of api v8 failed 3 of 3 attempts: expected {"ok":true}, got {"ok":false}');
+        expect(result.report.steps[0].reason).to.equal(
+            'smoke test of api v8 failed 3 of 3 attempts: expected {"ok":true}, got {"ok":false}',
+        );
         expect(t.stack.ups).to.deep.equal([]);
     });
 
@@ -201,10 +229,19 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
     });
 
     it("moves two functions in lockstep and rolls both back when one fails", async () => {
-        const t = setup({ keys: ["api", "worker"], rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } } });
+        const t = setup({
+            keys: ["api", "worker"],
+            rates: { api: { stable: 0.002, candidate: 0.002 }, worker: { stable: 0.002, candidate: 0.2 } },
+        });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
-        const moved = (i: number) => Object.fromEntries(Object.entries(t.stack.ups[i].routing!).map(([k, r]) => [k, { stable: r.stable, candidate: r.candidate, weight: r.weight }]));
+        const moved = (i: number) =>
+            Object.fromEntries(
+                Object.entries(t.stack.ups[i].routing!).map(([k, r]) => [
+                    k,
+                    { stable: r.stable, candidate: r.candidate, weight: r.weight },
+                ]),
+            );
         expect(moved(0)).to.deep.equal({
             api: { stable: "7", candidate: "8", weight: 0.1 },
             worker: { stable: "7", candidate: "8", weight: 0.1 },
@@ -223,7 +260,9 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.report.steps[0].verdict).to.equal("inconclusive");
-        expect(result.report.steps[0].reason).to.match(/of 5 candidate invocations needed this step after the bake and 10 min of extension/);
+        expect(result.report.steps[0].reason).to.match(
+            /of 5 candidate invocations needed this step after the bake and 10 min of extension/,
+        );
         expect(t.log.lines.some((l) => / extended /.test(l))).to.equal(true);
     });
 
@@ -281,6 +320,11 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.outcome).to.equal("promoted");
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.3, 0.6, 0.9, 1]);
         expect(result.report.durationMinutes).to.equal(20);
-        expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([[0.3, "passed"], [0.6, "passed"], [0.9, "passed"], [1, "passed"]]);
+        expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
+            [0.3, "passed"],
+            [0.6, "passed"],
+            [0.9, "passed"],
+            [1, "passed"],
+        ]);
     });
 });

@@ -9,7 +9,20 @@ const policy = (rollout: Record<string, unknown>) =>
 
 describe("steps are data", () => {
     it("canary: the configured weights and bakes, a 0s bake only when written", () => {
-        expect(stepsFor(policy({ strategy: "canary", canary: { steps: [{ weight: 10, bake: "10m" }, { weight: 50, bake: "5m" }, { weight: 100, bake: "0s" }] } }))).to.deep.equal([
+        expect(
+            stepsFor(
+                policy({
+                    strategy: "canary",
+                    canary: {
+                        steps: [
+                            { weight: 10, bake: "10m" },
+                            { weight: 50, bake: "5m" },
+                            { weight: 100, bake: "0s" },
+                        ],
+                    },
+                }),
+            ),
+        ).to.deep.equal([
             { weight: 0.1, bakeSeconds: 600, number: 1 },
             { weight: 0.5, bakeSeconds: 300, number: 2 },
             { weight: 1, bakeSeconds: 0, number: 3 },
@@ -29,10 +42,16 @@ describe("steps are data", () => {
         ]);
     });
     it("linear: the last step's bake can be set on its own (finalBake)", () => {
-        expect(stepsFor(policy({ strategy: "linear", linear: { stepPercent: 50, every: "5m", finalBake: "15m" } })).at(-1)).to.deep.equal({ weight: 1, bakeSeconds: 900, number: 2 });
+        expect(stepsFor(policy({ strategy: "linear", linear: { stepPercent: 50, every: "5m", finalBake: "15m" } })).at(-1)).to.deep.equal({
+            weight: 1,
+            bakeSeconds: 900,
+            number: 2,
+        });
     });
     it("blue-green: one switch of all traffic, watched for the bake", () => {
-        expect(stepsFor(policy({ strategy: "blue-green", blueGreen: { bake: "15m" } }))).to.deep.equal([{ weight: 1, bakeSeconds: 900, number: 1 }]);
+        expect(stepsFor(policy({ strategy: "blue-green", blueGreen: { bake: "15m" } }))).to.deep.equal([
+            { weight: 1, bakeSeconds: 900, number: 1 },
+        ]);
     });
     it("all-at-once: one step to 100%", () => {
         expect(stepsFor(policy({ strategy: "all-at-once" }))).to.deep.equal([{ weight: 1, bakeSeconds: 0, number: 1 }]);
@@ -40,7 +59,11 @@ describe("steps are data", () => {
 });
 
 describe("where a rollout resumes (derived from the live weight)", () => {
-    const steps = [{ weight: 0.1, bakeSeconds: 600, number: 1 }, { weight: 0.5, bakeSeconds: 600, number: 2 }, { weight: 1, bakeSeconds: 600, number: 3 }];
+    const steps = [
+        { weight: 0.1, bakeSeconds: 600, number: 1 },
+        { weight: 0.5, bakeSeconds: 600, number: 2 },
+        { weight: 1, bakeSeconds: 600, number: 3 },
+    ];
     const cases: [number, ReturnType<typeof resumeFrom>][] = [
         [0, { remaining: steps, resumed: false }],
         [0.1, { remaining: steps, resumed: true }],
@@ -55,7 +78,10 @@ describe("where a rollout resumes (derived from the live weight)", () => {
 
 describe("preflight (AWS's alias constraints, before traffic moves)", () => {
     const v = (version: string, role = "r1", dlq?: string) => ({ version, role, deadLetterTargetArn: dlq });
-    const split = [{ weight: 0.1, bakeSeconds: 600, number: 1 }, { weight: 1, bakeSeconds: 0, number: 2 }];
+    const split = [
+        { weight: 0.1, bakeSeconds: 600, number: 1 },
+        { weight: 1, bakeSeconds: 0, number: 2 },
+    ];
     const whole = [{ weight: 1, bakeSeconds: 600, number: 1 }];
     const ok = { name: "api", stable: v("7"), candidate: v("8"), aliasHasProvisionedConcurrency: false };
 
@@ -65,14 +91,18 @@ describe("preflight (AWS's alias constraints, before traffic moves)", () => {
             'api: the candidate version "$LATEST" is not a published version (alias routing never uses $LATEST); run `pulumi up` to publish',
         ));
     it("refuses a candidate equal to stable", () =>
-        expect(preflightProblems([{ ...ok, candidate: v("7") }], split)).to.deep.equal(["api: the candidate is the stable version (v7); nothing to roll out"]));
+        expect(preflightProblems([{ ...ok, candidate: v("7") }], split)).to.deep.equal([
+            "api: the candidate is the stable version (v7); nothing to roll out",
+        ]));
     it("refuses a role change with weights, and allows it without", () => {
         const facts = [{ ...ok, candidate: v("8", "r2") }];
         expect(preflightProblems(facts, split)[0]).to.contain("use the blue-green strategy for a role change");
         expect(preflightProblems(facts, whole)).to.deep.equal([]);
     });
     it("refuses a dead-letter change with weights", () =>
-        expect(preflightProblems([{ ...ok, candidate: v("8", "r1", "arn:aws:sqs:us-east-1:1:q") }], split)[0]).to.contain("different dead-letter configs (arn:aws:sqs:us-east-1:1:q vs none)"));
+        expect(preflightProblems([{ ...ok, candidate: v("8", "r1", "arn:aws:sqs:us-east-1:1:q") }], split)[0]).to.contain(
+            "different dead-letter configs (arn:aws:sqs:us-east-1:1:q vs none)",
+        ));
     it("refuses weights with provisioned concurrency", () =>
         expect(preflightProblems([{ ...ok, aliasHasProvisionedConcurrency: true }], split)[0]).to.contain("provisioned concurrency"));
 });
