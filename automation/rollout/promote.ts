@@ -286,6 +286,13 @@ class PromoteRun {
         );
     }
 
+    /** A smoke test that failed or could not run: recorded as a failed step, then the rollback. */
+    private smokeTestFailed(reason: string, outcome: "rolled-back" | "failed", cause?: unknown): Promise<RolloutResult> {
+        this.log.line(reason);
+        this.recorder.step({ weight: this.liveWeight, startedAtMinute: this.minute(), verdict: "failed", cause: "smoke-test", reason });
+        return this.rollBack(reason, outcome, cause);
+    }
+
     /** The candidate, invoked directly, before any (more) traffic reaches it; a failure goes back to stable. */
     private async smokeTest(): Promise<RolloutResult | undefined> {
         const smoke = this.policy.smokeTest;
@@ -296,31 +303,15 @@ class PromoteRun {
             try {
                 outcome = await smokeTest(this.deps.lambda, t, smoke);
             } catch (err) {
-                const reason = `smoke test of ${t.key} v${t.candidate} could not run: ${describeError(err)}`;
-                this.log.line(reason);
-                this.recorder.step({
-                    weight: this.liveWeight,
-                    startedAtMinute: this.minute(),
-                    verdict: "failed",
-                    cause: "smoke-test",
-                    reason,
-                });
-                return this.rollBack(reason, "failed", err);
+                return this.smokeTestFailed(`smoke test of ${t.key} v${t.candidate} could not run: ${describeError(err)}`, "failed", err);
             }
             for (const [i, problem] of outcome.failures.entries()) {
                 this.log.line(`smoke test of ${t.key} v${t.candidate}, attempt ${i + 1} of ${smoke.attempts}: ${problem}`);
             }
             if (!outcome.passed) {
-                const reason = `smoke test of ${t.key} v${t.candidate} failed ${outcome.failures.length} of ${outcome.failures.length} attempts: ${outcome.failures.at(-1)}`;
-                this.log.line(reason);
-                this.recorder.step({
-                    weight: this.liveWeight,
-                    startedAtMinute: this.minute(),
-                    verdict: "failed",
-                    cause: "smoke-test",
-                    reason,
-                });
-                return this.rollBack(reason, "rolled-back");
+                const attempts = outcome.failures.length;
+                const reason = `smoke test of ${t.key} v${t.candidate} failed ${attempts} of ${attempts} attempts: ${outcome.failures.at(-1)}`;
+                return this.smokeTestFailed(reason, "rolled-back");
             }
             this.log.line(
                 `smoke test of ${t.key} v${t.candidate} passed${outcome.failures.length ? ` on attempt ${outcome.failures.length + 1}` : ""}`,
