@@ -31,6 +31,8 @@ import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { readSelectedStack } from "./cli/workspace";
+import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
+import { parseStackName } from "./stackName";
 
 interface CommonOptions {
     /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
@@ -348,6 +350,26 @@ program
         );
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
         process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;
+    });
+
+program
+    .command("iam-policy")
+    .description("print the least-privilege IAM policy of the promoter role (the one promote and rollback run as) for a stack, as JSON")
+    .addOption(stackOption())
+    .addOption(cwdOption())
+    .addOption(configFileOption())
+    .requiredOption("--account <id>", "the 12-digit AWS account id the stack deploys to")
+    .option("--region <region>", "the functions' region (default: the stack's aws:region, else its lambda-rollout:region)")
+    .option("--functions <names>", "comma-separated short names of the functions (default: those in the stack's config)")
+    .action((opts: { stack: string; cwd?: string; configFile?: string; account: string; region?: string; functions?: string }) => {
+        const project = resolveProject(opts.cwd);
+        const { config, stackConfig } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
+        const awsRegion = typeof config["aws:region"] === "string" ? config["aws:region"] : undefined;
+        const functionNames = stackConfig.functions.map((f) => f.name);
+        const stack = parseStackName(opts.stack, project.name).name;
+        process.stdout.write(
+            printPolicy(stackPolicyArgs(stack, opts.account, { awsRegion, region: stackConfig.region, functionNames }, opts)),
+        );
     });
 
 async function main(argv: string[]): Promise<number> {

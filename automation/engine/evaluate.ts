@@ -17,16 +17,12 @@ import type { StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
+import { defaultAnswer, type DeclaredResource } from "./resourceTypes";
 
 /** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
 export const PROJECT_ROOT = REPO_ROOT;
 
-/** A resource the program declared, with the inputs it sent to the engine. */
-export interface DeclaredResource {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, any>;
-}
+export type { DeclaredResource } from "./resourceTypes";
 
 /**
  * The inputs with each file archive or asset (a Lambda function's `code`) as `{ path }`: the mock engine hands
@@ -47,7 +43,10 @@ async function withResolvedPaths(inputs: Record<string, any>): Promise<Record<st
 export interface ProgramWorld {
     /** The Lambda API the program reads live aliases through. */
     lambda(region: string): LambdaApi;
-    /** Answers a resource registration with its id and state (outputs), as the provider would after an `up`. */
+    /**
+     * Answers a custom resource's registration with its id and state (outputs), as the provider would after an
+     * `up`; components never reach it. Throw for a type it cannot answer (see resourceTypes.ts).
+     */
     register(resource: DeclaredResource): { id: string; state: Record<string, any> };
     /** How the program waits between alias reads (default: real time). */
     sleep?(ms: number): Promise<void>;
@@ -143,46 +142,18 @@ function displayPath(file: string): string {
     return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }
 
-/** An account with nothing deployed: every alias lookup is "not found", every function gets version 1. */
+/**
+ * An account with nothing deployed: every alias lookup is "not found", every function gets version 1, and every
+ * resource the answer {@link defaultAnswer} gives from the registry in resourceTypes.ts.
+ */
 export const emptyAccount: ProgramWorld = {
     lambda: () => ({
         send: async () => {
             throw Object.assign(new Error("Function not found"), { name: "ResourceNotFoundException" });
         },
     }),
-    register: (resource) => ({ id: `${resource.name}-id`, state: defaultState(resource, "1") }),
+    register: (resource) => defaultAnswer(resource, "1"),
 };
-
-/**
- * The outputs a provider would report for a declared resource: its inputs plus the computed fields the
- * program reads (ARNs, names, the published version). A mock must answer every output the program reads,
- * or an `apply` on it never runs.
- */
-export function defaultState(resource: DeclaredResource, publishedVersion: string): Record<string, any> {
-    const account = "123456789012";
-    const region = "us-east-1";
-    const i = resource.inputs;
-    switch (resource.type) {
-        case "aws:lambda/function:Function":
-            return { ...i, arn: `arn:aws:lambda:${region}:${account}:function:${i.name}`, version: publishedVersion };
-        case "aws:lambda/alias:Alias":
-            return { ...i, arn: `arn:aws:lambda:${region}:${account}:function:${i.functionName}:${i.name}` };
-        case "aws:cloudwatch/logGroup:LogGroup":
-            return { ...i, arn: `arn:aws:logs:${region}:${account}:log-group:${i.name}` };
-        case "aws:iam/role:Role":
-            return { ...i, arn: `arn:aws:iam::${account}:role/${resource.name}`, name: resource.name };
-        case "aws:sqs/queue:Queue":
-            return {
-                ...i,
-                arn: `arn:aws:sqs:${region}:${account}:${i.name}`,
-                url: `https://sqs.${region}.amazonaws.com/${account}/${i.name}`,
-            };
-        case "aws:sns/topic:Topic":
-            return { ...i, arn: `arn:aws:sns:${region}:${account}:${i.name}` };
-        default:
-            return { ...i };
-    }
-}
 
 // The Pulumi runtime's state is process-global: evaluations run one at a time.
 let queue: Promise<unknown> = Promise.resolve();
@@ -206,6 +177,8 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
             async newResource(args) {
                 const resource = { type: args.type, name: args.name, inputs: await withResolvedPaths(args.inputs) };
                 resources.push(resource);
+                // Components and the stack have no provider: their state is what they were given.
+                if (!args.custom) return { id: `${resource.name}-id`, state: resource.inputs };
                 const answer = world.register(resource);
                 return { id: answer.id, state: answer.state };
             },

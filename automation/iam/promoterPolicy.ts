@@ -9,6 +9,8 @@
  * topics, dashboards). Those belong to the deploy role (docs/delivery.md), not to this policy.
  */
 
+import { UsageError } from "../errors";
+
 /** The project prefix of every AWS name: `lambda-rollout-<stack>-<name>`. */
 export const NAME_PREFIX = "lambda-rollout";
 
@@ -60,7 +62,7 @@ export interface PolicyDocument {
 }
 
 /** Invalid arguments: the messages name the field. */
-export class PolicyArgsError extends Error {
+export class PolicyArgsError extends UsageError {
     constructor(message: string) {
         super(message);
         this.name = "PolicyArgsError";
@@ -153,4 +155,36 @@ export function iamActionOf(commandClass: string, client: "lambda" | "cloudwatch
     const name = commandClass.replace(/Command$/, "");
     if (client === "lambda" && name === "Invoke") return "lambda:InvokeFunction";
     return `${client}:${name}`;
+}
+
+/** A stack's config as the policy needs it: the region its functions run in, and their short names. */
+export interface StackPolicyConfig {
+    /** `aws:region`, where the stack's functions run. */
+    readonly awsRegion?: string;
+    /** The stack's own region setting (`<project>:region`), used when `aws:region` is not set. */
+    readonly region: string;
+    /** The short names in `<project>:functions`. */
+    readonly functionNames: readonly string[];
+}
+
+/**
+ * The policy's inputs for a stack (`lambda-rollout iam-policy`): region and function names from the stack's
+ * config, unless `--region` or `--functions a,b` override them.
+ */
+export function stackPolicyArgs(
+    stack: string,
+    accountId: string,
+    config: StackPolicyConfig,
+    overrides: { readonly region?: string; readonly functions?: string } = {},
+): PromoterPolicyArgs {
+    const listed = overrides.functions
+        ?.split(",")
+        .map((f) => f.trim())
+        .filter((f) => f !== "");
+    return {
+        stack,
+        accountId,
+        region: overrides.region ?? config.awsRegion ?? config.region,
+        functionNames: listed ?? config.functionNames,
+    };
 }

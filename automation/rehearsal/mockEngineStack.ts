@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { readRolloutOutputs } from "../../components/rolloutOutputs";
 import { routingKey, type RoutingOverride } from "../../config/stackConfig";
-import { DeclaredResource, defaultState, evaluateProgram, ProgramWorld } from "../engine/evaluate";
+import { evaluateProgram, ProgramWorld } from "../engine/evaluate";
+import { defaultAnswer, T, type DeclaredResource } from "../engine/resourceTypes";
 import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
 import { defaultProject, type PulumiProject } from "../project";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
@@ -71,10 +72,14 @@ export class SimulatedWorld implements ProgramWorld {
         this.sim.advance(ms);
     }
 
+    /**
+     * Applies what the simulated account models (functions, aliases, alarms) to it; the id and outputs of every
+     * type come from the registry in resourceTypes.ts, which throws for a type it lacks.
+     */
     register(resource: DeclaredResource): { id: string; state: Record<string, any> } {
         const i = resource.inputs;
         switch (resource.type) {
-            case "aws:lambda/function:Function": {
+            case T.fn: {
                 const { tags: _tags, ...config } = i;
                 const codePath = (i.code as { path?: string } | undefined)?.path;
                 const fingerprint = createHash("sha256")
@@ -92,20 +97,19 @@ export class SimulatedWorld implements ProgramWorld {
                     this.versions.set(i.name, this.sim.publishVersion(i.name));
                     this.fingerprints.set(i.name, fingerprint);
                 }
-                return { id: i.name, state: defaultState(resource, this.versions.get(i.name)!) };
+                return defaultAnswer(resource, this.versions.get(i.name)!);
             }
-            case "aws:lambda/alias:Alias":
+            case T.alias:
                 this.sim.putAlias(i.functionName, i.name, i.functionVersion, i.routingConfig?.additionalVersionWeights, i.description);
-                return { id: `${i.functionName}:${i.name}`, state: defaultState(resource, "") };
-            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                break;
+            case T.alarm:
                 this.sim.putMetricAlarm(i as never);
-                return { id: i.name, state: defaultState(resource, "") };
-            case "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+                break;
+            case T.composite:
                 this.sim.putCompositeAlarm({ name: i.alarmName, alarmRule: i.alarmRule });
-                return { id: i.alarmName, state: defaultState(resource, "") };
-            default:
-                return { id: `${resource.name}-id`, state: defaultState(resource, "") };
+                break;
         }
+        return defaultAnswer(resource, "");
     }
 }
 

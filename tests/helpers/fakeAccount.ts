@@ -3,7 +3,8 @@
  * Lambda request the program sends recorded.
  */
 import { GetAliasCommand } from "@aws-sdk/client-lambda";
-import { DeclaredResource, defaultState, ProgramWorld } from "../../automation/engine/evaluate";
+import type { ProgramWorld } from "../../automation/engine/evaluate";
+import { defaultAnswer, type DeclaredResource } from "../../automation/engine/resourceTypes";
 
 /** A live alias as the test sets it. */
 export interface FakeAlias {
@@ -44,10 +45,7 @@ export function fakeAccount(options: FakeAccountOptions = {}): ProgramWorld & { 
                 };
             },
         }),
-        register: (resource: DeclaredResource) => ({
-            id: `${resource.name}-id`,
-            state: defaultState(resource, options.published?.[resource.inputs.name] ?? "1"),
-        }),
+        register: (resource: DeclaredResource) => defaultAnswer(resource, options.published?.[resource.inputs.name] ?? "1"),
     };
 }
 
@@ -68,16 +66,5 @@ export function namesOf(resources: DeclaredResource[], type: string): string[] {
         .sort();
 }
 
-export const T = {
-    fn: "aws:lambda/function:Function",
-    alias: "aws:lambda/alias:Alias",
-    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
-    composite: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
-    dashboard: "aws:cloudwatch/dashboard:Dashboard",
-    logGroup: "aws:cloudwatch/logGroup:LogGroup",
-    role: "aws:iam/role:Role",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    queue: "aws:sqs/queue:Queue",
-    topic: "aws:sns/topic:Topic",
-    subscription: "aws:sns/topicSubscription:TopicSubscription",
-} as const;
+/** Type tokens by short key, from the mock engine's registry. */
+export { T } from "../../automation/engine/resourceTypes";

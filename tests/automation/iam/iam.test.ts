@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { checkAdapters, commandsSent } from "../../../automation/iam/adapterCommands";
-import { main as printMain, UsageError } from "../../../automation/iam/print";
 import { PolicyArgsError, iamActionOf, promoterPolicy, printPolicy } from "../../../automation/iam/promoterPolicy";
+import { runCli } from "../../helpers/cli";
 
 const ADAPTERS_DIR = path.resolve(__dirname, "..", "..", "..", "automation", "adapters");
 
@@ -164,22 +164,34 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
     });
 });
 
-describe("automation/iam/print.ts", () => {
-    it("prints the policy for the stack's own functions and region from Pulumi.<stack>.yaml", () => {
-        const printed = JSON.parse(printMain(["--stack", "staging", "--account", "123456789012"]));
-        expect(printed).to.deep.equal(
+describe("lambda-rollout iam-policy", function () {
+    this.timeout(60_000);
+
+    it("prints the policy for the stack's own functions and region from Pulumi.<stack>.yaml", async () => {
+        const run = await runCli(["iam-policy", "-s", "staging", "--account", "123456789012"]);
+        expect(run.code).to.equal(0);
+        expect(JSON.parse(run.stdout)).to.deep.equal(
             promoterPolicy({ stack: "staging", region: "us-east-1", accountId: "123456789012", functionNames: ["api", "worker"] }),
         );
     });
 
-    it("--functions and --region override the stack file; the output is printPolicy's", () => {
-        const out = printMain(["--stack", "prod", "--account", "123456789012", "--region", "eu-west-1", "--functions", "api"]);
-        expect(out).to.equal(printPolicy({ stack: "prod", region: "eu-west-1", accountId: "123456789012", functionNames: ["api"] }));
+    it("takes the stack from PULUMI_STACK as every command does; --functions and --region override the stack file", async () => {
+        const run = await runCli(["iam-policy", "--account", "123456789012", "--region", "eu-west-1", "--functions", "api"], {
+            env: { PULUMI_STACK: "prod" },
+        });
+        expect(run.code).to.equal(0);
+        expect(run.stdout).to.equal(printPolicy({ stack: "prod", region: "eu-west-1", accountId: "123456789012", functionNames: ["api"] }));
     });
 
-    it("refuses missing or unknown flags as usage errors", () => {
-        expect(() => printMain(["--stack", "prod"])).to.throw(UsageError, "--stack and --account are required");
-        expect(() => printMain(["--stack", "prod", "--account", "123456789012", "--yes"])).to.throw(UsageError, "unknown argument --yes");
-        expect(() => printMain(["--stack", "prod", "--account", "42"])).to.throw(PolicyArgsError, "`accountId`");
+    it("a missing --account, a bad account id or a stack without a config file is a usage error: exit 2, nothing on stdout", async () => {
+        const missing = await runCli(["iam-policy", "-s", "prod"]);
+        expect([missing.code, missing.stdout]).to.deep.equal([2, ""]);
+        expect(missing.stderr).to.contain("error: required option '--account <id>' not specified");
+        const bad = await runCli(["iam-policy", "-s", "prod", "--account", "42"]);
+        expect([bad.code, bad.stdout]).to.deep.equal([2, ""]);
+        expect(bad.stderr).to.contain('error: `accountId` must be a 12-digit AWS account id (got "42")');
+        const noFile = await runCli(["iam-policy", "-s", "qa", "--account", "123456789012"]);
+        expect(noFile.code).to.equal(2);
+        expect(noFile.stderr).to.match(/error: cannot read config file \S*Pulumi\.qa\.yaml: ENOENT/);
     });
 });

@@ -1,0 +1,163 @@
+import { expect } from "chai";
+import * as path from "path";
+import { describePlan } from "../../../automation/engine/describePlan";
+import { emptyAccount, evaluateProgram, PROJECT_ROOT } from "../../../automation/engine/evaluate";
+import {
+    defaultAnswer,
+    RESOURCE_TYPES,
+    resourceType,
+    T,
+    UnknownResourceTypeError,
+    type DeclaredResource,
+    type ResourceTypeKey,
+} from "../../../automation/engine/resourceTypes";
+
+const UNKNOWN_MESSAGE =
+    "the mock engine does not know the resource type aws:s3/bucket:Bucket: add it to RESOURCE_TYPES in automation/engine/resourceTypes.ts " +
+    "(its id, the outputs the program reads, and how the plan prints it)";
+
+/** One declared resource per registered type: its inputs, and the id, computed outputs and plan line the engine gives it. */
+const TABLE: Record<ResourceTypeKey, { inputs: Record<string, any>; id: string; computed: Record<string, string>; line: string }> = {
+    fn: {
+        inputs: {
+            name: "orders-prod",
+            runtime: "nodejs22.x",
+            handler: "index.handler",
+            memorySize: 256,
+            timeout: 10,
+            publish: true,
+            description: "v7",
+        },
+        id: "orders-prod",
+        computed: { arn: "arn:aws:lambda:us-east-1:123456789012:function:orders-prod", version: "7" },
+        line: 'orders-prod nodejs22.x index.handler 256MB timeout 10s publish=true "v7"',
+    },
+    alias: {
+        inputs: {
+            functionName: "orders-prod",
+            name: "live",
+            functionVersion: "6",
+            routingConfig: { additionalVersionWeights: { "7": 0.1 } },
+        },
+        id: "orders-prod:live",
+        computed: { arn: "arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live" },
+        line: "orders-prod:live -> v6 + v7 10%",
+    },
+    alarm: {
+        inputs: {
+            name: "orders-errors",
+            metricName: "Errors",
+            statistic: "Sum",
+            period: 60,
+            dimensions: { Resource: "orders-prod:live" },
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: 1,
+            evaluationPeriods: 2,
+        },
+        id: "orders-errors",
+        computed: { arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-errors" },
+        line: 'orders-errors: Errors Sum/60s over {"Resource":"orders-prod:live"} GreaterThanThreshold 1, 2 of 2, missing=missing',
+    },
+    composite: {
+        inputs: { alarmName: "orders-rollback", alarmRule: 'ALARM("orders-errors")', alarmActions: ["arn:topic"] },
+        id: "orders-rollback",
+        computed: { arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-rollback" },
+        line: 'orders-rollback: ALARM("orders-errors") -> arn:topic',
+    },
+    dashboard: {
+        inputs: { dashboardName: "rollout", dashboardBody: JSON.stringify({ widgets: [{ properties: { title: "Errors" } }] }) },
+        id: "r-id",
+        computed: {},
+        line: "rollout: 1 widgets (Errors)",
+    },
+    logGroup: {
+        inputs: { name: "/aws/lambda/orders-prod", retentionInDays: 14 },
+        id: "r-id",
+        computed: { arn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders-prod" },
+        line: "/aws/lambda/orders-prod retention 14 days",
+    },
+    role: {
+        inputs: { assumeRolePolicy: JSON.stringify({ Statement: [{ Principal: { Service: "lambda.amazonaws.com" } }] }) },
+        id: "r-id",
+        computed: { arn: "arn:aws:iam::123456789012:role/r", name: "r" },
+        line: "assumed by lambda.amazonaws.com",
+    },
+    rolePolicy: {
+        inputs: { policy: JSON.stringify({ Statement: [{ Action: ["sqs:SendMessage"], Resource: "arn:q" }] }) },
+        id: "r-id",
+        computed: {},
+        line: "sqs:SendMessage on arn:q",
+    },
+    rolePolicyAttachment: {
+        inputs: { policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess" },
+        id: "r-id",
+        computed: {},
+        line: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+    },
+    queue: {
+        inputs: { name: "orders-dlq" },
+        id: "r-id",
+        computed: {
+            arn: "arn:aws:sqs:us-east-1:123456789012:orders-dlq",
+            url: "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq",
+        },
+        line: "orders-dlq",
+    },
+    topic: {
+        inputs: { name: "rollout-alarms" },
+        id: "r-id",
+        computed: { arn: "arn:aws:sns:us-east-1:123456789012:rollout-alarms" },
+        line: "rollout-alarms",
+    },
+    subscription: {
+        inputs: { protocol: "email", endpoint: "oncall@example.com" },
+        id: "r-id",
+        computed: {},
+        line: "email oncall@example.com",
+    },
+};
+
+describe("the mock engine's resource type registry (automation/engine/resourceTypes.ts)", () => {
+    for (const [key, row] of Object.entries(TABLE) as [ResourceTypeKey, (typeof TABLE)[ResourceTypeKey]][]) {
+        const token = RESOURCE_TYPES[key].token;
+        it(`${token}: the engine answers its id and the inputs plus ${Object.keys(row.computed).join(", ") || "nothing computed"}, and the plan prints it`, () => {
+            const resource: DeclaredResource = { type: token, name: "r", inputs: row.inputs };
+            expect(T[key]).to.equal(token);
+            expect(defaultAnswer(resource, "7")).to.deep.equal({ id: row.id, state: { ...row.inputs, ...row.computed } });
+            expect(resourceType(token).describe(row.inputs)).to.equal(row.line);
+        });
+    }
+
+    it("every token is unique and every entry has a plan label", () => {
+        const tokens = Object.values(RESOURCE_TYPES).map((t) => t.token);
+        expect(new Set(tokens).size).to.equal(tokens.length);
+        for (const type of Object.values(RESOURCE_TYPES)) expect(type.label, type.token).to.match(/^[a-z ]+$/);
+    });
+
+    it("a type the registry lacks fails with a message naming the type and the registry file", () => {
+        const bucket: DeclaredResource = { type: "aws:s3/bucket:Bucket", name: "uploads", inputs: {} };
+        expect(() => emptyAccount.register(bucket)).to.throw(UnknownResourceTypeError, UNKNOWN_MESSAGE);
+    });
+
+    it("a program declaring such a type fails its evaluation with that message instead of hanging", async function () {
+        this.timeout(60_000);
+        const project = {
+            root: PROJECT_ROOT,
+            name: "lambda-rollout",
+            main: path.join(PROJECT_ROOT, "tests", "fixtures", "unknownResourceType.ts"),
+        };
+        let error: Error | undefined;
+        try {
+            await evaluateProgram({ stack: "dev", project });
+        } catch (err) {
+            error = err as Error;
+        }
+        expect(error?.message).to.contain(UNKNOWN_MESSAGE);
+    });
+
+    it("the plan prints each resource with its registry label", async function () {
+        this.timeout(60_000);
+        const lines = describePlan("prod", await evaluateProgram({ stack: "prod" }));
+        expect(lines.find((l) => l.trimStart().startsWith("alias "))).to.match(/^ {2}alias {12}\S+-live +\S+:live -> v1 \(no split\)$/);
+    });
+});

@@ -1,0 +1,33 @@
+import { expect } from "chai";
+import { AlarmTopic } from "../../components/alarmTopic";
+import { T } from "../../automation/engine/resourceTypes";
+import { allRegistered, recordingMocks, unwrap } from "../helpers/pulumiMocks";
+
+describe("AlarmTopic constructed under Pulumi's mocks", () => {
+    it("declares the topic and an email subscription to it, named after the component and parented to it", async () => {
+        const recorder = await recordingMocks();
+        const component = new AlarmTopic("alarms", { topicName: "rollout-alarms-prod", email: "oncall@example.com" }, recorder.opts);
+        const arn = await unwrap(component.topicArn);
+        expect(arn).to.equal("arn:aws:sns:us-east-1:123456789012:rollout-alarms-prod");
+        await allRegistered();
+        expect(recorder.resources.filter((r) => r.parent === component).map((r) => `${r.type} ${r.name}`)).to.deep.equal([
+            `${T.topic} alarms-topic`,
+            `${T.subscription} alarms-email`,
+        ]);
+        expect(recorder.named("alarms-email").inputs).to.deep.include({ topic: arn, protocol: "email", endpoint: "oncall@example.com" });
+    });
+
+    it("without an email, only the topic", async () => {
+        const recorder = await recordingMocks();
+        const component = new AlarmTopic("alarms", { topicName: "rollout-alarms-dev" }, recorder.opts);
+        await unwrap(component.topicArn);
+        expect(recorder.resources.filter((r) => r.parent === component).map((r) => r.name)).to.deep.equal(["alarms-topic"]);
+    });
+
+    it("an address that is not an email is refused, naming the field", async () => {
+        const recorder = await recordingMocks();
+        expect(() => new AlarmTopic("alarms", { topicName: "t", email: "oncall" }, recorder.opts)).to.throw(
+            '`email` "oncall" must be an email address',
+        );
+    });
+});
