@@ -8,7 +8,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Command, CommanderError, Option } from "commander";
-import * as readline from "readline/promises";
 import { STRATEGIES, type Strategy } from "../components/routing";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import { LambdaAdapter } from "./adapters/lambda";
@@ -20,8 +19,8 @@ import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
-import { promote, type RolloutLog } from "./rollout/promote";
-import { describeRouting, type RolloutReport } from "./rollout/report";
+import { promote } from "./rollout/promote";
+import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
@@ -30,6 +29,7 @@ import { describeStatus, status } from "./rollout/status";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
+import { askOnTerminal, consoleLog, printLines, summary } from "./cli/output";
 import { readSelectedStack } from "./cli/workspace";
 import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
@@ -61,42 +61,6 @@ const realClock: Clock = {
         }),
 };
 
-/**
- * Lines for a person on stdout; on a terminal, a countdown on stderr that redraws itself every second until
- * the next line. The countdown only draws: how long the rollout waits is decided elsewhere, so a rehearsal
- * gives the same report on a terminal and in a pipe.
- */
-function consoleLog(clock: Clock = realClock, json = false): RolloutLog {
-    const tty = process.stderr.isTTY;
-    let timer: NodeJS.Timeout | undefined;
-    const clear = () => {
-        if (timer) {
-            clearInterval(timer);
-            timer = undefined;
-            process.stderr.write("\r\x1b[2K");
-        }
-    };
-    return {
-        line(text) {
-            clear();
-            // With --json, stdout holds only the JSON: lines for people go to stderr.
-            (json ? console.error : console.log)(text);
-        },
-        countdown: tty
-            ? (label, until) => {
-                  clear();
-                  const draw = () => {
-                      const left = Math.max(0, Math.round((until - clock.now()) / 1000));
-                      process.stderr.write(`\r\x1b[2K${label}, ${Math.floor(left / 60)}m${String(left % 60).padStart(2, "0")}s left`);
-                  };
-                  draw();
-                  timer = setInterval(draw, 1000);
-                  timer.unref();
-              }
-            : undefined,
-    };
-}
-
 /** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
 function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
     if (opts.yes || opts.dryRun) return undefined;
@@ -105,16 +69,7 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
             throw new UsageError("not a terminal, so nobody can confirm: pass --yes to move traffic without a prompt");
         };
     }
-    return async (question) => {
-        const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-        // On a terminal, Ctrl-C at the prompt reaches readline as a key, not as a signal: it answers "no".
-        const declined = new Promise<string>((resolve) => rl.once("SIGINT", () => resolve("")));
-        try {
-            return /^y(es)?$/i.test((await Promise.race([rl.question(`${question} [y/N] `), declined])).trim());
-        } finally {
-            rl.close();
-        }
-    };
+    return askOnTerminal;
 }
 
 /** The real side effects: the Automation API on this project, and AWS in the stack's region. */
@@ -136,18 +91,6 @@ function emit(opts: CommonOptions, report: unknown): void {
         if (error) console.error(reportWarning(opts.report, error));
     }
     if (opts.json) console.log(JSON.stringify(report));
-}
-
-/** The closing line of a rollout, for a person. */
-function summary(report: RolloutReport): string {
-    const routing = Object.entries(report.functions)
-        .map(([k, f]) => `${k} ${describeRouting(f)}`)
-        .join(", ");
-    const req = report.requests
-        ? `; ${report.requests.total} requests, ${report.requests.candidate} to the candidate, ${report.requests.candidateErrors} of them failed`
-        : "";
-    const decided = report.decisionAtMinute === null ? "" : `, decided at minute ${report.decisionAtMinute}`;
-    return `${report.outcome.toUpperCase()}: traffic now ${routing || "unchanged"}${decided}, ${report.durationMinutes} min in all${req}${report.rollbackPath ? `; rolled back through ${report.rollbackPath}` : ""}`;
 }
 
 const program = new Command()
@@ -195,7 +138,7 @@ program
     .action(async (opts: CommonOptions) => {
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
         if (opts.json) console.log(JSON.stringify(evaluation));
-        else console.log(describePlan(opts.stack, evaluation).join("\n"));
+        else printLines(describePlan(opts.stack, evaluation));
     });
 
 program
@@ -295,7 +238,7 @@ program
     .action(async (opts: CommonOptions) => {
         const s = await status(realDeps(opts), opts.stack);
         if (opts.json) console.log(JSON.stringify(s));
-        else console.log(describeStatus(s).join("\n"));
+        else printLines(describeStatus(s));
     });
 
 program
