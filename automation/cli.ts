@@ -13,7 +13,17 @@ import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import { LambdaAdapter } from "./adapters/lambda";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
-import { evaluateProgram, loadStackConfig } from "./engine/evaluate";
+import {
+    evaluateProgram,
+    loadStackConfig,
+    readStackFile,
+    stackConfigPath,
+    unresolvedEnvironments,
+    type LoadedStackConfig,
+} from "./engine/evaluate";
+import { awsClientSettings, sdkClientConfig } from "../components/awsClientSettings";
+import { readStackConfig } from "../config/projectConfig";
+import { StackConfigError } from "../config/stackConfig";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
@@ -72,17 +82,47 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
     return askOnTerminal;
 }
 
-/** The real side effects: the Automation API on this project, and AWS in the stack's region. */
-function realDeps(opts: CommonOptions) {
-    // Validated as plan and rehearse validate it, before anything would call the Pulumi CLI or AWS.
+/**
+ * The real side effects: the Automation API on this project, and AWS in the stack's region with the provider's
+ * credentials. The stack file is validated first, offline, so bad input exits 2 before the Pulumi CLI or AWS is
+ * called. When the file cannot tell the whole config (it imports ESC environments, or holds secrets), the config
+ * is read again as the Pulumi CLI resolves it and validated the same way.
+ */
+async function realDeps(opts: CommonOptions) {
     const project = resolveProject(opts.cwd);
-    const { file, stackConfig: config } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
+    const file = stackConfigPath(opts.stack, opts.configFile, project);
+    const stack = new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name });
+    let offline: LoadedStackConfig | undefined;
+    try {
+        offline = loadStackConfig(opts.stack, opts.configFile, undefined, project);
+    } catch (err) {
+        // Only what an ESC environment may supply is left to the Pulumi CLI; any other bad value stops here.
+        if (!(err instanceof StackConfigError) || readStackFile(file).environments.length === 0) throw err;
+    }
+    const resolved =
+        offline && offline.environments.length === 0 && offline.secretKeys.length === 0 ? offline.config : await stack.config();
+    const config =
+        offline && resolved === offline.config
+            ? offline.stackConfig
+            : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
+    const aws = awsClientSettings(resolved, config.region);
     return {
-        stack: new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name }),
-        lambda: new LambdaAdapter(new LambdaClient({ region: config.region })),
-        metrics: new CloudWatchAdapter(new CloudWatchClient({ region: config.region })),
+        stack,
+        lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
+        metrics: new CloudWatchAdapter(new CloudWatchClient(sdkClientConfig(aws))),
         clock: realClock,
     };
+}
+
+/**
+ * Offline commands read only the stack file: an ESC environment it imports cannot be resolved here, so say so
+ * (on stderr) before planning or rehearsing without it. A value missing because of it is a config error that
+ * says the same.
+ */
+function warnUnresolvable(opts: CommonOptions): void {
+    const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
+    if (loaded.environments.length > 0)
+        printLines([`warning: ${unresolvedEnvironments(loaded.environments, loaded.file, opts.stack)}`], process.stderr);
 }
 
 function emit(opts: CommonOptions, report: unknown): void {
@@ -136,6 +176,7 @@ program
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
     .action(async (opts: CommonOptions) => {
+        warnUnresolvable(opts);
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
         if (opts.json) console.log(JSON.stringify(evaluation));
         else printLines(describePlan(opts.stack, evaluation));
@@ -188,7 +229,7 @@ program
         );
         try {
             const result = await promote(
-                { ...realDeps(opts), log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
+                { ...(await realDeps(opts)), log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
                 { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
             );
             if (opts.dryRun) {
@@ -218,7 +259,7 @@ program
     .action(async (opts: CommonOptions & { to?: string }) => {
         const log = consoleLog(realClock, opts.json);
         const report = await rollback(
-            { ...realDeps(opts), log, confirm: confirmation(opts) },
+            { ...(await realDeps(opts)), log, confirm: confirmation(opts) },
             { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun },
         );
         log.line(summary(report));
@@ -236,7 +277,7 @@ program
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions) => {
-        const s = await status(realDeps(opts), opts.stack);
+        const s = await status(await realDeps(opts), opts.stack);
         if (opts.json) console.log(JSON.stringify(s));
         else printLines(describeStatus(s));
     });
@@ -256,6 +297,7 @@ program
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { scenario: string }) => {
         const scenario = readScenario(opts.scenario);
+        warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
         log.line(
             `rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`,

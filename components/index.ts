@@ -7,3 +7,4 @@ export * from "./rollbackAlarms";
 export * from "./rolloutDashboard";
 export * from "./routing";
 export * from "./rolloutOutputs";
+export * from "./awsClientSettings";

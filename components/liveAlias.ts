@@ -1,4 +1,7 @@
 import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import * as pulumi from "@pulumi/pulumi";
+import { decodePulumiConfig } from "../config/issues";
+import { awsClientSettings, sdkClientConfig } from "./awsClientSettings";
 import { LiveAlias, readLiveRouting, TRANSIENT_REREAD } from "./routing";
 
 /**
@@ -23,7 +26,8 @@ interface AliasReader {
 // install), and both must see the same reader, as @pulumi/pulumi shares its runtime state across copies.
 const READER = Symbol.for("lambda-rollout:liveAlias.reader");
 const reader: AliasReader = ((globalThis as Record<symbol, AliasReader | undefined>)[READER] ??= {
-    clientFactory: (region) => new LambdaClient({ region }),
+    // The provider's profile and roles (aws:profile, aws:assumeRoles) from the stack's config, as `pulumi up` has it.
+    clientFactory: (region) => new LambdaClient(sdkClientConfig(awsClientSettings(decodePulumiConfig(pulumi.runtime.allConfig()), region))),
     defaultSleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 });
 

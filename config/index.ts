@@ -3,3 +3,4 @@ export * from "./issues";
 export * from "./projectConfig";
 export * from "./release";
 export * from "./stackConfig";
+export * from "./secrets";

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { STRATEGIES } from "../components/routing";
 import { ConfigError, describeIssues, namespaceKeys } from "./issues";
+import { OFFLINE_SECRET } from "./secrets";
 
 /** This repository's Pulumi project name: its config keys are `lambda-rollout:<key>`. Another project's are `<its name>:<key>`. */
 export const PROJECT = "lambda-rollout";
@@ -285,7 +286,7 @@ export const rolloutSchema = z
 const alarmsSchema = z
     .object({
         /** An address subscribed to the stack's alarm topic. */
-        email: z.email({ message: "must be an email address" }).optional(),
+        email: z.union([z.literal(OFFLINE_SECRET), z.email()], { message: "must be an email address" }).optional(),
     })
     .strict();
 
@@ -303,13 +304,19 @@ const routingEntry = z
     })
     .strict();
 
+/** What a stack without a region is told: the key to set, and how. */
+export const REGION_MISSING =
+    "is not set: set `aws:region`, the region the stack deploys to (e.g. `pulumi config set aws:region us-east-1`)";
+
 /** The whole of a stack's `<project>:` config. */
 export const stackConfigSchema = z
     .object({
         region: z
-            .string()
-            .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' })
-            .default("us-east-1"),
+            .string({
+                // No default region: a stack deployed to a region it did not name is worse than a refusal.
+                error: (issue) => (issue.input === undefined ? REGION_MISSING : undefined),
+            })
+            .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "us-east-1"' }),
         functions: z.array(functionSchema).min(1, { message: "must list at least one function" }),
         rollout: rolloutSchema,
         alarms: alarmsSchema.default({}),

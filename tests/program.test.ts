@@ -35,7 +35,7 @@ describe("the Pulumi program under the mock engine", () => {
             expect(namesOf(resources, T.composite)).to.deep.equal(["api-alarms-rollback"]);
             expect(declared(resources, T.subscription, "alarms-email").inputs).to.include({
                 protocol: "email",
-                endpoint: "oncall@example.com",
+                endpoint: "[secret]", // kept a secret in the state; the plan never shows it
             });
             expect(declared(resources, T.logGroup, "api-logs").inputs).to.include({ name: `/aws/lambda/${PROD_API}`, retentionInDays: 90 });
             expect(namesOf(resources, T.dashboard)).to.deep.equal(["rollout-dashboard"]);

@@ -17,6 +17,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { parseDocument } from "yaml";
 import { readRolloutOutputs, RolloutOutputsError } from "../../components/rolloutOutputs";
+import { decodePulumiConfig } from "../../config/issues";
 import { PROJECT, ROUTING_KEY, routingKey, type RoutingOverride } from "../../config/stackConfig";
 import { PROJECT_ROOT, readConfigFile } from "../engine/evaluate";
 import { InfrastructureError, StackLockedError, UsageError } from "../errors";
@@ -65,6 +66,20 @@ export class AutomationStackDriver implements StackDriver {
         this.configFile = opts.configFile ? path.resolve(opts.configFile) : path.join(this.workDir, `Pulumi.${opts.stack}.yaml`);
         this.pulumiRoot = opts.pulumiCommand === undefined ? undefined : pulumiRootOf(opts.pulumiCommand);
         this.onOutput = opts.onOutput;
+    }
+
+    /**
+     * The stack's config as the Pulumi CLI resolves it (`pulumi config --show-secrets --json`): ESC environments
+     * imported, secrets decrypted. Object values come back as JSON text and are parsed. Never printed whole.
+     */
+    async config(): Promise<Record<string, unknown>> {
+        const all = await this.run("read the config of", async () => {
+            const stack = await this.stack("select");
+            return stack === undefined ? undefined : stack.getAllConfig();
+        });
+        if (all === undefined)
+            throw new UsageError(`stack ${this.stackName} does not exist: create it with \`pulumi stack init ${this.stackName}\``);
+        return decodePulumiConfig(Object.fromEntries(Object.entries(all).map(([key, entry]) => [key, entry.value])));
     }
 
     /** The stack's outputs; undefined when the stack does not exist or has never been deployed. */

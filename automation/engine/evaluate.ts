@@ -13,7 +13,8 @@ import { register } from "tsx/cjs/api";
 import { parse as parseYaml } from "yaml";
 import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
 import { readStackConfig } from "../../config/projectConfig";
-import type { StackConfig } from "../../config/stackConfig";
+import { importedEnvironments, maskSecureValues, OFFLINE_SECRET } from "../../config/secrets";
+import { StackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
@@ -82,8 +83,19 @@ export class ConfigFileError extends UsageError {
     }
 }
 
-/** Reads a Pulumi stack config file's `config:` map. */
+/** Reads a Pulumi stack config file's `config:` map, as it is written (encrypted values included). */
 export function readConfigFile(file: string): Record<string, unknown> {
+    return readStackFile(file).config;
+}
+
+/** A stack file as offline commands read it: its `config:` map, and the ESC environments it imports. */
+export interface StackFile {
+    readonly config: Record<string, unknown>;
+    readonly environments: string[];
+}
+
+/** Reads a Pulumi stack config file: its `config:` map and the ESC environments it imports. */
+export function readStackFile(file: string): StackFile {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -97,10 +109,13 @@ export function readConfigFile(file: string): Record<string, unknown> {
         throw new ConfigFileError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
     }
     const config = (doc as { config?: unknown } | null)?.config;
+    const environments = importedEnvironments(doc);
+    // A stack whose config all comes from ESC environments may have no `config:` map of its own.
+    if ((config === undefined || config === null) && environments.length > 0) return { config: {}, environments };
     if (config === undefined || config === null || typeof config !== "object" || Array.isArray(config)) {
         throw new ConfigFileError(`config file ${file} has no \`config:\` map`);
     }
-    return config as Record<string, unknown>;
+    return { config: config as Record<string, unknown>, environments };
 }
 
 /**
@@ -116,8 +131,13 @@ export function stackConfigPath(stack: string, configFile?: string, project: Pul
 /** A stack's config as every command reads it: the file, its whole `config:` map, and the validated config. */
 export interface LoadedStackConfig {
     readonly file: string;
+    /** The `config:` map, each encrypted value replaced by `[secret]` (config/secrets.ts). */
     readonly config: Record<string, unknown>;
     readonly stackConfig: StackConfig;
+    /** The top-level keys holding a secret. */
+    readonly secretKeys: string[];
+    /** The ESC environments the file imports: what they hold is not in `config` (offline reads cannot resolve them). */
+    readonly environments: string[];
 }
 
 /**
@@ -132,8 +152,30 @@ export function loadStackConfig(
     project: PulumiProject = defaultProject(),
 ): LoadedStackConfig {
     const file = stackConfigPath(stack, configFile, project);
-    const config = { ...readConfigFile(file), ...(extraConfig ?? {}) };
-    return { file, config, stackConfig: readStackConfig(config, displayPath(file), project.root, project.name) };
+    const { config: written, environments } = readStackFile(file);
+    const { config: masked, secretKeys } = maskSecureValues(written);
+    const config = { ...masked, ...(extraConfig ?? {}) };
+    try {
+        return {
+            file,
+            config,
+            stackConfig: readStackConfig(config, displayPath(file), project.root, project.name),
+            secretKeys,
+            environments,
+        };
+    } catch (err) {
+        if (!(err instanceof StackConfigError) || environments.length === 0) throw err;
+        throw new StackConfigError(err.source, [...err.problems, unresolvedEnvironments(environments, file, stack)]);
+    }
+}
+
+/** What offline commands say of a stack file's ESC imports: named, and why their values are missing here. */
+export function unresolvedEnvironments(environments: string[], file: string, stack: string): string {
+    return (
+        `the stack imports the ESC environment${environments.length > 1 ? "s" : ""} ${environments.join(", ")}: values that come from ` +
+        `there cannot be resolved offline (plan and rehearse read only ${displayPath(file)}); ` +
+        `\`pulumi config --stack ${stack}\` shows them resolved, and promote, rollback and status read them through the Pulumi CLI`
+    );
 }
 
 /** A file as messages name it: relative to the working directory when it is inside it, else absolute. */
@@ -155,6 +197,22 @@ export const emptyAccount: ProgramWorld = {
     register: (resource) => defaultAnswer(resource, "1"),
 };
 
+/** The signature the Pulumi runtime marks a secret value with when it serializes inputs (sdk: rpc.ts `specialSigKey`). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Inputs with every secret shown as `[secret]`: the mock engine receives a secret Output's plain value wrapped in
+ * Pulumi's secret envelope; what the plan prints (and `plan --json`) must never hold it.
+ */
+export function secretsShown(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(secretsShown);
+    if (typeof value !== "object" || value === null) return value;
+    const record = value as Record<string, unknown>;
+    if (record[SIG_KEY] === SECRET_SIG) return OFFLINE_SECRET;
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, secretsShown(v)]));
+}
+
 // The Pulumi runtime's state is process-global: evaluations run one at a time.
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -169,13 +227,17 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     const world = options.world ?? emptyAccount;
     const project = options.project ?? defaultProject();
     // The program validates too; doing it first gives a clean error that names the file, before the engine starts.
-    const { config } = loadStackConfig(options.stack, options.configFile, options.extraConfig, project);
+    const { config, secretKeys } = loadStackConfig(options.stack, options.configFile, options.extraConfig, project);
     const resources: DeclaredResource[] = [];
 
     await pulumi.runtime.setMocks(
         {
             async newResource(args) {
-                const resource = { type: args.type, name: args.name, inputs: await withResolvedPaths(args.inputs) };
+                const resource = {
+                    type: args.type,
+                    name: args.name,
+                    inputs: secretsShown(await withResolvedPaths(args.inputs)) as Record<string, unknown>,
+                };
                 resources.push(resource);
                 // Components and the stack have no provider: their state is what they were given.
                 if (!args.custom) return { id: `${resource.name}-id`, state: resource.inputs };
@@ -193,6 +255,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
     );
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+        secretKeys,
     );
     setLambdaClientFactory(
         (region) => world.lambda(region),

@@ -4,6 +4,7 @@ import { DEPRECATED_LAMBDA_RUNTIMES, LAMBDA_RUNTIMES, parseDuration, parseStackC
 /** A valid prod-like config; each case changes one field. */
 function base(): Record<string, any> {
     return {
+        region: "us-east-1",
         functions: [{ name: "api", codeDir: "app/api", handler: "index.handler" }],
         rollout: {
             strategy: "canary",
@@ -41,6 +42,14 @@ describe("stack config validation", () => {
         ]);
         expect(cfg.rollout.gates).to.include({ minInvocations: 50, onNoData: "rollback", pollInterval: 60 });
         expect(cfg.region).to.equal("us-east-1");
+    });
+
+    it("a stack that names no region is refused, naming `aws:region`: there is no silent default", () => {
+        const { region: _, ...noRegion } = base();
+        expect(() => parseStackConfig(noRegion, "Pulumi.test.yaml")).to.throw(
+            StackConfigError,
+            "`lambda-rollout:region`: is not set: set `aws:region`, the region the stack deploys to (e.g. `pulumi config set aws:region us-east-1`)",
+        );
     });
 
     const cases: [string, (c: Record<string, any>) => void, string][] = [

@@ -5,7 +5,8 @@ import { nextPollAt, POLL_OFFSET_MS } from "../../../automation/rollout/promote"
 import { resumeFrom, stepsFor } from "../../../automation/rollout/steps";
 
 const policy = (rollout: Record<string, unknown>) =>
-    parseStackConfig({ functions: [{ name: "api", codeDir: "app/api", handler: "index.handler" }], rollout }, "test").rollout;
+    parseStackConfig({ region: "us-east-1", functions: [{ name: "api", codeDir: "app/api", handler: "index.handler" }], rollout }, "test")
+        .rollout;
 
 describe("steps are data", () => {
     it("canary: the configured weights and bakes, a 0s bake only when written", () => {
