@@ -29,7 +29,7 @@ import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
-import { promote } from "./rollout/promote";
+import { promote, withStrategy } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
@@ -107,6 +107,7 @@ async function realDeps(opts: CommonOptions) {
             : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
     const aws = awsClientSettings(resolved, config.region);
     return {
+        config,
         stack,
         lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
         metrics: new CloudWatchAdapter(new CloudWatchClient(sdkClientConfig(aws))),
@@ -205,6 +206,9 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { strategy?: Strategy; onInterrupt: "abort" | "hold"; retry?: boolean }) => {
+        const deps = await realDeps(opts);
+        // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
+        withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
         const log = consoleLog(realClock, opts.json);
         const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
         const interrupts = handleInterrupts(
@@ -229,7 +233,7 @@ program
         );
         try {
             const result = await promote(
-                { ...(await realDeps(opts)), log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
+                { ...deps, log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
                 { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
             );
             if (opts.dryRun) {

@@ -93,7 +93,15 @@ export function policyFrom(outputs: StackOutputs, strategy?: Strategy, stackName
             `the stack's exported rolloutPolicy is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; run \`pulumi up\` with a valid config`,
         );
     }
-    const policy = parsed.data;
+    return withStrategy(parsed.data, strategy, stackName);
+}
+
+/**
+ * The policy with `--strategy` in place of the stack's own, validated again (pure): a strategy the stack has no
+ * config for is a UsageError naming the missing key, never an empty plan. The CLI checks it against the stack's
+ * config before anything is read from AWS; promote checks it again against the stack's outputs.
+ */
+export function withStrategy(policy: RolloutPolicy, strategy?: Strategy, stackName = "this stack"): RolloutPolicy {
     if (!strategy || strategy === policy.strategy) return policy;
     const firstBake = policy.canary?.steps[0]?.bake ?? policy.linear?.every ?? 600;
     const overridden = rolloutSchema.safeParse({ ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } });
