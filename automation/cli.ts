@@ -20,16 +20,17 @@ import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
-import { promote, type RolloutLog } from "./rollout/promote";
-import { describeRouting, type RolloutReport } from "./rollout/report";
+import { promote } from "./rollout/promote";
+import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
-import { describeStatus, status } from "./rollout/status";
+import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
+import { consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
 import { readSelectedStack } from "./cli/workspace";
 import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
@@ -60,42 +61,6 @@ const realClock: Clock = {
             signal?.addEventListener("abort", done, { once: true });
         }),
 };
-
-/**
- * Lines for a person on stdout; on a terminal, a countdown on stderr that redraws itself every second until
- * the next line. The countdown only draws: how long the rollout waits is decided elsewhere, so a rehearsal
- * gives the same report on a terminal and in a pipe.
- */
-function consoleLog(clock: Clock = realClock, json = false): RolloutLog {
-    const tty = process.stderr.isTTY;
-    let timer: NodeJS.Timeout | undefined;
-    const clear = () => {
-        if (timer) {
-            clearInterval(timer);
-            timer = undefined;
-            process.stderr.write("\r\x1b[2K");
-        }
-    };
-    return {
-        line(text) {
-            clear();
-            // With --json, stdout holds only the JSON: lines for people go to stderr.
-            (json ? console.error : console.log)(text);
-        },
-        countdown: tty
-            ? (label, until) => {
-                  clear();
-                  const draw = () => {
-                      const left = Math.max(0, Math.round((until - clock.now()) / 1000));
-                      process.stderr.write(`\r\x1b[2K${label}, ${Math.floor(left / 60)}m${String(left % 60).padStart(2, "0")}s left`);
-                  };
-                  draw();
-                  timer = setInterval(draw, 1000);
-                  timer.unref();
-              }
-            : undefined,
-    };
-}
 
 /** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
 function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
@@ -136,18 +101,6 @@ function emit(opts: CommonOptions, report: unknown): void {
         if (error) console.error(reportWarning(opts.report, error));
     }
     if (opts.json) console.log(JSON.stringify(report));
-}
-
-/** The closing line of a rollout, for a person. */
-function summary(report: RolloutReport): string {
-    const routing = Object.entries(report.functions)
-        .map(([k, f]) => `${k} ${describeRouting(f)}`)
-        .join(", ");
-    const req = report.requests
-        ? `; ${report.requests.total} requests, ${report.requests.candidate} to the candidate, ${report.requests.candidateErrors} of them failed`
-        : "";
-    const decided = report.decisionAtMinute === null ? "" : `, decided at minute ${report.decisionAtMinute}`;
-    return `${report.outcome.toUpperCase()}: traffic now ${routing || "unchanged"}${decided}, ${report.durationMinutes} min in all${req}${report.rollbackPath ? `; rolled back through ${report.rollbackPath}` : ""}`;
 }
 
 const program = new Command()
@@ -292,10 +245,42 @@ program
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .addOption(jsonOption())
-    .action(async (opts: CommonOptions) => {
-        const s = await status(realDeps(opts), opts.stack);
-        if (opts.json) console.log(JSON.stringify(s));
-        else console.log(describeStatus(s).join("\n"));
+    .option(
+        "--watch",
+        "refresh until the rollout ends (promoted, rolled back, aborted, held), then exit 1 if it was rolled back or aborted",
+    )
+    .option("--interval <seconds>", "seconds between refreshes with --watch", "10")
+    .action(async (opts: CommonOptions & { watch?: boolean; interval: string }) => {
+        const deps = realDeps(opts);
+        if (!opts.watch) {
+            const s = await status(deps, opts.stack);
+            if (opts.json) console.log(JSON.stringify(s));
+            else printLines(describeStatus(s));
+            return;
+        }
+        const seconds = Number(opts.interval);
+        if (!Number.isFinite(seconds) || seconds < 1)
+            throw new UsageError(`\`--interval\` must be a number of seconds, 1 or more: got ${JSON.stringify(opts.interval)}`);
+        // With --json, one JSON status per line on stdout each time it is read; else a view for a person.
+        const view = opts.json ? undefined : statusView(process.stdout, describeStatus);
+        const stop = new AbortController();
+        const onSigint = () => stop.abort();
+        process.once("SIGINT", onSigint);
+        try {
+            const last = await watchStatus(
+                {
+                    read: () => status(deps, opts.stack),
+                    clock: deps.clock,
+                    show: (s) => (view ? view.show(s) : console.log(JSON.stringify(s))),
+                    signal: stop.signal,
+                },
+                seconds * 1000,
+            );
+            process.exitCode = stop.signal.aborted ? ExitCode.ok : watchExitCode(last);
+        } finally {
+            view?.done();
+            process.off("SIGINT", onSigint);
+        }
     });
 
 program
@@ -320,7 +305,9 @@ program
         const started = Date.now();
         const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log, project: resolveProject(opts.cwd) });
         log.line(summary(result.report));
-        log.line(`(rehearsed ${result.report.durationMinutes} virtual minutes in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        log.line(
+            `(rehearsed ${formatDuration(result.report.durationMinutes * 60_000)} of virtual time in ${formatDuration(Date.now() - started)})`,
+        );
         emit(opts, result.report);
         process.exitCode = result.exitCode;
     });
@@ -341,12 +328,15 @@ program
         const started = Date.now();
         const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile, resolveProject(opts.cwd));
         const wallSeconds = (Date.now() - started) / 1000;
-        const out = opts.json ? console.error : console.log;
-        describeMatrix(rows).forEach((l) => out(l));
+        const out = opts.json ? process.stderr : process.stdout;
         const broken = rows.filter((r) => r.problems.length > 0);
-        for (const r of broken) out(`BROKEN ${r.scenario}: ${r.problems.join("; ")}`);
-        out(
-            `${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`,
+        printLines(
+            [
+                ...describeMatrix(rows),
+                ...broken.map((r) => `BROKEN ${r.scenario}: ${r.problems.join("; ")}`),
+                `${rows.length} scenarios rehearsed in ${formatDuration(wallSeconds * 1000)} wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`,
+            ],
+            out,
         );
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
         process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;
