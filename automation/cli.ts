@@ -7,6 +7,7 @@
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import * as readline from "readline/promises";
 import { STRATEGIES, type Strategy } from "../components/routing";
@@ -20,7 +21,7 @@ import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
-import { promote } from "./rollout/promote";
+import { promote, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
@@ -31,6 +32,7 @@ import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
+import { describeEngineEvent } from "./cli/upSummary";
 import { readSelectedStack } from "./cli/workspace";
 import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
@@ -82,16 +84,33 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
     };
 }
 
-/** The real side effects: the Automation API on this project, and AWS in the stack's region. */
-function realDeps(opts: CommonOptions) {
+/**
+ * The real side effects: the Automation API on this project, and AWS in the stack's region. With `log`, each
+ * `up` prints a compact summary of its changes as they happen (automation/cli/upSummary.ts).
+ */
+function realDeps(opts: CommonOptions, log?: RolloutLog) {
     // Validated as plan and rehearse validate it, before anything would call the Pulumi CLI or AWS.
     const project = resolveProject(opts.cwd);
     const { file, stackConfig: config } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
     return {
-        stack: new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name }),
+        stack: new AutomationStackDriver({
+            stack: opts.stack,
+            configFile: file,
+            workDir: project.root,
+            project: project.name,
+            onEvent: log ? upSummary(log) : undefined,
+        }),
         lambda: new LambdaAdapter(new LambdaClient({ region: config.region })),
         metrics: new CloudWatchAdapter(new CloudWatchClient({ region: config.region })),
         clock: realClock,
+    };
+}
+
+/** Passes each engine event of an `up` that a person should see to the rollout's log, as one line. */
+function upSummary(log: RolloutLog): (event: EngineEvent) => void {
+    return (event) => {
+        const line = describeEngineEvent(event);
+        if (line !== undefined) log.line(`  ${line}`);
     };
 }
 
@@ -198,7 +217,7 @@ program
         );
         try {
             const result = await promote(
-                { ...realDeps(opts), log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
+                { ...realDeps(opts, log), log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
                 { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
             );
             if (opts.dryRun) {
@@ -228,7 +247,7 @@ program
     .action(async (opts: CommonOptions & { to?: string }) => {
         const log = consoleLog(realClock, opts.json);
         const report = await rollback(
-            { ...realDeps(opts), log, confirm: confirmation(opts) },
+            { ...realDeps(opts, log), log, confirm: confirmation(opts) },
             { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun },
         );
         log.line(summary(report));

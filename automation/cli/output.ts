@@ -77,8 +77,8 @@ export function colourLine(text: string, c: Colours): string {
                     : c.yellow;
         return paint(word) + text.slice(word.length);
     }
-    if (/: FAILED\b|^BROKEN |\bgate (failed|breached)|^error:|^rolling back\b/.test(text)) return c.red(text);
-    if (/^(warning|note)\b|\bwarning:/i.test(text)) return c.yellow(text);
+    if (/: FAILED\b|^BROKEN |^\s*(error:|! )|^rolling back\b/.test(text)) return c.red(text);
+    if (/^\s*warning\b|\bwarning:/i.test(text)) return c.yellow(text);
     return text;
 }
 
