@@ -270,6 +270,9 @@ program
     )
     .option("--interval <seconds>", "seconds between refreshes with --watch", "10")
     .action(async (opts: CommonOptions & { watch?: boolean; interval: string }) => {
+        const seconds = Number(opts.interval);
+        if (!Number.isFinite(seconds) || seconds < 1)
+            throw new UsageError(`\`--interval\` must be a number of seconds, 1 or more: got ${JSON.stringify(opts.interval)}`);
         const deps = realDeps(opts);
         if (!opts.watch) {
             const s = await status(deps, opts.stack);
@@ -277,9 +280,6 @@ program
             else printLines(describeStatus(s));
             return;
         }
-        const seconds = Number(opts.interval);
-        if (!Number.isFinite(seconds) || seconds < 1)
-            throw new UsageError(`\`--interval\` must be a number of seconds, 1 or more: got ${JSON.stringify(opts.interval)}`);
         // With --json, one JSON status per line on stdout each time it is read; else a view for a person.
         const view = opts.json ? undefined : statusView(process.stdout, describeStatus);
         const stop = new AbortController();
