@@ -7,6 +7,7 @@
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../components/routing";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
@@ -29,17 +30,18 @@ import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
-import { promote, withStrategy } from "./rollout/promote";
+import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { rollback } from "./rollout/rollback";
-import { describeStatus, status } from "./rollout/status";
+import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
-import { askOnTerminal, consoleLog, printLines, summary } from "./cli/output";
+import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
+import { describeEngineEvent } from "./cli/upSummary";
 import { readSelectedStack } from "./cli/workspace";
 import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
@@ -88,10 +90,17 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
  * called. When the file cannot tell the whole config (it imports ESC environments, or holds secrets), the config
  * is read again as the Pulumi CLI resolves it and validated the same way.
  */
-async function realDeps(opts: CommonOptions) {
+async function realDeps(opts: CommonOptions, log?: RolloutLog) {
     const project = resolveProject(opts.cwd);
     const file = stackConfigPath(opts.stack, opts.configFile, project);
-    const stack = new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name });
+    const stack = new AutomationStackDriver({
+        stack: opts.stack,
+        configFile: file,
+        workDir: project.root,
+        project: project.name,
+        // With a log, each `up` prints a compact summary of its changes as they happen.
+        onEvent: log ? upSummary(log) : undefined,
+    });
     let offline: LoadedStackConfig | undefined;
     try {
         offline = loadStackConfig(opts.stack, opts.configFile, undefined, project);
@@ -124,6 +133,14 @@ function warnUnresolvable(opts: CommonOptions): void {
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
     if (loaded.environments.length > 0)
         printLines([`warning: ${unresolvedEnvironments(loaded.environments, loaded.file, opts.stack)}`], process.stderr);
+}
+
+/** Passes each engine event of an `up` that a person should see to the rollout's log, as one line. */
+function upSummary(log: RolloutLog): (event: EngineEvent) => void {
+    return (event) => {
+        const line = describeEngineEvent(event);
+        if (line !== undefined) log.line(`  ${line}`);
+    };
 }
 
 function emit(opts: CommonOptions, report: unknown): void {
@@ -206,10 +223,10 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { strategy?: Strategy; onInterrupt: "abort" | "hold"; retry?: boolean }) => {
-        const deps = await realDeps(opts);
+        const log = consoleLog(realClock, opts.json);
+        const deps = await realDeps(opts, log);
         // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
         withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
-        const log = consoleLog(realClock, opts.json);
         const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
         const interrupts = handleInterrupts(
             (signal) =>
@@ -263,7 +280,7 @@ program
     .action(async (opts: CommonOptions & { to?: string }) => {
         const log = consoleLog(realClock, opts.json);
         const report = await rollback(
-            { ...(await realDeps(opts)), log, confirm: confirmation(opts) },
+            { ...(await realDeps(opts, log)), log, confirm: confirmation(opts) },
             { stackName: opts.stack, to: opts.to, dryRun: opts.dryRun },
         );
         log.line(summary(report));
@@ -280,10 +297,42 @@ program
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .addOption(jsonOption())
-    .action(async (opts: CommonOptions) => {
-        const s = await status(await realDeps(opts), opts.stack);
-        if (opts.json) console.log(JSON.stringify(s));
-        else printLines(describeStatus(s));
+    .option(
+        "--watch",
+        "refresh until the rollout ends (promoted, rolled back, aborted, held), then exit 1 if it was rolled back or aborted",
+    )
+    .option("--interval <seconds>", "seconds between refreshes with --watch", "10")
+    .action(async (opts: CommonOptions & { watch?: boolean; interval: string }) => {
+        const seconds = Number(opts.interval);
+        if (!Number.isFinite(seconds) || seconds < 1)
+            throw new UsageError(`\`--interval\` must be a number of seconds, 1 or more: got ${JSON.stringify(opts.interval)}`);
+        const deps = await realDeps(opts);
+        if (!opts.watch) {
+            const s = await status(deps, opts.stack);
+            if (opts.json) console.log(JSON.stringify(s));
+            else printLines(describeStatus(s));
+            return;
+        }
+        // With --json, one JSON status per line on stdout each time it is read; else a view for a person.
+        const view = opts.json ? undefined : statusView(process.stdout, describeStatus);
+        const stop = new AbortController();
+        const onSigint = () => stop.abort();
+        process.once("SIGINT", onSigint);
+        try {
+            const last = await watchStatus(
+                {
+                    read: () => status(deps, opts.stack),
+                    clock: deps.clock,
+                    show: (s) => (view ? view.show(s) : console.log(JSON.stringify(s))),
+                    signal: stop.signal,
+                },
+                seconds * 1000,
+            );
+            process.exitCode = stop.signal.aborted ? ExitCode.ok : watchExitCode(last);
+        } finally {
+            view?.done();
+            process.off("SIGINT", onSigint);
+        }
     });
 
 program
@@ -309,7 +358,9 @@ program
         const started = Date.now();
         const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log, project: resolveProject(opts.cwd) });
         log.line(summary(result.report));
-        log.line(`(rehearsed ${result.report.durationMinutes} virtual minutes in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        log.line(
+            `(rehearsed ${formatDuration(result.report.durationMinutes * 60_000)} of virtual time in ${formatDuration(Date.now() - started)})`,
+        );
         emit(opts, result.report);
         process.exitCode = result.exitCode;
     });
@@ -330,12 +381,16 @@ program
         const started = Date.now();
         const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile, resolveProject(opts.cwd));
         const wallSeconds = (Date.now() - started) / 1000;
-        const out = opts.json ? console.error : console.log;
-        describeMatrix(rows).forEach((l) => out(l));
+        const out = opts.json ? process.stderr : process.stdout;
         const broken = rows.filter((r) => r.problems.length > 0);
-        for (const r of broken) out(`BROKEN ${r.scenario}: ${r.problems.join("; ")}`);
-        out(
-            `${rows.length} scenarios rehearsed in ${wallSeconds.toFixed(1)} s wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`,
+        // The matrix is a Markdown table (it is pasted into docs/reliability.md): its rows are never wrapped.
+        for (const row of describeMatrix(rows)) out.write(`${row}\n`);
+        printLines(
+            [
+                ...broken.map((r) => `BROKEN ${r.scenario}: ${r.problems.join("; ")}`),
+                `${rows.length} scenarios rehearsed in ${formatDuration(wallSeconds * 1000)} wall time: ${rows.length - broken.length} kept every promise${broken.length ? `, ${broken.length} did not` : ""}`,
+            ],
+            out,
         );
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
         process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;

@@ -12,6 +12,7 @@ import {
     LocalWorkspace,
     PulumiCommand,
     StackNotFoundError,
+    type EngineEvent,
     type OutputMap,
     type Stack,
 } from "@pulumi/pulumi/automation";
@@ -46,6 +47,8 @@ export interface AutomationStackDriverOptions {
     readonly pulumiCommand?: string;
     /** Receives the CLI's output of an `up`, line by line. */
     readonly onOutput?: (line: string) => void;
+    /** Receives the engine events of an `up` as they happen (the CLI's live summary: automation/cli/upSummary.ts). */
+    readonly onEvent?: (event: EngineEvent) => void;
 }
 
 /** Drives a real Pulumi stack through the Automation API (needs the Pulumi CLI). */
@@ -56,6 +59,7 @@ export class AutomationStackDriver implements StackDriver {
     private readonly project: string;
     private readonly pulumiRoot?: string;
     private readonly onOutput?: (line: string) => void;
+    private readonly onEvent?: (event: EngineEvent) => void;
     private selected?: Stack;
 
     constructor(opts: AutomationStackDriverOptions) {
@@ -66,6 +70,7 @@ export class AutomationStackDriver implements StackDriver {
         this.configFile = opts.configFile ? path.resolve(opts.configFile) : path.join(this.workDir, `Pulumi.${opts.stack}.yaml`);
         this.pulumiRoot = opts.pulumiCommand === undefined ? undefined : pulumiRootOf(opts.pulumiCommand);
         this.onOutput = opts.onOutput;
+        this.onEvent = opts.onEvent;
     }
 
     /**
@@ -107,6 +112,7 @@ export class AutomationStackDriver implements StackDriver {
                         configFile,
                         message,
                         onOutput: (chunk) => lines.push(chunk),
+                        ...(this.onEvent ? { onEvent: this.onEvent } : {}),
                         showSecrets: false,
                         signal,
                     });

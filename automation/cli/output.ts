@@ -13,6 +13,7 @@ import wrapAnsi from "wrap-ansi";
 import type { RolloutLog } from "../rollout/promote";
 import type { Clock } from "../rollout/ports";
 import { describeRouting, type RolloutReport } from "../rollout/report";
+import type { StackStatus } from "../rollout/status";
 
 /** The widest a line for people gets: fits a terminal split in two, and a CI log without scrolling. */
 export const LINE_WIDTH = 100;
@@ -98,10 +99,10 @@ export function wrapLine(text: string, width = LINE_WIDTH): string {
     return [first.trimEnd(), ...tail.split("\n").map((l) => indent + l)].join("\n");
 }
 
-/** A duration as people write it: `45s`, `10m`, `1h30m`, `9m5s` (whole seconds). */
-export function compactDuration(ms: number): string {
-    if (ms < 1000) return "0s";
-    return prettyMilliseconds(Math.round(ms / 1000) * 1000, { secondsDecimalDigits: 0 }).replace(/ /g, "");
+/** A duration for a person, in its two largest units without spaces: `1h30m`, `10m`, `9m5s`, `45s`, `1.5s` under ten seconds. */
+export function formatDuration(ms: number): string {
+    if (ms <= 0) return "0s";
+    return prettyMilliseconds(ms, { unitCount: 2, secondsDecimalDigits: ms < 10_000 ? 1 : 0 }).replace(/ /g, "");
 }
 
 /** The closing line of a rollout, for a person: the outcome, where traffic is, when it was decided. */
@@ -147,7 +148,7 @@ export function consoleLog(clock: Clock, json = false): RolloutLog {
         countdown: countdownLine
             ? (label, until) => {
                   clear();
-                  const draw = () => countdownLine(dim(`${label}, ${compactDuration(Math.max(0, until - clock.now()))} left`));
+                  const draw = () => countdownLine(dim(`${label}, ${formatDuration(Math.max(0, until - clock.now()))} left`));
                   draw();
                   timer = setInterval(draw, 1000);
                   timer.unref();
@@ -167,4 +168,29 @@ export async function askOnTerminal(question: string): Promise<boolean> {
     } finally {
         rl.close();
     }
+}
+
+/**
+ * Shows successive statuses of a watch: on a terminal, redrawn in place; in a pipe, a new block (after a
+ * blank line) only when the text changed, so a log holds each change once.
+ */
+export function statusView(stream: NodeJS.WriteStream, describe: (s: StackStatus) => string[]) {
+    const c = coloursFor(stream);
+    const redraw = stream.isTTY ? createLogUpdate(stream, { showCursor: true }) : undefined;
+    let last: string | undefined;
+    return {
+        show(s: StackStatus): void {
+            const text = describe(s)
+                .map((l) => formatLine(l, c))
+                .join("\n");
+            if (redraw) return redraw(text);
+            if (text === last) return;
+            stream.write(`${last === undefined ? "" : "\n"}${text}\n`);
+            last = text;
+        },
+        /** Leaves the last drawing on screen. */
+        done(): void {
+            redraw?.done();
+        },
+    };
 }

@@ -127,3 +127,44 @@ export function describeStatus(s: StackStatus): string[] {
     for (const u of s.unavailable) lines.push(`unavailable: ${u}`);
     return lines;
 }
+
+/** Phases in which a rollout is still moving by itself: a watch keeps refreshing while any function is in one. */
+const MOVING: ReadonlySet<FunctionStatus["phase"]> = new Set(["in-progress", "rollback-pending"]);
+
+/**
+ * Whether the rollout a watch follows has ended (pure): no function is still moving (promoted, rolled back,
+ * aborted, held for a person, or no rollout in progress at all).
+ */
+export function rolloutEnded(s: StackStatus): boolean {
+    return Object.values(s.functions).every((f) => !MOVING.has(f.phase));
+}
+
+/** What an ended status means as an exit code (pure): 1 when a function's rollout was rolled back or aborted, else 0. */
+export function watchExitCode(s: StackStatus): number {
+    return Object.values(s.functions).some((f) => f.phase === "rolled-back" || f.phase === "aborted") ? 1 : 0;
+}
+
+/** What {@link watchStatus} needs: the read, the clock, and where each status goes. */
+export interface WatchDeps {
+    /** Reads the status once (the real `status`, or a fake in tests). */
+    readonly read: () => Promise<StackStatus>;
+    readonly clock: Clock;
+    /** Shows one status; called on every pass, the renderer decides whether to redraw or skip an unchanged one. */
+    readonly show: (s: StackStatus) => void;
+    /** Ends the watch early (Ctrl-C): the last status shown is returned. */
+    readonly signal?: AbortSignal;
+}
+
+/**
+ * Reads the status every `intervalMs` until the rollout ends or `signal` aborts; returns the last status
+ * read. The time between reads comes from the injected clock, so a test runs a long watch in no time.
+ */
+export async function watchStatus(deps: WatchDeps, intervalMs: number): Promise<StackStatus> {
+    for (;;) {
+        const s = await deps.read();
+        deps.show(s);
+        if (rolloutEnded(s) || deps.signal?.aborted) return s;
+        await deps.clock.sleep(intervalMs, deps.signal);
+        if (deps.signal?.aborted) return s;
+    }
+}

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { expect } from "chai";
 import * as path from "path";
 import { createColors } from "picocolors";
-import { colourEnabled, compactDuration, formatLine, LINE_WIDTH, styleLine, wrapLine } from "../../../automation/cli/output";
+import { colourEnabled, formatDuration, formatLine, LINE_WIDTH, styleLine, wrapLine } from "../../../automation/cli/output";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { runCli } from "../../helpers/cli";
 
@@ -85,15 +85,16 @@ describe("output for people: colour, the outcome line, 100 columns, durations", 
         });
     });
 
-    describe("compactDuration", () => {
+    describe("formatDuration", () => {
         const rows: [number, string][] = [
             [45_000, "45s"],
             [600_000, "10m"],
             [545_000, "9m5s"],
             [5_400_000, "1h30m"],
-            [400, "0s"],
+            [400, "400ms"],
+            [1_500, "1.5s"],
         ];
-        for (const [ms, text] of rows) it(`${ms} ms reads ${text}`, () => expect(compactDuration(ms)).to.equal(text));
+        for (const [ms, text] of rows) it(`${ms} ms reads ${text}`, () => expect(formatDuration(ms)).to.equal(text));
     });
 
     describe("the CLI's output (a rehearsal, run as a user runs it)", function () {
@@ -115,7 +116,7 @@ describe("output for people: colour, the outcome line, 100 columns, durations", 
             expect(plain.stdout + plain.stderr).to.not.contain(ESC);
             const coloured = await runCli(BAD_CANARY, { env: { FORCE_COLOR: "1" } });
             expect(coloured.stdout).to.contain("\x1b[1m\x1b[31mROLLED-BACK\x1b[39m\x1b[22m: traffic now api v1 100%");
-            const withoutTiming = (s: string) => s.replace(/in [\d.]+ s\)/, "");
+            const withoutTiming = (s: string) => s.replace(/ in [\d.]+m?s\)$/m, "");
             expect(withoutTiming(visible(coloured.stdout))).to.equal(withoutTiming(plain.stdout));
         });
 
