@@ -21,9 +21,9 @@ export = async () => {
 
     // The stack's network: a new awsx VPC (private subnets in each zone), an existing one, or none.
     let vpc: { vpcId: pulumi.Input<string>; subnetIds: pulumi.Input<string[]>; ingressCidrs: string[] } | undefined;
-    if (config.vpc && "vpcId" in config.vpc) {
+    if (config.vpc?.kind === "existing") {
         vpc = { vpcId: config.vpc.vpcId, subnetIds: config.vpc.subnetIds, ingressCidrs: config.vpc.ingressCidrs };
-    } else if (config.vpc) {
+    } else if (config.vpc?.kind === "new") {
         const network = new awsx.ec2.Vpc("network", {
             numberOfAvailabilityZones: config.vpc.availabilityZones,
             natGateways: { strategy: NAT_STRATEGIES[config.vpc.natGateways] },
