@@ -3,10 +3,11 @@
  * the rollout contract (`lambdaRollout`) the rollout tool reads. `pulumi up --stack <env>` runs it; so do the
  * offline plan and the rehearsal, under Pulumi's mock engine. Bad config throws before any resource is registered.
  */
+import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, rolloutOutputs, RolloutDashboard, type RolloutStackOutputs } from "./components";
-import { decodePulumiConfig, PROJECT, readRelease, readStackConfig } from "./config";
+import { decodePulumiConfig, NAT_STRATEGIES, PROJECT, readRelease, readStackConfig } from "./config";
 
 export = async () => {
     const stack = pulumi.getStack();
@@ -17,6 +18,19 @@ export = async () => {
     const tags = { "lambda-rollout:stack": stack };
 
     const topic = new AlarmTopic("alarms", { topicName: `${prefix}-rollback-alarms`, email: config.alarms.email, tags });
+
+    // The stack's network: a new awsx VPC (private subnets in each zone), an existing one, or none.
+    let vpc: { vpcId: pulumi.Input<string>; subnetIds: pulumi.Input<string[]>; ingressCidrs: string[] } | undefined;
+    if (config.vpc?.kind === "existing") {
+        vpc = { vpcId: config.vpc.vpcId, subnetIds: config.vpc.subnetIds, ingressCidrs: config.vpc.ingressCidrs };
+    } else if (config.vpc?.kind === "new") {
+        const network = new awsx.ec2.Vpc("network", {
+            numberOfAvailabilityZones: config.vpc.availabilityZones,
+            natGateways: { strategy: NAT_STRATEGIES[config.vpc.natGateways] },
+            tags: { ...tags, Name: prefix },
+        });
+        vpc = { vpcId: network.vpcId, subnetIds: network.privateSubnetIds, ingressCidrs: config.vpc.ingressCidrs };
+    }
 
     const functions = config.functions.map(
         (fn) =>
@@ -38,6 +52,10 @@ export = async () => {
                 alarmTopicArn: topic.topicArn,
                 release,
                 tags,
+                http: fn.http,
+                queue: fn.queue,
+                schedule: fn.schedule,
+                vpc,
             }),
     );
 
@@ -46,6 +64,7 @@ export = async () => {
         region: config.region,
         functionNames: functions.map((_, i) => `${prefix}-${config.functions[i].name}`),
         aliasName: LIVE_ALIAS,
+        httpApis: functions.flatMap((f) => (f.httpApi ? [f.httpApi] : [])),
     });
 
     return {
@@ -59,5 +78,9 @@ export = async () => {
         }),
         alarmTopicArn: topic.topicArn,
         dashboardName: dashboard.dashboardName,
+        // Each function's HTTP endpoint, by key (only the functions that have one).
+        endpoints: Object.fromEntries(
+            functions.flatMap((f, i) => (config.functions[i].http ? [[config.functions[i].name, f.endpointUrl]] : [])),
+        ),
     } satisfies RolloutStackOutputs;
 };

@@ -1,5 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+    declareHttp,
+    declareQueue,
+    declareQueueMapping,
+    declareSchedule,
+    type FrontDoorTarget,
+    type HttpFrontDoor,
+    type HttpEndpoint,
+    type QueueSource,
+    queueStatement,
+    VPC_NETWORK_INTERFACE_STATEMENT,
+} from "./frontDoor";
 import { readLiveAlias } from "./liveAlias";
 import { AlarmThresholds, RollbackAlarms } from "./rollbackAlarms";
 import { additionalVersionWeights, decideAliasRouting, RoutingRequest, RoutingSource, Strategy, trafficShares } from "./routing";
@@ -53,6 +65,22 @@ export interface ProgressiveFunctionArgs {
     readonly layers?: readonly pulumi.Input<string>[];
     /** The instruction set: `["x86_64"]` (Lambda's default) or `["arm64"]`. */
     readonly architectures?: readonly ("x86_64" | "arm64")[];
+    /** HTTP in front of the `live` alias: an API Gateway HTTP API or a function URL. */
+    readonly http?: HttpFrontDoor;
+    /** An SQS queue feeding the `live` alias. */
+    readonly queue?: QueueSource;
+    /** An EventBridge schedule expression invoking the `live` alias. */
+    readonly schedule?: string;
+    /** Private subnets to run in, with a security group of the function's own (egress only unless `ingressCidrs`). */
+    readonly vpc?: VpcPlacement;
+}
+
+/** Where in a VPC a function runs. */
+export interface VpcPlacement {
+    readonly vpcId: pulumi.Input<string>;
+    readonly subnetIds: pulumi.Input<string[]>;
+    /** CIDRs allowed in (all TCP); empty for egress only. */
+    readonly ingressCidrs?: readonly string[];
 }
 
 /** One IAM policy statement, as IAM's JSON has it. */
@@ -139,6 +167,10 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
     public readonly alarmNames: pulumi.Output<Record<string, string>>;
     /** The dead-letter queue's ARN, if any. */
     public readonly deadLetterQueueArn: pulumi.Output<string | undefined>;
+    /** The HTTP endpoint in front of the alias (API stage URL or function URL), if any. */
+    public readonly endpointUrl: pulumi.Output<string | undefined>;
+    /** The HTTP API's id and stage, for the dashboard; undefined without an HTTP API. */
+    public readonly httpApi?: HttpEndpoint["api"];
 
     constructor(name: string, args: ProgressiveFunctionArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("lambda-rollout:index:ProgressiveFunction", name, {}, opts);
@@ -182,17 +214,57 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             deadLetterQueueArn = pulumi.output(args.deadLetterQueue);
         }
 
-        // Least privilege: write to its own log group; send to its own dead-letter queue when it has one.
+        const target = (liveArn: pulumi.Input<string>): FrontDoorTarget => ({
+            name,
+            functionName,
+            aliasName: LIVE_ALIAS,
+            aliasArn: liveArn,
+            logRetentionDays: args.logRetentionDays,
+            tags,
+            parent: this,
+        });
+        const sourceQueueArn = args.queue ? declareQueue(args.queue, target(""), args.timeoutSeconds) : undefined;
+
+        // Least privilege: write to its own log group; send to its own dead-letter queue when it has one; read its
+        // source queue only; manage the network interfaces of a VPC placement.
         const policy = new aws.iam.RolePolicy(
             `${name}-policy`,
             {
                 role: role.id,
                 policy: pulumi
-                    .all([logGroup.arn, deadLetterQueueArn])
-                    .apply(([logGroupArn, dlqArn]) => JSON.stringify(executionPolicy(logGroupArn, dlqArn, args.policyStatements))),
+                    .all([logGroup.arn, deadLetterQueueArn, sourceQueueArn])
+                    .apply(([logGroupArn, dlqArn, queueArn]) =>
+                        JSON.stringify(
+                            executionPolicy(logGroupArn, dlqArn, [
+                                ...(queueArn ? [queueStatement(queueArn)] : []),
+                                ...(args.vpc ? [VPC_NETWORK_INTERFACE_STATEMENT] : []),
+                                ...(args.policyStatements ?? []),
+                            ]),
+                        ),
+                    ),
             },
             { parent: this },
         );
+
+        const securityGroup = args.vpc
+            ? new aws.ec2.SecurityGroup(
+                  `${name}-sg`,
+                  {
+                      name: `${functionName}-sg`,
+                      description: `Lambda function ${functionName}: egress only unless ingress is configured`,
+                      vpcId: args.vpc.vpcId,
+                      ingress: (args.vpc.ingressCidrs ?? []).map((cidr) => ({
+                          protocol: "tcp",
+                          fromPort: 0,
+                          toPort: 65535,
+                          cidrBlocks: [cidr],
+                      })),
+                      egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+                      tags,
+                  },
+                  { parent: this },
+              )
+            : undefined;
 
         const attachments = (args.managedPolicyArns ?? []).map(
             (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent: this }),
@@ -216,6 +288,7 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
                 reservedConcurrentExecutions: args.reservedConcurrency,
                 deadLetterConfig: deadLetterQueueArn ? { targetArn: deadLetterQueueArn } : undefined,
                 loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+                vpcConfig: args.vpc && securityGroup ? { subnetIds: args.vpc.subnetIds, securityGroupIds: [securityGroup.id] } : undefined,
                 tags,
             },
             { parent: this, dependsOn: [logGroup, policy, ...attachments] },
@@ -243,6 +316,12 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Every entrance targets the alias (components/frontDoor.ts): a caller that skips it skips the canary.
+        const front = target(alias.arn);
+        const endpoint = args.http ? declareHttp(args.http, { ...front, functionName: fn.name }) : undefined;
+        if (args.queue && sourceQueueArn) declareQueueMapping(args.queue, sourceQueueArn, front, [policy]);
+        if (args.schedule) declareSchedule(args.schedule, { ...front, functionName: fn.name });
+
         const alarms = new RollbackAlarms(
             `${name}-alarms`,
             {
@@ -267,6 +346,8 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         this.routingSource = routing.source;
         this.alarmNames = alarms.alarmNames;
         this.deadLetterQueueArn = deadLetterQueueArn ?? pulumi.output(undefined);
+        this.endpointUrl = endpoint?.url ?? pulumi.output(undefined);
+        this.httpApi = endpoint?.api;
         this.registerOutputs({
             functionName: this.functionName,
             functionArn: this.functionArn,
@@ -277,6 +358,7 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             liveWeights: this.liveWeights,
             routingSource: this.routingSource,
             alarmNames: this.alarmNames,
+            endpointUrl: this.endpointUrl,
         });
     }
 }

@@ -11,6 +11,38 @@ export interface RolloutDashboardArgs {
     readonly functionNames: string[];
     /** The alias the traffic goes through. */
     readonly aliasName: string;
+    /** The HTTP APIs in front of the aliases: their requests, 4xx, 5xx and latency get a row each. */
+    readonly httpApis?: readonly { readonly apiId: pulumi.Input<string>; readonly stage: string }[];
+}
+
+/**
+ * The widgets of one HTTP API: AWS/ApiGateway metrics of an HTTP API are `Count`, `4xx`, `5xx` and `Latency`
+ * with the dimensions `ApiId` and `Stage` ("Monitor CloudWatch metrics for HTTP APIs in API Gateway",
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html).
+ */
+export function httpApiWidgets(api: { apiId: string; stage: string }, region: string, row: number): object[] {
+    return (
+        [
+            ["Count", "Sum", "requests"],
+            ["4xx", "Sum", "4xx"],
+            ["5xx", "Sum", "5xx"],
+            ["Latency", "p99", "p99 latency (ms)"],
+        ] as const
+    ).map(([metric, stat, title], col) => ({
+        type: "metric",
+        x: col * 6,
+        y: row * 6,
+        width: 6,
+        height: 6,
+        properties: {
+            title: `HTTP API ${api.apiId} ${title}`,
+            region,
+            view: "timeSeries",
+            stat,
+            period: 60,
+            metrics: [["AWS/ApiGateway", metric, "ApiId", api.apiId, "Stage", api.stage]],
+        },
+    }));
 }
 
 /**
@@ -25,7 +57,7 @@ export function perVersionSearch(functionName: string, aliasName: string, metric
 }
 
 /** The dashboard body: for each function, invocations, errors and p99 duration per version through the alias. */
-export function dashboardBody(args: RolloutDashboardArgs): object {
+export function dashboardBody(args: RolloutDashboardArgs, apis: readonly { apiId: string; stage: string }[] = []): object {
     const widgets = args.functionNames.flatMap((fn, row) =>
         (
             [
@@ -49,7 +81,8 @@ export function dashboardBody(args: RolloutDashboardArgs): object {
             },
         })),
     );
-    return { widgets };
+    const apiWidgets = apis.flatMap((api, i) => httpApiWidgets(api, args.region, args.functionNames.length + i));
+    return { widgets: [...widgets, ...apiWidgets] };
 }
 
 /** The stack's dashboard: the rollout's evidence, per function and per version. */
@@ -64,7 +97,17 @@ export class RolloutDashboard extends pulumi.ComponentResource {
         }
         const dashboard = new aws.cloudwatch.Dashboard(
             `${name}-dashboard`,
-            { dashboardName: args.dashboardName, dashboardBody: JSON.stringify(dashboardBody(args)) },
+            {
+                dashboardName: args.dashboardName,
+                dashboardBody: pulumi.all((args.httpApis ?? []).map((api) => pulumi.all([api.apiId, api.stage]))).apply((apis) =>
+                    JSON.stringify(
+                        dashboardBody(
+                            args,
+                            apis.map(([apiId, stage]) => ({ apiId, stage })),
+                        ),
+                    ),
+                ),
+            },
             { parent: this },
         );
         this.dashboardName = dashboard.dashboardName;

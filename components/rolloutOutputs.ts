@@ -36,6 +36,8 @@ export interface RolloutFunctionOutputs {
     readonly routingSource: string;
     /** Alarm names by role; `rollback` is the composite one the gates read. */
     readonly alarmNames: Record<string, string>;
+    /** The HTTP endpoint in front of the alias (API stage or function URL); added within version 1, optional. */
+    readonly endpointUrl?: string;
 }
 
 /** Version 1 of the contract, as the stack exports it (all values resolved). */
@@ -85,6 +87,7 @@ export function rolloutOutputs(args: RolloutOutputsArgs): pulumi.Output<RolloutO
                 liveWeights: f.liveWeights,
                 routingSource: f.routingSource as pulumi.Output<string>,
                 alarmNames: f.alarmNames,
+                endpointUrl: f.endpointUrl,
             }),
         ]),
     );
@@ -94,7 +97,13 @@ export function rolloutOutputs(args: RolloutOutputsArgs): pulumi.Output<RolloutO
         rolloutPolicy: args.rolloutPolicy,
         region: args.region,
         ...(args.release ? { release: args.release } : {}),
-        functions: resolved as Record<string, RolloutFunctionOutputs>,
+        // An absent endpoint is left out, not written as null: the contract's readers see only what exists.
+        functions: Object.fromEntries(
+            Object.entries(resolved).map(([key, f]) => {
+                const { endpointUrl, ...rest } = f as RolloutFunctionOutputs;
+                return [key, endpointUrl === undefined ? rest : { ...rest, endpointUrl }];
+            }),
+        ) as Record<string, RolloutFunctionOutputs>,
     }));
 }
 

@@ -137,6 +137,76 @@ const functionSchema = z
         deadLetterQueue: z
             .union([z.boolean(), z.string().regex(/^arn:aws[\w-]*:sqs:/, { message: "must be an SQS queue ARN" })])
             .optional(),
+        /**
+         * What sends the function HTTP traffic, always through the `live` alias: `type: api` an API Gateway HTTP
+         * API, `type: url` a function URL. Omit for none. No key names a target: the alias is the only one.
+         */
+        http: z
+            .discriminatedUnion(
+                "type",
+                [
+                    z
+                        .object({
+                            type: z.literal("api"),
+                            /** Route keys, e.g. "GET /items"; default every method and path. */
+                            routes: z
+                                .array(
+                                    z.string().regex(/^(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/\S*$|^\$default$/, {
+                                        message: 'must be a route key such as "GET /items" or "$default"',
+                                    }),
+                                )
+                                .min(1)
+                                .default(["$default"]),
+                            /** Steady-state requests per second the stage allows. */
+                            throttleRateLimit: z.number().positive({ message: "must be above 0 (requests per second)" }).default(100),
+                            /** Burst the stage allows. */
+                            throttleBurstLimit: z.number().int().positive({ message: "must be above 0 (requests)" }).default(200),
+                        })
+                        .strict(),
+                    z
+                        .object({
+                            type: z.literal("url"),
+                            authorization: z.enum(["AWS_IAM", "NONE"], { message: 'must be "AWS_IAM" or "NONE"' }).default("AWS_IAM"),
+                            /** Origins CORS allows; empty for none. */
+                            corsAllowOrigins: z.array(z.string()).default([]),
+                        })
+                        .strict(),
+                ],
+                { message: "must have `type: api` (an API Gateway HTTP API) or `type: url` (a function URL)" },
+            )
+            .optional(),
+        /** An SQS queue feeding the function through the `live` alias: created here (with a DLQ), or an existing one by `arn`. */
+        queue: z
+            .object({
+                arn: z
+                    .string()
+                    .regex(/^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: "must be an SQS queue ARN" })
+                    .optional(),
+                batchSize: z
+                    .number()
+                    .int()
+                    .min(1, { message: "must be between 1 and 10000" })
+                    .max(10000, { message: "must be between 1 and 10000" })
+                    .default(10),
+                /** The handler reports failed items (`batchItemFailures`) instead of failing the whole batch. */
+                partialBatchResponses: z.boolean().default(true),
+                /** At most this many concurrent invocations from the queue (SQS's own limit: 2-1000). */
+                maxConcurrency: z
+                    .number()
+                    .int()
+                    .min(2, { message: "must be between 2 and 1000" })
+                    .max(1000, { message: "must be between 2 and 1000" })
+                    .optional(),
+            })
+            .strict()
+            .optional(),
+        /** An EventBridge schedule invoking the `live` alias, e.g. "rate(5 minutes)" or "cron(0 12 * * ? *)". */
+        schedule: z
+            .string()
+            .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
+                message: 'must be "rate(<n> minutes|hours|days)" or "cron(...)"',
+            })
+            .optional(),
         /** Log retention in days. */
         logRetentionDays: z
             .number()
@@ -308,6 +378,77 @@ const routingEntry = z
 export const REGION_MISSING =
     "is not set: set `aws:region`, the region the stack deploys to (e.g. `pulumi config set aws:region us-east-1`)";
 
+/** How many NAT gateways a new VPC gets, as the config spells it, and awsx's name for each. */
+export const NAT_STRATEGIES = { none: "None", single: "Single", onePerAz: "OnePerAz" } as const;
+
+/**
+ * Where the stack's functions run: a new VPC (awsx.ec2.Vpc: private subnets in `availabilityZones` zones, NAT
+ * per `natGateways`) or an existing one by `vpcId` and `subnetIds`. Omit to run outside any VPC.
+ */
+const cidr = z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { message: "must be a CIDR such as 10.0.0.0/16" });
+const vpcSchema = z
+    .object({
+        /** A new VPC: how many availability zones get a private (and a public) subnet. */
+        availabilityZones: z
+            .number()
+            .int()
+            .min(1, { message: "must be between 1 and 6" })
+            .max(6, { message: "must be between 1 and 6" })
+            .optional(),
+        /** A new VPC: NAT gateways for the private subnets' way out. */
+        natGateways: z
+            .enum(Object.keys(NAT_STRATEGIES) as [keyof typeof NAT_STRATEGIES], {
+                message: `must be one of ${Object.keys(NAT_STRATEGIES)
+                    .map((k) => `"${k}"`)
+                    .join(", ")}`,
+            })
+            .optional(),
+        /** An existing VPC, by id; needs `subnetIds`. */
+        vpcId: z
+            .string()
+            .regex(/^vpc-[0-9a-f]+$/, { message: 'must be a VPC id such as "vpc-0abc123"' })
+            .optional(),
+        /** The existing VPC's private subnets the functions run in. */
+        subnetIds: z
+            .array(z.string().regex(/^subnet-[0-9a-f]+$/, { message: 'must be a subnet id such as "subnet-0abc123"' }))
+            .min(1, { message: "must list at least one subnet" })
+            .optional(),
+        /** CIDRs allowed into the functions' security group (all TCP); empty (the default) for egress only. */
+        ingressCidrs: z.array(cidr).default([]),
+    })
+    .strict()
+    .superRefine((vpc, ctx) => {
+        if (vpc.vpcId !== undefined && vpc.subnetIds === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["subnetIds"],
+                message: "is required with `vpcId`: the private subnets the functions run in",
+            });
+        }
+        if (vpc.vpcId === undefined && vpc.subnetIds !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["vpcId"], message: "is required with `subnetIds`: the VPC the subnets belong to" });
+        }
+        for (const key of ["availabilityZones", "natGateways"] as const) {
+            if (vpc.vpcId !== undefined && vpc[key] !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [key],
+                    message: "applies to a new VPC only; an existing one (`vpcId`) keeps its own",
+                });
+            }
+        }
+    })
+    .transform((vpc) =>
+        vpc.vpcId !== undefined
+            ? { kind: "existing" as const, vpcId: vpc.vpcId, subnetIds: vpc.subnetIds ?? [], ingressCidrs: vpc.ingressCidrs }
+            : {
+                  kind: "new" as const,
+                  availabilityZones: vpc.availabilityZones ?? 2,
+                  natGateways: vpc.natGateways ?? ("single" as const),
+                  ingressCidrs: vpc.ingressCidrs,
+              },
+    );
+
 /** The whole of a stack's `<project>:` config. */
 export const stackConfigSchema = z
     .object({
@@ -321,6 +462,7 @@ export const stackConfigSchema = z
         rollout: rolloutSchema,
         alarms: alarmsSchema.default({}),
         routing: z.record(z.string(), routingEntry).optional(),
+        vpc: vpcSchema.optional(),
     })
     .strict()
     .superRefine((cfg, ctx) => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { VPC_NETWORK_INTERFACE_STATEMENT } from "../components/frontDoor";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { evaluateProgram, PROJECT_ROOT } from "../automation/engine/evaluate";
@@ -49,7 +50,7 @@ describe("the Pulumi program under the mock engine", () => {
             expect(outputs.rolloutPolicy.gates).to.include({ maxErrorRatePercent: 1, maxP99Ms: 6000, maxThrottles: 0 });
         });
 
-        it("gives the execution role only its own log group to write to", async () => {
+        it("gives the execution role only its own log group to write to, and the network interfaces of its VPC placement", async () => {
             const { resources } = await evaluateProgram({ stack: "prod", world: fakeAccount() });
             const policy = JSON.parse(declared(resources, T.rolePolicy, "api-policy").inputs.policy);
             expect(policy.Statement).to.deep.equal([
@@ -59,6 +60,7 @@ describe("the Pulumi program under the mock engine", () => {
                     Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                     Resource: `arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${PROD_API}:*`,
                 },
+                VPC_NETWORK_INTERFACE_STATEMENT,
             ]);
         });
     });
@@ -72,7 +74,7 @@ describe("the Pulumi program under the mock engine", () => {
             expect(namesOf(resources, T.fn)).to.deep.equal(["api-fn", "worker-fn"]);
             expect(namesOf(resources, T.alias)).to.deep.equal(["api-live", "worker-live"]);
             expect(namesOf(resources, T.role)).to.deep.equal(["api-role", "worker-role"]);
-            expect(namesOf(resources, T.queue)).to.deep.equal(["worker-dlq"]);
+            expect(namesOf(resources, T.queue)).to.deep.equal(["worker-dlq", "worker-queue", "worker-queue-dlq"]);
             expect(namesOf(resources, T.alarm)).to.include.members([
                 "worker-alarms-dead-letter-errors",
                 "api-alarms-candidate-errors",

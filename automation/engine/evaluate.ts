@@ -18,7 +18,7 @@ import { StackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
-import { defaultAnswer, type DeclaredResource } from "./resourceTypes";
+import { defaultAnswer, findResourceType, type DeclaredResource } from "./resourceTypes";
 
 /** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
 export const PROJECT_ROOT = REPO_ROOT;
@@ -239,8 +239,9 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
                     inputs: secretsShown(await withResolvedPaths(args.inputs)) as Record<string, unknown>,
                 };
                 resources.push(resource);
-                // Components and the stack have no provider: their state is what they were given.
-                if (!args.custom) return { id: `${resource.name}-id`, state: resource.inputs };
+                // Components and the stack have no provider: their state is what they were given. A remote
+                // component (awsx:ec2:Vpc) is answered from the registry: the program reads its outputs.
+                if (!args.custom && findResourceType(args.type) === undefined) return { id: `${resource.name}-id`, state: resource.inputs };
                 const answer = world.register(resource);
                 return { id: answer.id, state: answer.state };
             },

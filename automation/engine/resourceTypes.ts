@@ -47,7 +47,8 @@ function describeFunction(i: Record<string, any>): string {
     return (
         `${i.name} ${i.runtime} ${i.handler} ${i.memorySize}MB timeout ${i.timeout}s publish=${i.publish} "${i.description}"` +
         (i.reservedConcurrentExecutions !== undefined ? ` reserved=${i.reservedConcurrentExecutions}` : "") +
-        (i.deadLetterConfig ? ` dlq=${i.deadLetterConfig.targetArn}` : "")
+        (i.deadLetterConfig ? ` dlq=${i.deadLetterConfig.targetArn}` : "") +
+        (i.vpcConfig ? ` subnets=${(i.vpcConfig.subnetIds ?? []).join(",")} sg=${(i.vpcConfig.securityGroupIds ?? []).join(",")}` : "")
     );
 }
 
@@ -177,6 +178,102 @@ export const RESOURCE_TYPES = {
         id: generatedId,
         outputs: sameInputs,
         describe: (i) => `${i.protocol} ${i.endpoint}`,
+    },
+    httpApi: {
+        token: "aws:apigatewayv2/api:Api",
+        label: "http api",
+        id: (r) => `${r.name}-apiid`,
+        outputs: (r) => {
+            const id = `${r.name}-apiid`;
+            return {
+                ...r.inputs,
+                apiEndpoint: `https://${id}.execute-api.${region}.amazonaws.com`,
+                executionArn: `arn:aws:execute-api:${region}:${account}:${id}`,
+            };
+        },
+        describe: (i) => `${i.name} ${i.protocolType}`,
+    },
+    apiStage: {
+        token: "aws:apigatewayv2/stage:Stage",
+        label: "api stage",
+        id: generatedId,
+        outputs: (r) => ({ ...r.inputs, invokeUrl: `https://${r.inputs.apiId}.execute-api.${region}.amazonaws.com/` }),
+        describe: (i) =>
+            `${i.name} autoDeploy=${i.autoDeploy} throttle ${i.defaultRouteSettings?.throttlingRateLimit}/s burst ${i.defaultRouteSettings?.throttlingBurstLimit} access logs -> ${i.accessLogSettings?.destinationArn}`,
+    },
+    apiIntegration: {
+        token: "aws:apigatewayv2/integration:Integration",
+        label: "api integration",
+        id: generatedId,
+        outputs: sameInputs,
+        describe: (i) => `${i.integrationType} payload ${i.payloadFormatVersion} uri ${i.integrationUri}`,
+    },
+    apiRoute: {
+        token: "aws:apigatewayv2/route:Route",
+        label: "api route",
+        id: generatedId,
+        outputs: sameInputs,
+        describe: (i) => `${i.routeKey} -> ${i.target}`,
+    },
+    permission: {
+        token: "aws:lambda/permission:Permission",
+        label: "permission",
+        id: generatedId,
+        outputs: sameInputs,
+        describe: (i) => `${i.action} by ${i.principal} on ${i.function} qualifier ${i.qualifier} from ${i.sourceArn}`,
+    },
+    functionUrl: {
+        token: "aws:lambda/functionUrl:FunctionUrl",
+        label: "function url",
+        id: generatedId,
+        outputs: (r) => ({ ...r.inputs, functionUrl: `https://${r.name}.lambda-url.${region}.on.aws/` }),
+        describe: (i) =>
+            `${i.functionName} qualifier ${i.qualifier} auth ${i.authorizationType} cors ${JSON.stringify(i.cors?.allowOrigins ?? [])}`,
+    },
+    eventSourceMapping: {
+        token: "aws:lambda/eventSourceMapping:EventSourceMapping",
+        label: "event source",
+        id: generatedId,
+        outputs: sameInputs,
+        describe: (i) =>
+            `${i.eventSourceArn} -> ${i.functionName} batch ${i.batchSize} ${JSON.stringify(i.functionResponseTypes ?? [])} maxConcurrency ${i.scalingConfig?.maximumConcurrency}`,
+    },
+    eventRule: {
+        token: "aws:cloudwatch/eventRule:EventRule",
+        label: "schedule",
+        id: generatedId,
+        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:events:${region}:${account}:rule/${r.inputs.name}` }),
+        describe: (i) => `${i.name} ${i.scheduleExpression}`,
+    },
+    eventTarget: {
+        token: "aws:cloudwatch/eventTarget:EventTarget",
+        label: "event target",
+        id: generatedId,
+        outputs: sameInputs,
+        describe: (i) => `${i.rule} -> ${i.arn}`,
+    },
+    securityGroup: {
+        token: "aws:ec2/securityGroup:SecurityGroup",
+        label: "security group",
+        id: (r) => `sg-${r.name}`,
+        outputs: (r) => ({ ...r.inputs, id: `sg-${r.name}`, arn: `arn:aws:ec2:${region}:${account}:security-group/sg-${r.name}` }),
+        describe: (i) =>
+            `${i.name} in ${i.vpcId} ingress ${(i.ingress ?? []).length} egress ${(i.egress ?? []).map((e: any) => `${e.protocol}:${e.fromPort}-${e.toPort}`).join(",")}`,
+    },
+    /** awsx's VPC, a remote component: the mock answers the outputs the program reads, as awsx would. */
+    vpc: {
+        token: "awsx:ec2:Vpc",
+        label: "awsx vpc",
+        id: (r) => `vpc-${r.name}`,
+        outputs: (r) => {
+            const azs = Number(r.inputs.numberOfAvailabilityZones ?? 3);
+            const subnets = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${r.name}-${kind}-${i + 1}`);
+            return { ...r.inputs, vpcId: `vpc-${r.name}`, privateSubnetIds: subnets("private"), publicSubnetIds: subnets("public") };
+        },
+        describe: (i) => {
+            const azs = Number(i.numberOfAvailabilityZones ?? 3);
+            return `${azs} AZs, private subnets in each, NAT ${i.natGateways?.strategy}`;
+        },
     },
 } as const satisfies Record<string, ResourceType>;
 

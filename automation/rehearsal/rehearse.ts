@@ -16,7 +16,7 @@ import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
-import { scenarioFor, type Scenario } from "./scenario";
+import { missingEntrance, scenarioFor, type Scenario } from "./scenario";
 
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
 export const REHEARSAL_START = new Date("2026-01-05T09:00:00Z");
@@ -173,6 +173,15 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         if (key !== "*" && !names.includes(key)) {
             throw new UsageError(
                 `scenario ${scenario.name} names function "${key}", which stack ${options.stack} does not have (functions: ${names.join(", ")})`,
+            );
+        }
+    }
+    for (const key of names) {
+        const fnConfig = config.functions.find((f) => f.name === key);
+        const missing = fnConfig && missingEntrance(scenarioFor(scenario, key).source, fnConfig);
+        if (missing) {
+            throw new UsageError(
+                `scenario ${scenario.name} sends ${key}'s traffic through \`source: ${scenarioFor(scenario, key).source}\`, but ${missing}`,
             );
         }
     }

@@ -54,12 +54,34 @@ const schedule = z.union([profile, z.array(timedProfile).min(1)], {
     message: "must be a profile object or a list of them with fromMinute",
 });
 
+/** Where a scenario's traffic may arrive from. */
+export const TRAFFIC_SOURCES = ["api", "queue", "direct"] as const;
+
+/**
+ * Why a function cannot receive traffic from `source` in a stack (undefined when it can): `api` needs its
+ * `http`, `queue` its `queue`.
+ */
+export function missingEntrance(
+    source: (typeof TRAFFIC_SOURCES)[number] | undefined,
+    fn: { readonly name: string; readonly http?: unknown; readonly queue?: unknown },
+): string | undefined {
+    if (source === "api" && fn.http === undefined) return `function "${fn.name}" has no \`http\` in this stack's config`;
+    if (source === "queue" && fn.queue === undefined) return `function "${fn.name}" has no \`queue\` in this stack's config`;
+    return undefined;
+}
+
 const functionScenario = z
     .object({
         requestsPerMinute: requestsPerMinute.optional(),
         stable: schedule,
         candidate: schedule,
         smokeTest: z.enum(["pass", "fail"], { message: 'must be "pass" or "fail"' }).default("pass"),
+        /**
+         * Where the traffic comes from: `api` (the function's HTTP API or function URL), `queue` (its SQS
+         * mapping) or `direct` (Invoke on the alias). Every one reaches the `live` alias, so the rollout reads
+         * the same metrics; the rehearsal checks the stack gives the function that entrance. Optional.
+         */
+        source: z.enum(TRAFFIC_SOURCES, { message: 'must be "api", "queue" or "direct"' }).optional(),
     })
     .strict();
 

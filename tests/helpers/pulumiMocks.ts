@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { setLambdaClientFactory } from "../../components/liveAlias";
-import { defaultAnswer } from "../../automation/engine/resourceTypes";
+import { defaultAnswer, findResourceType } from "../../automation/engine/resourceTypes";
 
 /** A registration the component made. */
 export interface RecordedResource {
@@ -39,7 +39,7 @@ export async function recordingMocks(
         {
             newResource(args) {
                 inputsByName.set(args.name, args.inputs);
-                if (!args.custom) return { id: `${args.name}-id`, state: args.inputs };
+                if (!args.custom && findResourceType(args.type) === undefined) return { id: `${args.name}-id`, state: args.inputs };
                 return defaultAnswer({ type: args.type, name: args.name, inputs: args.inputs }, options.publishedVersion ?? "1");
             },
             call(args) {

@@ -17,7 +17,7 @@ const UNKNOWN_MESSAGE =
     "(its id, the outputs the program reads, and how the plan prints it)";
 
 /** One declared resource per registered type: its inputs, and the id, computed outputs and plan line the engine gives it. */
-const TABLE: Record<ResourceTypeKey, { inputs: Record<string, any>; id: string; computed: Record<string, string>; line: string }> = {
+const TABLE: Record<ResourceTypeKey, { inputs: Record<string, any>; id: string; computed: Record<string, unknown>; line: string }> = {
     fn: {
         inputs: {
             name: "orders-prod",
@@ -114,6 +114,101 @@ const TABLE: Record<ResourceTypeKey, { inputs: Record<string, any>; id: string; 
         id: "r-id",
         computed: {},
         line: "email oncall@example.com",
+    },
+    httpApi: {
+        inputs: { name: "orders-prod", protocolType: "HTTP" },
+        id: "r-apiid",
+        computed: {
+            apiEndpoint: "https://r-apiid.execute-api.us-east-1.amazonaws.com",
+            executionArn: "arn:aws:execute-api:us-east-1:123456789012:r-apiid",
+        },
+        line: "orders-prod HTTP",
+    },
+    apiStage: {
+        inputs: {
+            apiId: "r-apiid",
+            name: "$default",
+            autoDeploy: true,
+            defaultRouteSettings: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
+            accessLogSettings: { destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/orders-prod" },
+        },
+        id: "r-id",
+        computed: { invokeUrl: "https://r-apiid.execute-api.us-east-1.amazonaws.com/" },
+        line: "$default autoDeploy=true throttle 100/s burst 200 access logs -> arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/orders-prod",
+    },
+    apiIntegration: {
+        inputs: {
+            integrationType: "AWS_PROXY",
+            payloadFormatVersion: "2.0",
+            integrationUri: "arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live",
+        },
+        id: "r-id",
+        computed: {},
+        line: "AWS_PROXY payload 2.0 uri arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live",
+    },
+    apiRoute: {
+        inputs: { routeKey: "$default", target: "integrations/i-1" },
+        id: "r-id",
+        computed: {},
+        line: "$default -> integrations/i-1",
+    },
+    permission: {
+        inputs: {
+            action: "lambda:InvokeFunction",
+            principal: "apigateway.amazonaws.com",
+            function: "orders-prod",
+            qualifier: "live",
+            sourceArn: "arn:aws:execute-api:us-east-1:123456789012:r-apiid/*/*",
+        },
+        id: "r-id",
+        computed: {},
+        line: "lambda:InvokeFunction by apigateway.amazonaws.com on orders-prod qualifier live from arn:aws:execute-api:us-east-1:123456789012:r-apiid/*/*",
+    },
+    functionUrl: {
+        inputs: { functionName: "orders-prod", qualifier: "live", authorizationType: "AWS_IAM" },
+        id: "r-id",
+        computed: { functionUrl: "https://r.lambda-url.us-east-1.on.aws/" },
+        line: "orders-prod qualifier live auth AWS_IAM cors []",
+    },
+    eventSourceMapping: {
+        inputs: {
+            eventSourceArn: "arn:aws:sqs:us-east-1:123456789012:orders-queue",
+            functionName: "arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live",
+            batchSize: 10,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+            scalingConfig: { maximumConcurrency: 5 },
+        },
+        id: "r-id",
+        computed: {},
+        line: 'arn:aws:sqs:us-east-1:123456789012:orders-queue -> arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live batch 10 ["ReportBatchItemFailures"] maxConcurrency 5',
+    },
+    eventRule: {
+        inputs: { name: "orders-schedule", scheduleExpression: "rate(5 minutes)" },
+        id: "r-id",
+        computed: { arn: "arn:aws:events:us-east-1:123456789012:rule/orders-schedule" },
+        line: "orders-schedule rate(5 minutes)",
+    },
+    eventTarget: {
+        inputs: { rule: "orders-schedule", arn: "arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live" },
+        id: "r-id",
+        computed: {},
+        line: "orders-schedule -> arn:aws:lambda:us-east-1:123456789012:function:orders-prod:live",
+    },
+    securityGroup: {
+        inputs: { name: "orders-sg", vpcId: "vpc-1", ingress: [], egress: [{ protocol: "-1", fromPort: 0, toPort: 0 }] },
+        id: "sg-r",
+        computed: { id: "sg-r", arn: "arn:aws:ec2:us-east-1:123456789012:security-group/sg-r" },
+        line: "orders-sg in vpc-1 ingress 0 egress -1:0-0",
+    },
+    vpc: {
+        inputs: { numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" } },
+        id: "vpc-r",
+        computed: {
+            vpcId: "vpc-r",
+            privateSubnetIds: ["subnet-r-private-1", "subnet-r-private-2"],
+            publicSubnetIds: ["subnet-r-public-1", "subnet-r-public-2"],
+        },
+        line: "2 AZs, private subnets in each, NAT Single",
     },
 };
 
