@@ -39,7 +39,13 @@ export class LambdaAdapter implements LambdaControl {
         const out = await awsCall("GetFunctionConfiguration", () =>
             this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version })),
         );
-        return { version: out.Version, role: out.Role, deadLetterTargetArn: out.DeadLetterConfig?.TargetArn };
+        const subnetIds = out.VpcConfig?.SubnetIds ?? [];
+        return {
+            version: out.Version,
+            role: out.Role,
+            deadLetterTargetArn: out.DeadLetterConfig?.TargetArn,
+            ...(subnetIds.length > 0 ? { vpc: { subnetIds, securityGroupIds: out.VpcConfig?.SecurityGroupIds ?? [] } } : {}),
+        };
     }
 
     async listVersions(functionName: string): Promise<string[]> {

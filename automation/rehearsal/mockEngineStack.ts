@@ -90,6 +90,9 @@ export class SimulatedWorld implements ProgramWorld {
                     name: i.name,
                     role: i.role,
                     deadLetterTargetArn: i.deadLetterConfig?.targetArn,
+                    ...(i.vpcConfig?.subnetIds?.length
+                        ? { vpc: { subnetIds: i.vpcConfig.subnetIds, securityGroupIds: i.vpcConfig.securityGroupIds ?? [] } }
+                        : {}),
                     timeoutSeconds: i.timeout ?? 3,
                     description: i.description,
                 });

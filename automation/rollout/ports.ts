@@ -45,6 +45,8 @@ export interface VersionFacts {
     readonly version: string;
     readonly role: string;
     readonly deadLetterTargetArn?: string;
+    /** The subnets and security groups the version runs in; undefined outside a VPC. */
+    readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
 
 /** What a direct invocation of a version returned. */

@@ -13,6 +13,28 @@ export interface PreflightFacts {
     readonly aliasHasProvisionedConcurrency: boolean;
 }
 
+/** The network a version runs in, as people read it: `subnets a, b; security groups sg` or `no VPC`. */
+function describeVpc(v: VersionFacts): string {
+    return v.vpc
+        ? `subnets ${[...v.vpc.subnetIds].sort().join(", ")}; security groups ${[...v.vpc.securityGroupIds].sort().join(", ")}`
+        : "no VPC";
+}
+
+/**
+ * What is worth knowing but allowed: the two versions run in different networks (a VPC added, removed or moved).
+ * AWS routes between them, but the candidate reaches (or no longer reaches) other things than stable does, so a
+ * failure may be the network's, not the code's.
+ */
+export function preflightNotes(facts: PreflightFacts[]): string[] {
+    return facts
+        .filter((f) => describeVpc(f.stable) !== describeVpc(f.candidate))
+        .map(
+            (f) =>
+                `${f.name}: v${f.candidate.version} runs in a different network than v${f.stable.version} ` +
+                `(${describeVpc(f.candidate)} vs ${describeVpc(f.stable)}): errors that only the candidate sees may come from the network`,
+        );
+}
+
 /** Every violation, each naming the function, the rule and the way out; empty when the rollout may start. */
 export function preflightProblems(facts: PreflightFacts[], steps: Step[]): string[] {
     const splits = steps.some((s) => s.weight > 0 && s.weight < 1);

@@ -17,7 +17,7 @@ import { ExitCode, exitCodeForSignal } from "../exitCodes";
 import { InfrastructureError, isBug, StackLockedError, UsageError } from "../errors";
 import { assessStep, evidenceSince, lookAlphas, type Baseline, type GateResult, type Verdict } from "./assess";
 import type { Clock, EvidenceRequest, FunctionEvidence, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
-import { preflightProblems } from "./preflight";
+import { preflightNotes, preflightProblems } from "./preflight";
 import { exitCodeForOutcome, ReportRecorder, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import { credentialsProblem, describeError, INTERRUPT_RETRY, ROLLBACK_RETRY, withRetries } from "./retry";
 import { decodeState, encodeState, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
@@ -285,6 +285,7 @@ class PromoteRun {
                 aliasHasProvisionedConcurrency: await this.deps.lambda.hasProvisionedConcurrency(t.functionName, t.aliasName),
             });
         }
+        for (const note of preflightNotes(facts)) this.log.line(`preflight note: ${note}`);
         const problems = preflightProblems(facts, remaining);
         if (problems.length > 0) {
             throw new UsageError(`preflight failed, no traffic was moved:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -199,5 +199,6 @@ function functionConfiguration(functionName: string, version: VersionConfig): Fu
         State: "Active",
         LastUpdateStatus: "Successful",
         ...(version.deadLetterTargetArn ? { DeadLetterConfig: { TargetArn: version.deadLetterTargetArn } } : {}),
+        ...(version.vpc ? { VpcConfig: { SubnetIds: version.vpc.subnetIds, SecurityGroupIds: version.vpc.securityGroupIds } } : {}),
     };
 }

@@ -5,6 +5,7 @@ export interface VersionConfig {
     readonly version: string;
     readonly role: string;
     readonly deadLetterTargetArn?: string;
+    readonly vpc?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
     readonly description: string;
     readonly timeoutSeconds: number;
     readonly revisionId: string;
@@ -15,6 +16,8 @@ export interface FunctionSpec {
     name: string;
     role: string;
     deadLetterTargetArn?: string;
+    /** The function's VpcConfig: a published version keeps the one of its moment, as Lambda does. */
+    vpc?: { subnetIds: string[]; securityGroupIds: string[] };
     timeoutSeconds: number;
     description?: string;
 }
@@ -93,6 +96,7 @@ export class LambdaControlPlane {
             version: "$LATEST",
             role: spec.role,
             deadLetterTargetArn: spec.deadLetterTargetArn,
+            ...(spec.vpc ? { vpc: spec.vpc } : {}),
             description: spec.description ?? "",
             timeoutSeconds: spec.timeoutSeconds,
             revisionId: this.nextRevision(),

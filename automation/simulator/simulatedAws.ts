@@ -2,7 +2,7 @@ import { AlarmRegistry } from "./alarmRegistry";
 import type { MetricAlarmDef } from "./alarms";
 import { createCloudWatchClient } from "./cloudWatchApi";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
-import { LambdaControlPlane } from "./lambdaControlPlane";
+import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
 import { createLambdaClient, type InvokeResult } from "./lambdaApi";
 import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from "./lambdaMetrics";
 import { MetricStore } from "./metricStore";
@@ -196,7 +196,7 @@ export class SimulatedAws {
     }
 
     /** Creates a function or updates its $LATEST configuration, as `pulumi up` leaves it. */
-    putFunction(spec: { name: string; role: string; deadLetterTargetArn?: string; timeoutSeconds: number; description?: string }): void {
+    putFunction(spec: FunctionSpec): void {
         this.control.putFunction(spec);
     }
 

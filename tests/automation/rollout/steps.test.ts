@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { parseStackConfig } from "../../../config/stackConfig";
-import { preflightProblems } from "../../../automation/rollout/preflight";
+import { preflightNotes, preflightProblems } from "../../../automation/rollout/preflight";
 import { nextPollAt, POLL_OFFSET_MS } from "../../../automation/rollout/promote";
 import { resumeFrom, stepsFor } from "../../../automation/rollout/steps";
 
@@ -106,6 +106,18 @@ describe("preflight (AWS's alias constraints, before traffic moves)", () => {
         ));
     it("refuses weights with provisioned concurrency", () =>
         expect(preflightProblems([{ ...ok, aliasHasProvisionedConcurrency: true }], split)[0]).to.contain("provisioned concurrency"));
+
+    it("notes (never refuses) two versions in different networks: a VPC added, moved or left", () => {
+        const inVpc = (version: string, subnets: string[]) => ({ ...v(version), vpc: { subnetIds: subnets, securityGroupIds: ["sg-1"] } });
+        expect(preflightNotes([ok])).to.deep.equal([]);
+        expect(
+            preflightNotes([{ ...ok, stable: inVpc("7", ["subnet-b", "subnet-a"]), candidate: inVpc("8", ["subnet-a", "subnet-b"]) }]),
+        ).to.deep.equal([]);
+        expect(preflightNotes([{ ...ok, candidate: inVpc("8", ["subnet-a"]) }])).to.deep.equal([
+            "api: v8 runs in a different network than v7 (subnets subnet-a; security groups sg-1 vs no VPC): errors that only the candidate sees may come from the network",
+        ]);
+        expect(preflightProblems([{ ...ok, candidate: inVpc("8", ["subnet-a"]) }], split)).to.deep.equal([]);
+    });
 });
 
 describe("when the gate polls", () => {
