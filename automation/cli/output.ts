@@ -86,12 +86,26 @@ export function formatLine(text: string, c: Colours, width = LINE_WIDTH): string
 }
 
 /**
- * A line wrapped to `width` columns at word boundaries, each continuation indented four columns more than the
- * line's own indentation; a word longer than the width (an ARN, a command) stays whole. Colour escapes do not
+ * Where a wrapped line's continuations start: under the last column of a table row (a run of two or more spaces
+ * before text, within the first 60 columns), so `plan`'s rows keep their columns; else four columns in from the
+ * line's own indentation.
+ */
+function hangingIndent(text: string): number {
+    let column = /^ */.exec(text)![0].length + 4;
+    for (const gap of text.matchAll(/ {2,}(?=\S)/g)) {
+        const start = gap.index + gap[0].length;
+        if (start <= 60 && gap.index > 0 && text.slice(0, gap.index).trim() !== "") column = start;
+    }
+    return column;
+}
+
+/**
+ * A line wrapped to `width` columns at word boundaries, each continuation at its {@link hangingIndent}; a word
+ * longer than the width (an ARN, a command) stays whole. Colour escapes do not
  * count as columns (but lines are wrapped before they are coloured: see {@link formatLine}).
  */
 export function wrapLine(text: string, width = LINE_WIDTH): string {
-    const indent = /^ */.exec(text)![0] + "    ";
+    const indent = " ".repeat(hangingIndent(text));
     const [first, ...rest] = wrapAnsi(text, width, { hard: false, trim: false, wordWrap: true }).split("\n");
     if (rest.length === 0) return first;
     // Continuations re-wrapped to the room left after their indent.

@@ -75,6 +75,13 @@ describe("output for people: colour, the outcome line, 100 columns, durations", 
             expect(wrapLine(coloured)).to.equal(coloured);
             expect(wrapLine("short")).to.equal("short");
         });
+        it("a table row (plan's) wraps under its last column, so the columns stay readable", () => {
+            const row = `  log group        api-logs                       /aws/lambda/lambda-rollout-prod-api retention 90 days and more words`;
+            const [first, ...rest] = wrapLine(row).split("\n");
+            expect(first.startsWith("  log group        api-logs")).to.equal(true);
+            for (const l of rest) expect(l).to.match(/^ {50}\S/);
+        });
+
         it("a word longer than the line (an ARN, a command) stays whole", () => {
             const arn = "arn:aws:lambda:us-east-1:123456789012:function:" + "x".repeat(80);
             expect(
