@@ -436,6 +436,14 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
+// A reader that went away (`| head`, a closed terminal) must not end a rollout halfway: what it would have read is
+// dropped, the rollout goes on, and the report (--report) still has everything.
+for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+    });
+}
+
 main(process.argv).then((code) => {
     process.exitCode = code;
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { expect } from "chai";
 import * as path from "path";
 import { createColors } from "picocolors";
@@ -132,6 +132,20 @@ describe("output for people: colour, the outcome line, 100 columns, durations", 
             expect(run.stdout).to.not.contain(ESC);
             expect(JSON.parse(run.stdout).outcome).to.equal("rolled-back");
             expect(run.stderr).to.contain("ROLLED-BACK");
+        });
+
+        it("a reader that goes away (`| head -1`) does not end the rollout: it finishes with its own exit code", async () => {
+            const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+            const child = spawn(process.execPath, [tsx, "automation/cli.ts", ...BAD_CANARY], {
+                cwd: PROJECT_ROOT,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            let stderr = "";
+            child.stderr.on("data", (d) => (stderr += d));
+            child.stdout.once("data", () => child.stdout.destroy());
+            const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+            expect(stderr).to.not.contain("EPIPE");
+            expect(code).to.equal(1); // rolled back, as without the pipe closing
         });
 
         it("on a terminal (a pseudo-terminal from `script`) there is colour", function () {
