@@ -35,4 +35,14 @@ describe("AlarmTopic constructed under Pulumi's mocks", () => {
             '`email` "oncall" must be an email address',
         );
     });
+
+    it("two instances in one stack declare children with distinct names", async () => {
+        const recorder = await recordingMocks();
+        const prod = new AlarmTopic("prod-alarms", { topicName: "rollout-alarms-prod", email: "oncall@example.com" }, recorder.opts);
+        const dev = new AlarmTopic("dev-alarms", { topicName: "rollout-alarms-dev", email: "dev@example.com" }, recorder.opts);
+        await Promise.all([unwrap(prod.topicArn), unwrap(dev.topicArn)]);
+        await allRegistered();
+        const names = recorder.resources.filter((r) => r.parent === prod || r.parent === dev).map((r) => r.name);
+        expect(names).to.have.members(["prod-alarms-topic", "prod-alarms-email", "dev-alarms-topic", "dev-alarms-email"]);
+    });
 });

@@ -12,8 +12,8 @@ const ARGS: RollbackAlarmsArgs = {
     alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:rollout-alarms",
 };
 
-async function construct(recorder: Recorder, args: Partial<RollbackAlarmsArgs> = {}) {
-    const alarms = new RollbackAlarms("orders-alarms", { ...ARGS, ...args }, recorder.opts);
+async function construct(recorder: Recorder, args: Partial<RollbackAlarmsArgs> = {}, name = "orders-alarms") {
+    const alarms = new RollbackAlarms(name, { ...ARGS, ...args }, recorder.opts);
     await unwrap(alarms.alarmNames);
     await allRegistered();
     return alarms;
@@ -90,5 +90,24 @@ describe("RollbackAlarms constructed under Pulumi's mocks", () => {
             dimensions: { FunctionName: "orders-prod" },
         });
         expect(recorder.named("orders-alarms-rollback").inputs.alarmRule).to.contain('OR ALARM("orders-prod-dead-letter-errors")');
+    });
+
+    it("two instances in one stack declare children with distinct names, each parented to its own component", async () => {
+        const recorder = await recordingMocks();
+        const orders = await construct(recorder, {}, "orders-alarms");
+        const billing = await construct(recorder, { functionName: "billing-prod" }, "billing-alarms");
+        const names = recorder.resources.map((r) => r.name);
+        expect(new Set(names).size).to.equal(names.length);
+        expect(recorder.resources.filter((r) => r.parent === billing).map((r) => r.name)).to.deep.equal([
+            "billing-alarms-candidate-errors",
+            "billing-alarms-p99",
+            "billing-alarms-throttles",
+            "billing-alarms-rollback",
+        ]);
+        expect(recorder.resources.filter((r) => r.parent === orders)).to.have.length(4);
+        expect(recorder.named("billing-alarms-p99").inputs.dimensions).to.deep.equal({
+            FunctionName: "billing-prod",
+            Resource: "billing-prod:live",
+        });
     });
 });

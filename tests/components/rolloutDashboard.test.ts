@@ -45,4 +45,14 @@ describe("RolloutDashboard constructed under Pulumi's mocks", () => {
                 ),
         ).to.throw("`functionNames` must name at least one function");
     });
+
+    it("two instances in one stack declare dashboards with distinct names", async () => {
+        const recorder = await recordingMocks();
+        const args = { region: "us-east-1", functionNames: ["orders-prod"], aliasName: "live" };
+        const a = new RolloutDashboard("orders", { ...args, dashboardName: "orders" }, recorder.opts);
+        const b = new RolloutDashboard("billing", { ...args, dashboardName: "billing" }, recorder.opts);
+        await Promise.all([unwrap(a.dashboardName), unwrap(b.dashboardName)]);
+        const names = recorder.resources.filter((r) => r.parent === a || r.parent === b).map((r) => r.name);
+        expect(names).to.have.members(["orders-dashboard", "billing-dashboard"]);
+    });
 });

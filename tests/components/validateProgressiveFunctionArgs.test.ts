@@ -62,12 +62,43 @@ const CASES: [string, Partial<ProgressiveFunctionArgs>, string | undefined][] = 
         { managedPolicyArns: ["AWSXRayDaemonWriteAccess"] },
         '`managedPolicyArns[0]` (got "AWSXRayDaemonWriteAccess") must be an IAM policy ARN such as "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"',
     ],
+    [
+        "a Deny statement, `*` as its action and its resource",
+        { policyStatements: [{ Effect: "Deny", Action: "*", Resource: "*" }] },
+        undefined,
+    ],
+    [
+        "one bad action among good ones",
+        { policyStatements: [{ ...allow, Action: ["s3:GetObject", "s3 PutObject"] }] },
+        '`policyStatements[0].Action` (got ["s3:GetObject","s3 PutObject"]) must be one or more actions such as "s3:GetObject"',
+    ],
+    [
+        "no Resource",
+        { policyStatements: [{ ...allow, Resource: [] }] },
+        '`policyStatements[0].Resource` (got []) must be one or more ARNs (or "*")',
+    ],
+    ["a customer managed policy in another partition", { managedPolicyArns: ["arn:aws-us-gov:iam::123456789012:policy/app"] }, undefined],
+    [
+        "a role ARN given as a managed policy",
+        { managedPolicyArns: ["arn:aws:iam::123456789012:role/app"] },
+        '`managedPolicyArns[0]` (got "arn:aws:iam::123456789012:role/app") must be an IAM policy ARN such as "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"',
+    ],
+    ["five layers", { layers: ["a", "b", "c", "d", "e"] }, undefined],
     ["six layers", { layers: ["a", "b", "c", "d", "e", "f"] }, "`layers` has 6 layers: Lambda allows at most 5"],
     [
         "two architectures",
         { architectures: ["x86_64", "arm64"] },
         '`architectures` (got ["x86_64","arm64"]) must be ["x86_64"] or ["arm64"]',
     ],
+    ["x86_64", { architectures: ["x86_64"] }, undefined],
+    ["no architecture", { architectures: [] }, '`architectures` (got []) must be ["x86_64"] or ["arm64"]'],
+    [
+        "an architecture Lambda does not have",
+        { architectures: ["amd64"] as never },
+        '`architectures` (got ["amd64"]) must be ["x86_64"] or ["arm64"]',
+    ],
+    ["a function name of 64 characters", { functionName: "f".repeat(64) }, undefined],
+    ["an empty function name", { functionName: "" }, "`functionName` \"\" must be 1-64 letters, digits, '-' or '_' (Lambda's rule)"],
     [
         "a function name with a space",
         { functionName: "orders prod" },
@@ -88,6 +119,8 @@ const CASES: [string, Partial<ProgressiveFunctionArgs>, string | undefined][] = 
         { routing: { stable: "6", candidate: "7", weight: -0.1 } },
         "`routing.weight` -0.1 must be between 0.0 and 1.0",
     ],
+    ["routing weight 0 (all on stable)", { routing: { stable: "6", candidate: "7", weight: 0 } }, undefined],
+    ["routing weight 1 (all on the candidate)", { routing: { stable: "6", candidate: "7", weight: 1 } }, undefined],
     [
         "$LATEST as stable",
         { routing: { stable: "$LATEST", candidate: "7", weight: 0.1 } },
@@ -97,6 +130,11 @@ const CASES: [string, Partial<ProgressiveFunctionArgs>, string | undefined][] = 
         "$LATEST as candidate",
         { routing: { stable: "6", candidate: "$LATEST", weight: 0.1 } },
         '`routing.candidate` "$LATEST" must be a published version number (never $LATEST)',
+    ],
+    [
+        "an alias name as candidate",
+        { routing: { stable: "6", candidate: "live", weight: 0.1 } },
+        '`routing.candidate` "live" must be a published version number (never $LATEST)',
     ],
 ];
 
