@@ -17,7 +17,11 @@ export = async () => {
     const prefix = `${PROJECT}-${stack}`;
     const tags = { "lambda-rollout:stack": stack };
 
-    const topic = new AlarmTopic("alarms", { topicName: `${prefix}-rollback-alarms`, email: config.alarms.email, tags });
+    const topic = new AlarmTopic("alarms", {
+        topicName: `${prefix}-rollback-alarms`,
+        email: config.alarms.email === undefined ? undefined : pulumi.secret(config.alarms.email),
+        tags,
+    });
 
     // The stack's network: a new awsx VPC (private subnets in each zone), an existing one, or none.
     let vpc: { vpcId: pulumi.Input<string>; subnetIds: pulumi.Input<string[]>; ingressCidrs: string[] } | undefined;

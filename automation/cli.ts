@@ -17,14 +17,13 @@ import { describePlan } from "./engine/describePlan";
 import {
     evaluateProgram,
     loadStackConfig,
-    readStackFile,
+    UnresolvedStackConfigError,
     stackConfigPath,
     unresolvedEnvironments,
     type LoadedStackConfig,
 } from "./engine/evaluate";
 import { awsClientSettings, sdkClientConfig } from "../components/awsClientSettings";
 import { readStackConfig } from "../config/projectConfig";
-import { StackConfigError } from "../config/stackConfig";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
@@ -106,14 +105,14 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
         offline = loadStackConfig(opts.stack, opts.configFile, undefined, project);
     } catch (err) {
         // Only what an ESC environment may supply is left to the Pulumi CLI; any other bad value stops here.
-        if (!(err instanceof StackConfigError) || readStackFile(file).environments.length === 0) throw err;
+        if (!(err instanceof UnresolvedStackConfigError)) throw err;
     }
-    const resolved =
-        offline && offline.environments.length === 0 && offline.secretKeys.length === 0 ? offline.config : await stack.config();
-    const config =
-        offline && resolved === offline.config
-            ? offline.stackConfig
-            : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
+    // The file says all when it has no secrets and imports nothing; else the config as the Pulumi CLI resolves it.
+    const fileSaysAll = offline !== undefined && offline.environments.length === 0 && offline.secretKeys.length === 0;
+    const resolved = fileSaysAll ? offline!.config : await stack.config();
+    const config = fileSaysAll
+        ? offline!.stackConfig
+        : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
     const aws = awsClientSettings(resolved, config.region);
     return {
         config,

@@ -1,17 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { OFFLINE_SECRET } from "../config/secrets";
 
 /** Arguments of {@link AlarmTopic}. */
 export interface AlarmTopicArgs {
     /** The SNS topic's name. */
     readonly topicName: string;
     /**
-     * An address subscribed by email (it must confirm the subscription). Kept a secret in the state: an address
-     * set with `pulumi config set --secret` stays one. `[secret]` (an encrypted value read offline) is taken as a
-     * valid address.
+     * An address subscribed by email (it must confirm the subscription), kept a secret in the state. A plain
+     * string is checked here; an Output (e.g. a secret from the stack's config, validated there) is taken as is.
      */
-    readonly email?: string;
+    readonly email?: pulumi.Input<string>;
     /** Tags. */
     readonly tags?: Record<string, string>;
 }
@@ -23,7 +21,7 @@ export class AlarmTopic extends pulumi.ComponentResource {
 
     constructor(name: string, args: AlarmTopicArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("lambda-rollout:index:AlarmTopic", name, {}, opts);
-        if (args.email !== undefined && args.email !== OFFLINE_SECRET && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.email)) {
+        if (typeof args.email === "string" && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.email)) {
             throw new Error(`\`email\` "${args.email}" must be an email address`);
         }
         const topic = new aws.sns.Topic(`${name}-topic`, { name: args.topicName, tags: args.tags }, { parent: this });

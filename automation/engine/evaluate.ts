@@ -7,6 +7,8 @@
  * published version) and the Lambda client the program reads live aliases with come from a {@link ProgramWorld}.
  */
 import * as pulumi from "@pulumi/pulumi";
+// How the Pulumi runtime marks a secret when it serializes inputs for the engine (and the mocks).
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as fs from "fs";
 import * as path from "path";
 import { register } from "tsx/cjs/api";
@@ -165,7 +167,27 @@ export function loadStackConfig(
         };
     } catch (err) {
         if (!(err instanceof StackConfigError) || environments.length === 0) throw err;
-        throw new StackConfigError(err.source, [...err.problems, unresolvedEnvironments(environments, file, stack)]);
+        throw new UnresolvedStackConfigError(
+            err.source,
+            [...err.problems, unresolvedEnvironments(environments, file, stack)],
+            environments,
+        );
+    }
+}
+
+/**
+ * A stack file that does not validate and imports ESC environments: what is missing may come from them, so the
+ * Pulumi CLI, which resolves them, may still find the stack's config complete.
+ */
+export class UnresolvedStackConfigError extends StackConfigError {
+    constructor(
+        source: string,
+        problems: string[],
+        /** The environments the file imports. */
+        readonly environments: string[],
+    ) {
+        super(source, problems);
+        this.name = "UnresolvedStackConfigError";
     }
 }
 
@@ -197,10 +219,6 @@ export const emptyAccount: ProgramWorld = {
     register: (resource) => defaultAnswer(resource, "1"),
 };
 
-/** The signature the Pulumi runtime marks a secret value with when it serializes inputs (sdk: rpc.ts `specialSigKey`). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
 /**
  * Inputs with every secret shown as `[secret]`: the mock engine receives a secret Output's plain value wrapped in
  * Pulumi's secret envelope; what the plan prints (and `plan --json`) must never hold it.
@@ -209,7 +227,7 @@ export function secretsShown(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(secretsShown);
     if (typeof value !== "object" || value === null) return value;
     const record = value as Record<string, unknown>;
-    if (record[SIG_KEY] === SECRET_SIG) return OFFLINE_SECRET;
+    if (record[specialSigKey] === specialSecretSig) return OFFLINE_SECRET;
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, secretsShown(v)]));
 }
 
