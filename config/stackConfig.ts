@@ -234,7 +234,90 @@ const canaryStep = z
                     ? 'is required: how long to hold this step under the gates, e.g. "10m" (write "0s" to skip its gate on purpose)'
                     : 'must be a duration such as "30s", "10m" or "1h"',
         }),
+        /**
+         * Whether a person must approve this step before its weight goes live (e.g. the 100% step in prod): the
+         * rollout holds the weight before it, gates still watching, until `approve` (or `abort`, or the timeout).
+         */
+        approval: z.boolean({ message: "must be true or false" }).optional(),
     })
+    .strict();
+
+/** The runbook's severity bands, on the candidate's always-valid lower bound of its error rate (docs/gates.md). */
+const severitySchema = z
+    .object({
+        /** From this error rate (percent, on the bound) a failed or marginal verdict is in the `rollback` band; below, `monitor`. */
+        rollbackAtPercent: z
+            .number()
+            .gt(0, { message: "must be above 0 (percent)" })
+            .max(100, { message: "must be at most 100 (percent)" })
+            .default(1),
+        /** Above this error rate (percent, on the bound), or a total failure, the verdict is in the `incident` band: roll back and page. */
+        incidentAtPercent: z
+            .number()
+            .gt(0, { message: "must be above 0 (percent)" })
+            .max(100, { message: "must be at most 100 (percent)" })
+            .default(5),
+    })
+    .strict()
+    .superRefine((s, ctx) => {
+        if (s.incidentAtPercent <= s.rollbackAtPercent)
+            ctx.addIssue({
+                code: "custom",
+                path: ["incidentAtPercent"],
+                message: `must be above \`rollbackAtPercent\` (${s.rollbackAtPercent}), got ${s.incidentAtPercent}`,
+            });
+    });
+
+/** A check a team runs at a point of the rollout: an HTTP webhook, a Lambda function, or a local command. */
+export const hookSchema = z
+    .object({
+        /** How the hook is named in logs, the report and notifications (default: its kind and target). */
+        name: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: "must be 1-64 letters, digits, '.', '_' or '-'" })
+            .optional(),
+        /** POSTs the rollout's context as JSON; a 2xx answer passes. The URL, or the environment variable holding it. */
+        webhook: z
+            .object({
+                url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
+                urlEnv: z
+                    .string()
+                    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable's name, e.g. DEPLOY_CHECK_URL" })
+                    .optional(),
+            })
+            .strict()
+            .refine((w) => (w.url === undefined) !== (w.urlEnv === undefined), { message: "must have exactly one of `url` and `urlEnv`" })
+            .optional(),
+        /** Invokes this function (name or ARN, with its own qualifier if any) with the context; a function error or `{"passed": false}` fails. */
+        lambda: z.string().min(1, { message: "must be a function name or ARN" }).optional(),
+        /** Runs this command with `sh -c` in the project, the context in LAMBDA_ROLLOUT_* variables; exit 0 passes. */
+        command: z.string().min(1, { message: "must be a command line" }).optional(),
+        /** How long one attempt may take. */
+        timeout: duration.default(30),
+        /** Attempts after the first that failed (a hook that flakes once is not a failed release). */
+        retries: z.number().int().min(0).max(5, { message: "must be at most 5" }).default(0),
+    })
+    .strict()
+    .superRefine((h, ctx) => {
+        const kinds = (["webhook", "lambda", "command"] as const).filter((k) => h[k] !== undefined);
+        if (kinds.length !== 1)
+            ctx.addIssue({
+                code: "custom",
+                message: `must have exactly one of \`webhook\`, \`lambda\` and \`command\`${kinds.length ? ` (has ${kinds.join(" and ")})` : ""}`,
+            });
+    });
+
+/** Where hooks run: before any traffic, after each step's bake, after the promotion, after a rollback (report only). */
+export const HOOK_POINTS = ["preTraffic", "afterStep", "postTraffic", "onRollback"] as const;
+export type HookPoint = (typeof HOOK_POINTS)[number];
+
+const hooksSchema = z
+    .object(
+        Object.fromEntries(HOOK_POINTS.map((p) => [p, z.array(hookSchema).default([])])) as Record<
+            HookPoint,
+            z.ZodDefault<z.ZodArray<typeof hookSchema>>
+        >,
+    )
     .strict();
 
 /** Health gates, applied between steps. */
@@ -279,6 +362,7 @@ const gatesSchema = z
         maxExtension: duration.default(600),
         /** How often the gate polls CloudWatch during a bake. */
         pollInterval: duration.refine((s) => s >= 60, { message: "must be at least 1m (Lambda metrics are per minute)" }).default(60),
+        severity: severitySchema.default(severitySchema.parse({})),
     })
     .strict();
 
@@ -317,6 +401,17 @@ export const rolloutSchema = z
             })
             .strict()
             .optional(),
+        /** Checks of the team's own at points of the rollout; a failing one rolls back (onRollback hooks only report). */
+        hooks: hooksSchema.default(hooksSchema.parse({})),
+        /** How long a step that needs approval waits, and what happens then. */
+        approval: z
+            .object({
+                timeout: duration.default(3600),
+                /** `rollback` (all traffic back to stable) or `hold` (the promote ends, the weight and the wait stay). */
+                onTimeout: z.enum(["rollback", "hold"], { message: 'must be "rollback" or "hold"' }).default("rollback"),
+            })
+            .strict()
+            .default({ timeout: 3600, onTimeout: "rollback" }),
     })
     .strict()
     .superRefine((rollout, ctx) => {

@@ -73,7 +73,7 @@ export class LambdaAdapter implements LambdaControl {
         }
     }
 
-    async invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
+    async invoke(functionName: string, version: string | undefined, payload: unknown): Promise<InvokeResult> {
         const out = await awsCall("Invoke", () =>
             this.client.send(
                 new InvokeCommand({

@@ -52,6 +52,10 @@ export function applySimulatorFaults(sim: SimulatedAws, faults: readonly Fault[]
             case "lock-conflict":
             case "killed":
             case "interrupt":
+            case "approve":
+            case "abort":
+            case "pause":
+            case "promote-full":
                 return () => undefined;
             default: {
                 const unknown: never = f;

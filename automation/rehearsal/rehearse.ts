@@ -16,6 +16,7 @@ import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
+import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
 import { missingEntrance, scenarioFor, type Scenario } from "./scenario";
 
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
@@ -71,6 +72,8 @@ export interface ProcessEvents {
     readonly interrupt?: { readonly atMs: number; readonly signal: "SIGINT" | "SIGTERM"; readonly thenKill?: boolean };
     /** The process dies right after its first rollback decision is recorded, before any traffic moves. */
     readonly killAfterRollbackDecision?: boolean;
+    /** Operators acting from another process at their instants, whichever promote process is alive. */
+    readonly operators?: OperatorSchedule;
 }
 
 /** A CI runner's cancel: SIGINT, SIGTERM about 7.5 s later, SIGKILL 2.5 s after that. */
@@ -105,6 +108,7 @@ export class VirtualClock implements Clock {
     async sleep(ms: number, signal?: AbortSignal): Promise<void> {
         if (this.killed) return new Promise<void>(() => undefined);
         const target = this.now() + ms;
+        await this.operatorsUntil(Math.min(target, this.killAtMs ?? Infinity, this.events.interrupt?.atMs ?? Infinity));
         const interrupt = this.events.interrupt;
         if (
             interrupt &&
@@ -122,6 +126,15 @@ export class VirtualClock implements Clock {
             return this.kill();
         }
         this.sim.advance(Math.max(0, target - this.now()));
+    }
+
+    /** Runs the operator events due by `until` (each at its instant); a sleep then goes on to its own end. */
+    private async operatorsUntil(until: number): Promise<void> {
+        const ops = this.events.operators;
+        for (let at = ops?.next(); ops && at !== undefined && at <= until; at = ops.next()) {
+            this.sim.advance(Math.max(0, at - this.now()));
+            await ops.runNext();
+        }
     }
 
     /** The rehearsal's `killed` fault with `after: "rollback-decision"`. */
@@ -214,7 +227,17 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     sim.backfill(baselineMinutes(config.rollout.gates.baseline));
 
     const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
-    const firstClock = new VirtualClock(sim, processEvents(scenario));
+    // Operators act from a process of their own: its waits pass on the account's clock directly.
+    const operatorClock: Clock = { now: () => sim.now().getTime(), sleep: async (ms) => sim.advance(Math.max(0, ms)) };
+    const operators = new OperatorSchedule(
+        operatorEvents(scenario, REHEARSAL_START.getTime()),
+        { stack, lambda: adapters.lambda, clock: operatorClock, log },
+        options.stack,
+        log,
+    );
+    const hooks = new ScenarioHookRunner(scenario.hooks);
+    const promoteOptions = { stackName: options.stack, hooks: rehearsedHooks(scenario) };
+    const firstClock = new VirtualClock(sim, { ...processEvents(scenario), operators });
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.
     const jitter = createRandom(scenario.seed, JITTER_STREAM);
     const random = () => jitter.uniform();
@@ -234,8 +257,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
             signal: firstClock.controller.signal,
             random,
             checkpoint: (point) => firstClock.checkpoint(point),
+            hooks,
         },
-        { stackName: options.stack },
+        promoteOptions,
     );
     const first = await Promise.race([firstRun, firstClock.killedSignal.then(() => undefined)]);
 
@@ -257,9 +281,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
                 reason: `promote killed at minute ${killedAt}; a second run took over`,
             },
         ];
-        const secondClock = new VirtualClock(sim);
+        const secondClock = new VirtualClock(sim, { operators });
         stack.clock = secondClock;
-        const second = await promote({ stack, ...adapters, clock: secondClock, log, random }, { stackName: options.stack });
+        const second = await promote({ stack, ...adapters, clock: secondClock, log, random, hooks }, promoteOptions);
         const offset = killedAt;
         const shift = (m: number | undefined) => (m === undefined ? undefined : round1(m + offset));
         result = {

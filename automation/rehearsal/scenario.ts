@@ -96,7 +96,14 @@ export const FAULT_KINDS = [
     "credentials-expire",
     "killed",
     "interrupt",
+    "approve",
+    "abort",
+    "pause",
+    "promote-full",
 ] as const;
+
+/** The operator events among the faults: an operator verb run from another process at a minute. */
+export const OPERATOR_EVENT_KINDS = ["approve", "abort", "pause", "promote-full"] as const;
 
 /** The Lambda metrics a `cloudwatch-partial` fault can degrade: those the gates read. */
 export const PARTIAL_METRICS = ["Errors", "Invocations", "Duration", "Throttles", "DeadLetterErrors"] as const;
@@ -179,9 +186,44 @@ const fault = z.discriminatedUnion(
                 then: z.literal("SIGKILL", { message: 'must be "SIGKILL" (or left out)' }).optional(),
             })
             .strict(),
+        z.object({ kind: z.literal("approve"), atMinute: minutes }).strict(),
+        z.object({ kind: z.literal("abort"), atMinute: minutes }).strict(),
+        z.object({ kind: z.literal("promote-full"), atMinute: minutes }).strict(),
+        z
+            .object({ kind: z.literal("pause"), atMinute: minutes, resumeAtMinute: minutes.optional() })
+            .strict()
+            .superRefine((f, ctx) => {
+                if (typeof f.resumeAtMinute === "number" && typeof f.atMinute === "number" && !(f.resumeAtMinute > f.atMinute)) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["resumeAtMinute"],
+                        message: `must be after \`atMinute\` (${f.atMinute}), got ${f.resumeAtMinute}`,
+                    });
+                }
+            }),
     ],
     { message: `must have kind ${quoted(FAULT_KINDS)}` },
 );
+
+/** A hook's answer in the rehearsal. */
+const hookAnswer = z.enum(["pass", "fail"], { message: 'must be "pass" or "fail"' });
+
+/**
+ * The answers of the rehearsed hooks (the contract): each point named gets a hook that answers so; `afterStep`
+ * answers every step alike, or per step number (`{"2": "fail"}`; a step not named passes).
+ */
+const hooksAnswers = z
+    .object({
+        preTraffic: hookAnswer.optional(),
+        afterStep: z
+            .union([hookAnswer, z.record(z.string().regex(/^[1-9]\d*$/, { message: 'must be a step number such as "2"' }), hookAnswer)], {
+                message: 'must be "pass", "fail" or an object of step numbers, e.g. {"2": "fail"}',
+            })
+            .optional(),
+        postTraffic: hookAnswer.optional(),
+        onRollback: hookAnswer.optional(),
+    })
+    .strict();
 
 /** A fault as the schema checks it: `killed` has both fields optional (exactly one is given); see {@link Fault}. */
 type CheckedFault = z.output<typeof fault>;
@@ -220,6 +262,8 @@ export const scenarioSchema = z
             .array(fault)
             .transform((faults) => faults as Fault[])
             .default([]),
+        /** The rehearsed hooks' answers (in place of the stack's hooks at the points named). */
+        hooks: hooksAnswers.optional(),
         /** What the rehearsal must end with; `rehearse-all` fails when it does not. */
         expect: z
             .object({

@@ -11,14 +11,15 @@
  * Everything with side effects comes in through `RolloutDeps`; the decisions are pure (steps.ts, assess.ts,
  * preflight.ts, state.ts).
  */
-import { rolloutSchema, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
+import { HOOK_POINTS, rolloutSchema, type HookPoint, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
 import { ExitCode, exitCodeForSignal } from "../exitCodes";
 import { InfrastructureError, isBug, StackLockedError, UsageError } from "../errors";
 import { assessStep, evidenceSince, lookAlphas, type Baseline, type GateResult, type Verdict } from "./assess";
 import type { Clock, EvidenceRequest, FunctionEvidence, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightNotes, preflightProblems } from "./preflight";
-import { exitCodeForOutcome, ReportRecorder, type Outcome, type RolloutReport, type StepRecord } from "./report";
+import { describeHook, runHooks, type Hook, type HookContext, type HookRunner } from "./hooks";
+import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import { credentialsProblem, describeError, INTERRUPT_RETRY, ROLLBACK_RETRY, withRetries } from "./retry";
 import { decodeState, encodeState, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
@@ -43,6 +44,15 @@ export interface RolloutDeps {
     readonly random?: () => number;
     /** Called at named points (the rehearsal's `killed` fault stops the run dead there). */
     readonly checkpoint?: (point: "rollback-decision") => Promise<void>;
+    /** Runs the stack's hooks (webhooks, Lambda functions, commands; the rehearsal answers them from the scenario). */
+    readonly hooks?: HookRunner;
+    /**
+     * Asks a person on a terminal to approve a step (true), refuse it (false: abort), or nothing (undefined: the
+     * prompt was closed because the approval came from elsewhere). Absent when nobody can answer.
+     */
+    readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
+    /** Who answers at this terminal, for the record of an approval given there. */
+    readonly user?: string;
 }
 
 /** Options of a promote. */
@@ -56,7 +66,12 @@ export interface PromoteOptions {
     readonly onInterrupt?: "abort" | "hold";
     /** Roll out again a candidate whose rollout was rolled back or aborted (from the first step). */
     readonly retry?: boolean;
+    /** Hooks in place of the stack's own at the points given (the rehearsal's, answered by its scenario). */
+    readonly hooks?: Partial<Record<HookPoint, Hook[]>>;
 }
+
+/** The hook points a promote runs (all of them). */
+const HOOK_POINTS_RUN: readonly HookPoint[] = HOOK_POINTS;
 
 /** What a promote returns: the report and the exit code. */
 export interface RolloutResult {
@@ -70,6 +85,8 @@ export interface RolloutResult {
 export interface Target {
     readonly key: string;
     readonly functionName: string;
+    /** The unqualified ARN, when the stack exports it (hooks are told each version's ARN). */
+    readonly functionArn?: string;
     readonly aliasName: string;
     /** The rollback target: the recorded stable of a rollout under way, else the alias's primary. */
     readonly stable: string;
@@ -122,7 +139,7 @@ export function withStrategy(policy: RolloutPolicy, strategy?: Strategy, stackNa
  */
 export function targetOf(
     key: string,
-    fn: { functionName: string; aliasName: string; candidateVersion: string; alarmNames?: Record<string, string> },
+    fn: { functionName: string; functionArn?: string; aliasName: string; candidateVersion: string; alarmNames?: Record<string, string> },
     live: AliasRouting & { description?: string },
 ): { target: Target; note?: string } {
     const recorded = decodeState(live.description);
@@ -144,6 +161,7 @@ export function targetOf(
         target: {
             key,
             functionName: fn.functionName,
+            ...(fn.functionArn ? { functionArn: fn.functionArn } : {}),
             aliasName: fn.aliasName,
             stable,
             candidate,
@@ -201,6 +219,12 @@ class PromoteRun {
     private readonly targets: Target[];
     private readonly steps: Step[];
     private liveWeight = 0;
+    /** A `promote --full` this run saw recorded (its owner carries it out at the next step boundary). */
+    private full?: RolloutState;
+    /** When a wait for approval recorded on the aliases began (a run again keeps waiting from then). */
+    private approvalSince?: number;
+    /** The hooks of each point: the options' (the rehearsal's) in place of the stack's. */
+    private readonly hooks: Record<HookPoint, Hook[]>;
 
     constructor(
         private readonly deps: RolloutDeps,
@@ -212,6 +236,7 @@ class PromoteRun {
         this.startedAt = deps.clock.now();
         this.targets = all.filter((t) => t.stable !== t.candidate);
         this.steps = stepsFor(policy);
+        this.hooks = { ...policy.hooks, ...options.hooks };
         const functions = Object.fromEntries(
             all.map((t) => [
                 t.key,
@@ -252,7 +277,7 @@ class PromoteRun {
             return this.finish("nothing-to-do");
         }
         this.liveWeight = Math.min(...this.targets.map((t) => t.liveWeight));
-        const { remaining, resumed } = resumeFrom(this.steps, this.liveWeight);
+        const { remaining, resumed } = this.resumePoint();
         const plan = describeRollout(this.options.stackName, this.policy, this.targets, remaining, resumed, this.liveWeight);
         plan.forEach((l) => this.log.line(l));
         if (this.options.dryRun) {
@@ -260,6 +285,10 @@ class PromoteRun {
             return { report: this.recorder.report, exitCode: ExitCode.ok, plan };
         }
         for (const w of zeroBakeWarnings(remaining)) this.recorder.warn(w);
+        const hooked = HOOK_POINTS_RUN.filter((p) => this.hooks[p].length > 0);
+        if (hooked.length > 0 && !this.deps.hooks) {
+            throw new UsageError(`the stack declares hooks (${hooked.join(", ")}) but this run has no way to run them: nothing was moved`);
+        }
         await this.preflight(remaining);
         if (
             this.deps.confirm &&
@@ -271,7 +300,27 @@ class PromoteRun {
         }
         const smokeFailure = await this.smokeTest();
         if (smokeFailure) return smokeFailure;
+        if (!resumed) {
+            const hookFailure = await this.hooksAt("preTraffic");
+            if (hookFailure) return hookFailure;
+        }
         return this.walk(remaining, resumed);
+    }
+
+    /**
+     * Where this run starts (from the live weight, steps.ts), and what the recorded state adds: a wait for
+     * approval goes on waiting (its step is not baked again; its timeout runs from when the wait began), and a
+     * `promote --full` recorded while no promote ran is carried out.
+     */
+    private resumePoint(): { remaining: Step[]; resumed: boolean } {
+        const recorded = this.targets.map((t) => t.state).filter((s): s is RolloutState => s !== undefined);
+        this.full = recorded.find((s) => s.request === "full" && isUnfinished(s));
+        const waiting = recorded.find((s) => s.phase === "awaiting-approval" && Math.abs(s.weight - this.liveWeight) < 1e-6);
+        if (waiting && this.liveWeight > 0) {
+            this.approvalSince = waiting.since;
+            return { remaining: this.steps.filter((s) => s.number > waiting.step), resumed: true };
+        }
+        return resumeFrom(this.steps, this.liveWeight);
     }
 
     /** AWS's alias constraints, checked before any traffic moves. */
@@ -338,10 +387,216 @@ class PromoteRun {
             ),
         };
         for (const [i, step] of remaining.entries()) {
+            if (this.full) return this.promoteFull();
+            if (step.approval && step.weight > this.liveWeight + 1e-9) {
+                const refused = await this.awaitApproval(step, bakes);
+                if (refused) return refused;
+                if (this.full) return this.promoteFull();
+            }
             const ended = await this.runStep(step, i, resumed && i === 0, bakes);
             if (ended) return ended;
+            if (this.full) return this.promoteFull();
+            const hookFailure = await this.hooksAt("afterStep", step.number);
+            if (hookFailure) return hookFailure;
         }
-        return this.promoted();
+        return (await this.hooksAt("postTraffic", this.steps.length)) ?? this.promoted();
+    }
+
+    /**
+     * Runs the hooks of one point, each recorded in the report. A failing one (not at onRollback, which only
+     * reports) fails the gate: recorded as a failed step, then the rollback. Returns the result when the run ends.
+     */
+    private async hooksAt(point: HookPoint, step?: number, reason?: string): Promise<RolloutResult | undefined> {
+        const hooks = this.hooks[point];
+        if (hooks.length === 0 || !this.deps.hooks) return undefined;
+        const context: HookContext = {
+            stack: this.options.stackName,
+            point,
+            ...(step !== undefined ? { step } : {}),
+            steps: this.steps.length,
+            weight: this.liveWeight,
+            functions: this.targets.map((t) => ({
+                key: t.key,
+                functionName: t.functionName,
+                alias: t.aliasName,
+                stable: { version: t.stable, ...(t.functionArn ? { arn: `${t.functionArn}:${t.stable}` } : {}) },
+                candidate: { version: t.candidate, ...(t.functionArn ? { arn: `${t.functionArn}:${t.candidate}` } : {}) },
+            })),
+            ...(reason ? { reason } : {}),
+        };
+        const started = this.minute();
+        const { records, failed } = await runHooks(this.deps.hooks, hooks, context, this.deps.clock, () => this.minute());
+        for (const r of records) {
+            this.log.line(`[min ${this.minute()}] ${describeHook(r)}`);
+            this.recorder.update((rep) => (rep.hooks ??= []).push(r));
+        }
+        if (!failed) return undefined;
+        const why = `${point} hook ${failed.name} failed${step !== undefined && point === "afterStep" ? ` after step ${step}` : ""}: ${failed.output.slice(0, 160) || "no output"}`;
+        this.recorder.step({ weight: this.liveWeight, startedAtMinute: started, verdict: "failed", cause: "hook", reason: why });
+        return this.rollBack(why, "rolled-back");
+    }
+
+    /**
+     * Holds the current weight until a person approves the next step: from a terminal (asked here), or from
+     * anywhere with `lambda-rollout approve` (recorded on the aliases, seen at the next poll). The gates keep
+     * watching meanwhile and roll back on a failure; `abort` rolls back; the timeout rolls back or holds, as
+     * configured. The wait is recorded on the aliases, so a promote run again is still waiting.
+     */
+    private async awaitApproval(step: Step, bakes: BakeContext): Promise<RolloutResult | undefined> {
+        const label = `step ${step.number}/${this.steps.length} ${percent(step.weight)}`;
+        const since = this.approvalSince ?? this.deps.clock.now();
+        this.approvalSince = undefined;
+        const { timeout, onTimeout } = this.policy.approval;
+        const deadline = since + timeout * 1000;
+        const held = this.steps.filter((s) => s.weight <= this.liveWeight + 1e-9).at(-1)?.number ?? 0;
+        const holdStep: Step = { weight: this.liveWeight, bakeSeconds: 0, number: held };
+        await this.recordState((t) =>
+            encodeState({ ...this.stateNow(t, "awaiting-approval"), step: held, since: Math.floor(since / 1000) * 1000 }),
+        );
+        this.recorder.update((r) => (r.waitingForApproval = { step: step.number, weight: step.weight, sinceMinute: this.minute() }));
+        this.log.line(
+            `[min ${this.minute()}] ${label} needs approval: holding ${percent(this.liveWeight)} on the candidate (gates still watching) ` +
+                `until \`lambda-rollout approve -s ${this.options.stackName}\` (or \`abort\`); after ${Math.round(timeout / 60)} min: ${onTimeout === "hold" ? "hold and stop" : "roll back"}`,
+        );
+        await this.ensureBaseline(bakes);
+        const start = this.minute();
+        const outcome = await this.holdForApproval(label, holdStep, deadline, bakes);
+        if (outcome === "refused") {
+            const by = this.deps.user ?? "the terminal";
+            return this.abortedByOperator({ by, reason: `not approved at the terminal by ${by}` }, holdStep, start);
+        }
+        this.recorder.update((r) => delete r.waitingForApproval);
+        if (outcome.approved) {
+            this.sawOperator("approve", outcome.approved);
+            this.log.line(`[min ${this.minute()}] ${label}: approved by ${outcome.approved.by ?? "an operator"}`);
+            return undefined;
+        }
+        if (outcome.full) {
+            this.full = outcome.full as RolloutState;
+            return undefined;
+        }
+        if (outcome.timedOut) {
+            const reason = `${label} was not approved within ${Math.round(timeout / 60)} min`;
+            this.log.line(
+                `[min ${this.minute()}] ${reason}: ${onTimeout === "hold" ? "holding the weight; the wait stays recorded" : "rolling back"}`,
+            );
+            this.recorder.step({ weight: this.liveWeight, startedAtMinute: start, verdict: "failed", cause: "approval-timeout", reason });
+            if (onTimeout === "rollback") return this.rollBack(reason, "rolled-back");
+            this.recorder.decided();
+            return this.finish("held", ExitCode.interrupted);
+        }
+        return (
+            (await this.actOn(outcome, holdStep, start)) ?? this.rollBack("the wait for approval ended without an answer", "rolled-back")
+        );
+    }
+
+    /**
+     * The wait itself: the gates polled at the held weight (bakeStep in its approval mode) and, on a terminal, the
+     * question asked at the same time; whichever answers first ends it (the other is closed).
+     */
+    private async holdForApproval(label: string, holdStep: Step, deadline: number, bakes: BakeContext): Promise<BakeOutcome | "refused"> {
+        const stopHold = new AbortController();
+        const closePrompt = new AbortController();
+        const signal = this.deps.signal ? AbortSignal.any([this.deps.signal, stopHold.signal]) : stopHold.signal;
+        const hold = bakeStep(
+            { ...this.deps, signal },
+            this.policy,
+            this.targets,
+            holdStep,
+            `${label} approval`,
+            () => this.minute(),
+            bakes.rolloutStartMs!,
+            {
+                baseline: bakes.baseline,
+                approvalUntil: deadline,
+                onOperator: (action, s) => this.sawOperator(action, s),
+            },
+        );
+        const asked = this.deps.ask?.(
+            `Approve ${label} of ${this.options.stackName}? (no aborts the rollout: all traffic back to stable)`,
+            closePrompt.signal,
+        );
+        const first = asked ? await Promise.race([hold.then((o) => ({ o })), asked.then((a) => ({ a }))]) : { o: await hold };
+        if ("o" in first) {
+            closePrompt.abort();
+            return first.o;
+        }
+        if (first.a === undefined) return hold;
+        stopHold.abort();
+        await hold;
+        if (!first.a) return "refused";
+        const by = this.deps.user ?? "the terminal";
+        const held = holdStep.number;
+        await this.recordState((t) => encodeState({ ...this.stateNow(t, "awaiting-approval"), step: held, request: "approve", by }));
+        return { verdict: "passed", result: { verdict: "passed", reason: "approved", numbers: {} }, extended: false, approved: { by } };
+    }
+
+    /** An operator action this run saw on the aliases: recorded in the report, once. */
+    private sawOperator(action: OperatorRecord["action"], s: { by?: string; reason?: string }): void {
+        this.recorder.update((r) =>
+            (r.operator ??= []).push({
+                action,
+                ...(s.by ? { by: s.by } : {}),
+                ...(s.reason && action !== "resume" && action !== "approve" ? { reason: s.reason } : {}),
+                atMinute: this.minute(),
+            }),
+        );
+    }
+
+    /** `promote --full`: the remaining bakes skipped at an operator's word, who and why in the report; hooks still run. */
+    private async promoteFull(): Promise<RolloutResult> {
+        const asked = this.full!;
+        this.full = undefined;
+        if (!this.recorder.report.operator?.some((o) => o.action === "promote-full")) this.sawOperator("promote-full", asked);
+        const last = this.steps.at(-1)!;
+        this.log.line(
+            `[min ${this.minute()}] promote --full by ${asked.by ?? "an operator"} (${asked.reason ?? "no reason given"}): skipping the remaining bakes`,
+        );
+        const moved = await this.moveTo({ ...last, bakeSeconds: 0 }, `step ${last.number}/${this.steps.length} 100% (--full)`, false);
+        if (moved) return moved;
+        this.recorder.step({
+            weight: 1,
+            startedAtMinute: this.minute(),
+            verdict: "passed",
+            cause: "operator",
+            reason: `promote --full by ${asked.by ?? "an operator"}: ${asked.reason ?? "no reason given"}; no bake at 100%`,
+        });
+        return (await this.hooksAt("postTraffic", this.steps.length)) ?? this.promoted();
+    }
+
+    /**
+     * An operator's abort (seen on the aliases, or a "no" at the prompt): the abort command puts traffic back
+     * itself; this run makes sure of it through the same rollback mechanism, and records it.
+     */
+    private async abortedByOperator(s: { by?: string; reason?: string }, step: Step, stepStart: number): Promise<RolloutResult> {
+        const reason = s.reason ?? `aborted by ${s.by ?? "an operator"}`;
+        this.sawOperator("abort", s);
+        this.log.line(`[min ${this.minute()}] ${reason}: all traffic back to stable`);
+        this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", cause: "operator", reason });
+        this.recorder.decided();
+        const restored = await this.restore("aborted", reason, ROLLBACK_RETRY, true);
+        await this.hooksAt("onRollback", undefined, reason);
+        return this.finish(restored.landed ? "aborted" : "failed", restored.landed ? ExitCode.rolledBack : ExitCode.infrastructure);
+    }
+
+    /** An operator's abort recorded on any target's alias (read now; an alias that cannot be read is checked at the next poll). */
+    private async abortRecorded(): Promise<RolloutState | undefined> {
+        for (const t of this.targets) {
+            try {
+                const s = decodeState((await this.deps.lambda.getAlias(t.functionName, t.aliasName)).description);
+                if (s?.candidate === t.candidate && (s.phase === "aborting" || s.phase === "aborted")) return s;
+            } catch {
+                // the `up` and the next poll read it again
+            }
+        }
+        return undefined;
+    }
+
+    /** The rollout's evidence window starts with the first bake (or wait): stable's history before it is read once. */
+    private async ensureBaseline(bakes: BakeContext): Promise<void> {
+        if (bakes.rolloutStartMs !== undefined) return;
+        bakes.rolloutStartMs = this.deps.clock.now();
+        bakes.baseline = await readBaseline(this.deps, this.policy, this.targets, bakes.rolloutStartMs, () => this.minute());
     }
 
     /** One step: move its weight live, bake it under the gates, act on the verdict. Returns a result when the run ends here. */
@@ -360,15 +615,13 @@ class PromoteRun {
             });
             return undefined;
         }
-        if (bakes.rolloutStartMs === undefined) {
-            bakes.rolloutStartMs = this.deps.clock.now();
-            bakes.baseline = await readBaseline(this.deps, this.policy, this.targets, bakes.rolloutStartMs, () => this.minute());
-        }
+        await this.ensureBaseline(bakes);
         let bake: BakeOutcome;
         try {
-            bake = await bakeStep(this.deps, this.policy, this.targets, step, label, () => this.minute(), bakes.rolloutStartMs, {
+            bake = await bakeStep(this.deps, this.policy, this.targets, step, label, () => this.minute(), bakes.rolloutStartMs!, {
                 baseline: bakes.baseline,
                 lookAlpha: bakes.looks[index] ?? undefined,
+                onOperator: (action, s) => this.sawOperator(action, s),
             });
         } catch (err) {
             // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
@@ -393,13 +646,30 @@ class PromoteRun {
             });
             return this.onInterrupt();
         }
+        if (bake.aborted) return this.abortedByOperator(bake.aborted, step, stepStart);
+        if (bake.full) {
+            this.full = bake.full as RolloutState;
+            this.recorder.step({
+                weight: step.weight,
+                startedAtMinute: stepStart,
+                verdict: "passed",
+                cause: "operator",
+                reason: `bake cut short: promote --full by ${bake.full.by ?? "an operator"}: ${bake.full.reason ?? "no reason given"}`,
+            });
+            return undefined;
+        }
         this.recorder.step({
             weight: step.weight,
             startedAtMinute: stepStart,
             verdict: recordVerdict(bake.verdict, bake.extended),
             reason: bake.result.reason,
             ...causeOf(bake),
+            ...(bake.result.severity ? { severity: bake.result.severity } : {}),
         });
+        if (bake.result.severity === "incident" && bake.verdict === "failed") {
+            this.log.line(`[min ${this.minute()}] INCIDENT: ${bake.result.reason}: rolling back at once; the stack's topic is paged`);
+            this.recorder.update((r) => (r.incident = { band: "incident", reason: bake.result.reason, atMinute: this.minute() }));
+        }
         if (bake.verdict === "passed") return undefined;
         if (bake.changedOutside) {
             this.recorder.update((r) => (r.error = bake.result.reason));
@@ -428,13 +698,19 @@ class PromoteRun {
                 weight: step.weight,
                 since: this.deps.clock.now(),
             });
+        // A pause recorded while no promote ran stays a pause: this run bakes, and holds, until `resume`.
+        const keepPause = (t: Target) =>
+            t.state?.phase === "paused" ? encodeState({ ...t.state, since: t.state.since, request: undefined }) : state("baking")(t);
         if (Math.abs(step.weight - this.liveWeight) <= 1e-9) {
             this.log.line(
                 `[min ${this.minute()}] ${label}: ${percent(step.weight)} is live already${resuming ? " (resumed: re-baking this step)" : ""}`,
             );
-            await this.recordState(state("baking"));
+            await this.recordState(keepPause);
             return undefined;
         }
+        // An abort recorded since the last poll: no `up` may move traffic forward over it.
+        const aborted = await this.abortRecorded();
+        if (aborted) return this.abortedByOperator(aborted, step, this.minute());
         const message = `lambda-rollout promote: ${label} (${this.targets.map((t) => `${t.key} v${t.stable}->v${t.candidate}`).join(", ")})`;
         try {
             await this.upUnlessInterrupted(routingAt(this.targets, step.weight, state("baking")), message);
@@ -531,6 +807,7 @@ class PromoteRun {
         });
         await this.deps.checkpoint?.("rollback-decision");
         const restored = await this.restore("rolled-back", reason, ROLLBACK_RETRY, true);
+        if (restored.landed) await this.hooksAt("onRollback", undefined, reason);
         return this.finish(restored.landed ? outcome : "failed", restored.landed ? failedCode : ExitCode.infrastructure);
     }
 
@@ -843,6 +1120,27 @@ interface BakeOutcome {
     readonly credentials?: boolean;
     /** SIGINT/SIGTERM arrived. */
     readonly interrupted?: boolean;
+    /** An operator aborted the rollout (recorded on the aliases): who and why. */
+    readonly aborted?: OperatorSeen;
+    /** An operator asked for `promote --full`: the remaining bakes are skipped. */
+    readonly full?: OperatorSeen;
+    /** The wait for approval ended with an approval. */
+    readonly approved?: OperatorSeen;
+    /** The wait for approval reached its timeout. */
+    readonly timedOut?: boolean;
+}
+
+/** Who did what, as the recorded state says. */
+type OperatorSeen = { readonly by?: string; readonly reason?: string };
+
+/** How a bake (or a wait for approval) deals with what operators record on the aliases. */
+interface BakeControl {
+    readonly baseline?: Record<string, Baseline>;
+    readonly lookAlpha?: number;
+    /** A wait for approval until then (epoch ms): only a failed gate, an operator or the timeout ends it. */
+    readonly approvalUntil?: number;
+    /** Called once per pause and resume seen. */
+    readonly onOperator: (action: "pause" | "resume", s: OperatorSeen) => void;
 }
 
 /** Polls the gates through a step's bake until a verdict other than baking/extended. */
@@ -854,16 +1152,18 @@ async function bakeStep(
     label: string,
     minute: () => number,
     rolloutStartMs: number,
-    comparison: { baseline?: Record<string, Baseline>; lookAlpha?: number },
+    comparison: BakeControl,
 ): Promise<BakeOutcome> {
     const { clock, log } = deps;
     const start = clock.now();
+    const waiting = comparison.approvalUntil;
+    let paused: RolloutState | undefined;
     // One query from the minute the rollout's first step began: the error tests read all of it, the rest of
     // the gate only this step's minutes. Per-version metrics need no other alignment.
     const windowStart = new Date(minuteFloor(rolloutStartMs));
     const stepStart = minuteFloor(start);
     let extended = false;
-    const bakeEnd = start + step.bakeSeconds * 1000;
+    const bakeEnd = waiting ?? start + step.bakeSeconds * 1000;
     for (;;) {
         const wake = nextPollAt(clock.now(), policy.gates.pollInterval * 1000, bakeEnd);
         log.countdown?.(`${label}: baking`, bakeEnd);
@@ -873,6 +1173,10 @@ async function bakeStep(
         const elapsedSeconds = (clock.now() - start) / 1000;
         const poll = await pollOnce(deps, targets, step, label, minute, windowStart);
         if (poll.stop) return { ...poll.stop, extended };
+        const recorded = poll.recorded;
+        const asked = requestSeen(recorded, waiting !== undefined, extended);
+        if (asked) return asked;
+        paused = pauseSeen(paused, recorded, comparison, (text) => log.line(`[min ${minute()}] ${label}: ${text}`), step.weight);
         const result = assessStep(
             {
                 gates: policy.gates,
@@ -881,8 +1185,7 @@ async function bakeStep(
                 evidence:
                     poll.evidence && Object.fromEntries(Object.entries(poll.evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
                 rolloutEvidence: poll.evidence,
-                baseline: comparison.baseline,
-                lookAlpha: comparison.lookAlpha,
+                ...comparison,
                 weight: step.weight,
                 alarmsInAlarm: poll.alarmsInAlarm,
                 unreadable: poll.unreadable,
@@ -890,6 +1193,9 @@ async function bakeStep(
             targets.map((t) => t.key),
         );
         const progress = `${Math.floor(elapsedSeconds / 60)}/${Math.round(step.bakeSeconds / 60)} min`;
+        const held = holding(result, waiting, paused !== undefined, clock.now(), (text) => log.line(`[min ${minute()}] ${label}: ${text}`));
+        if (held === "timed-out") return { verdict: "passed", result, extended, timedOut: true };
+        if (held === "holding") continue;
         if (result.verdict === "extended") extended = true;
         if (result.verdict === "baking" || result.verdict === "extended") {
             log.line(`[min ${minute()}] ${label}: ${result.verdict} ${progress}: ${result.reason}`);
@@ -900,6 +1206,59 @@ async function bakeStep(
     }
 }
 
+/**
+ * Whether a verdict that did not fail is held (pure but for its line): a wait for approval holds until its
+ * deadline, a pause holds a bake that is done. A failed verdict is never held: the gates keep watching.
+ */
+function holding(
+    result: GateResult,
+    approvalUntil: number | undefined,
+    paused: boolean,
+    now: number,
+    say: (text: string) => void,
+): "holding" | "timed-out" | undefined {
+    if (result.verdict === "failed") return undefined;
+    if (approvalUntil !== undefined) {
+        if (now >= approvalUntil) return "timed-out";
+        say(`waiting for approval; gates: ${result.verdict}`);
+        return "holding";
+    }
+    if (paused && result.verdict === "passed") {
+        say("bake done, paused: holding until `resume` (gates still watching)");
+        return "holding";
+    }
+    return undefined;
+}
+
+/** An operator's `--full` (or, while waiting for approval, an approval) recorded on the aliases: it ends the bake. */
+function requestSeen(recorded: RolloutState | undefined, waitingForApproval: boolean, extended: boolean): BakeOutcome | undefined {
+    const ended = { verdict: "passed" as const, result: { verdict: "passed" as const, reason: "", numbers: {} }, extended };
+    if (recorded?.request === "full") return { ...ended, full: recorded };
+    if (waitingForApproval && recorded?.request === "approve") return { ...ended, approved: recorded };
+    return undefined;
+}
+
+/** A pause or a resume recorded on the aliases since the last poll: said once, and recorded; returns the pause now in force. */
+function pauseSeen(
+    paused: RolloutState | undefined,
+    recorded: RolloutState | undefined,
+    control: BakeControl,
+    say: (text: string) => void,
+    weight: number,
+): RolloutState | undefined {
+    if (recorded?.phase === "paused" && !paused) {
+        control.onOperator("pause", recorded);
+        say(`paused by ${recorded.by ?? "an operator"}: holding ${percent(weight)}, gates still watching`);
+        return recorded;
+    }
+    if (paused && recorded && recorded.phase !== "paused") {
+        control.onOperator("resume", recorded);
+        say(`resumed by ${recorded.by ?? "an operator"}`);
+        return undefined;
+    }
+    return paused;
+}
+
 /** What one poll read: the evidence, the alarms, what could not be read; or a reason to stop baking. */
 interface Poll {
     readonly evidence?: Record<string, FunctionEvidence>;
@@ -907,6 +1266,8 @@ interface Poll {
     /** Per function: why there is no evidence for it this poll. */
     readonly unreadable: Record<string, string>;
     readonly stop?: Omit<BakeOutcome, "extended">;
+    /** The rollout state recorded on the aliases (an operator's pause, approval or `--full` shows here). */
+    readonly recorded?: RolloutState;
 }
 
 /** A poll that ends the bake with a failed verdict. */
@@ -926,8 +1287,9 @@ function stopForCredentials(log: RolloutLog, prefix: string, what: string, err: 
  * routing. An alias that cannot be read is checked again next poll.
  */
 async function routingMovedOutside(deps: RolloutDeps, targets: Target[], step: Step, prefix: string): Promise<Poll | undefined> {
+    let recorded: RolloutState | undefined;
     for (const t of targets) {
-        let live: AliasRouting;
+        let live: AliasRouting & { description?: string };
         try {
             live = await readAlias(deps.lambda, deps.clock, t.functionName, t.aliasName);
         } catch (err) {
@@ -935,13 +1297,27 @@ async function routingMovedOutside(deps: RolloutDeps, targets: Target[], step: S
             deps.log.line(`${prefix}: could not read ${t.functionName}:${t.aliasName} (${describeError(err)}); checking again next poll`);
             continue;
         }
+        const state = decodeState(live.description);
+        if (state?.candidate === t.candidate) {
+            // An operator's abort: traffic goes back through the rollback mechanism, which the abort command runs too.
+            if (state.phase === "aborting" || state.phase === "aborted")
+                return {
+                    unreadable: {},
+                    stop: {
+                        verdict: "failed",
+                        result: { verdict: "failed", reason: state.reason ?? "aborted", numbers: {} },
+                        aborted: state,
+                    },
+                };
+            recorded ??= state;
+        }
         if (!routesAt(live, t, step.weight)) {
             const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
             deps.log.line(`${prefix}: ${reason}`);
             return stopPoll(reason, { changedOutside: true });
         }
     }
-    return undefined;
+    return recorded ? { unreadable: {}, recorded } : undefined;
 }
 
 /** One poll: the aliases (still as this rollout set them?), the metrics, the alarms. */
@@ -955,8 +1331,9 @@ async function pollOnce(
 ): Promise<Poll> {
     const { clock, log } = deps;
     const credentialsStop = (what: string, err: unknown) => stopForCredentials(log, `[min ${minute()}] ${label}`, what, err);
-    const moved = await routingMovedOutside(deps, targets, step, `[min ${minute()}] ${label}`);
-    if (moved) return moved;
+    const aliases = await routingMovedOutside(deps, targets, step, `[min ${minute()}] ${label}`);
+    if (aliases?.stop) return aliases;
+    const recorded = aliases?.recorded;
     const unreadable: Record<string, string> = {};
     let evidence: Record<string, FunctionEvidence> | undefined;
     try {
@@ -987,7 +1364,7 @@ async function pollOnce(
         }
     }
     for (const [key, why] of Object.entries(unreadable)) log.line(`[min ${minute()}] ${label}: ${key}: no evidence this poll: ${why}`);
-    return { evidence, alarmsInAlarm, unreadable };
+    return { evidence, alarmsInAlarm, unreadable, recorded };
 }
 
 /** How long after a poll-interval boundary the gate reads CloudWatch: a just-ended minute has had time to land. */
@@ -1005,6 +1382,7 @@ export function nextPollAt(now: number, pollMs: number, bakeEnd: number): number
 
 /** Does the live alias route `weight` of a target's traffic to its candidate, as this rollout set it? */
 export function routesAt(live: AliasRouting, t: { stable: string; candidate: string }, weight: number): boolean {
+    if (weight <= 0) return live.stableVersion === t.stable && !live.candidate;
     return weight >= 1
         ? live.stableVersion === t.candidate && !live.candidate
         : live.stableVersion === t.stable && live.candidate?.version === t.candidate && Math.abs(live.candidate.weight - weight) < 1e-6;

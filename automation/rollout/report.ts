@@ -5,7 +5,8 @@
  * file), so a run that dies loses at most the last poll.
  */
 import { ExitCode } from "../exitCodes";
-import type { GateCause, GateNumbers } from "./assess";
+import type { GateCause, GateNumbers, SeverityBand } from "./assess";
+import type { HookRecord } from "./hooks";
 
 /**
  * How a rollout ended. `aborted`: put back on stable on an interrupt or an operator's abort; `held`: an
@@ -17,7 +18,17 @@ export type Outcome = "promoted" | "rolled-back" | "failed" | "nothing-to-do" | 
  * What decided a step, as data: the gate's cause, or what ended the step outside the gate (a smoke test, an
  * infrastructure failure, expired credentials, an interrupt, someone else moving the traffic, a bake of 0s).
  */
-export type StepCause = GateCause | "smoke-test" | "infrastructure" | "credentials" | "interrupted" | "changed-outside" | "no-bake";
+export type StepCause =
+    | GateCause
+    | "smoke-test"
+    | "hook"
+    | "operator"
+    | "approval-timeout"
+    | "infrastructure"
+    | "credentials"
+    | "interrupted"
+    | "changed-outside"
+    | "no-bake";
 
 /** One step as it happened: the verdict, its cause and numbers as data, and the sentence for people. */
 export interface StepRecord {
@@ -31,6 +42,16 @@ export interface StepRecord {
     function?: string;
     /** The numbers behind the gate's verdict, per function. */
     numbers?: Record<string, GateNumbers>;
+    /** The severity band of a failed or marginal verdict (docs/gates.md, "Severity bands"). */
+    severity?: SeverityBand;
+}
+
+/** What an operator did to the rollout from another process, as this run saw it (or did it, on a terminal). */
+export interface OperatorRecord {
+    action: "pause" | "resume" | "approve" | "abort" | "promote-full";
+    by?: string;
+    reason?: string;
+    atMinute: number;
 }
 
 /** Where a function's traffic is at the end: each version's share, as read from AWS, or "unknown". */
@@ -72,6 +93,14 @@ export interface RolloutReport {
     error?: string;
     /** Things a person should know that changed no decision (a report write that failed, a skipped gate). */
     warnings?: string[];
+    /** Each hook that ran: its point, outcome, duration and the start of its output. */
+    hooks?: HookRecord[];
+    /** Each operator action this run saw (pause, resume, approve, abort, promote --full), with who and why. */
+    operator?: OperatorRecord[];
+    /** While the rollout waits for approval: the step waiting and since when (removed once it goes on). */
+    waitingForApproval?: { step: number; weight: number; sinceMinute: number };
+    /** A verdict in the `incident` band: the rollback was immediate and the stack's topic was paged. */
+    incident?: { band: "incident"; reason: string; atMinute: number };
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */

@@ -19,11 +19,29 @@ export const STATE_PREFIX = "lambda-rollout/1 ";
 export const MAX_DESCRIPTION = 256;
 
 /**
- * A rollout's phase. `baking` and `held` are unfinished (a promote run again resumes them); `rolling-back`
- * and `aborting` are a decision to put traffic back that a promote run again completes; the rest are final.
+ * A rollout's phase. `baking`, `held`, `paused` and `awaiting-approval` are unfinished (a promote run again
+ * resumes them: a rollout waiting for approval is still waiting); `rolling-back` and `aborting` are a decision
+ * to put traffic back that a promote run again completes; the rest are final.
  */
-export const PHASES = ["baking", "held", "rolling-back", "aborting", "rolled-back", "aborted", "promoted"] as const;
+export const PHASES = [
+    "baking",
+    "held",
+    "paused",
+    "awaiting-approval",
+    "rolling-back",
+    "aborting",
+    "rolled-back",
+    "aborted",
+    "promoted",
+] as const;
 export type RolloutPhase = (typeof PHASES)[number];
+
+/**
+ * What an operator asked of a rollout running elsewhere (`approve`, `promote --full`): recorded on the alias,
+ * carried out by the promote that owns the rollout at its next poll (or by a promote run again).
+ */
+export const REQUESTS = ["approve", "full"] as const;
+export type OperatorRequest = (typeof REQUESTS)[number];
 
 /** One function's rollout state, as recorded on its alias. */
 export interface RolloutState {
@@ -39,9 +57,16 @@ export interface RolloutState {
     readonly weight: number;
     /** When the phase began, epoch ms (recorded to the second). */
     readonly since: number;
-    /** Why a rollback or an abort was decided, shortened to fit. */
+    /** Why a rollback, an abort, a pause or a `promote --full` was decided, shortened to fit. */
     readonly reason?: string;
+    /** An operator's request the owning promote has not carried out yet. */
+    readonly request?: OperatorRequest;
+    /** Who paused, approved, aborted or asked for `--full` (an operator verb's `--by`, else the user). */
+    readonly by?: string;
 }
+
+/** The longest `by` kept on the alias (the description holds 256 characters in all). */
+export const MAX_BY = 40;
 
 const wire = z
     .object({
@@ -53,6 +78,8 @@ const wire = z
         w: z.number().min(0).max(1),
         t: z.number().int().min(0),
         r: z.string().optional(),
+        q: z.enum(REQUESTS).optional(),
+        b: z.string().optional(),
     })
     .strict();
 
@@ -66,6 +93,8 @@ export function encodeState(state: RolloutState): string {
         n: state.steps,
         w: state.weight,
         t: Math.floor(state.since / 1000),
+        ...(state.request ? { q: state.request } : {}),
+        ...(state.by ? { b: state.by.slice(0, MAX_BY) } : {}),
     };
     const bare = STATE_PREFIX + JSON.stringify(body);
     if (!state.reason) return bare;
@@ -99,15 +128,21 @@ export function decodeState(description: string | undefined): RolloutState | und
         weight: w.w,
         since: w.t * 1000,
         ...(w.r ? { reason: w.r } : {}),
+        ...(w.q ? { request: w.q } : {}),
+        ...(w.b ? { by: w.b } : {}),
     };
 }
 
+const UNFINISHED: ReadonlySet<RolloutPhase> = new Set(["baking", "held", "paused", "awaiting-approval", "rolling-back", "aborting"]);
+
 /** Is the rollout still under way (a promote run again resumes or completes it)? */
 export function isUnfinished(state: RolloutState | undefined): boolean {
-    return (
-        state !== undefined &&
-        (state.phase === "baking" || state.phase === "held" || state.phase === "rolling-back" || state.phase === "aborting")
-    );
+    return state !== undefined && UNFINISHED.has(state.phase);
+}
+
+/** Is traffic moving (or held) under a rollout an operator may still act on (approve, pause, abort, --full)? */
+export function isUnderWay(state: RolloutState | undefined): boolean {
+    return state !== undefined && isUnfinished(state) && !isRollbackDecided(state);
 }
 
 /** Has a rollback (or an abort) been decided but perhaps not carried out? */
@@ -120,10 +155,16 @@ export function describeState(state: RolloutState): string {
     const at = new Date(state.since).toISOString().slice(11, 16) + "Z";
     const pct = `${Math.round(state.weight * 1000) / 10}%`;
     const step = state.steps > 0 ? `step ${state.step}/${state.steps} at ${pct}` : pct;
+    const by = state.by ? ` by ${state.by}` : "";
+    const asked = state.request === "approve" ? `; approved${by}` : state.request === "full" ? `; promote --full asked${by}` : "";
     switch (state.phase) {
         case "baking":
         case "held":
-            return `v${state.candidate}: ${step} ${state.phase} since ${at}, v${state.stable} kept for rollback`;
+            return `v${state.candidate}: ${step} ${state.phase} since ${at}, v${state.stable} kept for rollback${asked}`;
+        case "paused":
+            return `v${state.candidate}: ${step} paused${by} since ${at}${state.reason ? ` (${state.reason})` : ""}, gates still watching, v${state.stable} kept for rollback${asked}`;
+        case "awaiting-approval":
+            return `v${state.candidate}: ${step} awaiting approval of step ${state.step + 1}/${state.steps} since ${at}, gates still watching, v${state.stable} kept for rollback${asked}`;
         case "rolling-back":
         case "aborting":
             return `v${state.candidate}: ${state.phase === "aborting" ? "abort" : "rollback"} to v${state.stable} decided at ${at}${state.reason ? ` (${state.reason})` : ""}, not yet confirmed`;

@@ -10,6 +10,8 @@ export interface Step {
     readonly bakeSeconds: number;
     /** The step's place in the strategy's steps, 1-based (a held weight between two steps takes the earlier's). */
     readonly number: number;
+    /** A person must approve this step before its weight goes live. */
+    readonly approval?: boolean;
 }
 
 /** The steps of a policy's strategy. */
@@ -20,7 +22,12 @@ export function stepsFor(policy: RolloutPolicy): Step[] {
         case "blue-green":
             return [{ weight: 1, bakeSeconds: policy.blueGreen?.bake ?? 0, number: 1 }];
         case "canary":
-            return (policy.canary?.steps ?? []).map((s, i) => ({ weight: s.weight / 100, bakeSeconds: s.bake, number: i + 1 }));
+            return (policy.canary?.steps ?? []).map((s, i) => ({
+                weight: s.weight / 100,
+                bakeSeconds: s.bake,
+                number: i + 1,
+                ...(s.approval ? { approval: true } : {}),
+            }));
         case "linear": {
             const { stepPercent, every, finalBake } = policy.linear!;
             const steps: Step[] = [];

@@ -365,7 +365,7 @@ describe("scenario files", () => {
         expect(() =>
             parseScenario({ name: "x", seed: 1, requestsPerMinute: 3, functions: {}, faults: [{ kind: "meteor" }] }, "x.json"),
         ).to.throw(
-            'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed" or "interrupt"',
+            'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed", "interrupt", "approve", "abort", "pause" or "promote-full"',
         );
     });
     it("a scenario naming a function the stack lacks is refused", async () => {

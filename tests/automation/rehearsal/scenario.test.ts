@@ -166,7 +166,23 @@ describe("scenario files: each bad field is refused with its path and what would
         [
             "an unknown fault kind",
             withFaults({ kind: "meteor" }),
-            '`faults[0].kind`: must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed" or "interrupt"',
+            '`faults[0].kind`: must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed", "interrupt", "approve", "abort", "pause" or "promote-full"',
+        ],
+        [
+            "a pause resumed before it began",
+            withFaults({ kind: "pause", atMinute: 15, resumeAtMinute: 5 }),
+            "`faults[0].resumeAtMinute`: must be after `atMinute` (15), got 5",
+        ],
+        ["an approval without its minute", withFaults({ kind: "approve" }), "`faults[0].atMinute`: must be a number of minutes >= 0"],
+        [
+            "a hook answer that is neither pass nor fail",
+            { ...withFaults(), hooks: { preTraffic: "maybe" } },
+            '`hooks.preTraffic`: must be "pass" or "fail"',
+        ],
+        [
+            "a hook at a point that does not exist",
+            { ...withFaults(), hooks: { beforeLunch: "pass" } },
+            "`hooks`: unknown field(s) `beforeLunch`",
         ],
         [
             "the second fault's bad field",
@@ -209,6 +225,11 @@ describe("scenario files: the fault kinds of the contract", () => {
         { kind: "killed", after: "rollback-decision" },
         { kind: "interrupt", atMinute: 4, signal: "SIGINT" },
         { kind: "interrupt", atMinute: 4, signal: "SIGTERM", then: "SIGKILL" },
+        { kind: "approve", atMinute: 25 },
+        { kind: "abort", atMinute: 12 },
+        { kind: "pause", atMinute: 5, resumeAtMinute: 15 },
+        { kind: "pause", atMinute: 5 },
+        { kind: "promote-full", atMinute: 14 },
     ];
 
     it("accepts every kind in each of its forms, as given", () => {

@@ -1,0 +1,125 @@
+/**
+ * The real hook runner: an HTTP webhook (POST of the context as JSON; a 2xx answer passes), a Lambda function
+ * (invoked with the context; a function error or `{"passed": false}` fails), or a command (`sh -c`, the context in
+ * LAMBDA_ROLLOUT_* variables; exit 0 passes). Each attempt is cut at its timeout. A webhook's URL never appears
+ * in what is reported: it may be a secret.
+ */
+import { spawn } from "node:child_process";
+import { hookEnvironment, type Hook, type HookAttempt, type HookContext, type HookRunner } from "../rollout/hooks";
+import type { LambdaControl } from "../rollout/ports";
+import { describeError } from "../rollout/retry";
+
+/** Where a command hook runs, and the environment it inherits. */
+export interface CommandSettings {
+    readonly cwd: string;
+    readonly env: NodeJS.ProcessEnv;
+}
+
+/** The runner the CLI uses: webhooks over the network, Lambda hooks through the tool's client, commands on this machine. */
+export class RealHookRunner implements HookRunner {
+    constructor(
+        private readonly lambda: Pick<LambdaControl, "invoke">,
+        private readonly commands: CommandSettings,
+    ) {}
+
+    attempt(hook: Hook, context: HookContext, timeoutMs: number): Promise<HookAttempt> {
+        if (hook.webhook) return this.webhook(hook.webhook, context, timeoutMs);
+        if (hook.lambda) return this.invoke(hook.lambda, context, timeoutMs);
+        return runCommand(hook.command!, context, timeoutMs, this.commands);
+    }
+
+    private async webhook(webhook: NonNullable<Hook["webhook"]>, context: HookContext, timeoutMs: number): Promise<HookAttempt> {
+        const url = webhook.url ?? this.commands.env[webhook.urlEnv!];
+        if (!url) return { passed: false, output: `environment variable ${webhook.urlEnv} is not set: it holds the webhook's URL` };
+        try {
+            const res = await fetch(url, {
+                method: "POST",
+                headers: { "content-type": "application/json", "user-agent": "lambda-rollout" },
+                body: JSON.stringify(context),
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            const body = (await res.text()).slice(0, 1000);
+            return { passed: res.ok, output: `HTTP ${res.status}${body ? `: ${body}` : ""}` };
+        } catch (err) {
+            return { passed: false, output: withoutUrl(failureOf(err, timeoutMs), url) };
+        }
+    }
+
+    private async invoke(target: string, context: HookContext, timeoutMs: number): Promise<HookAttempt> {
+        const { functionName, qualifier } = splitQualifier(target);
+        try {
+            const out = await withTimeout(this.lambda.invoke(functionName, qualifier, context), timeoutMs);
+            const said = JSON.stringify(out.payload) ?? "";
+            if (out.functionError) return { passed: false, output: `function error (${out.functionError}): ${said}` };
+            const refused =
+                typeof out.payload === "object" && out.payload !== null && (out.payload as { passed?: unknown }).passed === false;
+            return { passed: !refused, output: said };
+        } catch (err) {
+            return { passed: false, output: failureOf(err, timeoutMs) };
+        }
+    }
+}
+
+/**
+ * `name`, `name:qualifier` or an ARN, as Invoke takes it: a qualified ARN or a `name:qualifier` is split, so the
+ * qualifier goes where the API reads it (Invoke refuses a qualifier in both places when they differ).
+ */
+export function splitQualifier(target: string): { functionName: string; qualifier?: string } {
+    const parts = target.split(":");
+    // arn:aws:lambda:region:account:function:name[:qualifier]
+    if (target.startsWith("arn:"))
+        return parts.length === 8 ? { functionName: parts.slice(0, 7).join(":"), qualifier: parts[7] } : { functionName: target };
+    return parts.length === 2 ? { functionName: parts[0], qualifier: parts[1] } : { functionName: target };
+}
+
+/** Runs a command hook: `sh -c`, the context in its environment, output captured (both streams), killed at the timeout. */
+export function runCommand(command: string, context: HookContext, timeoutMs: number, settings: CommandSettings): Promise<HookAttempt> {
+    return new Promise((resolve) => {
+        const child = spawn("sh", ["-c", command], {
+            cwd: settings.cwd,
+            env: { ...settings.env, ...hookEnvironment(context) },
+            stdio: ["ignore", "pipe", "pipe"],
+            timeout: timeoutMs,
+            killSignal: "SIGKILL",
+        });
+        let output = "";
+        const keep = (chunk: Buffer) => {
+            if (output.length < 4000) output += chunk.toString("utf8");
+        };
+        child.stdout.on("data", keep);
+        child.stderr.on("data", keep);
+        child.on("error", (err) => resolve({ passed: false, output: `could not run: ${err.message}` }));
+        child.on("close", (code, signal) => {
+            const text = output.trim();
+            if (code === 0) return resolve({ passed: true, output: text });
+            const why = signal === "SIGKILL" ? `timed out after ${timeoutMs / 1000}s` : signal ? `killed by ${signal}` : `exit ${code}`;
+            resolve({ passed: false, output: `${why}${text ? `: ${text}` : ""}` });
+        });
+    });
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HookTimeout(ms)), ms);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+class HookTimeout extends Error {
+    constructor(ms: number) {
+        super(`timed out after ${ms / 1000}s`);
+    }
+}
+
+function failureOf(err: unknown, timeoutMs: number): string {
+    const e = err as { name?: string; cause?: { code?: string; message?: string } };
+    if (e.name === "TimeoutError" || err instanceof HookTimeout) return `timed out after ${timeoutMs / 1000}s`;
+    if (e.cause?.code) return `could not connect (${e.cause.code})`;
+    return describeError(err);
+}
+
+/** An error's text with the webhook's URL (a secret, perhaps) taken out. */
+function withoutUrl(text: string, url: string): string {
+    return text.split(url).join("[webhook URL]");
+}
