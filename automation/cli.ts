@@ -11,6 +11,8 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../components/routing";
 import { CloudWatchAdapter } from "./adapters/cloudwatch";
+import * as os from "os";
+import { RealHookRunner } from "./adapters/hooks";
 import { LambdaAdapter } from "./adapters/lambda";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
@@ -34,6 +36,7 @@ import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
+import { actor, operate, type OperatorAction } from "./rollout/operator";
 import { rollback } from "./rollout/rollback";
 import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
 import { resolveProject } from "./project";
@@ -199,70 +202,177 @@ program
         else printLines(describePlan(opts.stack, evaluation));
     });
 
-program
-    .command("promote")
-    .description("step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate")
-    .addOption(stackOption())
-    .addOption(cwdOption())
-    .addOption(yesOption())
-    .addOption(nonInteractiveOption())
-    .addOption(configFileOption())
-    .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
-    .addOption(
-        new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(
-            STRATEGIES,
-        ),
-    )
-    .addOption(
-        new Option("--on-interrupt <action>", "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)")
-            .choices(["abort", "hold"])
-            .default("abort"),
-    )
-    .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
-    .addOption(jsonOption())
-    .addOption(reportOption())
-    .action(async (opts: CommonOptions & { strategy?: Strategy; onInterrupt: "abort" | "hold"; retry?: boolean }) => {
-        const log = consoleLog(realClock, opts.json);
-        const deps = await realDeps(opts, log);
-        // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
-        withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
-        const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
-        const interrupts = handleInterrupts(
-            (signal) =>
-                log.line(
-                    `${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`,
-                ),
-            (signal) => {
-                // A second signal: the person or the CI runner will not wait. What the report holds is kept.
-                const latest = keeper.latest() as RolloutReport | undefined;
-                if (latest && opts.report)
-                    writeReportFile(opts.report, {
-                        ...latest,
-                        interrupt: signal,
-                        error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}`,
-                    });
-                console.error(
-                    `${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`,
-                );
-                process.exit(exitCodeForSignal(signal));
-            },
-        );
-        try {
-            const result = await promote(
-                { ...deps, log, confirm: confirmation(opts), observe: keeper.observe, signal: interrupts.signal },
-                { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
+type PromoteFlags = CommonOptions & {
+    strategy?: Strategy;
+    onInterrupt: "abort" | "hold";
+    retry?: boolean;
+    full?: boolean;
+    by?: string;
+    reason?: string;
+};
+
+/** promote and retry: one rollout, its report kept after every change, interrupts handled. */
+async function runPromote(opts: PromoteFlags): Promise<void> {
+    const log = consoleLog(realClock, opts.json);
+    const deps = await realDeps(opts, log);
+    // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
+    withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
+    const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
+    const interrupts = handleInterrupts(
+        (signal) =>
+            log.line(
+                `${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`,
+            ),
+        (signal) => {
+            // A second signal: the person or the CI runner will not wait. What the report holds is kept.
+            const latest = keeper.latest() as RolloutReport | undefined;
+            if (latest && opts.report)
+                writeReportFile(opts.report, {
+                    ...latest,
+                    interrupt: signal,
+                    error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}`,
+                });
+            console.error(
+                `${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`,
             );
-            if (opts.dryRun) {
-                if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
-            } else {
-                log.line(summary(result.report));
-                if (opts.json) console.log(JSON.stringify(result.report));
-            }
-            process.exitCode = result.exitCode;
-        } finally {
-            interrupts.dispose();
+            process.exit(exitCodeForSignal(signal));
+        },
+    );
+    const project = resolveProject(opts.cwd);
+    try {
+        const result = await promote(
+            {
+                ...deps,
+                log,
+                confirm: confirmation(opts),
+                observe: keeper.observe,
+                signal: interrupts.signal,
+                hooks: new RealHookRunner(deps.lambda, { cwd: project.root, env: process.env }),
+                // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works).
+                ...(process.stdin.isTTY && !opts.nonInteractive
+                    ? { ask: (q: string, signal: AbortSignal) => askOnTerminal(q, signal), user: actor(undefined, process.env, userName) }
+                    : {}),
+            },
+            { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
+        );
+        if (opts.dryRun) {
+            if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
+        } else {
+            log.line(summary(result.report));
+            if (opts.json) console.log(JSON.stringify(result.report));
         }
-    });
+        process.exitCode = result.exitCode;
+    } finally {
+        interrupts.dispose();
+    }
+}
+
+/** The user's login name, for the record of who acted. */
+const userName = () => {
+    try {
+        return os.userInfo().username;
+    } catch {
+        return "unknown";
+    }
+};
+
+/** An operator verb: recorded on the aliases for the promote that owns the rollout (abort also moves traffic itself). */
+async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: string; reason?: string }): Promise<void> {
+    const by = actor(opts.by, process.env, userName);
+    if (action === "promote-full" && !opts.reason) {
+        throw new UsageError(
+            '`--reason`: is required with --full (why the remaining bakes are skipped goes into the report), e.g. --reason "hotfix for INC-123"',
+        );
+    }
+    const log = consoleLog(realClock, opts.json);
+    const deps = await realDeps(opts, log);
+    if (action === "abort") {
+        const confirm = confirmation(opts);
+        if (confirm && !(await confirm(`Abort the rollout on ${opts.stack}: all traffic back to stable?`))) {
+            throw new UsageError("not confirmed: nothing was changed");
+        }
+    }
+    const result = await operate({ ...deps, log }, opts.stack, { action, by, ...(opts.reason ? { reason: opts.reason } : {}) });
+    if (opts.json) console.log(JSON.stringify(result));
+    process.exitCode = result.exitCode;
+}
+
+const promoteOptions = (command: Command, withRetry: boolean) => {
+    command
+        .addOption(stackOption())
+        .addOption(cwdOption())
+        .addOption(yesOption())
+        .addOption(nonInteractiveOption())
+        .addOption(configFileOption())
+        .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
+        .addOption(
+            new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(
+                STRATEGIES,
+            ),
+        )
+        .addOption(
+            new Option(
+                "--on-interrupt <action>",
+                "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)",
+            )
+                .choices(["abort", "hold"])
+                .default("abort"),
+        );
+    if (withRetry) {
+        command
+            .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
+            .option("--full", "skip the remaining bakes of the rollout under way (recorded for the promote that owns it); needs --reason")
+            .addOption(byOption())
+            .addOption(reasonOption());
+    }
+    return command.addOption(jsonOption()).addOption(reportOption());
+};
+const byOption = () =>
+    new Option("--by <name>", "who is acting, for the record (default: $LAMBDA_ROLLOUT_ACTOR, $GITHUB_ACTOR, else the user)");
+const reasonOption = () => new Option("--reason <text>", "why, for the record (shown by status, kept in the report)");
+
+promoteOptions(
+    program
+        .command("promote")
+        .description(
+            "step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate",
+        ),
+    true,
+).action(async (opts: PromoteFlags) => {
+    if (opts.full) {
+        if (opts.dryRun || opts.retry || opts.strategy)
+            throw new UsageError("`--full`: acts on the rollout under way; it takes no --dry-run, --retry or --strategy");
+        return runOperator("promote-full", opts);
+    }
+    return runPromote(opts);
+});
+
+promoteOptions(
+    program
+        .command("retry")
+        .description("after an abort or a failed gate: roll the same candidate out again from the first step (promote --retry)"),
+    false,
+).action((opts: PromoteFlags) => runPromote({ ...opts, retry: true }));
+
+const operatorVerbs: [OperatorAction, string, string][] = [
+    ["approve", "approve", "approve the step a rollout is waiting on (the promote that owns it goes on at its next poll)"],
+    ["pause", "pause", "hold the current weight (gates keep watching and still roll back on a failure) until resume"],
+    ["resume", "resume", "go on with a paused rollout"],
+    ["abort", "abort", "all traffic back to stable now; the promote that owns the rollout stops and records it (outcome aborted)"],
+];
+for (const [action, name, description] of operatorVerbs) {
+    const command = program
+        .command(name)
+        .description(description)
+        .addOption(stackOption())
+        .addOption(cwdOption())
+        .addOption(yesOption())
+        .addOption(nonInteractiveOption())
+        .addOption(configFileOption())
+        .addOption(byOption());
+    if (action === "pause" || action === "abort") command.addOption(reasonOption());
+    command.addOption(jsonOption()).action((opts: CommonOptions & { by?: string; reason?: string }) => runOperator(action, opts));
+}
 
 program
     .command("rollback")

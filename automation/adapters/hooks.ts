@@ -75,24 +75,37 @@ export function splitQualifier(target: string): { functionName: string; qualifie
 /** Runs a command hook: `sh -c`, the context in its environment, output captured (both streams), killed at the timeout. */
 export function runCommand(command: string, context: HookContext, timeoutMs: number, settings: CommandSettings): Promise<HookAttempt> {
     return new Promise((resolve) => {
+        // A process group of its own, so the timeout kills what the command started too (a `sleep`, a test runner).
         const child = spawn("sh", ["-c", command], {
             cwd: settings.cwd,
             env: { ...settings.env, ...hookEnvironment(context) },
             stdio: ["ignore", "pipe", "pipe"],
-            timeout: timeoutMs,
-            killSignal: "SIGKILL",
+            detached: true,
         });
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            try {
+                process.kill(-child.pid!, "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }, timeoutMs);
         let output = "";
         const keep = (chunk: Buffer) => {
             if (output.length < 4000) output += chunk.toString("utf8");
         };
         child.stdout.on("data", keep);
         child.stderr.on("data", keep);
-        child.on("error", (err) => resolve({ passed: false, output: `could not run: ${err.message}` }));
+        child.on("error", (err) => {
+            clearTimeout(timer);
+            resolve({ passed: false, output: `could not run: ${err.message}` });
+        });
         child.on("close", (code, signal) => {
+            clearTimeout(timer);
             const text = output.trim();
-            if (code === 0) return resolve({ passed: true, output: text });
-            const why = signal === "SIGKILL" ? `timed out after ${timeoutMs / 1000}s` : signal ? `killed by ${signal}` : `exit ${code}`;
+            if (code === 0 && !timedOut) return resolve({ passed: true, output: text });
+            const why = timedOut ? `timed out after ${timeoutMs / 1000}s` : signal ? `killed by ${signal}` : `exit ${code}`;
             resolve({ passed: false, output: `${why}${text ? `: ${text}` : ""}` });
         });
     });

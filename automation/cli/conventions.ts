@@ -89,7 +89,7 @@ export function selectedStackIn(settings: string): string | undefined {
 }
 
 /** The verbs that ask before they act: they move traffic. The others only read or rehearse. */
-export const CONFIRMING_VERBS: readonly string[] = ["promote", "rollback"];
+export const CONFIRMING_VERBS: readonly string[] = ["promote", "retry", "rollback", "abort"];
 
 /** What the confirmation flags and the environment ask of a verb. */
 export interface ConfirmFlags {

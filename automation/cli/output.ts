@@ -172,13 +172,21 @@ export function consoleLog(clock: Clock, json = false): RolloutLog {
 }
 
 /** The prompt before anything is invoked or moved, on a terminal: yes or y goes ahead; anything else, or Ctrl-C, does not. */
-export async function askOnTerminal(question: string): Promise<boolean> {
+export async function askOnTerminal(question: string): Promise<boolean>;
+export async function askOnTerminal(question: string, signal: AbortSignal): Promise<boolean | undefined>;
+/** With a `signal`: the prompt is closed when it aborts (the answer came from elsewhere), and the result is undefined. */
+export async function askOnTerminal(question: string, signal?: AbortSignal): Promise<boolean | undefined> {
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
     // On a terminal, Ctrl-C at the prompt reaches readline as a key, not as a signal: it answers "no".
     const declined = new Promise<string>((resolve) => rl.once("SIGINT", () => resolve("")));
+    const closed = new Promise<undefined>((resolve) => {
+        if (signal?.aborted) resolve(undefined);
+        signal?.addEventListener("abort", () => resolve(undefined), { once: true });
+    });
     try {
         const c = coloursFor(process.stdout);
-        return /^y(es)?$/i.test((await Promise.race([rl.question(`${c.bold(question)} [y/N] `), declined])).trim());
+        const answer = await Promise.race([rl.question(`${c.bold(question)} [y/N] `, { signal }).catch(() => undefined), declined, closed]);
+        return answer === undefined ? undefined : /^y(es)?$/i.test(answer.trim());
     } finally {
         rl.close();
     }

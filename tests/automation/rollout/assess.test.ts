@@ -10,7 +10,10 @@ import {
     MIN_ERRORS_TO_FAIL,
     requiredInvocations,
     sameMinuteRatios,
+    severityBand,
+    withSeverity,
     type GateInput,
+    type GateNumbers,
 } from "../../../automation/rollout/assess";
 import type { FunctionEvidence, VersionEvidence } from "../../../automation/rollout/ports";
 import {
@@ -439,5 +442,68 @@ describe("the error tests over the whole rollout (rolloutEvidence, baseline, end
         });
         expect(result.verdict).to.equal("passed");
         expect(result.numbers).to.include({ baselineInvocations: 12000, baselineErrors: 60 });
+    });
+});
+
+const PROD_LIKE = { strategy: "canary", canary: { steps: [{ weight: 100, bake: 600 }] } };
+
+describe("severity bands (the runbook's decision tree, on the always-valid bound)", () => {
+    const numbers = (errors: number, invocations: number, stableRate = 0.2): GateNumbers => {
+        const lower = lowerConfidenceBound(errors, invocations, 0.0025) * 100;
+        return {
+            candidateInvocations: invocations,
+            candidateErrors: errors,
+            candidateErrorRatePercent: invocations ? (errors / invocations) * 100 : 0,
+            stableInvocations: 10_000,
+            stableErrors: stableRate * 100,
+            stableErrorRatePercent: stableRate,
+            baselineInvocations: 0,
+            baselineErrors: 0,
+            candidateErrorRateLowerPercent: Math.round(lower * 1000) / 1000,
+            throttles: 0,
+            deadLetterErrors: 0,
+        };
+    };
+    const bands = { rollbackAtPercent: 1, incidentAtPercent: 5 };
+
+    it("1 error in 3 requests (a raw 33%) is monitor, never an incident: its bound is near 0", () => {
+        expect(numbers(1, 3).candidateErrorRatePercent).to.be.above(33);
+        expect(severityBand(numbers(1, 3), bands)).to.equal("monitor");
+    });
+    it("every call failing, at least 3 of them, is an incident whatever the bound", () => {
+        expect(severityBand(numbers(3, 3), bands)).to.equal("incident");
+        expect(severityBand(numbers(2, 2), bands)).to.equal("monitor");
+    });
+    it("the bound, not the rate, picks the band: 3% of 10000 calls is rollback, 12% of 2000 an incident, 1.5% of 200 monitor", () => {
+        expect(severityBand(numbers(300, 10_000), bands)).to.equal("rollback");
+        expect(severityBand(numbers(240, 2000), bands)).to.equal("incident");
+        expect(severityBand(numbers(3, 200), bands)).to.equal("monitor");
+    });
+    it("bands are the stack's: the same numbers in stricter bands", () => {
+        expect(severityBand(numbers(300, 10_000), { rollbackAtPercent: 0.5, incidentAtPercent: 2 })).to.equal("incident");
+    });
+    it("a failed verdict carries its band and stays failed, even in the monitor band", () => {
+        const failed = withSeverity(
+            { verdict: "failed", reason: "x", cause: "same-minute", function: "api", numbers: { api: numbers(3, 200) } },
+            bands,
+        );
+        expect(failed).to.include({ verdict: "failed", severity: "monitor", cause: "same-minute" });
+    });
+    it("a marginal verdict (errors certain, above stable's) in the rollback band fails, naming the band; in the monitor band it only carries it", () => {
+        const rollback = withSeverity({ verdict: "baking", reason: "x", numbers: { api: numbers(300, 10_000) } }, bands);
+        expect(rollback).to.include({ verdict: "failed", cause: "severity", severity: "rollback", function: "api" });
+        expect(rollback.reason).to.match(
+            /^api: candidate error rate 3% \(300\/10000\), at least 2\.\d+% on its always-valid bound: rollback band \(1% or more\)/,
+        );
+        const monitor = withSeverity({ verdict: "passed", reason: "x", numbers: { api: numbers(30, 10_000) } }, bands);
+        expect(monitor).to.include({ verdict: "passed", severity: "monitor" });
+    });
+    it("a verdict with no errors beyond stable's carries no band", () => {
+        expect(withSeverity({ verdict: "passed", reason: "x", numbers: { api: numbers(20, 10_000) } }, bands).severity).to.equal(undefined);
+    });
+    it("the stack's bands are validated: incident above rollback", () => {
+        const parsed = rolloutSchema.safeParse({ ...PROD_LIKE, gates: { severity: { rollbackAtPercent: 5, incidentAtPercent: 2 } } });
+        expect(parsed.success).to.equal(false);
+        expect(JSON.stringify(parsed.error!.issues)).to.include("must be above `rollbackAtPercent` (5), got 2");
     });
 });
