@@ -166,7 +166,9 @@ const program = new Command()
         const project = resolveProject(opts.cwd);
         const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
         command.setOptionValue("stack", stack.qualified);
-        const mode = confirmMode(command.name(), opts, process.env, Boolean(process.stdin.isTTY));
+        // `promote --full` only records an operator's request (as approve does): nothing to confirm.
+        const verb = command.name() === "promote" && (opts as { full?: boolean }).full ? "promote --full" : command.name();
+        const mode = confirmMode(verb, opts, process.env, Boolean(process.stdin.isTTY));
         if (mode === "refuse") throw new UsageError(cannotConfirm(command.name(), opts));
         // Nothing to ask (-y, PULUMI_SKIP_CONFIRMATIONS, a dry run, a verb that never asks): no prompt is made.
         if (mode === "skip") command.setOptionValue("yes", true);

@@ -15,7 +15,16 @@ export interface FunctionStatus {
     readonly stable: string;
     readonly candidate: string;
     readonly liveWeights: Record<string, number>;
-    readonly phase: "promoted" | "candidate-waiting" | "in-progress" | "rolled-back" | "aborted" | "rollback-pending" | "held";
+    readonly phase:
+        | "promoted"
+        | "candidate-waiting"
+        | "in-progress"
+        | "paused"
+        | "awaiting-approval"
+        | "rolled-back"
+        | "aborted"
+        | "rollback-pending"
+        | "held";
     readonly alarms: Record<string, string>;
     /** The rollout state recorded on the alias, when there is one. */
     readonly rollout?: RolloutState;
@@ -53,7 +62,7 @@ export function phaseOf(
 ): FunctionStatus["phase"] {
     if (rollout && rollout.candidate === candidateVersion) {
         if (rollout.phase === "rolling-back" || rollout.phase === "aborting") return "rollback-pending";
-        if (rollout.phase === "held") return "held";
+        if (rollout.phase === "held" || rollout.phase === "paused" || rollout.phase === "awaiting-approval") return rollout.phase;
         if (isUnfinished(rollout)) return "in-progress";
         if (rollout.phase === "rolled-back" || rollout.phase === "aborted")
             return live.candidate || live.stableVersion === candidateVersion ? "in-progress" : rollout.phase;
@@ -128,8 +137,11 @@ export function describeStatus(s: StackStatus): string[] {
     return lines;
 }
 
-/** Phases in which a rollout is still moving by itself: a watch keeps refreshing while any function is in one. */
-const MOVING: ReadonlySet<FunctionStatus["phase"]> = new Set(["in-progress", "rollback-pending"]);
+/**
+ * Phases in which a rollout is still under way: a watch keeps refreshing while any function is in one. A pause
+ * or a wait for approval goes on (the gates still watch, and a person's word moves it); `held` does not.
+ */
+const MOVING: ReadonlySet<FunctionStatus["phase"]> = new Set(["in-progress", "rollback-pending", "paused", "awaiting-approval"]);
 
 /**
  * Whether the rollout a watch follows has ended (pure): no function is still moving (promoted, rolled back,

@@ -155,6 +155,41 @@ describe("stack config validation", () => {
             (c) => (c.functions[0].runtime = "node24"),
             '`lambda-rollout:functions[0].runtime` (got "node24"): must be one of nodejs24.x, nodejs22.x, python3.14, python3.13, python3.12, java25, java21, dotnet10, ruby3.4, ruby3.3, provided.al2023',
         ],
+        [
+            "a hook with two kinds",
+            (c) => (c.rollout.hooks = { afterStep: [{ command: "npm test", lambda: "checks" }] }),
+            '`lambda-rollout:rollout.hooks.afterStep[0]` (got {"command":"npm test","lambda":"checks"}): must have exactly one of `webhook`, `lambda` and `command` (has lambda and command)',
+        ],
+        [
+            "a webhook with neither url nor urlEnv",
+            (c) => (c.rollout.hooks = { preTraffic: [{ webhook: {} }] }),
+            "`lambda-rollout:rollout.hooks.preTraffic[0].webhook` (got {}): must have exactly one of `url` and `urlEnv`",
+        ],
+        [
+            "a webhook whose URL is not http(s)",
+            (c) => (c.rollout.hooks = { preTraffic: [{ webhook: { url: "ftp://example.com/x" } }] }),
+            '`lambda-rollout:rollout.hooks.preTraffic[0].webhook.url` (got "ftp://example.com/x"): must be an http(s) URL',
+        ],
+        [
+            "a hook at an unknown point",
+            (c) => (c.rollout.hooks = { beforeDeploy: [] }),
+            "`lambda-rollout:rollout.hooks`: has unknown key(s) `beforeDeploy`",
+        ],
+        [
+            "an approval that is not a boolean",
+            (c) => (c.rollout.canary.steps[1].approval = "yes"),
+            '`lambda-rollout:rollout.canary.steps[1].approval` (got "yes"): must be true or false',
+        ],
+        [
+            "an approval timeout that does nothing known",
+            (c) => (c.rollout.approval = { timeout: "1h", onTimeout: "promote" }),
+            '`lambda-rollout:rollout.approval.onTimeout` (got "promote"): must be "rollback" or "hold"',
+        ],
+        [
+            "severity bands upside down",
+            (c) => (c.rollout.gates = { ...c.rollout.gates, severity: { rollbackAtPercent: 5, incidentAtPercent: 1 } }),
+            "`lambda-rollout:rollout.gates.severity.incidentAtPercent` (got 1): must be above `rollbackAtPercent` (5), got 1",
+        ],
     ];
     for (const [what, mutate, message] of cases) {
         it(`refuses ${what} with a message naming the key, the value and the rule`, () => {

@@ -26,6 +26,11 @@ const VERBS: [verb: string, extra: string[], usesPulumi: boolean][] = [
     ["status", [], true],
     ["rehearse", ["--scenario", "scenarios/healthy.json"], false],
     ["rehearse-all", [], false],
+    ["retry", ["--yes"], true],
+    ["approve", [], true],
+    ["pause", [], true],
+    ["resume", [], true],
+    ["abort", ["--yes"], true],
 ];
 
 /** A fresh path for the stand-in pulumi's log of calls. */
@@ -94,6 +99,34 @@ describe("bad input on the command line: exit 2, the key named, nothing touched"
             expectUsageError(r, verb);
             expect(r.stderr, verb).to.equal(`error: \`--stack\` (got "../../etc"): ${STACK_RULE}\n`);
             expect(calls, `${verb} called pulumi`).to.deep.equal([]);
+        }
+    });
+
+    it("the operator verbs' own flags: --full needs --reason, --by must be a name the alias can record; nothing is called", async () => {
+        const cases: [args: string[], message: string][] = [
+            [
+                ["promote", "--stack", "prod", "--full"],
+                'error: `--reason`: is required with --full (why the remaining bakes are skipped goes into the report), e.g. --reason "hotfix for INC-123"\n',
+            ],
+            [
+                ["approve", "--stack", "prod", "--by", "alice smith"],
+                'error: `--by` (got "alice smith"): must be 1-40 letters, digits or . _ @ + -, e.g. --by alice\n',
+            ],
+            [
+                ["promote", "--stack", "prod", "--full", "--reason", "x", "--dry-run"],
+                "error: `--full`: acts on the rollout under way; it takes no --dry-run, --retry or --strategy\n",
+            ],
+        ];
+        const runs = await Promise.all(
+            cases.map(async ([args, message]) => {
+                const log = pulumiLog(args[0]);
+                return { args, message, r: await runCli(args, { fakePulumiLog: log }), calls: pulumiCalls(log) };
+            }),
+        );
+        for (const { args, message, r, calls } of runs) {
+            expectUsageError(r, args.join(" "));
+            expect(r.stderr, args.join(" ")).to.equal(message);
+            expect(calls).to.deep.equal([]);
         }
     });
 
