@@ -521,9 +521,14 @@ program
         const { config, stackConfig } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
         const awsRegion = typeof config["aws:region"] === "string" ? config["aws:region"] : undefined;
         const functionNames = stackConfig.functions.map((f) => f.name);
+        const hookFunctions = [
+            ...new Set(Object.values(stackConfig.rollout.hooks).flatMap((hooks) => hooks.flatMap((h) => (h.lambda ? [h.lambda] : [])))),
+        ];
         const stack = parseStackName(opts.stack, project.name).name;
         process.stdout.write(
-            printPolicy(stackPolicyArgs(stack, opts.account, { awsRegion, region: stackConfig.region, functionNames }, opts)),
+            printPolicy(
+                stackPolicyArgs(stack, opts.account, { awsRegion, region: stackConfig.region, functionNames, hookFunctions }, opts),
+            ),
         );
     });
 

@@ -45,6 +45,8 @@ export interface PromoterPolicyArgs {
     readonly functionNames?: readonly string[];
     /** Prefix of the alarm names the gates read; default `lambda-rollout-<stack>-` (every component alarm). */
     readonly alarmNamePrefix?: string;
+    /** The functions the stack's Lambda hooks invoke (names, `name:qualifier` or ARNs): InvokeFunction on each, nothing else. */
+    readonly hookFunctions?: readonly string[];
 }
 
 /** One statement of an IAM policy document. */
@@ -126,6 +128,16 @@ export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
                 Action: [...ALARM_ACTIONS],
                 Resource: [`arn:aws:cloudwatch:${args.region}:${args.accountId}:alarm:${alarmPrefix}*`],
             },
+            ...(args.hookFunctions?.length
+                ? [
+                      {
+                          Sid: "HookFunctions",
+                          Effect: "Allow" as const,
+                          Action: ["lambda:InvokeFunction"],
+                          Resource: args.hookFunctions.map((h) => hookFunctionArn(h, lambdaArn)),
+                      },
+                  ]
+                : []),
             {
                 Sid: "MetricData",
                 Effect: "Allow",
@@ -135,6 +147,12 @@ export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
             },
         ],
     };
+}
+
+/** A Lambda hook's function as a resource: its ARN, qualified as the hook names it (Invoke is authorised on the qualified ARN). */
+function hookFunctionArn(target: string, lambdaArn: string): string {
+    if (target.startsWith("arn:")) return target;
+    return `${lambdaArn}${target}`;
 }
 
 /** Every action the policy grants. */
@@ -165,6 +183,8 @@ export interface StackPolicyConfig {
     readonly region: string;
     /** The short names in `<project>:functions`. */
     readonly functionNames: readonly string[];
+    /** The functions the stack's Lambda hooks invoke. */
+    readonly hookFunctions?: readonly string[];
 }
 
 /**
@@ -186,5 +206,6 @@ export function stackPolicyArgs(
         accountId,
         region: overrides.region ?? config.awsRegion ?? config.region,
         functionNames: listed ?? config.functionNames,
+        ...(config.hookFunctions?.length ? { hookFunctions: config.hookFunctions } : {}),
     };
 }

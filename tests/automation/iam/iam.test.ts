@@ -40,6 +40,20 @@ describe("the promoter role's IAM policy (automation/iam/promoterPolicy.ts)", ()
         expect(policy.Statement.every((s) => s.Effect === "Allow")).to.equal(true);
     });
 
+    it("a stack's Lambda hooks may be invoked, each as the hook names it, and nothing more", () => {
+        const policy = promoterPolicy({
+            ...base,
+            hookFunctions: ["release-verifier:live", "arn:aws:lambda:us-east-1:999999999999:function:shared-checks"],
+        });
+        const hooks = policy.Statement.find((s) => s.Sid === "HookFunctions")!;
+        expect(hooks.Action).to.deep.equal(["lambda:InvokeFunction"]);
+        expect(hooks.Resource).to.deep.equal([
+            "arn:aws:lambda:us-east-1:123456789012:function:release-verifier:live",
+            "arn:aws:lambda:us-east-1:999999999999:function:shared-checks",
+        ]);
+        expect(promoterPolicy(base).Statement.some((s) => s.Sid === "HookFunctions")).to.equal(false);
+    });
+
     it("a stack's policy never reaches another stack's functions", () => {
         const resources = promoterPolicy({ ...base, stack: "dev" }).Statement.flatMap((s) => (s.Resource === "*" ? [] : s.Resource));
         expect(resources.every((r) => r.includes(":lambda-rollout-dev-"))).to.equal(true);
