@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { promote } from "../../../automation/rollout/promote";
-import { decodeState } from "../../../automation/rollout/state";
+import { transition } from "../../../automation/rollout/operator";
+import { decodeState, encodeState, type RolloutState } from "../../../automation/rollout/state";
 import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, PROD_POLICY } from "../../helpers/fakes";
 
 const API = "lambda-rollout-prod-api";
@@ -68,17 +69,16 @@ describe("approval at a terminal (fakes, a fake clock)", () => {
     it("while it waits, the wait is on the alias (a promote run again would still be waiting), and an approval from elsewhere closes the prompt", async () => {
         const t = setup(undefined, 24 * 3600_000);
         const run = t.run();
-        // Approve from "another process" once the wait is recorded: write the request on the alias as `approve` does.
+        // Approve from "another process" once the wait is recorded: the request written on the alias as `approve` writes it.
         const approveLater = (async () => {
             for (;;) {
                 await new Promise((r) => setImmediate(r));
                 const s = decodeState(t.lambda.aliases.get(API)!.description);
                 if (s?.phase === "awaiting-approval") {
                     expect(s).to.include({ stable: "7", candidate: "8", weight: 0.5, step: 2, steps: 3 });
-                    t.lambda.aliases.get(API)!.description = t.lambda.aliases
-                        .get(API)!
-                        .description!.replace('"p":"awaiting-approval"', '"p":"awaiting-approval","q":"approve","b":"bob"')
-                        .replace(/,"q":"approve","b":"bob"(.*),"q":"approve","b":"bob"/, ',"q":"approve","b":"bob"$1');
+                    t.lambda.aliases.get(API)!.description = encodeState(
+                        transition(s, { action: "approve", by: "bob" }, 0) as RolloutState,
+                    );
                     return;
                 }
             }
