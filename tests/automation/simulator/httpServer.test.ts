@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { CreateAliasCommand, InvokeCommand, ListAliasesCommand } from "@aws-sdk/client-lambda";
 import { CloudWatchAdapter } from "../../../automation/adapters/cloudwatch";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
 import type { AwsCallError } from "../../../automation/adapters/awsError";
@@ -86,6 +87,37 @@ describe("the simulator over HTTP: the real SDK clients on the wire", function (
                 const operations = new Set(calls.map((c) => `${c.service}:${c.operation}`));
                 expect([...operations]).to.include.members(expected[name].operations);
             });
+        }
+    });
+
+    it("every Lambda operation served answers the real SDK as the model says: versions, provisioned concurrency, aliases, invocation types", async () => {
+        const aws = account("api", 3, "1");
+        aws.setProvisionedConcurrency("api", "live", 5);
+        const server = await serveHttp(aws);
+        const { lambda } = sdkClients(server.endpoint);
+        const adapter = new LambdaAdapter(lambda);
+        try {
+            expect(await adapter.listVersions("api")).to.deep.equal(["1", "2", "3"]);
+            expect(await adapter.hasProvisionedConcurrency("api", "live")).to.equal(true);
+            expect(await adapter.hasProvisionedConcurrency("api", "3")).to.equal(false);
+            const created = await lambda.send(new CreateAliasCommand({ FunctionName: "api", Name: "beta", FunctionVersion: "2" }));
+            expect(created).to.deep.include({ Name: "beta", FunctionVersion: "2" });
+            expect(created.$metadata.httpStatusCode).to.equal(201);
+            const aliases = await lambda.send(new ListAliasesCommand({ FunctionName: "api" }));
+            expect((aliases.Aliases ?? []).map((a) => `${a.Name}=${a.FunctionVersion}`).sort()).to.deep.equal(["beta=2", "live=1"]);
+            const dryRun = await lambda.send(new InvokeCommand({ FunctionName: "api", Qualifier: "2", InvocationType: "DryRun" }));
+            expect(dryRun.StatusCode).to.equal(204);
+            expect(server.calls.map((c) => [c.operation, c.status])).to.deep.equal([
+                ["ListVersionsByFunction", 200],
+                ["GetProvisionedConcurrencyConfig", 200],
+                ["GetProvisionedConcurrencyConfig", 404],
+                ["CreateAlias", 201],
+                ["ListAliases", 200],
+                ["Invoke", 204],
+            ]);
+        } finally {
+            lambda.destroy();
+            await server.close();
         }
     });
 
