@@ -29,6 +29,7 @@ import { readStackConfig } from "../config/projectConfig";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
+import { TRANSPORTS, type Transport } from "./rehearsal/transport";
 import { readScenario } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
 import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
@@ -459,15 +460,30 @@ program
     .addOption(configFileOption())
     .addOption(jsonOption())
     .addOption(reportOption())
-    .action(async (opts: CommonOptions & { scenario: string }) => {
+    .addOption(
+        new Option(
+            "--transport <transport>",
+            "how the tool's AWS clients reach the simulated AWS: in-process, or http (the real SDK clients against the simulator served on 127.0.0.1)",
+        )
+            .choices(TRANSPORTS)
+            .default("in-process"),
+    )
+    .action(async (opts: CommonOptions & { scenario: string; transport: Transport }) => {
         const scenario = readScenario(opts.scenario);
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
         log.line(
-            `rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`,
+            `rehearsing scenario "${scenario.name}" on stack ${opts.stack} (simulated AWS${opts.transport === "http" ? " over HTTP, real SDK clients" : ""}, virtual time, seed ${scenario.seed})${scenario.description ? `: ${scenario.description}` : ""}`,
         );
         const started = Date.now();
-        const result = await rehearse({ stack: opts.stack, scenario, configFile: opts.configFile, log, project: resolveProject(opts.cwd) });
+        const result = await rehearse({
+            stack: opts.stack,
+            scenario,
+            configFile: opts.configFile,
+            log,
+            project: resolveProject(opts.cwd),
+            transport: opts.transport,
+        });
         log.line(summary(result.report));
         log.line(
             `(rehearsed ${formatDuration(result.report.durationMinutes * 60_000)} of virtual time in ${formatDuration(Date.now() - started)})`,

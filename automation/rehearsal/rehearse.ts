@@ -14,10 +14,12 @@ import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote
 import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
+import type { WireServerOptions } from "../simulator/httpServer";
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
 import { missingEntrance, scenarioFor, type Scenario } from "./scenario";
+import { connect, type RehearsalClients, type Transport } from "./transport";
 
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
 export const REHEARSAL_START = new Date("2026-01-05T09:00:00Z");
@@ -43,6 +45,13 @@ export interface RehearseOptions {
     readonly project?: PulumiProject;
     /** Sees the report after every change (both runs of a killed rehearsal), as the CLI's report file does. */
     readonly observe?: (report: RolloutReport) => void;
+    /**
+     * How the adapters reach the simulated account (see transport.ts): `in-process` (default), or `http`, the
+     * real SDK clients against the simulator served on 127.0.0.1.
+     */
+    readonly transport?: Transport;
+    /** With the `http` transport: the server's options (a test's view of each call, or throttled answers). */
+    readonly wire?: WireServerOptions;
 }
 
 /** Where traffic truly ended (read from the simulated account, not from the report), and whether that is safe. */
@@ -167,6 +176,22 @@ export class VirtualClock implements Clock {
 
 /** Runs a scenario against a stack's config. */
 export async function rehearse(options: RehearseOptions): Promise<RehearsalResult> {
+    const opened: RehearsalClients[] = [];
+    try {
+        return await rehearseOver(options, async (sim) => {
+            const clients = await connect(sim, options.transport ?? "in-process", options.wire);
+            opened.push(clients);
+            return clients;
+        });
+    } finally {
+        await Promise.all(opened.map((clients) => clients.close()));
+    }
+}
+
+async function rehearseOver(
+    options: RehearseOptions,
+    connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>,
+): Promise<RehearsalResult> {
     const { scenario, log } = options;
     // Bad input is refused before anything is simulated, with the key path, as plan and promote refuse it.
     const project = options.project ?? defaultProject();
@@ -226,7 +251,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     // requests counted and traffic of the seed stay as they were.
     sim.backfill(baselineMinutes(config.rollout.gates.baseline));
 
-    const adapters = { lambda: new LambdaAdapter(sim.lambda), metrics: new CloudWatchAdapter(sim.cloudWatch) };
+    const clients = await connectTo(sim);
+    const adapters = { lambda: new LambdaAdapter(clients.lambda), metrics: new CloudWatchAdapter(clients.cloudWatch) };
     // Operators act from a process of their own: its waits pass on the account's clock directly.
     const operatorClock: Clock = { now: () => sim.now().getTime(), sleep: async (ms) => sim.advance(Math.max(0, ms)) };
     const operators = new OperatorSchedule(
