@@ -76,9 +76,8 @@ describe("approval at a terminal (fakes, a fake clock)", () => {
                 const s = decodeState(t.lambda.aliases.get(API)!.description);
                 if (s?.phase === "awaiting-approval") {
                     expect(s).to.include({ stable: "7", candidate: "8", weight: 0.5, step: 2, steps: 3 });
-                    t.lambda.aliases.get(API)!.description = encodeState(
-                        transition(s, { action: "approve", by: "bob" }, 0) as RolloutState,
-                    );
+                    const approved = encodeState(transition(s, { action: "approve", by: "bob" }, 0) as RolloutState);
+                    t.lambda.aliases.set(API, { ...t.lambda.aliases.get(API)!, description: approved });
                     return;
                 }
             }
