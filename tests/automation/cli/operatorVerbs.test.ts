@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LambdaAdapter } from "../../../automation/adapters/lambda";
+import type { RolloutOutputs } from "../../../components/rolloutOutputs";
+import { decodeState, encodeState } from "../../../automation/rollout/state";
+import { SimulatedAws } from "../../../automation/simulator";
+import { serveHttp, type WireServer } from "../../../automation/simulator/httpServer";
+import { PROD_POLICY } from "../../helpers/fakes";
+import { runCli } from "../../helpers/cli";
+
+const FN = "lambda-rollout-prod-api";
+const ARN = `arn:aws:lambda:us-east-1:123456789012:function:${FN}`;
+
+/**
+ * The real command line, in a process of its own, against the simulated account served over HTTP (the SDK's
+ * AWS_ENDPOINT_URL points it there) and the stand-in pulumi (the stack's outputs): what a person at another
+ * shell, or a CI job, does to a rollout a promote is running elsewhere.
+ */
+describe("operator verbs from another process (the CLI, the simulated AWS over HTTP, the stand-in pulumi)", function () {
+    this.timeout(120_000);
+    let aws: SimulatedAws;
+    let server: WireServer;
+    let dir: string;
+    let env: NodeJS.ProcessEnv;
+
+    beforeEach(async () => {
+        aws = new SimulatedAws({ seed: 1, startTime: new Date(), metricDelayMinutes: 0 });
+        aws.putFunction({ name: FN, role: "arn:aws:iam::123456789012:role/api", timeoutSeconds: 10 });
+        aws.publishVersion(FN);
+        aws.publishVersion(FN);
+        aws.putAlias(FN, "live", "1", { "2": 0.5 });
+        // A promote elsewhere is waiting for approval of 100%, holding 50%.
+        await new LambdaAdapter(aws.lambda).updateAlias(
+            FN,
+            "live",
+            undefined,
+            encodeState({ phase: "awaiting-approval", stable: "1", candidate: "2", step: 2, steps: 3, weight: 0.5, since: Date.now() }),
+        );
+        server = await serveHttp(aws);
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-verbs-"));
+        const outputs: RolloutOutputs = {
+            version: 1,
+            strategy: "canary",
+            rolloutPolicy: PROD_POLICY,
+            region: "us-east-1",
+            functions: {
+                api: {
+                    functionName: FN,
+                    functionArn: ARN,
+                    aliasName: "live",
+                    aliasArn: `${ARN}:live`,
+                    stableVersion: "1",
+                    candidateVersion: "2",
+                    liveWeights: { "1": 0.5, "2": 0.5 },
+                    routingSource: "live",
+                    alarmNames: {},
+                },
+            },
+        };
+        fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify({ lambdaRollout: outputs }));
+        env = {
+            FAKE_PULUMI_OUTPUTS: path.join(dir, "outputs.json"),
+            AWS_ENDPOINT_URL: server.endpoint,
+            AWS_ACCESS_KEY_ID: "AKIDSIMULATED",
+            AWS_SECRET_ACCESS_KEY: "simulated",
+            AWS_EC2_METADATA_DISABLED: "true",
+        };
+    });
+
+    afterEach(async () => {
+        await server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const live = () => new LambdaAdapter(aws.lambda).getAlias(FN, "live");
+
+    it("approve records the approval (and who) on the alias for the promote that owns the rollout; traffic is not moved by it", async () => {
+        const r = await runCli(["approve", "-s", "prod", "--by", "carol"], { fakePulumiLog: path.join(dir, "pulumi.jsonl"), env });
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.contain("api: v2: step 2/3 at 50% awaiting approval of step 3/3");
+        expect(r.stdout).to.contain("recorded: the promote that owns the rollout acts on it at its next poll");
+        const alias = await live();
+        expect(decodeState(alias.description)).to.include({ phase: "awaiting-approval", request: "approve", by: "carol" });
+        expect(alias.additionalVersionWeights).to.deep.equal({ "2": 0.5 });
+    });
+
+    it("abort puts all traffic on stable itself and records `aborted` on the alias, then an up so the stack agrees", async () => {
+        const log = path.join(dir, "pulumi.jsonl");
+        const r = await runCli(["abort", "-s", "prod", "--yes", "--by", "carol", "--reason", "pager fired"], { fakePulumiLog: log, env });
+        expect(r.code, r.stderr).to.equal(0);
+        const alias = await live();
+        expect(alias.functionVersion).to.equal("1");
+        expect(alias.additionalVersionWeights ?? {}).to.deep.equal({});
+        expect(decodeState(alias.description)).to.include({ phase: "aborted", reason: "aborted by carol: pager fired", by: "carol" });
+        expect(r.stdout).to.contain("all traffic is on stable: api v1 100%");
+        const ups = fs
+            .readFileSync(log, "utf8")
+            .split("\n")
+            .filter((l) => l.includes('"up"'));
+        expect(ups.length).to.equal(1);
+    });
+
+    it("a verb that does not apply exits 2, says where the rollout stands, and changes nothing", async () => {
+        const before = await live();
+        const r = await runCli(["resume", "-s", "prod"], { fakePulumiLog: path.join(dir, "pulumi.jsonl"), env });
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.match(/^error: cannot resume on stack prod: api: not paused \(v2: step 2\/3 at 50% awaiting approval/);
+        expect((await live()).description).to.equal(before.description);
+    });
+});
