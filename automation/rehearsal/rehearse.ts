@@ -231,6 +231,7 @@ async function rehearseOver(
         const stableVersion = stableOutputs.functions[key].candidateVersion;
         const candidateVersion = candidateOutputs.functions[key].candidateVersion;
         sim.setTraffic(functionName, aliasName, fn.requestsPerMinute);
+        if (fn.provisionedConcurrency) sim.setProvisionedConcurrency(functionName, aliasName, fn.provisionedConcurrency);
         sim.setVersionProfile(functionName, stableVersion, fn.stable);
         sim.setVersionProfile(functionName, candidateVersion, fn.candidate);
         const index = config.functions.findIndex((f) => f.name === key);

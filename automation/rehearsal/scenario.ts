@@ -82,6 +82,12 @@ const functionScenario = z
          * the same metrics; the rehearsal checks the stack gives the function that entrance. Optional.
          */
         source: z.enum(TRAFFIC_SOURCES, { message: 'must be "api", "queue" or "direct"' }).optional(),
+        /** Provisioned concurrency on the `live` alias before the rollout (PutProvisionedConcurrencyConfig). Optional. */
+        provisionedConcurrency: z
+            .number({ message: "must be a whole number of executions >= 1" })
+            .int({ message: "must be a whole number of executions >= 1" })
+            .min(1, { message: "must be a whole number of executions >= 1" })
+            .optional(),
     })
     .strict();
 

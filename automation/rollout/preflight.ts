@@ -26,13 +26,24 @@ function describeVpc(v: VersionFacts): string {
  * failure may be the network's, not the code's.
  */
 export function preflightNotes(facts: PreflightFacts[]): string[] {
-    return facts
+    const network = facts
         .filter((f) => describeVpc(f.stable) !== describeVpc(f.candidate))
         .map(
             (f) =>
                 `${f.name}: v${f.candidate.version} runs in a different network than v${f.stable.version} ` +
                 `(${describeVpc(f.candidate)} vs ${describeVpc(f.stable)}): errors that only the candidate sees may come from the network`,
         );
+    // AWS allows a routing configuration on an alias with provisioned concurrency and divides that concurrency
+    // between the versions by weight (API_PutProvisionedConcurrencyConfig: AllocatedProvisionedConcurrentExecutions
+    // "fluctuates" on a weighted alias); what it refuses is adding provisioned concurrency to a weighted alias.
+    const provisioned = facts
+        .filter((f) => f.aliasHasProvisionedConcurrency)
+        .map(
+            (f) =>
+                `${f.name}: the alias has provisioned concurrency: during a split Lambda divides it between the versions by weight ` +
+                `(the candidate's share may start cold); do not change it while a rollout runs (AWS refuses provisioned concurrency on a weighted alias)`,
+        );
+    return [...network, ...provisioned];
 }
 
 /** Every violation, each naming the function, the rule and the way out; empty when the rollout may start. */
@@ -64,11 +75,6 @@ export function preflightProblems(facts: PreflightFacts[], steps: Step[]): strin
                 `${f.name}: v${f.candidate.version} and v${f.stable.version} have different dead-letter configs ` +
                     `(${f.candidate.deadLetterTargetArn ?? "none"} vs ${f.stable.deadLetterTargetArn ?? "none"}); ` +
                     "AWS refuses weighted routing between them: use the blue-green strategy (--strategy blue-green)",
-            );
-        }
-        if (splits && f.aliasHasProvisionedConcurrency) {
-            problems.push(
-                `${f.name}: the alias has provisioned concurrency, which AWS does not allow with routing weights; use blue-green (--strategy blue-green) or remove it`,
             );
         }
     }

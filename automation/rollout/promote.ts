@@ -342,9 +342,7 @@ class PromoteRun {
         if (problems.length > 0) {
             throw new UsageError(`preflight failed, no traffic was moved:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         }
-        this.log.line(
-            `preflight passed: published versions, same role and dead-letter config${remaining.some((s) => s.weight < 1) ? ", no provisioned concurrency on the alias" : ""}`,
-        );
+        this.log.line("preflight passed: published versions, same role and dead-letter config");
     }
 
     /** A smoke test that failed or could not run: recorded as a failed step, then the rollback. */

@@ -69,6 +69,12 @@ export function parseFunctionName(functionName: string): { name: string; qualifi
 
 const notFound = (message: string) => clientError("ResourceNotFoundException", message, 404);
 const invalidValue = (message: string) => clientError("InvalidParameterValueException", message);
+/**
+ * A request outside the API's own constraints is ValidationException in AWS, not InvalidParameterValueException:
+ * AliasRoutingConfiguration's AdditionalVersionWeights has "Key Pattern: [0-9]+" (so no `$LATEST`) and "Valid
+ * Range: Minimum value of 0.0. Maximum value of 1.0." (https://docs.aws.amazon.com/lambda/latest/api/API_AliasRoutingConfiguration.html).
+ */
+const constraintViolation = (message: string) => clientError("ValidationException", message);
 
 /**
  * Lambda's functions, versions, aliases and provisioned concurrency, with the alias routing rules AWS
@@ -167,8 +173,13 @@ export class LambdaControlPlane {
 
     /** Where the alias sends traffic now, or undefined when the function or alias does not exist yet. */
     routing(functionName: string, aliasName: string): AliasRouting | undefined {
-        const alias = this.functions.get(functionName)?.aliases.get(aliasName);
+        const fn = this.functions.get(functionName);
+        const alias = fn?.aliases.get(aliasName);
         if (!alias) return undefined;
+        // On an alias with provisioned concurrency the old version keeps the traffic while the new one's
+        // concurrency is provisioned: the `{old: 1}` GetAlias shows then is real routing, not a reading artefact.
+        if (alias.transient && this.nowMs() < alias.transient.untilMs && fn!.provisioned.has(aliasName))
+            return { primaryVersion: alias.transient.fromVersion };
         const [entry] = Object.entries(alias.weights);
         return entry
             ? { primaryVersion: alias.functionVersion, additional: { version: entry[0], weight: entry[1] } }
@@ -301,7 +312,7 @@ export class LambdaControlPlane {
         primaryVersion: string,
         weights: Readonly<Record<string, number>>,
     ): void {
-        const fn = this.function(functionName);
+        this.function(functionName);
         const entries = Object.entries(weights);
         if (primaryVersion !== "$LATEST") this.version(functionName, primaryVersion);
         if (entries.length === 0) return;
@@ -317,8 +328,13 @@ export class LambdaControlPlane {
         }
         const [additionalVersion, weight] = entries[0];
         if (additionalVersion === "$LATEST") {
-            throw invalidValue(
+            throw constraintViolation(
                 `Alias ${aliasName} of ${functionName}: $LATEST cannot be an additional version; publish it and route to the version number.`,
+            );
+        }
+        if (typeof weight !== "number" || !(weight >= 0 && weight <= 1)) {
+            throw constraintViolation(
+                `1 validation error detected: Value at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: the weight of version ${additionalVersion} must be between 0.0 and 1.0, got ${weight}.`,
             );
         }
         const primary = this.version(functionName, primaryVersion);
@@ -326,11 +342,6 @@ export class LambdaControlPlane {
         if (additionalVersion === primaryVersion) {
             throw invalidValue(
                 `Alias ${aliasName} of ${functionName}: the additional version ${additionalVersion} must differ from the primary version ${primaryVersion}.`,
-            );
-        }
-        if (typeof weight !== "number" || !(weight >= 0 && weight <= 1)) {
-            throw invalidValue(
-                `Alias ${aliasName} of ${functionName}: the weight of version ${additionalVersion} must be between 0.0 and 1.0, got ${weight}.`,
             );
         }
         if (additional.role !== primary.role) {
@@ -343,11 +354,11 @@ export class LambdaControlPlane {
                 `Alias ${aliasName} of ${functionName}: versions ${primaryVersion} and ${additionalVersion} have different dead-letter configs (${primary.deadLetterTargetArn ?? "none"} vs ${additional.deadLetterTargetArn ?? "none"}); weighted routing needs the same dead-letter config.`,
             );
         }
-        if (fn.provisioned.has(aliasName)) {
-            throw invalidValue(
-                `Alias ${aliasName} of ${functionName} has provisioned concurrency; routing weights cannot be used on an alias with provisioned concurrency.`,
-            );
-        }
+        // An alias with provisioned concurrency may take a routing configuration: Lambda then divides the alias's
+        // provisioned concurrency between the versions ("When a weighted alias is used during linear and canary
+        // deployments, this value fluctuates depending on the amount of concurrency that is provisioned for the
+        // function versions", https://docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html).
+        // What AWS refuses is the other order, PutProvisionedConcurrencyConfig on a weighted alias (setProvisionedConcurrency).
     }
 
     private nextRevision(): string {

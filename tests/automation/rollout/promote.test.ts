@@ -151,13 +151,13 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([1]);
     });
 
-    it("refuses weights on an alias with provisioned concurrency", async () => {
+    it("rolls out with weights on an alias with provisioned concurrency, as AWS allows, and says how it is shared", async () => {
         const t = setup();
         t.lambda.provisioned = true;
-        let error: Error | undefined;
-        await t.drive(promote(t.deps, { stackName: "prod" }).catch((e) => (error = e)));
-        expect(error?.message).to.contain("provisioned concurrency");
-        expect(t.stack.ups).to.deep.equal([]);
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(result.report.outcome).to.equal("promoted");
+        expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1, 0.5, 1]);
+        expect(t.log.lines.some((l) => l.includes("preflight note: api: the alias has provisioned concurrency"))).to.equal(true);
     });
 
     it("stops before any traffic moves when the smoke test returns a function error", async () => {

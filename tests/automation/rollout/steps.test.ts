@@ -104,8 +104,12 @@ describe("preflight (AWS's alias constraints, before traffic moves)", () => {
         expect(preflightProblems([{ ...ok, candidate: v("8", "r1", "arn:aws:sqs:us-east-1:1:q") }], split)[0]).to.contain(
             "different dead-letter configs (arn:aws:sqs:us-east-1:1:q vs none)",
         ));
-    it("refuses weights with provisioned concurrency", () =>
-        expect(preflightProblems([{ ...ok, aliasHasProvisionedConcurrency: true }], split)[0]).to.contain("provisioned concurrency"));
+    it("allows weights on an alias with provisioned concurrency (AWS does), with a note on how it is shared", () => {
+        expect(preflightProblems([{ ...ok, aliasHasProvisionedConcurrency: true }], split)).to.deep.equal([]);
+        expect(preflightNotes([{ ...ok, aliasHasProvisionedConcurrency: true }])[0]).to.contain(
+            "the alias has provisioned concurrency: during a split Lambda divides it between the versions by weight",
+        );
+    });
 
     it("notes (never refuses) two versions in different networks: a VPC added, moved or left", () => {
         const inVpc = (version: string, subnets: string[]) => ({ ...v(version), vpc: { subnetIds: subnets, securityGroupIds: ["sg-1"] } });

@@ -870,7 +870,8 @@ describe("simulator: Lambda control plane", () => {
             ["an unknown function", "nope", "1", {}, "ResourceNotFoundException", "Function not found"],
             ["an unknown primary version", "api", "9", {}, "ResourceNotFoundException", "api:9"],
             ["an unknown additional version", "api", "1", { "9": 0.1 }, "ResourceNotFoundException", "api:9"],
-            ["$LATEST in routing", "api", "1", { $LATEST: 0.1 }, "InvalidParameterValueException", "$LATEST"],
+            // AliasRoutingConfiguration's own constraints (key pattern [0-9]+, range 0.0-1.0): ValidationException.
+            ["$LATEST in routing", "api", "1", { $LATEST: 0.1 }, "ValidationException", "$LATEST"],
             ["routing on a $LATEST primary", "api", "$LATEST", { "2": 0.1 }, "InvalidParameterValueException", "published version"],
             ["two additional versions", "api", "1", { "2": 0.1, "5": 0.1 }, "InvalidParameterValueException", "at most one version"],
             [
@@ -881,18 +882,10 @@ describe("simulator: Lambda control plane", () => {
                 "InvalidParameterValueException",
                 "must differ from the primary",
             ],
-            ["a weight above 1.0", "api", "1", { "2": 1.5 }, "InvalidParameterValueException", "between 0.0 and 1.0"],
-            ["a negative weight", "api", "1", { "2": -0.1 }, "InvalidParameterValueException", "between 0.0 and 1.0"],
+            ["a weight above 1.0", "api", "1", { "2": 1.5 }, "ValidationException", "between 0.0 and 1.0"],
+            ["a negative weight", "api", "1", { "2": -0.1 }, "ValidationException", "between 0.0 and 1.0"],
             ["a different execution role", "api", "1", { "3": 0.1 }, "InvalidParameterValueException", "different execution roles"],
             ["a different dead-letter config", "api", "1", { "4": 0.1 }, "InvalidParameterValueException", "different dead-letter configs"],
-            [
-                "weights on an alias with provisioned concurrency",
-                "pc",
-                "1",
-                { "2": 0.1 },
-                "InvalidParameterValueException",
-                "provisioned concurrency",
-            ],
         ];
         for (const [what, fn, version, weights, code, message] of cases) {
             it(`UpdateAlias and putAlias refuse ${what} with ${code}`, async () => {
@@ -919,6 +912,30 @@ describe("simulator: Lambda control plane", () => {
             const aws = constrained();
             aws.putAlias("api", "live", "1", { "5": 0 });
             aws.putAlias("api", "live", "1", { "2": 1 });
+        });
+
+        it("weights may be added to an alias with provisioned concurrency (AWS divides it between the versions)", () => {
+            const aws = constrained();
+            aws.putAlias("pc", "live", "1", { "2": 0.1 });
+            expect(aws.aliasRouting("pc", "live")).to.deep.equal({ primaryVersion: "1", additional: { version: "2", weight: 0.1 } });
+        });
+
+        it("on an alias with provisioned concurrency the transient {old: 1} after a version change is real routing", async () => {
+            const aws = new SimulatedAws({
+                seed: 3,
+                startTime: new Date("2026-01-05T09:00:00Z"),
+                metricDelayMinutes: 0,
+                transientRoutingMs: 5_000,
+            });
+            aws.putFunction({ name: "pc", role: ROLE, timeoutSeconds: 3 });
+            aws.publishVersion("pc");
+            aws.publishVersion("pc");
+            aws.putAlias("pc", "live", "1");
+            aws.setProvisionedConcurrency("pc", "live", 5);
+            await aws.lambda.send(new UpdateAliasCommand({ FunctionName: "pc", Name: "live", FunctionVersion: "2" }));
+            expect(aws.aliasRouting("pc", "live")).to.deep.equal({ primaryVersion: "1" });
+            aws.advance(5_000);
+            expect(aws.aliasRouting("pc", "live")).to.deep.equal({ primaryVersion: "2" });
         });
 
         it("provisioned concurrency cannot be put on an alias with routing weights", () => {
