@@ -28,7 +28,8 @@ interface StoredState {
 
 interface StoredMetricAlarm {
     readonly compiled: CompiledMetricAlarm;
-    readonly createdMs: number;
+    /** Since when the alarm has been evaluated (moved back when the account is given history: existedSince). */
+    createdMs: number;
     current: StoredState;
 }
 
@@ -63,16 +64,31 @@ export class AlarmRegistry {
         private readonly lateDataMs: number,
     ) {}
 
-    /** PutMetricAlarm (create or replace); ValidationError for what AWS rejects. */
+    /**
+     * PutMetricAlarm (create or replace); ValidationError for what AWS rejects. A new alarm starts in
+     * INSUFFICIENT_DATA; an existing one keeps its state and only its definition changes ("When this operation
+     * creates an alarm, the alarm state is immediately set to INSUFFICIENT_DATA ... When updating an existing
+     * alarm, its StateValue is left unchanged": PutMetricAlarm, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html),
+     * so the `up` of every step, which puts every alarm again, does not reset them.
+     */
     putMetricAlarm(def: MetricAlarmDef, nowMs: number): void {
         const compiled = compileMetricAlarm(def);
         if (this.compositeAlarms.has(def.name))
             throw clientError("ValidationError", `An alarm named '${def.name}' already exists as a composite alarm.`);
+        const existing = this.metricAlarms.get(def.name);
         this.metricAlarms.set(def.name, {
             compiled,
-            createdMs: nowMs,
-            current: { state: "INSUFFICIENT_DATA", reason: "Unchecked: Initial alarm creation", updatedMs: nowMs },
+            createdMs: existing?.createdMs ?? nowMs,
+            current: existing?.current ?? { state: "INSUFFICIENT_DATA", reason: "Unchecked: Initial alarm creation", updatedMs: nowMs },
         });
+    }
+
+    /**
+     * The alarms put so far existed since `sinceMs` (the account's history before a rehearsal: the stack was
+     * deployed long before): they have been evaluated all along, so their first evaluation reads that history.
+     */
+    existedSince(sinceMs: number): void {
+        for (const stored of this.metricAlarms.values()) stored.createdMs = Math.min(stored.createdMs, sinceMs);
     }
 
     /** PutCompositeAlarm; the rule must parse and name only alarms that exist, as AWS requires. */

@@ -6,7 +6,6 @@ import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
 import { createLambdaClient, type InvokeResult } from "./lambdaApi";
 import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from "./lambdaMetrics";
 import { MetricStore } from "./metricStore";
-import type { MetricSource } from "./getMetricData";
 import {
     DEFAULT_PROFILE,
     lognormalParameters,
@@ -105,13 +104,8 @@ export class SimulatedAws {
         const firstMinuteMs = Math.floor(startMs / MINUTE_MS) * MINUTE_MS;
         this.metrics = new MetricStore(delayMs, firstMinuteMs);
         this.control = new LambdaControlPlane(() => this.currentMs, opts.transientRoutingMs ?? 0);
-        // Alarms see the rehearsal's minutes only, never the backfilled history (see backfill()).
-        const metrics = this.metrics;
-        const rehearsalMetrics: MetricSource = {
-            visibleMinutes: (namespace, metricName, dimensions, fromMs, toMs, nowMs) =>
-                metrics.visibleMinutes(namespace, metricName, dimensions, Math.max(fromMs, firstMinuteMs), toMs, nowMs),
-        };
-        this.alarms = new AlarmRegistry(rehearsalMetrics, delayMs);
+        // Alarms see every minute the account has, the backfilled history included, as CloudWatch's do.
+        this.alarms = new AlarmRegistry(this.metrics, delayMs);
         const faults = new InjectedFaults(() => this.minute());
         this.faults = faults;
         this.lambda = createLambdaClient(
@@ -172,9 +166,9 @@ export class SimulatedAws {
      * - not part of the rehearsal's clock: minute 0 stays startTime, so profiles' `fromMinute` and faults keep
      *   their minutes; virtual time does not move;
      * - not counted in requestCounts() (what users got during the rollout): see historyCounts();
-     * - not seen by alarms, which are evaluated over the rehearsal's minutes only, as before history existed (an
-     *   alias-wide alarm, such as a p99 or a CodeDeploy-style error-rate alarm, would otherwise judge stable's
-     *   minutes from before the rollout as soon as it is put);
+     * - seen by alarms, as CloudWatch's alarms see the minutes before a rollout: the alarms put so far count as
+     *   existing since the history began (an alias-wide alarm, such as a p99 or a CodeDeploy-style error-rate
+     *   alarm, judges stable's minutes from before the rollout too, as it would in AWS);
      * - not drawn from the rehearsal's random sequence: it has its own stream of the seed, so that backfilling
      *   (or not, or more) leaves the rehearsal's own traffic exactly as it was, and the same seed replays it.
      * 0 minutes does nothing; the history can be backfilled once.
@@ -193,6 +187,7 @@ export class SimulatedAws {
             this.simulateSpan(atMs, spanEndMs, random, this.history, 0);
             atMs = spanEndMs;
         }
+        this.alarms.existedSince(endMs - minutes * MINUTE_MS);
     }
 
     /** Creates a function or updates its $LATEST configuration, as `pulumi up` leaves it. */

@@ -743,7 +743,7 @@ describe("simulator: backfilled history", () => {
         expect((await query(aws, [stat("inv", "Invocations", VERSION_1)], -10, 0))[0].Values).to.have.length(10);
     });
 
-    it("alarms are not evaluated over the history: an alias alarm that history would breach stays as without it", async () => {
+    it("alarms are evaluated over the history, as CloudWatch's are: an alias alarm that history breaches is in ALARM", async () => {
         const aws = withTraffic();
         aws.setVersionProfile("api", "1", { errorRate: 0.5, p50Ms: 80, p99Ms: 400 });
         aws.backfill(60);
@@ -761,9 +761,30 @@ describe("simulator: backfilled history", () => {
         aws.advance(2 * MINUTE);
         const states = (await aws.cloudWatch.send(new DescribeAlarmsCommand({}))) as DescribeAlarmsCommandOutput;
         expect(states.MetricAlarms!.map((a) => [a.AlarmName, a.StateValue])).to.deep.equal([
-            ["alias-errors", "INSUFFICIENT_DATA"],
-            ["alias-errors-not-breaching", "OK"],
+            ["alias-errors", "ALARM"],
+            ["alias-errors-not-breaching", "ALARM"],
         ]);
+    });
+
+    it("PutMetricAlarm on an existing alarm keeps its state (CloudWatch leaves StateValue unchanged on an update)", async () => {
+        const aws = withTraffic();
+        aws.setVersionProfile("api", "1", { errorRate: 0.5, p50Ms: 80, p99Ms: 400 });
+        const def = {
+            ...candidateErrorsAlarmDef,
+            name: "alias-errors",
+            dimensions: { FunctionName: "api", Resource: "api:live" },
+            evaluationPeriods: 1,
+            datapointsToAlarm: 1,
+            threshold: 0,
+        };
+        aws.putMetricAlarm(def);
+        aws.advance(5 * MINUTE);
+        const state = async () =>
+            ((await aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: ["alias-errors"] }))) as DescribeAlarmsCommandOutput)
+                .MetricAlarms![0].StateValue;
+        expect(await state()).to.equal("ALARM");
+        aws.putMetricAlarm(def);
+        expect(await state()).to.equal("ALARM");
     });
 
     it("refuses a second backfill and a number of minutes that is not a whole number >= 0; 0 does nothing", () => {
