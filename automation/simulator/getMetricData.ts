@@ -150,6 +150,7 @@ export function evaluateQueries(
         values.set(query.id, series);
     }
     const allTimestamps = [...timestamps].sort((a, b) => a - b);
+    const rangeTimestamps = periodsOf(queries, fromMs, toMs);
     const byId = new Map(queries.map((query) => [query.id, query]));
     const inProgress = new Set<string>();
     const resolve = (id: string): MathValue => {
@@ -162,7 +163,7 @@ export function evaluateQueries(
         for (const ref of referencedIds(query.expr)) resolve(ref);
         let value: MathValue;
         try {
-            value = evaluateExpression(query.expr, { values, allTimestamps });
+            value = evaluateExpression(query.expr, { values, allTimestamps, rangeTimestamps });
         } catch (error) {
             if (error instanceof MetricMathError) throw invalid(`Error in expression '${id}': ${error.message}`);
             throw error;
@@ -179,6 +180,15 @@ export function evaluateQueries(
         result.set(query.id, typeof value === "number" ? spread(value, allTimestamps) : (value as Series));
     }
     return result;
+}
+
+/** The periods of [fromMs, toMs) at the request's finest metric period (aligned to the epoch): what FILL fills. */
+function periodsOf(queries: readonly ParsedQuery[], fromMs: number, toMs: number): number[] {
+    const periods = queries.flatMap((q) => (q.kind === "metric" ? [q.periodMs] : []));
+    const periodMs = periods.length > 0 ? Math.min(...periods) : 60_000;
+    const out: number[] = [];
+    for (let ts = Math.ceil(fromMs / periodMs) * periodMs; ts < toMs; ts += periodMs) out.push(ts);
+    return out;
 }
 
 function spread(value: number, timestamps: readonly number[]): Series {

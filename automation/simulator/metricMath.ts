@@ -218,16 +218,24 @@ export type MathValue = number | Series | readonly Series[];
 export interface MathContext {
     /** Values of the other queries, by id. */
     readonly values: ReadonlyMap<string, MathValue>;
-    /** Every timestamp any series of the request has (what FILL fills and a scalar result spreads over). */
+    /** Every timestamp any series of the request has (what a scalar result spreads over). */
     readonly allTimestamps: readonly number[];
+    /**
+     * Every period of the requested range (what FILL fills: CloudWatch fills the range asked for, the newest
+     * minutes without data included). Defaults to `allTimestamps`.
+     */
+    readonly rangeTimestamps?: readonly number[];
 }
 
 const isSeries = (value: MathValue): value is Series => value instanceof Map;
 const isArray = (value: MathValue): value is readonly Series[] => Array.isArray(value);
 
 /**
- * Evaluates an expression. Series are aligned on timestamps: an operation on a timestamp missing from
- * one operand gives no point there (FILL first to avoid that); non-finite results (x/0) give no point.
+ * Evaluates an expression as CloudWatch does ("Using metric math",
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html): series are aligned on
+ * timestamps, and where one operand has a point and the other none, the missing value counts as 0 in arithmetic
+ * and comparisons; IF gives 0 where the branch it picks has no value; FILL fills every period of the requested
+ * range. Non-finite results (x/0) give no point.
  */
 export function evaluateExpression(expr: MathExpr, context: MathContext): MathValue {
     switch (expr.type) {
@@ -299,11 +307,8 @@ function combine(left: MathValue, right: MathValue, f: (a: number, b: number) =>
     if (!isSeries(left)) return mapSeries(right as Series, (v) => f(left, v));
     if (!isSeries(right)) return mapSeries(left, (v) => f(v, right));
     const result = new Map<number, number>();
-    for (const [ts, a] of left) {
-        const b = right.get(ts);
-        if (b !== undefined) setFinite(result, ts, f(a, b));
-    }
-    return result;
+    for (const ts of new Set([...left.keys(), ...right.keys()])) setFinite(result, ts, f(left.get(ts) ?? 0, right.get(ts) ?? 0));
+    return new Map([...result].sort((a, b) => a[0] - b[0]));
 }
 
 function constantSeries(value: number, timestamps: readonly number[]): Series {
@@ -318,7 +323,7 @@ function evaluateCall(name: string, args: readonly MathExpr[], context: MathCont
         case "FILL": {
             const fillWith = values[1];
             if (typeof fillWith !== "number") throw new MetricMathError("FILL takes a number as its second argument");
-            return mapFilled(values[0], fillWith, context.allTimestamps);
+            return mapFilled(values[0], fillWith, context.rangeTimestamps ?? context.allTimestamps);
         }
         case "IF":
             return evaluateIf(values[0], values[1], values[2]);
@@ -343,13 +348,10 @@ function evaluateIf(condition: MathValue, whenTrue: MathValue, whenFalse: MathVa
         value === undefined ? undefined : isSeries(value) ? value.get(ts) : (value as number);
     if (!isSeries(condition)) {
         if (condition !== 0) return whenTrue;
-        return whenFalse ?? new Map<number, number>();
+        return whenFalse ?? 0;
     }
     const result = new Map<number, number>();
-    for (const [ts, c] of condition) {
-        const chosen = at(c !== 0 ? whenTrue : whenFalse, ts);
-        if (chosen !== undefined) setFinite(result, ts, chosen);
-    }
+    for (const [ts, c] of condition) setFinite(result, ts, at(c !== 0 ? whenTrue : whenFalse, ts) ?? 0);
     return result;
 }
 

@@ -406,13 +406,22 @@ describe("simulator: metric math", () => {
                 ["b", b],
             ]),
             allTimestamps: [1, 2, 3],
+            rangeTimestamps: [1, 2, 3, 4],
         });
         return value instanceof Map ? Object.fromEntries(value) : value;
     };
+    // CloudWatch's semantics: a value missing where the other operand has one counts as 0; IF gives 0 where its
+    // branch has none; FILL fills the whole requested range (period 4 has no data at all).
     const table: Array<[string, unknown]> = [
-        ["a + b", { 1: 11, 3: 30 }],
+        ["a + b", { 1: 11, 2: 20, 3: 30 }],
+        ["a > b", { 1: 1, 2: 1, 3: 1 }],
+        ["b == 0", { 1: 0, 3: 1 }],
+        ["IF(a > 15, a)", { 1: 0, 2: 20, 3: 30 }],
+        ["IF(a > 15, b, a)", { 1: 10, 2: 0, 3: 0 }],
+        ["FILL(b, 0)", { 1: 1, 2: 0, 3: 0, 4: 0 }],
         ["a / b", { 1: 10 }],
         ["FILL(b, 0) * 100 / a", { 1: 10, 2: 0, 3: 0 }],
+        ["IF(FILL(b, 0) >= 1, 100 * FILL(b, 0) / a, 0)", { 1: 10, 2: 0, 3: 0, 4: 0 }],
         ["(a - 5) * 2", { 1: 10, 2: 30, 3: 50 }],
         ["-a + 1", { 1: -9, 2: -19, 3: -29 }],
         ["a > 15", { 1: 0, 2: 1, 3: 1 }],
@@ -421,7 +430,7 @@ describe("simulator: metric math", () => {
         ["IF(a > 15, a, 0)", { 1: 0, 2: 20, 3: 30 }],
         ["IF(b, 1, 2)", { 1: 1, 3: 2 }],
         ["SUM([a, b])", { 1: 11, 2: 20, 3: 30 }],
-        ["MAX([a, FILL(b, 25)])", { 1: 10, 2: 25, 3: 30 }],
+        ["MAX([a, FILL(b, 25)])", { 1: 10, 2: 25, 3: 30, 4: 25 }],
         ["SUM(a)", 60],
         ["MAX(a) / 3", 10],
         ["2 ^ 3 ^ 2", 512],
