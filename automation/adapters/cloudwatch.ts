@@ -15,11 +15,12 @@ import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence 
 import { awsCall } from "./awsError";
 import type { CommandSender } from "./lambda";
 
-/** GetMetricData takes at most 500 queries; each function needs this many. */
-const QUERIES_PER_FUNCTION = 7;
+/** GetMetricData takes at most 500 queries; each function needs at most this many (10 at 100%, 7 before). */
+const QUERIES_PER_FUNCTION = 10;
 const MAX_QUERIES = 500;
 
-type Series = { timestamps: number[]; values: number[] };
+/** One query's answer: its points, in time order. */
+export type Series = { timestamps: number[]; values: number[] };
 
 const stat = (id: string, metricName: string, dimensions: Record<string, string>, statName: string): MetricDataQuery => ({
     Id: id,
@@ -47,7 +48,30 @@ export function evidenceQueries(i: number, r: EvidenceRequest): MetricDataQuery[
         stat(`f${i}_s_err`, "Errors", stab, "Sum"),
         stat(`f${i}_thr`, "Throttles", aliasDimensions(r.functionName, r.aliasName), "Sum"),
         stat(`f${i}_dlq`, "DeadLetterErrors", { FunctionName: r.functionName }, "Sum"),
+        ...(r.wholeAliasSinceMs === undefined
+            ? []
+            : [
+                  stat(`f${i}_a_inv`, "Invocations", aliasDimensions(r.functionName, r.aliasName), "Sum"),
+                  stat(`f${i}_a_err`, "Errors", aliasDimensions(r.functionName, r.aliasName), "Sum"),
+                  stat(`f${i}_a_p99`, "Duration", aliasDimensions(r.functionName, r.aliasName), "p99"),
+              ]),
     ];
+}
+
+/**
+ * The candidate's series with the alias-level minutes from `sinceMs` on that it lacks (pure): at 100% without a
+ * split every call through the alias ran the candidate, so where Lambda published no ExecutedVersion point the
+ * alias's point is the candidate's. Minutes the candidate's own series has are kept as they are.
+ */
+export function withAliasMinutes(candidate: Series | undefined, alias: Series | undefined, sinceMs: number): Series | undefined {
+    if (!alias) return candidate;
+    const own = new Set(candidate?.timestamps ?? []);
+    const added = alias.timestamps.flatMap((t, k) => (t >= sinceMs && !own.has(t) ? [[t, alias.values[k]] as const] : []));
+    if (added.length === 0) return candidate;
+    const merged = [...(candidate?.timestamps ?? []).map((t, k) => [t, candidate!.values[k]] as const), ...added].sort(
+        (a, b) => a[0] - b[0],
+    );
+    return { timestamps: merged.map(([t]) => t), values: merged.map(([, v]) => v) };
 }
 
 /** The metric a query id reads, for messages: `f0_c_err` -> "candidate Errors". */
@@ -59,6 +83,9 @@ function metricOf(id: string): string {
         s_inv: "stable Invocations",
         s_err: "stable Errors",
         thr: "alias Throttles",
+        a_inv: "alias Invocations",
+        a_err: "alias Errors",
+        a_p99: "alias Duration p99",
         dlq: "DeadLetterErrors",
     };
     return names[id.replace(/^f\d+_/, "")] ?? id;
@@ -142,7 +169,12 @@ export class CloudWatchAdapter implements MetricsSource {
         }
         return Object.fromEntries(
             requests.map((r, i) => {
-                const get = (suffix: string) => series.get(`f${i}_${suffix}`);
+                const own = (suffix: string) => series.get(`f${i}_${suffix}`);
+                // At 100% without a split, the alias's minutes stand in for the candidate's missing ExecutedVersion ones.
+                const get = (suffix: string) =>
+                    r.wholeAliasSinceMs !== undefined && suffix.startsWith("c_")
+                        ? withAliasMinutes(own(suffix), own(`a_${suffix.slice(2)}`), r.wholeAliasSinceMs)
+                        : own(suffix);
                 const mine = [...problems.entries()].filter(([id]) => id.startsWith(`f${i}_`)).map(([, why]) => why);
                 return [
                     r.key,

@@ -201,6 +201,7 @@ async function rehearseOver(
         startTime: REHEARSAL_START,
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
+        executedVersionWithoutSplit: scenario.executedVersionWithoutSplit === "published",
     });
     const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario), project });
 

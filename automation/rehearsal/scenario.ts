@@ -262,6 +262,11 @@ export const scenarioSchema = z
             .max(MAX_SEED, { message: `must be a whole number from 0 to ${MAX_SEED}` }),
         requestsPerMinute,
         metricDelayMinutes: z.number().min(0).default(2),
+        /**
+         * Whether the simulated Lambda publishes the ExecutedVersion dimension for calls through an alias without
+         * weights (undocumented by AWS): `published` (default) or `absent` (then only while the alias has a split).
+         */
+        executedVersionWithoutSplit: z.enum(["published", "absent"], { message: 'must be "published" or "absent"' }).default("published"),
         functions: z.record(z.string(), functionScenario),
         // The schema checks `killed` as one object; exactly one of its fields is then given (see Fault).
         faults: z

@@ -73,13 +73,14 @@ export async function readBaseline(
     }
 }
 
-export function evidenceRequests(targets: Target[]): EvidenceRequest[] {
+export function evidenceRequests(targets: Target[], wholeAliasSinceMs?: number): EvidenceRequest[] {
     return targets.map((t) => ({
         key: t.key,
         functionName: t.functionName,
         aliasName: t.aliasName,
         stableVersion: t.stable,
         candidateVersion: t.candidate,
+        ...(wholeAliasSinceMs !== undefined ? { wholeAliasSinceMs } : {}),
     }));
 }
 
@@ -136,6 +137,8 @@ export async function bakeStep(
     // the gate only this step's minutes. Per-version metrics need no other alignment.
     const windowStart = new Date(minuteFloor(rolloutStartMs));
     const stepStart = minuteFloor(start);
+    // At 100% the alias-level series stands in for a missing ExecutedVersion one, from the first whole minute on.
+    const wholeAliasSinceMs = step.weight >= 1 ? Math.ceil(start / 60000) * 60000 : undefined;
     let extended = false;
     const bakeEnd = waiting ?? start + step.bakeSeconds * 1000;
     for (;;) {
@@ -145,7 +148,7 @@ export async function bakeStep(
         if (deps.signal?.aborted)
             return { verdict: "failed", result: { verdict: "failed", reason: "interrupted", numbers: {} }, extended, interrupted: true };
         const elapsedSeconds = (clock.now() - start) / 1000;
-        const poll = await pollOnce(deps, targets, step, label, minute, windowStart);
+        const poll = await pollOnce(deps, targets, step, label, minute, windowStart, wholeAliasSinceMs);
         if (poll.stop) return { ...poll.stop, extended };
         const recorded = poll.recorded;
         const asked = requestSeen(recorded, waiting !== undefined, extended);
@@ -302,6 +305,7 @@ async function pollOnce(
     label: string,
     minute: () => number,
     windowStart: Date,
+    wholeAliasSinceMs?: number,
 ): Promise<Poll> {
     const { clock, log } = deps;
     const credentialsStop = (what: string, err: unknown) => stopForCredentials(log, `[min ${minute()}] ${label}`, what, err);
@@ -311,7 +315,7 @@ async function pollOnce(
     const unreadable: Record<string, string> = {};
     let evidence: Record<string, FunctionEvidence> | undefined;
     try {
-        evidence = await deps.metrics.evidence(evidenceRequests(targets), windowStart, new Date(clock.now()));
+        evidence = await deps.metrics.evidence(evidenceRequests(targets, wholeAliasSinceMs), windowStart, new Date(clock.now()));
         for (const t of targets) if (evidence[t.key]?.unreadable) unreadable[t.key] = `metrics unreadable: ${evidence[t.key].unreadable}`;
     } catch (err) {
         if (credentialsProblem(err)) return credentialsStop("read CloudWatch", err);

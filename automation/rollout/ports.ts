@@ -115,6 +115,13 @@ export interface EvidenceRequest {
     readonly aliasName: string;
     readonly stableVersion: string;
     readonly candidateVersion: string;
+    /**
+     * From this instant (epoch ms, a minute boundary) the alias routes all its traffic to the candidate, with no
+     * split: the alias-level series `{FunctionName, Resource=<fn>:<alias>}` is then the candidate's evidence for
+     * the minutes its per-version series lacks. Whether Lambda publishes the ExecutedVersion dimension for an
+     * alias without weights is not documented; the 100% bake must not depend on it.
+     */
+    readonly wholeAliasSinceMs?: number;
 }
 
 /** CloudWatch, as the gates use it. */

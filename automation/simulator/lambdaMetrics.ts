@@ -22,12 +22,13 @@ export function aliasInvocationSeries(
     functionName: string,
     aliasName: string,
     executedVersion: string,
+    withExecutedVersion = true,
 ): InvocationSeries {
     const resource = `${functionName}:${aliasName}`;
     const executed: Dimensions[] = [
         { FunctionName: functionName },
         { FunctionName: functionName, Resource: resource },
-        { FunctionName: functionName, Resource: resource, ExecutedVersion: executedVersion },
+        ...(withExecutedVersion ? [{ FunctionName: functionName, Resource: resource, ExecutedVersion: executedVersion }] : []),
         {},
     ];
     const throttled: Dimensions[] = [{ FunctionName: functionName }, { FunctionName: functionName, Resource: resource }, {}];

@@ -30,6 +30,12 @@ export interface SimulatedAwsOptions {
     metricDelayMinutes: number;
     /** ms after an alias version change during which GetAlias shows AWS's transient {"<old version>": 1} routing (terraform-provider-aws PR #48116); default 0 */
     transientRoutingMs?: number;
+    /**
+     * Whether Lambda publishes the ExecutedVersion dimension for calls through an alias without weights. AWS does
+     * not document it ("Using CloudWatch metrics with Lambda" describes ExecutedVersion for weighted aliases), so
+     * the simulator models both: `true` (default) publishes it always, `false` only while the alias has a split.
+     */
+    executedVersionWithoutSplit?: boolean;
 }
 
 /** A version's share of what users got. */
@@ -88,6 +94,7 @@ export class SimulatedAws {
     private readonly history = new Map<string, RequestCounts>();
     private backfilledMinutes = 0;
     private readonly seriesCache = new Map<string, InvocationSeries>();
+    private readonly executedVersionWithoutSplit: boolean;
 
     constructor(opts: SimulatedAwsOptions) {
         const startMs = opts.startTime.getTime();
@@ -104,6 +111,7 @@ export class SimulatedAws {
         const firstMinuteMs = Math.floor(startMs / MINUTE_MS) * MINUTE_MS;
         this.metrics = new MetricStore(delayMs, firstMinuteMs);
         this.control = new LambdaControlPlane(() => this.currentMs, opts.transientRoutingMs ?? 0);
+        this.executedVersionWithoutSplit = opts.executedVersionWithoutSplit ?? true;
         // Alarms see every minute the account has, the backfilled history included, as CloudWatch's do.
         this.alarms = new AlarmRegistry(this.metrics, delayMs);
         const faults = new InjectedFaults(() => this.minute());
@@ -370,13 +378,14 @@ export class SimulatedAws {
         const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
         const outcome = simulateRequests(random, this.profileOf(functionName, version, profileMinute), requests, timeoutMs);
         count(counts, functionName, version, outcome);
-        recordOutcome(
-            this.metrics,
-            this.series(`alias\u0000${functionName}\u0000${aliasName}\u0000${version}`, () =>
-                aliasInvocationSeries(this.metrics, functionName, aliasName, version),
-            ),
-            timestampMs,
-            outcome,
+        recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, version), timestampMs, outcome);
+    }
+
+    /** The series a call through an alias is recorded under: with ExecutedVersion, unless the alias has no split and the account does not publish it then. */
+    private aliasSeries(functionName: string, aliasName: string, version: string): InvocationSeries {
+        const executed = this.executedVersionWithoutSplit || this.control.routing(functionName, aliasName)?.additional !== undefined;
+        return this.series(`alias\u0000${functionName}\u0000${aliasName}\u0000${version}\u0000${executed}`, () =>
+            aliasInvocationSeries(this.metrics, functionName, aliasName, version, executed),
         );
     }
 
@@ -434,9 +443,7 @@ export class SimulatedAws {
         };
         const series =
             viaAlias !== undefined
-                ? this.series(`alias\u0000${functionName}\u0000${viaAlias}\u0000${version}`, () =>
-                      aliasInvocationSeries(this.metrics, functionName, viaAlias, version),
-                  )
+                ? this.aliasSeries(functionName, viaAlias, version)
                 : this.series(`version\u0000${functionName}\u0000${version}`, () =>
                       versionInvocationSeries(this.metrics, functionName, version),
                   );

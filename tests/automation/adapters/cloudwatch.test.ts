@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AwsCallError } from "../../../automation/adapters/awsError";
-import { CloudWatchAdapter } from "../../../automation/adapters/cloudwatch";
+import { CloudWatchAdapter, withAliasMinutes } from "../../../automation/adapters/cloudwatch";
 import { LambdaAdapter, type CommandSender } from "../../../automation/adapters/lambda";
 import { credentialsProblem, isRetryable } from "../../../automation/rollout/retry";
 import { SimulatedAws } from "../../../automation/simulator";
@@ -144,5 +144,35 @@ describe("the p99 series is aligned with the minutes that had invocations", () =
         const ev = await new CloudWatchAdapter(sim.cloudWatch).evidence(requests, START, sim.now());
         expect(ev.api.candidate.p99ByMinute).to.have.length(ev.api.candidate.minutes.length);
         expect(ev.api.candidate.p99ByMinute.every((p) => p > 0)).to.equal(true);
+    });
+});
+
+describe("the 100% bake without an ExecutedVersion series (withAliasMinutes)", () => {
+    const series = (points: [number, number][]) => ({ timestamps: points.map(([t]) => t), values: points.map(([, v]) => v) });
+
+    it("takes the alias's minutes from the whole-alias instant on where the candidate's own series has none, and keeps the candidate's own", () => {
+        const candidate = series([
+            [60_000, 5],
+            [120_000, 7],
+        ]);
+        const alias = series([
+            [60_000, 50],
+            [120_000, 70],
+            [180_000, 90],
+            [240_000, 95],
+        ]);
+        expect(withAliasMinutes(candidate, alias, 120_000)).to.deep.equal(
+            series([
+                [60_000, 5],
+                [120_000, 7],
+                [180_000, 90],
+                [240_000, 95],
+            ]),
+        );
+    });
+
+    it("never takes alias minutes from before the instant (they held stable's calls too)", () => {
+        expect(withAliasMinutes(undefined, series([[60_000, 50]]), 120_000)).to.equal(undefined);
+        expect(withAliasMinutes(undefined, series([[180_000, 9]]), 120_000)).to.deep.equal(series([[180_000, 9]]));
     });
 });

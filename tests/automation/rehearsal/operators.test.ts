@@ -172,3 +172,43 @@ describe("severity bands in a rehearsal", function () {
         expect(result.report.incident).to.equal(undefined);
     });
 });
+
+describe("the 100% bake when Lambda publishes no ExecutedVersion series for an alias without weights", function () {
+    this.timeout(120_000);
+
+    it("a healthy candidate is promoted on the alias-level series (it was extended, then rolled back for no data)", async () => {
+        const result = await rehearse({
+            stack: "prod",
+            scenario: readScenario(path.join(PROJECT_ROOT, "scenarios", "executed-version-absent.json")),
+            log: memoryLog(),
+        });
+        expect(result.report.outcome).to.equal("promoted");
+        expect(result.report.steps.map((s) => s.verdict)).to.deep.equal(["passed", "passed", "passed"]);
+        expect(result.report.steps[2].numbers!.api.candidateInvocations).to.be.greaterThan(4000);
+    });
+
+    it("a candidate that degrades at 100% is rolled back for its errors, read on the alias-level series", async () => {
+        const healthy = readScenario(path.join(PROJECT_ROOT, "scenarios", "executed-version-absent.json"));
+        const profile = { errorRate: 0.002, p50Ms: 80, p99Ms: 400 };
+        const scenario = parseScenario(
+            {
+                ...healthy,
+                functions: {
+                    "*": {
+                        stable: profile,
+                        candidate: [
+                            { fromMinute: 0, ...profile },
+                            { fromMinute: 24, ...profile, errorRate: 0.05 },
+                        ],
+                    },
+                },
+                expect: undefined,
+            },
+            "x.json",
+        );
+        const result = await rehearse({ stack: "prod", scenario, log: memoryLog() });
+        expect(result.report.outcome).to.equal("rolled-back");
+        expect(result.report.steps.at(-1)).to.include({ weight: 1, verdict: "failed" });
+        expect(result.report.steps.at(-1)!.cause).to.not.equal("no-data");
+    });
+});
