@@ -1,10 +1,12 @@
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
 import * as path from "path";
 import { evidenceQueries } from "../../../automation/adapters/cloudwatch";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { rehearse } from "../../../automation/rehearsal/rehearse";
 import { readScenario } from "../../../automation/rehearsal/scenario";
+import { SimulatedAws } from "../../../automation/simulator";
 import { observeCommands } from "../../../automation/simulator/sdkDispatch";
 import {
     assertValidRequest,
@@ -126,6 +128,7 @@ describe("requests checked against AWS's own API models (botocore's service-2.js
         it("unknown and missing members, enums, ranges, lengths, list sizes and timestamps", () => {
             const cw = models.models.CloudWatch;
             const lambda = models.models.Lambda;
+            const nameMax = lambda.shapes.NamespacedFunctionName.max!;
             const cases: [string, unknown, string][] = [
                 [
                     "GetMetricData",
@@ -187,7 +190,12 @@ describe("requests checked against AWS's own API models (botocore's service-2.js
                 ],
                 ["UpdateAlias", { FunctionName: "api", Name: "7" }, 'Name: "7" does not match ^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$'],
                 ["GetAlias", { FunctionName: "api" }, "Name: required by GetAliasRequest, missing"],
-                ["GetFunctionConfiguration", { FunctionName: "x".repeat(171) }, "FunctionName: length 171, above the maximum 170"],
+                // 170 in awscli 2.9.19's model, more in later ones: the bound is the model's.
+                [
+                    "GetFunctionConfiguration",
+                    { FunctionName: "x".repeat(nameMax + 1) },
+                    `FunctionName: length ${nameMax + 1}, above the maximum ${nameMax}`,
+                ],
                 [
                     "Invoke",
                     { FunctionName: "api", InvocationType: "Sync" },
@@ -198,6 +206,41 @@ describe("requests checked against AWS's own API models (botocore's service-2.js
             for (const [operation, input, problem] of lambdaCases)
                 expect(requestViolations(lambda, operation, input).join("\n"), problem).to.include(problem);
         });
+    });
+
+    it("the simulator refuses what AWS's models refuse, for the constraints it models (weights, query ids and count, ScanBy)", async () => {
+        const sim = new SimulatedAws({ seed: 1, startTime: new Date("2026-01-05T09:00:00Z"), metricDelayMinutes: 0 });
+        sim.putFunction({ name: "api", role: "arn:aws:iam::123456789012:role/fn", timeoutSeconds: 3 });
+        sim.publishVersion("api");
+        sim.publishVersion("api");
+        sim.putAlias("api", "live", "1", {});
+        const weights = (w: Record<string, number>) =>
+            new UpdateAliasCommand({ FunctionName: "api", Name: "live", RoutingConfig: { AdditionalVersionWeights: w } });
+        const queries = (ids: string[], scanBy = "TimestampAscending") =>
+            new GetMetricDataCommand({
+                MetricDataQueries: ids.map((Id) => ({ Id, Expression: "1" })),
+                StartTime: new Date(0),
+                EndTime: new Date(60_000),
+                ScanBy: scanBy as "TimestampAscending",
+            });
+        const refusedByAws: [keyof typeof MODELLED_SERVICES, string, UpdateAliasCommand | GetMetricDataCommand][] = [
+            ["Lambda", "UpdateAlias", weights({ "2": 1.5 })],
+            ["Lambda", "UpdateAlias", weights({ "2": -0.1 })],
+            ["Lambda", "UpdateAlias", weights({ $LATEST: 0.1 })],
+            ["CloudWatch", "GetMetricData", queries(["M1"])],
+            ["CloudWatch", "GetMetricData", queries(Array.from({ length: 501 }, (_, i) => `q${i}`))],
+            ["CloudWatch", "GetMetricData", queries(["m1"], "Up")],
+        ];
+        for (const [service, operation, command] of refusedByAws) {
+            const what = `${operation} ${JSON.stringify(command.input).slice(0, 120)}`;
+            expect(requestViolations(models.models[service], operation, command.input), what).to.not.deep.equal([]);
+            const client = service === "Lambda" ? sim.lambda : sim.cloudWatch;
+            const answer = await client.send(command).then(
+                () => "accepted",
+                () => "refused",
+            );
+            expect(answer, what).to.equal("refused");
+        }
     });
 
     describe("every request sent in rehearsals fits AWS's models", () => {
