@@ -190,7 +190,7 @@ describe("requests checked against AWS's own API models (botocore's service-2.js
                 ],
                 ["UpdateAlias", { FunctionName: "api", Name: "7" }, 'Name: "7" does not match ^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$'],
                 ["GetAlias", { FunctionName: "api" }, "Name: required by GetAliasRequest, missing"],
-                // 170 in awscli 2.9.19's model, more in later ones: the bound is the model's.
+                // 170 in awscli 2.9.19's model, 256 in botocore 1.43's: the bound is the model's.
                 [
                     "GetFunctionConfiguration",
                     { FunctionName: "x".repeat(nameMax + 1) },
