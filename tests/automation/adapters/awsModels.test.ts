@@ -19,17 +19,23 @@ import {
 } from "../../helpers/awsModels";
 import { memoryLog } from "../../helpers/fakes";
 
-/** Rehearsals whose requests are checked: the two everyday outcomes, and faults that take other paths (rollback after a kill, throttles, partial data, expired credentials, a failed smoke test, a signal). */
+/**
+ * Rehearsals whose requests are checked, as `<stack> <scenario>`: the two everyday outcomes on prod's canary and
+ * staging's blue-green pair (two functions in one GetMetricData), and faults that take other paths (a failed
+ * smoke test, a latency rollback, a rollback after a kill, throttles, partial data, expired credentials, a signal).
+ */
 const REHEARSED = [
-    "healthy",
-    "bad-canary",
-    "smoke-fail",
-    "latency-regression",
-    "faults/killed-during-rollback",
-    "faults/stable-throttles",
-    "faults/invocations-partial",
-    "faults/credentials-expire",
-    "faults/interrupt-sigint",
+    "prod healthy",
+    "prod bad-canary",
+    "prod smoke-fail",
+    "prod latency-regression",
+    "prod faults/killed-during-rollback",
+    "prod faults/stable-throttles",
+    "prod faults/invocations-partial",
+    "prod faults/credentials-expire",
+    "prod faults/interrupt-sigint",
+    "staging healthy",
+    "staging bad-canary",
 ];
 
 /** A command the simulated clients were sent during a rehearsal. */
@@ -248,12 +254,13 @@ describe("requests checked against AWS's own API models (botocore's service-2.js
 
         before(async () => {
             for (const name of REHEARSED) {
-                const scenario = readScenario(path.join(PROJECT_ROOT, "scenarios", `${name}.json`));
+                const [stack, file] = name.split(" ");
+                const scenario = readScenario(path.join(PROJECT_ROOT, "scenarios", `${file}.json`));
                 const stop = observeCommands((service, operation, input) =>
                     sent.push({ scenario: name, service, operation, input: structuredClone(input) }),
                 );
                 try {
-                    await rehearse({ stack: "prod", scenario, log: memoryLog() });
+                    await rehearse({ stack, scenario, log: memoryLog() });
                 } finally {
                     stop();
                 }
