@@ -31,6 +31,11 @@ export interface SimulatedAwsOptions {
     metricDelayMinutes: number;
     /** ms after an alias version change during which GetAlias shows AWS's transient {"<old version>": 1} routing (terraform-provider-aws PR #48116); default 0 */
     transientRoutingMs?: number;
+    /**
+     * Versions each function already has published when it is first created (an account with a history of
+     * releases, for `prune`): "1" to "<n>", copies of its first configuration; the first `up` publishes the next.
+     */
+    priorVersions?: number;
 }
 
 /** A version's share of what users got. */
@@ -88,6 +93,7 @@ export class SimulatedAws {
     private readonly counts = new Map<string, RequestCounts>();
     private readonly history = new Map<string, RequestCounts>();
     private backfilledMinutes = 0;
+    private readonly priorVersions: number;
     private readonly seriesCache = new Map<string, InvocationSeries>();
 
     constructor(opts: SimulatedAwsOptions) {
@@ -98,6 +104,7 @@ export class SimulatedAws {
         this.startMs = startMs;
         this.currentMs = startMs;
         this.seed = opts.seed;
+        this.priorVersions = opts.priorVersions ?? 0;
         this.random = createRandom(opts.seed);
         this.invokeRandom = createRandom(opts.seed, INVOKE_STREAM);
         const delayMs = opts.metricDelayMinutes * MINUTE_MS;
@@ -197,7 +204,14 @@ export class SimulatedAws {
 
     /** Creates a function or updates its $LATEST configuration, as `pulumi up` leaves it. */
     putFunction(spec: FunctionSpec): void {
+        const created = !this.control.hasFunction(spec.name);
         this.control.putFunction(spec);
+        if (created) for (let i = 0; i < this.priorVersions; i++) this.control.publishVersion(spec.name);
+    }
+
+    /** The function's published version numbers, ascending, as ListVersionsByFunction would list them. */
+    publishedVersions(functionName: string): string[] {
+        return this.control.publishedVersions(functionName).map((v) => v.version);
     }
 
     /** Publishes $LATEST as "1", "2", ...: the version keeps the role, DLQ and description of the moment, like Lambda. */
