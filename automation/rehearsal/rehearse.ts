@@ -11,6 +11,7 @@ import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
 import type { Clock } from "../rollout/ports";
 import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
+import { pruneAfterPromotion } from "../rollout/prune";
 import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
@@ -176,6 +177,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         startTime: REHEARSAL_START,
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
+        // The stable and the candidate are published by the two `up`s below: the history comes before them.
+        priorVersions: scenario.versions === undefined ? 0 : scenario.versions - 2,
     });
     const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario), project });
 
@@ -236,6 +239,10 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         log,
     );
     const hooks = new ScenarioHookRunner(scenario.hooks);
+    // Version retention after a promotion, as the stack's config asks, against the simulated account's versions.
+    const afterPromotion = config.retention.afterPromotion
+        ? () => pruneAfterPromotion({ stack, lambda: adapters.lambda, log }, { stackName: options.stack, retention: config.retention })
+        : undefined;
     const promoteOptions = { stackName: options.stack, hooks: rehearsedHooks(scenario) };
     const firstClock = new VirtualClock(sim, { ...processEvents(scenario), operators });
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.
@@ -258,6 +265,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
             random,
             checkpoint: (point) => firstClock.checkpoint(point),
             hooks,
+            afterPromotion,
         },
         promoteOptions,
     );
@@ -283,7 +291,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         ];
         const secondClock = new VirtualClock(sim, { operators });
         stack.clock = secondClock;
-        const second = await promote({ stack, ...adapters, clock: secondClock, log, random, hooks }, promoteOptions);
+        const second = await promote({ stack, ...adapters, clock: secondClock, log, random, hooks, afterPromotion }, promoteOptions);
         const offset = killedAt;
         const shift = (m: number | undefined) => (m === undefined ? undefined : round1(m + offset));
         result = {
