@@ -140,7 +140,19 @@ export function describeFunctionPlan(
         toDelete.length === 0
             ? `${key} (${functionName}): ${published} published, nothing to delete`
             : `${key} (${functionName}): ${published} published, ${verb} ${toDelete.length}: ${toDelete.map((v) => `v${v}`).join(", ")}`;
-    return [head, ...kept.map((k) => `  kept v${k.version}: ${k.because.join("; ")}`)];
+    return [head, ...keptRuns(kept).map((r) => `  kept ${r.versions}: ${r.because}`)];
+}
+
+/** Kept versions for people: consecutive ones kept for the same reasons as one run, `v16-v23` (newest first in, out). */
+function keptRuns(kept: readonly { version: string; because: string[] }[]): { versions: string; because: string }[] {
+    const runs: { newest: string; oldest: string; because: string }[] = [];
+    for (const k of kept) {
+        const because = k.because.join("; ");
+        const last = runs.at(-1);
+        if (last && last.because === because && Number(last.oldest) === Number(k.version) + 1) last.oldest = k.version;
+        else runs.push({ newest: k.version, oldest: k.version, because });
+    }
+    return runs.map((r) => ({ versions: r.newest === r.oldest ? `v${r.newest}` : `v${r.oldest}-v${r.newest}`, because: r.because }));
 }
 
 /** The report's last line for people: `pruned: api 13 deleted` / `dry run: api 13 would be deleted`. */

@@ -35,7 +35,7 @@ describe("lambda-rollout prune and retention on the command line", function () {
         const printed = r.stderr.replace(/\s+/g, " ");
         const deleting = range(1, 15).map((v) => `v${v}`);
         expect(printed).to.contain(`api (lambda-rollout-prod-api): 25 published, deleting 15: ${deleting.join(", ")}`);
-        expect(printed).to.contain(" kept v25: newest 10; routed by alias live (100%) kept v24: newest 10 ");
+        expect(printed).to.contain(" kept v25: newest 10; routed by alias live (100%) kept v16-v24: newest 10 ");
         expect(printed).to.contain("api: deleted v15");
     });
 
