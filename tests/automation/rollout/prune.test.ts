@@ -1,4 +1,4 @@
-import { ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
+import { DeleteFunctionCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
 import { prune, pruneAfterPromotion, summarizePrune } from "../../../automation/rollout/prune";
@@ -124,6 +124,22 @@ describe("the simulated Lambda API for retention", () => {
             );
             expect(err?.message, `v${v}`).to.match(/^DeleteFunction failed: ResourceConflictException: .*reference it: \[(beta|live)\]/);
         }
+    });
+
+    it("never deletes $LATEST or through an alias: the adapter refuses before sending, the simulated API as AWS does", async () => {
+        const { sim, lambda } = account();
+        const refused = (p: Promise<unknown>) =>
+            p.then(
+                () => undefined,
+                (e: Error) => e,
+            );
+        expect(await refused(lambda.deleteVersion(FN, "$LATEST"))).to.be.instanceOf(RangeError);
+        expect(await refused(lambda.deleteVersion(FN, "live"))).to.be.instanceOf(RangeError);
+        for (const Qualifier of ["$LATEST", "beta", undefined]) {
+            const err = (await refused(sim.lambda.send(new DeleteFunctionCommand({ FunctionName: FN, Qualifier })))) as Error;
+            expect(err?.name, String(Qualifier)).to.equal("InvalidParameterValueException");
+        }
+        expect(sim.publishedVersions(FN)).to.deep.equal(range(1, 25));
     });
 
     it("pages ListVersionsByFunction and ListAliases, and the adapter follows NextMarker to the end", async () => {
