@@ -39,6 +39,7 @@ import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { actor, operate, type OperatorAction } from "./rollout/operator";
 import { rollback } from "./rollout/rollback";
+import { prune, pruneAfterPromotion, summarizePrune } from "./rollout/prune";
 import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
@@ -251,6 +252,12 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
                 observe: keeper.observe,
                 signal: interrupts.signal,
                 hooks: new RealHookRunner(deps.lambda, { cwd: project.root, env: process.env }),
+                ...(deps.config.retention.afterPromotion && !opts.dryRun
+                    ? {
+                          afterPromotion: () =>
+                              pruneAfterPromotion({ ...deps, log }, { stackName: opts.stack, retention: deps.config.retention }),
+                      }
+                    : {}),
                 // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works).
                 ...(process.stdin.isTTY && !opts.nonInteractive
                     ? { ask: (q: string, signal: AbortSignal) => askOnTerminal(q, signal), user: actor(undefined, process.env, userName) }
@@ -398,6 +405,32 @@ program
         log.line(summary(report));
         emit(opts, report);
         process.exitCode = report.outcome === "failed" ? ExitCode.infrastructure : ExitCode.ok;
+    });
+
+program
+    .command("prune")
+    .description(
+        "delete old published versions: keep the newest (lambda-rollout:retention.keep, default 10), every version an alias routes to, and the stable and candidate of a rollout in progress",
+    )
+    .addOption(stackOption())
+    .addOption(cwdOption())
+    .addOption(yesOption())
+    .addOption(nonInteractiveOption())
+    .addOption(configFileOption())
+    .option("--dry-run", "list the versions it would delete per function, and why the others are kept; delete nothing")
+    .addOption(jsonOption())
+    .addOption(reportOption())
+    .action(async (opts: CommonOptions) => {
+        const log = consoleLog(realClock, opts.json);
+        const deps = await realDeps(opts, log);
+        const confirm = confirmation(opts);
+        if (confirm && !(await confirm(`Delete the published versions of ${opts.stack} that retention allows (listed with --dry-run)?`))) {
+            throw new UsageError("not confirmed: nothing was deleted");
+        }
+        const report = await prune({ ...deps, log }, { stackName: opts.stack, retention: deps.config.retention, dryRun: opts.dryRun });
+        log.line(summarizePrune(report));
+        emit(opts, report);
+        process.exitCode = report.exitCode;
     });
 
 program

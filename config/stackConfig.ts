@@ -544,6 +544,28 @@ const vpcSchema = z
               },
     );
 
+/**
+ * How many published versions each function keeps (`lambda-rollout prune`, automation/rollout/retention.ts): every
+ * commit publishes one, and Lambda keeps them all (75 GB of code per region is the account's limit) unless deleted.
+ * Read from the stack's config by the tool, never exported: a change takes effect without an `up`.
+ */
+export const retentionSchema = z
+    .object({
+        /** The newest numbered versions kept per function, besides any an alias routes to or a rollout in progress needs. */
+        keep: z
+            .number({ message: "must be a whole number of versions, 2 or more" })
+            .int({ message: "must be a whole number of versions, 2 or more" })
+            // Two at least: `rollback` after a promotion goes back to the version before the live one.
+            .min(2, { message: "must be at least 2 (the newest version and one before it, so `rollback` has a version to go back to)" })
+            .default(10),
+        /** Prune after every promotion (a failure to prune is a warning in the report, never a failed promotion). */
+        afterPromotion: z.boolean({ message: "must be true or false" }).default(false),
+    })
+    .strict();
+
+/** A validated retention policy. */
+export type RetentionPolicy = z.output<typeof retentionSchema>;
+
 /** The whole of a stack's `<project>:` config. */
 export const stackConfigSchema = z
     .object({
@@ -558,6 +580,7 @@ export const stackConfigSchema = z
         alarms: alarmsSchema.default({}),
         routing: z.record(z.string(), routingEntry).optional(),
         vpc: vpcSchema.optional(),
+        retention: retentionSchema.default({ keep: 10, afterPromotion: false }),
     })
     .strict()
     .superRefine((cfg, ctx) => {

@@ -5,16 +5,18 @@
  * AwsCallError naming the operation and AWS's code.
  */
 import {
+    DeleteFunctionCommand,
     GetAliasCommand,
     GetFunctionConfigurationCommand,
     GetProvisionedConcurrencyConfigCommand,
     InvokeCommand,
+    ListAliasesCommand,
     ListVersionsByFunctionCommand,
     UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
 import type { AliasRouting, LiveAlias } from "../../components/routing";
 import { additionalVersionWeights } from "../../components/routing";
-import type { InvokeResult, LambdaControl, VersionFacts } from "../rollout/ports";
+import type { AliasListing, InvokeResult, LambdaControl, VersionControl, VersionFacts } from "../rollout/ports";
 import { awsCall, type AwsCallError } from "./awsError";
 
 /** Anything that sends SDK v3 commands: LambdaClient, or a stand-in. */
@@ -22,8 +24,8 @@ export interface CommandSender {
     send(command: any): Promise<any>;
 }
 
-/** {@link LambdaControl} over the Lambda API. */
-export class LambdaAdapter implements LambdaControl {
+/** {@link LambdaControl} and {@link VersionControl} over the Lambda API. */
+export class LambdaAdapter implements LambdaControl, VersionControl {
     constructor(private readonly client: CommandSender) {}
 
     async getAlias(functionName: string, aliasName: string): Promise<LiveAlias> {
@@ -59,6 +61,34 @@ export class LambdaAdapter implements LambdaControl {
             marker = out.NextMarker;
         } while (marker);
         return versions.sort((a, b) => Number(a) - Number(b));
+    }
+
+    async listAliases(functionName: string): Promise<AliasListing[]> {
+        const aliases: AliasListing[] = [];
+        let marker: string | undefined;
+        do {
+            const out = await awsCall("ListAliases", () =>
+                this.client.send(new ListAliasesCommand({ FunctionName: functionName, Marker: marker })),
+            );
+            for (const a of out.Aliases ?? []) {
+                aliases.push({
+                    name: a.Name,
+                    functionVersion: a.FunctionVersion,
+                    additionalVersionWeights: a.RoutingConfig?.AdditionalVersionWeights ?? {},
+                    ...(a.Description !== undefined ? { description: a.Description } : {}),
+                });
+            }
+            marker = out.NextMarker;
+        } while (marker);
+        return aliases;
+    }
+
+    async deleteVersion(functionName: string, version: string): Promise<void> {
+        // Never unqualified: without a Qualifier, DeleteFunction deletes the function with every version and alias.
+        if (!/^\d+$/.test(version)) throw new RangeError(`deleteVersion: ${JSON.stringify(version)} is not a published version number`);
+        await awsCall("DeleteFunction", () =>
+            this.client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: version })),
+        );
     }
 
     async hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean> {

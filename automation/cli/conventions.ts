@@ -88,8 +88,8 @@ export function selectedStackIn(settings: string): string | undefined {
     return typeof stack === "string" && stack !== "" ? stack : undefined;
 }
 
-/** The verbs that ask before they act: they move traffic. The others only read or rehearse. */
-export const CONFIRMING_VERBS: readonly string[] = ["promote", "retry", "rollback", "abort"];
+/** The verbs that ask before they act: they move traffic, or (prune) delete versions. The others only read or rehearse. */
+export const CONFIRMING_VERBS: readonly string[] = ["promote", "retry", "rollback", "abort", "prune"];
 
 /** What the confirmation flags and the environment ask of a verb. */
 export interface ConfirmFlags {
@@ -121,5 +121,5 @@ export function confirmMode(verb: string, flags: ConfirmFlags, env: ConventionEn
 /** Why a verb that would ask refuses, and how to go ahead. */
 export function cannotConfirm(verb: string, flags: ConfirmFlags): string {
     const why = flags.nonInteractive ? "--non-interactive" : "stdin is not a terminal";
-    return `${why}: ${verb} would ask before it moves traffic, and nobody can answer; pass -y/--yes (or set PULUMI_SKIP_CONFIRMATIONS=true) to go ahead without a prompt. Nothing was read or changed`;
+    return `${why}: ${verb} would ask before it ${verb === "prune" ? "deletes versions" : "moves traffic"}, and nobody can answer; pass -y/--yes (or set PULUMI_SKIP_CONFIRMATIONS=true) to go ahead without a prompt. Nothing was read or changed`;
 }

@@ -21,8 +21,18 @@ export const LAMBDA_ACTIONS = [
     "lambda:GetFunctionConfiguration",
     "lambda:InvokeFunction",
     "lambda:ListVersionsByFunction",
+    "lambda:ListAliases",
     "lambda:GetProvisionedConcurrencyConfig",
 ] as const;
+
+/**
+ * What `prune` deletes with: DeleteFunction, granted on the qualified ARNs (`<fn>:*`) only. Lambda authorises an
+ * action on a version against the version's ARN, and `arn:...:function:<fn>:*` matches the qualified ARNs and not
+ * the unqualified one ("Fine-tuning the Resources and Conditions sections of policies",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html), so the role can delete one version
+ * at a time but never the function itself (an unqualified DeleteFunction deletes every version and alias).
+ */
+export const VERSION_DELETE_ACTIONS = ["lambda:DeleteFunction"] as const;
 
 /** The CloudWatch actions scoped to the stack's alarms. */
 export const ALARM_ACTIONS = ["cloudwatch:DescribeAlarms"] as const;
@@ -104,7 +114,8 @@ export function validatePolicyArgs(args: PromoterPolicyArgs): void {
 
 /**
  * The promoter role's policy for one stack: Lambda actions on the stack's functions (unqualified and
- * qualified ARNs: aliases and versions), DescribeAlarms on the stack's alarms, GetMetricData on "*".
+ * qualified ARNs: aliases and versions), DeleteFunction on their versions only (`prune`), DescribeAlarms on the
+ * stack's alarms, GetMetricData on "*".
  */
 export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
     validatePolicyArgs(args);
@@ -121,6 +132,13 @@ export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
                 // `<fn>` for GetFunctionConfiguration and ListVersionsByFunction; `<fn>:*` for the qualified ARNs
                 // that GetAlias, UpdateAlias, Invoke (of a version) and GetProvisionedConcurrencyConfig act on.
                 Resource: functions.flatMap((fn) => [`${lambdaArn}${fn}`, `${lambdaArn}${fn}:*`]),
+            },
+            {
+                Sid: "PruneVersions",
+                Effect: "Allow",
+                Action: [...VERSION_DELETE_ACTIONS],
+                // Qualified ARNs only: one published version at a time, never the whole function (see VERSION_DELETE_ACTIONS).
+                Resource: functions.map((fn) => `${lambdaArn}${fn}:*`),
             },
             {
                 Sid: "StackAlarms",

@@ -11,6 +11,7 @@ import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
 import type { Clock } from "../rollout/ports";
 import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
+import { pruneAfterPromotion } from "../rollout/prune";
 import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
@@ -202,6 +203,8 @@ async function rehearseOver(
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
         executedVersionWithoutSplit: scenario.executedVersionWithoutSplit === "published",
+        // The stable and the candidate are published by the two `up`s below: the history comes before them.
+        priorVersions: scenario.versions === undefined ? 0 : scenario.versions - 2,
     });
     const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario), project });
 
@@ -264,6 +267,10 @@ async function rehearseOver(
         log,
     );
     const hooks = new ScenarioHookRunner(scenario.hooks);
+    // Version retention after a promotion, as the stack's config asks, against the simulated account's versions.
+    const afterPromotion = config.retention.afterPromotion
+        ? () => pruneAfterPromotion({ stack, lambda: adapters.lambda, log }, { stackName: options.stack, retention: config.retention })
+        : undefined;
     const promoteOptions = { stackName: options.stack, hooks: rehearsedHooks(scenario) };
     const firstClock = new VirtualClock(sim, { ...processEvents(scenario), operators });
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.
@@ -286,6 +293,7 @@ async function rehearseOver(
             random,
             checkpoint: (point) => firstClock.checkpoint(point),
             hooks,
+            afterPromotion,
         },
         promoteOptions,
     );
@@ -311,7 +319,7 @@ async function rehearseOver(
         ];
         const secondClock = new VirtualClock(sim, { operators });
         stack.clock = secondClock;
-        const second = await promote({ stack, ...adapters, clock: secondClock, log, random, hooks }, promoteOptions);
+        const second = await promote({ stack, ...adapters, clock: secondClock, log, random, hooks, afterPromotion }, promoteOptions);
         const offset = killedAt;
         const shift = (m: number | undefined) => (m === undefined ? undefined : round1(m + offset));
         result = {

@@ -275,6 +275,16 @@ export const scenarioSchema = z
             .default([]),
         /** The rehearsed hooks' answers (in place of the stack's hooks at the points named). */
         hooks: hooksAnswers.optional(),
+        /**
+         * Published versions per function when the rollout starts (the contract's name), the stable and the
+         * candidate the newest two: an account with a history of releases, for `prune`. Default 2.
+         */
+        versions: z
+            .number({ message: "must be a whole number of published versions, from 2 to 1000" })
+            .int({ message: "must be a whole number of published versions, from 2 to 1000" })
+            .min(2, { message: "must be a whole number of published versions, from 2 to 1000 (the stable and the candidate at least)" })
+            .max(1000, { message: "must be a whole number of published versions, from 2 to 1000" })
+            .optional(),
         /** What the rehearsal must end with; `rehearse-all` fails when it does not. */
         expect: z
             .object({

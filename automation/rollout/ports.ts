@@ -76,6 +76,25 @@ export interface LambdaControl {
     updateAlias(functionName: string, aliasName: string, routing: AliasRouting | undefined, description?: string): Promise<void>;
 }
 
+/** One alias of a function, as ListAliases gives it. */
+export interface AliasListing {
+    readonly name: string;
+    readonly functionVersion: string;
+    /** The weighted version and its share; empty when the alias does not split traffic. */
+    readonly additionalVersionWeights: Readonly<Record<string, number>>;
+    readonly description?: string;
+}
+
+/** The Lambda calls of version retention (`prune`): list what is published and routed, delete one version. */
+export interface VersionControl {
+    /** Published version numbers, ascending (`$LATEST` left out). */
+    listVersions(functionName: string): Promise<string[]>;
+    /** Every alias of the function, whatever its name. */
+    listAliases(functionName: string): Promise<AliasListing[]>;
+    /** Deletes one published version (DeleteFunction with the version as Qualifier; never the function). */
+    deleteVersion(functionName: string, version: string): Promise<void>;
+}
+
 /** One version's traffic through the alias over a window, from CloudWatch. */
 export interface VersionEvidence {
     /** Sum of Invocations. */

@@ -56,6 +56,8 @@ export interface RolloutDeps {
     readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
     /** Who answers at this terminal, for the record of an approval given there. */
     readonly user?: string;
+    /** Version retention after a promotion, when configured (prune.ts's pruneAfterPromotion): it never throws. */
+    readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
 }
 
 /** Options of a promote. */
@@ -786,6 +788,12 @@ class PromoteRun {
         this.log.line(
             `[min ${this.minute()}] promoted: ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${this.targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`,
         );
+        // Retention, when configured: what it deleted goes in the report; what it could not, as a warning only.
+        const retention = await this.deps.afterPromotion?.();
+        if (retention) {
+            this.recorder.update((r) => (r.pruned = retention.pruned));
+            for (const warning of retention.warnings) this.recorder.warn(warning);
+        }
         return this.finish("promoted");
     }
 

@@ -99,6 +99,8 @@ export interface RolloutReport {
     operator?: OperatorRecord[];
     /** While the rollout waits for approval: the step waiting and since when (removed once it goes on). */
     waitingForApproval?: { step: number; weight: number; sinceMinute: number };
+    /** The versions deleted after the promotion, per function (lambda-rollout:retention.afterPromotion). */
+    pruned?: Record<string, string[]>;
     /** A verdict in the `incident` band: the rollback was immediate and the stack's topic was paged. */
     incident?: { band: "incident"; reason: string; atMinute: number };
 }

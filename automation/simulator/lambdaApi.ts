@@ -1,5 +1,6 @@
 import {
     CreateAliasCommand,
+    DeleteFunctionCommand,
     GetAliasCommand,
     GetFunctionConfigurationCommand,
     GetProvisionedConcurrencyConfigCommand,
@@ -83,7 +84,12 @@ export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker,
             ListAliasesCommand,
             (input) => {
                 const { name } = target(input.FunctionName);
-                return { Aliases: control.aliases(name).map((alias) => aliasConfiguration(control, name, alias.name)), $metadata: {} };
+                const { page, next } = pageOf(control.aliases(name), input.Marker, input.MaxItems);
+                return {
+                    Aliases: page.map((alias) => aliasConfiguration(control, name, alias.name)),
+                    ...(next !== undefined ? { NextMarker: next } : {}),
+                    $metadata: {},
+                };
             },
         ],
         [
@@ -102,7 +108,26 @@ export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker,
             (input) => {
                 const { name } = target(input.FunctionName);
                 const versions = [control.version(name, "$LATEST"), ...control.publishedVersions(name)];
-                return { Versions: versions.map((version) => functionConfiguration(name, version)), $metadata: {} };
+                const { page, next } = pageOf(versions, input.Marker, input.MaxItems);
+                return {
+                    Versions: page.map((version) => functionConfiguration(name, version)),
+                    ...(next !== undefined ? { NextMarker: next } : {}),
+                    $metadata: {},
+                };
+            },
+        ],
+        [
+            DeleteFunctionCommand,
+            (input) => {
+                const { name, qualifier } = target(input.FunctionName, input.Qualifier);
+                // Without a qualifier AWS deletes the function with every version and alias; nothing here asks for that.
+                if (qualifier === undefined)
+                    throw clientError(
+                        "InvalidParameterValueException",
+                        "The simulated account deletes published versions only: pass the version as Qualifier.",
+                    );
+                control.deleteVersion(name, qualifier);
+                return { StatusCode: 204, $metadata: {} };
             },
         ],
         [
@@ -154,6 +179,18 @@ export function createLambdaClient(control: LambdaControlPlane, invoke: Invoker,
             return dispatch(command, handlers, "Lambda");
         },
     };
+}
+
+/** The list pages of ListVersionsByFunction and ListAliases: at most 50 items a page unless MaxItems (1-10000) says otherwise. */
+function pageOf<T>(items: readonly T[], marker: unknown, maxItems: unknown): { page: T[]; next?: string } {
+    const start = marker === undefined ? 0 : Number(marker);
+    if (!Number.isInteger(start) || start < 0 || start > items.length)
+        throw clientError("InvalidParameterValueException", `Marker ${String(marker)} is not one this list returned.`);
+    const size = maxItems === undefined ? 50 : Number(maxItems);
+    if (!Number.isInteger(size) || size < 1 || size > 10000)
+        throw clientError("InvalidParameterValueException", `MaxItems must be between 1 and 10000, got ${String(maxItems)}.`);
+    const end = Math.min(items.length, start + size);
+    return { page: items.slice(start, end), ...(end < items.length ? { next: String(end) } : {}) };
 }
 
 function decodePayload(payload: unknown): unknown {

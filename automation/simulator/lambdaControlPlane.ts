@@ -120,6 +120,34 @@ export class LambdaControlPlane {
         return version;
     }
 
+    /**
+     * DeleteFunction with a version as its Qualifier. As the API reference says ("You can't delete a version that an
+     * alias references", https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html), a version any alias
+     * routes to (primary or weighted) is refused, with ResourceConflictException (409), the conflict error the
+     * reference lists for the call; `$LATEST` or an alias name as the qualifier is an InvalidParameterValueException.
+     */
+    deleteVersion(functionName: string, version: string): void {
+        const fn = this.function(functionName);
+        if (!/^\d+$/.test(version)) {
+            throw invalidValue(
+                `Qualifier ${version} of DeleteFunction must be a published version number: $LATEST is deleted only with the whole function, and an alias with DeleteAlias.`,
+            );
+        }
+        if (!fn.versions.has(version)) throw notFound(`Function not found: ${functionArn(functionName, version)}`);
+        const referencing = [...fn.aliases.values()]
+            .filter((a) => a.functionVersion === version || Object.hasOwn(a.weights, version))
+            .map((a) => a.name);
+        if (referencing.length > 0) {
+            throw clientError(
+                "ResourceConflictException",
+                `Unable to delete version ${version} of ${functionName} because the following aliases reference it: [${referencing.join(", ")}]`,
+                409,
+            );
+        }
+        fn.versions.delete(version);
+        fn.provisioned.delete(version);
+    }
+
     /** Whether the function exists. */
     hasFunction(functionName: string): boolean {
         return this.functions.has(functionName);

@@ -36,6 +36,11 @@ export interface SimulatedAwsOptions {
      * the simulator models both: `true` (default) publishes it always, `false` only while the alias has a split.
      */
     executedVersionWithoutSplit?: boolean;
+    /**
+     * Versions each function already has published when it is first created (an account with a history of
+     * releases, for `prune`): "1" to "<n>", copies of its first configuration; the first `up` publishes the next.
+     */
+    priorVersions?: number;
 }
 
 /** A version's share of what users got. */
@@ -93,6 +98,7 @@ export class SimulatedAws {
     private readonly counts = new Map<string, RequestCounts>();
     private readonly history = new Map<string, RequestCounts>();
     private backfilledMinutes = 0;
+    private readonly priorVersions: number;
     private readonly seriesCache = new Map<string, InvocationSeries>();
     private readonly executedVersionWithoutSplit: boolean;
 
@@ -104,6 +110,7 @@ export class SimulatedAws {
         this.startMs = startMs;
         this.currentMs = startMs;
         this.seed = opts.seed;
+        this.priorVersions = opts.priorVersions ?? 0;
         this.random = createRandom(opts.seed);
         this.invokeRandom = createRandom(opts.seed, INVOKE_STREAM);
         const delayMs = opts.metricDelayMinutes * MINUTE_MS;
@@ -200,7 +207,14 @@ export class SimulatedAws {
 
     /** Creates a function or updates its $LATEST configuration, as `pulumi up` leaves it. */
     putFunction(spec: FunctionSpec): void {
+        const created = !this.control.hasFunction(spec.name);
         this.control.putFunction(spec);
+        if (created) for (let i = 0; i < this.priorVersions; i++) this.control.publishVersion(spec.name);
+    }
+
+    /** The function's published version numbers, ascending, as ListVersionsByFunction would list them. */
+    publishedVersions(functionName: string): string[] {
+        return this.control.publishedVersions(functionName).map((v) => v.version);
     }
 
     /** Publishes $LATEST as "1", "2", ...: the version keeps the role, DLQ and description of the moment, like Lambda. */

@@ -31,6 +31,7 @@ const VERBS: [verb: string, extra: string[], usesPulumi: boolean][] = [
     ["pause", [], true],
     ["resume", [], true],
     ["abort", ["--yes"], true],
+    ["prune", ["--yes"], true],
 ];
 
 /** A fresh path for the stand-in pulumi's log of calls. */

@@ -20,6 +20,23 @@ describe("the promoter role's IAM policy (automation/iam/promoterPolicy.ts)", ()
         expect(fns.Action.every((a) => a.startsWith("lambda:"))).to.equal(true);
     });
 
+    it("lets prune delete published versions only: DeleteFunction on qualified ARNs, never on a function's own ARN", () => {
+        const policy = promoterPolicy({ ...base, functionNames: ["api", "worker"] });
+        const prune = policy.Statement.find((s) => s.Sid === "PruneVersions")!;
+        expect(prune.Action).to.deep.equal(["lambda:DeleteFunction"]);
+        expect(prune.Resource).to.deep.equal([
+            "arn:aws:lambda:us-east-1:123456789012:function:lambda-rollout-prod-api:*",
+            "arn:aws:lambda:us-east-1:123456789012:function:lambda-rollout-prod-worker:*",
+        ]);
+        // No other statement grants it, so no unqualified ARN can be deleted.
+        expect(policy.Statement.filter((s) => s.Action.includes("lambda:DeleteFunction"))).to.have.length(1);
+        // Listing what prune reads is granted with the other reads on the stack's functions.
+        expect(policy.Statement.find((s) => s.Sid === "StackFunctions")!.Action).to.include.members([
+            "lambda:ListVersionsByFunction",
+            "lambda:ListAliases",
+        ]);
+    });
+
     it("names exactly the given functions when their names are known", () => {
         const fns = promoterPolicy({ ...base, stack: "staging", region: "eu-west-1", functionNames: ["api", "worker"] }).Statement[0];
         expect(fns.Resource).to.deep.equal([
@@ -134,10 +151,11 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
         const lambdaAdapter = [
             "import {",
             "    GetAliasCommand, UpdateAliasCommand, GetFunctionConfigurationCommand, InvokeCommand,",
-            "    ListVersionsByFunctionCommand, GetProvisionedConcurrencyConfigCommand,",
+            "    ListVersionsByFunctionCommand, GetProvisionedConcurrencyConfigCommand, ListAliasesCommand, DeleteFunctionCommand,",
             '} from "@aws-sdk/client-lambda";',
             "new GetAliasCommand({}); new UpdateAliasCommand({}); new GetFunctionConfigurationCommand({});",
             "new InvokeCommand({}); new ListVersionsByFunctionCommand({}); new GetProvisionedConcurrencyConfigCommand({});",
+            "new ListAliasesCommand({}); new DeleteFunctionCommand({});",
         ].join("\n");
         const cloudwatchAdapter =
             'import { GetMetricDataCommand, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";\nnew GetMetricDataCommand({});\nnew DescribeAlarmsCommand({});';
