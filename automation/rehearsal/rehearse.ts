@@ -43,6 +43,8 @@ export interface RehearseOptions {
     readonly project?: PulumiProject;
     /** Sees the report after every change (both runs of a killed rehearsal), as the CLI's report file does. */
     readonly observe?: (report: RolloutReport) => void;
+    /** Given the simulated account once it exists, so that a caller can read what AWS would hold afterwards (its metrics). */
+    readonly simulator?: (sim: SimulatedAws) => void;
 }
 
 /** Where traffic truly ended (read from the simulated account, not from the report), and whether that is safe. */
@@ -177,6 +179,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         metricDelayMinutes: scenario.metricDelayMinutes,
         transientRoutingMs: 5_000,
     });
+    options.simulator?.(sim);
     const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario), project });
 
     // The world before the rollout: the stable release live, then the candidate published by a plain `up`.
