@@ -208,7 +208,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
         const { functionName, aliasName } = candidateOutputs.functions[key];
         const stableVersion = stableOutputs.functions[key].candidateVersion;
         const candidateVersion = candidateOutputs.functions[key].candidateVersion;
-        sim.setTraffic(functionName, aliasName, fn.requestsPerMinute);
+        sim.setTraffic(functionName, aliasName, fn.requestsPerMinute, { asynchronous: fn.source === "async" });
         sim.setVersionProfile(functionName, stableVersion, fn.stable);
         sim.setVersionProfile(functionName, candidateVersion, fn.candidate);
         const index = config.functions.findIndex((f) => f.name === key);

@@ -1,12 +1,20 @@
 import { AlarmRegistry } from "./alarmRegistry";
 import type { MetricAlarmDef } from "./alarms";
 import { createCloudWatchClient } from "./cloudWatchApi";
+import { ASYNC_ATTEMPTS, ASYNC_RETRY_DELAYS_MS, AsyncEventQueues } from "./asyncInvocations";
 import { concurrencyPools, meanDurationMs, throttledShare } from "./concurrency";
 import { clientError } from "./errors";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
 import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
 import { createLambdaClient, type InvokeResult } from "./lambdaApi";
-import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from "./lambdaMetrics";
+import {
+    aliasInvocationSeries,
+    deadLetterSeries,
+    recordDeadLetters,
+    recordOutcome,
+    versionInvocationSeries,
+    type InvocationSeries,
+} from "./lambdaMetrics";
 import { MetricStore } from "./metricStore";
 import type { MetricSource } from "./getMetricData";
 import {
@@ -100,7 +108,12 @@ export class SimulatedAws {
     private readonly metrics: MetricStore;
     private readonly control: LambdaControlPlane;
     private readonly alarms: AlarmRegistry;
-    private readonly traffic = new Map<string, { functionName: string; aliasName: string; requestsPerMinute: number }>();
+    private readonly traffic = new Map<
+        string,
+        { functionName: string; aliasName: string; requestsPerMinute: number; asynchronous: boolean }
+    >();
+    /** The events of asynchronous traffic waiting for a retry (see asyncInvocations.ts). */
+    private readonly asyncEvents = new AsyncEventQueues();
     private readonly versionProfiles = new Map<string, ProfileSchedule>();
     private readonly defaultProfiles = new Map<string, ProfileSchedule>();
     private readonly invokeHandlers = new Map<string, InvokeHandler>();
@@ -108,7 +121,7 @@ export class SimulatedAws {
     private readonly counts = new Map<string, RequestCounts>();
     private readonly history = new Map<string, RequestCounts>();
     private backfilledMinutes = 0;
-    private readonly seriesCache = new Map<string, InvocationSeries>();
+    private readonly seriesCache = new Map<string, unknown>();
     /** Reserved concurrency per function (undefined: the function draws on the account's unreserved pool). */
     private readonly reservedConcurrency = new Map<string, number | undefined>();
     /** The share of requests throttled in the last second simulated, per function: what a direct Invoke meets now. */
@@ -281,12 +294,21 @@ export class SimulatedAws {
         this.alarms.putCompositeAlarm(def, this.currentMs);
     }
 
-    /** Users call the function through `aliasName` at this rate from now on (0 stops them). */
-    setTraffic(functionName: string, aliasName: string, requestsPerMinute: number): void {
+    /**
+     * Users call the function through `aliasName` at this rate from now on (0 stops them). `asynchronous`: the
+     * calls are asynchronous events (InvocationType Event: S3, SNS, EventBridge), retried on failure and sent to
+     * the dead-letter queue after the last attempt (see asyncInvocations.ts); else each call is synchronous.
+     */
+    setTraffic(functionName: string, aliasName: string, requestsPerMinute: number, options: { asynchronous?: boolean } = {}): void {
         if (!(requestsPerMinute >= 0) || !Number.isFinite(requestsPerMinute)) {
             throw new Error(`setTraffic: \`requestsPerMinute\` must be a finite number >= 0, got ${requestsPerMinute}.`);
         }
-        this.traffic.set(`${functionName}\u0000${aliasName}`, { functionName, aliasName, requestsPerMinute });
+        this.traffic.set(`${functionName}\u0000${aliasName}`, {
+            functionName,
+            aliasName,
+            requestsPerMinute,
+            asynchronous: options.asynchronous ?? false,
+        });
     }
 
     /** How one version behaves (versions without one use the function's default profile). */
@@ -396,8 +418,12 @@ export class SimulatedAws {
      * the versions' profiles at `profileMinute`; the concurrency limits' throttling drawn from `concurrencyRandom`.
      */
     private simulateSpan(fromMs: number, toMs: number, draws: SpanDraws): void {
-        for (const { functionName, aliasName, requestsPerMinute } of this.traffic.values()) {
+        for (const { functionName, aliasName, requestsPerMinute, asynchronous } of this.traffic.values()) {
             const routing = this.control.routing(functionName, aliasName);
+            if (asynchronous && routing) {
+                this.simulateAsyncSpan(functionName, aliasName, requestsPerMinute, fromMs, toMs, draws);
+                continue;
+            }
             if (!routing || requestsPerMinute === 0) continue;
             const requests = arrivals(draws.random, requestsPerMinute, toMs - fromMs);
             if (requests === 0) continue;
@@ -407,6 +433,63 @@ export class SimulatedAws {
             const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
             batches.forEach((batch, i) => this.serve(functionName, aliasName, batch.version, batch.requests, throttled[i], fromMs, draws));
         }
+    }
+
+    /**
+     * The asynchronous events of [fromMs, toMs) through one alias: the new ones and the retries now due, each
+     * attempt routed by the alias and limited by the function's concurrency like any invocation. A failed attempt
+     * is retried after its delay; a throttled one in the next span; the last failed attempt goes to the function's
+     * dead-letter queue when it has one (DeadLetterErrors when that write fails, the version profile's
+     * `deadLetterFailureRate`). What users got: an event counts once, on the version of its first attempt, and
+     * fails only when its last attempt does.
+     */
+    private simulateAsyncSpan(
+        functionName: string,
+        aliasName: string,
+        requestsPerMinute: number,
+        fromMs: number,
+        toMs: number,
+        draws: SpanDraws,
+    ): void {
+        const routing = this.control.routing(functionName, aliasName)!;
+        const due = this.asyncEvents.takeDue(functionName, aliasName, toMs);
+        due.set(1, (due.get(1) ?? 0) + arrivals(draws.random, requestsPerMinute, toMs - fromMs));
+        for (const [attempt, events] of [...due].sort((a, b) => a[0] - b[0])) {
+            if (events === 0) continue;
+            const toAdditional = routing.additional ? requestsToAdditional(draws.random, events, routing.additional.weight) : 0;
+            const batches: Batch[] = [{ version: routing.primaryVersion, requests: events - toAdditional }];
+            if (routing.additional && toAdditional > 0) batches.push({ version: routing.additional.version, requests: toAdditional });
+            const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
+            batches.forEach((batch, i) => {
+                if (batch.requests === 0) return;
+                const profile = this.profileOf(functionName, batch.version, draws.profileMinute);
+                const version = this.control.version(functionName, batch.version);
+                const outcome = simulateRequests(draws.random, profile, batch.requests, version.timeoutSeconds * 1000, throttled[i]);
+                recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, batch.version), fromMs, outcome);
+                this.asyncEvents.add(functionName, aliasName, toMs, attempt, outcome.throttles);
+                const last = attempt >= ASYNC_ATTEMPTS;
+                count(draws.counts, functionName, batch.version, {
+                    requests: attempt === 1 ? outcome.invocations : 0,
+                    errors: last ? outcome.errors : 0,
+                    throttles: 0,
+                });
+                if (!last) {
+                    this.asyncEvents.add(functionName, aliasName, fromMs + ASYNC_RETRY_DELAYS_MS[attempt - 1], attempt + 1, outcome.errors);
+                } else if (version.deadLetterTargetArn && outcome.errors > 0) {
+                    const undelivered = draws.random.binomial(outcome.errors, profile.deadLetterFailureRate ?? 0);
+                    const series = this.series(`dlq\u0000${functionName}\u0000${aliasName}`, () =>
+                        deadLetterSeries(this.metrics, functionName, aliasName),
+                    );
+                    recordDeadLetters(this.metrics, series, fromMs, undelivered, outcome.errors - undelivered);
+                }
+            });
+        }
+    }
+
+    private aliasSeries(functionName: string, aliasName: string, version: string): InvocationSeries {
+        return this.series(`alias\u0000${functionName}\u0000${aliasName}\u0000${version}`, () =>
+            aliasInvocationSeries(this.metrics, functionName, aliasName, version),
+        );
     }
 
     /**
@@ -509,9 +592,9 @@ export class SimulatedAws {
         );
     }
 
-    private series(key: string, create: () => InvocationSeries): InvocationSeries {
-        let series = this.seriesCache.get(key);
-        if (!series) {
+    private series<T>(key: string, create: () => T): T {
+        let series = this.seriesCache.get(key) as T | undefined;
+        if (series === undefined) {
             series = create();
             this.seriesCache.set(key, series);
         }
@@ -603,7 +686,12 @@ export class SimulatedAws {
     }
 }
 
-function count(all: Map<string, RequestCounts>, functionName: string, version: string, outcome: RequestOutcome): void {
+function count(
+    all: Map<string, RequestCounts>,
+    functionName: string,
+    version: string,
+    outcome: Pick<RequestOutcome, "requests" | "errors" | "throttles">,
+): void {
     let counts = all.get(functionName);
     if (!counts) {
         counts = { total: 0, byVersion: {} };

@@ -161,3 +161,55 @@ describe("simulated Lambda concurrency (Little's law per second, reserved and ac
         expect(await sum(aws, "Errors", { FunctionName: "api" })).to.deep.equal([1]);
     });
 });
+
+describe("simulated asynchronous invocations (two retries, then the dead-letter queue)", () => {
+    const DLQ = "arn:aws:sqs:us-east-1:123456789012:worker-dlq";
+    function worker(deadLetterTargetArn?: string): SimulatedAws {
+        const aws = new SimulatedAws({ seed: 9, startTime: START, metricDelayMinutes: 0 });
+        aws.putFunction({ name: "worker", role: ROLE, timeoutSeconds: 30, deadLetterTargetArn });
+        aws.publishVersion("worker");
+        aws.putAlias("worker", "live", "1");
+        aws.setTraffic("worker", "live", 60, { asynchronous: true });
+        return aws;
+    }
+    const metric = (aws: SimulatedAws, metricName: string, dimensions: Record<string, string>) => sum(aws, metricName, dimensions);
+
+    it("a failed event is run three times in all; when the write to the dead-letter queue fails, DeadLetterErrors counts it", async () => {
+        const aws = worker(DLQ);
+        aws.setVersionProfile("worker", "1", { errorRate: 1, p50Ms: 100, p99Ms: 200, deadLetterFailureRate: 1 });
+        aws.advance(10 * MINUTE); // events of the first 7 minutes have had all three attempts
+        const counts = aws.requestCounts("worker").byVersion["1"];
+        const [invocations] = await metric(aws, "Invocations", { FunctionName: "worker" });
+        const [deadLetterErrors] = await metric(aws, "DeadLetterErrors", { FunctionName: "worker" });
+        expect(invocations).to.be.within(3 * counts.errors, 3 * counts.requests);
+        expect(deadLetterErrors).to.equal(counts.errors);
+        expect(counts.errors).to.be.within(0.6 * counts.requests, counts.requests);
+        expect(await metric(aws, "DeadLetterErrors", { FunctionName: "worker", Resource: "worker:live" })).to.deep.equal([
+            deadLetterErrors,
+        ]);
+    });
+
+    it("an event that fails once and then succeeds is no failure for its user, though its first attempt is in Errors", async () => {
+        const aws = worker(DLQ);
+        aws.setVersionProfile("worker", "1", { errorRate: 0.3, p50Ms: 100, p99Ms: 200, deadLetterFailureRate: 1 });
+        aws.advance(10 * MINUTE);
+        const counts = aws.requestCounts("worker").byVersion["1"];
+        const [errors] = await metric(aws, "Errors", { FunctionName: "worker" });
+        // About 30% of attempts fail, but only 0.3^3 = 2.7% of events fail all three.
+        expect(errors).to.be.above(0.2 * counts.requests);
+        expect(counts.errors).to.be.below(0.1 * counts.requests);
+    });
+
+    it("written to the queue (deadLetterFailureRate 0), or with no queue configured (the event is discarded), no DeadLetterErrors", async () => {
+        for (const aws of [worker(DLQ), worker(undefined)]) {
+            aws.setVersionProfile("worker", "1", { errorRate: 1, p50Ms: 100, p99Ms: 200 });
+            aws.advance(10 * MINUTE);
+            expect(total(await metric(aws, "DeadLetterErrors", { FunctionName: "worker" }))).to.equal(0);
+            expect(aws.requestCounts("worker").byVersion["1"].errors).to.be.above(0);
+        }
+    });
+});
+
+function total(values: number[]): number {
+    return values.reduce((a, b) => a + b, 0);
+}
