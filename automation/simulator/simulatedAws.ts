@@ -454,36 +454,39 @@ export class SimulatedAws {
         const routing = this.control.routing(functionName, aliasName)!;
         const due = this.asyncEvents.takeDue(functionName, aliasName, toMs);
         due.set(1, (due.get(1) ?? 0) + arrivals(draws.random, requestsPerMinute, toMs - fromMs));
+        // Every attempt of the span asks for concurrency at once: one throttling over all of them.
+        const batches: Array<Batch & { attempt: number }> = [];
         for (const [attempt, events] of [...due].sort((a, b) => a[0] - b[0])) {
             if (events === 0) continue;
             const toAdditional = routing.additional ? requestsToAdditional(draws.random, events, routing.additional.weight) : 0;
-            const batches: Batch[] = [{ version: routing.primaryVersion, requests: events - toAdditional }];
-            if (routing.additional && toAdditional > 0) batches.push({ version: routing.additional.version, requests: toAdditional });
-            const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
-            batches.forEach((batch, i) => {
-                if (batch.requests === 0) return;
-                const profile = this.profileOf(functionName, batch.version, draws.profileMinute);
-                const version = this.control.version(functionName, batch.version);
-                const outcome = simulateRequests(draws.random, profile, batch.requests, version.timeoutSeconds * 1000, throttled[i]);
-                recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, batch.version), fromMs, outcome);
-                this.asyncEvents.add(functionName, aliasName, toMs, attempt, outcome.throttles);
-                const last = attempt >= ASYNC_ATTEMPTS;
-                count(draws.counts, functionName, batch.version, {
-                    requests: attempt === 1 ? outcome.invocations : 0,
-                    errors: last ? outcome.errors : 0,
-                    throttles: 0,
-                });
-                if (!last) {
-                    this.asyncEvents.add(functionName, aliasName, fromMs + ASYNC_RETRY_DELAYS_MS[attempt - 1], attempt + 1, outcome.errors);
-                } else if (version.deadLetterTargetArn && outcome.errors > 0) {
-                    const undelivered = draws.random.binomial(outcome.errors, profile.deadLetterFailureRate ?? 0);
-                    const series = this.series(`dlq\u0000${functionName}\u0000${aliasName}`, () =>
-                        deadLetterSeries(this.metrics, functionName, aliasName),
-                    );
-                    recordDeadLetters(this.metrics, series, fromMs, undelivered, outcome.errors - undelivered);
-                }
-            });
+            batches.push({ attempt, version: routing.primaryVersion, requests: events - toAdditional });
+            if (routing.additional && toAdditional > 0)
+                batches.push({ attempt, version: routing.additional.version, requests: toAdditional });
         }
+        const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
+        batches.forEach(({ attempt, version: versionName, requests }, i) => {
+            if (requests === 0) return;
+            const profile = this.profileOf(functionName, versionName, draws.profileMinute);
+            const version = this.control.version(functionName, versionName);
+            const outcome = simulateRequests(draws.random, profile, requests, version.timeoutSeconds * 1000, throttled[i]);
+            recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, versionName), fromMs, outcome);
+            this.asyncEvents.add(functionName, aliasName, toMs, attempt, outcome.throttles);
+            const last = attempt >= ASYNC_ATTEMPTS;
+            count(draws.counts, functionName, versionName, {
+                requests: attempt === 1 ? outcome.invocations : 0,
+                errors: last ? outcome.errors : 0,
+                throttles: 0,
+            });
+            if (!last) {
+                this.asyncEvents.add(functionName, aliasName, fromMs + ASYNC_RETRY_DELAYS_MS[attempt - 1], attempt + 1, outcome.errors);
+            } else if (version.deadLetterTargetArn && outcome.errors > 0) {
+                const undelivered = draws.random.binomial(outcome.errors, profile.deadLetterFailureRate ?? 0);
+                const series = this.series(`dlq\u0000${functionName}\u0000${aliasName}`, () =>
+                    deadLetterSeries(this.metrics, functionName, aliasName),
+                );
+                recordDeadLetters(this.metrics, series, fromMs, undelivered, outcome.errors - undelivered);
+            }
+        });
     }
 
     private aliasSeries(functionName: string, aliasName: string, version: string): InvocationSeries {
