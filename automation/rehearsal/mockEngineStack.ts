@@ -96,6 +96,7 @@ export class SimulatedWorld implements ProgramWorld {
                     timeoutSeconds: i.timeout ?? 3,
                     description: i.description,
                 });
+                this.sim.setReservedConcurrency(i.name, i.reservedConcurrentExecutions);
                 if (this.fingerprints.get(i.name) !== fingerprint) {
                     this.versions.set(i.name, this.sim.publishVersion(i.name));
                     this.fingerprints.set(i.name, fingerprint);

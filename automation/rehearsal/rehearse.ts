@@ -53,6 +53,8 @@ export interface RehearseOptions {
     readonly transport?: Transport;
     /** With the `http` transport: the server's options (a test's view of each call, or throttled answers). */
     readonly wire?: WireServerOptions;
+    /** Given the simulated account once it exists, so that a caller can read what AWS would hold afterwards (its metrics). */
+    readonly simulator?: (sim: SimulatedAws) => void;
 }
 
 /** Where traffic truly ended (read from the simulated account, not from the report), and whether that is safe. */
@@ -206,6 +208,7 @@ async function rehearseOver(
         // The stable and the candidate are published by the two `up`s below: the history comes before them.
         priorVersions: scenario.versions === undefined ? 0 : scenario.versions - 2,
     });
+    options.simulator?.(sim);
     const stack = new MockEngineStack({ stack: options.stack, configFile: options.configFile, sim, faults: upFaults(scenario), project });
 
     // The world before the rollout: the stable release live, then the candidate published by a plain `up`.
@@ -234,7 +237,7 @@ async function rehearseOver(
         const { functionName, aliasName } = candidateOutputs.functions[key];
         const stableVersion = stableOutputs.functions[key].candidateVersion;
         const candidateVersion = candidateOutputs.functions[key].candidateVersion;
-        sim.setTraffic(functionName, aliasName, fn.requestsPerMinute);
+        sim.setTraffic(functionName, aliasName, fn.requestsPerMinute, { asynchronous: fn.source === "async" });
         if (fn.provisionedConcurrency) sim.setProvisionedConcurrency(functionName, aliasName, fn.provisionedConcurrency);
         sim.setVersionProfile(functionName, stableVersion, fn.stable);
         sim.setVersionProfile(functionName, candidateVersion, fn.candidate);

@@ -35,6 +35,7 @@ const profileFields = {
     p99Ms: z.number().positive(),
     throttleRate: z.number().min(0).max(1).optional(),
     timeoutRate: z.number().min(0).max(1).optional(),
+    deadLetterFailureRate: z.number().min(0).max(1).optional(),
 };
 
 function p99AtLeastP50(p: { p50Ms: number; p99Ms: number }, ctx: z.RefinementCtx): void {
@@ -55,7 +56,7 @@ const schedule = z.union([profile, z.array(timedProfile).min(1)], {
 });
 
 /** Where a scenario's traffic may arrive from. */
-export const TRAFFIC_SOURCES = ["api", "queue", "direct"] as const;
+export const TRAFFIC_SOURCES = ["api", "queue", "direct", "async"] as const;
 
 /**
  * Why a function cannot receive traffic from `source` in a stack (undefined when it can): `api` needs its
@@ -78,10 +79,12 @@ const functionScenario = z
         smokeTest: z.enum(["pass", "fail"], { message: 'must be "pass" or "fail"' }).default("pass"),
         /**
          * Where the traffic comes from: `api` (the function's HTTP API or function URL), `queue` (its SQS
-         * mapping) or `direct` (Invoke on the alias). Every one reaches the `live` alias, so the rollout reads
-         * the same metrics; the rehearsal checks the stack gives the function that entrance. Optional.
+         * mapping), `direct` (Invoke on the alias) or `async` (asynchronous Invoke events on the alias, as S3,
+         * SNS or EventBridge send them: retried twice on failure, then to the function's dead-letter queue). Every
+         * one reaches the `live` alias, so the rollout reads the same metrics; the rehearsal checks the stack gives
+         * the function that entrance. Optional.
          */
-        source: z.enum(TRAFFIC_SOURCES, { message: 'must be "api", "queue" or "direct"' }).optional(),
+        source: z.enum(TRAFFIC_SOURCES, { message: 'must be "api", "queue", "direct" or "async"' }).optional(),
         /** Provisioned concurrency on the `live` alias before the rollout (PutProvisionedConcurrencyConfig). Optional. */
         provisionedConcurrency: z
             .number({ message: "must be a whole number of executions >= 1" })

@@ -20,7 +20,7 @@ import type { Clock, LambdaControl, MetricsSource, StackDriver, StackOutputs } f
 import { preflightNotes, preflightProblems } from "./preflight";
 import { describeHook, runHooks, type Hook, type HookContext, type HookRunner } from "./hooks";
 import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
-import { describeError, INTERRUPT_RETRY, ROLLBACK_RETRY, withRetries } from "./retry";
+import { describeError, INTERRUPT_RETRY, RetriesExhausted, ROLLBACK_RETRY, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
 import { decodeState, encodeState, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
 import { readAlias, restoreTraffic, type RestoreResult, type RolloutLog } from "./traffic";
@@ -362,9 +362,17 @@ class PromoteRun {
             if (this.interrupted()) return this.onInterrupt();
             let outcome: SmokeOutcome;
             try {
-                outcome = await smokeTest(this.deps.lambda, t, smoke);
+                outcome = await smokeTest(this.deps.lambda, t, smoke, {
+                    clock: this.deps.clock,
+                    random: this.deps.random ?? Math.random,
+                    onRetry: (err, attempt, delayMs) =>
+                        this.log.line(
+                            `[min ${this.minute()}] smoke test of ${t.key} v${t.candidate}: Invoke refused (${describeError(err)}); retrying in ${Math.round(delayMs)} ms (retry ${attempt})`,
+                        ),
+                });
             } catch (err) {
-                return this.smokeTestFailed(`smoke test of ${t.key} v${t.candidate} could not run: ${describeError(err)}`, "failed", err);
+                const why = err instanceof RetriesExhausted ? err.message : describeError(err);
+                return this.smokeTestFailed(`smoke test of ${t.key} v${t.candidate} could not run: ${why}`, "failed", err);
             }
             for (const [i, problem] of outcome.failures.entries()) {
                 this.log.line(`smoke test of ${t.key} v${t.candidate}, attempt ${i + 1} of ${smoke.attempts}: ${problem}`);
@@ -1027,16 +1035,23 @@ export interface SmokeOutcome {
  * `attempts` times. It fails only when every attempt fails: a broken release fails them all, while an
  * occasional error of a release that works is for the gates to weigh against stable's (a single failed
  * invocation of a function that fails 1% of its calls would otherwise block 1% of good releases).
- * An invocation that cannot be made at all (permissions, throttling of the API) throws.
+ * An Invoke refused before it ran (429 TooManyRequestsException: the function is at its concurrency limit,
+ * which throttles both versions; or a server fault) is not an attempt: it is retried with backoff
+ * ({@link SMOKE_INVOKE_RETRY}), and only one that keeps being refused, or cannot be made at all
+ * (permissions), throws.
  */
 export async function smokeTest(
     lambda: RolloutDeps["lambda"],
     t: { functionName: string; candidate: string },
     smoke: NonNullable<RolloutPolicy["smokeTest"]>,
+    retry: { clock: Clock; random: () => number; onRetry?: (err: unknown, attempt: number, delayMs: number) => void },
 ): Promise<SmokeOutcome> {
     const failures: string[] = [];
     while (failures.length < smoke.attempts) {
-        const out = await lambda.invoke(t.functionName, t.candidate, smoke.payload);
+        const out = await withRetries(() => lambda.invoke(t.functionName, t.candidate, smoke.payload), {
+            ...retry,
+            policy: SMOKE_INVOKE_RETRY,
+        });
         if (out.functionError) {
             failures.push(`function error (${out.functionError}): ${JSON.stringify(out.payload).slice(0, 300)}`);
         } else if (!matchesExpectation(out.payload, smoke.expect)) {
@@ -1079,7 +1094,7 @@ export function describeRollout(
         `steps: ${remaining.map((s) => `${percent(s.weight)} for ${s.bakeSeconds >= 60 ? `${Math.round(s.bakeSeconds / 60)} min` : `${s.bakeSeconds}s`}`).join(" -> ")}`,
         ...zeroBakeWarnings(remaining).map((w) => `WARNING: ${w}`),
         `gates: error rate <= ${g.maxErrorRatePercent}%, and not above stable's (catching +${g.maxErrorRateIncreasePercent} points; stable's last ${Math.round((g.baseline ?? 0) / 60)} min before the rollout included), ` +
-            `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles} beyond stable's rate before the rollout, ` +
+            `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles} beyond the alias's throttle rate before the rollout (+50% tolerated), ` +
             `>= ${g.minInvocations} candidate invocations at 100% (x the weight before; else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
         `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
             `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback through UpdateAlias (retried, read back), then an \`up\` so the stack agrees`,

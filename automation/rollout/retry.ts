@@ -26,6 +26,13 @@ export const ROLLBACK_RETRY: RetryPolicy = { baseMs: 250, capMs: 4_000, budgetMs
 export const INTERRUPT_RETRY: RetryPolicy = { baseMs: 100, capMs: 1_000, budgetMs: 5_000 };
 
 /**
+ * A smoke test's Invoke refused for the function's concurrency (429 TooManyRequestsException): a function at
+ * its limit refuses a share of calls each second, so another attempt a moment later is likely to run; the
+ * budget is how long "it keeps throttling" must last before it is the infrastructure's problem.
+ */
+export const SMOKE_INVOKE_RETRY: RetryPolicy = { baseMs: 500, capMs: 8_000, budgetMs: 60_000 };
+
+/**
  * What an AWS failure looks like from outside: an SDK error (its `name` is AWS's code, `$fault`, `$metadata`),
  * or the adapters' AwsCallError (`code`, `fault`, `httpStatusCode`, the operation in its message).
  */

@@ -75,3 +75,31 @@ export function recordOutcome(store: MetricStore, series: InvocationSeries, time
         store.recordRepeated(handle, timestampMs, 0, outcome.invocations);
     }
 }
+
+/**
+ * The series Lambda publishes DeadLetterErrors under for an alias's asynchronous events: per function, per
+ * alias (`Resource`) and account-wide. (AWS does not document whether it also has an ExecutedVersion series; the
+ * gate reads the per-function one.)
+ */
+export function deadLetterSeries(store: MetricStore, functionName: string, aliasName: string): readonly SeriesHandle[] {
+    const sets: Dimensions[] = [
+        { FunctionName: functionName },
+        { FunctionName: functionName, Resource: `${functionName}:${aliasName}` },
+        {},
+    ];
+    return sets.map((dimensions) => store.handle(LAMBDA_NAMESPACE, "DeadLetterErrors", dimensions));
+}
+
+/** Records writes to a dead-letter queue: 1 for each that failed, 0 for each that landed (a datapoint either way). */
+export function recordDeadLetters(
+    store: MetricStore,
+    series: readonly SeriesHandle[],
+    timestampMs: number,
+    failed: number,
+    delivered: number,
+): void {
+    for (const handle of series) {
+        store.recordRepeated(handle, timestampMs, 1, failed);
+        store.recordRepeated(handle, timestampMs, 0, delivered);
+    }
+}

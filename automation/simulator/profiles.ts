@@ -13,6 +13,12 @@ export interface VersionProfile {
     throttleRate?: number;
     /** Probability that an invocation that did not fail otherwise times out (an error lasting the function's timeout). */
     timeoutRate?: number;
+    /**
+     * Asynchronous events only: the probability that Lambda cannot write an event whose every attempt failed on
+     * this version to the function's dead-letter queue (permissions, a misconfigured or throttled queue, a payload
+     * too large), counted in DeadLetterErrors. Default 0.
+     */
+    deadLetterFailureRate?: number;
 }
 
 /** A profile that holds from `fromMinute` (minutes since the rehearsal started) on. */
@@ -55,7 +61,7 @@ export function validateProfileSchedule(schedule: ProfileSchedule, where: string
     const entries: VersionProfile[] = Array.isArray(schedule) ? schedule : [schedule];
     if (entries.length === 0) throw new Error(`${where}: a profile schedule needs at least one entry`);
     for (const profile of entries) {
-        for (const field of ["errorRate", "throttleRate", "timeoutRate"] as const) {
+        for (const field of ["errorRate", "throttleRate", "timeoutRate", "deadLetterFailureRate"] as const) {
             const value = profile[field];
             if (value !== undefined && !(value >= 0 && value <= 1)) {
                 throw new Error(`${where}: \`${field}\` must be between 0 and 1, got ${value}`);

@@ -1,10 +1,20 @@
 import { AlarmRegistry } from "./alarmRegistry";
 import type { MetricAlarmDef } from "./alarms";
 import { createCloudWatchClient } from "./cloudWatchApi";
+import { ASYNC_ATTEMPTS, ASYNC_RETRY_DELAYS_MS, AsyncEventQueues } from "./asyncInvocations";
+import { concurrencyPools, meanDurationMs, throttledShare } from "./concurrency";
+import { clientError } from "./errors";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
 import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
 import { createLambdaClient, type InvokeResult } from "./lambdaApi";
-import { aliasInvocationSeries, recordOutcome, versionInvocationSeries, type InvocationSeries } from "./lambdaMetrics";
+import {
+    aliasInvocationSeries,
+    deadLetterSeries,
+    recordDeadLetters,
+    recordOutcome,
+    versionInvocationSeries,
+    type InvocationSeries,
+} from "./lambdaMetrics";
 import { MetricStore } from "./metricStore";
 import {
     DEFAULT_PROFILE,
@@ -70,6 +80,24 @@ const HISTORY_STREAM = 0x68697374;
 /** The random stream of direct invocations (a smoke test): 'inv', so invoking leaves the traffic's draws alone. */
 const INVOKE_STREAM = 0x696e76;
 
+/** The random streams of the concurrency model's draws: 'conc' (the rehearsal), 'hcon' (the backfilled history). */
+const CONCURRENCY_STREAM = 0x636f6e63;
+const HISTORY_CONCURRENCY_STREAM = 0x68636f6e;
+
+/** Where a span's draws come from and what they are counted into: the rehearsal's, or the backfilled history's. */
+interface SpanDraws {
+    readonly random: Random;
+    readonly concurrencyRandom: Random;
+    readonly counts: Map<string, RequestCounts>;
+    readonly profileMinute: number;
+}
+
+/** The requests of one span routed to one version through one alias. */
+interface Batch {
+    readonly version: string;
+    readonly requests: number;
+}
+
 /**
  * A simulated AWS account for rehearsing rollouts: Lambda and CloudWatch stand-ins that take the real SDK
  * v3 commands, user traffic through aliases, and metrics and alarms derived from that traffic, all on a
@@ -90,7 +118,12 @@ export class SimulatedAws {
     private readonly metrics: MetricStore;
     private readonly control: LambdaControlPlane;
     private readonly alarms: AlarmRegistry;
-    private readonly traffic = new Map<string, { functionName: string; aliasName: string; requestsPerMinute: number }>();
+    private readonly traffic = new Map<
+        string,
+        { functionName: string; aliasName: string; requestsPerMinute: number; asynchronous: boolean }
+    >();
+    /** The events of asynchronous traffic waiting for a retry (see asyncInvocations.ts). */
+    private readonly asyncEvents = new AsyncEventQueues();
     private readonly versionProfiles = new Map<string, ProfileSchedule>();
     private readonly defaultProfiles = new Map<string, ProfileSchedule>();
     private readonly invokeHandlers = new Map<string, InvokeHandler>();
@@ -99,8 +132,14 @@ export class SimulatedAws {
     private readonly history = new Map<string, RequestCounts>();
     private backfilledMinutes = 0;
     private readonly priorVersions: number;
-    private readonly seriesCache = new Map<string, InvocationSeries>();
     private readonly executedVersionWithoutSplit: boolean;
+    private readonly seriesCache = new Map<string, unknown>();
+    /** Reserved concurrency per function (undefined: the function draws on the account's unreserved pool). */
+    private readonly reservedConcurrency = new Map<string, number | undefined>();
+    /** The share of requests throttled in the last second simulated, per function: what a direct Invoke meets now. */
+    private readonly throttledNow = new Map<string, number>();
+    /** The concurrency model's draws, apart from the traffic's: without throttling, a seed's traffic is unchanged. */
+    private readonly concurrencyRandom: Random;
 
     constructor(opts: SimulatedAwsOptions) {
         const startMs = opts.startTime.getTime();
@@ -113,6 +152,7 @@ export class SimulatedAws {
         this.priorVersions = opts.priorVersions ?? 0;
         this.random = createRandom(opts.seed);
         this.invokeRandom = createRandom(opts.seed, INVOKE_STREAM);
+        this.concurrencyRandom = createRandom(opts.seed, CONCURRENCY_STREAM);
         const delayMs = opts.metricDelayMinutes * MINUTE_MS;
         // Whole minutes before startTime can only hold backfilled history, which has already arrived.
         const firstMinuteMs = Math.floor(startMs / MINUTE_MS) * MINUTE_MS;
@@ -164,7 +204,12 @@ export class SimulatedAws {
             let spanEndMs = Math.min(endMs, Math.floor(this.currentMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
             const change = changesMs.find((t) => t > this.currentMs);
             if (change !== undefined && change < spanEndMs) spanEndMs = change;
-            this.simulateSpan(this.currentMs, spanEndMs, this.random, this.counts, (this.currentMs - this.startMs) / MINUTE_MS);
+            this.simulateSpan(this.currentMs, spanEndMs, {
+                random: this.random,
+                concurrencyRandom: this.concurrencyRandom,
+                counts: this.counts,
+                profileMinute: (this.currentMs - this.startMs) / MINUTE_MS,
+            });
             this.currentMs = spanEndMs;
         }
     }
@@ -194,12 +239,17 @@ export class SimulatedAws {
         if (minutes === 0) return;
         if (this.backfilledMinutes > 0) throw new Error(`backfill: the history (${this.backfilledMinutes} minutes) is already backfilled.`);
         this.backfilledMinutes = minutes;
-        const random = createRandom(this.seed, HISTORY_STREAM);
+        const draws = {
+            random: createRandom(this.seed, HISTORY_STREAM),
+            concurrencyRandom: createRandom(this.seed, HISTORY_CONCURRENCY_STREAM),
+            counts: this.history,
+            profileMinute: 0,
+        };
         const endMs = this.startMs;
         let atMs = endMs - minutes * MINUTE_MS;
         while (atMs < endMs) {
             const spanEndMs = Math.min(endMs, Math.floor(atMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
-            this.simulateSpan(atMs, spanEndMs, random, this.history, 0);
+            this.simulateSpan(atMs, spanEndMs, draws);
             atMs = spanEndMs;
         }
         this.alarms.existedSince(endMs - minutes * MINUTE_MS);
@@ -215,6 +265,19 @@ export class SimulatedAws {
     /** The function's published version numbers, ascending, as ListVersionsByFunction would list them. */
     publishedVersions(functionName: string): string[] {
         return this.control.publishedVersions(functionName).map((v) => v.version);
+    }
+
+    /**
+     * The function's reserved concurrency (PutFunctionConcurrency; Pulumi's `reservedConcurrentExecutions`):
+     * a whole number >= 0, or undefined (or -1, Pulumi's "unreserved") for none, when the function shares the
+     * account's unreserved pool. It caps the concurrent executions of all its versions together.
+     */
+    setReservedConcurrency(functionName: string, reserved: number | undefined): void {
+        if (reserved !== undefined && reserved !== -1 && !(Number.isInteger(reserved) && reserved >= 0))
+            throw new Error(
+                `setReservedConcurrency: \`reserved\` must be a whole number >= 0 (or -1 / undefined for none), got ${reserved}.`,
+            );
+        this.reservedConcurrency.set(functionName, reserved === -1 ? undefined : reserved);
     }
 
     /** Publishes $LATEST as "1", "2", ...: the version keeps the role, DLQ and description of the moment, like Lambda. */
@@ -248,12 +311,21 @@ export class SimulatedAws {
         this.alarms.putCompositeAlarm(def, this.currentMs);
     }
 
-    /** Users call the function through `aliasName` at this rate from now on (0 stops them). */
-    setTraffic(functionName: string, aliasName: string, requestsPerMinute: number): void {
+    /**
+     * Users call the function through `aliasName` at this rate from now on (0 stops them). `asynchronous`: the
+     * calls are asynchronous events (InvocationType Event: S3, SNS, EventBridge), retried on failure and sent to
+     * the dead-letter queue after the last attempt (see asyncInvocations.ts); else each call is synchronous.
+     */
+    setTraffic(functionName: string, aliasName: string, requestsPerMinute: number, options: { asynchronous?: boolean } = {}): void {
         if (!(requestsPerMinute >= 0) || !Number.isFinite(requestsPerMinute)) {
             throw new Error(`setTraffic: \`requestsPerMinute\` must be a finite number >= 0, got ${requestsPerMinute}.`);
         }
-        this.traffic.set(`${functionName}\u0000${aliasName}`, { functionName, aliasName, requestsPerMinute });
+        this.traffic.set(`${functionName}\u0000${aliasName}`, {
+            functionName,
+            aliasName,
+            requestsPerMinute,
+            asynchronous: options.asynchronous ?? false,
+        });
     }
 
     /** How one version behaves (versions without one use the function's default profile). */
@@ -360,20 +432,149 @@ export class SimulatedAws {
 
     /**
      * The user traffic of [fromMs, toMs) (within one minute), drawn from `random`, counted into `counts`, with
-     * the versions' profiles at `profileMinute`.
+     * the versions' profiles at `profileMinute`; the concurrency limits' throttling drawn from `concurrencyRandom`.
      */
-    private simulateSpan(fromMs: number, toMs: number, random: Random, counts: Map<string, RequestCounts>, profileMinute: number): void {
-        for (const { functionName, aliasName, requestsPerMinute } of this.traffic.values()) {
+    private simulateSpan(fromMs: number, toMs: number, draws: SpanDraws): void {
+        for (const { functionName, aliasName, requestsPerMinute, asynchronous } of this.traffic.values()) {
             const routing = this.control.routing(functionName, aliasName);
+            if (asynchronous && routing) {
+                this.simulateAsyncSpan(functionName, aliasName, requestsPerMinute, fromMs, toMs, draws);
+                continue;
+            }
             if (!routing || requestsPerMinute === 0) continue;
-            const requests = arrivals(random, requestsPerMinute, toMs - fromMs);
+            const requests = arrivals(draws.random, requestsPerMinute, toMs - fromMs);
             if (requests === 0) continue;
-            const toAdditional = routing.additional ? requestsToAdditional(random, requests, routing.additional.weight) : 0;
-            const served = { random, counts, timestampMs: fromMs, profileMinute };
-            this.serve(functionName, aliasName, routing.primaryVersion, requests - toAdditional, served);
-            if (routing.additional && toAdditional > 0)
-                this.serve(functionName, aliasName, routing.additional.version, toAdditional, served);
+            const toAdditional = routing.additional ? requestsToAdditional(draws.random, requests, routing.additional.weight) : 0;
+            const batches: Batch[] = [{ version: routing.primaryVersion, requests: requests - toAdditional }];
+            if (routing.additional && toAdditional > 0) batches.push({ version: routing.additional.version, requests: toAdditional });
+            const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
+            batches.forEach((batch, i) => this.serve(functionName, aliasName, batch.version, batch.requests, throttled[i], fromMs, draws));
         }
+    }
+
+    /**
+     * The asynchronous events of [fromMs, toMs) through one alias: the new ones and the retries now due, each
+     * attempt routed by the alias and limited by the function's concurrency like any invocation. A failed attempt
+     * is retried after its delay; a throttled one in the next span; the last failed attempt goes to the function's
+     * dead-letter queue when it has one (DeadLetterErrors when that write fails, the version profile's
+     * `deadLetterFailureRate`). What users got: an event counts once, on the version of its first attempt, and
+     * fails only when its last attempt does.
+     */
+    private simulateAsyncSpan(
+        functionName: string,
+        aliasName: string,
+        requestsPerMinute: number,
+        fromMs: number,
+        toMs: number,
+        draws: SpanDraws,
+    ): void {
+        const routing = this.control.routing(functionName, aliasName)!;
+        const due = this.asyncEvents.takeDue(functionName, aliasName, toMs);
+        due.set(1, (due.get(1) ?? 0) + arrivals(draws.random, requestsPerMinute, toMs - fromMs));
+        // Every attempt of the span asks for concurrency at once: one throttling over all of them.
+        const batches: Array<Batch & { attempt: number }> = [];
+        for (const [attempt, events] of [...due].sort((a, b) => a[0] - b[0])) {
+            if (events === 0) continue;
+            const toAdditional = routing.additional ? requestsToAdditional(draws.random, events, routing.additional.weight) : 0;
+            batches.push({ attempt, version: routing.primaryVersion, requests: events - toAdditional });
+            if (routing.additional && toAdditional > 0)
+                batches.push({ attempt, version: routing.additional.version, requests: toAdditional });
+        }
+        const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
+        batches.forEach(({ attempt, version: versionName, requests }, i) => {
+            if (requests === 0) return;
+            const profile = this.profileOf(functionName, versionName, draws.profileMinute);
+            const version = this.control.version(functionName, versionName);
+            const outcome = simulateRequests(draws.random, profile, requests, version.timeoutSeconds * 1000, throttled[i]);
+            recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, versionName), fromMs, outcome);
+            this.asyncEvents.add(functionName, aliasName, toMs, attempt, outcome.throttles);
+            const last = attempt >= ASYNC_ATTEMPTS;
+            count(draws.counts, functionName, versionName, {
+                requests: attempt === 1 ? outcome.invocations : 0,
+                errors: last ? outcome.errors : 0,
+                throttles: 0,
+            });
+            if (!last) {
+                this.asyncEvents.add(functionName, aliasName, fromMs + ASYNC_RETRY_DELAYS_MS[attempt - 1], attempt + 1, outcome.errors);
+            } else if (version.deadLetterTargetArn && outcome.errors > 0) {
+                const undelivered = draws.random.binomial(outcome.errors, profile.deadLetterFailureRate ?? 0);
+                const series = this.series(`dlq\u0000${functionName}\u0000${aliasName}`, () =>
+                    deadLetterSeries(this.metrics, functionName, aliasName),
+                );
+                recordDeadLetters(this.metrics, series, fromMs, undelivered, outcome.errors - undelivered);
+            }
+        });
+    }
+
+    /**
+     * How many of each batch's requests the function's concurrency limit throttles (see concurrency.ts), second by
+     * second: a batch's requests are spread over the span's seconds as Poisson arrivals are (multinomially), each
+     * second asks for its arrivals x the versions' mean durations (a partial second is completed at the span's
+     * rate), plus the mean demand of the other traffic in the same pool (other aliases, other functions of the
+     * unreserved pool), and the excess share of each second's requests is throttled. No draw at all when even
+     * all of the span's requests in one second would fit.
+     */
+    private concurrencyThrottles(
+        functionName: string,
+        aliasName: string,
+        batches: readonly Batch[],
+        fromMs: number,
+        toMs: number,
+        draws: SpanDraws,
+    ): number[] {
+        const throttled = batches.map(() => 0);
+        const pools = concurrencyPools(this.functionsWithConcurrency());
+        const { pool, limit } = pools.get(functionName)!;
+        const spanSeconds = (toMs - fromMs) / 1000;
+        const meanSeconds = batches.map((b) => this.meanDurationSeconds(functionName, b.version, draws.profileMinute));
+        const rates = batches.map((b) => b.requests / spanSeconds);
+        let otherDemand = 0;
+        for (const other of this.traffic.values()) {
+            if (other.requestsPerMinute === 0 || (other.functionName === functionName && other.aliasName === aliasName)) continue;
+            if (pools.get(other.functionName)?.pool !== pool) continue;
+            const routing = this.control.routing(other.functionName, other.aliasName);
+            if (!routing) continue;
+            const weight = routing.additional?.weight ?? 0;
+            const mean =
+                (1 - weight) * this.meanDurationSeconds(other.functionName, routing.primaryVersion, draws.profileMinute) +
+                (routing.additional
+                    ? weight * this.meanDurationSeconds(other.functionName, routing.additional.version, draws.profileMinute)
+                    : 0);
+            otherDemand += (other.requestsPerMinute / 60) * mean;
+        }
+        const mostDemand = otherDemand + batches.reduce((sum, b, i) => sum + (b.requests + rates[i]) * meanSeconds[i], 0);
+        if (mostDemand <= limit) {
+            this.throttledNow.set(functionName, 0);
+            return throttled;
+        }
+        const remaining = batches.map((b) => b.requests);
+        let share = 0;
+        for (let atMs = fromMs; atMs < toMs;) {
+            const endMs = Math.min(toMs, Math.floor(atMs / 1000) * 1000 + 1000);
+            const seconds = (endMs - atMs) / 1000;
+            const left = (toMs - atMs) / 1000;
+            const arrived = remaining.map((n) => draws.concurrencyRandom.binomial(n, seconds / left));
+            arrived.forEach((n, i) => (remaining[i] -= n));
+            const demand = otherDemand + arrived.reduce((sum, n, i) => sum + (n + rates[i] * (1 - seconds)) * meanSeconds[i], 0);
+            share = throttledShare(demand, limit);
+            arrived.forEach((n, i) => (throttled[i] += draws.concurrencyRandom.binomial(n, share)));
+            atMs = endMs;
+        }
+        this.throttledNow.set(functionName, share);
+        return throttled;
+    }
+
+    /** Every function with traffic or a reserved concurrency, and its reservation (for the account's pools). */
+    private functionsWithConcurrency(): Map<string, number | undefined> {
+        const all = new Map(this.reservedConcurrency);
+        for (const { functionName } of this.traffic.values()) if (!all.has(functionName)) all.set(functionName, undefined);
+        return all;
+    }
+
+    /** A version's mean duration in seconds, cut at its timeout: what Little's law multiplies the arrival rate by. */
+    private meanDurationSeconds(functionName: string, version: string, profileMinute: number): number {
+        const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
+        return meanDurationMs(this.profileOf(functionName, version, profileMinute), timeoutMs) / 1000;
     }
 
     private serve(
@@ -381,16 +582,19 @@ export class SimulatedAws {
         aliasName: string,
         version: string,
         requests: number,
-        {
-            random,
-            counts,
-            timestampMs,
-            profileMinute,
-        }: { random: Random; counts: Map<string, RequestCounts>; timestampMs: number; profileMinute: number },
+        throttledByConcurrency: number,
+        timestampMs: number,
+        { random, counts, profileMinute }: SpanDraws,
     ): void {
         if (requests === 0) return;
         const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
-        const outcome = simulateRequests(random, this.profileOf(functionName, version, profileMinute), requests, timeoutMs);
+        const outcome = simulateRequests(
+            random,
+            this.profileOf(functionName, version, profileMinute),
+            requests,
+            timeoutMs,
+            throttledByConcurrency,
+        );
         count(counts, functionName, version, outcome);
         recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, version), timestampMs, outcome);
     }
@@ -403,9 +607,9 @@ export class SimulatedAws {
         );
     }
 
-    private series(key: string, create: () => InvocationSeries): InvocationSeries {
-        let series = this.seriesCache.get(key);
-        if (!series) {
+    private series<T>(key: string, create: () => T): T {
+        let series = this.seriesCache.get(key) as T | undefined;
+        if (series === undefined) {
             series = create();
             this.seriesCache.set(key, series);
         }
@@ -426,6 +630,32 @@ export class SimulatedAws {
             version = qualifier ?? "$LATEST";
             this.control.version(functionName, version);
         }
+        const series =
+            viaAlias !== undefined
+                ? this.aliasSeries(functionName, viaAlias, version)
+                : this.series(`version\u0000${functionName}\u0000${version}`, () =>
+                      versionInvocationSeries(this.metrics, functionName, version),
+                  );
+        const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
+        // At the function's concurrency limit a synchronous Invoke is refused, not run: 429 TooManyRequestsException
+        // with the limit as its Reason ("Understanding Lambda function scaling"; the Invoke API reference's errors).
+        const share = this.throttledNow.get(functionName) ?? 0;
+        if (share > 0 && this.invokeRandom.uniform() < share) {
+            const empty = new QuantileSketch();
+            recordOutcome(this.metrics, series, this.currentMs, {
+                requests: 1,
+                throttles: 1,
+                invocations: 0,
+                errors: 0,
+                timeouts: 0,
+                durations: { count: 0, sum: 0, min: Infinity, max: -Infinity, sketch: empty },
+                timeoutMs,
+            });
+            const reserved = this.reservedConcurrency.get(functionName) !== undefined;
+            const error = clientError("TooManyRequestsException", "Rate Exceeded.", 429) as Error & { Reason?: string };
+            error.Reason = reserved ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded";
+            throw error;
+        }
         const handler = this.invokeHandlers.get(`${functionName}\u0000${version}`);
         let result: { payload: unknown; functionError?: string };
         if (!handler) {
@@ -442,31 +672,39 @@ export class SimulatedAws {
             }
         }
         const { mu, sigma } = lognormalParameters(this.profileOf(functionName, version, this.minute()));
-        const duration = this.invokeRandom.lognormal(mu, sigma);
-        const failed = result.functionError !== undefined ? 1 : 0;
+        const drawn = this.invokeRandom.lognormal(mu, sigma);
+        // A call past the timeout is stopped there: an Unhandled error whatever the code would have answered.
+        const timedOut = drawn > timeoutMs;
+        if (timedOut) {
+            result = {
+                payload: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` },
+                functionError: "Unhandled",
+            };
+        }
         const sketch = new QuantileSketch();
-        sketch.add(duration);
+        if (!timedOut) sketch.add(drawn);
         const outcome: RequestOutcome = {
             requests: 1,
             throttles: 0,
             invocations: 1,
-            errors: failed,
-            timeouts: 0,
-            durations: { count: 1, sum: duration, min: duration, max: duration, sketch },
-            timeoutMs: 0,
+            errors: result.functionError !== undefined ? 1 : 0,
+            timeouts: timedOut ? 1 : 0,
+            durations: timedOut
+                ? { count: 0, sum: 0, min: Infinity, max: -Infinity, sketch }
+                : { count: 1, sum: drawn, min: drawn, max: drawn, sketch },
+            timeoutMs,
         };
-        const series =
-            viaAlias !== undefined
-                ? this.aliasSeries(functionName, viaAlias, version)
-                : this.series(`version\u0000${functionName}\u0000${version}`, () =>
-                      versionInvocationSeries(this.metrics, functionName, version),
-                  );
         recordOutcome(this.metrics, series, this.currentMs, outcome);
         return { executedVersion: version, payload: result.payload, functionError: result.functionError };
     }
 }
 
-function count(all: Map<string, RequestCounts>, functionName: string, version: string, outcome: RequestOutcome): void {
+function count(
+    all: Map<string, RequestCounts>,
+    functionName: string,
+    version: string,
+    outcome: Pick<RequestOutcome, "requests" | "errors" | "throttles">,
+): void {
     let counts = all.get(functionName);
     if (!counts) {
         counts = { total: 0, byVersion: {} };

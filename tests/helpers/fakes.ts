@@ -75,8 +75,19 @@ export class FakeLambda implements LambdaControl {
     async hasProvisionedConcurrency(): Promise<boolean> {
         return this.provisioned;
     }
+    /** How many direct invocations are refused with 429 TooManyRequestsException first (the function at its limit). */
+    throttledInvokes = 0;
     async invoke(functionName: string, version: string, payload: unknown): Promise<InvokeResult> {
         this.invokes.push({ functionName, version, payload });
+        if (this.throttledInvokes > 0) {
+            this.throttledInvokes -= 1;
+            throw Object.assign(new Error("Rate Exceeded."), {
+                name: "TooManyRequestsException",
+                Reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+                $fault: "client",
+                $metadata: { httpStatusCode: 429 },
+            });
+        }
         return this.smokeQueue.shift() ?? this.smoke;
     }
     /** UpdateAlias answers queued per function before it works (to script conflicts, expired credentials). */

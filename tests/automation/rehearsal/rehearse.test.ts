@@ -1,3 +1,4 @@
+import { GetMetricDataCommand, type GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
 import { expect } from "chai";
 import { decodeState, encodeState } from "../../../automation/rollout/state";
 import { execFileSync } from "child_process";
@@ -5,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
 import { CloudWatchAdapter } from "../../../automation/adapters/cloudwatch";
-import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
+import { loadStackConfig, PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { MockEngineStack } from "../../../automation/rehearsal/mockEngineStack";
 import { baselineMinutes, rehearse, REHEARSAL_START, VirtualClock } from "../../../automation/rehearsal/rehearse";
 import { parseScenario, readScenario } from "../../../automation/rehearsal/scenario";
@@ -21,6 +22,7 @@ const gitStatus = () => execFileSync("git", ["status", "--porcelain"], { cwd: PR
 describe("rehearsals of the shipped scenarios (real program, real promote, simulated AWS)", function () {
     this.timeout(60_000);
     const results = new Map<string, RolloutResult>();
+    const accounts = new Map<string, SimulatedAws>();
     let statusBefore: string;
 
     before(async () => {
@@ -29,8 +31,71 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
             .readdirSync(path.join(PROJECT_ROOT, "scenarios"))
             .filter((f) => f.endsWith(".json"))
             .map((f) => f.replace(/\.json$/, ""))) {
-            results.set(name, await rehearse({ stack: "prod", scenario: scenario(name), log: memoryLog() }));
+            results.set(
+                name,
+                await rehearse({ stack: "prod", scenario: scenario(name), log: memoryLog(), simulator: (sim) => accounts.set(name, sim) }),
+            );
         }
+    });
+
+    /** The largest Duration any call of the rehearsal recorded (every function: the account-wide series), once all has arrived. */
+    async function largestDuration(sim: SimulatedAws): Promise<number> {
+        sim.advance(15 * 60_000);
+        const out = await sim.cloudWatch.send(
+            new GetMetricDataCommand({
+                StartTime: new Date(REHEARSAL_START.getTime() - 3 * 3600_000),
+                EndTime: sim.now(),
+                MetricDataQueries: [
+                    {
+                        Id: "duration",
+                        MetricStat: {
+                            Metric: { Namespace: "AWS/Lambda", MetricName: "Duration", Dimensions: [] },
+                            Period: 60,
+                            Stat: "Maximum",
+                        },
+                    },
+                ],
+            }),
+        );
+        return Math.max(...((out as GetMetricDataCommandOutput).MetricDataResults?.[0]?.Values ?? []));
+    }
+
+    it("no rehearsal of a shipped scenario records a Duration above the function's timeout (10 s in prod): Lambda stops the call there", async () => {
+        const timeoutMs = loadStackConfig("prod").stackConfig.functions[0].timeout * 1000;
+        expect(timeoutMs).to.equal(10_000);
+        for (const [name, sim] of accounts) expect(await largestDuration(sim), name).to.be.at.most(timeoutMs);
+    });
+
+    it("concurrency over the limit: a candidate needing ~248 concurrent executions at 9000 rpm (reserved 200) is rolled back for throttles", () => {
+        const { report, exitCode } = results.get("concurrency-over-limit")!;
+        expect(exitCode).to.equal(1);
+        expect(report.outcome).to.equal("rolled-back");
+        const last = report.steps.at(-1)!;
+        expect(last.verdict).to.equal("failed");
+        expect(last.cause).to.equal("throttles");
+        expect(last.reason).to.match(/\d+ throttles through the alias > 0 allowed .*rate before the rollout 0\/\d+/);
+        expect(report.functions.api.finalRouting).to.deep.equal({ "1": 1 });
+    });
+
+    it("already at its limit: identical versions on a function throttling ~5% before the rollout are promoted, the throttles not blamed on the candidate", () => {
+        const { report, exitCode } = results.get("already-at-limit")!;
+        expect(exitCode).to.equal(0);
+        expect(report.outcome).to.equal("promoted");
+        expect(report.steps.map((s) => s.verdict)).to.deep.equal(["passed", "passed", "passed"]);
+        // Both versions were throttled all along: the users' failed requests are mostly throttles.
+        expect(report.requests!.candidateErrors).to.be.above(report.requests!.candidate * 0.02);
+    });
+
+    it("timeout tail: calls past the 10 s timeout are errors and failures for users, and the candidate is rolled back on errors", () => {
+        const { report, exitCode } = results.get("timeout-tail")!;
+        expect(exitCode).to.equal(1);
+        expect(report.outcome).to.equal("rolled-back");
+        const last = report.steps.at(-1)!;
+        expect(last.verdict).to.equal("failed");
+        expect(["absolute-limit", "same-minute", "alarm"]).to.include(last.cause);
+        expect(last.reason).to.match(/candidate \d+\/\d+ errors \((?:[5-9]|[1-9]\d)(?:\.\d+)?%\)/);
+        // About 7% of the candidate's calls time out: they are in the users' failed requests.
+        expect(report.requests!.candidateErrors).to.be.above(report.requests!.candidate * 0.03);
     });
 
     it("ships every scenario the issue asks for", () => {

@@ -22,8 +22,8 @@ describe("a scenario's traffic source (api, queue, direct)", function () {
         expect(parseScenario(raw, "healthy.json").functions["*"].source).to.equal(undefined);
     });
 
-    it('a source other than "api", "queue" or "direct" is refused, naming the field', () => {
-        expect(() => parseScenario(healthyThrough("email"), "s.json")).to.throw(UsageError, 'must be "api", "queue" or "direct"');
+    it('a source other than "api", "queue", "direct" or "async" is refused, naming the field', () => {
+        expect(() => parseScenario(healthyThrough("email"), "s.json")).to.throw(UsageError, 'must be "api", "queue", "direct" or "async"');
     });
 
     it("traffic through prod's HTTP API rehearses the same rollout as direct traffic: promoted", async () => {

@@ -11,7 +11,10 @@ import {
     requiredInvocations,
     sameMinuteRatios,
     severityBand,
+    throttleCheck,
+    THROTTLE_RATE_TOLERANCE,
     withSeverity,
+    type Baseline,
     type GateInput,
     type GateNumbers,
 } from "../../../automation/rollout/assess";
@@ -505,5 +508,48 @@ describe("severity bands (the runbook's decision tree, on the always-valid bound
         const parsed = rolloutSchema.safeParse({ ...PROD_LIKE, gates: { severity: { rollbackAtPercent: 5, incidentAtPercent: 2 } } });
         expect(parsed.success).to.equal(false);
         expect(JSON.stringify(parsed.error!.issues)).to.include("must be above `rollbackAtPercent` (5), got 2");
+    });
+});
+
+describe("the throttle rule (throttleCheck): the alias's throttle rate during the rollout against its rate before", () => {
+    const gates = gatesSchemaDefaults();
+    // The baseline window: 540,000 requests through the alias, all stable's.
+    const atLimit = { invocations: 507_000, errors: 1000, throttles: 33_000, requests: 540_000 };
+    const underLimit = { invocations: 540_000, errors: 1000, throttles: 0, requests: 540_000 };
+    // 18,000 requests since the rollout began, `throttles` of them throttled.
+    const since = (throttles: number) => evidence([1650, 3], [18_000 - 1650 - throttles, 30], { aliasThrottles: throttles });
+    const cases: Array<[string, FunctionEvidence, Baseline | undefined, boolean]> = [
+        ["a function already at its limit (6.1% before), throttling 6.1% during: not the candidate's", since(1100), atLimit, false],
+        [
+            "the same function throttling 7.1% during a step (bursts, not the candidate): still within half again",
+            since(1287),
+            atLimit,
+            false,
+        ],
+        ["the same function throttling 13% during: the candidate pushed it further over", since(2340), atLimit, true],
+        [
+            "a function under its limit before (0 throttles) that throttles once during: the candidate pushed it over",
+            since(1),
+            underLimit,
+            true,
+        ],
+        ["no baseline: any throttle beyond maxThrottles fails", since(1), undefined, true],
+        ["no baseline and no throttles: passes", since(0), undefined, false],
+    ];
+    for (const [title, ev, baseline, exceeded] of cases) {
+        it(title, () => {
+            expect(throttleCheck(gates, ev, baseline).exceeded).to.equal(exceeded);
+        });
+    }
+
+    it("says the numbers behind it: the rate before, what it predicts, what is tolerated", () => {
+        expect(throttleCheck(gates, since(2340), atLimit).reason).to.equal(
+            "2340 throttles through the alias > 1802 allowed (0 beyond what the function's own throttling before the rollout explains; " +
+                "the alias's rate before the rollout 33000/540000 predicts 1100, tolerated up to 1650 (x1.5: throttles come in bursts))",
+        );
+    });
+
+    it("the tolerance is half again", () => {
+        expect(THROTTLE_RATE_TOLERANCE).to.equal(0.5);
     });
 });

@@ -184,6 +184,31 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(log).to.contain("smoke test of api v8 passed on attempt 2");
     });
 
+    it("a smoke-test Invoke refused with 429 (the function at its concurrency limit) is retried with backoff, not counted as a failed attempt", async () => {
+        const t = setup();
+        t.lambda.throttledInvokes = 2;
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(result.report.outcome).to.equal("promoted");
+        expect(t.lambda.invokes).to.have.length(3);
+        const log = t.log.lines.join("\n");
+        expect(log).to.match(
+            /smoke test of api v8: Invoke refused \(TooManyRequestsException: Rate Exceeded\.\); retrying in \d+ ms \(retry 2\)/,
+        );
+        expect(log).to.contain("smoke test of api v8 passed");
+        expect(log).not.to.contain("attempt 1 of 3");
+    });
+
+    it("a smoke test whose Invoke keeps being throttled for a minute could not run: an infrastructure failure, no traffic moved", async () => {
+        const t = setup();
+        t.lambda.throttledInvokes = Infinity;
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(result.report.outcome).to.equal("failed");
+        expect(result.report.steps[0].reason).to.match(
+            /^smoke test of api v8 could not run: TooManyRequestsException: Rate Exceeded\. \(after \d+ attempts\)$/,
+        );
+        expect(t.stack.ups).to.deep.equal([]);
+    });
+
     it("stops when the smoke test answers something unexpected", async () => {
         const t = setup();
         t.lambda.smoke = { payload: { ok: false } };
