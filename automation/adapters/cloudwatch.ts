@@ -101,21 +101,34 @@ function resultProblem(id: string, status: string, messages?: { Code?: string; V
 
 const sum = (s?: Series) => (s ? s.values.reduce((a, b) => a + b, 0) : 0);
 
-/** A version's evidence, with its per-minute counts aligned on the minutes that had invocations. */
-function versionEvidence(inv?: Series, err?: Series, p99?: Series): VersionEvidence {
-    const minutes = inv?.timestamps ?? [];
+/**
+ * A version's evidence, over the minutes that have arrived whole (pure). Lambda publishes Errors (0 when none
+ * failed) and Duration for every minute with invocations, but each series reaches CloudWatch on its own delay: a
+ * minute whose Invocations point is visible and whose Errors (or, for the candidate, Duration) point is not yet is
+ * still filling, and is left out of this poll rather than read as a minute without errors.
+ */
+export function versionEvidence(inv?: Series, err?: Series, p99?: Series, requireDuration = false): VersionEvidence {
+    const has = (s: Series | undefined) => new Set(s?.timestamps ?? []);
+    const errs = has(err);
+    const durations = has(p99);
+    const whole = (inv?.timestamps ?? [])
+        .map((t, k) => ({ t, k }))
+        .filter(({ t }) => errs.has(t) && (!requireDuration || durations.has(t)));
+    const minutes = whole.map(({ t }) => t);
+    const invocationsByMinute = whole.map(({ k }) => inv!.values[k]);
     const at = (s: Series | undefined, t: number) => {
         const i = s ? s.timestamps.indexOf(t) : -1;
         return i >= 0 ? s!.values[i] : 0;
     };
+    const errorsByMinute = minutes.map((t) => at(err, t));
     return {
-        invocations: sum(inv),
-        errors: sum(err),
-        // Aligned with `minutes` (the minutes with invocations), so a step's latency check reads only its own.
+        invocations: invocationsByMinute.reduce((a, b) => a + b, 0),
+        errors: errorsByMinute.reduce((a, b) => a + b, 0),
+        // Aligned with `minutes`, so a step's latency check reads only its own.
         p99ByMinute: p99 ? minutes.map((t) => at(p99, t)) : [],
         minutes,
-        invocationsByMinute: inv?.values ?? [],
-        errorsByMinute: minutes.map((t) => at(err, t)),
+        invocationsByMinute,
+        errorsByMinute,
     };
 }
 
@@ -179,7 +192,7 @@ export class CloudWatchAdapter implements MetricsSource {
                 return [
                     r.key,
                     {
-                        candidate: versionEvidence(get("c_inv"), get("c_err"), get("c_p99")),
+                        candidate: versionEvidence(get("c_inv"), get("c_err"), get("c_p99"), true),
                         stable: versionEvidence(get("s_inv"), get("s_err")),
                         aliasThrottles: sum(get("thr")),
                         deadLetterErrors: sum(get("dlq")),

@@ -264,7 +264,22 @@ export const scenarioSchema = z
             .min(0, { message: `must be a whole number from 0 to ${MAX_SEED}` })
             .max(MAX_SEED, { message: `must be a whole number from 0 to ${MAX_SEED}` }),
         requestsPerMinute,
-        metricDelayMinutes: z.number().min(0).default(2),
+        /**
+         * How late Lambda's metrics reach CloudWatch after a minute's last call ended: minutes, or
+         * `{"min": 1, "max": 4}` for a delay drawn per series and minute (one minute's series then arrive apart).
+         */
+        metricDelayMinutes: z
+            .union(
+                [
+                    z.number().min(0),
+                    z
+                        .object({ min: z.number().min(0), max: z.number().min(0) })
+                        .strict()
+                        .refine((d) => d.max >= d.min, { message: "`max` must be at least `min`", path: ["max"] }),
+                ],
+                { message: 'must be a number of minutes >= 0, or {"min": m, "max": n} with 0 <= m <= n' },
+            )
+            .default(2),
         /**
          * Whether the simulated Lambda publishes the ExecutedVersion dimension for calls through an alias without
          * weights (undocumented by AWS): `published` (default) or `absent` (then only while the alias has a split).

@@ -61,6 +61,11 @@ function seriesFor(store: MetricStore, executed: readonly Dimensions[], throttle
  * Duration per invocation (a timeout lasts the function's timeout). Nothing for a batch without requests.
  */
 export function recordOutcome(store: MetricStore, series: InvocationSeries, timestampMs: number, outcome: RequestOutcome): void {
+    // Every series of a call is sent when the call ends: the minute's slowest call (a timeout lasts the timeout) sets when it is whole.
+    const lastEndMs = Math.max(outcome.timeouts > 0 ? outcome.timeoutMs : 0, outcome.durations.count > 0 ? outcome.durations.max : 0);
+    if (lastEndMs > 0)
+        for (const handle of [...series.invocations, ...series.errors, ...series.duration])
+            store.noteCallEnd(handle, timestampMs, lastEndMs);
     for (const handle of series.invocations) store.recordRepeated(handle, timestampMs, 1, outcome.invocations);
     for (const handle of series.errors) {
         store.recordRepeated(handle, timestampMs, 1, outcome.errors);

@@ -38,7 +38,15 @@ export interface SketchedValues {
 export interface SeriesHandle {
     readonly key: string;
     readonly minutes: Map<number, MinuteAggregate>;
+    /** Per minute, how long after the minute's end its last call ended (its metrics are sent then), ms. */
+    readonly tails: Map<number, number>;
 }
+
+/**
+ * How long after its last call ended a series' minute reaches CloudWatch, ms: a constant, or drawn per series and
+ * minute (a scenario's `metricDelayMinutes: {min, max}`), so the series of one minute arrive at different times.
+ */
+export type DelayOf = (seriesKey: string, minuteStartMs: number) => number;
 
 /**
  * The metric data of a simulated account at one-minute resolution, with CloudWatch's ingestion delay:
@@ -49,24 +57,43 @@ export interface SeriesHandle {
 export class MetricStore {
     private readonly series = new Map<string, SeriesHandle>();
 
+    private readonly delayOf: DelayOf;
+    /** Whether a minute waits for its slowest call (variable delays only: a constant delay keeps the whole-minute model). */
+    private readonly byCallEnd: boolean;
+
     /**
-     * @param delayMs how long after the end of its minute a datapoint becomes visible
+     * @param delay how long after the end of its minute a datapoint becomes visible; given as a function (variable
+     *   delays), the minute also waits for its slowest call to end (see noteCallEnd)
      * @param historyEndMs minutes ending at or before it are visible whatever the delay (default: none)
      */
     constructor(
-        private readonly delayMs: number,
+        delay: number | DelayOf,
         private readonly historyEndMs = -Infinity,
-    ) {}
+    ) {
+        this.delayOf = typeof delay === "number" ? () => delay : delay;
+        this.byCallEnd = typeof delay !== "number";
+    }
 
     /** The handle of a series, created empty if it has never been recorded into. */
     handle(namespace: string, metricName: string, dimensions: Dimensions): SeriesHandle {
         const key = seriesKey(namespace, metricName, dimensions);
         let handle = this.series.get(key);
         if (!handle) {
-            handle = { key, minutes: new Map() };
+            handle = { key, minutes: new Map(), tails: new Map() };
             this.series.set(key, handle);
         }
         return handle;
+    }
+
+    /**
+     * A call of the minute of `timestampMs` lasted `durationMs`: Lambda timestamps a call's metrics at its start and
+     * sends them when it ends, so the minute is whole only once its slowest call has ended. The simulator keeps
+     * per-minute aggregates, not each call's start: the slowest call is taken as started at the minute's end, the
+     * latest the minute can be whole (a timeout then delays the whole minute by the function's timeout).
+     */
+    noteCallEnd(handle: SeriesHandle, timestampMs: number, durationMs: number): void {
+        const minuteStartMs = Math.floor(timestampMs / MINUTE_MS) * MINUTE_MS;
+        if (durationMs > (handle.tails.get(minuteStartMs) ?? 0)) handle.tails.set(minuteStartMs, durationMs);
     }
 
     /** Records `value` `times` times in the minute containing `timestampMs`. */
@@ -109,13 +136,15 @@ export class MetricStore {
     ): MinuteDatapoint[] {
         const handle = this.series.get(seriesKey(namespace, metricName, dimensions));
         if (!handle) return [];
-        // minute m is visible once m + 1min + delay <= now, or at once if it is history (m + 1min <= historyEnd)
-        const visibleBeforeMs = Math.max(nowMs - this.delayMs, this.historyEndMs) - MINUTE_MS;
+        // minute m is visible once m + 1min + (its last call's end past the minute) + delay <= now, or at once if it
+        // is history (m + 1min <= historyEnd)
         const result: MinuteDatapoint[] = [];
         for (const [minuteStartMs, aggregate] of handle.minutes) {
-            if (minuteStartMs >= fromMs && minuteStartMs < toMs && minuteStartMs <= visibleBeforeMs) {
-                result.push({ minuteStartMs, aggregate });
-            }
+            if (minuteStartMs < fromMs || minuteStartMs >= toMs) continue;
+            const endMs = minuteStartMs + MINUTE_MS;
+            const tailMs = this.byCallEnd ? (handle.tails.get(minuteStartMs) ?? 0) : 0;
+            const arrivesMs = endMs + tailMs + this.delayOf(handle.key, minuteStartMs);
+            if (arrivesMs <= nowMs || endMs <= this.historyEndMs) result.push({ minuteStartMs, aggregate });
         }
         return result.sort((a, b) => a.minuteStartMs - b.minuteStartMs);
     }

@@ -36,8 +36,11 @@ export interface SimulatedAwsOptions {
     seed: number;
     /** Virtual time at the start of the rehearsal (minute 0). */
     startTime: Date;
-    /** How many minutes after the end of its minute a datapoint becomes visible (Lambda metrics arrive late). */
-    metricDelayMinutes: number;
+    /**
+     * How many minutes after its last call ended a datapoint becomes visible (Lambda metrics arrive late): a
+     * constant, or `{min, max}`, drawn per series and minute (seeded), so one minute's series arrive apart.
+     */
+    metricDelayMinutes: number | { readonly min: number; readonly max: number };
     /** ms after an alias version change during which GetAlias shows AWS's transient {"<old version>": 1} routing (terraform-provider-aws PR #48116); default 0 */
     transientRoutingMs?: number;
     /**
@@ -144,8 +147,10 @@ export class SimulatedAws {
     constructor(opts: SimulatedAwsOptions) {
         const startMs = opts.startTime.getTime();
         if (!Number.isFinite(startMs)) throw new Error("SimulatedAws: `startTime` must be a valid Date.");
-        if (!(opts.metricDelayMinutes >= 0))
-            throw new Error(`SimulatedAws: \`metricDelayMinutes\` must be 0 or more, got ${opts.metricDelayMinutes}.`);
+        const delay = opts.metricDelayMinutes;
+        const [minDelay, maxDelay] = typeof delay === "number" ? [delay, delay] : [delay.min, delay.max];
+        if (!(minDelay >= 0) || !(maxDelay >= minDelay))
+            throw new Error(`SimulatedAws: \`metricDelayMinutes\` must be 0 or more (min <= max), got ${JSON.stringify(delay)}.`);
         this.startMs = startMs;
         this.currentMs = startMs;
         this.seed = opts.seed;
@@ -153,10 +158,17 @@ export class SimulatedAws {
         this.random = createRandom(opts.seed);
         this.invokeRandom = createRandom(opts.seed, INVOKE_STREAM);
         this.concurrencyRandom = createRandom(opts.seed, CONCURRENCY_STREAM);
-        const delayMs = opts.metricDelayMinutes * MINUTE_MS;
+        const delayMs = maxDelay * MINUTE_MS;
         // Whole minutes before startTime can only hold backfilled history, which has already arrived.
         const firstMinuteMs = Math.floor(startMs / MINUTE_MS) * MINUTE_MS;
-        this.metrics = new MetricStore(delayMs, firstMinuteMs);
+        const seed = opts.seed;
+        this.metrics = new MetricStore(
+            typeof delay === "number"
+                ? delay * MINUTE_MS
+                : (key, minuteStartMs) =>
+                      (minDelay + (maxDelay - minDelay) * hashUniform(`${seed}\u0000${key}\u0000${minuteStartMs}`)) * MINUTE_MS,
+            firstMinuteMs,
+        );
         this.control = new LambdaControlPlane(() => this.currentMs, opts.transientRoutingMs ?? 0);
         this.executedVersionWithoutSplit = opts.executedVersionWithoutSplit ?? true;
         // Alarms see every minute the account has, the backfilled history included, as CloudWatch's do.
@@ -697,6 +709,16 @@ export class SimulatedAws {
         recordOutcome(this.metrics, series, this.currentMs, outcome);
         return { executedVersion: version, payload: result.payload, functionError: result.functionError };
     }
+}
+
+/** A uniform number in [0, 1) from a string (FNV-1a, 32 bits): the same series and minute always get the same delay. */
+function hashUniform(text: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+        h ^= text.charCodeAt(i);
+        h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h / 2 ** 32;
 }
 
 function count(

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AwsCallError } from "../../../automation/adapters/awsError";
-import { CloudWatchAdapter, withAliasMinutes } from "../../../automation/adapters/cloudwatch";
+import { CloudWatchAdapter, versionEvidence, withAliasMinutes } from "../../../automation/adapters/cloudwatch";
 import { LambdaAdapter, type CommandSender } from "../../../automation/adapters/lambda";
 import { credentialsProblem, isRetryable } from "../../../automation/rollout/retry";
 import { SimulatedAws } from "../../../automation/simulator";
@@ -174,5 +174,43 @@ describe("the 100% bake without an ExecutedVersion series (withAliasMinutes)", (
     it("never takes alias minutes from before the instant (they held stable's calls too)", () => {
         expect(withAliasMinutes(undefined, series([[60_000, 50]]), 120_000)).to.equal(undefined);
         expect(withAliasMinutes(undefined, series([[180_000, 9]]), 120_000)).to.deep.equal(series([[180_000, 9]]));
+    });
+});
+
+describe("still-filling minutes are never judged as complete (versionEvidence)", () => {
+    const series = (points: [number, number][]) => ({ timestamps: points.map(([t]) => t), values: points.map(([, v]) => v) });
+
+    it("a minute whose Invocations arrived but whose Errors has not is left out, not read as a minute without errors", () => {
+        const inv = series([
+            [0, 100],
+            [60_000, 100],
+            [120_000, 100],
+        ]);
+        const err = series([
+            [0, 2],
+            [60_000, 3],
+        ]);
+        const ev = versionEvidence(inv, err);
+        expect(ev).to.deep.include({
+            invocations: 200,
+            errors: 5,
+            minutes: [0, 60_000],
+            invocationsByMinute: [100, 100],
+            errorsByMinute: [2, 3],
+        });
+    });
+
+    it("the candidate's minute also waits for its Duration (the p99 check reads it)", () => {
+        const inv = series([
+            [0, 10],
+            [60_000, 10],
+        ]);
+        const err = series([
+            [0, 0],
+            [60_000, 0],
+        ]);
+        const p99 = series([[0, 400]]);
+        expect(versionEvidence(inv, err, p99, true).minutes).to.deep.equal([0]);
+        expect(versionEvidence(inv, err, p99).minutes).to.deep.equal([0, 60_000]);
     });
 });

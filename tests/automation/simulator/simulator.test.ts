@@ -272,6 +272,39 @@ describe("simulator: metrics", () => {
         expect(visible.Values[0]).to.equal(aws.requestCounts("api").total);
     });
 
+    it("with a variable delay ({min, max}), one minute's series arrive at different times, each within its range", async () => {
+        const aws = account({ metricDelayMinutes: { min: 1, max: 4 } });
+        aws.setTraffic("api", "live", 300);
+        aws.advance(MINUTE);
+        aws.setTraffic("api", "live", 0);
+        const arrivals: Record<string, number> = {};
+        for (let t = 0; t <= 5 * 60; t += 5) {
+            for (const metric of ["Invocations", "Errors", "Duration"]) {
+                const [r] = await query(aws, [stat("m", metric, { FunctionName: "api" }, metric === "Duration" ? "Maximum" : "Sum")], 0, 1);
+                if (r.Values.length > 0 && arrivals[metric] === undefined) arrivals[metric] = t;
+            }
+            aws.advance(5_000);
+        }
+        // Seconds after the minute's end: each arrives 1 to 4 minutes late (plus its slowest call: at most the 3 s timeout).
+        for (const t of Object.values(arrivals)) expect(t).to.be.within(60, 240 + 5);
+        expect(Object.keys(arrivals)).to.have.members(["Invocations", "Errors", "Duration"]);
+        expect(new Set(Object.values(arrivals)).size).to.be.greaterThan(1);
+    });
+
+    it("with variable delays a minute is whole only once its slowest call ended: a timeout holds it back by the timeout", async () => {
+        const late = account({ metricDelayMinutes: { min: 1, max: 1 } });
+        late.setVersionProfile("api", "1", { errorRate: 0, p50Ms: 2500, p99Ms: 9000 });
+        late.setTraffic("api", "live", 600);
+        late.advance(MINUTE);
+        late.setTraffic("api", "live", 0);
+        late.advance(MINUTE + 1_000);
+        const [early] = await query(late, [stat("inv", "Invocations", { FunctionName: "api" })], 0, 1);
+        expect(early.Values).to.deep.equal([]);
+        late.advance(3_000);
+        const [whole] = await query(late, [stat("inv", "Invocations", { FunctionName: "api" })], 0, 1);
+        expect(whole.Values).to.have.length(1);
+    });
+
     it("dimension sets match exactly and in any order: {FunctionName} never sees the per-version series", async () => {
         const aws = account();
         aws.putAlias("api", "live", "1", { "2": 0.2 });
