@@ -785,18 +785,21 @@ describe("simulator: backfilled history", () => {
         expect((await query(aws, [stat("inv", "Invocations", VERSION_1)], -10, 0))[0].Values).to.have.length(10);
     });
 
+    /** An alarm on the alias's errors that any error breaches, in one minute. */
+    const aliasErrorsAlarm = () => ({
+        ...candidateErrorsAlarmDef,
+        name: "alias-errors",
+        dimensions: { FunctionName: "api", Resource: "api:live" },
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        threshold: 0,
+    });
+
     it("alarms are evaluated over the history, as CloudWatch's are: an alias alarm that history breaches is in ALARM", async () => {
         const aws = withTraffic();
         aws.setVersionProfile("api", "1", { errorRate: 0.5, p50Ms: 80, p99Ms: 400 });
         aws.backfill(60);
-        const aliasErrors = {
-            ...candidateErrorsAlarmDef,
-            name: "alias-errors",
-            dimensions: { FunctionName: "api", Resource: "api:live" },
-            evaluationPeriods: 1,
-            datapointsToAlarm: 1,
-            threshold: 0,
-        };
+        const aliasErrors = aliasErrorsAlarm();
         aws.putMetricAlarm(aliasErrors);
         aws.putMetricAlarm({ ...aliasErrors, name: "alias-errors-not-breaching", treatMissingData: "notBreaching" });
         aws.setTraffic("api", "live", 0);
@@ -811,14 +814,7 @@ describe("simulator: backfilled history", () => {
     it("PutMetricAlarm on an existing alarm keeps its state (CloudWatch leaves StateValue unchanged on an update)", async () => {
         const aws = withTraffic();
         aws.setVersionProfile("api", "1", { errorRate: 0.5, p50Ms: 80, p99Ms: 400 });
-        const def = {
-            ...candidateErrorsAlarmDef,
-            name: "alias-errors",
-            dimensions: { FunctionName: "api", Resource: "api:live" },
-            evaluationPeriods: 1,
-            datapointsToAlarm: 1,
-            threshold: 0,
-        };
+        const def = aliasErrorsAlarm();
         aws.putMetricAlarm(def);
         aws.advance(5 * MINUTE);
         const state = async () =>
