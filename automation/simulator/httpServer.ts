@@ -23,6 +23,7 @@ import {
     GetProvisionedConcurrencyConfigCommand,
     InvokeCommand,
     ListAliasesCommand,
+    DeleteFunctionCommand,
     ListVersionsByFunctionCommand,
     UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
@@ -77,7 +78,7 @@ type CommandClass = new (input: any) => unknown;
  */
 interface LambdaRoute {
     readonly operation: string;
-    readonly method: "GET" | "PUT" | "POST";
+    readonly method: "GET" | "PUT" | "POST" | "DELETE";
     readonly requestUri: string;
     readonly command: CommandClass;
     readonly query?: readonly string[];
@@ -109,6 +110,15 @@ const LAMBDA_ROUTES: readonly LambdaRoute[] = [
         requestUri: "/2015-03-31/functions/{FunctionName}/aliases",
         command: CreateAliasCommand,
         responseCode: 201,
+    },
+    {
+        // `prune`: one published version (`Qualifier`) at a time; 204 with no body.
+        operation: "DeleteFunction",
+        method: "DELETE",
+        requestUri: "/2015-03-31/functions/{FunctionName}",
+        command: DeleteFunctionCommand,
+        query: ["Qualifier"],
+        responseCode: 204,
     },
     {
         operation: "GetFunctionConfiguration",
@@ -256,7 +266,7 @@ async function lambdaCall(
         return {
             status: route.responseCode ?? 200,
             headers: { "content-type": "application/json" },
-            body: Buffer.from(JSON.stringify(output)),
+            body: route.responseCode === 204 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(output)),
             call,
         };
     } catch (err) {
