@@ -101,6 +101,10 @@ export interface RolloutReport {
     waitingForApproval?: { step: number; weight: number; sinceMinute: number };
     /** A verdict in the `incident` band: the rollback was immediate and the stack's topic was paged. */
     incident?: { band: "incident"; reason: string; atMinute: number };
+    /** Each notification sent, once the rollout ended (automation/notify): the event's kind and the channel. */
+    notifications?: { kind: string; channel: string }[];
+    /** The deployment metrics put at the end (names, in the `LambdaRollout` namespace). */
+    metricsPut?: string[];
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */
