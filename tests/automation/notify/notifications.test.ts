@@ -1,13 +1,17 @@
 import { expect } from "chai";
+import * as fs from "fs";
 import * as http from "node:http";
+import * as os from "os";
 import type { AddressInfo } from "node:net";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { slackChannel, teamsChannel, type NotificationChannel } from "../../../automation/notify/channels";
+import { webhookUrl } from "../../../automation/notify/delivery";
 import { Notifier } from "../../../automation/notify/notifier";
 import { rehearse } from "../../../automation/rehearsal/rehearse";
 import { readScenario } from "../../../automation/rehearsal/scenario";
 import type { RolloutReport } from "../../../automation/rollout/report";
+import { runCli } from "../../helpers/cli";
 import { memoryLog } from "../../helpers/fakes";
 
 /** The secret part of a webhook's URL, as Slack and Teams put it in the path. */
@@ -191,3 +195,65 @@ function report(change: Partial<RolloutReport> = {}): RolloutReport {
         ...change,
     };
 }
+
+describe("notifications from the command line: `rehearse --send-webhooks`", function () {
+    this.timeout(120_000);
+
+    it("posts to the URLs in the environment, and the URL is in neither stdout, stderr nor the report file", async () => {
+        const server = await webhookServer();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-notify-"));
+        const reportFile = path.join(dir, "report.json");
+        try {
+            const run = await runCli(
+                [
+                    "rehearse",
+                    "-s",
+                    "prod",
+                    "--scenario",
+                    "scenarios/bad-canary.json",
+                    "--config-file",
+                    NOTIFY_CONFIG,
+                    "--send-webhooks",
+                    "--json",
+                    "--report",
+                    reportFile,
+                ],
+                { env: { TEST_SLACK_WEBHOOK_URL: server.slackUrl, TEST_TEAMS_WEBHOOK_URL: server.teamsUrl } },
+            );
+            expect(run.code, run.stderr).to.equal(1);
+            expect(server.received.map((r) => r.path.split("/")[1])).to.deep.equal(["slack", "teams", "slack", "teams"]);
+            const report = JSON.parse(run.stdout);
+            expect(report.notifications.map((n: { kind: string; channel: string }) => `${n.kind} ${n.channel}`)).to.deep.equal([
+                "started slack",
+                "started teams",
+                "started sns",
+                "rolled-back slack",
+                "rolled-back teams",
+                "rolled-back sns",
+            ]);
+            expect(report.metricsPut).to.include("RolloutRolledBack");
+            for (const output of [run.stdout, run.stderr, fs.readFileSync(reportFile, "utf8")]) expect(output).not.to.contain(TOKEN);
+        } finally {
+            await server.close();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("a webhook's URL", () => {
+    it("comes from the named environment variable; unset, it is a config error naming the key and the variable", () => {
+        expect(webhookUrl("slack", { urlEnv: "HOOK" }, { HOOK: "https://hooks.example/x" })).to.equal("https://hooks.example/x");
+        expect(() => webhookUrl("slack", { urlEnv: "HOOK" }, {})).to.throw(
+            "`lambda-rollout:notifications.slack.urlEnv` names HOOK, which is not set: export the webhook's URL in it",
+        );
+    });
+
+    it("a secret read offline ([secret]) cannot be posted to: a config error, never a post to `[secret]`", () => {
+        expect(() => webhookUrl("teams", { url: "[secret]" }, {})).to.throw(
+            "`lambda-rollout:notifications.teams.url` is a secret this run could not decrypt",
+        );
+        expect(webhookUrl("teams", { url: "https://example.webhook.office.com/abc" }, {})).to.equal(
+            "https://example.webhook.office.com/abc",
+        );
+    });
+});
