@@ -181,7 +181,7 @@ function eventBody(event: RolloutEvent): string {
             return `${event.weightPercent}% of traffic on the candidate, gate passed at minute ${event.atMinute}${numbers ? ` (${numbers})` : ""}`;
         }
         case "waiting-for-approval":
-            return `step ${event.step} holds ${event.weightPercent}% on the candidate since minute ${event.sinceMinute}: \`lambda-rollout approve -s ${event.stack}\` continues, \`lambda-rollout abort -s ${event.stack}\` rolls back`;
+            return `step ${event.step} (${event.weightPercent}% on the candidate) waits for approval since minute ${event.sinceMinute}, the weight before it held: \`lambda-rollout approve -s ${event.stack}\` goes on, \`lambda-rollout abort -s ${event.stack}\` rolls back`;
         case "rolled-back": {
             const numbers = describeNumbers(event.numbers);
             return `all traffic back on stable at minute ${event.atMinute}: ${event.reason}${event.severity ? ` [band: ${event.severity}]` : ""}${numbers ? ` (${numbers})` : ""}`;
