@@ -462,7 +462,9 @@ const alarmsSchema = z
 const webhookSchema = z
     .object({
         url: z
-            .union([z.literal(OFFLINE_SECRET), z.url({ protocol: /^https?$/ })], { message: "must be an http(s) URL, set as a secret" })
+            .union([z.literal(OFFLINE_SECRET), z.url({ protocol: /^https?$/, message: "must be an http(s) URL, set as a secret" })], {
+                message: "must be an http(s) URL, set as a secret",
+            })
             .optional(),
         urlEnv: z
             .string()

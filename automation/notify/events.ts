@@ -6,7 +6,8 @@
  *
  * The rules, one per event (the report's fields are the contract; nothing here reads prose):
  * - `started`: the first snapshot of a run that moves something (a function whose stable and candidate differ).
- *   A promote run again (to resume) is a new run and says so again.
+ *   A promote run again (to resume) is a new run and says so again; a snapshot with fewer steps than the one
+ *   before is such a new run.
  * - `step-passed`: each new step record whose verdict is `passed`, with its weight and the gate's numbers.
  * - `waiting-for-approval`: `waitingForApproval` appears on the report, or names another step or start.
  * - `rolled-back`, `aborted`, `promoted`, `failed`: the report's `outcome` becomes that value (finish() sets it).
@@ -65,7 +66,9 @@ export type RolloutEvent =
 const ENDINGS: ReadonlySet<string> = new Set(["rolled-back", "aborted", "promoted", "failed"]);
 
 /** The events between two snapshots of one run's report (pure); `previous` is undefined for the first one. */
-export function rolloutEvents(previous: RolloutReport | undefined, next: RolloutReport): RolloutEvent[] {
+export function rolloutEvents(last: RolloutReport | undefined, next: RolloutReport): RolloutEvent[] {
+    // Fewer steps than the snapshot before: a new run (a promote run again after a kill), diffed as a first one.
+    const previous = last && next.steps.length < last.steps.length ? undefined : last;
     const events: RolloutEvent[] = [];
     const stack = next.stack;
     const functions = functionsOf(next);

@@ -88,6 +88,12 @@ describe("rollout events: what a report snapshot adds to the one before", () => 
         ["the outcome becoming promoted", report({ steps: [passed] }), report({ steps: [passed], outcome: "promoted" }), ["promoted"]],
         ["the outcome becoming failed", report(), report({ outcome: "failed", error: "up failed" }), ["failed"]],
         ["the outcome becoming held sends nothing", report(), report({ outcome: "held" }), []],
+        [
+            "a snapshot with fewer steps than the one before is a new run (a promote run again): `started` again",
+            report({ steps: [passed, passed] }),
+            report(),
+            ["started"],
+        ],
         ["an ended outcome seen again is not sent again", report({ outcome: "promoted" }), report({ outcome: "promoted" }), []],
     ];
     for (const [name, previous, next, expected] of table) {
