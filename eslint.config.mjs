@@ -19,7 +19,13 @@ export default tseslint.config(
     {
         // The rollout's decisions and the rule of routing stay pure: no SDK, no Pulumi runtime, no file system,
         // no adapter or engine (side effects come in through automation/rollout/ports.ts). docs/design.md.
-        files: ["automation/rollout/**/*.ts", "components/routing.ts", "components/metricDimensions.ts"],
+        files: [
+            "automation/rollout/**/*.ts",
+            "automation/notify/events.ts",
+            "components/routing.ts",
+            "components/metricDimensions.ts",
+            "components/deploymentMetrics.ts",
+        ],
         rules: {
             "no-restricted-imports": [
                 "error",

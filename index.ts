@@ -6,7 +6,16 @@
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { AlarmTopic, LIVE_ALIAS, ProgressiveFunction, rolloutOutputs, RolloutDashboard, type RolloutStackOutputs } from "./components";
+import {
+    AlarmTopic,
+    DeploymentAlarms,
+    LIVE_ALIAS,
+    ProgressiveFunction,
+    rolloutOutputs,
+    RolloutDashboard,
+    type RolloutStackOutputs,
+} from "./components";
+import { stepsFor } from "./automation/rollout/steps";
 import { decodePulumiConfig, NAT_STRATEGIES, PROJECT, readRelease, readStackConfig } from "./config";
 
 export = async () => {
@@ -69,6 +78,17 @@ export = async () => {
         functionNames: functions.map((_, i) => `${prefix}-${config.functions[i].name}`),
         aliasName: LIVE_ALIAS,
         httpApis: functions.flatMap((f) => (f.httpApi ? [f.httpApi] : [])),
+        deployments: { stack, functionKeys: config.functions.map((f) => f.name) },
+    });
+
+    // The runbook's monitors on the deployment metrics the rollout tool puts at the end of every rollout.
+    new DeploymentAlarms("deployments", {
+        stack,
+        functionKeys: config.functions.map((f) => f.name),
+        bakeSeconds: stepsFor(rollout).reduce((sum, step) => sum + step.bakeSeconds, 0),
+        alarmTopicArn: topic.topicArn,
+        namePrefix: prefix,
+        tags,
     });
 
     return {
@@ -79,6 +99,7 @@ export = async () => {
             region: config.region,
             release,
             functions: Object.fromEntries(functions.map((f, i) => [config.functions[i].name, f])),
+            alarmTopicArn: topic.topicArn,
         }),
         alarmTopicArn: topic.topicArn,
         dashboardName: dashboard.dashboardName,

@@ -7,6 +7,7 @@
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { SNSClient } from "@aws-sdk/client-sns";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../components/routing";
@@ -26,6 +27,7 @@ import {
 } from "./engine/evaluate";
 import { awsClientSettings, sdkClientConfig } from "../components/awsClientSettings";
 import { readStackConfig } from "../config/projectConfig";
+import { delivery, type Delivery } from "./notify/delivery";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
@@ -119,12 +121,15 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
         ? offline!.stackConfig
         : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
     const aws = awsClientSettings(resolved, config.region);
+    const cloudWatch = new CloudWatchClient(sdkClientConfig(aws));
     return {
         config,
         stack,
         lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
-        metrics: new CloudWatchAdapter(new CloudWatchClient(sdkClientConfig(aws))),
+        metrics: new CloudWatchAdapter(cloudWatch),
         clock: realClock,
+        /** The raw clients of notifications and deployment metrics (automation/notify). */
+        clients: { cloudWatch, sns: new SNSClient(sdkClientConfig(aws)) },
     };
 }
 
@@ -221,6 +226,8 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
     const deps = await realDeps(opts, log);
     // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
     withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
+    // Notifications and deployment metrics (none on a dry run); a webhook URL that cannot be had is exit 2 here.
+    const notify = opts.dryRun ? undefined : await realDelivery(deps, opts, log);
     const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
     const interrupts = handleInterrupts(
         (signal) =>
@@ -249,7 +256,10 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
                 ...deps,
                 log,
                 confirm: confirmation(opts),
-                observe: keeper.observe,
+                observe: (report) => {
+                    keeper.observe(report);
+                    notify?.observe(report);
+                },
                 signal: interrupts.signal,
                 hooks: new RealHookRunner(deps.lambda, { cwd: project.root, env: process.env }),
                 ...(deps.config.retention.afterPromotion && !opts.dryRun
@@ -268,13 +278,42 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
         if (opts.dryRun) {
             if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
         } else {
-            log.line(summary(result.report));
-            if (opts.json) console.log(JSON.stringify(result.report));
+            // The notifications still in flight (each bounded by its timeout) and the metrics, then the report's last write.
+            const report = notify ? await notify.finish(result.report) : result.report;
+            keeper.observe(report);
+            log.line(summary(report));
+            if (opts.json) console.log(JSON.stringify(report));
         }
         process.exitCode = result.exitCode;
     } finally {
         interrupts.dispose();
     }
+}
+
+/**
+ * A promote's notifications and metrics against real AWS: SNS publishes to the topic the stack exports (read
+ * once, only when `notifications.sns` is on), webhooks get their URL from the secret or the environment.
+ */
+async function realDelivery(deps: Awaited<ReturnType<typeof realDeps>>, opts: CommonOptions, log: RolloutLog): Promise<Delivery> {
+    const notifications = deps.config.notifications;
+    let topicArn: string | undefined;
+    if (notifications?.sns) {
+        try {
+            topicArn = (await deps.stack.outputs())?.alarmTopicArn;
+        } catch {
+            // promote reads the outputs again and reports what is wrong with them; here SNS is only left out.
+            topicArn = undefined;
+        }
+    }
+    return delivery({
+        notifications,
+        stack: parseStackName(opts.stack, resolveProject(opts.cwd).name).name,
+        env: process.env,
+        cloudWatch: deps.clients.cloudWatch,
+        sns: { client: deps.clients.sns, topicArn },
+        now: () => new Date(),
+        warn: (line) => log.line(line),
+    });
 }
 
 /** The user's login name, for the record of who acted. */
@@ -501,7 +540,11 @@ program
             .choices(TRANSPORTS)
             .default("in-process"),
     )
-    .action(async (opts: CommonOptions & { scenario: string; transport: Transport }) => {
+    .option(
+        "--send-webhooks",
+        "post the rehearsal's Slack and Teams notifications for real, to the URLs in the variables the config's `urlEnv` names (default: sent nowhere)",
+    )
+    .action(async (opts: CommonOptions & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
         const scenario = readScenario(opts.scenario);
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
@@ -516,6 +559,7 @@ program
             log,
             project: resolveProject(opts.cwd),
             transport: opts.transport,
+            ...(opts.sendWebhooks ? { webhooks: "fromEnv" as const, env: process.env } : {}),
         });
         log.line(summary(result.report));
         log.line(

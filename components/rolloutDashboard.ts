@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DEPLOYMENT_METRICS, DEPLOYMENT_NAMESPACE } from "./deploymentMetrics";
 
 /** Arguments of {@link RolloutDashboard}. */
 export interface RolloutDashboardArgs {
@@ -13,6 +14,37 @@ export interface RolloutDashboardArgs {
     readonly aliasName: string;
     /** The HTTP APIs in front of the aliases: their requests, 4xx, 5xx and latency get a row each. */
     readonly httpApis?: readonly { readonly apiId: pulumi.Input<string>; readonly stage: string }[];
+    /** The deployment metrics' dimensions (the stack's short name and the functions' keys): a row of rollouts. */
+    readonly deployments?: { readonly stack: string; readonly functionKeys: readonly string[] };
+}
+
+/**
+ * The deployment metrics' row (components/deploymentMetrics.ts): rollouts promoted and rolled back per hour,
+ * and each rollout's duration and time to decision, one line per function.
+ */
+export function deploymentWidgets(deployments: { stack: string; functionKeys: readonly string[] }, region: string, row: number): object[] {
+    const series = (metric: string) =>
+        deployments.functionKeys.map((key) => [DEPLOYMENT_NAMESPACE, metric, "Stack", deployments.stack, "Function", key]);
+    return (
+        [
+            ["rollouts promoted and rolled back per hour", "Sum", 3600, [DEPLOYMENT_METRICS.succeeded, DEPLOYMENT_METRICS.rolledBack]],
+            ["rollout duration and time to decision (s)", "Maximum", 300, [DEPLOYMENT_METRICS.duration, DEPLOYMENT_METRICS.timeToDecision]],
+        ] as const
+    ).map(([title, stat, period, metrics], col) => ({
+        type: "metric",
+        x: col * 12,
+        y: row * 6,
+        width: 12,
+        height: 6,
+        properties: {
+            title: `stack ${deployments.stack}: ${title}`,
+            region,
+            view: "timeSeries",
+            stat,
+            period,
+            metrics: metrics.flatMap(series),
+        },
+    }));
 }
 
 /**
@@ -82,7 +114,8 @@ export function dashboardBody(args: RolloutDashboardArgs, apis: readonly { apiId
         })),
     );
     const apiWidgets = apis.flatMap((api, i) => httpApiWidgets(api, args.region, args.functionNames.length + i));
-    return { widgets: [...widgets, ...apiWidgets] };
+    const deploymentRow = args.deployments ? deploymentWidgets(args.deployments, args.region, args.functionNames.length + apis.length) : [];
+    return { widgets: [...widgets, ...apiWidgets, ...deploymentRow] };
 }
 
 /** The stack's dashboard: the rollout's evidence, per function and per version. */

@@ -53,6 +53,8 @@ export interface RolloutOutputs {
     readonly release?: { readonly version: string; readonly commit?: string };
     /** By the function's key in the stack (the name promote's routing and the scenarios use). */
     readonly functions: Record<string, RolloutFunctionOutputs>;
+    /** The stack's SNS topic (its alarms' and the tool's notifications); added within version 1, optional. */
+    readonly alarmTopicArn?: string;
 }
 
 /** What a program's export must include for the tool: `export = async () => ({ ... }) satisfies RolloutStackOutputs`. */
@@ -70,6 +72,8 @@ export interface RolloutOutputsArgs {
     readonly release?: { readonly version: string; readonly commit?: string };
     /** The stack's functions by key. */
     readonly functions: Record<string, ProgressiveFunction>;
+    /** The stack's SNS topic, which `notifications.sns` publishes to. */
+    readonly alarmTopicArn?: pulumi.Input<string>;
 }
 
 /** Builds the contract from the stack's components: export it as `lambdaRollout`. */
@@ -91,12 +95,13 @@ export function rolloutOutputs(args: RolloutOutputsArgs): pulumi.Output<RolloutO
             }),
         ]),
     );
-    return pulumi.output(functions).apply((resolved): RolloutOutputs => ({
+    return pulumi.all([pulumi.output(functions), pulumi.output(args.alarmTopicArn)]).apply(([resolved, alarmTopicArn]): RolloutOutputs => ({
         version: ROLLOUT_OUTPUTS_VERSION,
         strategy: args.strategy,
         rolloutPolicy: args.rolloutPolicy,
         region: args.region,
         ...(args.release ? { release: args.release } : {}),
+        ...(alarmTopicArn ? { alarmTopicArn } : {}),
         // An absent endpoint is left out, not written as null: the contract's readers see only what exists.
         functions: Object.fromEntries(
             Object.entries(resolved).map(([key, f]) => {

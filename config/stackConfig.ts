@@ -456,6 +456,61 @@ const alarmsSchema = z
     .strict();
 
 /**
+ * A webhook's URL: a Pulumi secret (`pulumi config set --secret --path 'lambda-rollout:notifications.slack.url'`,
+ * read offline as `[secret]`) or the name of an environment variable that holds it (`urlEnv`), exactly one.
+ */
+const webhookSchema = z
+    .object({
+        url: z
+            .union([z.literal(OFFLINE_SECRET), z.url({ protocol: /^https?$/, message: "must be an http(s) URL, set as a secret" })], {
+                message: "must be an http(s) URL, set as a secret",
+            })
+            .optional(),
+        urlEnv: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable\'s name, e.g. "SLACK_WEBHOOK_URL"' })
+            .optional(),
+    })
+    .strict()
+    .superRefine((hook, ctx) => {
+        if ((hook.url === undefined) === (hook.urlEnv === undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                path: [],
+                message: "needs exactly one of `url` (a secret) or `urlEnv` (an environment variable's name)",
+            });
+        }
+    });
+
+/** The rollout's notifications (automation/notify): Slack and Teams webhooks, the stack's SNS topic. */
+export const NOTIFICATION_EVENT_KINDS = [
+    "started",
+    "step-passed",
+    "waiting-for-approval",
+    "rolled-back",
+    "aborted",
+    "promoted",
+    "failed",
+] as const;
+const notificationsSchema = z
+    .object({
+        slack: webhookSchema.optional(),
+        teams: webhookSchema.optional(),
+        /** Publish each event to the stack's SNS topic (the one its alarms notify). */
+        sns: z.boolean({ message: "must be true or false" }).default(false),
+        /** The events to send; default all. */
+        events: z
+            .array(
+                z.enum(NOTIFICATION_EVENT_KINDS, { message: `must be one of ${NOTIFICATION_EVENT_KINDS.map((k) => `"${k}"`).join(", ")}` }),
+            )
+            .min(1, { message: "must name at least one event (leave it out for all)" })
+            .optional(),
+        /** How long one send may take before it is given up with a warning. */
+        timeout: duration.default(10),
+    })
+    .strict();
+
+/**
  * The routing that `promote` or `rollback` asks for, for one `up` only (passed in a temporary config file,
  * never committed): per function, the stable version, the candidate and the candidate's weight (0.0-1.0).
  */
@@ -578,6 +633,7 @@ export const stackConfigSchema = z
         functions: z.array(functionSchema).min(1, { message: "must list at least one function" }),
         rollout: rolloutSchema,
         alarms: alarmsSchema.default({}),
+        notifications: notificationsSchema.optional(),
         routing: z.record(z.string(), routingEntry).optional(),
         vpc: vpcSchema.optional(),
         retention: retentionSchema.default({ keep: 10, afterPromotion: false }),
@@ -612,6 +668,8 @@ export type StackConfig = z.output<typeof stackConfigSchema>;
 export type RolloutPolicy = StackConfig["rollout"];
 /** Validated gate thresholds. */
 export type GatePolicy = RolloutPolicy["gates"];
+/** A stack's validated notifications config. */
+export type NotificationsConfig = z.output<typeof notificationsSchema>;
 /** Explicit routing for one `up`, by function name. */
 export type RoutingOverride = NonNullable<StackConfig["routing"]>;
 

@@ -19,8 +19,8 @@ describe("layers: the pure rollout logic loads nothing impure", function () {
         expect(loaded.filter((p) => /^@aws-sdk\/|^@pulumi\/|^yaml$/.test(p))).to.deep.equal([]);
     });
 
-    for (const pure of ["routing.ts", "metricDimensions.ts"]) {
-        it(`components/${pure} (the rule of routing, the metric dimension sets) loads no package at all`, () => {
+    for (const pure of ["routing.ts", "metricDimensions.ts", "deploymentMetrics.ts"]) {
+        it(`components/${pure} (the rule of routing, the metric dimension sets, the deployment metrics' names) loads no package at all`, () => {
             // tsx and its esbuild compile the TypeScript.
             expect(
                 packagesLoadedBy(path.join(PROJECT_ROOT, "components", pure)).filter((p) => p !== "tsx" && p !== "esbuild"),

@@ -32,7 +32,31 @@ describe("the Pulumi program under the mock engine", () => {
             expect(fn.description).to.equal("release 0.1.0 (abc123)");
             expect(fn.tags).to.include({ "lambda-rollout:release": "0.1.0", "lambda-rollout:commit": "abc123" });
             expect(fn.environment.variables).to.deep.equal({ LOG_LEVEL: "warn", RELEASE: "0.1.0" });
-            expect(namesOf(resources, T.alarm)).to.deep.equal(["api-alarms-candidate-errors", "api-alarms-p99", "api-alarms-throttles"]);
+            expect(namesOf(resources, T.alarm)).to.deep.equal([
+                "api-alarms-candidate-errors",
+                "api-alarms-p99",
+                "api-alarms-throttles",
+                "deployments-api-rollbacks",
+                "deployments-api-slow",
+            ]);
+            // The runbook's monitors on the deployment metrics: more than 2 rollbacks in an hour pages the topic...
+            const rollbacks = declared(resources, T.alarm, "deployments-api-rollbacks").inputs;
+            expect(rollbacks).to.include({
+                name: "lambda-rollout-prod-api-rollbacks",
+                namespace: "LambdaRollout",
+                metricName: "RolloutRolledBack",
+                statistic: "Sum",
+                period: 3600,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: 2,
+                treatMissingData: "notBreaching",
+            });
+            expect(rollbacks.dimensions).to.deep.equal({ Stack: "prod", Function: "api" });
+            expect(rollbacks.alarmActions).to.deep.equal([outputs.alarmTopicArn]);
+            // ...and a rollout 15 minutes beyond its bakes (3 x 600 s) warns, with no action.
+            const slow = declared(resources, T.alarm, "deployments-api-slow").inputs;
+            expect(slow).to.include({ metricName: "RolloutDuration", statistic: "Maximum", threshold: 1800 + 900 });
+            expect(slow.alarmActions).to.equal(undefined);
             expect(namesOf(resources, T.composite)).to.deep.equal(["api-alarms-rollback"]);
             expect(declared(resources, T.subscription, "alarms-email").inputs).to.include({
                 protocol: "email",
@@ -93,7 +117,14 @@ describe("the Pulumi program under the mock engine", () => {
                 Resource: "arn:aws:sqs:us-east-1:123456789012:lambda-rollout-staging-worker-dlq",
             });
             const dashboard = JSON.parse(declared(resources, T.dashboard, "rollout-dashboard").inputs.dashboardBody);
-            expect(dashboard.widgets).to.have.length(6);
+            // Three per function, then the deployment metrics' row.
+            expect(dashboard.widgets).to.have.length(8);
+            expect(dashboard.widgets[7].properties.metrics).to.deep.equal([
+                ["LambdaRollout", "RolloutDuration", "Stack", "staging", "Function", "api"],
+                ["LambdaRollout", "RolloutDuration", "Stack", "staging", "Function", "worker"],
+                ["LambdaRollout", "RolloutTimeToDecision", "Stack", "staging", "Function", "api"],
+                ["LambdaRollout", "RolloutTimeToDecision", "Stack", "staging", "Function", "worker"],
+            ]);
             expect(outputs.strategy).to.equal("blue-green");
             expect(outputs.rolloutPolicy.blueGreen).to.deep.equal({ bake: 900 });
             expect(Object.keys(outputs.functions)).to.deep.equal(["api", "worker"]);

@@ -8,7 +8,11 @@ import * as path from "path";
 import { PolicyDocument, grantedActions, iamActionOf } from "./promoterPolicy";
 
 /** The SDK v3 client packages the adapters use, by the IAM service prefix of their actions. */
-export const CLIENT_PACKAGES = { lambda: "@aws-sdk/client-lambda", cloudwatch: "@aws-sdk/client-cloudwatch" } as const;
+export const CLIENT_PACKAGES = {
+    lambda: "@aws-sdk/client-lambda",
+    cloudwatch: "@aws-sdk/client-cloudwatch",
+    sns: "@aws-sdk/client-sns",
+} as const;
 
 /** One `new XCommand(` found in a source file. */
 export interface SentCommand {
@@ -59,7 +63,7 @@ export function commandsSent(source: string): SentCommand[] {
 
 /** How a policy compares with the commands the adapters in a directory send. */
 export interface AdapterCheck {
-    /** The adapter files read (`*.ts`). */
+    /** The adapter files read (`*.ts`), with their directory. */
     readonly files: string[];
     /** IAM action -> where it is sent (`file:line`). */
     readonly sent: Map<string, string[]>;
@@ -71,19 +75,25 @@ export interface AdapterCheck {
     readonly unused: string[];
 }
 
-/** Reads every `*.ts` file of `dir` and compares the commands they send with what `policy` grants. */
-export function checkAdapters(dir: string, policy: PolicyDocument): AdapterCheck {
-    const files = fs.existsSync(dir)
-        ? fs
-              .readdirSync(dir)
-              .filter((f) => f.endsWith(".ts"))
-              .sort()
-        : [];
+/**
+ * Reads every `*.ts` file of `dirs` (the adapters, and the notifications' senders) and compares the commands
+ * they send with what `policy` grants.
+ */
+export function checkAdapters(dirs: string | readonly string[], policy: PolicyDocument): AdapterCheck {
+    const files = (typeof dirs === "string" ? [dirs] : dirs).flatMap((dir) =>
+        fs.existsSync(dir)
+            ? fs
+                  .readdirSync(dir)
+                  .filter((f) => f.endsWith(".ts"))
+                  .sort()
+                  .map((f) => path.join(dir, f))
+            : [],
+    );
     const sent = new Map<string, string[]>();
     const unknown: string[] = [];
     for (const file of files) {
-        for (const c of commandsSent(fs.readFileSync(path.join(dir, file), "utf8"))) {
-            const where = `${file}:${c.line}`;
+        for (const c of commandsSent(fs.readFileSync(file, "utf8"))) {
+            const where = `${path.basename(file)}:${c.line}`;
             if (c.action === undefined)
                 unknown.push(`${where} new ${c.command}( (not imported from ${Object.values(CLIENT_PACKAGES).join(" or ")})`);
             else sent.set(c.action, [...(sent.get(c.action) ?? []), where]);

@@ -9,6 +9,7 @@
  * topics, dashboards). Those belong to the deploy role (docs/delivery.md), not to this policy.
  */
 
+import { DEPLOYMENT_NAMESPACE } from "../../components/deploymentMetrics";
 import { UsageError } from "../errors";
 
 /** The project prefix of every AWS name: `lambda-rollout-<stack>-<name>`. */
@@ -40,6 +41,12 @@ export const ALARM_ACTIONS = ["cloudwatch:DescribeAlarms"] as const;
 /** The CloudWatch actions that take no resource-level permissions. */
 export const UNSCOPED_CLOUDWATCH_ACTIONS = ["cloudwatch:GetMetricData"] as const;
 
+/** The deployment metrics' action: no resource-level permissions, limited to one namespace by a condition. */
+export const DEPLOYMENT_METRIC_ACTIONS = ["cloudwatch:PutMetricData"] as const;
+
+/** The notifications' action on the stack's SNS topic. */
+export const NOTIFICATION_ACTIONS = ["sns:Publish"] as const;
+
 /** Inputs of {@link promoterPolicy}. */
 export interface PromoterPolicyArgs {
     /** Stack name: dev, staging, prod. */
@@ -65,6 +72,7 @@ export interface PolicyStatement {
     readonly Effect: "Allow";
     readonly Action: string[];
     readonly Resource: string[] | "*";
+    readonly Condition?: Record<string, Record<string, string>>;
 }
 
 /** An IAM policy document. */
@@ -115,7 +123,8 @@ export function validatePolicyArgs(args: PromoterPolicyArgs): void {
 /**
  * The promoter role's policy for one stack: Lambda actions on the stack's functions (unqualified and
  * qualified ARNs: aliases and versions), DeleteFunction on their versions only (`prune`), DescribeAlarms on the
- * stack's alarms, GetMetricData on "*".
+ * stack's alarms, GetMetricData on "*", PutMetricData in the deployment metrics' namespace only, and Publish to
+ * the stack's SNS topic.
  */
 export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
     validatePolicyArgs(args);
@@ -163,6 +172,23 @@ export function promoterPolicy(args: PromoterPolicyArgs): PolicyDocument {
                 // cloudwatch:GetMetricData supports no resource-level permissions: AWS only accepts "*".
                 Resource: "*",
             },
+            {
+                Sid: "DeploymentMetrics",
+                Effect: "Allow",
+                Action: [...DEPLOYMENT_METRIC_ACTIONS],
+                // PutMetricData has no resource either; the `cloudwatch:namespace` condition key limits it to one
+                // namespace ("Using condition keys to limit access to CloudWatch namespaces",
+                // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": DEPLOYMENT_NAMESPACE } },
+            },
+            {
+                Sid: "NotificationTopic",
+                Effect: "Allow",
+                Action: [...NOTIFICATION_ACTIONS],
+                // The topic the program declares (index.ts: `<prefix>-rollback-alarms`), which the stack's alarms notify.
+                Resource: [`arn:aws:sns:${args.region}:${args.accountId}:${NAME_PREFIX}-${args.stack}-rollback-alarms`],
+            },
         ],
     };
 }
@@ -187,7 +213,7 @@ export function printPolicy(args: PromoterPolicyArgs): string {
  * The IAM action an AWS SDK v3 command class sends, e.g. `GetAliasCommand` -> `lambda:GetAlias`. The Lambda
  * API names its Invoke action `lambda:InvokeFunction`.
  */
-export function iamActionOf(commandClass: string, client: "lambda" | "cloudwatch"): string {
+export function iamActionOf(commandClass: string, client: "lambda" | "cloudwatch" | "sns"): string {
     const name = commandClass.replace(/Command$/, "");
     if (client === "lambda" && name === "Invoke") return "lambda:InvokeFunction";
     return `${client}:${name}`;

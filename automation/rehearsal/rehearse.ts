@@ -16,6 +16,8 @@ import type { RolloutReport, StepRecord } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
 import type { WireServerOptions } from "../simulator/httpServer";
+import { delivery } from "../notify/delivery";
+import { slackChannel, teamsChannel, type NotificationChannel } from "../notify/channels";
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
@@ -55,6 +57,23 @@ export interface RehearseOptions {
     readonly wire?: WireServerOptions;
     /** Given the simulated account once it exists, so that a caller can read what AWS would hold afterwards (its metrics). */
     readonly simulator?: (sim: SimulatedAws) => void;
+    /**
+     * Post the stack's Slack and Teams notifications for real: to these URLs (a test's server), or, with
+     * `fromEnv`, to the URLs in the variables the config's `urlEnv` names. Without it the rehearsal sends them
+     * nowhere (each is recorded as sent; SNS and the metrics always go to the simulated account).
+     */
+    readonly webhooks?: { readonly slack?: string; readonly teams?: string } | "fromEnv";
+    /** Where `urlEnv` is read with `webhooks: "fromEnv"` (default process.env). */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The rehearsal's stand-in for a webhook: posts where `webhooks` says, else only records the send. */
+function rehearsedWebhook(webhooks: RehearseOptions["webhooks"]) {
+    return (name: "slack" | "teams", envUrl: string | undefined): NotificationChannel => {
+        const url = webhooks === "fromEnv" ? envUrl : webhooks?.[name];
+        if (!url) return { name, send: async () => undefined };
+        return name === "slack" ? slackChannel(url) : teamsChannel(url);
+    };
 }
 
 /** Where traffic truly ended (read from the simulated account, not from the report), and whether that is safe. */
@@ -74,6 +93,8 @@ export interface Safety {
 /** A rehearsal's result: the promote's, and the ground truth about where traffic ended. */
 export interface RehearsalResult extends RolloutResult {
     readonly safety: Safety;
+    /** The simulated account as the rehearsal left it (its custom metrics and SNS publishes, read back by tests). */
+    readonly account: SimulatedAws;
 }
 
 /** What happens to a rehearsed promote process at given virtual instants. */
@@ -274,6 +295,18 @@ async function rehearseOver(
     const afterPromotion = config.retention.afterPromotion
         ? () => pruneAfterPromotion({ stack, lambda: adapters.lambda, log }, { stackName: options.stack, retention: config.retention })
         : undefined;
+    // Notifications and deployment metrics: SNS and CloudWatch are the simulated account's (in-process whatever
+    // the transport), the webhooks as `options.webhooks` says.
+    const notify = delivery({
+        notifications: config.notifications,
+        stack: options.stack.split("/").at(-1)!,
+        env: options.env ?? process.env,
+        cloudWatch: sim.cloudWatch,
+        sns: { client: sim.sns, topicArn: candidateOutputs.alarmTopicArn },
+        now: () => sim.now(),
+        warn: (line) => log.line(line),
+        webhook: rehearsedWebhook(options.webhooks),
+    });
     const promoteOptions = { stackName: options.stack, hooks: rehearsedHooks(scenario) };
     const firstClock = new VirtualClock(sim, { ...processEvents(scenario), operators });
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.
@@ -291,6 +324,7 @@ async function rehearseOver(
             observe: (r) => {
                 firstReport = structuredClone(r);
                 options.observe?.(firstReport);
+                notify.observe(r);
             },
             signal: firstClock.controller.signal,
             random,
@@ -322,7 +356,10 @@ async function rehearseOver(
         ];
         const secondClock = new VirtualClock(sim, { operators });
         stack.clock = secondClock;
-        const second = await promote({ stack, ...adapters, clock: secondClock, log, random, hooks, afterPromotion }, promoteOptions);
+        const second = await promote(
+            { stack, ...adapters, clock: secondClock, log, random, hooks, afterPromotion, observe: notify.observe },
+            promoteOptions,
+        );
         const offset = killedAt;
         const shift = (m: number | undefined) => (m === undefined ? undefined : round1(m + offset));
         result = {
@@ -362,6 +399,7 @@ async function rehearseOver(
         candidateErrors += (v?.errors ?? 0) + (v?.throttles ?? 0);
     }
     result.report.requests = { total, candidate, candidateErrors };
+    result = { ...result, report: await notify.finish(result.report) };
     options.observe?.(result.report);
     const versions = Object.fromEntries(
         names.map((key) => [
@@ -369,7 +407,7 @@ async function rehearseOver(
             { stable: stableOutputs.functions[key].candidateVersion, candidate: candidateOutputs.functions[key].candidateVersion },
         ]),
     );
-    return { ...result, safety: safetyOf(sim, candidateOutputs, versions, result.report) };
+    return { ...result, safety: safetyOf(sim, candidateOutputs, versions, result.report), account: sim };
 }
 
 /**

@@ -16,6 +16,8 @@ export interface StackOutputs {
     readonly region: string;
     readonly functions: Record<string, FunctionOutputs>;
     readonly release?: { version: string; commit?: string };
+    /** The stack's SNS topic, when the stack exports it (notifications publish there). */
+    readonly alarmTopicArn?: string;
 }
 
 /** A past update of the stack, as `pulumi stack history` lists it. */

@@ -103,6 +103,10 @@ export interface RolloutReport {
     pruned?: Record<string, string[]>;
     /** A verdict in the `incident` band: the rollback was immediate and the stack's topic was paged. */
     incident?: { band: "incident"; reason: string; atMinute: number };
+    /** Each notification sent, once the rollout ended (automation/notify): the event's kind and the channel. */
+    notifications?: { kind: string; channel: string }[];
+    /** The deployment metrics put at the end (names, in the `LambdaRollout` namespace). */
+    metricsPut?: string[];
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */

@@ -4,6 +4,7 @@ import { createCloudWatchClient } from "./cloudWatchApi";
 import { ASYNC_ATTEMPTS, ASYNC_RETRY_DELAYS_MS, AsyncEventQueues } from "./asyncInvocations";
 import { concurrencyPools, meanDurationMs, throttledShare } from "./concurrency";
 import { clientError } from "./errors";
+import { createSnsClient, type SnsPublish } from "./snsApi";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
 import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
 import { createLambdaClient, type InvokeResult } from "./lambdaApi";
@@ -31,6 +32,17 @@ import type { SimulatedClient } from "./sdkDispatch";
 import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from "./traffic";
 
 /** How a simulated account starts. */
+/** One custom metric datum the account received (PutMetricData). */
+export interface CustomDatum {
+    readonly namespace: string;
+    readonly metricName: string;
+    readonly dimensions: Record<string, string>;
+    readonly value: number;
+    readonly unit?: string;
+    /** Virtual epoch ms when it was put. */
+    readonly atMs: number;
+}
+
 export interface SimulatedAwsOptions {
     /** Seeds the one random generator: the same seed and the same calls replay the same rehearsal. */
     seed: number;
@@ -111,6 +123,10 @@ export class SimulatedAws {
     readonly lambda: SimulatedClient;
     /** CloudWatchClient stand-in. */
     readonly cloudWatch: SimulatedClient;
+    /** SNS: Publish, recorded (see {@link snsPublishes}). */
+    readonly sns: SimulatedClient;
+    private readonly customData: CustomDatum[] = [];
+    private readonly published: SnsPublish[] = [];
 
     private readonly startMs: number;
     private currentMs: number;
@@ -190,7 +206,34 @@ export class SimulatedAws {
             checkAvailable: () => faults.checkCloudWatch(),
             checkAlarmsReadable: () => faults.checkDescribeAlarms(),
             metricStatus: (namespace, metricName, dimensions) => faults.metricStatus(namespace, metricName, dimensions),
+            putMetricData: (input) => {
+                for (const d of input.MetricData ?? []) {
+                    this.customData.push({
+                        namespace: input.Namespace!,
+                        metricName: d.MetricName ?? "",
+                        dimensions: Object.fromEntries((d.Dimensions ?? []).map((x) => [x.Name ?? "", x.Value ?? ""])),
+                        value: d.Value ?? 0,
+                        ...(d.Unit ? { unit: d.Unit } : {}),
+                        atMs: this.currentMs,
+                    });
+                }
+            },
         });
+        this.sns = createSnsClient({
+            nowMs: () => this.currentMs,
+            checkAvailable: () => faults.checkCredentials(),
+            published: this.published,
+        });
+    }
+
+    /** The custom metric data put so far (PutMetricData), oldest first. */
+    customMetrics(namespace?: string): CustomDatum[] {
+        return this.customData.filter((d) => namespace === undefined || d.namespace === namespace);
+    }
+
+    /** The messages published to SNS so far, oldest first. */
+    snsPublishes(): SnsPublish[] {
+        return [...this.published];
     }
 
     /** Virtual time. */

@@ -222,3 +222,41 @@ describe("stack config validation", () => {
         expect(() => parseDuration("10")).to.throw('"10" is not a duration such as "30s", "10m" or "1h"');
     });
 });
+
+describe("stack config: notifications", () => {
+    it("takes a webhook as a secret (`[secret]` offline) or an environment variable, SNS on, the events and a timeout", () => {
+        const cfg = base();
+        cfg.notifications = {
+            slack: { url: "[secret]" },
+            teams: { urlEnv: "TEAMS_WEBHOOK_URL" },
+            sns: true,
+            events: ["rolled-back"],
+            timeout: "5s",
+        };
+        expect(parseStackConfig(cfg, "Pulumi.test.yaml").notifications).to.deep.equal({
+            slack: { url: "[secret]" },
+            teams: { urlEnv: "TEAMS_WEBHOOK_URL" },
+            sns: true,
+            events: ["rolled-back"],
+            timeout: 5,
+        });
+        expect(parseStackConfig(base(), "Pulumi.test.yaml").notifications).to.equal(undefined);
+    });
+
+    const table: [string, (cfg: Record<string, any>) => void, string][] = [
+        [
+            "a webhook with both `url` and `urlEnv`",
+            (c) => (c.notifications = { slack: { url: "https://hooks.slack.com/x", urlEnv: "X" } }),
+            "`lambda-rollout:notifications.slack`",
+        ],
+        ["a webhook with neither", (c) => (c.notifications = { teams: {} }), "needs exactly one of `url` (a secret) or `urlEnv`"],
+        ["a URL that is not http(s)", (c) => (c.notifications = { slack: { url: "ftp://x" } }), "must be an http(s) URL, set as a secret"],
+        ["an unknown event", (c) => (c.notifications = { events: ["deployed"] }), 'must be one of "started", "step-passed"'],
+        ["an unknown channel", (c) => (c.notifications = { pagerduty: {} }), "`lambda-rollout:notifications`"],
+    ];
+    for (const [what, mutate, message] of table) {
+        it(`refuses ${what}, naming the key`, () => {
+            expect(problemsOf(mutate).join("\n")).to.contain(message);
+        });
+    }
+});

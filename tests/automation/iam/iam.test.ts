@@ -7,6 +7,8 @@ import { PolicyArgsError, iamActionOf, promoterPolicy, printPolicy } from "../..
 import { runCli } from "../../helpers/cli";
 
 const ADAPTERS_DIR = path.resolve(__dirname, "..", "..", "..", "automation", "adapters");
+/** The notifications' and deployment metrics' senders (SNS Publish, PutMetricData) send with the same role. */
+const NOTIFY_DIR = path.resolve(__dirname, "..", "..", "..", "automation", "notify");
 
 const base = { stack: "prod", region: "us-east-1", accountId: "123456789012" } as const;
 
@@ -53,7 +55,10 @@ describe("the promoter role's IAM policy (automation/iam/promoterPolicy.ts)", ()
         expect(alarms.Action).to.deep.equal(["cloudwatch:DescribeAlarms"]);
         expect(alarms.Resource).to.deep.equal(["arn:aws:cloudwatch:us-east-1:123456789012:alarm:lambda-rollout-prod-*"]);
         const star = policy.Statement.filter((s) => s.Resource === "*");
-        expect(star.map((s) => s.Action)).to.deep.equal([["cloudwatch:GetMetricData"]]);
+        expect(star.map((s) => [s.Action, s.Condition])).to.deep.equal([
+            [["cloudwatch:GetMetricData"], undefined],
+            [["cloudwatch:PutMetricData"], { StringEquals: { "cloudwatch:namespace": "LambdaRollout" } }],
+        ]);
         expect(policy.Statement.every((s) => s.Effect === "Allow")).to.equal(true);
     });
 
@@ -71,9 +76,25 @@ describe("the promoter role's IAM policy (automation/iam/promoterPolicy.ts)", ()
         expect(promoterPolicy(base).Statement.some((s) => s.Sid === "HookFunctions")).to.equal(false);
     });
 
+    it("puts metrics only in the LambdaRollout namespace, and publishes only to the stack's own SNS topic", () => {
+        const policy = promoterPolicy(base);
+        const metrics = policy.Statement.find((s) => s.Sid === "DeploymentMetrics")!;
+        expect(metrics).to.deep.equal({
+            Sid: "DeploymentMetrics",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutMetricData"],
+            Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": "LambdaRollout" } },
+        });
+        const topic = policy.Statement.find((s) => s.Sid === "NotificationTopic")!;
+        expect(topic.Action).to.deep.equal(["sns:Publish"]);
+        expect(topic.Resource).to.deep.equal(["arn:aws:sns:us-east-1:123456789012:lambda-rollout-prod-rollback-alarms"]);
+    });
+
     it("a stack's policy never reaches another stack's functions", () => {
         const resources = promoterPolicy({ ...base, stack: "dev" }).Statement.flatMap((s) => (s.Resource === "*" ? [] : s.Resource));
         expect(resources.every((r) => r.includes(":lambda-rollout-dev-"))).to.equal(true);
+        expect(resources.length).to.be.greaterThan(0);
     });
 
     const invalid: [string, Record<string, unknown>, string][] = [
@@ -124,11 +145,11 @@ describe("finding the commands a source file sends (automation/iam/adapterComman
 });
 
 /** Asserts the policy and the adapters in `dir` agree; the messages say what to change. */
-function assertAdaptersMatch(dir: string): void {
+function assertAdaptersMatch(dir: string | string[]): void {
     const check = checkAdapters(dir, promoterPolicy(base));
     if (check.files.length === 0) {
         expect.fail(
-            `no adapter files found in ${path.relative(process.cwd(), dir) || dir}/*.ts: the policy cannot be checked against ` +
+            `no adapter files found in ${[dir].flat().map((d) => path.relative(process.cwd(), d) || d)}/*.ts: the policy cannot be checked against ` +
                 "the commands the rollout tool sends (this check must not pass on nothing)",
         );
     }
@@ -141,9 +162,9 @@ function assertAdaptersMatch(dir: string): void {
     expect(check.sent.size, "the adapters send no AWS SDK command at all").to.be.greaterThan(0);
 }
 
-describe("the promoter policy matches what automation/adapters/*.ts send", () => {
+describe("the promoter policy matches what automation/adapters/*.ts and automation/notify/*.ts send", () => {
     it("every adapter command is granted, and every granted action is sent by some adapter", () => {
-        assertAdaptersMatch(ADAPTERS_DIR);
+        assertAdaptersMatch([ADAPTERS_DIR, NOTIFY_DIR]);
     });
 
     describe("the check itself, on made-up adapters", () => {
@@ -158,7 +179,8 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
             "new ListAliasesCommand({}); new DeleteFunctionCommand({});",
         ].join("\n");
         const cloudwatchAdapter =
-            'import { GetMetricDataCommand, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";\nnew GetMetricDataCommand({});\nnew DescribeAlarmsCommand({});';
+            'import { GetMetricDataCommand, DescribeAlarmsCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";\nnew GetMetricDataCommand({});\nnew DescribeAlarmsCommand({});\nnew PutMetricDataCommand({});';
+        const snsSender = 'import { PublishCommand } from "@aws-sdk/client-sns";\nnew PublishCommand({});';
         const write = (files: Record<string, string>) => {
             for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
         };
@@ -171,7 +193,7 @@ describe("the promoter policy matches what automation/adapters/*.ts send", () =>
         });
 
         it("passes when the adapters send exactly the granted actions", () => {
-            write({ "lambda.ts": lambdaAdapter, "cloudwatch.ts": cloudwatchAdapter });
+            write({ "lambda.ts": lambdaAdapter, "cloudwatch.ts": cloudwatchAdapter, "sns.ts": snsSender });
             expect(() => assertAdaptersMatch(dir)).not.to.throw();
         });
 
