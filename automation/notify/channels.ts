@@ -95,14 +95,19 @@ export function teamsChannel(url: string): NotificationChannel {
     return { name: "teams", send: (event, signal) => postJson("Teams", url, teamsPayload(event), signal) };
 }
 
-/** The SNS message of an event: the subject (at most 100 characters, SNS's limit) and the text. */
+/**
+ * The SNS message of an event: the subject (at most 100 characters, SNS's limit) and the text. A rollback in the
+ * `incident` severity band says so first: the runbook's top band opens an incident (pages).
+ */
 export function snsMessage(event: RolloutEvent): { Subject: string; Message: string } {
-    return { Subject: eventTitle(event).slice(0, 100), Message: describeEvent(event) };
+    const incident = "severity" in event && event.severity === "incident" ? "INCIDENT: " : "";
+    return { Subject: `${incident}${eventTitle(event)}`.slice(0, 100), Message: describeEvent(event) };
 }
 
 /**
- * The stack's SNS topic (`alarmTopicArn` in the stack's outputs), through SNS Publish. The event's kind is a
- * message attribute, so a subscription can filter on it (e.g. page only on `rolled-back`).
+ * The stack's SNS topic (`alarmTopicArn` in the stack's outputs), through SNS Publish. The event's kind, and a
+ * rollback's severity band, are message attributes, so a subscription can filter on them (e.g. page only on
+ * `severity` = `incident`).
  */
 export function snsChannel(sns: CommandSender, topicArn: string): NotificationChannel {
     return {
@@ -114,7 +119,13 @@ export function snsChannel(sns: CommandSender, topicArn: string): NotificationCh
                     new PublishCommand({
                         TopicArn: topicArn,
                         ...snsMessage(event),
-                        MessageAttributes: { event: { DataType: "String", StringValue: event.kind } },
+                        // `severity` lets the on-call's subscription page on the top band only (a filter policy on it).
+                        MessageAttributes: {
+                            event: { DataType: "String", StringValue: event.kind },
+                            ...("severity" in event && event.severity
+                                ? { severity: { DataType: "String", StringValue: event.severity } }
+                                : {}),
+                        },
                     }),
                 ),
             );

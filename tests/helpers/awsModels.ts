@@ -16,9 +16,10 @@ import { gunzipSync } from "zlib";
 export const MODELLED_SERVICES = {
     Lambda: "lambda/2015-03-31",
     CloudWatch: "cloudwatch/2010-08-01",
+    SNS: "sns/2010-03-31",
 } as const;
 
-/** A service the tool calls: `Lambda` or `CloudWatch`. */
+/** A service the tool calls: `Lambda`, `CloudWatch` or `SNS` (the rollout notifications). */
 export type ModelledService = keyof typeof MODELLED_SERVICES;
 
 /**

@@ -64,7 +64,7 @@ describe("requests checked against AWS's own API models (botocore's service-2.js
 
         it("missing, they fail loading with where they were looked for and how to install them", () => {
             expect(() => locateAwsModels({ AWS_MODELS_DIR: "/nonexistent/botocore/data" })).to.throw(
-                `AWS's API models (botocore's ${MODELLED_SERVICES.Lambda}/service-2.json[.gz] and ${MODELLED_SERVICES.CloudWatch}/service-2.json[.gz]) are not in /nonexistent/botocore/data (AWS_MODELS_DIR): install Debian's awscli`,
+                `AWS's API models (botocore's ${MODELLED_SERVICES.Lambda}/service-2.json[.gz] and ${MODELLED_SERVICES.CloudWatch}/service-2.json[.gz] and ${MODELLED_SERVICES.SNS}/service-2.json[.gz]) are not in /nonexistent/botocore/data (AWS_MODELS_DIR): install Debian's awscli`,
             );
         });
     });

@@ -158,6 +158,10 @@ describe("severity bands in a rehearsal", function () {
         expect(result.report.steps[0]).to.include({ verdict: "failed", severity: "incident" });
         expect(result.report.incident).to.include({ band: "incident" });
         expect(result.report.decisionAtMinute).to.be.below(4);
+        // The top band pages: prod's SNS topic gets the rollback as an incident, with a `severity` to filter on.
+        const rolledBack = result.account.snsPublishes().find((p) => p.attributes.event === "rolled-back")!;
+        expect(rolledBack.subject).to.match(/^INCIDENT: lambda-rollout prod: rolled back/);
+        expect(rolledBack.attributes.severity).to.equal("incident");
     });
 
     it("bad-canary (5% against 0.2%, 30 errors of 600): the gate fails it; its bound (0.6%) is in the monitor band, which never weakens a failed gate", async () => {
