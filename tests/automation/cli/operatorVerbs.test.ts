@@ -1,17 +1,13 @@
 import { expect } from "chai";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
-import type { RolloutOutputs } from "../../../components/rolloutOutputs";
 import { decodeState, encodeState } from "../../../automation/rollout/state";
 import { SimulatedAws } from "../../../automation/simulator";
-import { serveHttp, type WireServer } from "../../../automation/simulator/httpServer";
-import { PROD_POLICY } from "../../helpers/fakes";
 import { runCli } from "../../helpers/cli";
+import { API_FUNCTION, stackOverHttp } from "../../helpers/stackOverHttp";
 
-const FN = "lambda-rollout-prod-api";
-const ARN = `arn:aws:lambda:us-east-1:123456789012:function:${FN}`;
+const FN = API_FUNCTION;
 
 /**
  * The real command line, in a process of its own, against the simulated account served over HTTP (the SDK's
@@ -21,7 +17,7 @@ const ARN = `arn:aws:lambda:us-east-1:123456789012:function:${FN}`;
 describe("operator verbs from another process (the CLI, the simulated AWS over HTTP, the stand-in pulumi)", function () {
     this.timeout(120_000);
     let aws: SimulatedAws;
-    let server: WireServer;
+    let stack: Awaited<ReturnType<typeof stackOverHttp>>;
     let dir: string;
     let env: NodeJS.ProcessEnv;
 
@@ -38,41 +34,12 @@ describe("operator verbs from another process (the CLI, the simulated AWS over H
             undefined,
             encodeState({ phase: "awaiting-approval", stable: "1", candidate: "2", step: 2, steps: 3, weight: 0.5, since: Date.now() }),
         );
-        server = await serveHttp(aws);
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-verbs-"));
-        const outputs: RolloutOutputs = {
-            version: 1,
-            strategy: "canary",
-            rolloutPolicy: PROD_POLICY,
-            region: "us-east-1",
-            functions: {
-                api: {
-                    functionName: FN,
-                    functionArn: ARN,
-                    aliasName: "live",
-                    aliasArn: `${ARN}:live`,
-                    stableVersion: "1",
-                    candidateVersion: "2",
-                    liveWeights: { "1": 0.5, "2": 0.5 },
-                    routingSource: "live",
-                    alarmNames: {},
-                },
-            },
-        };
-        fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify({ lambdaRollout: outputs }));
-        env = {
-            FAKE_PULUMI_OUTPUTS: path.join(dir, "outputs.json"),
-            AWS_ENDPOINT_URL: server.endpoint,
-            AWS_ACCESS_KEY_ID: "AKIDSIMULATED",
-            AWS_SECRET_ACCESS_KEY: "simulated",
-            AWS_EC2_METADATA_DISABLED: "true",
-        };
+        stack = await stackOverHttp(aws, "1", "2", { "1": 0.5, "2": 0.5 });
+        dir = stack.dir;
+        env = stack.env;
     });
 
-    afterEach(async () => {
-        await server.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-    });
+    afterEach(() => stack.close());
 
     const live = () => new LambdaAdapter(aws.lambda).getAlias(FN, "live");
 

@@ -1,16 +1,11 @@
 import { expect } from "chai";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
-import type { RolloutOutputs } from "../../../components/rolloutOutputs";
 import { SimulatedAws } from "../../../automation/simulator";
-import { serveHttp, type WireServer } from "../../../automation/simulator/httpServer";
-import { PROD_POLICY } from "../../helpers/fakes";
 import { runCli } from "../../helpers/cli";
+import { API_FUNCTION, stackOverHttp } from "../../helpers/stackOverHttp";
 
-const FN = "lambda-rollout-prod-api";
-const ARN = `arn:aws:lambda:us-east-1:123456789012:function:${FN}`;
+const FN = API_FUNCTION;
 
 /**
  * `prune` end to end: the real command line in a process of its own, against a simulated account of 25 versions
@@ -20,7 +15,7 @@ const ARN = `arn:aws:lambda:us-east-1:123456789012:function:${FN}`;
 describe("prune on the command line against the simulated account over HTTP", function () {
     this.timeout(120_000);
     let aws: SimulatedAws;
-    let server: WireServer;
+    let stack: Awaited<ReturnType<typeof stackOverHttp>>;
     let dir: string;
     let env: NodeJS.ProcessEnv;
 
@@ -30,41 +25,12 @@ describe("prune on the command line against the simulated account over HTTP", fu
         for (let i = 0; i < 25; i++) aws.publishVersion(FN);
         aws.putAlias(FN, "live", "24", { "25": 0.1 });
         aws.putAlias(FN, "beta", "3");
-        server = await serveHttp(aws);
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "prune-http-"));
-        const outputs: RolloutOutputs = {
-            version: 1,
-            strategy: "canary",
-            rolloutPolicy: PROD_POLICY,
-            region: "us-east-1",
-            functions: {
-                api: {
-                    functionName: FN,
-                    functionArn: ARN,
-                    aliasName: "live",
-                    aliasArn: `${ARN}:live`,
-                    stableVersion: "24",
-                    candidateVersion: "25",
-                    liveWeights: { "24": 0.9, "25": 0.1 },
-                    routingSource: "live",
-                    alarmNames: {},
-                },
-            },
-        };
-        fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify({ lambdaRollout: outputs }));
-        env = {
-            FAKE_PULUMI_OUTPUTS: path.join(dir, "outputs.json"),
-            AWS_ENDPOINT_URL: server.endpoint,
-            AWS_ACCESS_KEY_ID: "AKIDSIMULATED",
-            AWS_SECRET_ACCESS_KEY: "simulated",
-            AWS_EC2_METADATA_DISABLED: "true",
-        };
+        stack = await stackOverHttp(aws, "24", "25", { "24": 0.9, "25": 0.1 });
+        dir = stack.dir;
+        env = stack.env;
     });
 
-    afterEach(async () => {
-        await server.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-    });
+    afterEach(() => stack.close());
 
     it("--dry-run lists exactly the versions it may delete and deletes nothing; the run deletes them and nothing else", async () => {
         const versions = () => new LambdaAdapter(aws.lambda).listVersions(FN);
