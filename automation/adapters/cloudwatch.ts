@@ -9,7 +9,13 @@
  * call): a series that is missing, failed, or partial with nothing more to page makes that function's
  * evidence `unreadable` for the poll, never zero errors.
  */
-import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import {
+    DescribeAlarmsCommand,
+    GetMetricDataCommand,
+    PutMetricDataCommand,
+    type MetricDataQuery,
+    type MetricDatum,
+} from "@aws-sdk/client-cloudwatch";
 import { aliasDimensions, versionDimensions } from "../../components/metricDimensions";
 import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence } from "../rollout/ports";
 import { awsCall } from "./awsError";
@@ -224,5 +230,16 @@ export class CloudWatchAdapter implements MetricsSource {
             } while (nextToken);
         }
         return states;
+    }
+}
+
+/** PutMetricData takes at most 1000 data per call. */
+const PUT_LIMIT = 1000;
+
+/** Puts custom metrics (the deployment metrics), in calls of at most {@link PUT_LIMIT} data. */
+export async function putMetricData(cloudWatch: CommandSender, namespace: string, data: readonly MetricDatum[]): Promise<void> {
+    for (let i = 0; i < data.length; i += PUT_LIMIT) {
+        const MetricData = data.slice(i, i + PUT_LIMIT);
+        await awsCall("PutMetricData", () => cloudWatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData })));
     }
 }

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { hookEnvironment, type Hook, type HookAttempt, type HookContext, type HookRunner } from "../rollout/hooks";
 import type { LambdaControl } from "../rollout/ports";
 import { describeError } from "../rollout/retry";
+import { postWebhook, WebhookError } from "./webhook";
 
 /** Where a command hook runs, and the environment it inherits. */
 export interface CommandSettings {
@@ -32,16 +33,10 @@ export class RealHookRunner implements HookRunner {
         const url = webhook.url ?? this.commands.env[webhook.urlEnv!];
         if (!url) return { passed: false, output: `environment variable ${webhook.urlEnv} is not set: it holds the webhook's URL` };
         try {
-            const res = await fetch(url, {
-                method: "POST",
-                headers: { "content-type": "application/json", "user-agent": "lambda-rollout" },
-                body: JSON.stringify(context),
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-            const body = (await res.text()).slice(0, 1000);
-            return { passed: res.ok, output: `HTTP ${res.status}${body ? `: ${body}` : ""}` };
+            const answer = await postWebhook(url, context, AbortSignal.timeout(timeoutMs), true);
+            return { passed: answer.ok, output: `HTTP ${answer.status}${answer.body ? `: ${answer.body}` : ""}` };
         } catch (err) {
-            return { passed: false, output: withoutUrl(failureOf(err, timeoutMs), url) };
+            return { passed: false, output: failureOf(err, timeoutMs) };
         }
     }
 
@@ -126,13 +121,8 @@ class HookTimeout extends Error {
 }
 
 function failureOf(err: unknown, timeoutMs: number): string {
-    const e = err as { name?: string; cause?: { code?: string; message?: string } };
-    if (e.name === "TimeoutError" || err instanceof HookTimeout) return `timed out after ${timeoutMs / 1000}s`;
-    if (e.cause?.code) return `could not connect (${e.cause.code})`;
+    if (err instanceof HookTimeout || (err instanceof WebhookError && err.reason === "timeout"))
+        return `timed out after ${timeoutMs / 1000}s`;
+    if (err instanceof WebhookError) return `could not connect${err.code ? ` (${err.code})` : ""}`;
     return describeError(err);
-}
-
-/** An error's text with the webhook's URL (a secret, perhaps) taken out. */
-function withoutUrl(text: string, url: string): string {
-    return text.split(url).join("[webhook URL]");
 }

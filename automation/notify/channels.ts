@@ -5,9 +5,9 @@
  * A webhook's URL is its credential: it is held here and nowhere else, and never enters an error (a failure
  * says the channel and the HTTP status or the network error's code, never the URL or a response body).
  */
-import { PublishCommand } from "@aws-sdk/client-sns";
-import { awsCall } from "../adapters/awsError";
 import type { CommandSender } from "../adapters/lambda";
+import { publish } from "../adapters/sns";
+import { postWebhook, WebhookError, type WebhookAnswer } from "../adapters/webhook";
 import { describeEvent, eventTitle, type RolloutEvent } from "./events";
 
 /** The channels a stack can notify; the config's keys under `notifications`. */
@@ -63,26 +63,15 @@ export function teamsPayload(event: RolloutEvent): object {
     };
 }
 
-/** POSTs JSON to a webhook with node's fetch; a non-2xx answer or a network error rejects without the URL. */
+/** POSTs JSON to a webhook (adapters/webhook.ts); a non-2xx answer or a network error rejects without the URL. */
 export async function postJson(channel: string, url: string, body: unknown, signal: AbortSignal): Promise<void> {
-    let response: Response;
+    let answer: WebhookAnswer;
     try {
-        response = await fetch(url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify(body),
-            signal,
-            redirect: "error",
-        });
+        answer = await postWebhook(url, body, signal, false);
     } catch (err) {
-        if (signal.aborted) throw new NotificationError(`${channel} webhook did not answer in time`);
-        // fetch's own message and cause can carry the address; only the cause's code is kept.
-        const code = (err as { cause?: { code?: unknown } }).cause?.code;
-        throw new NotificationError(`${channel} webhook could not be reached${typeof code === "string" ? ` (${code})` : ""}`);
+        throw new NotificationError(`${channel} webhook ${err instanceof WebhookError ? err.message : "could not be reached"}`);
     }
-    // The body is read and dropped: a webhook's error page may echo the request.
-    await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new NotificationError(`${channel} webhook answered HTTP ${response.status}`);
+    if (!answer.ok) throw new NotificationError(`${channel} webhook answered HTTP ${answer.status}`);
 }
 
 /** A Slack incoming webhook. */
@@ -113,22 +102,11 @@ export function snsChannel(sns: CommandSender, topicArn: string): NotificationCh
     return {
         name: "sns",
         // The notifier stops waiting at its timeout; the SDK's own retries end the call.
-        send: async (event) => {
-            await awsCall("Publish", () =>
-                sns.send(
-                    new PublishCommand({
-                        TopicArn: topicArn,
-                        ...snsMessage(event),
-                        // `severity` lets the on-call's subscription page on the top band only (a filter policy on it).
-                        MessageAttributes: {
-                            event: { DataType: "String", StringValue: event.kind },
-                            ...("severity" in event && event.severity
-                                ? { severity: { DataType: "String", StringValue: event.severity } }
-                                : {}),
-                        },
-                    }),
-                ),
-            );
-        },
+        send: (event) =>
+            // `severity` lets the on-call's subscription page on the top band only (a filter policy on it).
+            publish(sns, topicArn, snsMessage(event), {
+                event: event.kind,
+                ...("severity" in event && event.severity ? { severity: event.severity } : {}),
+            }),
     };
 }

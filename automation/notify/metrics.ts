@@ -4,8 +4,8 @@
  * function with the dimensions `Stack` and `Function` (the function's key in the stack). The stack's alarms
  * (components/deploymentAlarms.ts) and dashboard read the same names from here.
  */
-import { PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
-import { awsCall } from "../adapters/awsError";
+import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { putMetricData } from "../adapters/cloudwatch";
 import type { CommandSender } from "../adapters/lambda";
 import type { RolloutReport } from "../rollout/report";
 import { DEPLOYMENT_METRICS, DEPLOYMENT_NAMESPACE } from "../../components/deploymentMetrics";
@@ -45,9 +45,6 @@ export function deploymentMetrics(report: RolloutReport, stack: string, at: Date
     });
 }
 
-/** PutMetricData takes at most 1000 data per call. */
-const PUT_LIMIT = 1000;
-
 /**
  * Puts a finished rollout's metrics; returns the metric names put (each once), or a warning when CloudWatch
  * refused (a metric that cannot be put never changes the rollout's outcome).
@@ -60,12 +57,7 @@ export async function putDeploymentMetrics(
 ): Promise<{ metricsPut: string[]; warning?: string }> {
     const data = deploymentMetrics(report, stack, at);
     try {
-        for (let i = 0; i < data.length; i += PUT_LIMIT) {
-            const MetricData = data.slice(i, i + PUT_LIMIT);
-            await awsCall("PutMetricData", () =>
-                cloudWatch.send(new PutMetricDataCommand({ Namespace: DEPLOYMENT_NAMESPACE, MetricData })),
-            );
-        }
+        await putMetricData(cloudWatch, DEPLOYMENT_NAMESPACE, data);
     } catch (err) {
         return { metricsPut: [], warning: `deployment metrics were not put, the rollout's outcome stands: ${(err as Error).message}` };
     }

@@ -9,7 +9,7 @@ import { assessStep, evidenceSince, type Baseline, type GateResult, type Verdict
 import type { EvidenceRequest, FunctionEvidence } from "./ports";
 import type { RolloutDeps, Target } from "./promote";
 import { credentialsProblem, describeError } from "./retry";
-import { decodeState, type RolloutState } from "./state";
+import { decodeState, isAbortOf, type RolloutState } from "./state";
 import { percent, type Step } from "./steps";
 import { readAlias, type RolloutLog } from "./traffic";
 
@@ -275,19 +275,13 @@ async function routingMovedOutside(deps: RolloutDeps, targets: Target[], step: S
             continue;
         }
         const state = decodeState(live.description);
-        if (state?.candidate === t.candidate) {
-            // An operator's abort: traffic goes back through the rollback mechanism, which the abort command runs too.
-            if (state.phase === "aborting" || state.phase === "aborted")
-                return {
-                    unreadable: {},
-                    stop: {
-                        verdict: "failed",
-                        result: { verdict: "failed", reason: state.reason ?? "aborted", numbers: {} },
-                        aborted: state,
-                    },
-                };
-            recorded ??= state;
-        }
+        // An operator's abort: traffic goes back through the rollback mechanism, which the abort command runs too.
+        if (state && isAbortOf(state, t.candidate))
+            return {
+                unreadable: {},
+                stop: { verdict: "failed", result: { verdict: "failed", reason: state.reason ?? "aborted", numbers: {} }, aborted: state },
+            };
+        if (state?.candidate === t.candidate) recorded ??= state;
         if (!routesAt(live, t, step.weight)) {
             const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
             deps.log.line(`${prefix}: ${reason}`);

@@ -21,7 +21,7 @@ import { preflightNotes, preflightProblems } from "./preflight";
 import { describeHook, runHooks, type Hook, type HookContext, type HookRunner } from "./hooks";
 import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import { describeError, INTERRUPT_RETRY, RetriesExhausted, ROLLBACK_RETRY, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
-import { decodeState, encodeState, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
+import { decodeState, encodeState, isAbortOf, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
 import { readAlias, restoreTraffic, type RestoreResult, type RolloutLog } from "./traffic";
 import { bakeStep, nextPollAt, POLL_OFFSET_MS, readBaseline, routesAt, type BakeOutcome } from "./bake";
@@ -74,9 +74,6 @@ export interface PromoteOptions {
     /** Hooks in place of the stack's own at the points given (the rehearsal's, answered by its scenario). */
     readonly hooks?: Partial<Record<HookPoint, Hook[]>>;
 }
-
-/** The hook points a promote runs (all of them). */
-const HOOK_POINTS_RUN: readonly HookPoint[] = HOOK_POINTS;
 
 /** What a promote returns: the report and the exit code. */
 export interface RolloutResult {
@@ -290,7 +287,7 @@ class PromoteRun {
             return { report: this.recorder.report, exitCode: ExitCode.ok, plan };
         }
         for (const w of zeroBakeWarnings(remaining)) this.recorder.warn(w);
-        const hooked = HOOK_POINTS_RUN.filter((p) => this.hooks[p].length > 0);
+        const hooked = HOOK_POINTS.filter((p) => this.hooks[p].length > 0);
         if (hooked.length > 0 && !this.deps.hooks) {
             throw new UsageError(`the stack declares hooks (${hooked.join(", ")}) but this run has no way to run them: nothing was moved`);
         }
@@ -595,7 +592,7 @@ class PromoteRun {
         for (const t of this.targets) {
             try {
                 const s = decodeState((await this.deps.lambda.getAlias(t.functionName, t.aliasName)).description);
-                if (s?.candidate === t.candidate && (s.phase === "aborting" || s.phase === "aborted")) return s;
+                if (s && isAbortOf(s, t.candidate)) return s;
             } catch {
                 // the `up` and the next poll read it again
             }

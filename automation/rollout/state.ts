@@ -145,6 +145,11 @@ export function isUnderWay(state: RolloutState | undefined): boolean {
     return state !== undefined && isUnfinished(state) && !isRollbackDecided(state);
 }
 
+/** Does the record say an operator's abort of this candidate was decided or done (the owner must stop and record it)? */
+export function isAbortOf(state: RolloutState | undefined, candidate: string): boolean {
+    return state?.candidate === candidate && (state.phase === "aborting" || state.phase === "aborted");
+}
+
 /** Has a rollback (or an abort) been decided but perhaps not carried out? */
 export function isRollbackDecided(state: RolloutState | undefined): boolean {
     return state?.phase === "rolling-back" || state?.phase === "aborting";
