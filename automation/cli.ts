@@ -8,6 +8,7 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { STSClient } from "@aws-sdk/client-sts";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../components/routing";
@@ -15,6 +16,7 @@ import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import * as os from "os";
 import { RealHookRunner } from "./adapters/hooks";
 import { LambdaAdapter } from "./adapters/lambda";
+import { StsIdentity } from "./adapters/sts";
 import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
 import {
@@ -39,7 +41,7 @@ import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
-import { actor, operate, type OperatorAction } from "./rollout/operator";
+import { actor, isApprover, operate, type OperatorAction } from "./rollout/operator";
 import { rollback } from "./rollout/rollback";
 import { prune, pruneAfterPromotion, summarizePrune } from "./rollout/prune";
 import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
@@ -127,6 +129,7 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
         stack,
         lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
         metrics: new CloudWatchAdapter(cloudWatch),
+        identity: new StsIdentity(new STSClient(sdkClientConfig(aws))),
         clock: realClock,
         /** The raw clients of notifications and deployment metrics (automation/notify). */
         clients: { cloudWatch, sns: new SNSClient(sdkClientConfig(aws)) },
@@ -268,12 +271,21 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
                               pruneAfterPromotion({ ...deps, log }, { stackName: opts.stack, retention: deps.config.retention }),
                       }
                     : {}),
-                // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works).
-                ...(process.stdin.isTTY && !opts.nonInteractive
+                // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
+                // unless `rollout.approvers` does not name who runs this promote.
+                ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
                     ? { ask: (q: string, signal: AbortSignal) => askOnTerminal(q, signal), user: actor(undefined, process.env, userName) }
                     : {}),
             },
-            { stackName: opts.stack, dryRun: opts.dryRun, strategy: opts.strategy, onInterrupt: opts.onInterrupt, retry: opts.retry },
+            {
+                stackName: opts.stack,
+                dryRun: opts.dryRun,
+                strategy: opts.strategy,
+                onInterrupt: opts.onInterrupt,
+                retry: opts.retry,
+                // What review saw: the checked-out config's policy (promote refuses when the stack's outputs differ).
+                policy: deps.config.rollout,
+            },
         );
         if (opts.dryRun) {
             if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
@@ -325,9 +337,38 @@ const userName = () => {
     }
 };
 
+/**
+ * Whether the person at this terminal may approve a step here: anyone when the reviewed config names no
+ * `rollout.approvers`, else only when this promote's caller (STS) is one of them.
+ */
+async function mayApproveHere(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<boolean> {
+    const approvers = deps.config.rollout.approvers;
+    if (approvers.length === 0) return true;
+    const principal = await callerPrincipal(deps, log);
+    const may = principal !== undefined && isApprover(principal, approvers);
+    if (!may)
+        log.line(
+            `approval is not asked at this terminal: ${principal ?? "this caller"} is not one of \`rollout.approvers\` (an approver runs \`lambda-rollout approve\`)`,
+        );
+    return may;
+}
+
+/** Who this process is as AWS says, or undefined (with why) when STS cannot say. */
+async function callerPrincipal(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<string | undefined> {
+    try {
+        return await deps.identity.principalArn();
+    } catch (err) {
+        log.line(
+            `warning: who you are could not be read from AWS (STS GetCallerIdentity: ${(err as Error).message}); the record keeps only --by`,
+        );
+        return undefined;
+    }
+}
+
 /** An operator verb: recorded on the aliases for the promote that owns the rollout (abort also moves traffic itself). */
-async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: string; reason?: string }): Promise<void> {
+async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: string; reason?: string; wait?: string }): Promise<void> {
     const by = actor(opts.by, process.env, userName);
+    const waitMs = opts.wait === undefined ? undefined : parseBoundedDuration(opts.wait, "--wait", MAX_VERB_WAIT_SECONDS) * 1000;
     if (action === "promote-full" && !opts.reason) {
         throw new UsageError(
             '`--reason`: is required with --full (why the remaining bakes are skipped goes into the report), e.g. --reason "hotfix for INC-123"',
@@ -341,7 +382,13 @@ async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: 
             throw new UsageError("not confirmed: nothing was changed");
         }
     }
-    const result = await operate({ ...deps, log }, opts.stack, { action, by, ...(opts.reason ? { reason: opts.reason } : {}) });
+    const principal = await callerPrincipal(deps, log);
+    const result = await operate(
+        { ...deps, log },
+        opts.stack,
+        { action, by, ...(principal ? { principal } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
+        { approvers: deps.config.rollout.approvers, ...(waitMs !== undefined ? { waitMs } : {}) },
+    );
     if (opts.json) console.log(JSON.stringify(result));
     process.exitCode = result.exitCode;
 }
@@ -379,6 +426,24 @@ const promoteOptions = (command: Command, withRetry: boolean) => {
 const byOption = () =>
     new Option("--by <name>", "who is acting, for the record (default: $LAMBDA_ROLLOUT_ACTOR, $GITHUB_ACTOR, else the user)");
 const reasonOption = () => new Option("--reason <text>", "why, for the record (shown by status, kept in the report)");
+/** The longest a verb waits for its confirmation. */
+const MAX_VERB_WAIT_SECONDS = 3600;
+const waitOption = () =>
+    new Option(
+        "--wait <duration>",
+        `how long to wait for the confirmation (the owning promote's, an \`up\` in flight, the stack's lock), e.g. 5m; at most 1h (default 10m)`,
+    );
+
+/** A `30s`/`10m`/`1h` (or seconds) duration from the command line, at most `maxSeconds`; else a UsageError naming the flag. */
+function parseBoundedDuration(text: string, flag: string, maxSeconds: number): number {
+    const m = /^(\d+)(s|m|h)?$/.exec(text);
+    const seconds = m ? Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1) : NaN;
+    if (!(seconds >= 1 && seconds <= maxSeconds))
+        throw new UsageError(
+            `\`${flag}\` (got ${JSON.stringify(text)}): must be a duration such as "30s", "10m" or "1h", from 1s to ${maxSeconds / 60} min`,
+        );
+    return seconds;
+}
 
 promoteOptions(
     program
@@ -420,6 +485,7 @@ for (const [action, name, description] of operatorVerbs) {
         .addOption(configFileOption())
         .addOption(byOption());
     if (action === "pause" || action === "abort") command.addOption(reasonOption());
+    command.addOption(waitOption());
     command.addOption(jsonOption()).action((opts: CommonOptions & { by?: string; reason?: string }) => runOperator(action, opts));
 }
 
@@ -495,6 +561,8 @@ program
             const s = await status(deps, opts.stack);
             if (opts.json) console.log(JSON.stringify(s));
             else printLines(describeStatus(s));
+            // A record that cannot be read is never "no rollout": said above, and exit 3.
+            if (watchExitCode(s) === ExitCode.infrastructure) process.exitCode = ExitCode.infrastructure;
             return;
         }
         // With --json, one JSON status per line on stdout each time it is read; else a view for a person.

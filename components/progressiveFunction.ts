@@ -12,6 +12,7 @@ import {
     queueStatement,
     VPC_NETWORK_INTERFACE_STATEMENT,
 } from "./frontDoor";
+import { forwardRefusal } from "../automation/rollout/state";
 import { readLiveAlias } from "./liveAlias";
 import { AlarmThresholds, RollbackAlarms } from "./rollbackAlarms";
 import { additionalVersionWeights, decideAliasRouting, RoutingRequest, RoutingSource, Strategy, trafficShares } from "./routing";
@@ -295,11 +296,12 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         );
 
         const live = pulumi.output(readLiveAlias(args.region, functionName, LIVE_ALIAS));
-        const routing = pulumi
-            .all([fn.version, live])
-            .apply(([publishedVersion, liveAlias]) =>
-                decideAliasRouting({ strategy: args.strategy, publishedVersion, live: liveAlias, explicit: args.routing }),
-            );
+        const routing = pulumi.all([fn.version, live]).apply(([publishedVersion, liveAlias]) => {
+            // An `up` cannot be conditional: it refuses to move a candidate forward over an abort or a rollback.
+            const refusal = args.routing && forwardRefusal(args.routing, liveAlias);
+            if (refusal) throw new Error(refusal);
+            return decideAliasRouting({ strategy: args.strategy, publishedVersion, live: liveAlias, explicit: args.routing });
+        });
 
         const alias = new aws.lambda.Alias(
             `${name}-live`,

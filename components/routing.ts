@@ -20,6 +20,8 @@ export interface LiveAlias {
     readonly additionalVersionWeights?: Readonly<Record<string, number>>;
     /** The alias's description: where the rollout tool records the rollout's state (automation/rollout/state.ts). */
     readonly description?: string;
+    /** GetAlias's RevisionId: an UpdateAlias that passes it fails (PreconditionFailedException) if the alias changed since. */
+    readonly revisionId?: string;
 }
 
 /** A routing the program or the tool intends: primary plus at most one weighted candidate. */
@@ -110,7 +112,7 @@ export function decideAliasRouting(input: RoutingDecisionInput): AliasRouting & 
     return { ...kept, source: "kept-live", description: input.live.description ?? DEFAULT_ALIAS_DESCRIPTION };
 }
 
-/** The alias's description when no rollout has recorded its state there. */
+/** The alias's description when no rollout has recorded its state there (the program gives a new alias this one). */
 export const DEFAULT_ALIAS_DESCRIPTION = "Traffic of this function, moved by lambda-rollout";
 
 /** The alias's `routingConfig.additionalVersionWeights` for a routing (undefined when there is no split). */

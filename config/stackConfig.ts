@@ -412,6 +412,23 @@ export const rolloutSchema = z
             })
             .strict()
             .default({ timeout: 3600, onTimeout: "rollback" }),
+        /**
+         * Who may approve a step, resume a paused rollout and `promote --full`: principal ARN patterns (IAM's `*`
+         * and `?`), matched against the caller AWS names (STS GetCallerIdentity); an assumed role's session also
+         * matches its role's ARN. Empty: anyone who can run the verbs. Taken from the reviewed stack config only.
+         */
+        approvers: z
+            .array(
+                z
+                    .string()
+                    .max(2048, { message: "must be at most 2048 characters" })
+                    .regex(/^arn:(aws[\w-]*|\*):(iam|sts|\*)::(\d{12}|\*):\S+$/, {
+                        message:
+                            'must be an IAM or STS principal ARN pattern, e.g. "arn:aws:iam::123456789012:role/ReleaseManagers" or "arn:aws:sts::123456789012:assumed-role/ReleaseManagers/*"',
+                    }),
+            )
+            .max(50, { message: "must list at most 50 patterns" })
+            .default([]),
     })
     .strict()
     .superRefine((rollout, ctx) => {

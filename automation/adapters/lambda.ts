@@ -34,6 +34,7 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
             functionVersion: out.FunctionVersion,
             additionalVersionWeights: out.RoutingConfig?.AdditionalVersionWeights ?? {},
             description: out.Description,
+            revisionId: out.RevisionId,
         };
     }
 
@@ -124,7 +125,13 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
         return { functionError: out.FunctionError, payload: decoded };
     }
 
-    async updateAlias(functionName: string, aliasName: string, routing: AliasRouting | undefined, description?: string): Promise<void> {
+    async updateAlias(
+        functionName: string,
+        aliasName: string,
+        routing: AliasRouting | undefined,
+        description?: string,
+        revisionId?: string,
+    ): Promise<void> {
         await awsCall("UpdateAlias", () =>
             this.client.send(
                 new UpdateAliasCommand({
@@ -138,6 +145,8 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
                           }
                         : {}),
                     ...(description !== undefined ? { Description: description } : {}),
+                    // Compare-and-set: AWS refuses the write (PreconditionFailedException) if the alias changed since.
+                    ...(revisionId !== undefined ? { RevisionId: revisionId } : {}),
                 }),
             ),
         );

@@ -50,7 +50,7 @@ export interface ProgramWorld {
      * Answers a custom resource's registration with its id and state (outputs), as the provider would after an
      * `up`; components never reach it. Throw for a type it cannot answer (see resourceTypes.ts).
      */
-    register(resource: DeclaredResource): { id: string; state: Record<string, any> };
+    register(resource: DeclaredResource): { id: string; state: Record<string, any> } | Promise<{ id: string; state: Record<string, any> }>;
     /** How the program waits between alias reads (default: real time). */
     sleep?(ms: number): Promise<void>;
 }
@@ -260,7 +260,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
                 // Components and the stack have no provider: their state is what they were given. A remote
                 // component (awsx:ec2:Vpc) is answered from the registry: the program reads its outputs.
                 if (!args.custom && findResourceType(args.type) === undefined) return { id: `${resource.name}-id`, state: resource.inputs };
-                const answer = world.register(resource);
+                const answer = await world.register(resource);
                 return { id: answer.id, state: answer.state };
             },
             call(args) {

@@ -1,6 +1,6 @@
 /**
  * The scenario's faults that live in AWS, handed to the simulated account: CloudWatch outages and degraded
- * results, unreadable alarms, alias update conflicts, expired credentials. Faults of the stack or of the
+ * results, unreadable alarms, alias update conflicts, expired credentials, hand edits of an alias's description. Faults of the stack or of the
  * process (`up-fails`, `lock-conflict`, `killed`, `interrupt`) are the rehearsal's own and are not touched
  * here. Every fault given applies, two of one kind included.
  */
@@ -9,7 +9,7 @@ import type { SimulatedAws } from "../simulator";
 import type { Fault } from "./scenario";
 
 /** The stack's functions by their key in the stack config (as in the stack's outputs): what `function` names. */
-export type FunctionsByKey = Readonly<Record<string, { readonly functionName: string }>>;
+export type FunctionsByKey = Readonly<Record<string, { readonly functionName: string; readonly aliasName: string }>>;
 
 /**
  * Applies the scenario's AWS faults to `sim`, resolving each fault's `function` (a key in the stack config,
@@ -48,6 +48,11 @@ export function applySimulatorFaults(sim: SimulatedAws, faults: readonly Fault[]
             }
             case "credentials-expire":
                 return () => sim.expireCredentialsAt(f.atMinute);
+            case "record-corrupt": {
+                const keys = f.function === undefined ? Object.keys(functions) : [f.function];
+                const names = keys.map((key) => ({ name: functionName(key, i), alias: functions[key].aliasName }));
+                return () => names.forEach((n) => sim.replaceAliasDescriptionAt(f.atMinute, n.name, n.alias, f.text));
+            }
             case "up-fails":
             case "lock-conflict":
             case "killed":

@@ -15,6 +15,7 @@ import { defaultAnswer, T, type DeclaredResource } from "../engine/resourceTypes
 import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
 import { defaultProject, type PulumiProject } from "../project";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
+import { decodeState } from "../rollout/state";
 import type { SimulatedAws } from "../simulator";
 
 /**
@@ -57,10 +58,21 @@ function codeHash(dir: string): string {
     return hash.digest("hex");
 }
 
+/** The canary step an `up`'s routing moves to, as the state it records says. */
+function stepOf(routing: RoutingOverride | undefined): number | undefined {
+    const state = Object.values(routing ?? {})[0]?.state;
+    return state ? decodeState(state)?.step : undefined;
+}
+
 /** A {@link ProgramWorld} backed by the simulated account. */
 export class SimulatedWorld implements ProgramWorld {
     private readonly fingerprints = new Map<string, string>();
     private readonly versions = new Map<string, string>();
+    /**
+     * Called once, before the first alias this `up` writes: the program has read the live aliases, the provider
+     * has not written them (the rehearsal's `{"kind": "abort", "duringUp": N}` lands here).
+     */
+    beforeAliasWrite?: () => Promise<void>;
 
     constructor(private readonly sim: SimulatedAws) {}
 
@@ -76,7 +88,15 @@ export class SimulatedWorld implements ProgramWorld {
      * Applies what the simulated account models (functions, aliases, alarms) to it; the id and outputs of every
      * type come from the registry in resourceTypes.ts, which throws for a type it lacks.
      */
-    register(resource: DeclaredResource): { id: string; state: Record<string, any> } {
+    register(resource: DeclaredResource): { id: string; state: Record<string, any> } | Promise<{ id: string; state: Record<string, any> }> {
+        const before = resource.type === T.alias ? this.beforeAliasWrite : undefined;
+        if (!before) return this.apply(resource);
+        this.beforeAliasWrite = undefined;
+        return before().then(() => this.apply(resource));
+    }
+
+    /** What a provider would do with one declared resource, answered with its id and state. */
+    private apply(resource: DeclaredResource): { id: string; state: Record<string, any> } {
         const i = resource.inputs;
         switch (resource.type) {
             case T.fn: {
@@ -123,6 +143,10 @@ export class MockEngineStack implements StackDriver {
     private last?: StackOutputs;
     private readonly updates: UpdateRecord[] = [];
     private promoteUps = 0;
+    /** The update holding the stack's lock, while an `up` runs (Pulumi allows one update of a stack at a time). */
+    private holder?: string;
+    /** Called inside step N's `up` (N counts the canary steps from 1), after the program read the aliases and before they are written. */
+    duringUp?: (step: number) => Promise<void>;
     /** The commit the next plain `up` ships (a new one publishes a new version). */
     commit = "rehearsal-0";
     /**
@@ -151,6 +175,42 @@ export class MockEngineStack implements StackDriver {
     }
 
     async up(routing: RoutingOverride | undefined, message: string, signal?: AbortSignal): Promise<StackOutputs> {
+        return this.upOn(this.clock, routing, message, signal);
+    }
+
+    /**
+     * The same stack as seen by another process, whose `up`s pass on its own clock (an operator's converging
+     * `up` in the rehearsal): one lock, one account, one history.
+     */
+    withClock(clock: Clock): StackDriver {
+        return {
+            outputs: () => this.outputs(),
+            history: (limit) => this.history(limit),
+            up: (routing, message, signal) => this.upOn(clock, routing, message, signal),
+        };
+    }
+
+    /** Frees the lock of an `up` whose process died inside it (as `pulumi cancel` would), so that the next run can update the stack. */
+    releaseLock(): void {
+        this.holder = undefined;
+    }
+
+    private async upOn(clock: Clock, routing: RoutingOverride | undefined, message: string, signal?: AbortSignal): Promise<StackOutputs> {
+        if (this.holder !== undefined) {
+            this.record(message, "failed");
+            throw new StackLockedError(
+                `another update holds stack ${this.options.stack}: "${this.holder}" (conflict: Another update is currently in progress)`,
+            );
+        }
+        this.holder = message;
+        try {
+            return await this.locked(clock, routing, message, signal);
+        } finally {
+            this.holder = undefined;
+        }
+    }
+
+    private async locked(clock: Clock, routing: RoutingOverride | undefined, message: string, signal?: AbortSignal): Promise<StackOutputs> {
         const { faults } = this.options;
         const isStep = routing !== undefined && Object.values(routing).some((r) => r.weight > 0);
         const isRollback = routing !== undefined && !isStep;
@@ -170,13 +230,20 @@ export class MockEngineStack implements StackDriver {
             );
         }
         if (hits(faults?.upFailsAtStep)) {
-            await this.clock.sleep(durationMs);
+            await clock.sleep(durationMs);
             this.record(message, "failed");
             throw new InfrastructureError(
                 `pulumi up failed for stack ${this.options.stack} (rehearsed provider failure ${faults!.upFailsAtStep === "rollback" ? "on the rollback's up" : `from step ${faults!.upFailsAtStep}`})`,
             );
         }
-        return this.run(routing, message, durationMs, signal);
+        const step = stepOf(routing) ?? this.promoteUps;
+        const during = this.duringUp;
+        this.world.beforeAliasWrite = isStep && during ? () => during(step) : undefined;
+        try {
+            return await this.run(routing, message, durationMs, signal, clock);
+        } finally {
+            this.world.beforeAliasWrite = undefined;
+        }
     }
 
     private async run(
@@ -184,6 +251,7 @@ export class MockEngineStack implements StackDriver {
         message: string,
         durationMs: number,
         signal?: AbortSignal,
+        clock: Clock = this.clock,
     ): Promise<StackOutputs> {
         try {
             const project = this.options.project ?? defaultProject();
@@ -207,7 +275,7 @@ export class MockEngineStack implements StackDriver {
             throw new InfrastructureError(`pulumi up failed for stack ${this.options.stack}: ${(err as Error).message}`);
         }
         // The resources were updated as the `up` began; the rest of its time passes with traffic flowing.
-        await this.clock.sleep(durationMs, signal);
+        await clock.sleep(durationMs, signal);
         if (signal?.aborted) {
             this.record(message, "cancelled");
             throw new InfrastructureError(`the update of stack ${this.options.stack} was cancelled (${String(signal.reason)})`);

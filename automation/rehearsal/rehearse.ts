@@ -10,9 +10,11 @@ import { UsageError } from "../errors";
 import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
 import type { Clock } from "../rollout/ports";
-import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
+import { stepsFor } from "../rollout/steps";
+import { promote, type PromoteOptions, type RolloutLog, type RolloutResult } from "../rollout/promote";
+import type { RolloutDeps } from "../rollout/ports";
 import { pruneAfterPromotion } from "../rollout/prune";
-import type { RolloutReport, StepRecord } from "../rollout/report";
+import type { RolloutReport } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
 import type { WireServerOptions } from "../simulator/httpServer";
@@ -21,6 +23,7 @@ import { slackChannel, teamsChannel, type NotificationChannel } from "../notify/
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
+import { mergeRuns, processFaults, type RunPart, type SignalEvent } from "./runs";
 import { missingEntrance, scenarioFor, type Scenario } from "./scenario";
 import { connect, type RehearsalClients, type Transport } from "./transport";
 
@@ -101,11 +104,15 @@ export interface RehearsalResult extends RolloutResult {
 export interface ProcessEvents {
     /** The process dies at this instant (epoch ms), wherever it is: inside an `up` or a rollback included. */
     readonly killAtMs?: number;
-    /** A signal arrives at this instant, and (with `thenKill`) SIGKILL follows as a CI runner's cancel does. */
-    readonly interrupt?: { readonly atMs: number; readonly signal: "SIGINT" | "SIGTERM"; readonly thenKill?: boolean };
-    /** The process dies right after its first rollback decision is recorded, before any traffic moves. */
+    /**
+     * Signals, in time order, shared with the processes after this one (each takes those that arrive while it is
+     * alive): the first aborts the run (with `thenKill`, SIGKILL follows as a CI runner's cancel does); a second
+     * makes the command line record what it has and exit at once, as the CLI's second-signal handler does.
+     */
+    readonly signals?: SignalEvent[];
+    /** The process dies right after its rollback decision is recorded, before any traffic moves. */
     readonly killAfterRollbackDecision?: boolean;
-    /** Operators acting from another process at their instants, whichever promote process is alive. */
+    /** Operators acting from other processes at their instants, whichever promote process is alive. */
     readonly operators?: OperatorSchedule;
 }
 
@@ -113,18 +120,22 @@ export interface ProcessEvents {
 export const CANCEL_TO_KILL_MS = 10_000;
 
 /**
- * A virtual clock over the simulated account, and the process it times: sleeping advances the account;
- * a scheduled signal aborts `controller` at its instant (waking a sleep that listens for it); a kill stops
- * everything dead there (the sleep, and every later call of the process, never returns).
+ * A virtual clock over the simulated account, and the process it times: sleeping advances the account (and
+ * runs the operators' processes whose instants it passes); a scheduled signal aborts `controller` at its
+ * instant (waking a sleep that listens for it); a kill stops everything dead there (the sleep, and every later
+ * call of the process, never returns).
  */
 export class VirtualClock implements Clock {
     killed = false;
+    /** How the process died: killed, or exited at once on a second signal. */
+    death?: { readonly how: string; readonly by: "kill" | "decision" | "signal" };
     private onKilled: () => void = () => undefined;
     /** Resolves when the process is killed. */
     readonly killedSignal: Promise<void>;
-    /** Aborted by the scheduled interrupt; the promote's `signal`. */
+    /** Aborted by the first scheduled signal; the promote's `signal`. */
     readonly controller = new AbortController();
     private killAtMs?: number;
+    private readonly signals: SignalEvent[];
 
     constructor(
         private readonly sim: SimulatedAws,
@@ -132,6 +143,7 @@ export class VirtualClock implements Clock {
     ) {
         this.killedSignal = new Promise((resolve) => (this.onKilled = resolve));
         this.killAtMs = events.killAtMs;
+        this.signals = events.signals ?? [];
     }
 
     now(): number {
@@ -141,27 +153,30 @@ export class VirtualClock implements Clock {
     async sleep(ms: number, signal?: AbortSignal): Promise<void> {
         if (this.killed) return new Promise<void>(() => undefined);
         const target = this.now() + ms;
-        await this.operatorsUntil(Math.min(target, this.killAtMs ?? Infinity, this.events.interrupt?.atMs ?? Infinity));
-        const interrupt = this.events.interrupt;
-        if (
-            interrupt &&
-            !this.controller.signal.aborted &&
-            interrupt.atMs <= target &&
-            (this.killAtMs === undefined || interrupt.atMs < this.killAtMs)
-        ) {
-            this.sim.advance(Math.max(0, interrupt.atMs - this.now()));
-            if (interrupt.thenKill) this.killAtMs = Math.min(this.killAtMs ?? Infinity, interrupt.atMs + CANCEL_TO_KILL_MS);
-            this.controller.abort(interrupt.signal);
+        for (;;) {
+            const next = this.signals[0];
+            const signalDue = next !== undefined && next.atMs <= target && (this.killAtMs === undefined || next.atMs < this.killAtMs);
+            await this.operatorsUntil(Math.min(target, this.killAtMs ?? Infinity, signalDue ? next.atMs : Infinity));
+            if (!signalDue) break;
+            this.sim.advance(Math.max(0, next.atMs - this.now()));
+            this.signals.shift();
+            if (this.controller.signal.aborted) {
+                this.death = { how: `exited at once on a second ${next.signal}`, by: "signal" };
+                return this.kill();
+            }
+            if (next.thenKill) this.killAtMs = Math.min(this.killAtMs ?? Infinity, next.atMs + CANCEL_TO_KILL_MS);
+            this.controller.abort(next.signal);
             if (signal?.aborted) return;
         }
         if (this.killAtMs !== undefined && target >= this.killAtMs) {
             this.sim.advance(Math.max(0, this.killAtMs - this.now()));
+            this.death = { how: "killed", by: "kill" };
             return this.kill();
         }
         this.sim.advance(Math.max(0, target - this.now()));
     }
 
-    /** Runs the operator events due by `until` (each at its instant); a sleep then goes on to its own end. */
+    /** Runs the operators' processes due by `until` (each at its instant); a sleep then goes on to its own end. */
     private async operatorsUntil(until: number): Promise<void> {
         const ops = this.events.operators;
         for (let at = ops?.next(); ops && at !== undefined && at <= until; at = ops.next()) {
@@ -172,7 +187,10 @@ export class VirtualClock implements Clock {
 
     /** The rehearsal's `killed` fault with `after: "rollback-decision"`. */
     async checkpoint(point: "rollback-decision"): Promise<void> {
-        if (point === "rollback-decision" && this.events.killAfterRollbackDecision) return this.kill();
+        if (point === "rollback-decision" && this.events.killAfterRollbackDecision) {
+            this.death = { how: "killed right after recording its rollback decision", by: "decision" };
+            return this.kill();
+        }
     }
 
     /** Stops the process dead: from now on nothing it calls returns. */
@@ -220,6 +238,7 @@ async function rehearseOver(
     // Bad input is refused before anything is simulated, with the key path, as plan and promote refuse it.
     const project = options.project ?? defaultProject();
     const config = loadStackConfig(options.stack, options.configFile, undefined, project).stackConfig;
+    checkScenarioSteps(scenario, stepsFor(config.rollout).length, options.stack);
     const sim = new SimulatedAws({
         seed: scenario.seed,
         startTime: REHEARSAL_START,
@@ -282,14 +301,6 @@ async function rehearseOver(
 
     const clients = await connectTo(sim);
     const adapters = { lambda: new LambdaAdapter(clients.lambda), metrics: new CloudWatchAdapter(clients.cloudWatch) };
-    // Operators act from a process of their own: its waits pass on the account's clock directly.
-    const operatorClock: Clock = { now: () => sim.now().getTime(), sleep: async (ms) => sim.advance(Math.max(0, ms)) };
-    const operators = new OperatorSchedule(
-        operatorEvents(scenario, REHEARSAL_START.getTime()),
-        { stack, lambda: adapters.lambda, clock: operatorClock, log },
-        options.stack,
-        log,
-    );
     const hooks = new ScenarioHookRunner(scenario.hooks);
     // Version retention after a promotion, as the stack's config asks, against the simulated account's versions.
     const afterPromotion = config.retention.afterPromotion
@@ -307,85 +318,33 @@ async function rehearseOver(
         warn: (line) => log.line(line),
         webhook: rehearsedWebhook(options.webhooks),
     });
-    const promoteOptions = { stackName: options.stack, hooks: rehearsedHooks(scenario) };
-    const firstClock = new VirtualClock(sim, { ...processEvents(scenario), operators });
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.
     const jitter = createRandom(scenario.seed, JITTER_STREAM);
     const random = () => jitter.uniform();
-    let firstReport: RolloutReport | undefined;
-    stack.clock = firstClock;
-    const firstRun = promote(
-        {
-            stack: firstClock.bind(stack),
-            lambda: firstClock.bind(adapters.lambda),
-            metrics: firstClock.bind(adapters.metrics),
-            clock: firstClock,
-            log,
-            observe: (r) => {
-                firstReport = structuredClone(r);
-                options.observe?.(firstReport);
-                notify.observe(r);
-            },
-            signal: firstClock.controller.signal,
-            random,
-            checkpoint: (point) => firstClock.checkpoint(point),
-            hooks,
-            afterPromotion,
+    // Operators act from processes of their own, on the same virtual timeline (operators.ts).
+    const operators = new OperatorSchedule(operatorEvents(scenario, REHEARSAL_START.getTime()), {
+        now: () => sim.now().getTime(),
+        advanceTo: (ms) => sim.advance(Math.max(0, ms - sim.now().getTime())),
+        stack: (clock) => stack.withClock(clock),
+        deps: { lambda: adapters.lambda, random },
+        stackName: options.stack,
+        log,
+        startMs: REHEARSAL_START.getTime(),
+    });
+    stack.duringUp = (step) => operators.duringUp(step);
+    const runs = await runProcesses(scenario, sim, stack, {
+        promoteOptions: { stackName: options.stack, hooks: rehearsedHooks(scenario), policy: config.rollout },
+        deps: { lambda: adapters.lambda, metrics: adapters.metrics, log, random, hooks, afterPromotion },
+        operators,
+        observe: (report) => {
+            options.observe?.(report);
         },
-        promoteOptions,
-    );
-    const first = await Promise.race([firstRun, firstClock.killedSignal.then(() => undefined)]);
-
-    let result: RolloutResult;
-    if (first) {
-        result = first;
-    } else {
-        // The process died: nothing more of it runs. A second promote resumes from what is live and recorded.
-        const killedAt = minuteOf(sim);
-        log.line(`[min ${killedAt}] KILLED: the promote process stopped dead; traffic stays as it was. Running promote again...`);
-        const lastEnded = firstReport?.steps.at(-1)?.endedAtMinute ?? 0;
-        const firstSteps: StepRecord[] = [
-            ...(firstReport?.steps ?? []),
-            {
-                weight: liveWeightOf(firstReport, await stack.outputs()),
-                startedAtMinute: lastEnded,
-                endedAtMinute: killedAt,
-                verdict: "interrupted",
-                reason: `promote killed at minute ${killedAt}; a second run took over`,
-            },
-        ];
-        const secondClock = new VirtualClock(sim, { operators });
-        stack.clock = secondClock;
-        const second = await promote(
-            { stack, ...adapters, clock: secondClock, log, random, hooks, afterPromotion, observe: notify.observe },
-            promoteOptions,
-        );
-        const offset = killedAt;
-        const shift = (m: number | undefined) => (m === undefined ? undefined : round1(m + offset));
-        result = {
-            ...second,
-            report: {
-                ...second.report,
-                steps: [
-                    ...firstSteps,
-                    ...second.report.steps.map((s) => ({
-                        ...s,
-                        startedAtMinute: round1(s.startedAtMinute + offset),
-                        endedAtMinute: round1(s.endedAtMinute + offset),
-                    })),
-                ],
-                // A decision the first run made (and recorded on the aliases) is when the outcome was decided.
-                decisionAtMinute:
-                    firstReport?.decisionAtMinute ??
-                    (second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset)),
-                durationMinutes: round1(second.report.durationMinutes + offset),
-                ...(firstReport?.stableAtMinute !== undefined || second.report.stableAtMinute !== undefined
-                    ? { stableAtMinute: firstReport?.stableAtMinute ?? shift(second.report.stableAtMinute) }
-                    : {}),
-                ...(firstReport?.interrupt ? { interrupt: firstReport.interrupt } : {}),
-            },
-        };
-    }
+        notify: (report) => notify.observe(report),
+    });
+    // The operators still at work once no promote runs (an abort confirming itself) finish on the same timeline.
+    await operators.drain();
+    let result: RolloutResult = { ...runs.last, report: { ...mergeRuns(runs.parts), ...warnUnapplied(runs.unapplied, operators) } };
+    if (operators.outcomes.length > 0) result.report.operatorVerbs = operators.outcomes.map((o) => ({ ...o }));
 
     // What users got: every request of the rehearsal, through to its end.
     let total = 0;
@@ -440,11 +399,16 @@ export function safetyOf(
                 `${key}: ${traffic[key]}${r?.primaryVersion === v.candidate && !r.additional ? " on a candidate whose gates did not all pass" : ""}`,
             );
     }
+    // Not safe but said so: no path to AWS worked (traffic "unknown", the command to run), or a record that cannot
+    // be read held the run (nothing moved; the raw text, the stable the stack's history names and the commands said).
     const saidSo =
         problems.length > 0 &&
         report.outcome === "failed" &&
         Object.keys(versions).every(
-            (key) => report.functions[key]?.finalRouting === "unknown" && report.functions[key]?.manualRollback !== undefined,
+            (key) =>
+                (report.functions[key]?.finalRouting === "unknown" && report.functions[key]?.manualRollback !== undefined) ||
+                report.unreadableRecords?.[key] !== undefined ||
+                !problems.some((p) => p.startsWith(`${key}:`)),
         );
     return {
         safe: problems.length === 0,
@@ -454,7 +418,9 @@ export function safetyOf(
             problems.length === 0
                 ? "every function on stable, or promoted after every gate passed"
                 : saidSo
-                  ? `${problems.join("; ")}: no path to AWS worked, and the report says traffic is unknown and gives the command to run`
+                  ? report.unreadableRecords
+                      ? `${problems.join("; ")}: a rollout record that cannot be read held the run; the report gives its text, the stable the stack's history names and the commands`
+                      : `${problems.join("; ")}: no path to AWS worked, and the report says traffic is unknown and gives the command to run`
                   : problems.join("; "),
     };
 }
@@ -475,18 +441,138 @@ export function upFaults(scenario: Scenario): UpFaults {
     return { upFailsAtStep: earliest("up-fails"), lockConflictAtStep: earliest("lock-conflict") };
 }
 
-/** When the scenario kills or interrupts the first promote process. */
-export function processEvents(scenario: Scenario): ProcessEvents {
-    const at = (minute: number) => REHEARSAL_START.getTime() + minute * 60_000;
-    const kills = scenario.faults.flatMap((f) => (f.kind === "killed" && f.atMinute !== undefined ? [f.atMinute] : []));
-    const interrupt = scenario.faults.find((f) => f.kind === "interrupt");
+/**
+ * A step the scenario names must be one the stack's strategy has (`atStep` of up-fails and lock-conflict,
+ * `duringUp` of abort): one beyond them would never fire, and the rehearsal would prove nothing.
+ */
+export function checkScenarioSteps(scenario: Scenario, steps: number, stack: string): void {
+    scenario.faults.forEach((f, i) => {
+        const named =
+            (f.kind === "up-fails" || f.kind === "lock-conflict") && typeof f.atStep === "number"
+                ? { field: "atStep", step: f.atStep }
+                : f.kind === "abort" && f.duringUp !== undefined
+                  ? { field: "duringUp", step: f.duringUp }
+                  : undefined;
+        if (named && named.step > steps) {
+            throw new UsageError(
+                `scenario ${scenario.name}: \`faults[${i}].${named.field}\` (got ${named.step}): stack ${stack}'s strategy has ${steps} step${steps === 1 ? "" : "s"}, so it must be 1 to ${steps}`,
+            );
+        }
+    });
+}
+
+/** What the rehearsal's promote processes need besides the clock each one gets. */
+interface ProcessSetup {
+    readonly promoteOptions: PromoteOptions;
+    readonly deps: Pick<RolloutDeps, "lambda" | "metrics" | "log" | "random" | "hooks" | "afterPromotion">;
+    readonly operators: OperatorSchedule;
+    /** Sees the rehearsal's report so far (the processes' reports as one) after every change. */
+    readonly observe: (report: RolloutReport) => void;
+    /** Sees each process's own report (the notifications follow the promote processes). */
+    readonly notify: (report: RolloutReport) => void;
+}
+
+/**
+ * Runs promote processes one after another until one ends: each meets the scenario's kills and signals that land
+ * while it is alive (every one of a kind, in order), and a process that dies is followed by a promote run again,
+ * as a person or a CI retry would. Returns each process's part and the faults no process was alive for.
+ */
+async function runProcesses(
+    scenario: Scenario,
+    sim: SimulatedAws,
+    stack: MockEngineStack,
+    setup: ProcessSetup,
+): Promise<{ parts: RunPart[]; last: RolloutResult; unapplied: string[] }> {
+    const faults = processFaults(scenario.faults, REHEARSAL_START.getTime());
+    const kills = [...faults.kills];
+    const signals = [...faults.signals];
+    let decisionKills = faults.killsAfterRollbackDecision;
+    const parts: RunPart[] = [];
+    for (let run = 1; ; run++) {
+        const startedAtMinute = minuteOf(sim);
+        const clock = new VirtualClock(sim, {
+            killAtMs: kills[0],
+            signals,
+            killAfterRollbackDecision: decisionKills > 0,
+            operators: setup.operators,
+        });
+        stack.clock = clock;
+        stack.releaseLock();
+        const so = (report: RolloutReport) => mergeRuns([...parts, { report, startedAtMinute }]);
+        let latest: RolloutReport | undefined;
+        const running = promote(
+            {
+                ...setup.deps,
+                stack: clock.bind(stack),
+                lambda: clock.bind(setup.deps.lambda),
+                metrics: clock.bind(setup.deps.metrics),
+                clock,
+                signal: clock.controller.signal,
+                checkpoint: (point) => clock.checkpoint(point),
+                ownerId: `0000000${run}`.slice(-8),
+                observe: (r) => {
+                    latest = structuredClone(r);
+                    setup.observe(so(latest));
+                    setup.notify(r);
+                },
+            },
+            setup.promoteOptions,
+        );
+        const ended = await Promise.race([running, clock.killedSignal.then(() => undefined)]);
+        if (ended) {
+            parts.push({ report: ended.report, startedAtMinute });
+            const unapplied = [
+                ...kills.map((at) => `killed at minute ${round1((at - REHEARSAL_START.getTime()) / 60000)}`),
+                ...signals.map((s) => `${s.signal} at minute ${round1((s.atMs - REHEARSAL_START.getTime()) / 60000)}`),
+                ...Array.from({ length: decisionKills }, () => "killed after the rollback decision"),
+            ];
+            return { parts, last: ended, unapplied };
+        }
+        if (clock.death?.by === "kill") kills.shift();
+        if (clock.death?.by === "decision") decisionKills -= 1;
+        const diedAt = minuteOf(sim);
+        setup.deps.log.line(
+            `[min ${diedAt}] ${clock.death?.how.toUpperCase() ?? "KILLED"}: the promote process stopped dead; traffic stays as it was. Running promote again...`,
+        );
+        const report = latest ?? emptyReport(scenario);
+        parts.push({
+            report,
+            startedAtMinute,
+            died: { atMinute: diedAt, how: clock.death?.how ?? "killed", weight: liveWeightOf(latest, await stack.outputs()) },
+        });
+        if (clock.death?.by === "signal") {
+            report.interrupt ??= String(clock.controller.signal.reason);
+            report.error = `${report.error ? `${report.error}; ` : ""}${clock.death.how}`;
+        }
+    }
+}
+
+/** A report for a process that died before it recorded anything. */
+function emptyReport(scenario: Scenario): RolloutReport {
     return {
-        ...(kills.length > 0 ? { killAtMs: at(Math.min(...kills)) } : {}),
-        ...(interrupt
-            ? { interrupt: { atMs: at(interrupt.atMinute), signal: interrupt.signal, thenKill: interrupt.then === "SIGKILL" } }
-            : {}),
-        killAfterRollbackDecision: scenario.faults.some((f) => f.kind === "killed" && f.after === "rollback-decision"),
+        outcome: "failed",
+        stack: scenario.stack ?? "",
+        strategy: "",
+        functions: {},
+        steps: [],
+        decisionAtMinute: null,
+        durationMinutes: 0,
     };
+}
+
+/** Faults no process was alive for, and operator events that never ran: warnings, so the rehearsal never claims what it did not do. */
+function warnUnapplied(unapplied: readonly string[], operators: OperatorSchedule): Pick<RolloutReport, "warnings"> | Record<string, never> {
+    const lines = [
+        ...unapplied.map((f) => `rehearsal: the fault "${f}" did not apply: no promote process was alive then`),
+        ...operators
+            .unrun()
+            .map((e) =>
+                e.duringUp !== undefined
+                    ? `rehearsal: the abort inside step ${e.duringUp}'s up did not apply: that up never ran`
+                    : `rehearsal: the operator's ${e.action} at minute ${e.minute} did not run`,
+            ),
+    ];
+    return lines.length > 0 ? { warnings: lines } : {};
 }
 
 /**

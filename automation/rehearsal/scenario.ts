@@ -109,6 +109,7 @@ export const FAULT_KINDS = [
     "abort",
     "pause",
     "promote-full",
+    "record-corrupt",
 ] as const;
 
 /** The operator events among the faults: an operator verb run from another process at a minute. */
@@ -196,7 +197,38 @@ const fault = z.discriminatedUnion(
             })
             .strict(),
         z.object({ kind: z.literal("approve"), atMinute: minutes }).strict(),
-        z.object({ kind: z.literal("abort"), atMinute: minutes }).strict(),
+        z
+            .object({
+                kind: z.literal("abort"),
+                atMinute: minutes.optional(),
+                /** The abort lands inside step N's `up`: after the program read the alias, before the provider writes it. */
+                duringUp: z
+                    .number({ message: "must be a whole number >= 1 (the n-th canary step's `up`)" })
+                    .int({ message: "must be a whole number >= 1 (the n-th canary step's `up`)" })
+                    .min(1, { message: "must be a whole number >= 1 (the n-th canary step's `up`)" })
+                    .optional(),
+            })
+            .strict()
+            .superRefine((f, ctx) => {
+                if ((f.atMinute === undefined) === (f.duringUp === undefined)) {
+                    ctx.addIssue({
+                        code: "custom",
+                        message:
+                            "needs exactly one of `atMinute` (the minute the operator aborts) and `duringUp` (the step whose `up` the abort lands inside)",
+                    });
+                }
+            }),
+        z
+            .object({
+                kind: z.literal("record-corrupt"),
+                atMinute: minutes,
+                /** What the alias's description is replaced with, as a hand edit would (Lambda keeps at most 256 characters). */
+                text: z.string({ message: "must be the text the description is replaced with" }).max(256, {
+                    message: "must be at most 256 characters (Lambda's limit on an alias description)",
+                }),
+                function: functionKey.optional(),
+            })
+            .strict(),
         z.object({ kind: z.literal("promote-full"), atMinute: minutes }).strict(),
         z
             .object({ kind: z.literal("pause"), atMinute: minutes, resumeAtMinute: minutes.optional() })
@@ -234,15 +266,19 @@ const hooksAnswers = z
     })
     .strict();
 
-/** A fault as the schema checks it: `killed` has both fields optional (exactly one is given); see {@link Fault}. */
+/** A fault as the schema checks it: `killed` and `abort` have both fields optional (exactly one is given); see {@link Fault}. */
 type CheckedFault = z.output<typeof fault>;
 
 /** The process dies at a minute, or right after the rollout decides to roll back (and a second run resumes). */
 export type KilledFault =
     { kind: "killed"; atMinute: number; after?: undefined } | { kind: "killed"; after: "rollback-decision"; atMinute?: undefined };
 
+/** An operator aborts at a minute, or inside the n-th step's `up` (after the program read the alias, before the provider writes it). */
+export type AbortFault =
+    { kind: "abort"; atMinute: number; duringUp?: undefined } | { kind: "abort"; duringUp: number; atMinute?: undefined };
+
 /** One fault of a scenario. */
-export type Fault = Exclude<CheckedFault, { kind: "killed" }> | KilledFault;
+export type Fault = Exclude<CheckedFault, { kind: "killed" } | { kind: "abort" }> | KilledFault | AbortFault;
 /** The name of a fault kind. */
 export type FaultKind = Fault["kind"];
 /** The fault of one kind, e.g. `FaultOf<"alias-conflict">`. */

@@ -6,12 +6,22 @@
 import type { RolloutPolicy } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting } from "../../components/routing";
 import { assessStep, evidenceSince, type Baseline, type GateResult, type Verdict } from "./assess";
-import type { EvidenceRequest, FunctionEvidence } from "./ports";
-import type { RolloutDeps, Target } from "./promote";
+import type { EvidenceRequest, FunctionEvidence, RolloutDeps, RolloutLog, Target } from "./ports";
+import { readRecord, stateOf, type AliasRead } from "./record";
+import {
+    bakeLeaseMs,
+    fromApprover,
+    ownerMove,
+    recordsSeen,
+    type OperatorSeen,
+    type OwnerMove,
+    type Ownership,
+    type RecordsSeen,
+    type TargetRead,
+} from "./requests";
 import { credentialsProblem, describeError } from "./retry";
-import { decodeState, isAbortOf, type RolloutState } from "./state";
+import { describeActor, describeUnreadable, type RolloutState } from "./state";
 import { percent, type Step } from "./steps";
-import { readAlias, type RolloutLog } from "./traffic";
 
 /** The window of a rollout's evidence that starts at `ms`: whole minutes (Lambda's metrics are per minute). */
 const minuteFloor = (ms: number) => Math.floor(ms / 60000) * 60000;
@@ -97,7 +107,9 @@ export interface BakeOutcome {
     readonly interrupted?: boolean;
     /** An operator aborted the rollout (recorded on the aliases): who and why. */
     readonly aborted?: OperatorSeen;
-    /** An operator asked for `promote --full`: the remaining bakes are skipped. */
+    /** Another promote took the rollout over (its id is on the record): stop without touching traffic. */
+    readonly takenOver?: RolloutState;
+    /** An operator asked for `promote --full` and the evidence had not failed: the remaining bakes are skipped. */
     readonly full?: OperatorSeen;
     /** The wait for approval ended with an approval. */
     readonly approved?: OperatorSeen;
@@ -105,8 +117,7 @@ export interface BakeOutcome {
     readonly timedOut?: boolean;
 }
 
-/** Who did what, as the recorded state says. */
-export type OperatorSeen = { readonly by?: string; readonly reason?: string };
+export type { OperatorSeen } from "./requests";
 
 /** How a bake (or a wait for approval) deals with what operators record on the aliases. */
 export interface BakeControl {
@@ -116,9 +127,11 @@ export interface BakeControl {
     readonly approvalUntil?: number;
     /** Called once per pause and resume seen. */
     readonly onOperator: (action: "pause" | "resume", s: OperatorSeen) => void;
+    /** The owner's record writes: its lease renewed at every poll, a record replaced by hand written again. */
+    readonly ownership: Ownership;
 }
 
-/** Polls the gates through a step's bake until a verdict other than baking/extended. */
+/** Polls the gates through a step's bake until the precedence (requests.ts) decides something other than baking on. */
 export async function bakeStep(
     deps: RolloutDeps,
     policy: RolloutPolicy,
@@ -140,7 +153,9 @@ export async function bakeStep(
     // At 100% the alias-level series stands in for a missing ExecutedVersion one, from the first whole minute on.
     const wholeAliasSinceMs = step.weight >= 1 ? Math.ceil(start / 60000) * 60000 : undefined;
     let extended = false;
+    const ignored = new Set<number>();
     const bakeEnd = waiting ?? start + step.bakeSeconds * 1000;
+    const say = (text: string) => log.line(`[min ${minute()}] ${label}: ${text}`);
     for (;;) {
         const wake = nextPollAt(clock.now(), policy.gates.pollInterval * 1000, bakeEnd);
         log.countdown?.(`${label}: baking`, bakeEnd);
@@ -148,12 +163,11 @@ export async function bakeStep(
         if (deps.signal?.aborted)
             return { verdict: "failed", result: { verdict: "failed", reason: "interrupted", numbers: {} }, extended, interrupted: true };
         const elapsedSeconds = (clock.now() - start) / 1000;
-        const poll = await pollOnce(deps, targets, step, label, minute, windowStart, wholeAliasSinceMs);
+        const poll = await pollOnce(deps, targets, step, label, minute, windowStart, comparison.ownership, wholeAliasSinceMs);
         if (poll.stop) return { ...poll.stop, extended };
-        const recorded = poll.recorded;
-        const asked = requestSeen(recorded, waiting !== undefined, extended);
-        if (asked) return asked;
-        paused = pauseSeen(paused, recorded, comparison, (text) => log.line(`[min ${minute()}] ${label}: ${text}`), step.weight);
+        await keepRecords(poll, targets, comparison.ownership, policy.gates.pollInterval, clock.now(), say);
+        // A pause stays in force until a read of every alias shows it lifted (an alias that could not be read says nothing).
+        paused = pauseSeen(paused, poll, targets.length, comparison, say, step.weight);
         const result = assessStep(
             {
                 gates: policy.gates,
@@ -169,87 +183,135 @@ export async function bakeStep(
             },
             targets.map((t) => t.key),
         );
-        const progress = `${Math.floor(elapsedSeconds / 60)}/${Math.round(step.bakeSeconds / 60)} min`;
-        const held = holding(result, waiting, paused !== undefined, clock.now(), (text) => log.line(`[min ${minute()}] ${label}: ${text}`));
-        if (held === "timed-out") return { verdict: "passed", result, extended, timedOut: true };
-        if (held === "holding") continue;
         if (result.verdict === "extended") extended = true;
-        if (result.verdict === "baking" || result.verdict === "extended") {
-            log.line(`[min ${minute()}] ${label}: ${result.verdict} ${progress}: ${result.reason}`);
-            continue;
+        sayIgnored(poll.seen, policy.approvers, ignored, say);
+        const move = ownerMove(
+            result.verdict,
+            { ...poll.seen, ...(paused ? { paused } : {}) },
+            { waitingForApproval: waiting !== undefined, approvers: policy.approvers },
+        );
+        const progress = `${Math.floor(elapsedSeconds / 60)}/${Math.round(step.bakeSeconds / 60)} min`;
+        const outcome = outcomeOf(move, result, { extended, waiting, now: clock.now(), progress, say });
+        if (outcome) return outcome;
+    }
+}
+
+/** A bake's end for the owner's move (pure but for its line), or undefined to poll again. */
+function outcomeOf(
+    move: OwnerMove,
+    result: GateResult,
+    at: { extended: boolean; waiting?: number; now: number; progress: string; say: (text: string) => void },
+): BakeOutcome | undefined {
+    const { extended, say } = at;
+    const ended = (verdict: Verdict, reason: string) => ({ verdict, result: { verdict, reason, numbers: {} }, extended });
+    switch (move.kind) {
+        case "roll-back":
+        case "go-on":
+            say(`${result.verdict.toUpperCase()} after ${at.progress}: ${result.reason}`);
+            return { verdict: result.verdict as Verdict, result, extended };
+        case "abort":
+            return { ...ended("failed", move.by.reason ?? "aborted"), aborted: move.by };
+        case "taken-over":
+            say(
+                `another promote (${move.by.owner}) owns this rollout now (its id is on the alias's record): stopping without touching traffic`,
+            );
+            return { ...ended("failed", "another promote took the rollout over"), takenOver: move.by };
+        case "skip-bakes":
+            return { verdict: "passed", result: { ...result, verdict: "passed" }, extended, full: move.by };
+        case "approved":
+            return { verdict: "passed", result: { ...result, verdict: "passed" }, extended, approved: move.by };
+        case "hold":
+            if (at.waiting !== undefined) {
+                if (at.now >= at.waiting) return { verdict: "passed", result, extended, timedOut: true };
+                say(`waiting for approval; gates: ${result.verdict}`);
+            } else say("bake done, paused: holding until `resume` (gates still watching)");
+            return undefined;
+        case "keep-baking":
+            say(`${result.verdict} ${at.progress}: ${result.reason}`);
+            return undefined;
+    }
+}
+
+/** An approval or `--full` from someone `rollout.approvers` does not name: said once, not acted on. */
+function sayIgnored(seen: RecordsSeen, approvers: readonly string[], ignored: Set<number>, say: (text: string) => void): void {
+    for (const asked of [seen.approved, seen.full]) {
+        if (asked && !fromApprover(asked, approvers) && !ignored.has(asked.since)) {
+            ignored.add(asked.since);
+            say(
+                `not acted on: ${asked.request === "full" ? "promote --full" : "an approval"} recorded by ${describeActor(asked)}, who is not one of \`rollout.approvers\``,
+            );
         }
-        log.line(`[min ${minute()}] ${label}: ${result.verdict.toUpperCase()} after ${progress}: ${result.reason}`);
-        return { verdict: result.verdict, result, extended };
     }
 }
 
 /**
- * Whether a verdict that did not fail is held (pure but for its line): a wait for approval holds until its
- * deadline, a pause holds a bake that is done. A failed verdict is never held: the gates keep watching.
+ * The owner's record upkeep after a poll: its lease renewed (on the first target's alias), and a record someone
+ * replaced by hand written again, with what it said in the log (the owner's record is the owner's; operators act
+ * through the verbs).
  */
-function holding(
-    result: GateResult,
-    approvalUntil: number | undefined,
-    paused: boolean,
+async function keepRecords(
+    poll: Poll,
+    targets: Target[],
+    ownership: Ownership,
+    pollIntervalSeconds: number,
     now: number,
     say: (text: string) => void,
-): "holding" | "timed-out" | undefined {
-    if (result.verdict === "failed") return undefined;
-    if (approvalUntil !== undefined) {
-        if (now >= approvalUntil) return "timed-out";
-        say(`waiting for approval; gates: ${result.verdict}`);
-        return "holding";
+): Promise<void> {
+    for (const u of poll.seen.unreadable) {
+        const rewritten = await ownership.rewrite(u.key);
+        say(
+            `${u.key}: ${describeUnreadable(u)}; ${rewritten ? "written again by this promote, which owns the rollout (operators act through approve, pause, resume, abort)" : "could not write it again: checking next poll"}`,
+        );
     }
-    if (paused && result.verdict === "passed") {
-        say("bake done, paused: holding until `resume` (gates still watching)");
-        return "holding";
-    }
-    return undefined;
-}
-
-/** An operator's `--full` (or, while waiting for approval, an approval) recorded on the aliases: it ends the bake. */
-function requestSeen(recorded: RolloutState | undefined, waitingForApproval: boolean, extended: boolean): BakeOutcome | undefined {
-    const ended = { verdict: "passed" as const, result: { verdict: "passed" as const, reason: "", numbers: {} }, extended };
-    if (recorded?.request === "full") return { ...ended, full: recorded };
-    if (waitingForApproval && recorded?.request === "approve") return { ...ended, approved: recorded };
-    return undefined;
+    const lead = poll.reads.find((r) => r.target.key === targets[0].key);
+    if (lead) await ownership.heartbeat(lead, now + bakeLeaseMs(pollIntervalSeconds));
 }
 
 /** A pause or a resume recorded on the aliases since the last poll: said once, and recorded; returns the pause now in force. */
 function pauseSeen(
     paused: RolloutState | undefined,
-    recorded: RolloutState | undefined,
+    poll: Poll,
+    targets: number,
     control: BakeControl,
     say: (text: string) => void,
     weight: number,
 ): RolloutState | undefined {
-    if (recorded?.phase === "paused" && !paused) {
+    const recorded = poll.seen.paused;
+    if (recorded && !paused) {
         control.onOperator("pause", recorded);
-        say(`paused by ${recorded.by ?? "an operator"}: holding ${percent(weight)}, gates still watching`);
+        say(`paused by ${describeActor(recorded)}: holding ${percent(weight)}, gates still watching`);
         return recorded;
     }
-    if (paused && recorded && recorded.phase !== "paused") {
-        control.onOperator("resume", recorded);
-        say(`resumed by ${recorded.by ?? "an operator"}`);
+    if (paused && !recorded && poll.reads.length === targets) {
+        const resumed = poll.reads.map((r) => stateOf(r.read)).find((s) => s?.phase === "baking") ?? {};
+        control.onOperator("resume", resumed);
+        say(`resumed by ${describeActor(resumed)}`);
         return undefined;
     }
     return paused;
 }
 
-/** What one poll read: the evidence, the alarms, what could not be read; or a reason to stop baking. */
+/** What one poll read: the aliases and their records, the evidence, the alarms, what could not be read; or a reason to stop. */
 interface Poll {
+    readonly reads: TargetRead[];
+    readonly seen: RecordsSeen;
     readonly evidence?: Record<string, FunctionEvidence>;
     readonly alarmsInAlarm?: Record<string, string[]>;
     /** Per function: why there is no evidence for it this poll. */
     readonly unreadable: Record<string, string>;
     readonly stop?: Omit<BakeOutcome, "extended">;
-    /** The rollout state recorded on the aliases (an operator's pause, approval or `--full` shows here). */
-    readonly recorded?: RolloutState;
 }
+
+const NOTHING_SEEN: RecordsSeen = { unreadable: [] };
 
 /** A poll that ends the bake with a failed verdict. */
 function stopPoll(reason: string, flags: Partial<BakeOutcome>): Poll {
-    return { unreadable: {}, stop: { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, ...flags } };
+    return {
+        reads: [],
+        seen: NOTHING_SEEN,
+        unreadable: {},
+        stop: { verdict: "failed", result: { verdict: "failed", reason, numbers: {} }, ...flags },
+    };
 }
 
 /** Credentials that expired or are missing: the rollout cannot watch the candidate, so it stops the bake. */
@@ -260,38 +322,36 @@ function stopForCredentials(log: RolloutLog, prefix: string, what: string, err: 
 }
 
 /**
- * Someone else moved traffic (an emergency rollback, a hand edit): a poll that stops without touching their
- * routing. An alias that cannot be read is checked again next poll.
+ * The aliases and their records. Someone else moved traffic (an emergency rollback, a hand edit) with no abort
+ * recorded: a poll that stops without touching their routing. An alias that cannot be read is checked again
+ * next poll.
  */
-async function routingMovedOutside(deps: RolloutDeps, targets: Target[], step: Step, prefix: string): Promise<Poll | undefined> {
-    let recorded: RolloutState | undefined;
+async function readAliases(deps: RolloutDeps, targets: Target[], step: Step, prefix: string, owner: string): Promise<Poll> {
+    const reads: TargetRead[] = [];
+    let movedOutside: string | undefined;
     for (const t of targets) {
-        let live: AliasRouting & { description?: string };
+        let read: AliasRead;
         try {
-            live = await readAlias(deps.lambda, deps.clock, t.functionName, t.aliasName);
+            read = await readRecord(deps.lambda, deps.clock, t);
         } catch (err) {
             if (credentialsProblem(err)) return stopForCredentials(deps.log, prefix, `read ${t.functionName}:${t.aliasName}`, err);
             deps.log.line(`${prefix}: could not read ${t.functionName}:${t.aliasName} (${describeError(err)}); checking again next poll`);
             continue;
         }
-        const state = decodeState(live.description);
-        // An operator's abort: traffic goes back through the rollback mechanism, which the abort command runs too.
-        if (state && isAbortOf(state, t.candidate))
-            return {
-                unreadable: {},
-                stop: { verdict: "failed", result: { verdict: "failed", reason: state.reason ?? "aborted", numbers: {} }, aborted: state },
-            };
-        if (state?.candidate === t.candidate) recorded ??= state;
-        if (!routesAt(live, t, step.weight)) {
-            const reason = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(live))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
-            deps.log.line(`${prefix}: ${reason}`);
-            return stopPoll(reason, { changedOutside: true });
-        }
+        reads.push({ target: t, read });
+        if (!movedOutside && !routesAt(read, t, step.weight))
+            movedOutside = `${t.key}: the alias was changed outside this promote (now ${JSON.stringify(trafficShares(read))}, expected ${percent(step.weight)} on v${t.candidate}); stopping without touching traffic`;
     }
-    return recorded ? { unreadable: {}, recorded } : undefined;
+    const seen = recordsSeen(reads, owner);
+    // An operator's abort moves traffic itself: that is no change "outside" the rollout, but its end.
+    if (movedOutside && !seen.abort) {
+        deps.log.line(`${prefix}: ${movedOutside}`);
+        return stopPoll(movedOutside, { changedOutside: true });
+    }
+    return { reads, seen, unreadable: {} };
 }
 
-/** One poll: the aliases (still as this rollout set them?), the metrics, the alarms. */
+/** One poll: the aliases (still as this rollout set them? what do their records say?), the metrics, the alarms. */
 async function pollOnce(
     deps: RolloutDeps,
     targets: Target[],
@@ -299,13 +359,13 @@ async function pollOnce(
     label: string,
     minute: () => number,
     windowStart: Date,
+    ownership: Ownership,
     wholeAliasSinceMs?: number,
 ): Promise<Poll> {
     const { clock, log } = deps;
     const credentialsStop = (what: string, err: unknown) => stopForCredentials(log, `[min ${minute()}] ${label}`, what, err);
-    const aliases = await routingMovedOutside(deps, targets, step, `[min ${minute()}] ${label}`);
-    if (aliases?.stop) return aliases;
-    const recorded = aliases?.recorded;
+    const aliases = await readAliases(deps, targets, step, `[min ${minute()}] ${label}`, ownership.id);
+    if (aliases.stop) return aliases;
     const unreadable: Record<string, string> = {};
     let evidence: Record<string, FunctionEvidence> | undefined;
     try {
@@ -336,7 +396,7 @@ async function pollOnce(
         }
     }
     for (const [key, why] of Object.entries(unreadable)) log.line(`[min ${minute()}] ${label}: ${key}: no evidence this poll: ${why}`);
-    return { evidence, alarmsInAlarm, unreadable, recorded };
+    return { reads: aliases.reads, seen: aliases.seen, evidence, alarmsInAlarm, unreadable };
 }
 
 /** How long after a poll-interval boundary the gate reads CloudWatch: a just-ended minute has had time to land. */

@@ -5,6 +5,9 @@
 import type { RolloutFunctionOutputs } from "../../components/rolloutOutputs";
 import type { RoutingOverride } from "../../config/stackConfig";
 import type { AliasRouting, LiveAlias } from "../../components/routing";
+import type { HookRunner } from "./hooks";
+import type { RolloutReport } from "./report";
+import type { RolloutState } from "./state";
 
 /** One function's entry in the stack's outputs: the contract's (components/rolloutOutputs.ts), one definition. */
 export type FunctionOutputs = RolloutFunctionOutputs;
@@ -73,9 +76,17 @@ export interface LambdaControl {
     invoke(functionName: string, version: string | undefined, payload: unknown): Promise<InvokeResult>;
     /**
      * Sets the alias straight through the Lambda API, in one UpdateAlias call: the routing (left as it is when
-     * undefined) and the description (the rollout state; left as it is when undefined).
+     * undefined) and the description (the rollout state; left as it is when undefined). With `revisionId`, the
+     * write is conditional: it fails with AWS's PreconditionFailedException when the alias changed since that
+     * revision was read (see {@link isStaleRevision}), and nothing is written.
      */
-    updateAlias(functionName: string, aliasName: string, routing: AliasRouting | undefined, description?: string): Promise<void>;
+    updateAlias(
+        functionName: string,
+        aliasName: string,
+        routing: AliasRouting | undefined,
+        description?: string,
+        revisionId?: string,
+    ): Promise<void>;
 }
 
 /** One alias of a function, as ListAliases gives it. */
@@ -159,4 +170,70 @@ export interface Clock {
     now(): number;
     /** Waits `ms`; returns early, without error, when `signal` aborts (an interrupt). */
     sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Who the caller is, as AWS says (STS GetCallerIdentity): what is recorded as the actor, and what `approvers` is checked against. */
+export interface CallerIdentity {
+    /** The caller's principal ARN, e.g. `arn:aws:sts::123456789012:assumed-role/ReleaseManagers/alice`. */
+    principalArn(): Promise<string>;
+}
+
+/** Where the rollout's lines go. */
+export interface RolloutLog {
+    /** One decision or event, with its numbers. */
+    line(text: string): void;
+    /**
+     * A countdown to `until` (epoch ms on the rollout's clock) for a person watching; drawn only, it never
+     * changes how long anything waits. May be ignored.
+     */
+    countdown?(label: string, until: number): void;
+}
+
+/** The side effects a rollout needs. */
+export interface RolloutDeps {
+    readonly stack: StackDriver;
+    readonly lambda: LambdaControl;
+    readonly metrics: MetricsSource;
+    readonly clock: Clock;
+    readonly log: RolloutLog;
+    /** Asks a person before anything is invoked or moved; absent when `--yes` or not a terminal. */
+    readonly confirm?: (question: string) => Promise<boolean>;
+    /** Sees the report after every change, so a run that dies midway still leaves the record so far. */
+    readonly observe?: (report: RolloutReport) => void;
+    /** Aborts on SIGINT/SIGTERM; its `reason` names the signal. */
+    readonly signal?: AbortSignal;
+    /** Randomness of the rollback's retry jitter (seeded in rehearsals, so a seed replays the same run). */
+    readonly random?: () => number;
+    /** Called at named points (the rehearsal's `killed` fault stops the run dead there). */
+    readonly checkpoint?: (point: "rollback-decision") => Promise<void>;
+    /** Runs the stack's hooks (webhooks, Lambda functions, commands; the rehearsal answers them from the scenario). */
+    readonly hooks?: HookRunner;
+    /**
+     * Asks a person on a terminal to approve a step (true), refuse it (false: abort), or nothing (undefined: the
+     * prompt was closed because the approval came from elsewhere). Absent when nobody can answer.
+     */
+    readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
+    /** Who answers at this terminal, for the record of an approval given there. */
+    readonly user?: string;
+    /** Version retention after a promotion, when configured (prune.ts's pruneAfterPromotion): it never throws. */
+    readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
+    /** This run's id as the rollout's owner (on every record it writes); default: drawn from `random`. */
+    readonly ownerId?: string;
+}
+
+/** One function in the rollout, as read from the stack, its alias, and the rollout state recorded there. */
+export interface Target {
+    readonly key: string;
+    readonly functionName: string;
+    /** The unqualified ARN, when the stack exports it (hooks are told each version's ARN). */
+    readonly functionArn?: string;
+    readonly aliasName: string;
+    /** The rollback target: the recorded stable of a rollout under way, else the alias's primary. */
+    readonly stable: string;
+    readonly candidate: string;
+    /** The candidate's share of traffic now (1 when it is the primary of a rollout under way). */
+    readonly liveWeight: number;
+    readonly rollbackAlarm?: string;
+    /** The rollout state on the alias, when it records one for this candidate. */
+    readonly state?: RolloutState;
 }

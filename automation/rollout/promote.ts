@@ -11,54 +11,47 @@
  * Everything with side effects comes in through `RolloutDeps`; the decisions are pure (steps.ts, assess.ts,
  * preflight.ts, state.ts).
  */
-import { HOOK_POINTS, rolloutSchema, type HookPoint, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
+import { HOOK_POINTS, type HookPoint, type RolloutPolicy, type RoutingOverride } from "../../config/stackConfig";
+import { policyToFollow } from "./policy";
 import { trafficShares, type AliasRouting, type Strategy } from "../../components/routing";
 import { ExitCode, exitCodeForSignal } from "../exitCodes";
 import { InfrastructureError, isBug, StackLockedError, UsageError } from "../errors";
 import { lookAlphas, type Baseline, type Verdict } from "./assess";
-import type { Clock, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
+import type { Clock, RolloutDeps, RolloutLog, StackOutputs, Target, UpdateRecord } from "./ports";
 import { preflightNotes, preflightProblems } from "./preflight";
-import { describeHook, runHooks, type Hook, type HookContext, type HookRunner } from "./hooks";
+import { describeHook, runHooks, type Hook, type HookContext } from "./hooks";
 import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
-import { describeError, INTERRUPT_RETRY, RetriesExhausted, ROLLBACK_RETRY, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
-import { decodeState, encodeState, isAbortOf, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
+import {
+    describeError,
+    INTERRUPT_RETRY,
+    RetriesExhausted,
+    ROLLBACK_RETRY,
+    SMOKE_INVOKE_RETRY,
+    withRetries,
+    type RetryPolicy,
+} from "./retry";
+import { readAlias, readRecord, stateOf, type AliasRead } from "./record";
+import { bakeLeaseMs, Ownership, UP_LEASE_MS, type OperatorSeen, type WriteRefused } from "./requests";
+import {
+    decodeState,
+    describeActor,
+    describeState,
+    encodeState,
+    isRollbackDecided,
+    isUnfinished,
+    ownerAlive,
+    type RolloutPhase,
+    type RolloutState,
+} from "./state";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
-import { readAlias, restoreTraffic, type RestoreResult, type RolloutLog } from "./traffic";
+import { restoreTraffic, type RestoreResult } from "./traffic";
+import { recoveryAdvice, type UnreadableRecord } from "./unreadable";
 import { bakeStep, nextPollAt, POLL_OFFSET_MS, readBaseline, routesAt, type BakeOutcome } from "./bake";
 
 export { nextPollAt, POLL_OFFSET_MS, routesAt };
+export { policyFrom, withStrategy } from "./policy";
 
-export type { RolloutLog } from "./traffic";
-
-/** The side effects a rollout needs. */
-export interface RolloutDeps {
-    readonly stack: StackDriver;
-    readonly lambda: LambdaControl;
-    readonly metrics: MetricsSource;
-    readonly clock: Clock;
-    readonly log: RolloutLog;
-    /** Asks a person before anything is invoked or moved; absent when `--yes` or not a terminal. */
-    readonly confirm?: (question: string) => Promise<boolean>;
-    /** Sees the report after every change, so a run that dies midway still leaves the record so far. */
-    readonly observe?: (report: RolloutReport) => void;
-    /** Aborts on SIGINT/SIGTERM; its `reason` names the signal. */
-    readonly signal?: AbortSignal;
-    /** Randomness of the rollback's retry jitter (seeded in rehearsals, so a seed replays the same run). */
-    readonly random?: () => number;
-    /** Called at named points (the rehearsal's `killed` fault stops the run dead there). */
-    readonly checkpoint?: (point: "rollback-decision") => Promise<void>;
-    /** Runs the stack's hooks (webhooks, Lambda functions, commands; the rehearsal answers them from the scenario). */
-    readonly hooks?: HookRunner;
-    /**
-     * Asks a person on a terminal to approve a step (true), refuse it (false: abort), or nothing (undefined: the
-     * prompt was closed because the approval came from elsewhere). Absent when nobody can answer.
-     */
-    readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
-    /** Who answers at this terminal, for the record of an approval given there. */
-    readonly user?: string;
-    /** Version retention after a promotion, when configured (prune.ts's pruneAfterPromotion): it never throws. */
-    readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
-}
+export type { RolloutDeps, RolloutLog, Target } from "./ports";
 
 /** Options of a promote. */
 export interface PromoteOptions {
@@ -73,6 +66,11 @@ export interface PromoteOptions {
     readonly retry?: boolean;
     /** Hooks in place of the stack's own at the points given (the rehearsal's, answered by its scenario). */
     readonly hooks?: Partial<Record<HookPoint, Hook[]>>;
+    /**
+     * The checked-out, validated stack config's rollout policy: what this promote follows (hooks, approvers,
+     * gates), after checking that the stack's outputs carry the same (policy.ts). Absent: the outputs' own.
+     */
+    readonly policy?: RolloutPolicy;
 }
 
 /** What a promote returns: the report and the exit code. */
@@ -81,56 +79,6 @@ export interface RolloutResult {
     readonly exitCode: number;
     /** For --dry-run: the planned steps. */
     readonly plan?: string[];
-}
-
-/** One function in the rollout, as read from the stack, its alias, and the rollout state recorded there. */
-export interface Target {
-    readonly key: string;
-    readonly functionName: string;
-    /** The unqualified ARN, when the stack exports it (hooks are told each version's ARN). */
-    readonly functionArn?: string;
-    readonly aliasName: string;
-    /** The rollback target: the recorded stable of a rollout under way, else the alias's primary. */
-    readonly stable: string;
-    readonly candidate: string;
-    /** The candidate's share of traffic now (1 when it is the primary of a rollout under way). */
-    readonly liveWeight: number;
-    readonly rollbackAlarm?: string;
-    /** The rollout state on the alias, when it records one for this candidate. */
-    readonly state?: RolloutState;
-}
-
-/**
- * The validated policy the stack exports, with a strategy override applied and validated again: blue-green
- * can stand in for any strategy (one switch, baked as the stack's first step), but canary and linear need
- * their steps in the stack's config; without them the override is a usage error, never an empty plan.
- */
-export function policyFrom(outputs: StackOutputs, strategy?: Strategy, stackName = "this stack"): RolloutPolicy {
-    const parsed = rolloutSchema.safeParse(outputs.rolloutPolicy);
-    if (!parsed.success) {
-        throw new UsageError(
-            `the stack's exported rolloutPolicy is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}; run \`pulumi up\` with a valid config`,
-        );
-    }
-    return withStrategy(parsed.data, strategy, stackName);
-}
-
-/**
- * The policy with `--strategy` in place of the stack's own, validated again (pure): a strategy the stack has no
- * config for is a UsageError naming the missing key, never an empty plan. The CLI checks it against the stack's
- * config before anything is read from AWS; promote checks it again against the stack's outputs.
- */
-export function withStrategy(policy: RolloutPolicy, strategy?: Strategy, stackName = "this stack"): RolloutPolicy {
-    if (!strategy || strategy === policy.strategy) return policy;
-    const firstBake = policy.canary?.steps[0]?.bake ?? policy.linear?.every ?? 600;
-    const overridden = rolloutSchema.safeParse({ ...policy, strategy, blueGreen: policy.blueGreen ?? { bake: firstBake } });
-    if (!overridden.success) {
-        const missing = overridden.error.issues.map((i) => `\`lambda-rollout:rollout.${i.path.join(".")}\` ${i.message}`).join("; ");
-        throw new UsageError(
-            `\`--strategy ${strategy}\`: ${stackName} has no config for it: ${missing}; add it to the stack's config and \`pulumi up\`, or use the stack's own strategy (${policy.strategy})`,
-        );
-    }
-    return overridden.data;
 }
 
 /**
@@ -196,14 +144,65 @@ export async function promote(deps: RolloutDeps, options: PromoteOptions): Promi
             `stack ${options.stackName} has no outputs yet: deploy it first with \`pulumi up --stack ${options.stackName}\``,
         );
     }
-    const policy = policyFrom(outputs, options.strategy, `stack ${options.stackName}`);
+    const policy = policyToFollow(outputs, options.policy, options.strategy, `stack ${options.stackName}`);
+    // Minute 0 of the report is when this promote began: a wait for a predecessor's lease is part of its record.
+    const startedAt = deps.clock.now();
+    for (let waited = false; ; waited = true) {
+        const { all, unreadable, notes } = await readTargets(deps, outputs);
+        const run = new PromoteRun(deps, options, policy, outputs.region, all, startedAt);
+        // Putting traffic back never waits for anyone: only a run that may move forward waits for a live owner.
+        const owner = all.some((t) => isRollbackDecided(t.state)) ? undefined : liveOwner(all, deps.clock.now());
+        if (!owner || options.dryRun || unreadable.length > 0) {
+            notes.forEach((n) => deps.log.line(n));
+            return run.run(unreadable);
+        }
+        if (waited) return run.ownedElsewhere(owner);
+        // A promote killed and run again finds its predecessor's lease: it takes over once that has run out (a
+        // predecessor still alive renews it, and this run then leaves the rollout to it).
+        deps.log.line(
+            `the rollout of v${owner.candidate} is owned by another promote (${owner.owner}), whose lease runs to ${new Date(owner.lease!).toISOString()}: ` +
+                `waiting ${Math.ceil((owner.lease! - deps.clock.now()) / 1000)} s for it to run out (if that promote is alive, it renews the lease and this run stops, exit ${ExitCode.locked})`,
+        );
+        await deps.clock.sleep(owner.lease! - deps.clock.now() + 1_000, deps.signal);
+        if (deps.signal?.aborted) return run.run(unreadable);
+    }
+}
+
+/** Each function's target, read from its alias and the record there; the records that cannot be read; notes for people. */
+async function readTargets(
+    deps: RolloutDeps,
+    outputs: StackOutputs,
+): Promise<{ all: Target[]; unreadable: UnreadableRecord[]; notes: string[] }> {
     const all: Target[] = [];
+    const unreadable: UnreadableRecord[] = [];
+    const notes: string[] = [];
     for (const [key, fn] of Object.entries(outputs.functions)) {
-        const { target, note } = targetOf(key, fn, await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName));
-        if (note) deps.log.line(note);
+        const read = await readRecord(deps.lambda, deps.clock, fn);
+        if (read.record.kind === "unreadable")
+            unreadable.push({
+                key,
+                functionName: fn.functionName,
+                aliasName: fn.aliasName,
+                candidate: fn.candidateVersion,
+                ...read.record,
+            });
+        const { target, note } = targetOf(key, fn, read);
+        if (note && read.record.kind !== "unreadable") notes.push(note);
         all.push(target);
     }
-    return new PromoteRun(deps, options, policy, outputs.region, all).run();
+    return { all, unreadable, notes };
+}
+
+/** A rollout under way whose owner's lease has not run out (pure). */
+function liveOwner(all: readonly Target[], now: number): RolloutState | undefined {
+    return all.map((t) => t.state).find((s) => s !== undefined && isUnfinished(s) && ownerAlive(s, now));
+}
+
+/** A fresh owner id: 8 hex digits. */
+function ownerIdFrom(random: () => number): string {
+    return Math.floor(random() * 0x1_0000_0000)
+        .toString(16)
+        .padStart(8, "0");
 }
 
 /** What the steps of one walk share: each step's share of the end-of-step budget, and stable's history read once. */
@@ -221,10 +220,16 @@ class PromoteRun {
     private readonly targets: Target[];
     private readonly steps: Step[];
     private liveWeight = 0;
-    /** A `promote --full` this run saw recorded (its owner carries it out at the next step boundary). */
-    private full?: RolloutState;
+    /** A `promote --full` this run saw recorded, with evidence that had not failed (carried out at the step boundary). */
+    private full?: OperatorSeen;
+    /** This run's writes of the record, as the rollout's owner. */
+    private readonly ownership: Ownership;
+    /** `--retry` of an ended rollout: its first write starts the new rollout over the old record. */
+    private restarting: boolean;
     /** When a wait for approval recorded on the aliases began (a run again keeps waiting from then). */
     private approvalSince?: number;
+    /** What the steps of the walk share (the evidence window, stable's history); set when the walk starts. */
+    private bakes: BakeContext = { looks: [] };
     /** The hooks of each point: the options' (the rehearsal's) in place of the stack's. */
     private readonly hooks: Record<HookPoint, Hook[]>;
 
@@ -234,9 +239,12 @@ class PromoteRun {
         private readonly policy: RolloutPolicy,
         private readonly region: string | undefined,
         private readonly all: Target[],
+        startedAt: number,
     ) {
-        this.startedAt = deps.clock.now();
+        this.startedAt = startedAt;
         this.targets = all.filter((t) => t.stable !== t.candidate);
+        this.ownership = new Ownership(deps, deps.ownerId ?? ownerIdFrom(deps.random ?? Math.random), this.targets);
+        this.restarting = Boolean(options.retry);
         this.steps = stepsFor(policy);
         this.hooks = { ...policy.hooks, ...options.hooks };
         const functions = Object.fromEntries(
@@ -267,7 +275,8 @@ class PromoteRun {
         return s?.aborted ? String(s.reason ?? "SIGINT") : undefined;
     }
 
-    async run(): Promise<RolloutResult> {
+    async run(unreadable: readonly UnreadableRecord[] = []): Promise<RolloutResult> {
+        if (unreadable.length > 0) return this.refuseUnreadable(unreadable);
         const decided = this.targets.filter((t) => isRollbackDecided(t.state));
         if (decided.length > 0) return this.completeDecidedRollback(decided);
         const ended = this.targets.find((t) => (t.state?.phase === "rolled-back" || t.state?.phase === "aborted") && t.liveWeight === 0);
@@ -311,12 +320,11 @@ class PromoteRun {
 
     /**
      * Where this run starts (from the live weight, steps.ts), and what the recorded state adds: a wait for
-     * approval goes on waiting (its step is not baked again; its timeout runs from when the wait began), and a
-     * `promote --full` recorded while no promote ran is carried out.
+     * approval goes on waiting (its step is not baked again; its timeout runs from when the wait began). A
+     * `promote --full` recorded while no promote ran is carried out at the first poll whose evidence has not failed.
      */
     private resumePoint(): { remaining: Step[]; resumed: boolean } {
         const recorded = this.targets.map((t) => t.state).filter((s): s is RolloutState => s !== undefined);
-        this.full = recorded.find((s) => s.request === "full" && isUnfinished(s));
         const waiting = recorded.find((s) => s.phase === "awaiting-approval" && Math.abs(s.weight - this.liveWeight) < 1e-6);
         if (waiting && this.liveWeight > 0) {
             this.approvalSince = waiting.since;
@@ -394,6 +402,7 @@ class PromoteRun {
                 remaining.map((s) => s.bakeSeconds),
             ),
         };
+        this.bakes = bakes;
         for (const [i, step] of remaining.entries()) {
             if (this.full) return this.promoteFull();
             if (step.approval && step.weight > this.liveWeight + 1e-9) {
@@ -458,9 +467,12 @@ class PromoteRun {
         const deadline = since + timeout * 1000;
         const held = this.steps.filter((s) => s.weight <= this.liveWeight + 1e-9).at(-1)?.number ?? 0;
         const holdStep: Step = { weight: this.liveWeight, bakeSeconds: 0, number: held };
-        await this.recordState((t) =>
-            encodeState({ ...this.stateNow(t, "awaiting-approval"), step: held, since: Math.floor(since / 1000) * 1000 }),
-        );
+        const refusedWait = await this.recordState((t) => ({
+            ...this.stateNow(t, "awaiting-approval"),
+            step: held,
+            since: Math.floor(since / 1000) * 1000,
+        }));
+        if (refusedWait) return this.refusedWrite(refusedWait, holdStep, this.minute());
         this.recorder.update((r) => (r.waitingForApproval = { step: step.number, weight: step.weight, sinceMinute: this.minute() }));
         this.log.line(
             `[min ${this.minute()}] ${label} needs approval: holding ${percent(this.liveWeight)} on the candidate (gates still watching) ` +
@@ -471,7 +483,7 @@ class PromoteRun {
         const outcome = await this.holdForApproval(label, holdStep, deadline, bakes);
         if (outcome === "refused") {
             const by = this.deps.user ?? "the terminal";
-            return this.abortedByOperator({ by, reason: `not approved at the terminal by ${by}` }, holdStep, start);
+            return this.abortedByOperator({ by, reason: "not approved at the terminal" }, holdStep, start);
         }
         this.recorder.update((r) => delete r.waitingForApproval);
         if (outcome.approved) {
@@ -480,7 +492,7 @@ class PromoteRun {
             return undefined;
         }
         if (outcome.full) {
-            this.full = outcome.full as RolloutState;
+            this.full = outcome.full;
             return undefined;
         }
         if (outcome.timedOut) {
@@ -518,6 +530,7 @@ class PromoteRun {
                 baseline: bakes.baseline,
                 approvalUntil: deadline,
                 onOperator: (action, s) => this.sawOperator(action, s),
+                ownership: this.ownership,
             },
         );
         const asked = this.deps.ask?.(
@@ -535,16 +548,17 @@ class PromoteRun {
         if (!first.a) return "refused";
         const by = this.deps.user ?? "the terminal";
         const held = holdStep.number;
-        await this.recordState((t) => encodeState({ ...this.stateNow(t, "awaiting-approval"), step: held, request: "approve", by }));
+        await this.recordState((t) => ({ ...this.stateNow(t, "awaiting-approval"), step: held, request: "approve", by }));
         return { verdict: "passed", result: { verdict: "passed", reason: "approved", numbers: {} }, extended: false, approved: { by } };
     }
 
     /** An operator action this run saw on the aliases: recorded in the report, once. */
-    private sawOperator(action: OperatorRecord["action"], s: { by?: string; reason?: string }): void {
+    private sawOperator(action: OperatorRecord["action"], s: OperatorSeen): void {
         this.recorder.update((r) =>
             (r.operator ??= []).push({
                 action,
                 ...(s.by ? { by: s.by } : {}),
+                ...(s.principal ? { principal: s.principal } : {}),
                 ...(s.reason && action !== "resume" && action !== "approve" ? { reason: s.reason } : {}),
                 atMinute: this.minute(),
             }),
@@ -558,7 +572,7 @@ class PromoteRun {
         if (!this.recorder.report.operator?.some((o) => o.action === "promote-full")) this.sawOperator("promote-full", asked);
         const last = this.steps.at(-1)!;
         this.log.line(
-            `[min ${this.minute()}] promote --full by ${asked.by ?? "an operator"} (${asked.reason ?? "no reason given"}): skipping the remaining bakes`,
+            `[min ${this.minute()}] promote --full by ${describeActor(asked)} (${asked.reason ?? "no reason given"}): skipping the remaining bakes`,
         );
         const moved = await this.moveTo({ ...last, bakeSeconds: 0 }, `step ${last.number}/${this.steps.length} 100% (--full)`, false);
         if (moved) return moved;
@@ -567,7 +581,7 @@ class PromoteRun {
             startedAtMinute: this.minute(),
             verdict: "passed",
             cause: "operator",
-            reason: `promote --full by ${asked.by ?? "an operator"}: ${asked.reason ?? "no reason given"}; no bake at 100%`,
+            reason: `promote --full by ${describeActor(asked)}: ${asked.reason ?? "no reason given"}; no bake at 100%`,
         });
         return (await this.hooksAt("postTraffic", this.steps.length)) ?? this.promoted();
     }
@@ -576,8 +590,8 @@ class PromoteRun {
      * An operator's abort (seen on the aliases, or a "no" at the prompt): the abort command puts traffic back
      * itself; this run makes sure of it through the same rollback mechanism, and records it.
      */
-    private async abortedByOperator(s: { by?: string; reason?: string }, step: Step, stepStart: number): Promise<RolloutResult> {
-        const reason = s.reason ?? `aborted by ${s.by ?? "an operator"}`;
+    private async abortedByOperator(s: OperatorSeen, step: Step, stepStart: number): Promise<RolloutResult> {
+        const reason = s.by || s.principal ? `aborted by ${describeActor(s)}${s.reason ? `: ${s.reason}` : ""}` : (s.reason ?? "aborted");
         this.sawOperator("abort", s);
         this.log.line(`[min ${this.minute()}] ${reason}: all traffic back to stable`);
         this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", cause: "operator", reason });
@@ -585,19 +599,6 @@ class PromoteRun {
         const restored = await this.restore("aborted", reason, ROLLBACK_RETRY, true);
         await this.hooksAt("onRollback", undefined, reason);
         return this.finish(restored.landed ? "aborted" : "failed", restored.landed ? ExitCode.rolledBack : ExitCode.infrastructure);
-    }
-
-    /** An operator's abort recorded on any target's alias (read now; an alias that cannot be read is checked at the next poll). */
-    private async abortRecorded(): Promise<RolloutState | undefined> {
-        for (const t of this.targets) {
-            try {
-                const s = decodeState((await this.deps.lambda.getAlias(t.functionName, t.aliasName)).description);
-                if (s && isAbortOf(s, t.candidate)) return s;
-            } catch {
-                // the `up` and the next poll read it again
-            }
-        }
-        return undefined;
     }
 
     /** The rollout's evidence window starts with the first bake (or wait): stable's history before it is read once. */
@@ -630,6 +631,7 @@ class PromoteRun {
                 baseline: bakes.baseline,
                 lookAlpha: bakes.looks[index] ?? undefined,
                 onOperator: (action, s) => this.sawOperator(action, s),
+                ownership: this.ownership,
             });
         } catch (err) {
             // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
@@ -655,14 +657,15 @@ class PromoteRun {
             return this.onInterrupt();
         }
         if (bake.aborted) return this.abortedByOperator(bake.aborted, step, stepStart);
+        if (bake.takenOver) return this.takenOver(bake.takenOver, step, stepStart);
         if (bake.full) {
-            this.full = bake.full as RolloutState;
+            this.full = bake.full;
             this.recorder.step({
                 weight: step.weight,
                 startedAtMinute: stepStart,
                 verdict: "passed",
                 cause: "operator",
-                reason: `bake cut short: promote --full by ${bake.full.by ?? "an operator"}: ${bake.full.reason ?? "no reason given"}`,
+                reason: `bake cut short: promote --full by ${describeActor(bake.full)}: ${bake.full.reason ?? "no reason given"}`,
             });
             return undefined;
         }
@@ -696,36 +699,50 @@ class PromoteRun {
      */
     private async moveTo(step: Step, label: string, resuming: boolean): Promise<RolloutResult | undefined> {
         if (this.interrupted()) return this.onInterrupt();
-        const state = (phase: RolloutPhase) => (t: Target) =>
-            encodeState({
-                phase,
-                stable: t.stable,
-                candidate: t.candidate,
-                step: step.number,
-                steps: this.steps.length,
-                weight: step.weight,
-                since: this.deps.clock.now(),
-            });
-        // A pause recorded while no promote ran stays a pause: this run bakes, and holds, until `resume`.
-        const keepPause = (t: Target) =>
-            t.state?.phase === "paused" ? encodeState({ ...t.state, since: t.state.since, request: undefined }) : state("baking")(t);
+        const at = (t: Target, current?: RolloutState): RolloutState => ({
+            phase: "baking",
+            stable: t.stable,
+            candidate: t.candidate,
+            step: step.number,
+            steps: this.steps.length,
+            weight: step.weight,
+            since: this.deps.clock.now(),
+            // A `promote --full` recorded and not carried out yet stays asked: the bake's first poll weighs it.
+            ...(current?.request === "full"
+                ? { request: "full" as const, by: current.by, principal: current.principal, reason: current.reason }
+                : {}),
+        });
         if (Math.abs(step.weight - this.liveWeight) <= 1e-9) {
             this.log.line(
                 `[min ${this.minute()}] ${label}: ${percent(step.weight)} is live already${resuming ? " (resumed: re-baking this step)" : ""}`,
             );
-            await this.recordState(keepPause);
-            return undefined;
+            // A pause recorded while no promote ran stays a pause: this run bakes, and holds, until `resume`.
+            const refused = await this.recordState((t, current) => (current?.phase === "paused" ? { ...current } : at(t, current)));
+            return refused ? this.refusedWrite(refused, step, this.minute()) : undefined;
         }
-        // An abort recorded since the last poll: no `up` may move traffic forward over it.
-        const aborted = await this.abortRecorded();
-        if (aborted) return this.abortedByOperator(aborted, step, this.minute());
+        // Before the `up`: the record says an `up` of the owner's is coming (so whoever records a request meanwhile
+        // reads again once it has landed), with a lease that covers it; refused over an abort, another owner, or a
+        // pause recorded since the last poll (the weight then holds until `resume`).
+        const upLease = this.deps.clock.now() + UP_LEASE_MS;
+        const refused = await this.recordState(
+            (t, current) => ({ ...(current && isUnfinished(current) ? current : this.stateNow(t, "baking")), upInFlight: true }),
+            {
+                lease: upLease,
+                refuseOver: (c) => (c.phase === "paused" ? { kind: "paused", key: "", state: c } : undefined),
+            },
+        );
+        if (refused?.kind === "paused") return (await this.holdWhilePaused(refused.state)) ?? this.moveTo(step, label, resuming);
+        if (refused) return this.refusedWrite(refused, step, this.minute());
         const message = `lambda-rollout promote: ${label} (${this.targets.map((t) => `${t.key} v${t.stable}->v${t.candidate}`).join(", ")})`;
+        const upState = (t: Target) => encodeState({ ...at(t, this.ownership.last(t.key)), owner: this.ownership.id, lease: upLease });
         try {
-            await this.upUnlessInterrupted(routingAt(this.targets, step.weight, state("baking")), message);
+            await this.upUnlessInterrupted(routingAt(this.targets, step.weight, upState), message);
             if (this.interrupted()) return this.onInterrupt();
-            await verifyRouting(this.deps, this.targets, step.weight);
         } catch (err) {
             if (this.interrupted()) return this.onInterrupt();
+            // The program refuses to move forward over an abort (components/routing.ts): whatever failed, an abort wins.
+            const after = await this.recordsNow();
+            if (after?.kind) return this.refusedWrite(after, step, this.minute());
             const reason = `infrastructure: ${describeError(err)}`;
             this.log.line(`${label}: the up failed: ${describeError(err)}`);
             this.recorder.step({ weight: step.weight, startedAtMinute: this.minute(), verdict: "failed", cause: "infrastructure", reason });
@@ -733,11 +750,101 @@ class PromoteRun {
             this.liveWeight = Math.max(this.liveWeight, step.weight);
             return this.rollBack(reason, "failed", err);
         }
+        const ended = await this.afterUp(step, label);
+        if (ended) return ended;
         this.liveWeight = step.weight;
         this.log.line(
             `[min ${this.minute()}] ${label}: ${percent(step.weight)} of traffic on the candidate; baking ${Math.round(step.bakeSeconds / 60)} min`,
         );
         return undefined;
+    }
+
+    /** After a step's `up`: what it wrote, read back; an abort recorded meanwhile wins over the routing asked. */
+    private async afterUp(step: Step, label: string): Promise<RolloutResult | undefined> {
+        const after = await this.recordsNow();
+        if (after) return this.refusedWrite(after, step, this.minute());
+        try {
+            await verifyRouting(this.deps, this.targets, step.weight);
+            return undefined;
+        } catch (err) {
+            const reason = `infrastructure: ${describeError(err)}`;
+            this.log.line(`${label}: ${describeError(err)}`);
+            this.recorder.step({ weight: step.weight, startedAtMinute: this.minute(), verdict: "failed", cause: "infrastructure", reason });
+            this.liveWeight = Math.max(this.liveWeight, step.weight);
+            return this.rollBack(reason, "failed", err);
+        }
+    }
+
+    /**
+     * What the records say now that forbids this run to go on: an abort of the candidate, or another owner. An
+     * alias that cannot be read now is read again at the next poll.
+     */
+    private async recordsNow(): Promise<WriteRefused | undefined> {
+        for (const t of this.targets) {
+            let read: AliasRead;
+            try {
+                read = await readRecord(this.deps.lambda, this.deps.clock, t);
+            } catch {
+                continue;
+            }
+            const s = stateOf(read);
+            if (!s || s.candidate !== t.candidate) continue;
+            if (s.phase === "aborting" || s.phase === "aborted") return { kind: "abort", key: t.key, state: s };
+            if (s.owner !== undefined && s.owner !== this.ownership.id) return { kind: "taken-over", key: t.key, state: s };
+        }
+        return undefined;
+    }
+
+    /** A write of the record refused over what someone else recorded: the abort wins; another owner is left to go on. */
+    private refusedWrite(refused: WriteRefused, step: Step, stepStart: number): Promise<RolloutResult> {
+        if (refused.kind === "taken-over") return this.takenOver(refused.state, step, stepStart);
+        return this.abortedByOperator(refused.state, step, stepStart);
+    }
+
+    /**
+     * Another promote owns the rollout now (its id is on the record, written after this run's lease lapsed): this
+     * run stops without touching traffic (exit 4); the other one goes on from where the rollout is.
+     */
+    private takenOver(other: RolloutState, step: Step, stepStart: number): Promise<RolloutResult> {
+        const reason = `another promote (${other.owner}) took the rollout over; this run stops without touching traffic (${describeState(other)})`;
+        this.log.line(`[min ${this.minute()}] ${reason}`);
+        this.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", cause: "taken-over", reason });
+        this.recorder.update((r) => (r.error = reason));
+        return this.finish("failed", ExitCode.locked);
+    }
+
+    /**
+     * A pause recorded just before an `up`: the weight holds (the gates polled at it, a failure still rolls back)
+     * until `resume`; returns a result when the run ends meanwhile.
+     */
+    private async holdWhilePaused(paused: RolloutState): Promise<RolloutResult | undefined> {
+        const step = this.steps.filter((s) => s.weight <= this.liveWeight + 1e-9).at(-1) ?? {
+            weight: this.liveWeight,
+            bakeSeconds: 0,
+            number: 0,
+        };
+        const hold: Step = { ...step, weight: this.liveWeight, bakeSeconds: 0 };
+        this.log.line(
+            `[min ${this.minute()}] paused by ${describeActor(paused)} before the next step: holding ${percent(this.liveWeight)}`,
+        );
+        const start = this.minute();
+        const bakes = this.bakes;
+        await this.ensureBaseline(bakes);
+        const bake = await bakeStep(
+            this.deps,
+            this.policy,
+            this.targets,
+            hold,
+            `step ${hold.number}/${this.steps.length} (paused)`,
+            () => this.minute(),
+            bakes.rolloutStartMs!,
+            {
+                baseline: bakes.baseline,
+                onOperator: (action, s) => this.sawOperator(action, s),
+                ownership: this.ownership,
+            },
+        );
+        return bake.verdict === "passed" && !bake.full ? undefined : this.actOn(bake, hold, start);
     }
 
     /**
@@ -759,37 +866,47 @@ class PromoteRun {
         await Promise.race([up, interrupted]);
     }
 
-    /** Writes the rollout state on every target's alias (description only, traffic untouched); best effort. */
-    private async recordState(state: (t: Target) => string, retry = ROLLBACK_RETRY): Promise<void> {
-        await Promise.all(
-            this.targets.map(async (t) => {
-                try {
-                    await withRetries(() => this.deps.lambda.updateAlias(t.functionName, t.aliasName, undefined, state(t)), {
-                        clock: this.deps.clock,
-                        policy: retry,
-                        random: this.deps.random ?? Math.random,
-                    });
-                } catch (err) {
-                    this.log.line(`${t.key}: could not record the rollout state on the alias: ${(err as Error).message}`);
-                }
-            }),
+    /**
+     * Writes the rollout state on every target's alias (description only, traffic untouched) as this run, the
+     * owner, means it, with its lease; compare-and-set, never over an abort or another owner's record (that is
+     * returned instead) unless `force` (the owner's own rollback or abort, which records why traffic goes back).
+     */
+    private async recordState(
+        state: (t: Target, current: RolloutState | undefined) => RolloutState,
+        options: {
+            lease?: number;
+            force?: boolean;
+            retry?: RetryPolicy;
+            refuseOver?: (current: RolloutState) => WriteRefused | undefined;
+        } = {},
+    ): Promise<WriteRefused | undefined> {
+        const force = options.force || this.restarting;
+        const refused = await this.ownership.write(
+            state,
+            options.lease ?? this.deps.clock.now() + bakeLeaseMs(this.policy.gates.pollInterval),
+            {
+                force,
+                retry: options.retry,
+                refuseOver: options.refuseOver,
+            },
         );
+        if (!refused) this.restarting = false;
+        return refused;
     }
 
-    /** Every bake passed: the promotion is final once recorded. */
+    /** Every bake passed: the promotion is final once recorded, and it is recorded only over a fresh read that shows no abort. */
     private async promoted(): Promise<RolloutResult> {
+        const refused = await this.recordState((t) => ({
+            phase: "promoted",
+            stable: t.stable,
+            candidate: t.candidate,
+            step: this.steps.length,
+            steps: this.steps.length,
+            weight: 1,
+            since: this.deps.clock.now(),
+        }));
+        if (refused) return this.refusedWrite(refused, this.steps.at(-1)!, this.minute());
         this.recorder.decided();
-        await this.recordState((t) =>
-            encodeState({
-                phase: "promoted",
-                stable: t.stable,
-                candidate: t.candidate,
-                step: this.steps.length,
-                steps: this.steps.length,
-                weight: 1,
-                since: this.deps.clock.now(),
-            }),
-        );
         this.log.line(
             `[min ${this.minute()}] promoted: ${this.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${this.targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`,
         );
@@ -814,10 +931,9 @@ class PromoteRun {
             this.log.line("no traffic was moved: all of it stays on stable");
             return this.finish(outcome, failedCode);
         }
-        await this.recordState((t) => encodeState({ ...this.stateNow(t, "rolling-back"), reason }), {
-            baseMs: 100,
-            capMs: 500,
-            budgetMs: 1_000,
+        await this.recordState((t) => ({ ...this.stateNow(t, "rolling-back"), reason }), {
+            force: true,
+            retry: { baseMs: 100, capMs: 500, budgetMs: 1_000 },
         });
         await this.deps.checkpoint?.("rollback-decision");
         const restored = await this.restore("rolled-back", reason, ROLLBACK_RETRY, true);
@@ -828,6 +944,46 @@ class PromoteRun {
     private failureExitCode(cause: unknown): number {
         if (cause instanceof StackLockedError) return ExitCode.locked;
         return isBug(cause) ? ExitCode.bug : ExitCode.infrastructure;
+    }
+
+    /**
+     * Records this run cannot read: nothing moves (forward or back: the rollback target may be what the record
+     * held); the raw text, what the stack's history says and the commands that fix it are said; exit 3.
+     */
+    private async refuseUnreadable(unreadable: readonly UnreadableRecord[]): Promise<RolloutResult> {
+        let history: UpdateRecord[] = [];
+        try {
+            history = await this.deps.stack.history(50);
+        } catch (err) {
+            this.log.line(`the stack's history could not be read: ${describeError(err)}`);
+        }
+        const lines = unreadable.flatMap((u) => recoveryAdvice(u, history, this.options.stackName, this.region));
+        lines.forEach((l) => this.log.line(l));
+        this.log.line('nothing was moved: a record that cannot be read is never taken for "no rollout"');
+        this.recorder.update((r) => {
+            r.error = `the rollout record cannot be read for ${unreadable.map((u) => u.key).join(", ")}: nothing was moved`;
+            r.unreadableRecords = Object.fromEntries(
+                unreadable.map((u) => [
+                    u.key,
+                    {
+                        raw: u.raw,
+                        why: u.why,
+                        advice: recoveryAdvice(u, history, this.options.stackName, this.region)
+                            .slice(1)
+                            .map((l) => l.trim()),
+                    },
+                ]),
+            );
+        });
+        return this.finish("failed", ExitCode.infrastructure);
+    }
+
+    /** Another promote owns the rollout and is alive (it renewed its lease while this run waited): nothing moved, exit 4. */
+    async ownedElsewhere(owner: RolloutState): Promise<RolloutResult> {
+        const reason = `another promote (${owner.owner}) owns the rollout of v${owner.candidate} and is alive (its lease was renewed, now to ${new Date(owner.lease!).toISOString()}): this run moved nothing`;
+        this.log.line(reason);
+        this.recorder.update((r) => (r.error = reason));
+        return this.finish("failed", ExitCode.locked);
     }
 
     /** A run again after a rollback was decided but perhaps not carried out: carry it out. */
@@ -875,7 +1031,9 @@ class PromoteRun {
             this.log.line(
                 `[min ${this.minute()}] ${signal}: holding the current weight (--on-interrupt hold); run promote again to resume`,
             );
-            await this.recordState((t) => encodeState(this.stateNow(t, "held")), INTERRUPT_RETRY);
+            const refused = await this.recordState((t) => this.stateNow(t, "held"), { retry: INTERRUPT_RETRY });
+            if (refused?.kind === "abort")
+                return this.abortedByOperator(refused.state, { weight: this.liveWeight, bakeSeconds: 0, number: 0 }, this.minute());
             await this.settlePendingUp();
             return this.finish("held", code);
         }
@@ -884,10 +1042,9 @@ class PromoteRun {
             return this.finish("aborted", code);
         }
         this.log.line(`[min ${this.minute()}] ${signal}: aborting the rollout, all traffic back to stable through the Lambda API`);
-        await this.recordState((t) => encodeState({ ...this.stateNow(t, "aborting"), reason: `interrupted by ${signal}` }), {
-            baseMs: 50,
-            capMs: 200,
-            budgetMs: 500,
+        await this.recordState((t) => ({ ...this.stateNow(t, "aborting"), reason: `interrupted by ${signal}` }), {
+            force: true,
+            retry: { baseMs: 50, capMs: 200, budgetMs: 500 },
         });
         let restored = await this.restore("aborted", `interrupted by ${signal}`, INTERRUPT_RETRY, false);
         // A cancelled `up` may still have been writing the alias: once it has stopped, make sure.
@@ -932,7 +1089,7 @@ class PromoteRun {
             aliasName: t.aliasName,
             to: t.stable,
             from: t.candidate,
-            state: encodeState({ ...this.stateNow(t, phase), reason }),
+            state: { ...this.stateNow(t, phase), reason, owner: this.ownership.id },
         }));
         const restored = await restoreTraffic(this.deps, moves, {
             onLanded: () => this.recorder.update((r) => (r.stableAtMinute = this.minute())),

@@ -10,8 +10,9 @@ import { UsageError } from "../errors";
 import type { StackDriver, VersionControl } from "./ports";
 import { describeKeepReason, retentionDecisions } from "./retention";
 import { describeError } from "./retry";
-import { decodeState } from "./state";
-import type { RolloutLog } from "./traffic";
+import { readRecordText } from "./state";
+import type { RolloutLog } from "./ports";
+import { recoveryAdvice } from "./unreadable";
 
 /** What prune needs: the stack's outputs (which functions, which alias is live) and Lambda's version calls. */
 export interface PruneDeps {
@@ -41,6 +42,8 @@ export interface FunctionPrune {
     readonly deleted: string[];
     /** Deletes that failed, and listings that could not be read (`version` absent), with AWS's answer. */
     readonly failed: { readonly version?: string; readonly error: string }[];
+    /** The live alias's rollout record, when it cannot be read (every version is then kept): its text and why. */
+    readonly unreadableRecord?: { readonly raw: string; readonly why: string };
 }
 
 /** The report of a prune (`--json`). */
@@ -66,9 +69,20 @@ export async function prune(deps: PruneDeps, options: PruneOptions): Promise<Pru
     const functions: Record<string, FunctionPrune> = {};
     for (const [key, fn] of Object.entries(outputs.functions)) {
         functions[key] = await pruneFunction(deps, key, fn.functionName, fn.aliasName, keep, options.dryRun === true);
+        const u = functions[key].unreadableRecord;
+        if (u) {
+            const history = await deps.stack.history(50).catch(() => []);
+            const advice = recoveryAdvice(
+                { key, functionName: fn.functionName, aliasName: fn.aliasName, candidate: fn.candidateVersion, ...u },
+                history,
+                options.stackName,
+                outputs.region,
+            );
+            advice.forEach((l) => deps.log.line(l));
+        }
     }
     const all = Object.values(functions);
-    const outcome = all.some((f) => f.failed.length > 0)
+    const outcome = all.some((f) => f.failed.length > 0 || f.unreadableRecord)
         ? "failed"
         : all.some((f) => (options.dryRun ? f.toDelete : f.deleted).length > 0)
           ? "pruned"
@@ -101,8 +115,9 @@ async function pruneFunction(
         deps.log.line(`${key}: could not read its versions and aliases, nothing deleted: ${error}`);
         return { functionName, published: 0, toDelete: [], kept: [], deleted: [], failed: [{ error }] };
     }
-    const rollout = decodeState(aliases.find((a) => a.name === liveAlias)?.description);
-    const decisions = retentionDecisions({ versions, aliases, rollout, keep });
+    const record = readRecordText(aliases.find((a) => a.name === liveAlias)?.description);
+    const rollout = record.kind === "state" ? record.state : undefined;
+    const decisions = retentionDecisions({ versions, aliases, rollout, keep, recordUnreadable: record.kind === "unreadable" });
     const toDelete = decisions
         .filter((d) => d.delete)
         .map((d) => d.version)
@@ -123,7 +138,15 @@ async function pruneFunction(
             }
         }
     }
-    return { functionName, published: versions.length, toDelete, kept, deleted, failed };
+    return {
+        functionName,
+        published: versions.length,
+        toDelete,
+        kept,
+        deleted,
+        failed,
+        ...(record.kind === "unreadable" ? { unreadableRecord: { raw: record.raw, why: record.why } } : {}),
+    };
 }
 
 /** A function's plan for people: what goes, then each kept version with why (pure). */

@@ -28,6 +28,7 @@ export type StepCause =
     | "credentials"
     | "interrupted"
     | "changed-outside"
+    | "taken-over"
     | "no-bake";
 
 /** One step as it happened: the verdict, its cause and numbers as data, and the sentence for people. */
@@ -49,7 +50,10 @@ export interface StepRecord {
 /** What an operator did to the rollout from another process, as this run saw it (or did it, on a terminal). */
 export interface OperatorRecord {
     action: "pause" | "resume" | "approve" | "abort" | "promote-full";
+    /** The display name given (`--by`; self-asserted). */
     by?: string;
+    /** Who it was as AWS says (STS GetCallerIdentity), as the record keeps it. */
+    principal?: string;
     reason?: string;
     atMinute: number;
 }
@@ -107,6 +111,16 @@ export interface RolloutReport {
     notifications?: { kind: string; channel: string }[];
     /** The deployment metrics put at the end (names, in the `LambdaRollout` namespace). */
     metricsPut?: string[];
+    /**
+     * Records this run could not read (nothing was moved): per function, the raw text, why, and what fixes it
+     * (the stable the stack's history names, the commands).
+     */
+    unreadableRecords?: Record<string, { raw: string; why: string; advice: string[] }>;
+    /**
+     * Rehearsals only: each operator verb the scenario ran from "another process" and how its command line would
+     * have exited (abort: 0 only once a read after every `up` in flight showed all traffic on stable).
+     */
+    operatorVerbs?: { action: string; atMinute: number; endedAtMinute: number; exitCode: number; confirmed: boolean; refused?: string }[];
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */

@@ -12,7 +12,8 @@ import { isUnfinished, type RolloutState } from "./state";
 export type KeepReason =
     | { readonly kind: "newest"; readonly keep: number }
     | { readonly kind: "alias"; readonly alias: string; readonly weight: number }
-    | { readonly kind: "rollout"; readonly role: "stable" | "candidate"; readonly phase: RolloutState["phase"] };
+    | { readonly kind: "rollout"; readonly role: "stable" | "candidate"; readonly phase: RolloutState["phase"] }
+    | { readonly kind: "record-unreadable" };
 
 /** One version and what retention decided for it. */
 export interface VersionDecision {
@@ -39,6 +40,8 @@ export interface RetentionInput {
     readonly aliases: readonly AliasRoutes[];
     /** The rollout state recorded on the live alias, if any; only an unfinished one protects its versions. */
     readonly rollout?: RolloutState;
+    /** The live alias's record cannot be read: it could name any version as the rollback target, so none is deleted. */
+    readonly recordUnreadable?: boolean;
     /** How many of the newest numbered versions to keep (lambda-rollout:retention.keep). */
     readonly keep: number;
 }
@@ -66,6 +69,7 @@ export function retentionDecisions(input: RetentionInput): VersionDecision[] {
         }
         if (underWay?.stable === version) reasons.push({ kind: "rollout", role: "stable", phase: underWay.phase });
         if (underWay?.candidate === version) reasons.push({ kind: "rollout", role: "candidate", phase: underWay.phase });
+        if (input.recordUnreadable) reasons.push({ kind: "record-unreadable" });
         return { version, delete: reasons.length === 0, keptBecause: reasons };
     });
 }
@@ -87,5 +91,7 @@ export function describeKeepReason(reason: KeepReason): string {
             return `routed by alias ${reason.alias} (${Math.round(reason.weight * 1000) / 10}%)`;
         case "rollout":
             return `rollout in progress (its ${reason.role}, ${reason.phase})`;
+        case "record-unreadable":
+            return "the live alias's rollout record cannot be read (it could name this version)";
     }
 }

@@ -99,6 +99,17 @@ export function credentialsProblem(err: unknown): string | undefined {
     return undefined;
 }
 
+/**
+ * Is this AWS's answer to a conditional write made on a stale read (UpdateAlias with a RevisionId that is no
+ * longer the alias's: PreconditionFailedException, HTTP 412)? Never retried as it is: the writer reads again and
+ * decides again (record.ts).
+ */
+export function isStaleRevision(err: unknown): boolean {
+    const e = (err ?? {}) as AwsErrorLike & { cause?: unknown };
+    if (codeOf(e) === "PreconditionFailedException") return true;
+    return e.cause !== undefined && e.cause !== err && isStaleRevision(e.cause);
+}
+
 /** The delay before retry number `attempt` (0-based): full jitter over a capped exponential ceiling. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
     const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** attempt);

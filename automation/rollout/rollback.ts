@@ -7,8 +7,10 @@ import { trafficShares, type AliasRouting } from "../../components/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
 import { ROLLBACK_RETRY } from "./retry";
-import { decodeState, encodeState, isUnfinished } from "./state";
-import { restoreTraffic, readAlias, type RolloutLog } from "./traffic";
+import { readRecord, stateOf } from "./record";
+import { isUnfinished } from "./state";
+import { restoreTraffic, type RolloutLog } from "./traffic";
+import { recoveryAdvice, type UnreadableRecord } from "./unreadable";
 import type { RolloutReport } from "./report";
 
 /** What rolling one function back means, decided from its live alias. */
@@ -75,7 +77,7 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
     if (!outputs || !outputs.functions) {
         throw new UsageError(`stack ${options.stackName} has no outputs yet: nothing deployed, nothing to roll back`);
     }
-    const targets = await rollbackTargets(deps, outputs.functions, options.to);
+    const { targets, unreadable } = await rollbackTargets(deps, outputs.functions, options.to);
     const report: RolloutReport = {
         outcome: "nothing-to-do",
         stack: options.stackName,
@@ -85,6 +87,7 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
         decisionAtMinute: 0,
         durationMinutes: 0,
     };
+    if (unreadable.length > 0) return refuseUnreadable(deps, report, unreadable, options.stackName, outputs.region);
     if (targets.length === 0) return report;
     for (const t of targets) log.line(`${t.key}: v${t.from} -> v${t.to} (${t.why})`);
     if (options.dryRun) {
@@ -99,8 +102,8 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
     }
     const moves = targets.map((t) => ({
         ...t,
-        state: encodeState({
-            phase: "rolled-back",
+        state: {
+            phase: "rolled-back" as const,
             stable: t.to,
             candidate: t.from,
             step: 0,
@@ -108,7 +111,7 @@ export async function rollback(deps: RollbackDeps, options: RollbackOptions): Pr
             weight: 0,
             since: clock.now(),
             reason: "lambda-rollout rollback (by hand)",
-        }),
+        },
     }));
     const restored = await restoreTraffic(deps, moves, {
         message: `lambda-rollout rollback: ${targets.map((t) => `${t.key} v${t.from}->v${t.to}`).join(", ")}`,
@@ -147,16 +150,50 @@ function recordRestored(
     if (stranded.length > 0) report.error = `the rollback did not land for ${stranded.join(", ")}`;
 }
 
-/** Each function's rollback target, from its live alias and the rollout recorded there. */
+/**
+ * A record that cannot be read, and no `--to`: the rollback target may be what the record held, so nothing is
+ * moved (a guess could put traffic on the wrong version); what fixes it is said, exit 3.
+ */
+async function refuseUnreadable(
+    deps: RollbackDeps,
+    report: RolloutReport,
+    unreadable: UnreadableRecord[],
+    stackName: string,
+    region: string | undefined,
+): Promise<RolloutReport> {
+    const history = await deps.stack.history(50).catch(() => []);
+    const advice = Object.fromEntries(unreadable.map((u) => [u.key, recoveryAdvice(u, history, stackName, region)]));
+    for (const lines of Object.values(advice)) lines.forEach((l) => deps.log.line(l));
+    deps.log.line("nothing was moved: pass --to <version> to roll back to a version you choose");
+    report.outcome = "failed";
+    report.error = `the rollout record cannot be read for ${unreadable.map((u) => u.key).join(", ")}: nothing was moved`;
+    report.unreadableRecords = Object.fromEntries(
+        unreadable.map((u) => [u.key, { raw: u.raw, why: u.why, advice: advice[u.key].slice(1).map((l) => l.trim()) }]),
+    );
+    return report;
+}
+
+/** Each function's rollback target, from its live alias and the rollout recorded there; the records that cannot be read (without `--to`). */
 async function rollbackTargets(
     deps: RollbackDeps,
-    functions: Record<string, { functionName: string; aliasName: string }>,
+    functions: Record<string, { functionName: string; aliasName: string; candidateVersion: string }>,
     to?: string,
-): Promise<RollbackTarget[]> {
+): Promise<{ targets: RollbackTarget[]; unreadable: UnreadableRecord[] }> {
     const targets: RollbackTarget[] = [];
+    const unreadable: UnreadableRecord[] = [];
     for (const [key, fn] of Object.entries(functions)) {
-        const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
-        const recorded = decodeState(live.description);
+        const live = await readRecord(deps.lambda, deps.clock, fn);
+        if (live.record.kind === "unreadable" && to === undefined) {
+            unreadable.push({
+                key,
+                functionName: fn.functionName,
+                aliasName: fn.aliasName,
+                candidate: fn.candidateVersion,
+                ...live.record,
+            });
+            continue;
+        }
+        const recorded = stateOf(live);
         // A rollout still under way at 100%: its recorded stable is the way back, not merely the previous version.
         const underWay =
             isUnfinished(recorded) && !live.candidate && live.stableVersion === recorded!.candidate ? recorded!.stable : undefined;
@@ -176,5 +213,5 @@ async function rollbackTargets(
         if (target) targets.push(target);
         else deps.log.line(`${key}: already all on v${live.stableVersion}`);
     }
-    return targets;
+    return { targets, unreadable };
 }

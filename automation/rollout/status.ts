@@ -6,8 +6,9 @@
 import { trafficShares } from "../../components/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, MetricsSource, StackDriver, UpdateRecord } from "./ports";
-import { decodeState, describeState, isUnfinished, type RolloutState } from "./state";
-import { readAlias } from "./traffic";
+import { readRecord, stateOf } from "./record";
+import { describeState, describeUnreadable, isUnfinished, type RolloutState } from "./state";
+import { recoveryAdvice } from "./unreadable";
 
 /** One function's state. */
 export interface FunctionStatus {
@@ -24,10 +25,13 @@ export interface FunctionStatus {
         | "rolled-back"
         | "aborted"
         | "rollback-pending"
-        | "held";
+        | "held"
+        | "record-unreadable";
     readonly alarms: Record<string, string>;
     /** The rollout state recorded on the alias, when there is one. */
     readonly rollout?: RolloutState;
+    /** The alias's record, when it cannot be read: its text, why, and what fixes it (status then exits 3). */
+    readonly unreadableRecord?: { readonly raw: string; readonly why: string; readonly advice?: string[] };
 }
 
 /** The status report. */
@@ -89,9 +93,9 @@ export async function status(
     }
     const functions: Record<string, FunctionStatus> = {};
     for (const [key, fn] of Object.entries(outputs.functions)) {
-        const live = await readAlias(deps.lambda, deps.clock, fn.functionName, fn.aliasName);
-        const rollout = decodeState(live.description);
-        const phase = phaseOf(live, fn.candidateVersion, rollout);
+        const live = await readRecord(deps.lambda, deps.clock, fn);
+        const rollout = stateOf(live);
+        const phase = live.record.kind === "unreadable" ? "record-unreadable" : phaseOf(live, fn.candidateVersion, rollout);
         functions[key] = {
             functionName: fn.functionName,
             stable: rollout && isUnfinished(rollout) && rollout.candidate === fn.candidateVersion ? rollout.stable : live.stableVersion,
@@ -100,13 +104,26 @@ export async function status(
             phase,
             alarms: Object.fromEntries(Object.entries(fn.alarmNames ?? {}).map(([role, name]) => [role, states[name] ?? "unknown"])),
             ...(rollout ? { rollout } : {}),
+            ...(live.record.kind === "unreadable" ? { unreadableRecord: { raw: live.record.raw, why: live.record.why } } : {}),
         };
     }
     let history: UpdateRecord[] = [];
     try {
-        history = await deps.stack.history(20);
+        history = await deps.stack.history(50);
     } catch (err) {
         unavailable.push(`stack history: ${(err as Error).message}`);
+    }
+    for (const [key, f] of Object.entries(functions)) {
+        const u = f.unreadableRecord;
+        if (!u) continue;
+        const fn = outputs.functions[key];
+        const advice = recoveryAdvice(
+            { key, ...fn, candidate: fn.candidateVersion, raw: u.raw, why: u.why },
+            history,
+            stackName,
+            outputs.region,
+        );
+        functions[key] = { ...f, unreadableRecord: { ...u, advice: advice.slice(1).map((l) => l.trim()) } };
     }
     return {
         stack: stackName,
@@ -129,6 +146,10 @@ export function describeStatus(s: StackStatus): string[] {
             .join(" ");
         lines.push(`  ${key} (${f.functionName}): ${f.phase}; stable v${f.stable}, candidate v${f.candidate}; traffic ${weights}`);
         if (f.rollout) lines.push(`    rollout: ${describeState(f.rollout)}`);
+        if (f.unreadableRecord) {
+            lines.push(`    RECORD UNREADABLE: ${describeUnreadable(f.unreadableRecord)}`);
+            for (const a of f.unreadableRecord.advice ?? []) lines.push(`      ${a}`);
+        }
         lines.push(`    alarms: ${alarms}`);
     }
     lines.push(s.lastRollout.length ? "last rollout (newest first):" : "no rollout recorded in the stack's history");
@@ -151,9 +172,14 @@ export function rolloutEnded(s: StackStatus): boolean {
     return Object.values(s.functions).every((f) => !MOVING.has(f.phase));
 }
 
-/** What an ended status means as an exit code (pure): 1 when a function's rollout was rolled back or aborted, else 0. */
+/**
+ * What an ended status means as an exit code (pure): 3 when a function's record cannot be read, 1 when a
+ * function's rollout was rolled back or aborted, else 0.
+ */
 export function watchExitCode(s: StackStatus): number {
-    return Object.values(s.functions).some((f) => f.phase === "rolled-back" || f.phase === "aborted") ? 1 : 0;
+    const phases = Object.values(s.functions).map((f) => f.phase);
+    if (phases.includes("record-unreadable")) return 3;
+    return phases.some((p) => p === "rolled-back" || p === "aborted") ? 1 : 0;
 }
 
 /** What {@link watchStatus} needs: the read, the clock, and where each status goes. */

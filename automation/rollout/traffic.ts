@@ -13,38 +13,14 @@
  *    makes the next plain `up` keep what is live;
  * 5. what is still not on stable is said per function, with the exact `aws lambda update-alias` command.
  */
-import { readLiveRouting, trafficShares, TRANSIENT_REREAD, type AliasRouting } from "../../components/routing";
+import { trafficShares, type AliasRouting } from "../../components/routing";
 import type { RoutingOverride } from "../../config/stackConfig";
-import type { Clock, LambdaControl, StackDriver } from "./ports";
+import type { Clock, LambdaControl, RolloutLog, StackDriver } from "./ports";
+
+export type { RolloutLog } from "./ports";
+import { readAlias, updateRecord } from "./record";
 import { describeError, withRetries, type RetryPolicy } from "./retry";
-
-/** Where the rollout's lines go. */
-export interface RolloutLog {
-    /** One decision or event, with its numbers. */
-    line(text: string): void;
-    /**
-     * A countdown to `until` (epoch ms on the rollout's clock) for a person watching; drawn only, it never
-     * changes how long anything waits. May be ignored.
-     */
-    countdown?(label: string, until: number): void;
-}
-
-/** Reads an alias, reading again while AWS shows a transient 0/1 weight (terraform-provider-aws PR #48116). */
-export async function readAlias(
-    lambda: LambdaControl,
-    clock: Clock,
-    functionName: string,
-    aliasName: string,
-): Promise<AliasRouting & { description?: string }> {
-    let live = await lambda.getAlias(functionName, aliasName);
-    let routing = readLiveRouting(live);
-    for (let i = 1; i < TRANSIENT_REREAD.attempts && routing.transient; i++) {
-        await clock.sleep(TRANSIENT_REREAD.intervalMs);
-        live = await lambda.getAlias(functionName, aliasName);
-        routing = readLiveRouting(live);
-    }
-    return { stableVersion: routing.stableVersion, candidate: routing.candidate, description: live.description };
-}
+import { encodeState, type RolloutState } from "./state";
 
 /** One function whose traffic goes all to `to`, taken from `from`. */
 export interface TrafficMove {
@@ -54,7 +30,7 @@ export interface TrafficMove {
     readonly to: string;
     readonly from: string;
     /** The rollout state to record on the alias with the move (its description); undefined leaves it. */
-    readonly state?: string;
+    readonly state?: RolloutState;
 }
 
 /** How one function ended up. */
@@ -110,7 +86,10 @@ export async function restoreTraffic(deps: RestoreDeps, moves: TrafficMove[], op
     let path: RestoreResult["path"] = "lambda-api";
     let stackConverged: boolean | undefined;
     const routingOverride: RoutingOverride = Object.fromEntries(
-        moves.map((m) => [m.key, { stable: m.to, candidate: m.from, weight: 0, ...(m.state !== undefined ? { state: m.state } : {}) }]),
+        moves.map((m) => [
+            m.key,
+            { stable: m.to, candidate: m.from, weight: 0, ...(m.state !== undefined ? { state: encodeState(m.state) } : {}) },
+        ]),
     );
     // 3: an `up` for what the fast path could not move.
     if (stranded().length > 0 && options.upFallback) {
@@ -162,9 +141,13 @@ async function fastPath(deps: RestoreDeps, moves: TrafficMove[], options: Restor
     const fast = await Promise.all(
         moves.map(async (m): Promise<MoveOutcome> => {
             try {
-                await withRetries(
-                    () => deps.lambda.updateAlias(m.functionName, m.aliasName, { stableVersion: m.to }, m.state),
-                    retrying(deps, options, `UpdateAlias ${m.functionName}:${m.aliasName}`),
+                // Compare-and-set like every write of the record (record.ts); the decision is always to put the
+                // traffic back, so a write that met a change is simply made again on the fresh read.
+                await updateRecord(
+                    { ...deps, random: options.random },
+                    m,
+                    () => ({ write: { routing: { stableVersion: m.to }, ...(m.state ? { state: m.state } : {}) }, result: undefined }),
+                    { retry: options.retry, onRetry: retrying(deps, options, `UpdateAlias ${m.functionName}:${m.aliasName}`).onRetry },
                 );
             } catch (err) {
                 deps.log.line(`${m.key}: the Lambda API could not move the traffic to v${m.to}: ${(err as Error).message}`);

@@ -29,6 +29,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { clientError, serverError } from "./errors";
 import type { SimulatedClient } from "./sdkDispatch";
+import { principalFor } from "./stsApi";
 
 /** The in-process APIs the server puts on the wire (a SimulatedAws has both). */
 export interface SimulatedApis {
@@ -38,7 +39,7 @@ export interface SimulatedApis {
 
 /** One request as the server understood it. */
 export interface WireCall {
-    readonly service: "lambda" | "cloudwatch";
+    readonly service: "lambda" | "cloudwatch" | "sts";
     /** The API operation, e.g. `UpdateAlias`, `GetMetricData`. */
     readonly operation: string;
 }
@@ -207,6 +208,8 @@ async function answer(apis: SimulatedApis, options: WireServerOptions, req: http
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const target = req.headers["x-amz-target"];
     if (req.method === "POST" && url.pathname === "/") {
+        if (target === undefined && new URLSearchParams(body.toString("utf8")).get("Action") === "GetCallerIdentity")
+            return stsCallerIdentity(options, req.headers);
         if (typeof target === "string" && target.startsWith(CLOUDWATCH_TARGET_PREFIX))
             return cloudWatchCall(apis.cloudWatch, options, target.slice(CLOUDWATCH_TARGET_PREFIX.length), body);
         return jsonError(
@@ -228,6 +231,43 @@ async function answer(apis: SimulatedApis, options: WireServerOptions, req: http
             404,
         ),
     );
+}
+
+/**
+ * STS GetCallerIdentity under the query protocol (`POST /`, form-encoded `Action=GetCallerIdentity&Version=
+ * 2011-06-15`; the answer in XML), as botocore's `sts/2011-06-15` model defines it. Who the caller is comes from
+ * the access key id in the request's signature (stsApi.ts's principalFor): signatures are not checked.
+ */
+function stsCallerIdentity(options: WireServerOptions, headers: http.IncomingHttpHeaders): Reply {
+    const call: WireCall = { service: "sts", operation: "GetCallerIdentity" };
+    const refused = options.intercept?.(call);
+    const xml = (text: string, status: number, errorCode?: string): Reply => ({
+        status,
+        headers: { "content-type": "text/xml" },
+        body: Buffer.from(text),
+        call,
+        ...(errorCode ? { errorCode } : {}),
+    });
+    if (refused) {
+        const e = refused as Error & { $metadata?: { httpStatusCode?: number } };
+        return xml(
+            `<ErrorResponse><Error><Type>Sender</Type><Code>${e.name}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>sim</RequestId></ErrorResponse>`,
+            e.$metadata?.httpStatusCode ?? 400,
+            e.name,
+        );
+    }
+    const key = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ""))?.[1] ?? "anonymous";
+    const who = principalFor(key);
+    return xml(
+        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+            `<Arn>${escapeXml(who.Arn)}</Arn><UserId>${escapeXml(who.UserId)}</UserId><Account>${who.Account}</Account>` +
+            `</GetCallerIdentityResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+        200,
+    );
+}
+
+function escapeXml(text: string): string {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** The `{Label}`s of `template` in `pathname` (URI-decoded), or undefined when it does not match. */

@@ -150,6 +150,8 @@ export class SimulatedAws {
     private readonly counts = new Map<string, RequestCounts>();
     private readonly history = new Map<string, RequestCounts>();
     private backfilledMinutes = 0;
+    /** Hand edits of alias descriptions still to come (replaceAliasDescriptionAt), earliest first. */
+    private readonly descriptionEdits: { atMs: number; functionName: string; aliasName: string; text: string }[] = [];
     private readonly priorVersions: number;
     private readonly executedVersionWithoutSplit: boolean;
     private readonly seriesCache = new Map<string, unknown>();
@@ -253,7 +255,8 @@ export class SimulatedAws {
     advance(ms: number): void {
         if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`advance: \`ms\` must be a finite number of ms >= 0, got ${ms}.`);
         const endMs = this.currentMs + ms;
-        const changesMs = this.profileChangeTimes();
+        const changesMs = [...this.profileChangeTimes(), ...this.descriptionEdits.map((e) => e.atMs)].sort((a, b) => a - b);
+        this.applyDescriptionEdits();
         while (this.currentMs < endMs) {
             // Spans never cross a minute (metrics are per minute) nor a profile change, so each span has one profile.
             let spanEndMs = Math.min(endMs, Math.floor(this.currentMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
@@ -266,6 +269,27 @@ export class SimulatedAws {
                 profileMinute: (this.currentMs - this.startMs) / MINUTE_MS,
             });
             this.currentMs = spanEndMs;
+            this.applyDescriptionEdits();
+        }
+    }
+
+    /**
+     * At rehearsal minute `minute`, the alias's description is replaced with `text`, as a person editing it in the
+     * console or with the AWS CLI would (an UpdateAlias of the description alone: the RevisionId changes).
+     */
+    replaceAliasDescriptionAt(minute: number, functionName: string, aliasName: string, text: string): void {
+        if (!(minute >= 0) || !Number.isFinite(minute))
+            throw new Error(`replaceAliasDescriptionAt: \`minute\` must be a finite number >= 0, got ${minute}.`);
+        this.descriptionEdits.push({ atMs: this.startMs + minute * MINUTE_MS, functionName, aliasName, text });
+        this.descriptionEdits.sort((a, b) => a.atMs - b.atMs);
+        this.applyDescriptionEdits();
+    }
+
+    /** The description edits whose instant has come. */
+    private applyDescriptionEdits(): void {
+        while (this.descriptionEdits.length > 0 && this.descriptionEdits[0].atMs <= this.currentMs) {
+            const e = this.descriptionEdits.shift()!;
+            this.control.updateAlias(e.functionName, e.aliasName, { description: e.text });
         }
     }
 

@@ -20,6 +20,7 @@ import type {
     VersionFacts,
 } from "../../automation/rollout/ports";
 import type { RolloutLog } from "../../automation/rollout/promote";
+import { forwardRefusal } from "../../automation/rollout/state";
 
 export const PROD_POLICY = {
     strategy: "canary",
@@ -58,13 +59,19 @@ export class FakeLambda implements LambdaControl {
     /** Every call fails with ExpiredTokenException. */
     credentialsExpired = false;
 
+    /** Each alias's RevisionId: a counter bumped by every write, as AWS gives a new one on every UpdateAlias. */
+    revisions = new Map<string, number>();
+    /** Bumps the revision of an alias written outside updateAlias (the fake `up`, a test's hand edit). */
+    touched(functionName: string): void {
+        this.revisions.set(functionName, (this.revisions.get(functionName) ?? 0) + 1);
+    }
     async getAlias(functionName: string): Promise<LiveAlias> {
         if (this.credentialsExpired) throw expiredToken();
         const queued = this.transientReads.get(functionName);
         if (queued && queued.length > 0) return queued.shift()!;
         const alias = this.aliases.get(functionName);
         if (!alias) throw Object.assign(new Error("not found"), { name: "ResourceNotFoundException" });
-        return alias;
+        return { ...alias, revisionId: String(this.revisions.get(functionName) ?? 0) };
     }
     async getVersion(functionName: string, version: string): Promise<VersionFacts> {
         return { version, role: this.roles.get(`${functionName}:${version}`) ?? "arn:aws:iam::123456789012:role/api" };
@@ -99,10 +106,19 @@ export class FakeLambda implements LambdaControl {
         _alias: string,
         routing: { stableVersion: string; candidate?: { version: string; weight: number } } | undefined,
         description?: string,
+        revisionId?: string,
     ): Promise<void> {
         if (this.credentialsExpired) throw expiredToken();
         const failure = this.updateFailures.get(functionName)?.shift();
         if (failure) throw failure;
+        if (revisionId !== undefined && revisionId !== String(this.revisions.get(functionName) ?? 0)) {
+            throw Object.assign(new Error("The RevisionId provided does not match the latest RevisionId for the alias."), {
+                name: "PreconditionFailedException",
+                $fault: "client",
+                $metadata: { httpStatusCode: 412 },
+            });
+        }
+        this.touched(functionName);
         const current = this.aliases.get(functionName);
         if (!routing) {
             if (description !== undefined) this.stateWrites.push({ functionName, description });
@@ -124,6 +140,12 @@ export class FakeStack implements StackDriver {
     failFromUp?: number;
     lockedFromUp?: number;
     history_: UpdateRecord[] = [];
+    /**
+     * Called inside the n-th `up`, after the program read the aliases and before the provider writes them (a
+     * test's operator lands there). While it runs, the stack's lock is held: another `up` fails as locked.
+     */
+    beforeWrite?: (n: number, routing: RoutingOverride | undefined) => Promise<void>;
+    private holder?: string;
 
     constructor(
         private readonly lambda: FakeLambda,
@@ -137,15 +159,33 @@ export class FakeStack implements StackDriver {
         return this.history_.slice(0, limit);
     }
     async up(routing: RoutingOverride | undefined, message: string, _signal?: AbortSignal): Promise<StackOutputs> {
+        if (this.holder !== undefined) throw new StackLockedError(`another update holds stack prod: "${this.holder}"`);
+        this.holder = message;
+        try {
+            return await this.locked(routing, message);
+        } finally {
+            this.holder = undefined;
+        }
+    }
+
+    private async locked(routing: RoutingOverride | undefined, message: string): Promise<StackOutputs> {
         const n = this.ups.length + 1;
         this.ups.push({ routing, message, weight: routing ? Object.values(routing)[0]?.weight : undefined });
         if (this.lockedFromUp !== undefined && n >= this.lockedFromUp) throw new StackLockedError("another update holds stack prod");
         if (this.lambda.credentialsExpired)
             throw new InfrastructureError("pulumi up failed: ExpiredTokenException: The security token included in the request is expired");
         if (this.failFromUp !== undefined && n >= this.failFromUp) throw new InfrastructureError("pulumi up failed: provider error");
+        // The program reads each live alias and refuses to move a candidate forward over an abort or a rollback
+        // (components/progressiveFunction.ts): that `up` fails before anything is written.
+        for (const [key, r] of Object.entries(routing ?? {})) {
+            const refusal = forwardRefusal(r, this.lambda.aliases.get(this.out.functions[key].functionName));
+            if (refusal) throw new InfrastructureError(`pulumi up failed: ${refusal}`);
+        }
+        await this.beforeWrite?.(n, routing);
         for (const [key, r] of Object.entries(routing ?? {})) {
             const fn = this.out.functions[key];
             const applied = routingFromRequest(r);
+            this.lambda.touched(fn.functionName);
             this.lambda.aliases.set(fn.functionName, {
                 functionVersion: applied.stableVersion,
                 additionalVersionWeights: applied.candidate ? { [applied.candidate.version]: applied.candidate.weight } : {},
@@ -296,6 +336,8 @@ export function fakeClock(start = Date.UTC(2026, 0, 5, 9)): { clock: Clock; driv
     const drive = async <T>(p: Promise<T>): Promise<T> => {
         let done = false;
         const settled = p.finally(() => (done = true));
+        // Handled below, once the timers have run: not an unhandled rejection meanwhile.
+        settled.catch(() => undefined);
         while (!done) {
             await timers.tickAsync(1000);
         }

@@ -47,7 +47,7 @@ describe("operator verbs from another process (the CLI, the simulated AWS over H
         const r = await runCli(["approve", "-s", "prod", "--by", "carol"], { fakePulumiLog: path.join(dir, "pulumi.jsonl"), env });
         expect(r.code, r.stderr).to.equal(0);
         expect(r.stdout).to.contain("api: v2: step 2/3 at 50% awaiting approval of step 3/3");
-        expect(r.stdout).to.contain("recorded: the promote that owns the rollout acts on it at its next poll");
+        expect(r.stdout).to.contain("recorded and read back: the promote that owns the rollout acts on it at its next poll");
         const alias = await live();
         expect(decodeState(alias.description)).to.include({ phase: "awaiting-approval", request: "approve", by: "carol" });
         expect(alias.additionalVersionWeights).to.deep.equal({ "2": 0.5 });
@@ -60,8 +60,8 @@ describe("operator verbs from another process (the CLI, the simulated AWS over H
         const alias = await live();
         expect(alias.functionVersion).to.equal("1");
         expect(alias.additionalVersionWeights ?? {}).to.deep.equal({});
-        expect(decodeState(alias.description)).to.include({ phase: "aborted", reason: "aborted by carol: pager fired", by: "carol" });
-        expect(r.stdout).to.contain("all traffic is on stable: api v1 100%");
+        expect(decodeState(alias.description)).to.include({ phase: "aborted", reason: "pager fired", by: "carol" });
+        expect(r.stdout).to.contain("all traffic is on stable: api v1 100% (read after every `up` in flight ended)");
         const ups = fs
             .readFileSync(log, "utf8")
             .split("\n")

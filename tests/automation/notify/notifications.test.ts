@@ -138,10 +138,18 @@ describe("notifications: Slack and Teams webhooks, the stack's SNS topic", funct
             expect(result.report.outcome).to.equal(baseline.report.outcome);
             expect(result.exitCode).to.equal(baseline.exitCode);
             expect(result.report.steps).to.deep.equal(baseline.report.steps);
-            expect(result.report.warnings).to.include.members([
-                'notification "started" to slack failed, the rollout goes on: Slack webhook answered HTTP 500',
-                'notification "started" to teams failed, the rollout goes on: no answer within 1s',
-            ]);
+            // The rehearsal shares its event loop with the test's webhook server: on a busy machine the 500 may come
+            // after the 1s timeout. Either way it is a failure said in a warning, and nothing else changes.
+            const warnings = result.report.warnings ?? [];
+            for (const event of ["started", "rolled-back"]) {
+                expect(warnings.some((w) => w.startsWith(`notification "${event}" to slack failed, the rollout goes on: `))).to.equal(true);
+                expect(warnings, event).to.include(`notification "${event}" to teams failed, the rollout goes on: no answer within 1s`);
+            }
+            expect(
+                warnings
+                    .filter((w) => w.includes(" to slack failed"))
+                    .every((w) => /: (Slack webhook answered HTTP 500|no answer within 1s)$/.test(w)),
+            ).to.equal(true);
             expect(result.report.notifications).to.deep.equal([
                 { kind: "started", channel: "sns" },
                 { kind: "rolled-back", channel: "sns" },

@@ -51,6 +51,8 @@ describe("release operations rehearsed (real promote, operator verbs from anothe
         expect(result.report.operator).to.deep.include({
             action: "approve",
             by: "rehearsal-operator",
+            // Who AWS says it was (STS), beside the self-asserted --by.
+            principal: "123456789012:assumed-role/lambda-rollout-operator/rehearsal-operator",
             atMinute: result.report.operator![0].atMinute,
         });
         expect(result.report.outcome).to.equal("promoted");
@@ -73,7 +75,8 @@ describe("release operations rehearsed (real promote, operator verbs from anothe
             {
                 action: "abort",
                 by: "rehearsal-operator",
-                reason: "aborted by rehearsal-operator: rehearsed abort at minute 12",
+                principal: "123456789012:assumed-role/lambda-rollout-operator/rehearsal-operator",
+                reason: "rehearsed abort at minute 12",
                 atMinute: 12.1,
             },
         ]);
@@ -98,7 +101,13 @@ describe("release operations rehearsed (real promote, operator verbs from anothe
         expect(result.report.outcome).to.equal("promoted");
         expect(result.report.decisionAtMinute).to.be.below(16);
         expect(result.report.operator).to.deep.equal([
-            { action: "promote-full", by: "rehearsal-operator", reason: "rehearsed promote-full at minute 14", atMinute: 14.1 },
+            {
+                action: "promote-full",
+                by: "rehearsal-operator",
+                principal: "123456789012:assumed-role/lambda-rollout-operator/rehearsal-operator",
+                reason: "rehearsed promote-full at minute 14",
+                atMinute: 14.1,
+            },
         ]);
         expect(result.report.steps.filter((s) => s.cause === "operator").map((s) => s.weight)).to.deep.equal([0.5, 1]);
     });

@@ -218,7 +218,7 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
             [0.5, "passed"],
             [1, "passed"],
         ]);
-        expect(report.steps[1].reason).to.equal("promote killed at minute 15; a second run took over");
+        expect(report.steps[1].reason).to.equal("promote killed at minute 15; a promote run again took over");
     });
 
     it("no scenario leaves traffic on a candidate whose gate failed", () => {
@@ -303,14 +303,14 @@ describe("the stack between and after rollouts (mock engine + simulated AWS)", f
     it("a git-triggered up in the middle of a rollout neither advances nor resets traffic nor its recorded state, even when it publishes a new version", async () => {
         const t = await midRollout();
         await t.stack.deploy("candidate");
-        expect(await t.alias()).to.deep.equal({
+        expect(await t.alias()).to.deep.include({
             functionVersion: "1",
             additionalVersionWeights: { "2": 0.5 },
             description: MID_ROLLOUT_STATE,
         });
         const outputs = await t.stack.deploy("a-newer-commit");
         expect(outputs.functions.api.candidateVersion).to.equal("3");
-        expect(await t.alias()).to.deep.equal({
+        expect(await t.alias()).to.deep.include({
             functionVersion: "1",
             additionalVersionWeights: { "2": 0.5 },
             description: MID_ROLLOUT_STATE,
@@ -430,7 +430,7 @@ describe("scenario files", () => {
         expect(() =>
             parseScenario({ name: "x", seed: 1, requestsPerMinute: 3, functions: {}, faults: [{ kind: "meteor" }] }, "x.json"),
         ).to.throw(
-            'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed", "interrupt", "approve", "abort", "pause" or "promote-full"',
+            'must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed", "interrupt", "approve", "abort", "pause", "promote-full" or "record-corrupt"',
         );
     });
     it("a scenario naming a function the stack lacks is refused", async () => {

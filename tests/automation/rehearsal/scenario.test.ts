@@ -166,7 +166,7 @@ describe("scenario files: each bad field is refused with its path and what would
         [
             "an unknown fault kind",
             withFaults({ kind: "meteor" }),
-            '`faults[0].kind`: must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed", "interrupt", "approve", "abort", "pause" or "promote-full"',
+            '`faults[0].kind`: must have kind "up-fails", "lock-conflict", "cloudwatch-unavailable", "cloudwatch-partial", "alarms-unreadable", "alias-conflict", "credentials-expire", "killed", "interrupt", "approve", "abort", "pause", "promote-full" or "record-corrupt"',
         ],
         [
             "a pause resumed before it began",
@@ -227,9 +227,12 @@ describe("scenario files: the fault kinds of the contract", () => {
         { kind: "interrupt", atMinute: 4, signal: "SIGTERM", then: "SIGKILL" },
         { kind: "approve", atMinute: 25 },
         { kind: "abort", atMinute: 12 },
+        { kind: "abort", duringUp: 2 },
         { kind: "pause", atMinute: 5, resumeAtMinute: 15 },
         { kind: "pause", atMinute: 5 },
         { kind: "promote-full", atMinute: 14 },
+        { kind: "record-corrupt", atMinute: 24.5, text: "lambda-rollout/1 {" },
+        { kind: "record-corrupt", atMinute: 3, text: "by hand", function: "api" },
     ];
 
     it("accepts every kind in each of its forms, as given", () => {
@@ -258,7 +261,10 @@ describe("scenario files: the fault kinds of the contract", () => {
 
 describe("applySimulatorFaults: the scenario's AWS faults in the simulated account", () => {
     const MINUTE = 60_000;
-    const PHYSICAL = { api: { functionName: "prod-api-fn" }, worker: { functionName: "prod-worker-fn" } };
+    const PHYSICAL = {
+        api: { functionName: "prod-api-fn", aliasName: "live" },
+        worker: { functionName: "prod-worker-fn", aliasName: "live" },
+    };
 
     function account(): SimulatedAws {
         const sim = new SimulatedAws({ seed: 3, startTime: REHEARSAL_START, metricDelayMinutes: 0 });

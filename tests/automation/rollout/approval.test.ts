@@ -63,7 +63,7 @@ describe("approval at a terminal (fakes, a fake clock)", () => {
         expect(result.report.outcome).to.equal("aborted");
         expect(result.report.functions.api.finalRouting).to.deep.equal({ "7": 1 });
         expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "aborted", candidate: "8" });
-        expect(result.report.steps.at(-1)!.reason).to.equal("not approved at the terminal by alice");
+        expect(result.report.steps.at(-1)!.reason).to.equal("aborted by alice: not approved at the terminal");
     });
 
     it("while it waits, the wait is on the alias (a promote run again would still be waiting), and an approval from elsewhere closes the prompt", async () => {
