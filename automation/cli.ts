@@ -49,7 +49,8 @@ import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
 import { describeEngineEvent } from "./cli/upSummary";
 import { readSelectedStack } from "./cli/workspace";
-import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
+import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
+import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
 
 interface CommonOptions {
@@ -602,27 +603,24 @@ program
 
 program
     .command("iam-policy")
-    .description("print the least-privilege IAM policy of the promoter role (the one promote and rollback run as) for a stack, as JSON")
+    .description(
+        "print the least-privilege IAM policy of the promoter role (promote, status, prune, the operator verbs) or of the emergency rollback role for a stack, as JSON: every function, alarm and topic as the stack's outputs contract names them",
+    )
     .addOption(stackOption())
     .addOption(cwdOption())
     .addOption(configFileOption())
     .requiredOption("--account <id>", "the 12-digit AWS account id the stack deploys to")
-    .option("--region <region>", "the functions' region (default: the stack's aws:region, else its lambda-rollout:region)")
-    .option("--functions <names>", "comma-separated short names of the functions (default: those in the stack's config)")
-    .action((opts: { stack: string; cwd?: string; configFile?: string; account: string; region?: string; functions?: string }) => {
-        const project = resolveProject(opts.cwd);
-        const { config, stackConfig } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
-        const awsRegion = typeof config["aws:region"] === "string" ? config["aws:region"] : undefined;
-        const functionNames = stackConfig.functions.map((f) => f.name);
-        const hookFunctions = [
-            ...new Set(Object.values(stackConfig.rollout.hooks).flatMap((hooks) => hooks.flatMap((h) => (h.lambda ? [h.lambda] : [])))),
-        ];
-        const stack = parseStackName(opts.stack, project.name).name;
-        process.stdout.write(
-            printPolicy(
-                stackPolicyArgs(stack, opts.account, { awsRegion, region: stackConfig.region, functionNames, hookFunctions }, opts),
-            ),
-        );
+    .addOption(
+        new Option(
+            "--role <role>",
+            "whose policy: promoter, or rollback (GetAlias, UpdateAlias, GetFunctionConfiguration, ListVersionsByFunction)",
+        )
+            .choices(ROLES)
+            .default("promoter"),
+    )
+    .option("--functions <keys>", "comma-separated keys of the functions to cover (default: every function the stack's outputs name)")
+    .action(async (opts: IamPolicyFlags & { cwd?: string }) => {
+        process.stdout.write(await iamPolicyText(resolveProject(opts.cwd), opts));
     });
 
 async function main(argv: string[]): Promise<number> {

@@ -65,6 +65,8 @@ export = async () => {
             region: config.region,
             release,
             functions,
+            // The topic its alarms notify: the tool publishes there, and `iam-policy` grants Publish on it.
+            alarmTopicArn: topic.topicArn,
         }),
         ordersTable,
     } satisfies RolloutStackOutputs;
