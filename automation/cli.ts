@@ -49,6 +49,7 @@ import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
 import { describeEngineEvent } from "./cli/upSummary";
 import { readSelectedStack } from "./cli/workspace";
+import { adopt, type AdoptFlags } from "./adopt/command";
 import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
@@ -621,6 +622,25 @@ program
     .option("--functions <keys>", "comma-separated keys of the functions to cover (default: every function the stack's outputs name)")
     .action(async (opts: IamPolicyFlags & { cwd?: string }) => {
         process.stdout.write(await iamPolicyText(resolveProject(opts.cwd), opts));
+    });
+
+program
+    .command("adopt")
+    .description(
+        "bring existing Lambda functions under this project without replacing them: read each live (configuration, role, log group, aliases, versions, alarms), write its entry into Pulumi.<stack>.yaml and a `pulumi import --file` file, after checking under the mock engine that nothing imported would be replaced",
+    )
+    .argument("<function...>", "each existing function's name or ARN, optionally =<key> (its name in the stack, e.g. orders-api)")
+    .addOption(stackOption())
+    .addOption(cwdOption())
+    .option("--code-dir <dir>", "the folder each function's code is in, as <dir>/<key> (relative to the project)", "src")
+    .option("--import-file <file>", "where the import file goes (default: import-<stack>.json in the project)")
+    .option("--region <region>", "the functions' region when the stack file names none (default: $AWS_REGION)")
+    .option("--dry-run", "read and check, write nothing")
+    .addOption(jsonOption())
+    .action(async (functions: string[], opts: AdoptFlags & { cwd?: string; json?: boolean }) => {
+        const log = (line: string) => (opts.json ? console.error(line) : console.log(line));
+        const result = await adopt(resolveProject(opts.cwd), { ...opts, functions }, log);
+        if (opts.json) console.log(JSON.stringify(result));
     });
 
 async function main(argv: string[]): Promise<number> {
