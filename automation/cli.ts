@@ -49,6 +49,8 @@ import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
 import { describeEngineEvent } from "./cli/upSummary";
 import { readSelectedStack } from "./cli/workspace";
+import { scenarioPath, shareToolModules } from "./cli/shipped";
+import { addVerbHelp, unknownVerb } from "./cli/help";
 import { adopt, type AdoptFlags } from "./adopt/command";
 import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
@@ -167,7 +169,7 @@ const program = new Command()
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
     .version(packageVersion(), "-V, --version", "print the version of lambda-rollout")
     .exitOverride()
-    .showHelpAfterError()
+    .showHelpAfterError("(lambda-rollout <verb> --help shows its options, examples and exit codes)")
     // The Pulumi CLI's conventions, before any file is read (the scenario's included): which stack, checked
     // against the project; whether to go ahead without asking, or to refuse because nobody can answer.
     .hook("preAction", (_program, command) => {
@@ -202,7 +204,6 @@ program
     .description("evaluate the program for a stack under Pulumi's mock engine and print what it would declare (no AWS, no Pulumi CLI)")
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
@@ -479,7 +480,6 @@ program
     .description("per function: stable and candidate versions, live weights, alarm states, and the last rollout's steps")
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .addOption(jsonOption())
@@ -528,7 +528,6 @@ program
     )
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .requiredOption("--scenario <file>", "the scenario (JSON): traffic, version profiles, faults")
     .addOption(configFileOption())
@@ -547,7 +546,7 @@ program
         "post the rehearsal's Slack and Teams notifications for real, to the URLs in the variables the config's `urlEnv` names (default: sent nowhere)",
     )
     .action(async (opts: CommonOptions & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
-        const scenario = readScenario(opts.scenario);
+        const scenario = readScenario(scenarioPath(opts.scenario));
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
         log.line(
@@ -578,7 +577,6 @@ program
     )
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .option("--dir <dir>", "the scenarios folder", "scenarios")
     .addOption(configFileOption())
@@ -643,6 +641,12 @@ program
         if (opts.json) console.log(JSON.stringify(result));
     });
 
+addVerbHelp(program);
+// An unknown verb: one line and the verbs, not the whole help (the verbs' own errors keep their hint line).
+program.showHelpAfterError(false).configureOutput({
+    outputError: (text, write) => write(/^error: unknown command/.test(text) ? unknownVerb(program, text) : text),
+});
+
 async function main(argv: string[]): Promise<number> {
     try {
         await program.parseAsync(argv);
@@ -671,6 +675,7 @@ for (const stream of [process.stdout, process.stderr]) {
     });
 }
 
+shareToolModules();
 main(process.argv).then((code) => {
     process.exitCode = code;
 });
