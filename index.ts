@@ -25,6 +25,8 @@ export = async () => {
     const { rollout } = config;
     const prefix = `${PROJECT}-${stack}`;
     const tags = { "lambda-rollout:stack": stack };
+    // An adopted function keeps its own name (`functions[].functionName`); the others are named by the stack.
+    const functionNameOf = (fn: { name: string; functionName?: string }) => fn.functionName ?? `${prefix}-${fn.name}`;
 
     const topic = new AlarmTopic("alarms", {
         topicName: `${prefix}-rollback-alarms`,
@@ -48,7 +50,10 @@ export = async () => {
     const functions = config.functions.map(
         (fn) =>
             new ProgressiveFunction(fn.name, {
-                functionName: `${prefix}-${fn.name}`,
+                functionName: functionNameOf(fn),
+                roleName: fn.roleName,
+                rolePath: fn.rolePath,
+                logGroupName: fn.logGroupName,
                 region: config.region,
                 codePath: path.resolve(__dirname, fn.codeDir),
                 handler: fn.handler,
@@ -75,7 +80,7 @@ export = async () => {
     const dashboard = new RolloutDashboard("rollout", {
         dashboardName: prefix,
         region: config.region,
-        functionNames: functions.map((_, i) => `${prefix}-${config.functions[i].name}`),
+        functionNames: config.functions.map(functionNameOf),
         aliasName: LIVE_ALIAS,
         httpApis: functions.flatMap((f) => (f.httpApi ? [f.httpApi] : [])),
         deployments: { stack, functionKeys: config.functions.map((f) => f.name) },

@@ -51,7 +51,11 @@ import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
 import { describeEngineEvent } from "./cli/upSummary";
 import { readSelectedStack } from "./cli/workspace";
-import { printPolicy, stackPolicyArgs } from "./iam/promoterPolicy";
+import { scenarioPath, shareToolModules } from "./cli/shipped";
+import { addVerbHelp, unknownVerb } from "./cli/help";
+import { adopt, type AdoptFlags } from "./adopt/command";
+import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
+import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
 
 interface CommonOptions {
@@ -168,7 +172,7 @@ const program = new Command()
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
     .version(packageVersion(), "-V, --version", "print the version of lambda-rollout")
     .exitOverride()
-    .showHelpAfterError()
+    .showHelpAfterError("(lambda-rollout <verb> --help shows its options, examples and exit codes)")
     // The Pulumi CLI's conventions, before any file is read (the scenario's included): which stack, checked
     // against the project; whether to go ahead without asking, or to refuse because nobody can answer.
     .hook("preAction", (_program, command) => {
@@ -203,7 +207,6 @@ program
     .description("evaluate the program for a stack under Pulumi's mock engine and print what it would declare (no AWS, no Pulumi CLI)")
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
@@ -543,7 +546,6 @@ program
     .description("per function: stable and candidate versions, live weights, alarm states, and the last rollout's steps")
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .addOption(jsonOption())
@@ -594,7 +596,6 @@ program
     )
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .requiredOption("--scenario <file>", "the scenario (JSON): traffic, version profiles, faults")
     .addOption(configFileOption())
@@ -613,7 +614,7 @@ program
         "post the rehearsal's Slack and Teams notifications for real, to the URLs in the variables the config's `urlEnv` names (default: sent nowhere)",
     )
     .action(async (opts: CommonOptions & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
-        const scenario = readScenario(opts.scenario);
+        const scenario = readScenario(scenarioPath(opts.scenario));
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
         log.line(
@@ -644,7 +645,6 @@ program
     )
     .addOption(stackOption())
     .addOption(cwdOption())
-    .addOption(yesOption())
     .addOption(nonInteractiveOption())
     .option("--dir <dir>", "the scenarios folder", "scenarios")
     .addOption(configFileOption())
@@ -670,28 +670,50 @@ program
 
 program
     .command("iam-policy")
-    .description("print the least-privilege IAM policy of the promoter role (the one promote and rollback run as) for a stack, as JSON")
+    .description(
+        "print the least-privilege IAM policy of the promoter role (promote, status, prune, the operator verbs) or of the emergency rollback role for a stack, as JSON: every function, alarm and topic as the stack's outputs contract names them",
+    )
     .addOption(stackOption())
     .addOption(cwdOption())
     .addOption(configFileOption())
     .requiredOption("--account <id>", "the 12-digit AWS account id the stack deploys to")
-    .option("--region <region>", "the functions' region (default: the stack's aws:region, else its lambda-rollout:region)")
-    .option("--functions <names>", "comma-separated short names of the functions (default: those in the stack's config)")
-    .action((opts: { stack: string; cwd?: string; configFile?: string; account: string; region?: string; functions?: string }) => {
-        const project = resolveProject(opts.cwd);
-        const { config, stackConfig } = loadStackConfig(opts.stack, opts.configFile, undefined, project);
-        const awsRegion = typeof config["aws:region"] === "string" ? config["aws:region"] : undefined;
-        const functionNames = stackConfig.functions.map((f) => f.name);
-        const hookFunctions = [
-            ...new Set(Object.values(stackConfig.rollout.hooks).flatMap((hooks) => hooks.flatMap((h) => (h.lambda ? [h.lambda] : [])))),
-        ];
-        const stack = parseStackName(opts.stack, project.name).name;
-        process.stdout.write(
-            printPolicy(
-                stackPolicyArgs(stack, opts.account, { awsRegion, region: stackConfig.region, functionNames, hookFunctions }, opts),
-            ),
-        );
+    .addOption(
+        new Option(
+            "--role <role>",
+            "whose policy: promoter, or rollback (GetAlias, UpdateAlias, GetFunctionConfiguration, ListVersionsByFunction)",
+        )
+            .choices(ROLES)
+            .default("promoter"),
+    )
+    .option("--functions <keys>", "comma-separated keys of the functions to cover (default: every function the stack's outputs name)")
+    .action(async (opts: IamPolicyFlags & { cwd?: string }) => {
+        process.stdout.write(await iamPolicyText(resolveProject(opts.cwd), opts));
     });
+
+program
+    .command("adopt")
+    .description(
+        "bring existing Lambda functions under this project without replacing them: read each live (configuration, role, log group, aliases, versions, alarms), write its entry into Pulumi.<stack>.yaml and a `pulumi import --file` file, after checking under the mock engine that nothing imported would be replaced",
+    )
+    .argument("<function...>", "each existing function's name or ARN, optionally =<key> (its name in the stack, e.g. orders-api)")
+    .addOption(stackOption())
+    .addOption(cwdOption())
+    .option("--code-dir <dir>", "the folder each function's code is in, as <dir>/<key> (relative to the project)", "src")
+    .option("--import-file <file>", "where the import file goes (default: import-<stack>.json in the project)")
+    .option("--region <region>", "the functions' region when the stack file names none (default: $AWS_REGION)")
+    .option("--dry-run", "read and check, write nothing")
+    .addOption(jsonOption())
+    .action(async (functions: string[], opts: AdoptFlags & { cwd?: string; json?: boolean }) => {
+        const log = (line: string) => (opts.json ? console.error(line) : console.log(line));
+        const result = await adopt(resolveProject(opts.cwd), { ...opts, functions }, log);
+        if (opts.json) console.log(JSON.stringify(result));
+    });
+
+addVerbHelp(program);
+// An unknown verb: one line and the verbs, not the whole help (the verbs' own errors keep their hint line).
+program.showHelpAfterError(false).configureOutput({
+    outputError: (text, write) => write(/^error: unknown command/.test(text) ? unknownVerb(program, text) : text),
+});
 
 async function main(argv: string[]): Promise<number> {
     try {
@@ -721,6 +743,7 @@ for (const stream of [process.stdout, process.stderr]) {
     });
 }
 
+shareToolModules();
 main(process.argv).then((code) => {
     process.exitCode = code;
 });

@@ -20,6 +20,17 @@ import { additionalVersionWeights, decideAliasRouting, RoutingRequest, RoutingSo
 /** The alias every progressively delivered function is called through. */
 export const LIVE_ALIAS = "live";
 
+/** The component's type token. */
+export const PROGRESSIVE_FUNCTION_TYPE = "lambda-rollout:index:ProgressiveFunction";
+
+/**
+ * The names of a component's children that exist in AWS before it when a function is adopted: one rule for the
+ * constructor and for `lambda-rollout adopt`, which imports them under these names.
+ */
+export function progressiveFunctionChildren(name: string) {
+    return { function: `${name}-fn`, role: `${name}-role`, logGroup: `${name}-logs`, alias: `${name}-live` } as const;
+}
+
 /** Arguments of {@link ProgressiveFunction}. */
 export interface ProgressiveFunctionArgs {
     /** The AWS name of the function (physical, so the live alias can be read before the function exists). */
@@ -46,6 +57,12 @@ export interface ProgressiveFunctionArgs {
     readonly deadLetterQueue?: boolean | string;
     /** Log retention, days. */
     readonly logRetentionDays: number;
+    /** The execution role's name (an existing role to keep, e.g. an adopted function's); default: generated from `name`. */
+    readonly roleName?: string;
+    /** The execution role's path (with `roleName`: the existing role's, e.g. `/service-role/`); default `/`. */
+    readonly rolePath?: string;
+    /** The log group's name; default `/aws/lambda/<functionName>`, the one Lambda writes to. */
+    readonly logGroupName?: string;
     /** The stack's strategy: decides whether a plain `up` moves traffic (rule of routing). */
     readonly strategy: Strategy;
     /** Routing passed by promote/rollback for this one `up`. */
@@ -174,9 +191,10 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
     public readonly httpApi?: HttpEndpoint["api"];
 
     constructor(name: string, args: ProgressiveFunctionArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("lambda-rollout:index:ProgressiveFunction", name, {}, opts);
+        super(PROGRESSIVE_FUNCTION_TYPE, name, {}, opts);
         validateProgressiveFunctionArgs(args);
         const { functionName } = args;
+        const children = progressiveFunctionChildren(name);
         const tags = {
             ...args.tags,
             "lambda-rollout:function": functionName,
@@ -185,14 +203,16 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         };
 
         const logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays, tags },
+            children.logGroup,
+            { name: args.logGroupName ?? `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays, tags },
             { parent: this },
         );
 
         const role = new aws.iam.Role(
-            `${name}-role`,
+            children.role,
             {
+                name: args.roleName,
+                path: args.rolePath,
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -272,7 +292,7 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         );
 
         const fn = new aws.lambda.Function(
-            `${name}-fn`,
+            children.function,
             {
                 name: functionName,
                 role: role.arn,
@@ -304,7 +324,7 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         });
 
         const alias = new aws.lambda.Alias(
-            `${name}-live`,
+            children.alias,
             {
                 name: LIVE_ALIAS,
                 functionName: fn.name,

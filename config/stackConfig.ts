@@ -207,6 +207,29 @@ const functionSchema = z
                 message: 'must be "rate(<n> minutes|hours|days)" or "cron(...)"',
             })
             .optional(),
+        /**
+         * The AWS function's name, when it is not the program's own (`<project>-<stack>-<name>` here): a function
+         * brought under management (`lambda-rollout adopt`) keeps the name it has, since a new name replaces it.
+         */
+        functionName: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: "must be 1-64 letters, digits, '-' or '_' (Lambda's rule for a function name)" })
+            .optional(),
+        /** The execution role's name, for a role that exists already (an adopted function's); default: generated. */
+        roleName: z
+            .string()
+            .regex(/^[\w+=,.@-]{1,64}$/, { message: "must be an IAM role name: 1-64 of letters, digits and +=,.@_-" })
+            .optional(),
+        /** The existing role's path (e.g. `/service-role/`, the console's); default `/`. */
+        rolePath: z
+            .string()
+            .regex(/^\/([\x21-\x7E]+\/)?$/, { message: 'must be an IAM path such as "/" or "/service-role/"' })
+            .optional(),
+        /** The function's log group, when it is not `/aws/lambda/<functionName>`. */
+        logGroupName: z
+            .string()
+            .regex(/^[\w\-./#]{1,512}$/, { message: "must be a CloudWatch Logs group name" })
+            .optional(),
         /** Log retention in days. */
         logRetentionDays: z
             .number()

@@ -230,7 +230,7 @@ export function cliMissingMessage(stack: string, detail: string): string {
     return (
         `cannot drive stack ${stack}: the Pulumi CLI is needed for real stacks and was not found (${detail}). ` +
         "Install it (https://www.pulumi.com/docs/install/, or `curl -fsSL https://get.pulumi.com | sh`) and make sure " +
-        "`pulumi` is on PATH. `npm run rehearse` and `npm run plan` need no CLI."
+        "`pulumi` is on PATH. `lambda-rollout rehearse` and `lambda-rollout plan` need no CLI."
     );
 }
 

@@ -130,6 +130,25 @@ export function stackConfigPath(stack: string, configFile?: string, project: Pul
     return configFile ? path.resolve(configFile) : path.join(project.root, `Pulumi.${name}.yaml`);
 }
 
+/** The stacks a project has: a `Pulumi.<stack>.yaml` beside its Pulumi.yaml for each. */
+export function stacksOf(project: PulumiProject): string[] {
+    return fs
+        .readdirSync(project.root)
+        .flatMap((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1] ?? [])
+        .sort();
+}
+
+/** A stack the project has no file for: the stacks it has, and how to make one. */
+function unknownStack(stack: string, project: PulumiProject): string {
+    const { name } = parseStackName(stack, project.name);
+    const found = stacksOf(project);
+    return (
+        `no stack "${name}" in project ${project.name} (${displayPath(project.root) || "."}): no Pulumi.${name}.yaml there; ` +
+        (found.length > 0 ? `its stacks: ${found.join(", ")}` : "it has no stack files yet") +
+        ` (pass -s with one of them, or create the stack: \`pulumi stack init ${name}\` and its Pulumi.${name}.yaml)`
+    );
+}
+
 /** A stack's config as every command reads it: the file, its whole `config:` map, and the validated config. */
 export interface LoadedStackConfig {
     readonly file: string;
@@ -154,6 +173,7 @@ export function loadStackConfig(
     project: PulumiProject = defaultProject(),
 ): LoadedStackConfig {
     const file = stackConfigPath(stack, configFile, project);
+    if (configFile === undefined && !fs.existsSync(file)) throw new ConfigFileError(unknownStack(stack, project));
     const { config: written, environments } = readStackFile(file);
     const { config: masked, secretKeys } = maskSecureValues(written);
     const config = { ...masked, ...(extraConfig ?? {}) };

@@ -16,6 +16,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
     CreateAliasCommand,
     GetAliasCommand,
@@ -35,11 +36,13 @@ import { principalFor } from "./stsApi";
 export interface SimulatedApis {
     readonly lambda: SimulatedClient;
     readonly cloudWatch: SimulatedClient;
+    /** CloudWatch Logs (a SimulatedAws has it; `adopt` reads log groups with it). */
+    readonly logs?: SimulatedClient;
 }
 
 /** One request as the server understood it. */
 export interface WireCall {
-    readonly service: "lambda" | "cloudwatch" | "sts";
+    readonly service: "lambda" | "cloudwatch" | "logs" | "sts";
     /** The API operation, e.g. `UpdateAlias`, `GetMetricData`. */
     readonly operation: string;
 }
@@ -165,6 +168,14 @@ const CLOUDWATCH_OPERATIONS: Readonly<Record<string, { command: CommandClass; ti
 /** The awsJson1_0 service target of CloudWatch (the Smithy model's, as the SDK sends it). */
 export const CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801.";
 
+/**
+ * CloudWatch Logs under awsJson1_1 (logs/2014-03-28/service-2.json: `protocol: json`, `jsonVersion: 1.1`,
+ * `targetPrefix: Logs_20140328`): `POST /` with `X-Amz-Target: Logs_20140328.<op>`. Its timestamps are `Long`
+ * epoch milliseconds, plain numbers both ways.
+ */
+export const LOGS_TARGET_PREFIX = "Logs_20140328.";
+const LOGS_OPERATIONS: Readonly<Record<string, CommandClass>> = { DescribeLogGroups: DescribeLogGroupsCommand };
+
 /** Serves `apis` on 127.0.0.1 at a port the system picks; resolves once it listens. */
 export async function serveHttp(apis: SimulatedApis, options: WireServerOptions = {}): Promise<WireServer> {
     const calls: AnsweredCall[] = [];
@@ -212,6 +223,8 @@ async function answer(apis: SimulatedApis, options: WireServerOptions, req: http
             return stsCallerIdentity(options, req.headers);
         if (typeof target === "string" && target.startsWith(CLOUDWATCH_TARGET_PREFIX))
             return cloudWatchCall(apis.cloudWatch, options, target.slice(CLOUDWATCH_TARGET_PREFIX.length), body);
+        if (typeof target === "string" && target.startsWith(LOGS_TARGET_PREFIX) && apis.logs)
+            return logsCall(apis.logs, options, target.slice(LOGS_TARGET_PREFIX.length), body);
         return jsonError(
             clientError(
                 "UnknownOperationException",
@@ -367,6 +380,28 @@ async function cloudWatchCall(cloudWatch: SimulatedClient, options: WireServerOp
             body: Buffer.from(JSON.stringify(output, epochSeconds)),
             call,
         };
+    } catch (err) {
+        return { ...jsonError(err), call };
+    }
+}
+
+async function logsCall(logs: SimulatedClient, options: WireServerOptions, operation: string, body: Buffer): Promise<Reply> {
+    const command = LOGS_OPERATIONS[operation];
+    if (!command) {
+        return jsonError(
+            clientError(
+                "UnknownOperationException",
+                `The simulator's CloudWatch Logs does not serve ${operation}; it serves ${Object.keys(LOGS_OPERATIONS).join(", ")}.`,
+            ),
+        );
+    }
+    const call: WireCall = { service: "logs", operation };
+    try {
+        const refused = options.intercept?.(call);
+        if (refused) throw refused;
+        const input = body.length > 0 ? parseJson(body, "SerializationException") : {};
+        const { $metadata: _metadata, ...output } = (await logs.send(new command(input))) as Record<string, unknown>;
+        return { status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: Buffer.from(JSON.stringify(output)), call };
     } catch (err) {
         return { ...jsonError(err), call };
     }

@@ -225,7 +225,15 @@ function aliasShape(functionName: string, alias: AliasState, weights: Readonly<R
 }
 
 function functionConfiguration(functionName: string, version: VersionConfig): FunctionConfiguration {
+    const d = version.details ?? {};
     return {
+        ...(d.runtime ? { Runtime: d.runtime as FunctionConfiguration["Runtime"] } : {}),
+        ...(d.handler ? { Handler: d.handler } : {}),
+        ...(d.memorySize ? { MemorySize: d.memorySize } : {}),
+        ...(d.environment ? { Environment: { Variables: { ...d.environment } } } : {}),
+        PackageType: (d.packageType ?? "Zip") as FunctionConfiguration["PackageType"],
+        Architectures: [...(d.architectures ?? ["x86_64"])] as FunctionConfiguration["Architectures"],
+        LoggingConfig: { LogFormat: "Text", LogGroup: d.logGroup ?? `/aws/lambda/${functionName}` },
         FunctionName: functionName,
         FunctionArn: version.version === "$LATEST" ? functionArn(functionName) : functionArn(functionName, version.version),
         Version: version.version,

@@ -1,7 +1,24 @@
 import { clientError, SIMULATED_ACCOUNT, SIMULATED_REGION } from "./errors";
 
+/**
+ * The rest of a function's configuration as GetFunctionConfiguration shows it: what a console or SAM user set.
+ * Optional: a function `pulumi up` made in a rehearsal carries only what the rollout reads.
+ */
+export interface FunctionDetails {
+    readonly runtime?: string;
+    readonly handler?: string;
+    readonly memorySize?: number;
+    readonly environment?: Record<string, string>;
+    /** LoggingConfig.LogGroup: `/aws/lambda/<name>` unless the function names another. */
+    readonly logGroup?: string;
+    readonly architectures?: readonly string[];
+    /** `Zip` (default) or `Image`. */
+    readonly packageType?: string;
+}
+
 /** What Lambda snapshots when it publishes a version (and what $LATEST holds now). */
 export interface VersionConfig {
+    readonly details?: FunctionDetails;
     readonly version: string;
     readonly role: string;
     readonly deadLetterTargetArn?: string;
@@ -20,6 +37,7 @@ export interface FunctionSpec {
     vpc?: { subnetIds: string[]; securityGroupIds: string[] };
     timeoutSeconds: number;
     description?: string;
+    details?: FunctionDetails;
 }
 
 /** An alias as stored; see {@link LambdaControlPlane.aliasView} for what GetAlias shows. */
@@ -104,6 +122,7 @@ export class LambdaControlPlane {
             deadLetterTargetArn: spec.deadLetterTargetArn,
             ...(spec.vpc ? { vpc: spec.vpc } : {}),
             description: spec.description ?? "",
+            ...(spec.details ? { details: spec.details } : {}),
             timeoutSeconds: spec.timeoutSeconds,
             revisionId: this.nextRevision(),
         };

@@ -5,6 +5,7 @@ import { ASYNC_ATTEMPTS, ASYNC_RETRY_DELAYS_MS, AsyncEventQueues } from "./async
 import { concurrencyPools, meanDurationMs, throttledShare } from "./concurrency";
 import { clientError } from "./errors";
 import { createSnsClient, type SnsPublish } from "./snsApi";
+import { createLogsClient, type LogGroupSpec } from "./logsApi";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
 import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
 import { createLambdaClient, type InvokeResult } from "./lambdaApi";
@@ -125,6 +126,9 @@ export class SimulatedAws {
     readonly cloudWatch: SimulatedClient;
     /** SNS: Publish, recorded (see {@link snsPublishes}). */
     readonly sns: SimulatedClient;
+    /** CloudWatch Logs: DescribeLogGroups over the groups {@link putLogGroup} made. */
+    readonly logs: SimulatedClient;
+    private readonly logGroups = new Map<string, LogGroupSpec>();
     private readonly customData: CustomDatum[] = [];
     private readonly published: SnsPublish[] = [];
 
@@ -226,6 +230,16 @@ export class SimulatedAws {
             checkAvailable: () => faults.checkCredentials(),
             published: this.published,
         });
+        this.logs = createLogsClient({
+            groups: this.logGroups,
+            nowMs: () => this.currentMs,
+            checkAvailable: () => faults.checkCredentials(),
+        });
+    }
+
+    /** Creates or replaces a log group (Lambda makes `/aws/lambda/<name>` on a function's first invocation). */
+    putLogGroup(spec: LogGroupSpec): void {
+        this.logGroups.set(spec.name, spec);
     }
 
     /** The custom metric data put so far (PutMetricData), oldest first. */

@@ -37,8 +37,11 @@ export = async () => {
         config.functions.map((fn) => [
             fn.name,
             new ProgressiveFunction(fn.name, {
-                // The team's naming, not lambda-rollout's: `orders-api-dev`.
-                functionName: `${fn.name}-${stack}`,
+                // The team's naming, not lambda-rollout's: `orders-api-dev`; an adopted function keeps its own.
+                functionName: fn.functionName ?? `${fn.name}-${stack}`,
+                roleName: fn.roleName,
+                rolePath: fn.rolePath,
+                logGroupName: fn.logGroupName,
                 region: config.region,
                 code: new pulumi.asset.AssetArchive({ ".": new pulumi.asset.FileArchive(path.resolve(__dirname, fn.codeDir)) }),
                 handler: fn.handler,
@@ -65,6 +68,8 @@ export = async () => {
             region: config.region,
             release,
             functions,
+            // The topic its alarms notify: the tool publishes there, and `iam-policy` grants Publish on it.
+            alarmTopicArn: topic.topicArn,
         }),
         ordersTable,
     } satisfies RolloutStackOutputs;

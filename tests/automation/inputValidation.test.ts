@@ -191,7 +191,12 @@ describe("the rehearsal keeps bad input a usage error", function () {
         ["a bad value", fixture("weight-120.yaml"), "prod", /`lambda-rollout:rollout\.canary\.steps\[1\]\.weight` \(got 120\)/],
         ["a config file that does not exist", fixture("no-such.yaml"), "prod", /^cannot read config file .*no-such\.yaml: ENOENT$/],
         ["YAML that does not parse", fixture("not-yaml.yaml"), "prod", /^config file .*not-yaml\.yaml is not valid YAML/],
-        ["a stack with no Pulumi.<stack>.yaml", undefined, "qa", /^cannot read config file .*Pulumi\.qa\.yaml: ENOENT$/],
+        [
+            "a stack with no Pulumi.<stack>.yaml",
+            undefined,
+            "qa",
+            /^no stack "qa" in project lambda-rollout .*its stacks: dev, prod, staging/,
+        ],
         ["a stack name that is a path", undefined, "../../etc", /^`--stack` \(got "\.\.\/\.\.\/etc"\)/],
     ];
     for (const [label, configFile, stack, message] of cases) {

@@ -238,8 +238,11 @@ describe("CI security (.github/**)", () => {
             const all = steps(wf);
             expect(all.indexOf(auth!), f).to.be.lessThan(all.findIndex((s) => s.run?.includes("automation/cli.ts")));
             expect(stepUsing(wf, "aws-actions/configure-aws-credentials")?.with?.["role-to-assume"], f).to.match(
-                /^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/,
+                f === "rollback.yml" ? /^\$\{\{.*vars\.ROLLBACK_ROLE_ARN_/ : /^\$\{\{.*vars\.PROMOTER_ROLE_ARN_/,
             );
+            // No install script runs in a job with credentials, but the one tsx needs (esbuild's), rebuilt by name.
+            const installs = runs(wf).filter((r) => /^npm (ci|install|rebuild)/.test(r));
+            expect(installs, f).to.deep.equal(["npm ci --ignore-scripts", "npm rebuild esbuild"]);
         }
     });
 

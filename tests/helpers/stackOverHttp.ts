@@ -48,6 +48,8 @@ export async function stackOverHttp(aws: SimulatedAws, stable: string, candidate
             AWS_SECRET_ACCESS_KEY: "simulated",
             AWS_EC2_METADATA_DISABLED: "true",
         } as NodeJS.ProcessEnv,
+        /** Every request the CLI sent to the simulated account, in order. */
+        calls: server.calls,
         close: async () => {
             await server.close();
             fs.rmSync(dir, { recursive: true, force: true });

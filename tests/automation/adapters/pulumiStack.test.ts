@@ -334,7 +334,7 @@ describe("AutomationStackDriver (Automation API, stand-in pulumi)", () => {
             expect(err.message).to.equal(
                 `cannot drive stack prod: the Pulumi CLI is needed for real stacks and was not found (spawn ${spawned} ENOENT). ` +
                     "Install it (https://www.pulumi.com/docs/install/, or `curl -fsSL https://get.pulumi.com | sh`) and make sure " +
-                    "`pulumi` is on PATH. `npm run rehearse` and `npm run plan` need no CLI.",
+                    "`pulumi` is on PATH. `lambda-rollout rehearse` and `lambda-rollout plan` need no CLI.",
             );
             expect(err.message).to.not.match(/\n\s+at /);
         }

@@ -134,7 +134,7 @@ describe("bad input on the command line: exit 2, the key named, nothing touched"
     // A bad value is in the table above; these are the files that cannot be read at all.
     it("rehearse: an unknown stack, a missing --config-file and YAML that does not parse are usage errors, not 'pulumi up failed'", async () => {
         const cases: [label: string, args: string[], message: string | RegExp][] = [
-            ["an unknown stack", ["--stack", "qa"], `error: cannot read config file ${path.join(PROJECT_ROOT, "Pulumi.qa.yaml")}: ENOENT`],
+            ["an unknown stack", ["--stack", "qa"], 'error: no stack "qa" in project lambda-rollout'],
             [
                 "a missing --config-file",
                 ["--stack", "prod", "--config-file", "tests/fixtures/no-such.yaml"],

@@ -30,7 +30,7 @@ describe("the command line", function () {
         const r = cli(["promote", "--stack", "prod", "--yes"]);
         expect(r.code).to.equal(3);
         expect(r.stderr).to.contain("the Pulumi CLI is needed for real stacks");
-        expect(r.stderr).to.contain("npm run rehearse");
+        expect(r.stderr).to.contain("lambda-rollout rehearse");
         expect(r.stderr).not.to.match(/\n\s+at /);
     });
 
@@ -58,7 +58,8 @@ describe("the command line", function () {
     it("an unknown stack is a usage error naming the missing file", () => {
         const r = cli(["status", "--stack", "qa"]);
         expect(r.code).to.equal(2);
-        expect(r.stderr).to.match(/cannot read config file .*Pulumi\.qa\.yaml: ENOENT/);
+        expect(r.stderr).to.contain('no stack "qa" in project lambda-rollout');
+        expect(r.stderr).to.contain("its stacks: dev, prod, staging");
     });
 
     it("with no --stack, no PULUMI_STACK and no selected stack, promote is a usage error that says how to name one", () => {
