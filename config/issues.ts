@@ -25,7 +25,8 @@ export function describeIssues(issues: z.core.$ZodIssue[], namespace: string, ra
         if (issue.code === "unrecognized_keys") {
             return `\`${keyPath}\`: has unknown key(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
         }
-        const value = valueAt(raw, issue.path);
+        // A webhook's URL may be its credential (Slack's and Teams' are): its value is never shown.
+        const value = issue.path.at(-1) === "url" ? undefined : valueAt(raw, issue.path);
         if (value === undefined && issue.code === "invalid_type" && /^Invalid input/.test(issue.message)) {
             // zod's default words for a missing key; a schema's own message (e.g. a bake's) is kept.
             return `\`${keyPath}\`: is required (${article(issue.expected)} ${issue.expected})`;
