@@ -18,7 +18,7 @@ import { InfrastructureError, isBug, StackLockedError, UsageError } from "../err
 import { lookAlphas, type Baseline, type Verdict } from "./assess";
 import type { Clock, LambdaControl, MetricsSource, StackDriver, StackOutputs } from "./ports";
 import { preflightNotes, preflightProblems } from "./preflight";
-import { describeHook, runHooks, type Hook, type HookContext, type HookRunner } from "./hooks";
+import { describeHook, hookFailureReason, runHooks, type Hook, type HookContext, type HookRunner } from "./hooks";
 import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import { describeError, INTERRUPT_RETRY, RetriesExhausted, ROLLBACK_RETRY, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
 import { decodeState, encodeState, isAbortOf, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
@@ -433,13 +433,22 @@ class PromoteRun {
             ...(reason ? { reason } : {}),
         };
         const started = this.minute();
-        const { records, failed } = await runHooks(this.deps.hooks, hooks, context, this.deps.clock, () => this.minute());
+        const { records, failed, interrupted } = await runHooks(
+            this.deps.hooks,
+            hooks,
+            context,
+            this.deps.clock,
+            () => this.minute(),
+            this.deps.signal,
+        );
         for (const r of records) {
             this.log.line(`[min ${this.minute()}] ${describeHook(r)}`);
             this.recorder.update((rep) => (rep.hooks ??= []).push(r));
         }
+        // An interrupt during a hook is the interrupt, not a failing hook (onRollback's hooks only report: the rollback stands).
+        if (interrupted && point !== "onRollback") return this.onInterrupt();
         if (!failed) return undefined;
-        const why = `${point} hook ${failed.name} failed${step !== undefined && point === "afterStep" ? ` after step ${step}` : ""}: ${failed.output.slice(0, 160) || "no output"}`;
+        const why = hookFailureReason(failed);
         this.recorder.step({ weight: this.liveWeight, startedAtMinute: started, verdict: "failed", cause: "hook", reason: why });
         return this.rollBack(why, "rolled-back");
     }
