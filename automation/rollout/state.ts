@@ -11,6 +11,7 @@
  * rollout still baking looks like a finished promotion.
  */
 import { z } from "zod";
+import { oneLine } from "../text";
 
 /** The marker that starts a description holding a rollout state (versioned, for readers of older records). */
 export const STATE_PREFIX = "lambda-rollout/1 ";
@@ -127,9 +128,10 @@ export function decodeState(description: string | undefined): RolloutState | und
         steps: w.n,
         weight: w.w,
         since: w.t * 1000,
-        ...(w.r ? { reason: w.r } : {}),
+        // Anyone with UpdateAlias can write these: read as plain text (automation/text.ts), never as escapes.
+        ...(w.r ? { reason: oneLine(w.r) } : {}),
         ...(w.q ? { request: w.q } : {}),
-        ...(w.b ? { by: w.b } : {}),
+        ...(w.b ? { by: oneLine(w.b) } : {}),
     };
 }
 
