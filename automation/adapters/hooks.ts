@@ -131,7 +131,8 @@ export function runCommand(
             if (!settled) resolve(attempt);
             settled = true;
         };
-        const child = spawn("sh", ["-c", hook.command!], {
+        // The system's own shell by its path: the hook's PATH is the tool's, and a directory on it must not stand in for sh.
+        const child = spawn("/bin/sh", ["-c", hook.command!], {
             cwd: settings.cwd,
             env: commandEnvironment(hook, settings.env, context),
             stdio: ["ignore", "pipe", "pipe"],
