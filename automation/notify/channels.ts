@@ -8,7 +8,7 @@
 import type { CommandSender } from "../adapters/lambda";
 import { publish } from "../adapters/sns";
 import { postWebhook, WebhookError, type WebhookAnswer } from "../adapters/webhook";
-import { plainText, slackText } from "../text";
+import { oneLine, plainText, slackText } from "../text";
 import { describeEvent, eventTitle, type RolloutEvent } from "./events";
 
 /** The channels a stack can notify; the config's keys under `notifications`. */
@@ -96,7 +96,8 @@ export function teamsChannel(url: string): NotificationChannel {
  */
 export function snsMessage(event: RolloutEvent): { Subject: string; Message: string } {
     const incident = "severity" in event && event.severity === "incident" ? "INCIDENT: " : "";
-    return { Subject: `${incident}${eventTitle(event)}`.slice(0, 100), Message: describeEvent(event) };
+    // SNS refuses a subject with a line break or a control character; an email or SMS shows the message as text.
+    return { Subject: oneLine(`${incident}${eventTitle(event)}`).slice(0, 100), Message: plainText(describeEvent(event)) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { postWebhook, WebhookError } from "../../../automation/adapters/webhook";
-import { slackPayload, teamsPayload } from "../../../automation/notify/channels";
+import { slackPayload, snsMessage, teamsPayload } from "../../../automation/notify/channels";
 import { webhookUrl } from "../../../automation/notify/delivery";
 import type { RolloutEvent } from "../../../automation/notify/events";
 import { decodeState, STATE_PREFIX } from "../../../automation/rollout/state";
@@ -42,6 +42,15 @@ describe("notifications show outside text as text (Slack escaped, Teams as a Tex
             "all traffic back on stable at minute 4.1: gate failed <!channel> <https://evil.example|details> [click](https://evil.example) **now** & more\nfake line",
         );
         expect(card.body.filter((b) => b.type === "TextBlock")).to.have.length(1);
+    });
+});
+
+describe("SNS carries the same text without control characters", () => {
+    it("the subject is one line (SNS refuses line breaks and control characters), the message plain text", () => {
+        const { Subject, Message } = snsMessage(rolledBack);
+        expect(Subject).to.equal("lambda-rollout prod: rolled back");
+        expect(Message).to.contain("**now** & more\nfake line");
+        expect(Message).not.to.match(/\x1b|\x07|\r/); // eslint-disable-line no-control-regex
     });
 });
 
