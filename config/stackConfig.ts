@@ -249,6 +249,14 @@ const severitySchema = z
             });
     });
 
+/**
+ * Is this key path a webhook's URL (a hook's `webhook.url`, a notification's `url`)? Its value may be the
+ * webhook's credential (Slack's and Teams' URLs are), so an error about it never shows the value.
+ */
+export function isWebhookUrlKey(path: readonly PropertyKey[]): boolean {
+    return path.at(-1) === "url" && (path.at(-2) === "webhook" || path[0] === "notifications");
+}
+
 /** An environment variable's name. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -696,7 +704,7 @@ export function parseStackConfig(raw: Record<string, unknown>, source: string, p
     if (result.success) {
         return result.data;
     }
-    throw new StackConfigError(source, describeIssues(result.error.issues, project, raw));
+    throw new StackConfigError(source, describeIssues(result.error.issues, project, raw, isWebhookUrlKey));
 }
 
 /**
