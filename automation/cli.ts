@@ -40,7 +40,9 @@ import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
-import { reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
+import { plainText } from "./text";
+import { sleep } from "./timers";
+import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { actor, isApprover, operate, type OperatorAction } from "./rollout/operator";
 import { rollback } from "./rollout/rollback";
 import { prune, pruneAfterPromotion, summarizePrune } from "./rollout/prune";
@@ -70,20 +72,8 @@ interface CommonOptions {
     dryRun?: boolean;
 }
 
-const realClock: Clock = {
-    now: () => Date.now(),
-    sleep: (ms, signal) =>
-        new Promise((resolve) => {
-            if (signal?.aborted) return resolve();
-            const done = () => {
-                clearTimeout(timer);
-                signal?.removeEventListener("abort", done);
-                resolve();
-            };
-            const timer = setTimeout(done, ms);
-            signal?.addEventListener("abort", done, { once: true });
-        }),
-};
+// The wall clock; its sleep waits as long as asked, however long (automation/timers.ts).
+const realClock: Clock = { now: () => Date.now(), sleep };
 
 /** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
 function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
@@ -186,7 +176,12 @@ const program = new Command()
         if (mode === "refuse") throw new UsageError(cannotConfirm(command.name(), opts));
         // Nothing to ask (-y, PULUMI_SKIP_CONFIRMATIONS, a dry run, a verb that never asks): no prompt is made.
         if (mode === "skip") command.setOptionValue("yes", true);
+        // A report that could not be written would be lost after the traffic moved: refused now (exit 2), in every verb that takes it.
+        if (opts.report !== undefined) checkReportPath(opts.report);
     });
+
+/** The longest `status --watch --interval` (seconds): an hour between looks is no longer watching. */
+const MAX_WATCH_INTERVAL = 3600;
 
 const stackOption = () =>
     new Option("-s, --stack <name>", "the stack (e.g. prod, or <org>/<project>/prod); default: $PULUMI_STACK, else the selected stack");
@@ -505,6 +500,8 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions & { to?: string }) => {
+        if (opts.to !== undefined && !/^[1-9]\d{0,9}$/.test(opts.to))
+            throw new UsageError(`\`--to\` (got ${JSON.stringify(opts.to)}): must be a published version's number, e.g. 7`);
         const log = consoleLog(realClock, opts.json);
         const report = await rollback(
             { ...(await realDeps(opts, log)), log, confirm: confirmation(opts) },
@@ -553,11 +550,13 @@ program
         "--watch",
         "refresh until the rollout ends (promoted, rolled back, aborted, held), then exit 1 if it was rolled back or aborted",
     )
-    .option("--interval <seconds>", "seconds between refreshes with --watch", "10")
+    .option("--interval <seconds>", `seconds between refreshes with --watch, 1-${MAX_WATCH_INTERVAL}`, "10")
     .action(async (opts: CommonOptions & { watch?: boolean; interval: string }) => {
         const seconds = Number(opts.interval);
-        if (!Number.isFinite(seconds) || seconds < 1)
-            throw new UsageError(`\`--interval\` must be a number of seconds, 1 or more: got ${JSON.stringify(opts.interval)}`);
+        if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_WATCH_INTERVAL)
+            throw new UsageError(
+                `\`--interval\` must be a number of seconds from 1 to ${MAX_WATCH_INTERVAL} (an hour): got ${JSON.stringify(opts.interval)}`,
+            );
         const deps = await realDeps(opts);
         if (!opts.watch) {
             const s = await status(deps, opts.stack);
@@ -656,7 +655,7 @@ program
         const out = opts.json ? process.stderr : process.stdout;
         const broken = rows.filter((r) => r.problems.length > 0);
         // The matrix is a Markdown table (it is pasted into docs/reliability.md): its rows are never wrapped.
-        for (const row of describeMatrix(rows)) out.write(`${row}\n`);
+        for (const row of describeMatrix(rows)) out.write(`${plainText(row)}\n`);
         printLines(
             [
                 ...broken.map((r) => `BROKEN ${r.scenario}: ${r.problems.join("; ")}`),
@@ -723,13 +722,14 @@ async function main(argv: string[]): Promise<number> {
         if (err instanceof CommanderError) {
             return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
         }
+        // Errors can quote AWS, Pulumi or a record on an alias: printed as plain text (automation/text.ts).
         if (isBug(err)) {
-            describeBug(err as Error).forEach((l) => console.error(l));
+            describeBug(err as Error).forEach((l) => console.error(plainText(l)));
             return exitCodeFor(err);
         }
-        console.error(`error: ${(err as Error).message}`);
+        console.error(`error: ${plainText((err as Error).message)}`);
         if (err instanceof InfrastructureError && err.trafficState) {
-            console.error(`traffic was left: ${err.trafficState}`);
+            console.error(`traffic was left: ${plainText(err.trafficState)}`);
         }
         return exitCodeFor(err);
     }

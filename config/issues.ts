@@ -16,8 +16,16 @@ export class ConfigError extends Error {
     }
 }
 
-/** `` `ns:key[0].field` (got 5): rule `` for each issue. */
-export function describeIssues(issues: z.core.$ZodIssue[], namespace: string, raw: unknown): string[] {
+/**
+ * `` `ns:key[0].field` (got 5): rule `` for each issue; the value is left out where `hidden` says it may be a
+ * credential (a webhook's URL).
+ */
+export function describeIssues(
+    issues: z.core.$ZodIssue[],
+    namespace: string,
+    raw: unknown,
+    hidden: (path: readonly PropertyKey[]) => boolean = () => false,
+): string[] {
     return issues.map((issue) => {
         const keyPath = [`${namespace}:${String(issue.path[0] ?? "")}`, ...issue.path.slice(1)]
             .map((p, i) => (i === 0 ? p : typeof p === "number" ? `[${p}]` : `.${String(p)}`))
@@ -25,7 +33,7 @@ export function describeIssues(issues: z.core.$ZodIssue[], namespace: string, ra
         if (issue.code === "unrecognized_keys") {
             return `\`${keyPath}\`: has unknown key(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
         }
-        const value = valueAt(raw, issue.path);
+        const value = hidden(issue.path) ? undefined : valueAt(raw, issue.path);
         if (value === undefined && issue.code === "invalid_type" && /^Invalid input/.test(issue.message)) {
             // zod's default words for a missing key; a schema's own message (e.g. a bake's) is kept.
             return `\`${keyPath}\`: is required (${article(issue.expected)} ${issue.expected})`;

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describeIssues, misplacedNamespaceKeys } from "./issues";
-import { PROJECT, projectKeys, stackConfigSchema, StackConfigError, type StackConfig } from "./stackConfig";
+import { isWebhookUrlKey, PROJECT, projectKeys, stackConfigSchema, StackConfigError, type StackConfig } from "./stackConfig";
 
 /** The project's own keys, which a foreign namespace never means. `region` is left out: `aws:region` is real. */
 const OWN_KEYS = ["functions", "rollout", "alarms", "routing"];
@@ -31,7 +31,7 @@ export function readStackConfig(
     const parsed = stackConfigSchema.safeParse(raw);
     const problems = [
         ...misplacedNamespaceKeys(config, project, OWN_KEYS),
-        ...(parsed.success ? [] : describeIssues(parsed.error.issues, project, raw)),
+        ...(parsed.success ? [] : describeIssues(parsed.error.issues, project, raw, isWebhookUrlKey)),
         ...missingCodeDirs(raw, projectRoot, project),
     ];
     if (problems.length > 0 || !parsed.success) throw new StackConfigError(source, problems);

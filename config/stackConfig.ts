@@ -8,7 +8,9 @@
  */
 import { z } from "zod";
 import { STRATEGIES } from "../components/routing";
+import { boundedDuration, boundRule, duration, withinBound } from "./durations";
 import { ConfigError, describeIssues, namespaceKeys } from "./issues";
+import { WEBHOOK_URL_RULE, webhookUrlProblem } from "./webhookUrls";
 import { OFFLINE_SECRET } from "./secrets";
 
 /** This repository's Pulumi project name: its config keys are `lambda-rollout:<key>`. Another project's are `<its name>:<key>`. */
@@ -22,30 +24,7 @@ export function routingKey(project: string): string {
 /** This repository's routing key, `lambda-rollout:routing`. */
 export const ROUTING_KEY = routingKey(PROJECT);
 
-/**
- * A duration such as "30s", "10m" or "1h", in seconds. A number is taken as seconds already, so a validated
- * policy (as the stack exports it) validates again unchanged.
- */
-const duration = z.union(
-    [
-        z.number().int().min(0),
-        z
-            .string()
-            .regex(/^\d+(s|m|h)$/, { message: 'must be a duration such as "30s", "10m" or "1h"' })
-            .transform((text) => parseDuration(text)),
-    ],
-    { message: 'must be a duration such as "30s", "10m" or "1h"' },
-);
-
-/** Parses "30s" / "10m" / "1h" into seconds. */
-export function parseDuration(text: string): number {
-    const match = /^(\d+)(s|m|h)$/.exec(text);
-    if (!match) {
-        throw new Error(`"${text}" is not a duration such as "30s", "10m" or "1h"`);
-    }
-    const unit = { s: 1, m: 60, h: 3600 }[match[2] as "s" | "m" | "h"];
-    return Number(match[1]) * unit;
-}
+export { parseDuration } from "./durations";
 
 /**
  * The Lambda runtimes AWS supports today (2026-11), with the date AWS projects to deprecate each: "Lambda runtimes",
@@ -129,7 +108,7 @@ const functionSchema = z
             .max(10240, { message: "must be at most 10240 (MB)" })
             .default(256),
         /** Function timeout, at most 15 minutes. */
-        timeout: duration.refine((s) => s >= 1 && s <= 900, { message: "must be between 1s and 15m (Lambda's limit)" }).default(10),
+        timeout: boundedDuration("functionTimeout", "Lambda's limit").default(10),
         environment: z.record(z.string(), z.string()).default({}),
         /** Reserved concurrency; omit for the account's unreserved pool. */
         reservedConcurrency: z.number().int().min(0, { message: "must be 0 or more" }).optional(),
@@ -251,12 +230,14 @@ const canaryStep = z
          * How long the step is held under the gates. Required: a step that skips its gate must say so with
          * `0s` (plan and promote then warn), never by leaving the key out.
          */
-        bake: z.union(duration.options, {
-            error: (issue) =>
-                issue.input === undefined
-                    ? 'is required: how long to hold this step under the gates, e.g. "10m" (write "0s" to skip its gate on purpose)'
-                    : 'must be a duration such as "30s", "10m" or "1h"',
-        }),
+        bake: z
+            .union(duration.options, {
+                error: (issue) =>
+                    issue.input === undefined
+                        ? 'is required: how long to hold this step under the gates, e.g. "10m" (write "0s" to skip its gate on purpose)'
+                        : 'must be a duration such as "30s", "10m" or "1h"',
+            })
+            .refine((s) => withinBound("bake", s), { message: boundRule("bake") }),
         /**
          * Whether a person must approve this step before its weight goes live (e.g. the 100% step in prod): the
          * rollout holds the weight before it, gates still watching, until `approve` (or `abort`, or the timeout).
@@ -291,6 +272,32 @@ const severitySchema = z
             });
     });
 
+/**
+ * Is this key path a webhook's URL (a hook's `webhook.url`, a notification's `url`)? Its value may be the
+ * webhook's credential (Slack's and Teams' URLs are), so an error about it never shows the value.
+ */
+export function isWebhookUrlKey(path: readonly PropertyKey[]): boolean {
+    return path.at(-1) === "url" && (path.at(-2) === "webhook" || path[0] === "notifications");
+}
+
+/** An environment variable's name. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The most variables a command hook may name in `env`. */
+export const MAX_HOOK_ENV = 32;
+
+/**
+ * A webhook's URL written in config: https, or plain http to a loopback host (config/webhookUrls.ts). `secret`:
+ * a notification's URL, set as a secret (offline, `[secret]`: validated when the tool reads it decrypted).
+ */
+function webhookUrl(secret: boolean) {
+    const rule = `${WEBHOOK_URL_RULE}${secret ? ", set as a secret" : ""}`;
+    return z.string({ message: rule }).superRefine((url, ctx) => {
+        const problem = secret && url === OFFLINE_SECRET ? undefined : webhookUrlProblem(url);
+        if (problem) ctx.addIssue({ code: "custom", message: `${problem}: ${rule}` });
+    });
+}
+
 /** A check a team runs at a point of the rollout: an HTTP webhook, a Lambda function, or a local command. */
 export const hookSchema = z
     .object({
@@ -302,11 +309,8 @@ export const hookSchema = z
         /** POSTs the rollout's context as JSON; a 2xx answer passes. The URL, or the environment variable holding it. */
         webhook: z
             .object({
-                url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).optional(),
-                urlEnv: z
-                    .string()
-                    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable's name, e.g. DEPLOY_CHECK_URL" })
-                    .optional(),
+                url: webhookUrl(false).optional(),
+                urlEnv: z.string().regex(ENV_NAME, { message: "must be an environment variable's name, e.g. DEPLOY_CHECK_URL" }).optional(),
             })
             .strict()
             .refine((w) => (w.url === undefined) !== (w.urlEnv === undefined), { message: "must have exactly one of `url` and `urlEnv`" })
@@ -315,8 +319,16 @@ export const hookSchema = z
         lambda: z.string().min(1, { message: "must be a function name or ARN" }).optional(),
         /** Runs this command with `sh -c` in the project, the context in LAMBDA_ROLLOUT_* variables; exit 0 passes. */
         command: z.string().min(1, { message: "must be a command line" }).optional(),
+        /**
+         * A command hook's environment is PATH, HOME and the LAMBDA_ROLLOUT_* context, and these variables of
+         * the tool's own environment: nothing else (not the job's AWS or Pulumi credentials) unless named here.
+         */
+        env: z
+            .array(z.string().regex(ENV_NAME, { message: "must be an environment variable's name, e.g. NPM_TOKEN" }))
+            .max(MAX_HOOK_ENV, { message: `must name at most ${MAX_HOOK_ENV} variables` })
+            .optional(),
         /** How long one attempt may take. */
-        timeout: duration.default(30),
+        timeout: boundedDuration("hookTimeout").default(30),
         /** Attempts after the first that failed (a hook that flakes once is not a failed release). */
         retries: z.number().int().min(0).max(5, { message: "must be at most 5" }).default(0),
     })
@@ -327,6 +339,12 @@ export const hookSchema = z
             ctx.addIssue({
                 code: "custom",
                 message: `must have exactly one of \`webhook\`, \`lambda\` and \`command\`${kinds.length ? ` (has ${kinds.join(" and ")})` : ""}`,
+            });
+        if (h.env !== undefined && h.command === undefined)
+            ctx.addIssue({
+                code: "custom",
+                path: ["env"],
+                message: "applies to `command` hooks only: a webhook or a Lambda hook runs nowhere on this machine",
             });
     });
 
@@ -378,13 +396,13 @@ const gatesSchema = z
          * How much of stable's history before the rollout the error tests add to stable's evidence (its
          * invocations on the alias, read once when the rollout starts). 0 compares only the rollout's minutes.
          */
-        baseline: duration.default(3600),
+        baseline: boundedDuration("baseline").default(3600),
         /** What a step that is still short of `minInvocations` after `maxExtension` does. */
         onNoData: z.enum(["rollback", "fail"], { message: 'must be "rollback" or "fail"' }).default("rollback"),
         /** How long a step may be extended waiting for enough invocations. */
-        maxExtension: duration.default(600),
+        maxExtension: boundedDuration("maxExtension").default(600),
         /** How often the gate polls CloudWatch during a bake. */
-        pollInterval: duration.refine((s) => s >= 60, { message: "must be at least 1m (Lambda metrics are per minute)" }).default(60),
+        pollInterval: boundedDuration("pollInterval", "Lambda metrics are per minute").default(60),
         severity: severitySchema.default(severitySchema.parse({})),
     })
     .strict();
@@ -402,13 +420,16 @@ export const rolloutSchema = z
         linear: z
             .object({
                 stepPercent: z.number().gt(0).max(100, { message: "must be at most 100 (percent)" }),
-                every: duration,
+                every: boundedDuration("bake"),
                 /** The bake of the last (100%) step; defaults to `every`, so a late regression is still rolled back. */
-                finalBake: duration.optional(),
+                finalBake: boundedDuration("bake").optional(),
             })
             .strict()
             .optional(),
-        blueGreen: z.object({ bake: duration }).strict().optional(),
+        blueGreen: z
+            .object({ bake: boundedDuration("bake") })
+            .strict()
+            .optional(),
         gates: gatesSchema.default(gatesSchema.parse({})),
         smokeTest: z
             .object({
@@ -429,7 +450,7 @@ export const rolloutSchema = z
         /** How long a step that needs approval waits, and what happens then. */
         approval: z
             .object({
-                timeout: duration.default(3600),
+                timeout: boundedDuration("approvalTimeout").default(3600),
                 /** `rollback` (all traffic back to stable) or `hold` (the promote ends, the weight and the wait stay). */
                 onTimeout: z.enum(["rollback", "hold"], { message: 'must be "rollback" or "hold"' }).default("rollback"),
             })
@@ -501,15 +522,8 @@ const alarmsSchema = z
  */
 const webhookSchema = z
     .object({
-        url: z
-            .union([z.literal(OFFLINE_SECRET), z.url({ protocol: /^https?$/, message: "must be an http(s) URL, set as a secret" })], {
-                message: "must be an http(s) URL, set as a secret",
-            })
-            .optional(),
-        urlEnv: z
-            .string()
-            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable\'s name, e.g. "SLACK_WEBHOOK_URL"' })
-            .optional(),
+        url: webhookUrl(true).optional(),
+        urlEnv: z.string().regex(ENV_NAME, { message: 'must be an environment variable\'s name, e.g. "SLACK_WEBHOOK_URL"' }).optional(),
     })
     .strict()
     .superRefine((hook, ctx) => {
@@ -546,7 +560,7 @@ const notificationsSchema = z
             .min(1, { message: "must name at least one event (leave it out for all)" })
             .optional(),
         /** How long one send may take before it is given up with a warning. */
-        timeout: duration.default(10),
+        timeout: boundedDuration("notificationTimeout").default(10),
     })
     .strict();
 
@@ -730,7 +744,7 @@ export function parseStackConfig(raw: Record<string, unknown>, source: string, p
     if (result.success) {
         return result.data;
     }
-    throw new StackConfigError(source, describeIssues(result.error.issues, project, raw));
+    throw new StackConfigError(source, describeIssues(result.error.issues, project, raw, isWebhookUrlKey));
 }
 
 /**

@@ -6,9 +6,13 @@
  *     node --import tsx .github/scripts/reportSummary.ts rollout-report.json <exit code> >> "$GITHUB_STEP_SUMMARY"
  *
  * Always exits 0: the workflow's own step fails the job with promote's exit code.
+ *
+ * Every value from the report is Markdown-escaped (automation/text.ts `markdownText`): a reason can quote a hook,
+ * AWS or a record anyone with UpdateAlias wrote, and must not make a link, an image, HTML or a table row.
  */
 import * as fs from "fs";
 import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
+import { markdownText, oneLine } from "../../automation/text";
 
 /** The meaning of promote/rollback exit codes: the tool's own table (automation/exitCodes.ts). */
 export const EXIT_CODES = EXIT_CODE_MEANINGS;
@@ -38,16 +42,19 @@ export function renderSummary(report: Report | undefined, exitCode: number): str
         lines.push("## Rollout", "", `No report was written. Exit code ${exitCode}: ${meaning}.`);
         return lines.join("\n") + "\n";
     }
-    lines.push(`## Rollout of \`${report.stack ?? "?"}\`: ${report.outcome ?? "unknown"}`, "");
-    lines.push(`Strategy ${report.strategy ?? "?"}; exit code ${exitCode}: ${meaning}.`);
-    if (report.durationMinutes !== undefined) lines.push(`Duration ${report.durationMinutes} min.`);
+    lines.push(`## Rollout of ${code(report.stack ?? "?")}: ${cell(report.outcome ?? "unknown")}`, "");
+    lines.push(`Strategy ${cell(report.strategy ?? "?")}; exit code ${exitCode}: ${meaning}.`);
+    if (typeof report.durationMinutes === "number") lines.push(`Duration ${report.durationMinutes} min.`);
     const functions = Object.entries(report.functions ?? {});
     if (functions.length > 0) {
         lines.push("", "| function | stable | candidate | final routing |", "| --- | --- | --- | --- |");
         for (const [name, f] of functions) {
-            const routing = Object.entries(f.finalRouting ?? {})
-                .map(([version, weight]) => `v${version} ${percent(weight)}`)
-                .join(", ");
+            const routing =
+                typeof f.finalRouting === "object" && f.finalRouting !== null
+                    ? Object.entries(f.finalRouting)
+                          .map(([version, weight]) => `v${version} ${percent(weight)}`)
+                          .join(", ")
+                    : String(f.finalRouting ?? "");
             lines.push(`| ${cell(name)} | ${cell(f.stable ?? "")} | ${cell(f.candidate ?? "")} | ${cell(routing)} |`);
         }
     }
@@ -59,20 +66,25 @@ export function renderSummary(report: Report | undefined, exitCode: number): str
         lines.push("| step | weight | verdict | reason |", "| --- | --- | --- | --- |");
         steps.forEach((s, i) => {
             lines.push(
-                `| ${i + 1} | ${s.weight === undefined ? "" : percent(s.weight)} | ${cell(s.verdict ?? "")} | ${cell(s.reason ?? "")} |`,
+                `| ${i + 1} | ${typeof s.weight === "number" ? percent(s.weight) : ""} | ${cell(s.verdict ?? "")} | ${cell(s.reason ?? "")} |`,
             );
         });
     }
     return lines.join("\n") + "\n";
 }
 
-function percent(weight: number): string {
-    return `${Math.round(weight * 1000) / 10}%`;
+function percent(weight: unknown): string {
+    return typeof weight === "number" ? `${Math.round(weight * 1000) / 10}%` : "";
 }
 
-// A table cell holds one line and no unescaped pipe.
-function cell(text: string): string {
-    return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+/** A value from the report, as one line of Markdown that shows as written (a table cell included). */
+function cell(value: unknown): string {
+    return markdownText(String(value));
+}
+
+/** A name as a code span (shown as written: no link, HTML or emphasis forms inside one); not for a table cell. */
+function code(value: unknown): string {
+    return `\`${oneLine(String(value)).replace(/`/g, "'")}\``;
 }
 
 if (require.main === module) {

@@ -21,7 +21,8 @@ import { awsCall, type AwsCallError } from "./awsError";
 
 /** Anything that sends SDK v3 commands: LambdaClient, or a stand-in. */
 export interface CommandSender {
-    send(command: any): Promise<any>;
+    /** `options.abortSignal` stops waiting for the answer (the SDK's HttpHandlerOptions). */
+    send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
 }
 
 /** {@link LambdaControl} and {@link VersionControl} over the Lambda API. */
@@ -104,7 +105,7 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
         }
     }
 
-    async invoke(functionName: string, version: string | undefined, payload: unknown): Promise<InvokeResult> {
+    async invoke(functionName: string, version: string | undefined, payload: unknown, signal?: AbortSignal): Promise<InvokeResult> {
         const out = await awsCall("Invoke", () =>
             this.client.send(
                 new InvokeCommand({
@@ -113,6 +114,7 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
                     InvocationType: "RequestResponse",
                     Payload: new TextEncoder().encode(JSON.stringify(payload)),
                 }),
+                signal ? { abortSignal: signal } : undefined,
             ),
         );
         const text = out.Payload ? new TextDecoder().decode(out.Payload) : "";

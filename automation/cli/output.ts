@@ -3,7 +3,9 @@
  * outcome line standing out, a countdown redrawn in place while a step bakes, and the prompt before traffic
  * moves. The rules (when to colour, how a line is styled, how it wraps, how a duration reads) are pure functions
  * with tests; the rest writes to the process's streams. With --json the lines for people go to stderr, so
- * stdout holds only the JSON, never coloured or wrapped.
+ * stdout holds only the JSON, never coloured or wrapped. Every line is made plain text (automation/text.ts)
+ * before it is styled: a hook's output, a reason recorded on an alias or an answer from AWS cannot move the
+ * cursor, rewrite a line or recolour the terminal; only the colours added here reach it.
  */
 import { createLogUpdate } from "log-update";
 import { createColors } from "picocolors";
@@ -14,6 +16,7 @@ import type { RolloutLog } from "../rollout/promote";
 import type { Clock } from "../rollout/ports";
 import { describeRouting, type RolloutReport } from "../rollout/report";
 import type { StackStatus } from "../rollout/status";
+import { plainText } from "../text";
 
 /** The widest a line for people gets: fits a terminal split in two, and a CI log without scrolling. */
 export const LINE_WIDTH = 100;
@@ -135,7 +138,7 @@ export function summary(report: RolloutReport): string {
 /** Prints lines for a person on `stream`: styled for it, and wrapped. */
 export function printLines(lines: readonly string[], stream: NodeJS.WriteStream = process.stdout): void {
     const c = coloursFor(stream);
-    for (const line of lines) stream.write(`${formatLine(line, c)}\n`);
+    for (const line of lines) stream.write(`${formatLine(plainText(line), c)}\n`);
 }
 
 /**
@@ -162,7 +165,7 @@ export function consoleLog(clock: Clock, json = false): RolloutLog {
         countdown: countdownLine
             ? (label, until) => {
                   clear();
-                  const draw = () => countdownLine(dim(`${label}, ${formatDuration(Math.max(0, until - clock.now()))} left`));
+                  const draw = () => countdownLine(dim(`${plainText(label)}, ${formatDuration(Math.max(0, until - clock.now()))} left`));
                   draw();
                   timer = setInterval(draw, 1000);
                   timer.unref();
@@ -185,7 +188,11 @@ export async function askOnTerminal(question: string, signal?: AbortSignal): Pro
     });
     try {
         const c = coloursFor(process.stdout);
-        const answer = await Promise.race([rl.question(`${c.bold(question)} [y/N] `, { signal }).catch(() => undefined), declined, closed]);
+        const answer = await Promise.race([
+            rl.question(`${c.bold(plainText(question))} [y/N] `, { signal }).catch(() => undefined),
+            declined,
+            closed,
+        ]);
         return answer === undefined ? undefined : /^y(es)?$/i.test(answer.trim());
     } finally {
         rl.close();
@@ -203,7 +210,7 @@ export function statusView(stream: NodeJS.WriteStream, describe: (s: StackStatus
     return {
         show(s: StackStatus): void {
             const text = describe(s)
-                .map((l) => formatLine(l, c))
+                .map((l) => formatLine(plainText(l), c))
                 .join("\n");
             if (redraw) return redraw(text);
             if (text === last) return;

@@ -20,6 +20,7 @@ import { StackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
+import { sleep } from "../timers";
 import { defaultAnswer, findResourceType, type DeclaredResource } from "./resourceTypes";
 
 /** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
@@ -296,10 +297,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
         secretKeys,
     );
-    setLambdaClientFactory(
-        (region) => world.lambda(region),
-        world.sleep ? (ms) => world.sleep!(ms) : (ms) => new Promise((r) => setTimeout(r, ms)),
-    );
+    setLambdaClientFactory((region) => world.lambda(region), world.sleep ? (ms) => world.sleep!(ms) : (ms) => sleep(ms));
 
     const previousCommit = process.env.LAMBDA_ROLLOUT_COMMIT;
     if (options.commit !== undefined) process.env.LAMBDA_ROLLOUT_COMMIT = options.commit;

@@ -8,6 +8,7 @@
 import type { CommandSender } from "../adapters/lambda";
 import { publish } from "../adapters/sns";
 import { postWebhook, WebhookError, type WebhookAnswer } from "../adapters/webhook";
+import { oneLine, plainText, slackText } from "../text";
 import { describeEvent, eventTitle, type RolloutEvent } from "./events";
 
 /** The channels a stack can notify; the config's keys under `notifications`. */
@@ -30,19 +31,24 @@ export class NotificationError extends Error {
     }
 }
 
-/** Slack's incoming-webhook body: `text` (the fallback and the notification) and one section block. */
+/**
+ * Slack's incoming-webhook body: `text` (the fallback and the notification) and one section block, both mrkdwn
+ * with `&`, `<` and `>` escaped (a reason cannot make a link or an @channel mention) and no control characters.
+ */
 export function slackPayload(event: RolloutEvent): { text: string; blocks: object[] } {
-    const text = describeEvent(event);
+    const text = slackText(describeEvent(event));
     return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
 }
 
 /**
  * A Teams webhook's body: a message with one Adaptive Card attachment ("Send Adaptive Cards using an Incoming
  * Webhook", https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook;
- * Workflows webhooks take the same `attachments` form).
+ * Workflows webhooks take the same `attachments` form). The title is ours; the rest (reasons, names) is a
+ * TextRun in a RichTextBlock, which Adaptive Cards never read as Markdown ("TextRun: Markdown is not supported",
+ * https://learn.microsoft.com/en-us/adaptive-cards/schema-explorer/text-run), so it shows as written.
  */
 export function teamsPayload(event: RolloutEvent): object {
-    const text = describeEvent(event);
+    const text = plainText(describeEvent(event));
     return {
         type: "message",
         attachments: [
@@ -55,7 +61,7 @@ export function teamsPayload(event: RolloutEvent): object {
                     version: "1.4",
                     body: [
                         { type: "TextBlock", text: eventTitle(event), weight: "Bolder", size: "Medium", wrap: true },
-                        { type: "TextBlock", text: text.slice(eventTitle(event).length + 2), wrap: true },
+                        { type: "RichTextBlock", inlines: [{ type: "TextRun", text: text.slice(eventTitle(event).length + 2) }] },
                     ],
                 },
             },
@@ -90,7 +96,8 @@ export function teamsChannel(url: string): NotificationChannel {
  */
 export function snsMessage(event: RolloutEvent): { Subject: string; Message: string } {
     const incident = "severity" in event && event.severity === "incident" ? "INCIDENT: " : "";
-    return { Subject: `${incident}${eventTitle(event)}`.slice(0, 100), Message: describeEvent(event) };
+    // SNS refuses a subject with a line break or a control character; an email or SMS shows the message as text.
+    return { Subject: oneLine(`${incident}${eventTitle(event)}`).slice(0, 100), Message: plainText(describeEvent(event)) };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { OFFLINE_SECRET } from "../../config/secrets";
 import type { NotificationsConfig } from "../../config/stackConfig";
 import { ConfigError } from "../../config/issues";
+import { WEBHOOK_URL_RULE, webhookUrlProblem } from "../../config/webhookUrls";
 import type { CommandSender } from "../adapters/lambda";
 import type { RolloutReport } from "../rollout/report";
 import { slackChannel, snsChannel, teamsChannel, type NotificationChannel } from "./channels";
@@ -44,7 +45,8 @@ export interface Delivery {
 
 /**
  * A webhook's URL: the config's value (a decrypted secret), or the named environment variable's. A secret
- * that could not be decrypted (`[secret]`, an offline read) or an unset variable is a config error naming the key.
+ * that could not be decrypted (`[secret]`, an offline read), an unset variable, or a variable whose URL is not
+ * https (plain http only to a loopback host) is a config error naming the key, before anything is sent.
  */
 export function webhookUrl(
     name: "slack" | "teams",
@@ -56,6 +58,12 @@ export function webhookUrl(
         if (!url) {
             throw new ConfigError("the stack's notifications", [
                 `\`lambda-rollout:notifications.${name}.urlEnv\` names ${hook.urlEnv}, which is not set: export the webhook's URL in it`,
+            ]);
+        }
+        const problem = webhookUrlProblem(url);
+        if (problem) {
+            throw new ConfigError("the stack's notifications", [
+                `\`lambda-rollout:notifications.${name}.urlEnv\`: the URL in ${hook.urlEnv} ${problem}: it ${WEBHOOK_URL_RULE}`,
             ]);
         }
         return url;

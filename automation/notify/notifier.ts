@@ -5,6 +5,7 @@
  * the rollout never waits for one (the caller awaits `flush()` once the rollout has ended, bounded by the timeouts).
  */
 import type { RolloutReport } from "../rollout/report";
+import { setLongTimeout, type LongTimeout } from "../timers";
 import type { ChannelName, NotificationChannel } from "./channels";
 import { rolloutEvents, type NotificationEventKind, type RolloutEvent } from "./events";
 
@@ -69,9 +70,9 @@ export class Notifier {
 
     private async sendOne(channel: NotificationChannel, event: RolloutEvent): Promise<void> {
         const controller = new AbortController();
-        let timer: NodeJS.Timeout | undefined;
+        let timer: LongTimeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
+            timer = setLongTimeout(() => {
                 controller.abort();
                 reject(new Error(`no answer within ${this.options.timeoutMs / 1000}s`));
             }, this.options.timeoutMs);
@@ -82,7 +83,7 @@ export class Notifier {
         } catch (err) {
             this.warning(`notification "${event.kind}" to ${channel.name} failed, the rollout goes on: ${(err as Error).message}`);
         } finally {
-            clearTimeout(timer);
+            timer?.cancel();
         }
     }
 

@@ -231,7 +231,7 @@ export class ScenarioHookRunner implements HookRunner {
 
     async attempt(_hook: Hook, context: HookContext): Promise<HookAttempt> {
         const answer = answerFor(this.answers, context.point, context.step);
-        return { passed: answer === "pass", output: `rehearsed answer: ${answer}` };
+        return { passed: answer === "pass", status: `rehearsed answer: ${answer}`, output: `rehearsed answer: ${answer}` };
     }
 }
 

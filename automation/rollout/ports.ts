@@ -72,8 +72,11 @@ export interface LambdaControl {
     listVersions(functionName: string): Promise<string[]>;
     /** Whether the alias has provisioned concurrency (weights are then not allowed). */
     hasProvisionedConcurrency(functionName: string, aliasName: string): Promise<boolean>;
-    /** Invokes one version directly (the smoke test), or a function as its qualifier (or none) says (a Lambda hook). */
-    invoke(functionName: string, version: string | undefined, payload: unknown): Promise<InvokeResult>;
+    /**
+     * Invokes one version directly (the smoke test), or a function as its qualifier (or none) says (a Lambda hook);
+     * `signal` aborts the call (a hook's timeout, an interrupt).
+     */
+    invoke(functionName: string, version: string | undefined, payload: unknown, signal?: AbortSignal): Promise<InvokeResult>;
     /**
      * Sets the alias straight through the Lambda API, in one UpdateAlias call: the routing (left as it is when
      * undefined) and the description (the rollout state; left as it is when undefined). With `revisionId`, the

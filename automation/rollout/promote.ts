@@ -19,7 +19,7 @@ import { InfrastructureError, isBug, StackLockedError, UsageError } from "../err
 import { lookAlphas, type Baseline, type Verdict } from "./assess";
 import type { Clock, RolloutDeps, RolloutLog, StackOutputs, Target, UpdateRecord } from "./ports";
 import { preflightNotes, preflightProblems } from "./preflight";
-import { describeHook, runHooks, type Hook, type HookContext } from "./hooks";
+import { describeHook, hookFailureReason, runHooks, type Hook, type HookContext } from "./hooks";
 import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import {
     describeError,
@@ -442,13 +442,27 @@ class PromoteRun {
             ...(reason ? { reason } : {}),
         };
         const started = this.minute();
-        const { records, failed } = await runHooks(this.deps.hooks, hooks, context, this.deps.clock, () => this.minute());
+        // The hooks may run longer than a poll: the lease covers them all (every attempt to its timeout).
+        if (point !== "onRollback" && point !== "preTraffic") {
+            const longest = hooks.reduce((ms, h) => ms + h.timeout * 1000 * (h.retries + 1), 0);
+            await this.ownership.extend(this.deps.clock.now() + longest + bakeLeaseMs(this.policy.gates.pollInterval));
+        }
+        const { records, failed, interrupted } = await runHooks(
+            this.deps.hooks,
+            hooks,
+            context,
+            this.deps.clock,
+            () => this.minute(),
+            this.deps.signal,
+        );
         for (const r of records) {
             this.log.line(`[min ${this.minute()}] ${describeHook(r)}`);
             this.recorder.update((rep) => (rep.hooks ??= []).push(r));
         }
+        // An interrupt during a hook is the interrupt, not a failing hook (onRollback's hooks only report: the rollback stands).
+        if (interrupted && point !== "onRollback") return this.onInterrupt();
         if (!failed) return undefined;
-        const why = `${point} hook ${failed.name} failed${step !== undefined && point === "afterStep" ? ` after step ${step}` : ""}: ${failed.output.slice(0, 160) || "no output"}`;
+        const why = hookFailureReason(failed);
         this.recorder.step({ weight: this.liveWeight, startedAtMinute: started, verdict: "failed", cause: "hook", reason: why });
         return this.rollBack(why, "rolled-back");
     }

@@ -10,7 +10,7 @@
 import type { AliasRouting } from "../../components/routing";
 import type { Verdict } from "./assess";
 import type { LambdaControl, RolloutLog, Clock, Target } from "./ports";
-import { stateOf, updateRecord, type AliasRead } from "./record";
+import { readRecord, stateOf, updateRecord, type AliasRead } from "./record";
 import { describeError, type RetryPolicy } from "./retry";
 import { isApprover } from "./approvers";
 import { forbidsForward, isAbortOf, ownerAlive, type RolloutState } from "./state";
@@ -279,6 +279,17 @@ export class Ownership {
         } catch (err) {
             this.deps.log.line(`${key}: could not write the rollout record again: ${describeError(err)}`);
             return false;
+        }
+    }
+
+    /** Renews this run's lease on the first target's alias from a fresh read (before work that polls nothing, such as hooks). */
+    async extend(leaseUntil: number): Promise<void> {
+        const lead = this.targets[0];
+        if (!lead) return;
+        try {
+            await this.heartbeat({ target: lead, read: await readRecord(this.deps.lambda, this.deps.clock, lead) }, leaseUntil);
+        } catch (err) {
+            this.deps.log.line(`${lead.key}: could not renew this promote's lease on the alias: ${describeError(err)}`);
         }
     }
 

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { DEFAULT_ALIAS_DESCRIPTION, type LiveAlias, type RoutingRequest } from "../../components/routing";
 
 export { DEFAULT_ALIAS_DESCRIPTION };
+import { oneLine } from "../text";
 
 /** The marker that starts a description holding a rollout state (versioned, for readers of older records). */
 export const STATE_PREFIX = "lambda-rollout/1 ";
@@ -241,13 +242,12 @@ export function decodeState(description: string | undefined): RolloutState | und
     return reading.kind === "state" ? reading.state : undefined;
 }
 
-/** Control characters (C0 but tab, DEL, C1) and ANSI escape sequences: never kept in a record or printed from one. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /\u001b\[[0-?]*[ -/]*[@-~]|[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
-
-/** `text` without control characters (a record is one line; a terminal must not be driven by one). */
+/**
+ * `text` as a record keeps and shows it: one line, no control character or escape sequence (anyone with UpdateAlias
+ * can write the description; automation/text.ts is the one sanitizer).
+ */
 function clean(text: string): string {
-    return text.replace(CONTROL, "");
+    return oneLine(text);
 }
 
 const UNFINISHED: ReadonlySet<RolloutPhase> = new Set(["baking", "held", "paused", "awaiting-approval", "rolling-back", "aborting"]);

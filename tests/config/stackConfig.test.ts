@@ -128,7 +128,7 @@ describe("stack config validation", () => {
         [
             "a poll interval under a minute",
             (c) => (c.rollout.gates = { pollInterval: "30s" }),
-            '`lambda-rollout:rollout.gates.pollInterval` (got "30s"): must be at least 1m (Lambda metrics are per minute)',
+            '`lambda-rollout:rollout.gates.pollInterval` (got "30s"): must be between 1m and 1h (Lambda metrics are per minute)',
         ],
         [
             "min invocations of 0",
@@ -168,7 +168,7 @@ describe("stack config validation", () => {
         [
             "a webhook whose URL is not http(s)",
             (c) => (c.rollout.hooks = { preTraffic: [{ webhook: { url: "ftp://example.com/x" } }] }),
-            '`lambda-rollout:rollout.hooks.preTraffic[0].webhook.url` (got "ftp://example.com/x"): must be an http(s) URL',
+            "`lambda-rollout:rollout.hooks.preTraffic[0].webhook.url`: has the scheme ftp: must be an https URL (plain http only to a loopback host: 127.0.0.0/8, [::1] or localhost)",
         ],
         [
             "a hook at an unknown point",
@@ -250,7 +250,11 @@ describe("stack config: notifications", () => {
             "`lambda-rollout:notifications.slack`",
         ],
         ["a webhook with neither", (c) => (c.notifications = { teams: {} }), "needs exactly one of `url` (a secret) or `urlEnv`"],
-        ["a URL that is not http(s)", (c) => (c.notifications = { slack: { url: "ftp://x" } }), "must be an http(s) URL, set as a secret"],
+        [
+            "a URL that is not https",
+            (c) => (c.notifications = { slack: { url: "ftp://x" } }),
+            "`lambda-rollout:notifications.slack.url`: has the scheme ftp: must be an https URL (plain http only to a loopback host: 127.0.0.0/8, [::1] or localhost), set as a secret",
+        ],
         ["an unknown event", (c) => (c.notifications = { events: ["deployed"] }), 'must be one of "started", "step-passed"'],
         ["an unknown channel", (c) => (c.notifications = { pagerduty: {} }), "`lambda-rollout:notifications`"],
     ];

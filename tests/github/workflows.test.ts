@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml, parseDocument } from "yaml";
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { renderSummary } from "../../.github/scripts/reportSummary";
 import { PROMOTION_ENVIRONMENT, deliveryKeys, parseDeliveryConfig } from "../../deployments/delivery";
 
@@ -306,14 +308,53 @@ describe("the rollout report in the job summary (.github/scripts/reportSummary.t
         ],
     };
 
+    /** The summary as GitHub renders it (GFM: tables, autolinks, HTML): the rows of each table, as cell texts. */
+    const rendered = (md: string) => micromark(md, { extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+    const rows = (html: string) =>
+        [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+            [...row[1].matchAll(/<t[dh]>([\s\S]*?)<\/t[dh]>/g)].map((c) =>
+                c[1]
+                    .replace(/&lt;/g, "<")
+                    .replace(/&gt;/g, ">")
+                    .replace(/&quot;/g, '"')
+                    .replace(/&amp;/g, "&"),
+            ),
+        );
+
     it("is a table of the steps: weight, verdict, reason", () => {
         const md = renderSummary(report, 1);
-        expect(md).to.contain("## Rollout of `prod`: rolled-back");
+        expect(md).to.contain("## Rollout of `prod`: rolled\\-back");
         expect(md).to.contain("exit code 1: rolled back by a gate, or a rollback already recorded for this candidate (the system is safe)");
-        expect(md).to.contain("| step | weight | verdict | reason |");
-        expect(md).to.contain("| 1 | 10% | passed | candidate 0.2% errors of 1200 calls <= 1% |");
-        expect(md).to.contain("| 2 | 50% | failed | candidate 5.1% errors \\| stable 0.2% |");
-        expect(md).to.contain("| api | 7 | 8 | v7 100% |");
+        expect(rows(rendered(md))).to.deep.equal([
+            ["function", "stable", "candidate", "final routing"],
+            ["api", "7", "8", "v7 100%"],
+            ["step", "weight", "verdict", "reason"],
+            ["1", "10%", "passed", "candidate 0.2% errors of 1200 calls <= 1%"],
+            ["2", "50%", "failed", "candidate 5.1% errors | stable 0.2%"],
+        ]);
+    });
+
+    it("a reason cannot make a link, an image, HTML, a table row or a cell, nor carry control characters", () => {
+        const reason =
+            "afterStep hook x failed: exit 1 [login](https://evil.example) ![i](https://evil.example/i.png) <img src=x onerror=alert(1)> " +
+            "https://evil.example www.evil.example a@evil.example | extra cell |\n| 9 | 100% | passed | forged row |\x1b[31m red \x07";
+        const md = renderSummary({ ...report, stack: "prod`<b>", steps: [{ weight: 0.5, verdict: "failed", reason }] }, 1);
+        const html = rendered(md);
+        expect(html).not.to.match(/<a |<img|<b>|<script/);
+        // eslint-disable-next-line no-control-regex
+        expect(md).not.to.match(/[\x00-\x09\x0b-\x1f\x7f]/);
+        const table = rows(html);
+        expect(table).to.have.length(4);
+        expect(table[3]).to.deep.equal([
+            "1",
+            "50%",
+            "failed",
+            "afterStep hook x failed: exit 1 [login](https://evil.example) ![i](https://evil.example/i.png) <img src=x onerror=alert(1)> " +
+                "https://evil.example www.evil.example a@evil.example | extra cell | | 9 | 100% | passed | forged row | red",
+        ]);
+        // Without the escaping the same reason makes links, an image, HTML and a forged row: the check above can fail.
+        const raw = `| a |\n| --- |\n| ${reason.replace(/\n/g, " ")} |\n`;
+        expect(rendered(raw)).to.match(/<a href/);
     });
 
     it("says so when no report was written", () => {
@@ -392,7 +433,7 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
             });
             expect(result.status, result.stderr).to.equal(code);
             const md = fs.readFileSync(summary, "utf8");
-            expect(md).to.contain(`## Rollout of \`prod\`: ${outcome}`);
+            expect(md).to.contain(`## Rollout of \`prod\`: ${outcome.replace(/-/g, "\\-")}`);
             expect(md).to.contain(`| 1 | 10% | ${code === 1 ? "failed" : "passed"} | r |`);
             if (code !== 0) expect(result.stdout).to.contain("::error::");
         });

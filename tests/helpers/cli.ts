@@ -2,7 +2,7 @@
  * Runs the rollout tool's command line as a user would: a child process with a PATH that has node and, when
  * asked, the stand-in `pulumi` of tests/fixtures/fake-pulumi (which records every call it gets), but no real one.
  */
-import { spawn } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -37,9 +37,7 @@ export interface CliOptions {
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
     const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-    const PATH = [...(options.fakePulumiLog ? [FAKE_PULUMI_DIR] : []), path.dirname(process.execPath)].join(path.delimiter);
-    const env: NodeJS.ProcessEnv = { PATH, HOME: os.tmpdir(), AWS_REGION: "us-east-1", PULUMI_HOME: emptyPulumiHome(), ...options.env };
-    if (options.fakePulumiLog) env.FAKE_PULUMI_LOG = options.fakePulumiLog;
+    const env = cliEnvironment(options);
     const entry = options.compiled ? [COMPILED_CLI] : [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts")];
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [...entry, ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -54,6 +52,41 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
             resolve({ code, stdout, stderr });
         });
     });
+}
+
+/** The environment a run of the CLI gets: see {@link CliOptions.env}. */
+function cliEnvironment(options: CliOptions): NodeJS.ProcessEnv {
+    const PATH = [...(options.fakePulumiLog ? [FAKE_PULUMI_DIR] : []), path.dirname(process.execPath)].join(path.delimiter);
+    const env: NodeJS.ProcessEnv = { PATH, HOME: os.tmpdir(), AWS_REGION: "us-east-1", PULUMI_HOME: emptyPulumiHome(), ...options.env };
+    if (options.fakePulumiLog) env.FAKE_PULUMI_LOG = options.fakePulumiLog;
+    return env;
+}
+
+/** A run of the CLI started by {@link startCli}: the process, and what it gave once it exited. */
+export interface StartedCli {
+    readonly child: ChildProcess;
+    readonly done: Promise<CliRun & { readonly signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `lambda-rollout <args>` as the promote workflow runs it, `node --import tsx automation/cli.ts`: one
+ * process (no tsx wrapper relaying signals), so a signal the test sends reaches the tool itself, as a CI cancel does.
+ */
+export function startCli(args: string[], options: Omit<CliOptions, "compiled"> = {}): StartedCli {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        env: cliEnvironment(options),
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+    return { child, done };
 }
 
 let pulumiHome: string | undefined;

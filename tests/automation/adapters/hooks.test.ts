@@ -61,7 +61,7 @@ describe("hooks: the real runner (a webhook on 127.0.0.1, a recorded Lambda, rea
         const r = await receiver([200]);
         try {
             const out = await runner().attempt(hook({ webhook: { url: r.url } }), CONTEXT, 2000);
-            expect(out).to.deep.equal({ passed: true, output: "HTTP 200: ok" });
+            expect(out).to.deep.equal({ passed: true, status: "HTTP 200", output: "ok" });
             expect(r.bodies).to.deep.equal([CONTEXT]);
         } finally {
             await r.close();
@@ -76,7 +76,8 @@ describe("hooks: the real runner (a webhook on 127.0.0.1, a recorded Lambda, rea
                 name: "synthetic",
                 outcome: "failed",
                 attempts: 1,
-                output: "HTTP 500: synthetic check failed",
+                status: "HTTP 500",
+                output: "synthetic check failed",
             });
             const retried = await runHooks(
                 runner(),
@@ -97,16 +98,16 @@ describe("hooks: the real runner (a webhook on 127.0.0.1, a recorded Lambda, rea
         const env = { DEPLOY_CHECK_URL: r.url };
         try {
             const slow = await runner(env).attempt(hook({ webhook: { urlEnv: "DEPLOY_CHECK_URL" } }), CONTEXT, 200);
-            expect(slow).to.deep.equal({ passed: false, output: "timed out after 0.2s" });
+            expect(slow).to.deep.equal({ passed: false, status: "timed out after 0.2s", output: "" });
         } finally {
             await r.close();
         }
         const dead = await runner(env).attempt(hook({ webhook: { urlEnv: "DEPLOY_CHECK_URL" } }), CONTEXT, 2000);
         expect(dead.passed).to.equal(false);
-        expect(dead.output).to.match(/^could not connect \(ECONNREFUSED\)$/);
+        expect(dead.status).to.match(/^could not connect \(ECONNREFUSED\)$/);
         expect(JSON.stringify(dead)).not.to.include("s3cr3t");
         const unset = await runner({}).attempt(hook({ webhook: { urlEnv: "DEPLOY_CHECK_URL" } }), CONTEXT, 2000);
-        expect(unset.output).to.equal("environment variable DEPLOY_CHECK_URL is not set: it holds the webhook's URL");
+        expect(unset.status).to.equal("environment variable DEPLOY_CHECK_URL is not set: it holds the webhook's URL");
     });
 
     it("a Lambda hook is invoked with the context naming the exact candidate version (unlike CodeDeploy's hooks)", async () => {
@@ -126,7 +127,7 @@ describe("hooks: the real runner (a webhook on 127.0.0.1, a recorded Lambda, rea
             CONTEXT,
             2000,
         );
-        expect(errored).to.deep.equal({ passed: false, output: 'function error (Unhandled): {"errorMessage":"boom"}' });
+        expect(errored).to.deep.equal({ passed: false, status: "function error (Unhandled)", output: '{"errorMessage":"boom"}' });
         const refused = await runner({}, new RecordingLambda({ payload: { passed: false, why: "p95 too high" } })).attempt(
             hook({ lambda: "checks" }),
             CONTEXT,
@@ -144,11 +145,11 @@ describe("hooks: the real runner (a webhook on 127.0.0.1, a recorded Lambda, rea
             CONTEXT,
             5000,
         );
-        expect(ok).to.deep.equal({ passed: true, output: "checked lambda-rollout-prod-api" });
+        expect(ok).to.deep.equal({ passed: true, status: "exit 0", output: "checked lambda-rollout-prod-api" });
         const failed = await runner().attempt(hook({ command: "echo integration tests failed >&2; exit 3" }), CONTEXT, 5000);
-        expect(failed).to.deep.equal({ passed: false, output: "exit 3: integration tests failed" });
+        expect(failed).to.deep.equal({ passed: false, status: "exit 3", output: "integration tests failed" });
         const slow = await runner().attempt(hook({ command: "sleep 5" }), CONTEXT, 300);
-        expect(slow).to.deep.equal({ passed: false, output: "timed out after 0.3s" });
+        expect(slow).to.deep.equal({ passed: false, status: "timed out after 0.3s", output: "" });
     });
 
     it("the environment of a command hook, and where a qualifier goes", () => {

@@ -164,7 +164,7 @@ describe("bad input on the command line: exit 2, the key named, nothing touched"
 describe("--report on the command line", function () {
     this.timeout(180_000);
 
-    it("creates a folder that does not exist; a report that cannot be written is a warning naming the file, and the exit code stands", async () => {
+    it("creates a folder that does not exist; a report that cannot be written is refused before anything runs (exit 2, naming --report)", async () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-report-"));
         const nested = path.join(root, "new", "folder", "report.json");
         const aFolder = path.join(root, "a-folder");
@@ -176,11 +176,12 @@ describe("--report on the command line", function () {
         expect(written.code, written.stderr).to.equal(1);
         expect(JSON.parse(fs.readFileSync(nested, "utf8"))).to.deep.equal(JSON.parse(written.stdout.trim().split("\n").at(-1)!));
 
-        expect(refused.code, refused.stderr).to.equal(1);
-        expect(refused.stderr).to.contain(
-            `warning: could not write the report to ${aFolder}: EISDIR: the path is a directory (the outcome stands)`,
+        // Checked first (automation/reportWriter.ts checkReportPath): a rollout whose report would be lost never starts.
+        expect(refused.code, refused.stderr).to.equal(2);
+        expect(refused.stderr).to.equal(
+            `error: \`--report\` (got ${JSON.stringify(aFolder)}): EISDIR: the path is a directory; name a file in a folder you can write\n`,
         );
-        expect(JSON.parse(refused.stdout.trim().split("\n").at(-1)!)).to.include({ outcome: "rolled-back" });
+        expect(refused.stdout).to.equal("");
         expect(fs.readdirSync(root).sort()).to.deep.equal(["a-folder", "new"]);
         fs.rmSync(root, { recursive: true, force: true });
     });

@@ -2,7 +2,16 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import { expect } from "chai";
 import * as path from "path";
 import { createColors } from "picocolors";
-import { colourEnabled, formatDuration, formatLine, LINE_WIDTH, styleLine, wrapLine } from "../../../automation/cli/output";
+import {
+    colourEnabled,
+    formatDuration,
+    formatLine,
+    LINE_WIDTH,
+    printLines,
+    statusView,
+    styleLine,
+    wrapLine,
+} from "../../../automation/cli/output";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { runCli } from "../../helpers/cli";
 
@@ -166,5 +175,40 @@ describe("output for people: colour, the outcome line, 100 columns, durations", 
             }
             expect(out).to.contain("\x1b[1m\x1b[31mROLLED-BACK");
         });
+    });
+});
+
+describe("output for people: text from outside is printed as plain text (automation/text.ts)", () => {
+    /** A stream that keeps what is written; a terminal or not. */
+    const stream = (isTTY: boolean) => {
+        const written: string[] = [];
+        return { written, isTTY, write: (s: string) => written.push(s) > 0 } as unknown as NodeJS.WriteStream & { written: string[] };
+    };
+    const HOSTILE =
+        "[min 3] afterStep hook x (command) failed in 2s: exit 1: \x1b[2J\x1b[Hok\x1b]0;pwned\x07 \x1b[32mPASSED\x1b[0m\rall\u202egood";
+
+    it("printLines: no escape sequence or control character of the text reaches a pipe, and on a terminal only our own colours do", () => {
+        const pipe = stream(false);
+        printLines([HOSTILE], pipe);
+        expect(pipe.written).to.deep.equal(["[min 3] afterStep hook x (command) failed in 2s: exit 1: ok PASSED\n    allgood\n"]);
+        const previous = process.env.FORCE_COLOR;
+        process.env.FORCE_COLOR = "1";
+        try {
+            const terminal = stream(true);
+            printLines([HOSTILE], terminal);
+            const escapes = terminal.written.join("").match(/\x1b[^m]*m/g) ?? []; // eslint-disable-line no-control-regex
+            // The dimmed minute only: none of the text's own (no 2J, H, OSC, 32m, 0m).
+            expect([...new Set(escapes)].sort()).to.deep.equal([`${ESC}22m`, `${ESC}2m`]);
+            expect(terminal.written.join("")).not.to.match(/\x1b\[[^m]*[^m\d;]|\x1b\]|\x07|\r/); // eslint-disable-line no-control-regex
+        } finally {
+            if (previous === undefined) delete process.env.FORCE_COLOR;
+            else process.env.FORCE_COLOR = previous;
+        }
+    });
+
+    it("a status view prints each line as plain text too", () => {
+        const pipe = stream(false);
+        statusView(pipe, () => ["api: v2 (aborted by \x1b[8mhidden\x1b[0m eve)"]).show({} as never);
+        expect(pipe.written).to.deep.equal(["api: v2 (aborted by hidden eve)\n"]);
     });
 });
