@@ -13,6 +13,7 @@ import type { Clock } from "../rollout/ports";
 import { promote, type RolloutLog, type RolloutResult } from "../rollout/promote";
 import { pruneAfterPromotion } from "../rollout/prune";
 import type { RolloutReport, StepRecord } from "../rollout/report";
+import { resumedSeries } from "../rollout/series";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
 import type { WireServerOptions } from "../simulator/httpServer";
@@ -379,6 +380,9 @@ async function rehearseOver(
                     firstReport?.decisionAtMinute ??
                     (second.report.decisionAtMinute === null ? null : round1(second.report.decisionAtMinute + offset)),
                 durationMinutes: round1(second.report.durationMinutes + offset),
+                // The charts' series and their minute 0 are the first run's (automation/rollout/series.ts).
+                ...(firstReport?.startedAt ? { startedAt: firstReport.startedAt } : {}),
+                series: resumedSeries(firstReport?.series, second.report.series, offset),
                 ...(firstReport?.stableAtMinute !== undefined || second.report.stableAtMinute !== undefined
                     ? { stableAtMinute: firstReport?.stableAtMinute ?? shift(second.report.stableAtMinute) }
                     : {}),

@@ -12,6 +12,7 @@ import { credentialsProblem, describeError } from "./retry";
 import { decodeState, isAbortOf, type RolloutState } from "./state";
 import { percent, type Step } from "./steps";
 import { readAlias, type RolloutLog } from "./traffic";
+import type { PollSample } from "./series";
 
 /** The window of a rollout's evidence that starts at `ms`: whole minutes (Lambda's metrics are per minute). */
 const minuteFloor = (ms: number) => Math.floor(ms / 60000) * 60000;
@@ -116,6 +117,8 @@ export interface BakeControl {
     readonly approvalUntil?: number;
     /** Called once per pause and resume seen. */
     readonly onOperator: (action: "pause" | "resume", s: OperatorSeen) => void;
+    /** Called with what each poll read and decided (the report's series: automation/rollout/series.ts). */
+    readonly onPoll?: (sample: PollSample) => void;
 }
 
 /** Polls the gates through a step's bake until a verdict other than baking/extended. */
@@ -150,10 +153,9 @@ export async function bakeStep(
         const elapsedSeconds = (clock.now() - start) / 1000;
         const poll = await pollOnce(deps, targets, step, label, minute, windowStart, wholeAliasSinceMs);
         if (poll.stop) return { ...poll.stop, extended };
-        const recorded = poll.recorded;
-        const asked = requestSeen(recorded, waiting !== undefined, extended);
+        const asked = requestSeen(poll.recorded, waiting !== undefined, extended);
         if (asked) return asked;
-        paused = pauseSeen(paused, recorded, comparison, (text) => log.line(`[min ${minute()}] ${label}: ${text}`), step.weight);
+        paused = pauseSeen(paused, poll.recorded, comparison, (text) => log.line(`[min ${minute()}] ${label}: ${text}`), step.weight);
         const result = assessStep(
             {
                 gates: policy.gates,
@@ -169,6 +171,7 @@ export async function bakeStep(
             },
             targets.map((t) => t.key),
         );
+        comparison.onPoll?.(pollSample(clock.now(), step, targets, policy, poll, result));
         const progress = `${Math.floor(elapsedSeconds / 60)}/${Math.round(step.bakeSeconds / 60)} min`;
         const held = holding(result, waiting, paused !== undefined, clock.now(), (text) => log.line(`[min ${minute()}] ${label}: ${text}`));
         if (held === "timed-out") return { verdict: "passed", result, extended, timedOut: true };
@@ -181,6 +184,20 @@ export async function bakeStep(
         log.line(`[min ${minute()}] ${label}: ${result.verdict.toUpperCase()} after ${progress}: ${result.reason}`);
         return { verdict: result.verdict, result, extended };
     }
+}
+
+/** What one poll hands to `onPoll` (the report's series): when, at which weight, what it read and decided. */
+function pollSample(atMs: number, step: Step, targets: Target[], policy: RolloutPolicy, poll: Poll, result: GateResult): PollSample {
+    const functions = targets.map((t) => t.key);
+    return {
+        atMs,
+        weight: step.weight,
+        functions,
+        gates: policy.gates,
+        evidence: poll.evidence,
+        alarmsInAlarm: poll.alarmsInAlarm,
+        result,
+    };
 }
 
 /**

@@ -246,7 +246,7 @@ class PromoteRun {
             ]),
         );
         this.recorder = new ReportRecorder(
-            { stack: options.stackName, strategy: policy.strategy, functions },
+            { stack: options.stackName, strategy: policy.strategy, startedAt: new Date(this.startedAt).toISOString(), functions },
             () => this.minute(),
             deps.observe,
         );
@@ -518,6 +518,7 @@ class PromoteRun {
                 baseline: bakes.baseline,
                 approvalUntil: deadline,
                 onOperator: (action, s) => this.sawOperator(action, s),
+                onPoll: (sample) => this.recorder.poll(sample),
             },
         );
         const asked = this.deps.ask?.(
@@ -630,6 +631,7 @@ class PromoteRun {
                 baseline: bakes.baseline,
                 lookAlpha: bakes.looks[index] ?? undefined,
                 onOperator: (action, s) => this.sawOperator(action, s),
+                onPoll: (sample) => this.recorder.poll(sample),
             });
         } catch (err) {
             // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.
