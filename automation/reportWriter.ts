@@ -13,6 +13,11 @@ import * as path from "path";
  * file behind.
  */
 export function writeReportFile(file: string, report: unknown): string | undefined {
+    return writeTextFile(file, JSON.stringify(report, null, 2) + "\n");
+}
+
+/** Writes `text` to `file` as {@link writeReportFile} writes a report: atomically, its folder made; the error's text when it could not. */
+export function writeTextFile(file: string, text: string): string | undefined {
     if (/[\\/]$/.test(file)) return "the path names a folder, not a file";
     const temp = `${file}.${process.pid}.tmp`;
     try {
@@ -20,7 +25,7 @@ export function writeReportFile(file: string, report: unknown): string | undefin
         fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
         const fd = fs.openSync(temp, "w");
         try {
-            fs.writeFileSync(fd, JSON.stringify(report, null, 2) + "\n");
+            fs.writeFileSync(fd, text);
             fs.fsyncSync(fd);
         } finally {
             fs.closeSync(fd);
