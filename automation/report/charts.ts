@@ -49,7 +49,7 @@ const POLL_COLOURS: Record<string, string> = { baking: "#888888", ...COLOURS };
 /** Shared settings: no text on marks unless they carry a description (hover), quiet axes. */
 const CONFIG = {
     aria: false,
-    font: "DejaVu Sans, Helvetica, Arial, sans-serif",
+    font: "DejaVu Sans,Arial,sans-serif",
     view: { stroke: "#dddddd" },
     axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: "normal", gridColor: "#eeeeee" },
     // Every chart's plot starts at the same x on the page, so the time axes line up down the page.
@@ -64,15 +64,20 @@ export const xAxis = (domain: [number, number], title: string | null) => ({
     field: "minute",
     type: "quantitative" as const,
     scale: { domain, nice: false, zero: false, padding: 0 },
-    axis: { title, tickMinStep: 1 },
+    // About a dozen ticks whatever the length: an hour's rollout would otherwise label every other minute.
+    axis: { title, tickMinStep: 1, tickCount: 12 },
 });
 
-/** The steps shaded behind a panel: green passed, red failed, orange extended, grey interrupted. */
+/**
+ * The steps shaded behind a panel: green passed, red failed, orange extended, grey interrupted. With labels (the
+ * weight chart) each band also says its weight and, on hover, its verdict and reason; the panels under it repeat
+ * only the shade (the reason once per page keeps a 10-function page small).
+ */
 export function bandsLayer(run: StackRun, domain: [number, number], withLabels: boolean, title: string | null = null) {
-    const bands = stepBands(run).map((b) => ({ ...b, minute: b.from }));
+    const bands = stepBands(run).map((b) => ({ ...b, minute: b.from, text: withLabels ? b.text : "" }));
     const shade = {
         data: { values: bands },
-        mark: { type: "rect" as const, opacity: 0.08, aria: true },
+        mark: { type: "rect" as const, opacity: 0.08, aria: withLabels },
         encoding: {
             x: xAxis(domain, title),
             x2: { field: "to" },
@@ -82,7 +87,7 @@ export function bandsLayer(run: StackRun, domain: [number, number], withLabels: 
                 scale: { domain: [...VERDICTS], range: VERDICTS.map((v) => COLOURS[v]) },
                 legend: null,
             },
-            description: { field: "text" },
+            ...(withLabels ? { description: { field: "text" } } : {}),
         },
     };
     if (!withLabels) return [shade];
@@ -217,7 +222,7 @@ export function weightChart(run: StackRun): Chart {
     };
 }
 
-/** The line a limit or threshold draws across a panel, with its words at the right end. */
+/** The line a limit or threshold draws across a panel, with its words at the left end. */
 export function limitLayers(value: number, label: string, domain: [number, number], field: string) {
     return [
         {
@@ -226,11 +231,13 @@ export function limitLayers(value: number, label: string, domain: [number, numbe
             encoding: { y: { field, type: "quantitative" as const } },
         },
         {
-            data: { values: [{ [field]: value, minute: domain[1], label }] },
+            // At the left end: the right end is where a rollout's decision is usually marked.
+            data: { values: [{ [field]: value, minute: domain[0], label }] },
             mark: {
                 type: "text" as const,
-                align: "right" as const,
+                align: "left" as const,
                 baseline: "bottom" as const,
+                dx: 4,
                 dy: -2,
                 fontSize: 11,
                 color: COLOURS.limit,

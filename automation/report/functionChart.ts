@@ -5,7 +5,6 @@
  */
 import type { FunctionSeries, SeriesLimits } from "../rollout/series";
 import { bandsLayer, COLOURS, limitLayers, markerLayers, panel, topLevel, xAxis, type Chart } from "./charts";
-import { CAUSE_TITLES } from "./headline";
 import { decidingStep, errorRateRows, markers, minuteRows, pollRows, timeDomain, type StackRun } from "./rows";
 
 /** The always-valid lower bound's name in the legend. */
@@ -23,7 +22,7 @@ export function decisionNote(run: StackRun, name: string): { panel: PanelName; t
     const n = step?.numbers?.[name];
     if (run.outcome === "promoted" || step?.verdict !== "failed" || step.function !== name || !n || step.cause === undefined)
         return undefined;
-    const says = (panel: PanelName, what: string) => ({ panel, text: `${what}: ${CAUSE_TITLES[step.cause!]} ▶` });
+    const says = (panel: PanelName, what: string) => ({ panel, text: `rolled back: ${what}` });
     switch (step.cause) {
         case "same-minute":
             return says("evidence", `e^${n.sameMinuteLogRatio ?? "?"} crossed the line`);
@@ -46,14 +45,16 @@ export function decisionNote(run: StackRun, name: string): { panel: PanelName; t
 /** The note's layer: bold words ending at the decision's rule, at the top of the panel. */
 function noteLayer(note: { text: string } | undefined, minute: number | null | undefined, domain: [number, number]) {
     if (!note || minute === null || minute === undefined) return [];
+    // Beside the rule, on the side with room, so the words stay inside the plot (and the charts' left edges line up).
+    const left = (minute - domain[0]) / (domain[1] - domain[0]) > 0.5;
     return [
         {
-            data: { values: [{ minute, text: note.text }] },
+            data: { values: [{ minute, text: left ? `${note.text} ▶` : `◀ ${note.text}` }] },
             mark: {
                 type: "text" as const,
-                align: "right" as const,
+                align: left ? ("right" as const) : ("left" as const),
                 baseline: "top" as const,
-                dx: -4,
+                dx: left ? -4 : 4,
                 dy: 4,
                 fontSize: 12,
                 fontWeight: "bold" as const,
@@ -93,6 +94,9 @@ function seriesLayer(domain: [number, number], name: string, rows: object[], fie
     };
 }
 
+/** A dot on every datum of a short line only: on an hour of minutes the dots would be most of the page's size. */
+const points = (n: number) => (n <= 40 ? { point: { size: 20 } } : {});
+
 /** A function's panels: error rates with the bound and the limit, the evidence against stable, p99, throttles. */
 export function functionChart(run: StackRun, name: string, fn: FunctionSeries, limits: SeriesLimits | undefined): Chart {
     const domain = timeDomain(run);
@@ -127,7 +131,7 @@ export function functionChart(run: StackRun, name: string, fn: FunctionSeries, l
         scale: yScale([...rates.map((r) => r.percent), ...bound.map((b) => b.percent)], limits?.maxErrorRatePercent),
         axis: { title: "errors / invocations, %" },
     };
-    const rateMark = { type: "line" as const, point: { size: 25 }, strokeWidth: 2 };
+    const rateMark = { type: "line" as const, strokeWidth: 2, ...points(rates.length / 2) };
     const errorPanel = panel(`${name}: error rate per minute, %`, 170, [
         ...bandsLayer(run, domain, false),
         // One colour scale and one legend for the rates and the bound.
@@ -175,7 +179,7 @@ export function functionChart(run: StackRun, name: string, fn: FunctionSeries, l
         ...around("errors"),
     ]);
     const panels = [errorPanel];
-    const line = (colourName: string) => ({ type: "line" as const, color: colourName, strokeWidth: 2, point: { size: 20 } });
+    const line = (colourName: string) => ({ type: "line" as const, color: colourName, strokeWidth: 2, ...points(polls.minute.length) });
     const fixed = { value: COLOURS.candidate };
     if (has.evidence || note?.panel === "evidence") {
         const ratio = pollRows(polls.minute, fn.sameMinuteLogRatio, polls.verdict);

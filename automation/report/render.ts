@@ -25,7 +25,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     try {
         const svg = await view.toSVG();
         if (warnings.length > 0) throw new Error(`a chart's spec is wrong: ${warnings.join("; ")}`);
-        return withHoverTitles(svg);
+        return withHoverTitles(shortNumbers(svg));
     } finally {
         view.finalize();
     }
@@ -38,6 +38,17 @@ function noLoader(vega: Vega) {
         throw new Error(`a chart asked to load ${uri}: charts carry their data inline`);
     };
     return loader;
+}
+
+/**
+ * The SVG with its coordinates to two decimals (pure): Vega writes up to 16 digits, a twentieth of a pixel is
+ * invisible, and the numbers are most of a chart's bytes. Only geometry attributes change, never text.
+ */
+export function shortNumbers(svg: string): string {
+    return svg.replace(
+        / (d|transform|points|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g,
+        (_all, name: string, value: string) => ` ${name}="${value.replace(/(\d+\.\d\d)\d+/g, "$1")}"`,
+    );
 }
 
 const escapeText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
