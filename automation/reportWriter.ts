@@ -13,7 +13,14 @@ import * as path from "path";
  * file behind.
  */
 export function writeReportFile(file: string, report: unknown): string | undefined {
-    return writeTextFile(file, reportJson(report));
+    let text: string;
+    try {
+        text = reportJson(report);
+    } catch (err) {
+        // A report that cannot be serialized (a BigInt, a cycle): nothing is written, the previous file stays whole.
+        return (err as Error).message;
+    }
+    return writeTextFile(file, text);
 }
 
 /**

@@ -154,11 +154,14 @@ export function benchPlots(summary: BenchSummary): { name: string; spec: TopLeve
         low.map((c) => cellLabel(c.cell)),
         { field: "value", type: "quantitative", axis: { title: "runs promoted (escaped)", tickMinStep: 1 } },
     );
+    // A study of a few cells (`--candidates x1`, say) has no rows for some plots: those are not drawn.
     return [
-        { name: "bench-blast-radius", spec: blast },
-        { name: "bench-false-rollbacks", spec: falseRollbacks },
-        { name: "bench-low-traffic-escapes", spec: escapes },
-    ];
+        { name: "bench-blast-radius", spec: blast, rows: badRows.length },
+        { name: "bench-false-rollbacks", spec: falseRollbacks, rows: healthy.length },
+        { name: "bench-low-traffic-escapes", spec: escapes, rows: low.length },
+    ]
+        .filter((p) => p.rows > 0)
+        .map(({ name, spec }) => ({ name, spec }));
 }
 
 /** Renders the plots of `summary` into `dir` as SVG files; returns their paths. */
