@@ -52,6 +52,7 @@ import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
 import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
 import { describeEngineEvent } from "./cli/upSummary";
+import { htmlOption, runReport, writeHtmlAfterRun } from "./cli/reportCommand";
 import { readSelectedStack } from "./cli/workspace";
 import { scenarioPath, shareToolModules } from "./cli/shipped";
 import { addVerbHelp, unknownVerb } from "./cli/help";
@@ -68,6 +69,8 @@ interface CommonOptions {
     configFile?: string;
     json?: boolean;
     report?: string;
+    /** `--html <file>`: the report as one HTML page too (automation/cli/reportCommand.ts). */
+    html?: string;
     yes?: boolean;
     dryRun?: boolean;
 }
@@ -166,6 +169,8 @@ const program = new Command()
     // The Pulumi CLI's conventions, before any file is read (the scenario's included): which stack, checked
     // against the project; whether to go ahead without asking, or to refuse because nobody can answer.
     .hook("preAction", (_program, command) => {
+        // `report` reads a report file: no project, no stack, nothing to confirm.
+        if (command.name() === "report") return;
         const opts = command.opts() as Partial<CommonOptions>;
         const project = resolveProject(opts.cwd);
         const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
@@ -291,6 +296,7 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
             // The notifications still in flight (each bounded by its timeout) and the metrics, then the report's last write.
             const report = notify ? await notify.finish(result.report) : result.report;
             keeper.observe(report);
+            await writeHtmlAfterRun(opts.html, report);
             log.line(summary(report));
             if (opts.json) console.log(JSON.stringify(report));
         }
@@ -419,7 +425,7 @@ const promoteOptions = (command: Command, withRetry: boolean) => {
             .addOption(byOption())
             .addOption(reasonOption());
     }
-    return command.addOption(jsonOption()).addOption(reportOption());
+    return command.addOption(jsonOption()).addOption(reportOption()).addOption(htmlOption());
 };
 const byOption = () =>
     new Option("--by <name>", "who is acting, for the record (default: $LAMBDA_ROLLOUT_ACTOR, $GITHUB_ACTOR, else the user)");
@@ -499,6 +505,7 @@ program
     .option("--dry-run", "print what would change and touch nothing")
     .addOption(jsonOption())
     .addOption(reportOption())
+    .addOption(htmlOption())
     .action(async (opts: CommonOptions & { to?: string }) => {
         if (opts.to !== undefined && !/^[1-9]\d{0,9}$/.test(opts.to))
             throw new UsageError(`\`--to\` (got ${JSON.stringify(opts.to)}): must be a published version's number, e.g. 7`);
@@ -509,6 +516,7 @@ program
         );
         log.line(summary(report));
         emit(opts, report);
+        if (!opts.dryRun) await writeHtmlAfterRun(opts.html, report);
         process.exitCode = report.outcome === "failed" ? ExitCode.infrastructure : ExitCode.ok;
     });
 
@@ -600,6 +608,7 @@ program
     .addOption(configFileOption())
     .addOption(jsonOption())
     .addOption(reportOption())
+    .addOption(htmlOption())
     .addOption(
         new Option(
             "--transport <transport>",
@@ -634,6 +643,7 @@ program
             `(rehearsed ${formatDuration(result.report.durationMinutes * 60_000)} of virtual time in ${formatDuration(Date.now() - started)})`,
         );
         emit(opts, result.report);
+        await writeHtmlAfterRun(opts.html, result.report);
         process.exitCode = result.exitCode;
     });
 
@@ -665,6 +675,17 @@ program
         );
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
         process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;
+    });
+
+program
+    .command("report")
+    .description(
+        "write a rollout report (the JSON of --report) as one self-contained HTML page: charts of the weight, error rates and evidence, steps, events",
+    )
+    .argument("<report>", "the report file (what --report wrote)")
+    .requiredOption("--html <file>", "where to write the page")
+    .action(async (file: string, opts: { html: string }) => {
+        console.error(await runReport(file, opts));
     });
 
 program

@@ -85,16 +85,43 @@ function writeNew(temp: string, text: string): void {
 
 /**
  * Writes `report` as JSON to `file`, creating its folder if missing; returns the error's text when it could
- * not. The JSON goes to a temporary file beside it (see the module's comment), flushed to disk and then renamed
- * over `file`, so a crash at any point leaves the previous report or the new one, never half of one; a failed
- * write leaves no temporary file behind.
+ * not. A report that cannot be serialized (a BigInt, a cycle) writes nothing: the previous file stays whole.
  */
 export function writeReportFile(file: string, report: unknown): string | undefined {
+    let text: string;
+    try {
+        text = reportJson(report);
+    } catch (err) {
+        return (err as Error).message;
+    }
+    return writeTextFile(file, text);
+}
+
+/**
+ * A report as indented JSON with each array of plain values on one line (pure): the series' columns
+ * (automation/rollout/series.ts) would otherwise take a line per number, twice the bytes. Inside a JSON string a
+ * line break is always escaped, so joining the lines between elements never touches a string's text.
+ */
+export function reportJson(report: unknown): string {
+    return (
+        JSON.stringify(report, null, 2).replace(
+            /\[\n\s*([^[\]{}]*?)\n\s*\]/g,
+            (_all, inner: string) => `[${inner.split(/,\n\s*/).join(", ")}]`,
+        ) + "\n"
+    );
+}
+
+/**
+ * Writes `text` to `file` (a report, its HTML page), creating its folder if missing; returns the error's text
+ * when it could not. The text goes to a temporary file beside it (see the module's comment), flushed to disk and
+ * then renamed over `file`, so a crash at any point leaves the previous file or the new one, never half of one;
+ * a failed write leaves no temporary file behind.
+ */
+export function writeTextFile(file: string, text: string): string | undefined {
     let temp: string | undefined;
     try {
         const problem = pathProblem(file);
         if (problem) return problem;
-        const text = JSON.stringify(report, null, 2) + "\n";
         makeFolders(path.dirname(path.resolve(file)));
         temp = temporaryName(file);
         writeNew(temp, text);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:gates [-- --quick] [--seeds N] [--jobs N] [--out DIR] [--stable 0.5] [--candidates x3] [--rpm 200]`:
  * the gates benchmark (bench.ts); the last three restrict the matrix (one cell with many seeds, for instance).
- * Prints the markdown table and writes bench/results/gates.json and gates.md. Rows are spread over `--jobs`
+ * Prints the markdown table and writes bench/results/gates.json and gates.md, and the plots (bench/plots.ts) into
+ * docs/img (a study with another --out: into <out>/plots). Rows are spread over `--jobs`
  * worker processes (default: the number of CPUs, at most 4); the result does not depend on it.
  */
 import { fork } from "child_process";
@@ -10,6 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { assemble, cellsOf, FULL_MATRIX, markdown, QUICK_MATRIX, runRow, type MatrixSpec, type RowResult } from "./bench";
+import { DOCS_IMG, writeBenchPlots } from "./plots";
 import { recordDeploys } from "./world";
 
 interface Args {
@@ -161,9 +163,11 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(args.out, "gates.json"), JSON.stringify(summary, null, 1) + "\n");
     fs.writeFileSync(path.join(args.out, "gates.runs.json"), JSON.stringify(runs) + "\n");
     fs.writeFileSync(path.join(args.out, "gates.md"), md);
+    // The pictures of docs/gates.md come from the main results; a study's (--out elsewhere) go beside its own.
+    const plots = await writeBenchPlots(summary, args.out === path.join(__dirname, "results") ? DOCS_IMG : path.join(args.out, "plots"));
     process.stdout.write(md + "\n");
     process.stdout.write(
-        `wrote ${path.relative(process.cwd(), path.join(args.out, "gates.json"))} (summary), gates.runs.json (every run, not committed) and gates.md\n`,
+        `wrote ${path.relative(process.cwd(), path.join(args.out, "gates.json"))} (summary), gates.runs.json (every run, not committed), gates.md and the plots ${plots.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`,
     );
 }
 

@@ -1,9 +1,12 @@
 /**
  * Renders a rollout report (the JSON that `npm run promote -- --report FILE` writes) as markdown for
- * $GITHUB_STEP_SUMMARY: the outcome, each function's versions, and one table row per step (weight, verdict,
- * reason). Used by .github/workflows/promote.yml and rollback.yml:
+ * $GITHUB_STEP_SUMMARY: the outcome, a compact chart of the weight and of the error rates (Mermaid, which GitHub
+ * draws; automation/report/summaryChart.ts), each function's versions, and one table row per step (weight,
+ * verdict, reason). Used by .github/workflows/promote.yml and rollback.yml:
  *
  *     node --import tsx .github/scripts/reportSummary.ts rollout-report.json <exit code> >> "$GITHUB_STEP_SUMMARY"
+ *
+ * The workflow adds the link to the HTML report once its artifact is uploaded.
  *
  * Always exits 0: the workflow's own step fails the job with promote's exit code.
  *
@@ -13,6 +16,8 @@
 import * as fs from "fs";
 import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
 import { markdownText, oneLine } from "../../automation/text";
+import type { StackRun } from "../../automation/report/rows";
+import { summaryCharts } from "../../automation/report/summaryChart";
 
 /** The meaning of promote/rollback exit codes: the tool's own table (automation/exitCodes.ts). */
 export const EXIT_CODES = EXIT_CODE_MEANINGS;
@@ -32,6 +37,8 @@ interface Report {
     readonly functions?: Record<string, { stable?: string; candidate?: string; finalRouting?: Record<string, number> }>;
     readonly steps?: ReportStep[];
     readonly durationMinutes?: number;
+    /** The per-minute evidence (automation/rollout/series.ts), when a gate polled. */
+    readonly series?: unknown;
 }
 
 /** Markdown for a report (or for its absence) and the command's exit code. */
@@ -45,6 +52,8 @@ export function renderSummary(report: Report | undefined, exitCode: number): str
     lines.push(`## Rollout of ${code(report.stack ?? "?")}: ${cell(report.outcome ?? "unknown")}`, "");
     lines.push(`Strategy ${cell(report.strategy ?? "?")}; exit code ${exitCode}: ${meaning}.`);
     if (typeof report.durationMinutes === "number") lines.push(`Duration ${report.durationMinutes} min.`);
+    // The charts read the steps and the series; a report without them (a rollback's) has none.
+    if (report.series && Array.isArray(report.steps) && report.functions) lines.push("", ...summaryCharts(report as unknown as StackRun));
     const functions = Object.entries(report.functions ?? {});
     if (functions.length > 0) {
         lines.push("", "| function | stable | candidate | final routing |", "| --- | --- | --- | --- |");

@@ -201,6 +201,7 @@ export class CloudWatchAdapter implements MetricsSource {
                         candidate: versionEvidence(get("c_inv"), get("c_err"), get("c_p99"), true),
                         stable: versionEvidence(get("s_inv"), get("s_err")),
                         aliasThrottles: sum(get("thr")),
+                        throttlesByMinute: { minutes: get("thr")?.timestamps ?? [], counts: get("thr")?.values ?? [] },
                         deadLetterErrors: sum(get("dlq")),
                         ...(mine.length > 0 ? { unreadable: [...new Set(mine)].join("; ") } : {}),
                     },

@@ -5,6 +5,7 @@
  * at the minute it truly happened (each run's minutes count from its own start).
  */
 import type { RolloutReport, StepRecord } from "../rollout/report";
+import { resumedSeries, type RolloutSeries } from "../rollout/series";
 import type { Fault } from "./scenario";
 
 /** A signal the scenario sends the promote process alive at its instant. */
@@ -84,8 +85,13 @@ export function mergeRuns(parts: readonly RunPart[]): RolloutReport {
     const warnings = [...new Set(parts.flatMap((p) => p.report.warnings ?? []))];
     const errors = parts.flatMap((p, i) => (p.report.error && (i === parts.length - 1 || p.died) ? [p.report.error] : []));
     const { waitingForApproval } = last.report;
+    // The charts' series and their minute 0 are the first run's (automation/rollout/series.ts).
+    const series = parts.reduce<RolloutSeries | undefined>((into, p) => resumedSeries(into, p.report.series, p.startedAtMinute), undefined);
+    const startedAt = parts.find((p) => p.report.startedAt)?.report.startedAt;
     return {
         ...last.report,
+        ...(startedAt ? { startedAt } : {}),
+        ...(series ? { series } : {}),
         steps,
         decisionAtMinute: decided ? shift(decided)(decided.report.decisionAtMinute!) : null,
         durationMinutes: shift(last)(last.report.durationMinutes),

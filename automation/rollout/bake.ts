@@ -22,6 +22,7 @@ import {
 import { credentialsProblem, describeError } from "./retry";
 import { describeActor, describeUnreadable, type RolloutState } from "./state";
 import { percent, type Step } from "./steps";
+import type { PollSample } from "./series";
 
 /** The window of a rollout's evidence that starts at `ms`: whole minutes (Lambda's metrics are per minute). */
 const minuteFloor = (ms: number) => Math.floor(ms / 60000) * 60000;
@@ -129,6 +130,8 @@ export interface BakeControl {
     readonly onOperator: (action: "pause" | "resume", s: OperatorSeen) => void;
     /** The owner's record writes: its lease renewed at every poll, a record replaced by hand written again. */
     readonly ownership: Ownership;
+    /** Called with what each poll read and decided (the report's series: automation/rollout/series.ts). */
+    readonly onPoll?: (sample: PollSample) => void;
 }
 
 /** Polls the gates through a step's bake until the precedence (requests.ts) decides something other than baking on. */
@@ -183,6 +186,7 @@ export async function bakeStep(
             },
             targets.map((t) => t.key),
         );
+        comparison.onPoll?.(pollSample(clock.now(), step, targets, policy, poll, result));
         if (result.verdict === "extended") extended = true;
         sayIgnored(poll.seen, policy.approvers, ignored, say);
         const move = ownerMove(
@@ -230,6 +234,19 @@ function outcomeOf(
             say(`${result.verdict} ${at.progress}: ${result.reason}`);
             return undefined;
     }
+}
+
+/** What one poll hands to `onPoll` (the report's series): when, at which weight, what it read and decided. */
+function pollSample(atMs: number, step: Step, targets: Target[], policy: RolloutPolicy, poll: Poll, result: GateResult): PollSample {
+    return {
+        atMs,
+        weight: step.weight,
+        functions: targets.map((t) => t.key),
+        gates: policy.gates,
+        evidence: poll.evidence,
+        alarmsInAlarm: poll.alarmsInAlarm,
+        result,
+    };
 }
 
 /** An approval or `--full` from someone `rollout.approvers` does not name: said once, not acted on. */

@@ -133,6 +133,8 @@ export interface FunctionEvidence {
     readonly stable: VersionEvidence;
     /** Sum of Throttles through the alias. */
     readonly aliasThrottles: number;
+    /** The same throttles per minute (epoch ms of the minutes that had a point), for the report's charts. */
+    readonly throttlesByMinute?: { readonly minutes: number[]; readonly counts: number[] };
     /** Sum of DeadLetterErrors of the function. */
     readonly deadLetterErrors: number;
     /**

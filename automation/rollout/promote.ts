@@ -254,7 +254,7 @@ class PromoteRun {
             ]),
         );
         this.recorder = new ReportRecorder(
-            { stack: options.stackName, strategy: policy.strategy, functions },
+            { stack: options.stackName, strategy: policy.strategy, startedAt: new Date(this.startedAt).toISOString(), functions },
             () => this.minute(),
             deps.observe,
         );
@@ -545,6 +545,7 @@ class PromoteRun {
                 approvalUntil: deadline,
                 onOperator: (action, s) => this.sawOperator(action, s),
                 ownership: this.ownership,
+                onPoll: (sample) => this.recorder.poll(sample),
             },
         );
         const asked = this.deps.ask?.(
@@ -646,6 +647,7 @@ class PromoteRun {
                 lookAlpha: bakes.looks[index] ?? undefined,
                 onOperator: (action, s) => this.sawOperator(action, s),
                 ownership: this.ownership,
+                onPoll: (sample) => this.recorder.poll(sample),
             });
         } catch (err) {
             // Anything unexpected while traffic is on the candidate: back to stable, and keep the record.

@@ -7,6 +7,7 @@
 import { ExitCode } from "../exitCodes";
 import type { GateCause, GateNumbers, SeverityBand } from "./assess";
 import type { HookRecord } from "./hooks";
+import { recordApprovalWait, recordPoll, type PollSample, type RolloutSeries } from "./series";
 
 /**
  * How a rollout ended. `aborted`: put back on stable on an interrupt or an operator's abort; `held`: an
@@ -79,6 +80,8 @@ export interface RolloutReport {
     outcome: Outcome;
     stack: string;
     strategy: string;
+    /** When the run began (ISO 8601): minute 0 of every `...Minute` field. */
+    startedAt?: string;
     functions: Record<string, FunctionRecord>;
     steps: StepRecord[];
     decisionAtMinute: number | null;
@@ -121,6 +124,8 @@ export interface RolloutReport {
      * have exited (abort: 0 only once a read after every `up` in flight showed all traffic on stable).
      */
     operatorVerbs?: { action: string; atMinute: number; endedAtMinute: number; exitCode: number; confirmed: boolean; refused?: string }[];
+    /** What each poll of the gates read, per minute and per poll, for the charts (automation/rollout/series.ts). */
+    series?: RolloutSeries;
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */
@@ -141,13 +146,22 @@ export function exitCodeForOutcome(outcome: Outcome): number {
 /** Owns a report: every change goes through it, and each is shown to `observe` (which keeps the record). */
 export class ReportRecorder {
     readonly report: RolloutReport;
+    /** The wait for approval the series last recorded (the report's field goes once the wait ends). */
+    private waiting?: RolloutReport["waitingForApproval"];
 
     constructor(
-        init: Pick<RolloutReport, "stack" | "strategy" | "functions">,
+        init: Pick<RolloutReport, "stack" | "strategy" | "functions" | "startedAt">,
         private readonly minute: () => number,
         private readonly observe?: (report: RolloutReport) => void,
     ) {
         this.report = { outcome: "nothing-to-do", ...init, steps: [], decisionAtMinute: null, durationMinutes: 0 };
+        this.changed();
+    }
+
+    /** One poll of a bake: its numbers join the series the charts draw. */
+    poll(sample: PollSample): void {
+        const startedAtMs = this.report.startedAt ? Date.parse(this.report.startedAt) : sample.atMs - this.minute() * 60000;
+        this.report.series = recordPoll(this.report.series, sample, this.minute(), startedAtMs);
         this.changed();
     }
 
@@ -183,6 +197,11 @@ export class ReportRecorder {
     }
 
     private changed(): void {
+        // A wait for approval shows in the report only while it lasts; the series keeps when it began and ended.
+        if (this.report.waitingForApproval !== this.waiting) {
+            this.waiting = this.report.waitingForApproval;
+            this.report.series = recordApprovalWait(this.report.series, this.waiting, this.minute());
+        }
         this.observe?.(this.report);
     }
 }

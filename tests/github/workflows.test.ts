@@ -123,9 +123,9 @@ describe("GitHub workflows (.github/workflows)", () => {
             expect(wf.on.repository_dispatch.types).to.deep.equal(["prod-candidate-published"]);
         });
 
-        it("promotes prod with --yes --json and writes the report", () => {
+        it("promotes prod with --yes --json and writes the report, as JSON and as a page", () => {
             expect(promoteRun).to.contain(
-                "node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json &",
+                "node --import tsx automation/cli.ts promote --stack prod --yes --json --report rollout-report.json --html rollout-report.html &",
             );
             expect(promoteRun).to.contain('>> "$GITHUB_STEP_SUMMARY"');
         });
@@ -156,7 +156,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         it("rolls the chosen stack back with --yes --json", () => {
             const run = runs(wf).find((r) => r.includes("automation/cli.ts rollback"))!;
             expect(run).to.contain(
-                'node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json &',
+                'node --import tsx automation/cli.ts rollback --stack "$STACK" --yes --json --report rollback-report.json --html rollback-report.html &',
             );
             const step = steps(wf).find((s) => s.run === run)!;
             expect(step.env?.STACK).to.equal("${{ inputs.stack }}");
@@ -287,6 +287,24 @@ describe("CI security (.github/**)", () => {
         ).to.be.at.least(job["timeout-minutes"]! * 60);
     });
 
+    it("promote and rollback upload the HTML report as the file itself, even when cancelled, and link it from the summary", () => {
+        for (const [f, page] of [
+            ["promote.yml", "rollout-report.html"],
+            ["rollback.yml", "rollback-report.html"],
+        ]) {
+            const all = steps(load(f));
+            const html = all.find((st) => st.uses?.startsWith("actions/upload-artifact@") && st.with?.path === page)!;
+            expect(html, f).to.not.equal(undefined);
+            expect(html.if, f).to.equal("always()");
+            expect(html.with?.archive, f).to.equal(false);
+            const link = all[all.indexOf(html) + 1];
+            expect(link.if, f).to.equal("always() && steps.html.outputs.artifact-url != ''");
+            expect(link.env?.HTML_URL, f).to.equal("${{ steps.html.outputs.artifact-url }}");
+            // The URL reaches the shell as a variable, never pasted into the script.
+            expect(link.run, f).to.match(/\]\(\$HTML_URL\)" >> "\$GITHUB_STEP_SUMMARY"\n$/);
+        }
+    });
+
     it("privileged jobs (prod credentials) use no dependency cache", () => {
         for (const f of ["promote.yml", "rollback.yml"]) {
             const setup = stepUsing(load(f), "actions/setup-node");
@@ -355,6 +373,46 @@ describe("the rollout report in the job summary (.github/scripts/reportSummary.t
         // Without the escaping the same reason makes links, an image, HTML and a forged row: the check above can fail.
         const raw = `| a |\n| --- |\n| ${reason.replace(/\n/g, " ")} |\n`;
         expect(rendered(raw)).to.match(/<a href/);
+    });
+
+    it("draws the weight and the error rates as Mermaid charts when the report has the per-minute series", () => {
+        const series = {
+            limits: { maxErrorRatePercent: 1, maxErrorRateIncreasePercent: 0.5, maxP99Ms: 6000, sameMinuteLogRatio: 5.99 },
+            polls: { minute: [3.1, 4.1], weight: [0.1, 0.1], verdict: ["baking", "failed"] },
+            functions: {
+                api: {
+                    minutes: {
+                        minute: [0, 1],
+                        candidateInvocations: [20, 30],
+                        candidateErrors: [1, 2],
+                        candidateP99Ms: [300, 310],
+                        stableInvocations: [180, 170],
+                        stableErrors: [0, 1],
+                        throttles: [0, 0],
+                    },
+                    lowerBoundPercent: [0, 0.2],
+                    sameMinuteLogRatio: [1, 6.1],
+                },
+            },
+        };
+        const md = renderSummary(
+            {
+                ...report,
+                steps: [{ ...report.steps[0], startedAtMinute: 0, endedAtMinute: 4.1 }],
+                series,
+                decisionAtMinute: 4.1,
+                stableAtMinute: 4.3,
+                durationMinutes: 4.8,
+            } as never,
+            1,
+        );
+        const charts = [...md.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
+        expect(charts).to.have.length(2);
+        expect(charts[0]).to.contain('x-axis "minutes since the rollout began" [0, 1, 2, 3, 4, 5]');
+        // 10% until traffic was back on stable at minute 4.3.
+        expect(charts[0]).to.contain("line [10, 10, 10, 10, 10, 0]");
+        // Since the rollout began: the candidate 1/20 then 3/50, stable 0/180 then 1/350, the limit 1%.
+        expect(charts[1]).to.contain("line [5, 6]\n    line [0, 0.29]\n    line [1, 1]");
     });
 
     it("says so when no report was written", () => {

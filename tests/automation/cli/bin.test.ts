@@ -47,6 +47,18 @@ describe("the lambda-rollout bin (compiled, run with plain node)", function () {
         expect(r.stdout).to.contain("lambda-rollout-prod-api");
     });
 
+    it("`report REPORT.json --html OUT.html` draws the page from dist/ (vega and vega-lite, ES modules, imported from CommonJS)", async () => {
+        const report = path.join(scratch, "bad.json");
+        const page = path.join(scratch, "bad.html");
+        const rehearsed = await bin(["rehearse", "-s", "prod", "--scenario", "scenarios/bad-canary.json", "--report", report]);
+        expect(rehearsed.code, rehearsed.stderr).to.equal(1);
+        const r = await bin(["report", report, "--html", page]);
+        expect(r.code, r.stderr).to.equal(0);
+        const html = fs.readFileSync(page, "utf8");
+        expect(html).to.contain("Rolled back at minute 6.1");
+        expect((html.match(/<svg /g) ?? []).length).to.equal(2);
+    });
+
     it("-s wins over PULUMI_STACK", async () => {
         const r = await bin(["plan", "-s", "staging"], { PULUMI_STACK: "prod" });
         expect(r.code, r.stderr).to.equal(0);
