@@ -63,6 +63,10 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         ],
         exitCodes: [ok, usage, bug],
     },
+    report: {
+        examples: ["lambda-rollout report rollout.json --html rollout.html"],
+        exitCodes: [ok, usage, bug],
+    },
     adopt: {
         examples: [
             "lambda-rollout adopt orders-api -C . -s prod --dry-run",
