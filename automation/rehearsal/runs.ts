@@ -86,7 +86,10 @@ export function mergeRuns(parts: readonly RunPart[]): RolloutReport {
     const errors = parts.flatMap((p, i) => (p.report.error && (i === parts.length - 1 || p.died) ? [p.report.error] : []));
     const { waitingForApproval } = last.report;
     // The charts' series and their minute 0 are the first run's (automation/rollout/series.ts).
-    const series = parts.reduce<RolloutSeries | undefined>((into, p) => resumedSeries(into, p.report.series, p.startedAtMinute), undefined);
+    const series =
+        parts.length === 1
+            ? last.report.series
+            : parts.reduce<RolloutSeries | undefined>((into, p) => resumedSeries(into, p.report.series, p.startedAtMinute), undefined);
     const startedAt = parts.find((p) => p.report.startedAt)?.report.startedAt;
     return {
         ...last.report,

@@ -160,13 +160,14 @@ export function resumedSeries(
     moved.polls.minute = moved.polls.minute.map(shift);
     for (const fn of Object.values(moved.functions)) {
         fn.minutes.minute = fn.minutes.minute.map(shift);
-        fn.alarms = fn.alarms?.map((a) => ({ ...a, minute: shift(a.minute) }));
+        if (fn.alarms) fn.alarms = fn.alarms.map((a) => ({ ...a, minute: shift(a.minute) }));
     }
-    moved.approvalWaits = moved.approvalWaits?.map((w) => ({
-        ...w,
-        fromMinute: shift(w.fromMinute),
-        ...(w.toMinute === undefined ? {} : { toMinute: shift(w.toMinute) }),
-    }));
+    if (moved.approvalWaits)
+        moved.approvalWaits = moved.approvalWaits.map((w) => ({
+            ...w,
+            fromMinute: shift(w.fromMinute),
+            ...(w.toMinute === undefined ? {} : { toMinute: shift(w.toMinute) }),
+        }));
     if (!first) return moved;
     const merged: RolloutSeries = structuredClone(first);
     merged.limits = moved.limits;
