@@ -12,7 +12,7 @@ import { LambdaAdapter } from "../adapters/lambda";
 import type { Clock } from "../rollout/ports";
 import { stepsFor } from "../rollout/steps";
 import { promote, type PromoteOptions, type RolloutLog, type RolloutResult } from "../rollout/promote";
-import type { RolloutDeps } from "../rollout/ports";
+import type { RolloutDeps } from "../rollout/deps";
 import { pruneAfterPromotion } from "../rollout/prune";
 import type { RolloutReport } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";

@@ -6,7 +6,8 @@
 import type { RolloutPolicy } from "../../config/stackConfig";
 import { trafficShares, type AliasRouting } from "../../components/routing";
 import { assessStep, evidenceSince, type Baseline, type GateResult, type Verdict } from "./assess";
-import type { EvidenceRequest, FunctionEvidence, RolloutDeps, RolloutLog, Target } from "./ports";
+import type { EvidenceRequest, FunctionEvidence, RolloutLog } from "./ports";
+import type { RolloutDeps, Target } from "./deps";
 import { readRecord, stateOf, type AliasRead } from "./record";
 import {
     bakeLeaseMs,

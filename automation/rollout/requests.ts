@@ -9,7 +9,8 @@
  */
 import type { AliasRouting } from "../../components/routing";
 import type { Verdict } from "./assess";
-import type { LambdaControl, RolloutLog, Clock, Target } from "./ports";
+import type { LambdaControl, RolloutLog, Clock } from "./ports";
+import type { Target } from "./deps";
 import { readRecord, stateOf, updateRecord, type AliasRead } from "./record";
 import { describeError, type RetryPolicy } from "./retry";
 import { isApprover } from "./approvers";

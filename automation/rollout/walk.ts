@@ -10,7 +10,7 @@ import { lookAlphas } from "./assess";
 import { awaitApproval } from "./approval";
 import { bakeStep, routesAt, type BakeOutcome } from "./bake";
 import { hookGate, onInterrupt, promoted, refusedWrite, rollBack } from "./ending";
-import type { RolloutDeps, Target } from "./ports";
+import type { RolloutDeps, Target } from "./deps";
 import { readAlias, readRecord, stateOf, type AliasRead } from "./record";
 import { UP_LEASE_MS, type WriteRefused } from "./requests";
 import { describeError } from "./retry";
