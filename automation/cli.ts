@@ -5,47 +5,26 @@
  * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
  * 3 infrastructure error (where traffic was left is printed) · 4 another update holds the stack.
  */
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../components/routing";
-import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import * as os from "os";
-import { RealHookRunner } from "./adapters/hooks";
-import { LambdaAdapter } from "./adapters/lambda";
-import { StsIdentity } from "./adapters/sts";
-import { AutomationStackDriver } from "./adapters/pulumiStack";
 import { describePlan } from "./engine/describePlan";
-import {
-    evaluateProgram,
-    loadStackConfig,
-    UnresolvedStackConfigError,
-    stackConfigPath,
-    unresolvedEnvironments,
-    type LoadedStackConfig,
-} from "./engine/evaluate";
-import { awsClientSettings, sdkClientConfig } from "../components/awsClientSettings";
-import { readStackConfig } from "../config/projectConfig";
-import { delivery, type Delivery } from "./notify/delivery";
+import { evaluateProgram, loadStackConfig, unresolvedEnvironments } from "./engine/evaluate";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { TRANSPORTS, type Transport } from "./rehearsal/transport";
 import { readScenario } from "./rehearsal/scenario";
-import type { Clock } from "./rollout/ports";
 import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { plainText } from "./text";
-import { sleep } from "./timers";
 import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { actor, isApprover, operate, type OperatorAction } from "./rollout/operator";
 import { rollback } from "./rollout/rollback";
-import { prune, pruneAfterPromotion, summarizePrune } from "./rollout/prune";
+import { prune, summarizePrune } from "./rollout/prune";
 import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
@@ -60,6 +39,8 @@ import { adopt, type AdoptFlags } from "./adopt/command";
 import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
+import { adaptersOf, wireRollout } from "./wiring";
+import { realClock, realWorld } from "./wiring/real";
 
 interface CommonOptions {
     /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
@@ -76,7 +57,6 @@ interface CommonOptions {
 }
 
 // The wall clock; its sleep waits as long as asked, however long (automation/timers.ts).
-const realClock: Clock = { now: () => Date.now(), sleep };
 
 /** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
 function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
@@ -90,47 +70,13 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
 }
 
 /**
- * The real side effects: the Automation API on this project, and AWS in the stack's region with the provider's
- * credentials. The stack file is validated first, offline, so bad input exits 2 before the Pulumi CLI or AWS is
- * called. When the file cannot tell the whole config (it imports ESC environments, or holds secrets), the config
- * is read again as the Pulumi CLI resolves it and validated the same way.
+ * A verb's real world (automation/wiring/real.ts: the Automation API on the project, AWS with the provider's
+ * credentials; bad config exits 2 before either is called) and its adapters. With a log, each `up` prints a
+ * compact summary of its changes as they happen.
  */
 async function realDeps(opts: CommonOptions, log?: RolloutLog) {
-    const project = resolveProject(opts.cwd);
-    const file = stackConfigPath(opts.stack, opts.configFile, project);
-    const stack = new AutomationStackDriver({
-        stack: opts.stack,
-        configFile: file,
-        workDir: project.root,
-        project: project.name,
-        // With a log, each `up` prints a compact summary of its changes as they happen.
-        onEvent: log ? upSummary(log) : undefined,
-    });
-    let offline: LoadedStackConfig | undefined;
-    try {
-        offline = loadStackConfig(opts.stack, opts.configFile, undefined, project);
-    } catch (err) {
-        // Only what an ESC environment may supply is left to the Pulumi CLI; any other bad value stops here.
-        if (!(err instanceof UnresolvedStackConfigError)) throw err;
-    }
-    // The file says all when it has no secrets and imports nothing; else the config as the Pulumi CLI resolves it.
-    const fileSaysAll = offline !== undefined && offline.environments.length === 0 && offline.secretKeys.length === 0;
-    const resolved = fileSaysAll ? offline!.config : await stack.config();
-    const config = fileSaysAll
-        ? offline!.stackConfig
-        : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
-    const aws = awsClientSettings(resolved, config.region);
-    const cloudWatch = new CloudWatchClient(sdkClientConfig(aws));
-    return {
-        config,
-        stack,
-        lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
-        metrics: new CloudWatchAdapter(cloudWatch),
-        identity: new StsIdentity(new STSClient(sdkClientConfig(aws))),
-        clock: realClock,
-        /** The raw clients of notifications and deployment metrics (automation/notify). */
-        clients: { cloudWatch, sns: new SNSClient(sdkClientConfig(aws)) },
-    };
+    const world = await realWorld(opts, log ? upSummary(log) : undefined);
+    return { world, config: world.config, stack: world.stack, clock: world.clock, ...adaptersOf(world) };
 }
 
 /**
@@ -232,8 +178,15 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
     const deps = await realDeps(opts, log);
     // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
     withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
-    // Notifications and deployment metrics (none on a dry run); a webhook URL that cannot be had is exit 2 here.
-    const notify = opts.dryRun ? undefined : await realDelivery(deps, opts, log);
+    // Every side effect, wired once (automation/wiring): a webhook URL that cannot be had is exit 2 here.
+    const wiring = await wireRollout(deps.world, {
+        stack: parseStackName(opts.stack, deps.world.project.name).name,
+        stackName: opts.stack,
+        notifications: deps.config.notifications,
+        retention: deps.config.retention,
+        log,
+        dryRun: opts.dryRun,
+    });
     const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
     const interrupts = handleInterrupts(
         (signal) =>
@@ -255,25 +208,22 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
             process.exit(exitCodeForSignal(signal));
         },
     );
-    const project = resolveProject(opts.cwd);
     try {
         const result = await promote(
             {
-                ...deps,
+                stack: deps.stack,
+                lambda: wiring.lambda,
+                metrics: wiring.metrics,
+                clock: deps.clock,
                 log,
                 confirm: confirmation(opts),
                 observe: (report) => {
                     keeper.observe(report);
-                    notify?.observe(report);
+                    wiring.delivery.observe(report);
                 },
                 signal: interrupts.signal,
-                hooks: new RealHookRunner(deps.lambda, { cwd: project.root, env: process.env }),
-                ...(deps.config.retention.afterPromotion && !opts.dryRun
-                    ? {
-                          afterPromotion: () =>
-                              pruneAfterPromotion({ ...deps, log }, { stackName: opts.stack, retention: deps.config.retention }),
-                      }
-                    : {}),
+                hooks: wiring.hooks,
+                ...(wiring.afterPromotion ? { afterPromotion: wiring.afterPromotion } : {}),
                 // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
                 // unless `rollout.approvers` does not name who runs this promote.
                 ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
@@ -294,7 +244,7 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
             if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
         } else {
             // The notifications still in flight (each bounded by its timeout) and the metrics, then the report's last write.
-            const report = notify ? await notify.finish(result.report) : result.report;
+            const report = await wiring.delivery.finish(result.report);
             keeper.observe(report);
             await writeHtmlAfterRun(opts.html, report);
             log.line(summary(report));
@@ -304,32 +254,6 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
     } finally {
         interrupts.dispose();
     }
-}
-
-/**
- * A promote's notifications and metrics against real AWS: SNS publishes to the topic the stack exports (read
- * once, only when `notifications.sns` is on), webhooks get their URL from the secret or the environment.
- */
-async function realDelivery(deps: Awaited<ReturnType<typeof realDeps>>, opts: CommonOptions, log: RolloutLog): Promise<Delivery> {
-    const notifications = deps.config.notifications;
-    let topicArn: string | undefined;
-    if (notifications?.sns) {
-        try {
-            topicArn = (await deps.stack.outputs())?.alarmTopicArn;
-        } catch {
-            // promote reads the outputs again and reports what is wrong with them; here SNS is only left out.
-            topicArn = undefined;
-        }
-    }
-    return delivery({
-        notifications,
-        stack: parseStackName(opts.stack, resolveProject(opts.cwd).name).name,
-        env: process.env,
-        cloudWatch: deps.clients.cloudWatch,
-        sns: { client: deps.clients.sns, topicArn },
-        now: () => new Date(),
-        warn: (line) => log.line(line),
-    });
 }
 
 /** The user's login name, for the record of who acted. */

@@ -7,19 +7,16 @@ import * as path from "path";
 import { loadStackConfig } from "../engine/evaluate";
 import { defaultProject, type PulumiProject } from "../project";
 import { UsageError } from "../errors";
-import { CloudWatchAdapter } from "../adapters/cloudwatch";
-import { LambdaAdapter } from "../adapters/lambda";
 import type { Clock } from "../rollout/ports";
 import { stepsFor } from "../rollout/steps";
 import { promote, type PromoteOptions, type RolloutLog, type RolloutResult } from "../rollout/promote";
 import type { RolloutDeps } from "../rollout/deps";
-import { pruneAfterPromotion } from "../rollout/prune";
 import type { RolloutReport } from "../rollout/report";
 import type { StackOutputs } from "../rollout/ports";
 import { createRandom, SimulatedAws } from "../simulator";
 import type { WireServerOptions } from "../simulator/httpServer";
-import { delivery } from "../notify/delivery";
-import { slackChannel, teamsChannel, type NotificationChannel } from "../notify/channels";
+import { wireRollout } from "../wiring";
+import { simulatedWorld, type RehearsedWebhooks } from "../wiring/simulated";
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
@@ -65,18 +62,9 @@ export interface RehearseOptions {
      * `fromEnv`, to the URLs in the variables the config's `urlEnv` names. Without it the rehearsal sends them
      * nowhere (each is recorded as sent; SNS and the metrics always go to the simulated account).
      */
-    readonly webhooks?: { readonly slack?: string; readonly teams?: string } | "fromEnv";
+    readonly webhooks?: RehearsedWebhooks;
     /** Where `urlEnv` is read with `webhooks: "fromEnv"` (default process.env). */
     readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** The rehearsal's stand-in for a webhook: posts where `webhooks` says, else only records the send. */
-function rehearsedWebhook(webhooks: RehearseOptions["webhooks"]) {
-    return (name: "slack" | "teams", envUrl: string | undefined): NotificationChannel => {
-        const url = webhooks === "fromEnv" ? envUrl : webhooks?.[name];
-        if (!url) return { name, send: async () => undefined };
-        return name === "slack" ? slackChannel(url) : teamsChannel(url);
-    };
 }
 
 /** Where traffic truly ended (read from the simulated account, not from the report), and whether that is safe. */
@@ -299,25 +287,22 @@ async function rehearseOver(
     // requests counted and traffic of the seed stay as they were.
     sim.backfill(baselineMinutes(config.rollout.gates.baseline));
 
-    const clients = await connectTo(sim);
-    const adapters = { lambda: new LambdaAdapter(clients.lambda), metrics: new CloudWatchAdapter(clients.cloudWatch) };
-    const hooks = new ScenarioHookRunner(scenario.hooks);
-    // Version retention after a promotion, as the stack's config asks, against the simulated account's versions.
-    const afterPromotion = config.retention.afterPromotion
-        ? () => pruneAfterPromotion({ stack, lambda: adapters.lambda, log }, { stackName: options.stack, retention: config.retention })
-        : undefined;
-    // Notifications and deployment metrics: SNS and CloudWatch are the simulated account's (in-process whatever
-    // the transport), the webhooks as `options.webhooks` says.
-    const notify = delivery({
-        notifications: config.notifications,
-        stack: options.stack.split("/").at(-1)!,
-        env: options.env ?? process.env,
-        cloudWatch: sim.cloudWatch,
-        sns: { client: sim.sns, topicArn: candidateOutputs.alarmTopicArn },
-        now: () => sim.now(),
-        warn: (line) => log.line(line),
-        webhook: rehearsedWebhook(options.webhooks),
+    // The run's side effects, wired as a real run's are (automation/wiring): only the world differs.
+    const world = simulatedWorld(sim, {
+        stack,
+        clients: await connectTo(sim),
+        hooks: new ScenarioHookRunner(scenario.hooks),
+        ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+        ...(options.env ? { env: options.env } : {}),
     });
+    const wiring = await wireRollout(world, {
+        stack: options.stack.split("/").at(-1)!,
+        stackName: options.stack,
+        notifications: config.notifications,
+        retention: config.retention,
+        log,
+    });
+    const notify = wiring.delivery;
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.
     const jitter = createRandom(scenario.seed, JITTER_STREAM);
     const random = () => jitter.uniform();
@@ -326,7 +311,7 @@ async function rehearseOver(
         now: () => sim.now().getTime(),
         advanceTo: (ms) => sim.advance(Math.max(0, ms - sim.now().getTime())),
         stack: (clock) => stack.withClock(clock),
-        deps: { lambda: adapters.lambda, random },
+        deps: { lambda: wiring.lambda, random },
         stackName: options.stack,
         log,
         startMs: REHEARSAL_START.getTime(),
@@ -334,7 +319,14 @@ async function rehearseOver(
     stack.duringUp = (step) => operators.duringUp(step);
     const runs = await runProcesses(scenario, sim, stack, {
         promoteOptions: { stackName: options.stack, hooks: rehearsedHooks(scenario), policy: config.rollout },
-        deps: { lambda: adapters.lambda, metrics: adapters.metrics, log, random, hooks, afterPromotion },
+        deps: {
+            lambda: wiring.lambda,
+            metrics: wiring.metrics,
+            log,
+            random,
+            hooks: wiring.hooks,
+            ...(wiring.afterPromotion ? { afterPromotion: wiring.afterPromotion } : {}),
+        },
         operators,
         observe: (report) => {
             options.observe?.(report);
