@@ -22,7 +22,7 @@ export default tseslint.config(
         files: [
             "automation/rollout/**/*.ts",
             "automation/notify/events.ts",
-            "components/routing.ts",
+            "domain/**/*.ts",
             "components/metricDimensions.ts",
             "components/deploymentMetrics.ts",
         ],

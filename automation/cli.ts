@@ -7,7 +7,7 @@
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
-import { STRATEGIES, type Strategy } from "../components/routing";
+import { STRATEGIES, type Strategy } from "../domain/routing";
 import * as os from "os";
 import { describePlan } from "./engine/describePlan";
 import { evaluateProgram, loadStackConfig, unresolvedEnvironments } from "./engine/evaluate";
@@ -20,7 +20,7 @@ import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
-import { plainText } from "./text";
+import { plainText } from "../domain/text";
 import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import { actor, isApprover, operate, type OperatorAction } from "./rollout/operator";
 import { rollback } from "./rollout/rollback";

@@ -13,7 +13,7 @@
  */
 import * as path from "path";
 import { readRolloutOutputs } from "../components/rolloutOutputs";
-import { additionalVersionWeights, routingFromRequest, trafficShares } from "../components/routing";
+import { additionalVersionWeights, routingFromRequest, trafficShares } from "../domain/routing";
 import { parseStackConfig, projectKeys, type RoutingOverride, type StackConfig } from "../config/stackConfig";
 import {
     evaluateProgram,

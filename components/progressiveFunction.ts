@@ -12,10 +12,10 @@ import {
     queueStatement,
     VPC_NETWORK_INTERFACE_STATEMENT,
 } from "./frontDoor";
-import { forwardRefusal } from "../automation/rollout/state";
+import { forwardRefusal } from "../domain/state";
 import { readLiveAlias } from "./liveAlias";
 import { AlarmThresholds, RollbackAlarms } from "./rollbackAlarms";
-import { additionalVersionWeights, decideAliasRouting, RoutingRequest, RoutingSource, Strategy, trafficShares } from "./routing";
+import { additionalVersionWeights, decideAliasRouting, RoutingRequest, RoutingSource, Strategy, trafficShares } from "../domain/routing";
 
 /** The alias every progressively delivered function is called through. */
 export const LIVE_ALIAS = "live";

@@ -7,7 +7,7 @@
  * that names the key path, the bad value and what would be valid.
  */
 import { z } from "zod";
-import { STRATEGIES } from "../components/routing";
+import { STRATEGIES } from "../domain/routing";
 import { boundedDuration, boundRule, duration, withinBound } from "./durations";
 import { ConfigError, describeIssues, namespaceKeys } from "./issues";
 import { WEBHOOK_URL_RULE, webhookUrlProblem } from "./webhookUrls";

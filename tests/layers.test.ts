@@ -19,14 +19,18 @@ describe("layers: the pure rollout logic loads nothing impure", function () {
         expect(loaded.filter((p) => /^@aws-sdk\/|^@pulumi\/|^yaml$/.test(p))).to.deep.equal([]);
     });
 
-    for (const pure of ["routing.ts", "metricDimensions.ts", "deploymentMetrics.ts"]) {
-        it(`components/${pure} (the rule of routing, the metric dimension sets, the deployment metrics' names) loads no package at all`, () => {
+    for (const pure of ["domain/routing.ts", "domain/text.ts", "components/metricDimensions.ts", "components/deploymentMetrics.ts"]) {
+        it(`${pure} (the rule of routing, text made safe, the metric dimension sets, the deployment metrics' names) loads no package at all`, () => {
             // tsx and its esbuild compile the TypeScript.
-            expect(
-                packagesLoadedBy(path.join(PROJECT_ROOT, "components", pure)).filter((p) => p !== "tsx" && p !== "esbuild"),
-            ).to.deep.equal([]);
+            expect(packagesLoadedBy(path.join(PROJECT_ROOT, pure)).filter((p) => p !== "tsx" && p !== "esbuild")).to.deep.equal([]);
         });
     }
+
+    it("domain/state.ts (the record's format, read by the program and the tool) loads no package but zod", () => {
+        expect(packagesLoadedBy(path.join(PROJECT_ROOT, "domain", "state.ts")).filter((p) => p !== "tsx" && p !== "esbuild")).to.deep.equal(
+            ["zod"],
+        );
+    });
 
     it("the CloudWatch adapter does not load the Pulumi runtime for its metric dimensions", () => {
         const loaded = packagesLoadedBy(path.join(PROJECT_ROOT, "automation", "adapters", "cloudwatch.ts"));

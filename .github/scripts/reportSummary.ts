@@ -15,7 +15,7 @@
  */
 import * as fs from "fs";
 import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
-import { markdownText, oneLine } from "../../automation/text";
+import { markdownText, oneLine } from "../../domain/text";
 import type { StackRun } from "../../automation/report/rows";
 import { summaryCharts } from "../../automation/report/summaryChart";
 

@@ -19,7 +19,7 @@ import {
 import { aliasDimensions, versionDimensions } from "../../components/metricDimensions";
 import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence } from "../rollout/ports";
 import { awsCall } from "./awsError";
-import type { CommandSender } from "./lambda";
+import type { SdkClient } from "../../domain/sdk";
 
 /** GetMetricData takes at most 500 queries; each function needs at most this many (10 at 100%, 7 before). */
 const QUERIES_PER_FUNCTION = 10;
@@ -140,7 +140,7 @@ export function versionEvidence(inv?: Series, err?: Series, p99?: Series, requir
 
 /** {@link MetricsSource} over CloudWatch. */
 export class CloudWatchAdapter implements MetricsSource {
-    constructor(private readonly client: CommandSender) {}
+    constructor(private readonly client: SdkClient) {}
 
     async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
         const perCall = Math.floor(MAX_QUERIES / QUERIES_PER_FUNCTION);
@@ -238,7 +238,7 @@ export class CloudWatchAdapter implements MetricsSource {
 const PUT_LIMIT = 1000;
 
 /** Puts custom metrics (the deployment metrics), in calls of at most {@link PUT_LIMIT} data. */
-export async function putMetricData(cloudWatch: CommandSender, namespace: string, data: readonly MetricDatum[]): Promise<void> {
+export async function putMetricData(cloudWatch: SdkClient, namespace: string, data: readonly MetricDatum[]): Promise<void> {
     for (let i = 0; i < data.length; i += PUT_LIMIT) {
         const MetricData = data.slice(i, i + PUT_LIMIT);
         await awsCall("PutMetricData", () => cloudWatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData })));

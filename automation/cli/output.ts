@@ -16,7 +16,7 @@ import type { RolloutLog } from "../rollout/promote";
 import type { Clock } from "../rollout/ports";
 import { describeRouting, type RolloutReport } from "../rollout/report";
 import type { StackStatus } from "../rollout/status";
-import { plainText } from "../text";
+import { plainText } from "../../domain/text";
 
 /** The widest a line for people gets: fits a terminal split in two, and a CI log without scrolling. */
 export const LINE_WIDTH = 100;

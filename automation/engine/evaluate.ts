@@ -13,7 +13,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { register } from "tsx/cjs/api";
 import { parse as parseYaml } from "yaml";
-import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
+import { setLambdaClientFactory } from "../../components/liveAlias";
+import type { SdkClient } from "../../domain/sdk";
 import { readStackConfig } from "../../config/projectConfig";
 import { importedEnvironments, maskSecureValues, OFFLINE_SECRET } from "../../config/secrets";
 import { StackConfigError, type StackConfig } from "../../config/stackConfig";
@@ -46,7 +47,7 @@ async function withResolvedPaths(inputs: Record<string, any>): Promise<Record<st
 /** The world the mock engine stands in for. */
 export interface ProgramWorld {
     /** The Lambda API the program reads live aliases through. */
-    lambda(region: string): LambdaApi;
+    lambda(region: string): SdkClient;
     /**
      * Answers a custom resource's registration with its id and state (outputs), as the provider would after an
      * `up`; components never reach it. Throw for a type it cannot answer (see resourceTypes.ts).

@@ -15,7 +15,7 @@ import { defaultAnswer, T, type DeclaredResource } from "../engine/resourceTypes
 import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
 import { defaultProject, type PulumiProject } from "../project";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
-import { decodeState } from "../rollout/state";
+import { decodeState } from "../../domain/state";
 import type { SimulatedAws } from "../simulator";
 
 /**

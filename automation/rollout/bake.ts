@@ -4,7 +4,7 @@
  * promote.ts decides what a bake's outcome means; this module only watches.
  */
 import type { RolloutPolicy } from "../../config/stackConfig";
-import { trafficShares, type AliasRouting } from "../../components/routing";
+import { trafficShares, type AliasRouting } from "../../domain/routing";
 import { assessStep, evidenceSince, type Baseline, type GateResult, type Verdict } from "./assess";
 import type { EvidenceRequest, FunctionEvidence, RolloutLog } from "./ports";
 import type { RolloutDeps, Target } from "./deps";
@@ -21,7 +21,7 @@ import {
     type TargetRead,
 } from "./requests";
 import { credentialsProblem, describeError } from "./retry";
-import { describeActor, describeUnreadable, type RolloutState } from "./state";
+import { describeActor, describeUnreadable, type RolloutState } from "../../domain/state";
 import { percent, type Step } from "./steps";
 import type { PollSample } from "./series";
 

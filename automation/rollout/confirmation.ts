@@ -16,7 +16,7 @@ import {
 } from "./verbs";
 import { readRecord, stateOf, updateRecord, type AliasRead } from "./record";
 import { describeError, ROLLBACK_RETRY } from "./retry";
-import { describeState, encodeState, isAbortOf, isUnderWay, ownerAlive, type RolloutState } from "./state";
+import { describeState, encodeState, isAbortOf, isUnderWay, ownerAlive, type RolloutState } from "../../domain/state";
 import { updateAliasCommand } from "./traffic";
 
 /** One function a verb acts on. */

@@ -6,7 +6,7 @@
 import type { HookRunner } from "./hooks";
 import type { Clock, LambdaControl, MetricsSource, RolloutLog, StackDriver } from "./ports";
 import type { RolloutReport } from "./report";
-import type { RolloutState } from "./state";
+import type { RolloutState } from "../../domain/state";
 
 /** The side effects a rollout needs. */
 export interface RolloutDeps {

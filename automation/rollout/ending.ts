@@ -4,7 +4,7 @@
  * refused (a record it cannot read, a live owner elsewhere); and `finish`, which reads each function's routing from
  * AWS for the report. The hooks at a point are here too, since a failing one ends the run.
  */
-import { trafficShares } from "../../components/routing";
+import { trafficShares } from "../../domain/routing";
 import type { HookPoint } from "../../config/stackConfig";
 import { ExitCode, exitCodeForSignal } from "../exitCodes";
 import { isBug, StackLockedError } from "../errors";
@@ -16,7 +16,7 @@ import { exitCodeForOutcome, type Outcome } from "./report";
 import { bakeLeaseMs, type OperatorSeen, type WriteRefused } from "./requests";
 import { describeError, INTERRUPT_RETRY, ROLLBACK_RETRY, withRetries } from "./retry";
 import { ended, GO_ON, type Next, type RolloutResult, type Run } from "./run";
-import { describeActor, describeState, isUnfinished, type RolloutState } from "./state";
+import { describeActor, describeState, isUnfinished, type RolloutState } from "../../domain/state";
 import type { Step } from "./steps";
 import { restoreTraffic, type RestoreResult } from "./traffic";
 import { recoveryAdvice, type UnreadableRecord } from "./unreadable";

@@ -12,7 +12,7 @@ import type { RolloutDeps, Target } from "./deps";
 import { preflightNotes, preflightProblems } from "./preflight";
 import { describeError, RetriesExhausted, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
 import { ended, GO_ON, type Next, type RolloutResult, type Run } from "./run";
-import { isRollbackDecided, isUnfinished, type RolloutState } from "./state";
+import { isRollbackDecided, isUnfinished, type RolloutState } from "../../domain/state";
 import { percent, resumeFrom, type Step } from "./steps";
 import type { UnreadableRecord } from "./unreadable";
 

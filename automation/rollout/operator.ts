@@ -15,7 +15,7 @@ import { UsageError } from "../errors";
 import { isApprover } from "./approvers";
 import { VerbSession, type Planned } from "./confirmation";
 import { readRecord, stateOf } from "./record";
-import { describeState } from "./state";
+import { describeState } from "../../domain/state";
 import { recoveryAdvice, type UnreadableRecord } from "./unreadable";
 import {
     GUARDED_ACTIONS,

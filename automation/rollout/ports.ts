@@ -4,7 +4,7 @@
  */
 import type { RolloutFunctionOutputs } from "../../components/rolloutOutputs";
 import type { RoutingOverride } from "../../config/stackConfig";
-import type { AliasRouting, LiveAlias } from "../../components/routing";
+import type { AliasRouting, LiveAlias } from "../../domain/routing";
 
 /** One function's entry in the stack's outputs: the contract's (components/rolloutOutputs.ts), one definition. */
 export type FunctionOutputs = RolloutFunctionOutputs;

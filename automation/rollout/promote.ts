@@ -12,7 +12,7 @@
  * Everything with side effects comes in through `RolloutDeps`; the decisions are pure (steps.ts, assess.ts,
  * preflight.ts, requests.ts, state.ts).
  */
-import type { AliasRouting } from "../../components/routing";
+import type { AliasRouting } from "../../domain/routing";
 import { ownedElsewhere } from "./ending";
 import { open } from "./opening";
 import { policyToFollow } from "./policy";
@@ -20,7 +20,7 @@ import type { StackOutputs } from "./ports";
 import type { RolloutDeps, Target } from "./deps";
 import { readRecord } from "./record";
 import { Run, type PromoteOptions, type RolloutResult } from "./run";
-import { decodeState, isRollbackDecided, isUnfinished, ownerAlive, type RolloutState } from "./state";
+import { decodeState, isRollbackDecided, isUnfinished, ownerAlive, type RolloutState } from "../../domain/state";
 import { percent } from "./steps";
 import type { UnreadableRecord } from "./unreadable";
 import { walk } from "./walk";

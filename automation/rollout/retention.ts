@@ -6,7 +6,7 @@
  *
  * Each version's decision carries its reasons as data; the sentences for people are made from them.
  */
-import { isUnfinished, type RolloutState } from "./state";
+import { isUnfinished, type RolloutState } from "../../domain/state";
 
 /** Why a version is kept. */
 export type KeepReason =

@@ -5,7 +5,7 @@
  * {@link Next}: the run goes on, or it ended with a result (never `undefined` for "go on").
  */
 import type { HookPoint, RolloutPolicy } from "../../config/stackConfig";
-import type { Strategy } from "../../components/routing";
+import type { Strategy } from "../../domain/routing";
 import type { Baseline } from "./assess";
 import { readBaseline } from "./bake";
 import type { Hook } from "./hooks";
@@ -14,7 +14,7 @@ import type { RolloutDeps, Target } from "./deps";
 import { ReportRecorder, type OperatorRecord, type RolloutReport } from "./report";
 import { bakeLeaseMs, Ownership, type OperatorSeen, type WriteRefused } from "./requests";
 import type { RetryPolicy } from "./retry";
-import type { RolloutPhase, RolloutState } from "./state";
+import type { RolloutPhase, RolloutState } from "../../domain/state";
 import { stepsFor, type Step } from "./steps";
 
 /** Options of a promote. */

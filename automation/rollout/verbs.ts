@@ -4,7 +4,7 @@
  * what they recorded to be confirmed.
  */
 import type { Clock, LambdaControl, RolloutLog, StackDriver } from "./ports";
-import { describeState, isUnderWay, shortPrincipal, type RolloutState } from "./state";
+import { describeState, isUnderWay, shortPrincipal, type RolloutState } from "../../domain/state";
 
 /** The verbs. */
 export const OPERATOR_ACTIONS = ["approve", "pause", "resume", "promote-full", "abort"] as const;

@@ -10,7 +10,7 @@ import { abortedByOperator, finish, onInterrupt, rollBack, takenOver } from "./e
 import { ExitCode } from "../exitCodes";
 import type { StepRecord } from "./report";
 import { ended, GO_ON, type Next, type Run } from "./run";
-import { describeActor } from "./state";
+import { describeActor } from "../../domain/state";
 import type { Step } from "./steps";
 
 /** Records a bake's verdict and acts on it: on to the next step, or the run's end. */

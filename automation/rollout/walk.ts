@@ -4,7 +4,7 @@
  * hooks; then the `postTraffic` hooks and the promotion. `promote --full` cuts it short at a step boundary.
  */
 import type { RoutingOverride } from "../../config/stackConfig";
-import { trafficShares } from "../../components/routing";
+import { trafficShares } from "../../domain/routing";
 import { InfrastructureError } from "../errors";
 import { lookAlphas } from "./assess";
 import { awaitApproval } from "./approval";
@@ -15,7 +15,7 @@ import { readAlias, readRecord, stateOf, type AliasRead } from "./record";
 import { UP_LEASE_MS, type WriteRefused } from "./requests";
 import { describeError } from "./retry";
 import { ended, GO_ON, type Next, type RolloutResult, type Run } from "./run";
-import { describeActor, encodeState, isUnfinished, type RolloutState } from "./state";
+import { describeActor, encodeState, isUnfinished, type RolloutState } from "../../domain/state";
 import { percent, type Step } from "./steps";
 import { actOn } from "./verdicts";
 

@@ -8,7 +8,8 @@
  */
 import type { NotificationsConfig, RetentionPolicy } from "../../config/stackConfig";
 import { CloudWatchAdapter } from "../adapters/cloudwatch";
-import { LambdaAdapter, type CommandSender } from "../adapters/lambda";
+import { LambdaAdapter } from "../adapters/lambda";
+import type { SdkClient } from "../../domain/sdk";
 import { StsIdentity } from "../adapters/sts";
 import type { NotificationChannel } from "../notify/channels";
 import { delivery, type Delivery } from "../notify/delivery";
@@ -21,9 +22,9 @@ export interface World {
     /** The stack: `up`s, outputs, history. */
     readonly stack: StackDriver;
     /** The clients the gates, the traffic moves and the verbs call. */
-    readonly clients: { readonly lambda: CommandSender; readonly cloudWatch: CommandSender; readonly sts: CommandSender };
+    readonly clients: { readonly lambda: SdkClient; readonly cloudWatch: SdkClient; readonly sts: SdkClient };
     /** Where notifications go and deployment metrics are put (the simulated account's own, whatever the transport). */
-    readonly notifyClients: { readonly cloudWatch: CommandSender; readonly sns: CommandSender };
+    readonly notifyClients: { readonly cloudWatch: SdkClient; readonly sns: SdkClient };
     readonly clock: Clock;
     /** The hooks' runner: webhooks, Lambda functions and commands for real, or the rehearsal's answers. */
     readonly hooks: (lambda: LambdaControl) => HookRunner;

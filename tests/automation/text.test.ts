@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { markdownText, oneLine, plainText, slackText } from "../../automation/text";
+import { markdownText, oneLine, plainText, slackText } from "../../domain/text";
 
 /** Any C0 control but tab and line feed, DEL, any C1 control. */
 // eslint-disable-next-line no-control-regex

@@ -3,8 +3,8 @@
  * plane, CloudWatch evidence scripted from error rates, and a fake clock from @sinonjs/fake-timers.
  */
 import FakeTimers from "@sinonjs/fake-timers";
-import type { LiveAlias } from "../../components/routing";
-import { routingFromRequest } from "../../components/routing";
+import type { LiveAlias } from "../../domain/routing";
+import { routingFromRequest } from "../../domain/routing";
 import type { RoutingOverride } from "../../config/stackConfig";
 import { InfrastructureError, StackLockedError } from "../../automation/errors";
 import type {
@@ -20,7 +20,7 @@ import type {
     VersionFacts,
 } from "../../automation/rollout/ports";
 import type { RolloutLog } from "../../automation/rollout/promote";
-import { forwardRefusal } from "../../automation/rollout/state";
+import { forwardRefusal } from "../../domain/state";
 
 export const PROD_POLICY = {
     strategy: "canary",

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { AwsCallError } from "../../../automation/adapters/awsError";
 import { CloudWatchAdapter, versionEvidence, withAliasMinutes } from "../../../automation/adapters/cloudwatch";
-import { LambdaAdapter, type CommandSender } from "../../../automation/adapters/lambda";
+import { LambdaAdapter } from "../../../automation/adapters/lambda";
+import type { SdkClient } from "../../../domain/sdk";
 import { credentialsProblem, isRetryable } from "../../../automation/rollout/retry";
 import { SimulatedAws } from "../../../automation/simulator";
 
@@ -56,7 +57,7 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         sim.advance(5 * 60_000);
         const inner = sim.cloudWatch;
         let calls = 0;
-        const paging: CommandSender = {
+        const paging: SdkClient = {
             async send(command) {
                 const out = await inner.send(command);
                 calls += 1;
@@ -85,7 +86,7 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         const sim = account();
         sim.advance(5 * 60_000);
         const inner = sim.cloudWatch;
-        const dropping: CommandSender = {
+        const dropping: SdkClient = {
             async send(command) {
                 const out = await inner.send(command);
                 return { ...out, MetricDataResults: out.MetricDataResults.filter((r: { Id: string }) => r.Id !== "f1_c_err") };
@@ -94,7 +95,7 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         const ev = await new CloudWatchAdapter(dropping).evidence(requests, START, sim.now());
         expect(ev.web.unreadable).to.equal("candidate Errors: no result in the answer");
         expect(ev.api.unreadable).to.equal(undefined);
-        const limited: CommandSender = {
+        const limited: SdkClient = {
             async send(command) {
                 return { ...(await inner.send(command)), Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "too long" }] };
             },

@@ -1,6 +1,6 @@
 import { GetMetricDataCommand, type GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
 import { expect } from "chai";
-import { decodeState, encodeState } from "../../../automation/rollout/state";
+import { decodeState, encodeState } from "../../../domain/state";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";

@@ -4,7 +4,7 @@ import { operate, type OperatorResult } from "../../../automation/rollout/operat
 import { policyDifferences } from "../../../automation/rollout/policy";
 import { promote } from "../../../automation/rollout/promote";
 import { ownerMove, type RecordsSeen } from "../../../automation/rollout/requests";
-import { decodeState, encodeState, forwardRefusal, readRecordText, type RolloutState } from "../../../automation/rollout/state";
+import { decodeState, encodeState, forwardRefusal, readRecordText, type RolloutState } from "../../../domain/state";
 import { prune } from "../../../automation/rollout/prune";
 import { rollback } from "../../../automation/rollout/rollback";
 import { status } from "../../../automation/rollout/status";

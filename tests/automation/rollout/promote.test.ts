@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { UsageError } from "../../../automation/errors";
 import { promote } from "../../../automation/rollout/promote";
-import { decodeState } from "../../../automation/rollout/state";
+import { decodeState } from "../../../domain/state";
 import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, PROD_POLICY } from "../../helpers/fakes";
 
 const API = "lambda-rollout-prod-api";

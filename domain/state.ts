@@ -12,10 +12,10 @@
  * with `lambda:GetAlias` (status, a second promote, a person with the AWS CLI) sees it.
  */
 import { z } from "zod";
-import { DEFAULT_ALIAS_DESCRIPTION, type LiveAlias, type RoutingRequest } from "../../components/routing";
+import { DEFAULT_ALIAS_DESCRIPTION, type LiveAlias, type RoutingRequest } from "./routing";
 
 export { DEFAULT_ALIAS_DESCRIPTION };
-import { oneLine } from "../text";
+import { oneLine } from "./text";
 
 /** The marker that starts a description holding a rollout state (versioned, for readers of older records). */
 export const STATE_PREFIX = "lambda-rollout/1 ";
