@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
  * The entry point of the rollout tool: parses arguments, builds the real or rehearsed side effects, calls the
- * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code:
- * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
- * 3 infrastructure error (where traffic was left is printed) · 4 another update holds the stack.
+ * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code
+ * from the one table of codes and meanings (exitCodes.ts).
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";

@@ -24,6 +24,11 @@ export interface LiveAlias {
     readonly revisionId?: string;
 }
 
+/** An alias by name, as ListAliases gives it: a live alias and its name (retention reads every alias of a function). */
+export interface NamedAlias extends LiveAlias {
+    readonly name: string;
+}
+
 /** A routing the program or the tool intends: primary plus at most one weighted candidate. */
 export interface AliasRouting {
     /** The version that takes the rest of the traffic. */

@@ -14,9 +14,9 @@ import {
     ListVersionsByFunctionCommand,
     UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
-import type { AliasRouting, LiveAlias } from "../../domain/routing";
+import type { AliasRouting, LiveAlias, NamedAlias } from "../../domain/routing";
 import { additionalVersionWeights } from "../../domain/routing";
-import type { AliasListing, InvokeResult, LambdaControl, VersionControl, VersionFacts } from "../rollout/ports";
+import type { InvokeResult, LambdaControl, VersionControl, VersionFacts } from "../rollout/ports";
 import type { SdkClient } from "../../domain/sdk";
 import { awsCall, type AwsCallError } from "./awsError";
 
@@ -60,8 +60,8 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
         return versions.sort((a, b) => Number(a) - Number(b));
     }
 
-    async listAliases(functionName: string): Promise<AliasListing[]> {
-        const aliases: AliasListing[] = [];
+    async listAliases(functionName: string): Promise<NamedAlias[]> {
+        const aliases: NamedAlias[] = [];
         let marker: string | undefined;
         do {
             const out = await awsCall("ListAliases", () =>

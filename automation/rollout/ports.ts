@@ -4,7 +4,7 @@
  */
 import type { RolloutFunctionOutputs } from "../../components/rolloutOutputs";
 import type { RoutingOverride } from "../../config/stackConfig";
-import type { AliasRouting, LiveAlias } from "../../domain/routing";
+import type { AliasRouting, LiveAlias, NamedAlias } from "../../domain/routing";
 
 /** One function's entry in the stack's outputs: the contract's (components/rolloutOutputs.ts), one definition. */
 export type FunctionOutputs = RolloutFunctionOutputs;
@@ -89,21 +89,12 @@ export interface LambdaControl {
     ): Promise<void>;
 }
 
-/** One alias of a function, as ListAliases gives it. */
-export interface AliasListing {
-    readonly name: string;
-    readonly functionVersion: string;
-    /** The weighted version and its share; empty when the alias does not split traffic. */
-    readonly additionalVersionWeights: Readonly<Record<string, number>>;
-    readonly description?: string;
-}
-
 /** The Lambda calls of version retention (`prune`): list what is published and routed, delete one version. */
 export interface VersionControl {
     /** Published version numbers, ascending (`$LATEST` left out). */
     listVersions(functionName: string): Promise<string[]>;
     /** Every alias of the function, whatever its name. */
-    listAliases(functionName: string): Promise<AliasListing[]>;
+    listAliases(functionName: string): Promise<NamedAlias[]>;
     /** Deletes one published version (DeleteFunction with the version as Qualifier; never the function). */
     deleteVersion(functionName: string, version: string): Promise<void>;
 }

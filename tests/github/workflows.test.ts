@@ -7,6 +7,7 @@ import { parse as parseYaml, parseDocument } from "yaml";
 import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { renderSummary } from "../../.github/scripts/reportSummary";
+import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
 import { PROMOTION_ENVIRONMENT, deliveryKeys, parseDeliveryConfig } from "../../deployments/delivery";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -493,7 +494,9 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
             const md = fs.readFileSync(summary, "utf8");
             expect(md).to.contain(`## Rollout of \`prod\`: ${outcome.replace(/-/g, "\\-")}`);
             expect(md).to.contain(`| 1 | 10% | ${code === 1 ? "failed" : "passed"} | r |`);
-            if (code !== 0) expect(result.stdout).to.contain("::error::");
+            // The log's line is the tool's own meaning of the code (automation/exitCodes.ts), an error unless 0.
+            const line = `exit code ${code}: ${EXIT_CODE_MEANINGS[code]}`;
+            expect(result.stdout).to.contain(code === 0 ? line : `::error::${line}`);
         });
     }
 
@@ -543,7 +546,7 @@ describe("the promote and rollback steps, run with a stand-in rollout tool", fun
                 expect(status, output).to.equal(code);
                 expect(fs.readFileSync(path.join(dir, "signals"), "utf8")).to.equal(`${signal}\n`);
                 expect(fs.readFileSync(summary, "utf8")).to.contain("## Rollout of `prod`: aborted");
-                if (name === "promote") expect(output).to.contain("::error::interrupted");
+                expect(output).to.contain(`::error::exit code ${code}: interrupted by ${signal}`);
             });
         }
     }
