@@ -684,6 +684,13 @@ class PromoteRun {
             return this.finish("failed", ExitCode.infrastructure);
         }
         if (bake.credentials) return this.rollBack(bake.result.reason, "failed", new InfrastructureError(bake.result.reason));
+        if (bake.verdict === "inconclusive" && this.policy.gates.onNoData === "hold") {
+            // onNoData: hold: the weight stays, recorded as held; a promote run again bakes this step anew.
+            this.log.line(`[min ${this.minute()}] holding ${percent(step.weight)} (onNoData: hold): run promote again to go on watching`);
+            this.recorder.decided();
+            await this.recordState((t) => encodeState(this.stateNow(t, "held")));
+            return this.finish("held", exitCodeForOutcome("held"));
+        }
         return this.rollBack(
             bake.result.reason,
             bake.verdict === "inconclusive" && this.policy.gates.onNoData === "fail" ? "failed" : "rolled-back",

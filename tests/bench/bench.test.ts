@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
-import { assemble, cellFor, markdown, runRow, type MatrixSpec, type RowResult } from "../../bench/bench";
+import { assemble, cellFor, runRow, type MatrixSpec, type RowResult } from "../../bench/bench";
+import { markdown } from "../../bench/report";
 import { buildWorld, recordDeploys, type DeployTemplate } from "../../bench/world";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
 
