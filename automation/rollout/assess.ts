@@ -254,6 +254,10 @@ function timing(
     if (!found.short)
         return { verdict: "passed", reason: `${name}: ${m.words}; ${found.enough}`, cause: "healthy", numbers: found.numbers, look };
     const { cause, why } = found.short;
+    // Waiting for the bake's own minutes is the bake, not an extension for want of evidence (bounded the same).
+    if (cause === "late-minutes" && elapsedSeconds < bakeSeconds + gates.maxExtension) {
+        return { verdict: "baking", reason: `${name}: ${why}; waiting for them: ${m.words}`, cause, numbers: found.numbers, look };
+    }
     if (elapsedSeconds < bakeSeconds + gates.maxExtension) {
         return { verdict: "extended", reason: `${name}: ${why}; bake extended: ${m.words}`, cause, numbers: found.numbers, look };
     }
@@ -267,8 +271,8 @@ function timing(
 }
 
 /**
- * Whether a step's evidence could have failed it (sufficiency.ts), in order: enough invocations this step, the
- * bake's own minutes arrived, then power against the step's must-catch (`advance: time`) or that regression
+ * Whether a step's evidence could have failed it (sufficiency.ts), in order: the bake's own minutes arrived,
+ * enough invocations this step, then power against the step's must-catch (`advance: time`) or that regression
  * excluded (`advance: evidence`). The first shortfall, or what made the evidence enough, in words and numbers.
  */
 function sufficiency(
@@ -286,14 +290,6 @@ function sufficiency(
 } {
     const { gates } = input;
     const weight = input.weight ?? 1;
-    const needed = requiredInvocations(gates, weight);
-    if (ev.candidate.invocations < needed) {
-        return {
-            short: { cause: "no-data", why: `${ev.candidate.invocations} of ${needed} candidate invocations needed this step` },
-            enough: "",
-            numbers: {},
-        };
-    }
     if (input.stepStartMs !== undefined && input.rolloutStartMs !== undefined) {
         const end = bakeMinutesEnd(input.stepStartMs, input.bakeSeconds);
         const arrived = arrivedThrough(input.rolloutEvidence?.[name] ?? ev);
@@ -310,6 +306,14 @@ function sufficiency(
                 numbers: {},
             };
         }
+    }
+    const needed = requiredInvocations(gates, weight);
+    if (ev.candidate.invocations < needed) {
+        return {
+            short: { cause: "no-data", why: `${ev.candidate.invocations} of ${needed} candidate invocations needed this step` },
+            enough: "",
+            numbers: {},
+        };
     }
     if ((input.advance ?? "time") === "evidence") return acceptance(name, ev, m, input);
     const look = lookWindow(name, ev, input);

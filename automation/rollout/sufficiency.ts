@@ -93,7 +93,9 @@ export function powerCheck(
     look?: { readonly alpha: number; readonly counts: ErrorCounts },
 ): PowerNumbers {
     const increase = mustCatchIncrease(gates, weight);
-    const mustCatchRate = Math.min(1, (stableRate(c) ?? 0) + increase);
+    // With nothing of stable to compare with (a 100% switch, `baseline: 0s`), the only test is the absolute
+    // limit, and the must-catch is that far beyond it.
+    const mustCatchRate = Math.min(1, (stableRate(c) ?? gates.maxErrorRatePercent / 100) + increase);
     const numbers = (test: PowerNumbers["test"], counts: ErrorCounts, fails: (errors: number) => boolean): PowerNumbers => {
         const expectedErrors = mustCatchRate * counts.candidateInvocations;
         const criticalErrors = fewestFailing(counts.candidateInvocations, fails);
