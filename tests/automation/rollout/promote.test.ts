@@ -70,7 +70,9 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(log).to.match(/stable before the rollout \(60 min\): api v7 87\/17400 errors/); // the last 2 minutes are not in yet
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.report.steps.at(-1)!).to.include({ weight: 0.5, verdict: "failed", cause: "history" });
-        expect(result.report.steps.at(-1)!.reason).to.match(/error rate above stable's, stable's history before the rollout included \(e-process e\^[\d.]+ >= 1\/0.13%/);
+        expect(result.report.steps.at(-1)!.reason).to.match(
+            /error rate above stable's, stable's history before the rollout included \(e-process e\^[\d.]+ >= 1\/0.13%/,
+        );
         expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7" });
     });
 
