@@ -32,8 +32,9 @@ import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageEr
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { TRANSPORTS, type Transport } from "./rehearsal/transport";
-import { readScenario } from "./rehearsal/scenario";
+import { readScenario, scenarioTraffic } from "./rehearsal/scenario";
 import type { Clock } from "./rollout/ports";
+import { planPower, type RecentTraffic, type TrafficTarget } from "./rollout/power";
 import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
@@ -127,6 +128,8 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
         stack,
         lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
         metrics: new CloudWatchAdapter(cloudWatch),
+        /** The last day of each function's traffic, for the power statement before traffic moves. */
+        recentTraffic: (targets: readonly TrafficTarget[]) => new CloudWatchAdapter(cloudWatch).recentTraffic(targets, new Date()),
         clock: realClock,
         /** The raw clients of notifications and deployment metrics (automation/notify). */
         clients: { cloudWatch, sns: new SNSClient(sdkClientConfig(aws)) },
@@ -204,12 +207,34 @@ program
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
-    .action(async (opts: CommonOptions) => {
+    .option("--scenario <file>", "also state what the rollout can catch at the scenario's traffic (requests a minute, stable's error rate)")
+    .addOption(
+        new Option(
+            "--traffic <source>",
+            "also state what the rollout can catch at each function's last day of traffic, read from CloudWatch with the stack's AWS settings (plan is otherwise offline)",
+        ).choices(["cloudwatch"]),
+    )
+    .action(async (opts: CommonOptions & { scenario?: string; traffic?: "cloudwatch" }) => {
+        const scenario = opts.scenario !== undefined ? readScenario(opts.scenario) : undefined;
         warnUnresolvable(opts);
-        const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
-        if (opts.json) console.log(JSON.stringify(evaluation));
-        else printLines(describePlan(opts.stack, evaluation));
+        const project = resolveProject(opts.cwd);
+        const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project });
+        const lines: string[] = [];
+        const power = await planPower(
+            evaluation.outputs,
+            scenario ? scenarioTraffic(scenario) : opts.traffic ? cloudWatchTraffic(opts) : undefined,
+            (l) => lines.push(l),
+        );
+        if (opts.json) console.log(JSON.stringify(power ? { ...evaluation, power } : evaluation));
+        else printLines([...describePlan(opts.stack, evaluation), ...lines]);
     });
+
+/** `plan --traffic cloudwatch`: the last day of each function's traffic, with the stack's region and AWS settings. */
+function cloudWatchTraffic(opts: CommonOptions): RecentTraffic {
+    const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
+    const cloudWatch = new CloudWatchClient(sdkClientConfig(awsClientSettings(loaded.config, loaded.stackConfig.region)));
+    return (targets) => new CloudWatchAdapter(cloudWatch).recentTraffic(targets, new Date());
+}
 
 type PromoteFlags = CommonOptions & {
     strategy?: Strategy;

@@ -21,7 +21,7 @@ import { slackChannel, teamsChannel, type NotificationChannel } from "../notify/
 import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
-import { missingEntrance, scenarioFor, type Scenario } from "./scenario";
+import { scenarioTraffic, missingEntrance, scenarioFor, type Scenario } from "./scenario";
 import { connect, type RehearsalClients, type Transport } from "./transport";
 
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
@@ -331,6 +331,7 @@ async function rehearseOver(
             checkpoint: (point) => firstClock.checkpoint(point),
             hooks,
             afterPromotion,
+            recentTraffic: scenarioTraffic(scenario),
         },
         promoteOptions,
     );
@@ -357,7 +358,17 @@ async function rehearseOver(
         const secondClock = new VirtualClock(sim, { operators });
         stack.clock = secondClock;
         const second = await promote(
-            { stack, ...adapters, clock: secondClock, log, random, hooks, afterPromotion, observe: notify.observe },
+            {
+                stack,
+                ...adapters,
+                clock: secondClock,
+                log,
+                random,
+                hooks,
+                afterPromotion,
+                observe: notify.observe,
+                recentTraffic: scenarioTraffic(scenario),
+            },
             promoteOptions,
         );
         const offset = killedAt;

@@ -23,7 +23,15 @@ import {
 } from "./errorTests";
 import type { FunctionEvidence } from "./ports";
 import { logConditionalMixtureRatio } from "./sequential";
-import { ACCEPTANCE_BETA, acceptanceCheck, arrivedThrough, bakeMinutesEnd, powerCheck, type Shortfall } from "./sufficiency";
+import {
+    ACCEPTANCE_BETA,
+    acceptanceCheck,
+    arrivedThrough,
+    bakeMinutesEnd,
+    mustCatchIncrease,
+    powerCheck,
+    type Shortfall,
+} from "./sufficiency";
 import { throttleCheck } from "./throttles";
 import { DEFAULT_SEVERITY, withSeverity } from "./severity";
 import type { Baseline, GateCause, GateNumbers, GateResult, Verdict } from "./verdict";
@@ -317,7 +325,7 @@ function sufficiency(
     }
     if ((input.advance ?? "time") === "evidence") return acceptance(name, ev, m, input);
     const look = lookWindow(name, ev, input);
-    const power = powerCheck(m.counts, gates, weight, look);
+    const power = powerCheck(m.counts, gates, mustCatchIncrease(gates, weight), look);
     const due = { lookDue: power.met, look };
     const catching =
         `a candidate at stable's rate + ${fmt(power.mustCatchIncreasePoints)} points (this step's must-catch) would show ${fmt(power.expectedErrors)} errors ` +

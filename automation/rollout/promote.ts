@@ -23,6 +23,7 @@ import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, 
 import { describeError, INTERRUPT_RETRY, RetriesExhausted, ROLLBACK_RETRY, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
 import { decodeState, encodeState, isAbortOf, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
 import { percent, resumeFrom, stepsFor, type Step } from "./steps";
+import { statePower, type RecentTraffic } from "./power";
 import { readAlias, restoreTraffic, type RestoreResult, type RolloutLog } from "./traffic";
 import { bakeStep, nextPollAt, POLL_OFFSET_MS, readBaseline, routesAt, type BakeOutcome } from "./bake";
 
@@ -56,6 +57,8 @@ export interface RolloutDeps {
     readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
     /** Who answers at this terminal, for the record of an approval given there. */
     readonly user?: string;
+    /** Each function's recent traffic, for the power statement before traffic moves (power.ts); absent: none made. */
+    readonly recentTraffic?: RecentTraffic;
     /** Version retention after a promotion, when configured (prune.ts's pruneAfterPromotion): it never throws. */
     readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
 }
@@ -282,6 +285,8 @@ class PromoteRun {
         const { remaining, resumed } = this.resumePoint();
         const plan = describeRollout(this.options.stackName, this.policy, this.targets, remaining, resumed, this.liveWeight);
         plan.forEach((l) => this.log.line(l));
+        const power = await statePower(this.deps.recentTraffic, this.policy, this.targets, (l) => this.log.line(l));
+        if (power) this.recorder.update((r) => (r.power = power));
         if (this.options.dryRun) {
             this.log.line("dry run: nothing was called that changes anything");
             return { report: this.recorder.report, exitCode: ExitCode.ok, plan };

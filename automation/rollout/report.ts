@@ -7,6 +7,7 @@
 import { ExitCode } from "../exitCodes";
 import type { GateCause, GateNumbers, SeverityBand } from "./assess";
 import type { HookRecord } from "./hooks";
+import type { PowerStatement } from "./power";
 
 /**
  * How a rollout ended. `aborted`: put back on stable on an interrupt or an operator's abort; `held`: an
@@ -107,6 +108,8 @@ export interface RolloutReport {
     notifications?: { kind: string; channel: string }[];
     /** The deployment metrics put at the end (names, in the `LambdaRollout` namespace). */
     metricsPut?: string[];
+    /** Per function, stated before traffic moved: what this rollout can catch at its recent traffic (power.ts). */
+    power?: PowerStatement[];
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */

@@ -81,7 +81,8 @@ function fewestFailing(invocations: number, fails: (errors: number) => boolean):
 }
 
 /**
- * Whether the error tests could fail the step's must-catch regression on this much evidence (pure): for the
+ * Whether the error tests could fail a regression of `increase` (a fraction; a step's must-catch is
+ * {@link mustCatchIncrease}) on this much evidence (pure): for the
  * every-poll tests on the counts now, and for the step's end-of-step look on its window's counts (`look`), the
  * fewest candidate errors the test fails against the errors a candidate at the must-catch rate would show.
  * Met when either could. The same-minute test is left out, so the answer errs on the strict side.
@@ -89,10 +90,9 @@ function fewestFailing(invocations: number, fails: (errors: number) => boolean):
 export function powerCheck(
     c: ErrorCounts,
     gates: GatePolicy,
-    weight: number,
+    increase: number,
     look?: { readonly alpha: number; readonly counts: ErrorCounts },
 ): PowerNumbers {
-    const increase = mustCatchIncrease(gates, weight);
     // With nothing of stable to compare with (a 100% switch, `baseline: 0s`), the only test is the absolute
     // limit, and the must-catch is that far beyond it.
     const mustCatchRate = Math.min(1, (stableRate(c) ?? gates.maxErrorRatePercent / 100) + increase);

@@ -34,6 +34,14 @@ describe("advance: evidence, rehearsed (real program, real promote, simulated AW
         );
         expect(report.steps[2].reason).to.match(/the evidence excludes the must-catch regression \(stable's rate \+ 0.5 points\)/);
         for (const s of report.steps) expect(s.numbers!.api.acceptanceLogRatio).to.be.at.least(boundary(ACCEPTANCE_BETA));
+        // Stated before traffic moved, at the scenario's rate: every step on time.
+        expect(report.power![0]).to.include({
+            function: "api",
+            requestsPerMinute: 2000,
+            advance: "evidence",
+            source: "scenario healthy-2000rpm",
+        });
+        expect(report.power![0].steps.map((s) => s.outlook)).to.deep.equal(["on-time", "on-time", "on-time"]);
     });
 
     it("1.5% against 0.5% at 200 requests a minute never leaves 10% (it is never shown under +1 point), and fails fewer requests than with advance: time", async () => {
