@@ -273,7 +273,8 @@ export async function oracleSprt(
                 n += inv!.Values![i];
                 e += errors;
             });
-            const llr = e * perError + (n - e) * perSuccess;
+            // A candidate failing every call (p1 = 1) has no successes to weigh: 0 x ln 0 is 0.
+            const llr = e * perError + (n > e ? (n - e) * perSuccess : 0);
             if (llr >= reject) {
                 const decisionMinute = clock.minute();
                 await setWeight(world, 0);
