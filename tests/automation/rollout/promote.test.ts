@@ -295,6 +295,18 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(t.log.lines.some((l) => / extended /.test(l))).to.equal(true);
     });
 
+    it("onNoData: hold keeps the weight when the evidence stays short: outcome held (exit 130), recorded as held on the alias, nothing rolled back", async () => {
+        const hold = { ...PROD_POLICY, gates: { ...PROD_POLICY.gates, onNoData: "hold" } };
+        const t = setup({ rpm: 3, policy: hold });
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect([result.report.outcome, result.exitCode]).to.deep.equal(["held", 130]);
+        expect(result.report.steps.map((s) => [s.weight, s.verdict, s.cause])).to.deep.equal([[0.1, "inconclusive", "no-data"]]);
+        expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1]);
+        expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7", additionalVersionWeights: { "8": 0.1 } });
+        expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "held", candidate: "8", weight: 0.1 });
+        expect(t.log.lines.some((l) => /holding 10% \(onNoData: hold\): run promote again to go on watching/.test(l))).to.equal(true);
+    });
+
     it("refuses a stack that was never deployed", async () => {
         const t = setup();
         (t.stack as unknown as { outputs: () => Promise<undefined> }).outputs = async () => undefined;
