@@ -135,7 +135,7 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
             [0.5, "passed"],
             [1, "passed"],
         ]);
-        expect(report.steps.map((s) => Math.round(s.endedAtMinute - s.startedAtMinute))).to.deep.equal([13, 13, 13]);
+        expect(report.steps.map((s) => Math.round(s.endedAtMinute - s.startedAtMinute))).to.deep.equal([12, 12, 12]);
         expect(report.durationMinutes).to.be.within(36, 40);
         expect(report.functions.api.finalRouting).to.deep.equal({ "2": 1 });
     });
