@@ -5,9 +5,9 @@
  * failed it" means these tests.
  *
  * The false-rollback budget (`gates.falseRollbackPercent`) is split between them (a union bound):
- * - the absolute limit, an eighth: the candidate's always-valid lower bound above `maxErrorRatePercent`;
+ * - the absolute limit, a quarter: the candidate's always-valid lower bound above `maxErrorRatePercent`;
  * - the same-minute comparison with stable, an eighth: a conditional mixture SPRT, read every poll;
- * - the comparison with stable's history, a quarter: an e-process with stable's hour before the rollout as its
+ * - the comparison with stable's history, an eighth: an e-process with stable's hour before the rollout as its
  *   first block, read every poll;
  * - the end-of-step looks, half: the exact conditional test of pooled counts, one look per step.
  * A comparison with stable fails only when the observed increase is also at least half of

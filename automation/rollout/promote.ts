@@ -22,7 +22,7 @@ import { describeHook, runHooks, type Hook, type HookContext, type HookRunner } 
 import { exitCodeForOutcome, ReportRecorder, type OperatorRecord, type Outcome, type RolloutReport, type StepRecord } from "./report";
 import { describeError, INTERRUPT_RETRY, RetriesExhausted, ROLLBACK_RETRY, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
 import { decodeState, encodeState, isAbortOf, isRollbackDecided, isUnfinished, type RolloutPhase, type RolloutState } from "./state";
-import { percent, resumeFrom, stepsFor, type Step } from "./steps";
+import { advanceOf, percent, resumeFrom, stepsFor, type Step } from "./steps";
 import { statePower, type RecentTraffic } from "./power";
 import { readAlias, restoreTraffic, type RestoreResult, type RolloutLog } from "./traffic";
 import { bakeStep, nextPollAt, POLL_OFFSET_MS, readBaseline, routesAt, type BakeOutcome } from "./bake";
@@ -1104,7 +1104,8 @@ export function describeRollout(
         ...zeroBakeWarnings(remaining).map((w) => `WARNING: ${w}`),
         `gates: error rate <= ${g.maxErrorRatePercent}%, and not above stable's (catching +${g.maxErrorRateIncreasePercent} points; stable's last ${Math.round((g.baseline ?? 0) / 60)} min before the rollout included), ` +
             `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles} beyond the alias's throttle rate before the rollout (+50% tolerated), ` +
-            `>= ${g.minInvocations} candidate invocations at 100% (x the weight before; else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
+            `a step moves on (advance: ${advanceOf(policy)}) ${advanceOf(policy) === "evidence" ? "once the evidence excludes the next weight's must-catch, after its bake" : "after its bake, its minutes in, once its evidence could have failed its must-catch"} ` +
+            `with >= ${g.minInvocations} candidate invocations at 100% (x the weight before); else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}; polled every ${Math.round(g.pollInterval / 60)} min`,
         `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
             `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback through UpdateAlias (retried, read back), then an \`up\` so the stack agrees`,
     ];
