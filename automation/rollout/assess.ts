@@ -157,7 +157,7 @@ function measure(name: string, ev: FunctionEvidence, input: GateInput): Measured
         stableErrorRatePercent: round2(rate(s.errors, s.invocations)),
         baselineInvocations: base.invocations,
         baselineErrors: base.errors,
-        candidateErrorRateLowerPercent: round3(stats.candidateLower * 100),
+        candidateErrorRateLowerPercent: round3((stats.candidateLower ?? 0) * 100),
         sameMinuteLogRatio: logRatio === undefined ? undefined : round2(logRatio),
         historyLogRatio: stats.historyLogRatio === undefined ? undefined : round2(stats.historyLogRatio),
         ...(arrived !== undefined && input.rolloutStartMs !== undefined
@@ -207,7 +207,7 @@ export function assessFunction(
     }
     const where = timing(name, ev, m, input);
     if (where.look) {
-        const look = lookTest(where.look.counts, gates, errorStatistics(where.look.counts, gates), where.look.alpha);
+        const look = lookTest(where.look.counts, gates, errorStatistics(where.look.counts, gates, false), where.look.alpha);
         if (look?.failed) return fail("end-of-step-look", `${look.why}: ${m.words}`, { ...where.numbers, lookPValue: look.p });
         if (look) return { ...where, numbers: { ...m.numbers, ...where.numbers, lookPValue: look.p } };
     }

@@ -20,6 +20,7 @@ import {
     boundary,
     excessErrorsPValue,
     logHistoryRatio,
+    logMixtureRatio,
     lowerConfidenceBound,
     ODDS_RATIOS,
     type MinuteCounts,
@@ -125,8 +126,13 @@ const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(1) : Number(p.toPrecisio
 
 /** The statistics the every-poll tests read, computed once per poll (and reported). */
 export interface ErrorStatistics {
-    /** The candidate's always-valid lower bound of its error rate (a fraction). */
-    readonly candidateLower: number;
+    /**
+     * The candidate's always-valid lower bound of its error rate (a fraction), for the report and the severity
+     * bands; undefined when not asked for (the power condition needs only whether the limit is exceeded).
+     */
+    readonly candidateLower?: number;
+    /** The absolute-limit test rejects: the mixture rejects the limit itself (the bound is above it: it is monotone). */
+    readonly exceedsLimit: boolean;
     /** ln of the history e-process (rejects at ln(1/alpha)); undefined without stable evidence. */
     readonly historyLogRatio?: number;
     /** The observed increase over stable's rate (points). */
@@ -135,14 +141,18 @@ export interface ErrorStatistics {
     readonly largeEnough: boolean;
 }
 
-/** The statistics of the every-poll tests on `c` (pure). */
-export function errorStatistics(c: ErrorCounts, gates: GatePolicy): ErrorStatistics {
+/** The statistics of the every-poll tests on `c` (pure); `withBound` also computes the lower bound (a bisection). */
+export function errorStatistics(c: ErrorCounts, gates: GatePolicy, withBound = true): ErrorStatistics {
     const alpha = gateAlphas(gates);
     const stable = stableRate(c);
     const increasePoints =
         stable !== undefined && c.candidateInvocations > 0 ? rate(c.candidateErrors, c.candidateInvocations) - 100 * stable : 0;
+    const limit = gates.maxErrorRatePercent / 100;
     return {
-        candidateLower: lowerConfidenceBound(c.candidateErrors, c.candidateInvocations, alpha.absolute),
+        ...(withBound ? { candidateLower: lowerConfidenceBound(c.candidateErrors, c.candidateInvocations, alpha.absolute) } : {}),
+        exceedsLimit:
+            c.candidateErrors > 0 &&
+            (limit <= 0 || (limit < 1 && logMixtureRatio(c.candidateErrors, c.candidateInvocations, limit) >= boundary(alpha.absolute))),
         historyLogRatio: stable !== undefined ? logHistoryRatio(pooled(c), comparisonRatios(gates, c)) : undefined,
         increasePoints,
         largeEnough: stable !== undefined && increasePoints >= gates.maxErrorRateIncreasePercent / 2,
@@ -162,10 +172,11 @@ export function everyPollTests(
     if (c.candidateErrors < MIN_ERRORS_TO_FAIL) return undefined;
     const alpha = gateAlphas(gates);
     const size = `increase ${fmt(s.increasePoints)} points >= half the ${gates.maxErrorRateIncreasePercent}-point limit`;
-    if (s.candidateLower * 100 > gates.maxErrorRatePercent) {
+    if (s.exceedsLimit) {
+        const bound = s.candidateLower !== undefined ? `always-valid lower bound ${fmt(s.candidateLower * 100)}%` : "the limit rejected";
         return {
             cause: "absolute-limit",
-            why: `error rate above ${gates.maxErrorRatePercent}% (sequential test, always-valid lower bound ${fmt(s.candidateLower * 100)}% at false-rollback risk ${fmtAlpha(alpha.absolute)})`,
+            why: `error rate above ${gates.maxErrorRatePercent}% (sequential test, ${bound} at false-rollback risk ${fmtAlpha(alpha.absolute)})`,
         };
     }
     if (sameMinuteLogRatio !== undefined && s.largeEnough && sameMinuteLogRatio >= boundary(alpha.sameMinute)) {

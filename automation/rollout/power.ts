@@ -5,8 +5,7 @@
  * those of the gate itself: the counts a function at that traffic would show by each minute of the rollout,
  * run through the same power condition and acceptance test (sufficiency.ts), metric lag aside.
  */
-import { readRolloutOutputs } from "../../components/rolloutOutputs";
-import { rolloutSchema, type RolloutPolicy } from "../../config/stackConfig";
+import type { RolloutPolicy } from "../../config/stackConfig";
 import { lookAlphas, type ErrorCounts } from "./errorTests";
 import { acceptanceCheck, mustCatchIncrease, powerCheck } from "./sufficiency";
 import { advanceOf, stepsFor } from "./steps";
@@ -85,12 +84,12 @@ function countsAt(policy: RolloutPolicy, traffic: TrafficEstimate, minutes: numb
     };
 }
 
-/** The first `t` in [0, cap] minutes at which `ok(t)` holds (it is monotone), to a tenth of a minute; undefined when none. */
+/** The first `t` in [0, cap] minutes at which `ok(t)` holds (it is monotone), to 1% or a tenth of a minute; undefined when none. */
 function firstMinute(cap: number, ok: (t: number) => boolean): number | undefined {
     if (!ok(cap)) return undefined;
     let lo = 0;
     let hi = cap;
-    while (hi - lo > 0.1) {
+    while (hi - lo > Math.max(0.1, hi / 100)) {
         const mid = (lo + hi) / 2;
         if (ok(mid)) hi = mid;
         else lo = mid;
@@ -154,7 +153,8 @@ function detectableIncrease(policy: RolloutPolicy, traffic: TrafficEstimate): nu
     if (!(ceiling > 0) || !detects(ceiling)) return undefined;
     let lo = 0;
     let hi = ceiling;
-    for (let i = 0; i < 40; i++) {
+    // To a thousandth of a point.
+    while (hi - lo > 1e-5) {
         const mid = (lo + hi) / 2;
         if (detects(mid)) hi = mid;
         else lo = mid;
@@ -288,6 +288,8 @@ export async function statePower(
     }
     const statements: PowerStatement[] = [];
     for (const t of targets) {
+        // A statement is some milliseconds of arithmetic: what else is in flight (a notification) is served between.
+        await new Promise((resolve) => setImmediate(resolve));
         const traffic = read[t.key];
         if (!traffic || "unreadable" in traffic) {
             say(`power: ${t.key}: recent traffic could not be read (${traffic?.unreadable ?? "no answer"})`);
@@ -298,20 +300,4 @@ export async function statePower(
         statements.push(statement);
     }
     return statements;
-}
-
-/**
- * The power statement for `plan` (pure but for the read): the stack's exported policy and functions, at the traffic
- * `recentTraffic` reads. Undefined when no traffic was asked for or the program exported no rollout.
- */
-export async function planPower(
-    outputs: Record<string, unknown>,
-    recentTraffic: RecentTraffic | undefined,
-    say: (line: string) => void,
-): Promise<PowerStatement[] | undefined> {
-    const rollout = recentTraffic ? readRolloutOutputs(outputs) : undefined;
-    const parsed = rollout ? rolloutSchema.safeParse(rollout.rolloutPolicy) : undefined;
-    if (!rollout || !parsed?.success) return undefined;
-    const targets = Object.entries(rollout.functions).map(([key, f]) => ({ key, functionName: f.functionName, aliasName: f.aliasName }));
-    return statePower(recentTraffic, parsed.data, targets, say);
 }

@@ -111,12 +111,12 @@ export function powerCheck(
     const withErrors = (counts: ErrorCounts, errors: number) => ({ ...counts, candidateErrors: errors });
     const now = numbers("every-poll", c, (errors) => {
         const counts = withErrors(c, errors);
-        return everyPollTests(counts, gates, errorStatistics(counts, gates)) !== undefined;
+        return everyPollTests(counts, gates, errorStatistics(counts, gates, false)) !== undefined;
     });
     if (now.met || !look) return now;
     const atLook = numbers("look", look.counts, (errors) => {
         const counts = withErrors(look.counts, errors);
-        return lookTest(counts, gates, errorStatistics(counts, gates), look.alpha)?.failed === true;
+        return lookTest(counts, gates, errorStatistics(counts, gates, false), look.alpha)?.failed === true;
     });
     return atLook.met ? atLook : now;
 }
