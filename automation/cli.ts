@@ -14,7 +14,8 @@ import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageEr
 import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
 import { rehearse } from "./rehearsal/rehearse";
 import { TRANSPORTS, type Transport } from "./rehearsal/transport";
-import { readScenario } from "./rehearsal/scenario";
+import { readScenario, scenarioTraffic } from "./rehearsal/scenario";
+import { planPower } from "./cli/planPower";
 import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
@@ -39,7 +40,7 @@ import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
 import { adaptersOf, wireRollout } from "./wiring";
-import { realClock, realWorld } from "./wiring/real";
+import { cloudWatchTraffic, realClock, realWorld } from "./wiring/real";
 
 interface CommonOptions {
     /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
@@ -155,11 +156,27 @@ program
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
-    .action(async (opts: CommonOptions) => {
+    .addOption(
+        new Option(
+            "--scenario <file>",
+            "also state what the rollout can catch at the scenario's traffic (requests a minute, stable's error rate)",
+        ).conflicts("traffic"),
+    )
+    .addOption(
+        new Option(
+            "--traffic <source>",
+            "also state what the rollout can catch at each function's last day of traffic, read from CloudWatch with the stack's AWS settings (plan is otherwise offline)",
+        ).choices(["cloudwatch"]),
+    )
+    .action(async (opts: CommonOptions & { scenario?: string; traffic?: "cloudwatch" }) => {
+        const scenario = opts.scenario !== undefined ? readScenario(opts.scenario) : undefined;
         warnUnresolvable(opts);
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
-        if (opts.json) console.log(JSON.stringify(evaluation));
-        else printLines(describePlan(opts.stack, evaluation));
+        const lines: string[] = [];
+        const traffic = scenario ? scenarioTraffic(scenario) : opts.traffic ? cloudWatchTraffic(opts) : undefined;
+        const power = await planPower(evaluation.outputs, traffic, (l) => lines.push(l));
+        if (opts.json) console.log(JSON.stringify(power ? { ...evaluation, power } : evaluation));
+        else printLines([...describePlan(opts.stack, evaluation), ...lines]);
     });
 
 type PromoteFlags = CommonOptions & {
@@ -222,6 +239,7 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
                 },
                 signal: interrupts.signal,
                 hooks: wiring.hooks,
+                recentTraffic: wiring.recentTraffic,
                 ...(wiring.afterPromotion ? { afterPromotion: wiring.afterPromotion } : {}),
                 // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
                 // unless `rollout.approvers` does not name who runs this promote.

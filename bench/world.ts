@@ -156,8 +156,11 @@ export class DirectStackDriver implements StackDriver {
     private current: StackOutputs;
     private readonly updates: UpdateRecord[] = [];
 
-    constructor(private readonly world: RowWorld) {
-        this.current = world.outputs;
+    constructor(
+        private readonly world: RowWorld,
+        outputs: StackOutputs = world.outputs,
+    ) {
+        this.current = outputs;
     }
 
     async outputs(): Promise<StackOutputs | undefined> {

@@ -12,7 +12,7 @@ export interface VerbHelp {
     readonly exitCodes: readonly number[];
 }
 
-const { ok, rolledBack, usage, infrastructure, locked, bug, interrupted, terminated } = ExitCode;
+const { ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated } = ExitCode;
 
 /** Every verb's help, by name: the entry point fails at start-up when a verb has none (see {@link addVerbHelp}). */
 export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
@@ -22,11 +22,11 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
     },
     promote: {
         examples: ["lambda-rollout promote -s prod --dry-run", "lambda-rollout promote -s prod -y --json --report rollout.json"],
-        exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug, interrupted, terminated],
+        exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated],
     },
     retry: {
         examples: ["lambda-rollout retry -s prod -y"],
-        exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug, interrupted, terminated],
+        exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated],
     },
     approve: { examples: ["lambda-rollout approve -s prod --by alice"], exitCodes: [ok, usage, infrastructure, bug] },
     pause: { examples: ['lambda-rollout pause -s prod --reason "checking a dashboard"'], exitCodes: [ok, usage, infrastructure, bug] },
@@ -53,7 +53,7 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
             "lambda-rollout rehearse -s prod --scenario healthy",
             "lambda-rollout rehearse -C ../orders-service -s dev --scenario bad-canary --json",
         ],
-        exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug],
+        exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug],
     },
     "rehearse-all": { examples: ["lambda-rollout rehearse-all -s prod --dir scenarios"], exitCodes: [ok, rolledBack, usage, bug] },
     "iam-policy": {

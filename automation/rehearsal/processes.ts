@@ -16,7 +16,7 @@ import type { Scenario } from "./scenario";
 /** What the rehearsal's promote processes need besides the clock each one gets. */
 export interface ProcessSetup {
     readonly promoteOptions: PromoteOptions;
-    readonly deps: Pick<RolloutDeps, "lambda" | "metrics" | "log" | "random" | "hooks" | "afterPromotion">;
+    readonly deps: Pick<RolloutDeps, "lambda" | "metrics" | "log" | "random" | "hooks" | "afterPromotion" | "recentTraffic">;
     readonly operators: OperatorSchedule;
     /** Sees the rehearsal's report so far (the processes' reports as one) after every change. */
     readonly observe: (report: RolloutReport) => void;

@@ -18,7 +18,7 @@ import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } 
 import { runProcesses, warnUnapplied } from "./processes";
 import { mergeRuns } from "./runs";
 import { safetyOf, type Safety } from "./safety";
-import type { Scenario } from "./scenario";
+import { scenarioTraffic, type Scenario } from "./scenario";
 import { connect, type RehearsalClients, type Transport } from "./transport";
 
 export { baselineMinutes } from "./account";
@@ -90,6 +90,7 @@ async function rehearseOver(
         stack,
         clients: await connectTo(sim),
         hooks: new ScenarioHookRunner(scenario.hooks),
+        recentTraffic: scenarioTraffic(scenario),
         ...(options.webhooks ? { webhooks: options.webhooks } : {}),
         ...(options.env ? { env: options.env } : {}),
     });
@@ -123,6 +124,7 @@ async function rehearseOver(
             log,
             random,
             hooks: wiring.hooks,
+            recentTraffic: wiring.recentTraffic,
             ...(wiring.afterPromotion ? { afterPromotion: wiring.afterPromotion } : {}),
         },
         operators,

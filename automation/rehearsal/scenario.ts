@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import { z } from "zod";
 import { UsageError } from "../errors";
+import type { RecentTraffic } from "../rollout/power";
 
 /**
  * The most requests a minute a scenario may send to a function. Memory does not grow with the rate (the
@@ -398,4 +399,22 @@ export function scenarioFor(scenario: Scenario, functionName: string): FunctionS
         throw new UsageError(`scenario ${scenario.name} has no entry for function "${functionName}" and no "*" entry`);
     }
     return { ...entry, requestsPerMinute: entry.requestsPerMinute ?? scenario.requestsPerMinute };
+}
+
+/**
+ * The rehearsal's recent traffic for the power statement before traffic moves: each function's rate and stable's
+ * error rate (its first profile) as the scenario sets them, where a real promote reads the last day from CloudWatch.
+ */
+export function scenarioTraffic(scenario: Scenario): RecentTraffic {
+    return async (targets) =>
+        Object.fromEntries(
+            targets.map((t) => {
+                const f = scenarioFor(scenario, t.key);
+                const stable = Array.isArray(f.stable) ? f.stable[0] : f.stable;
+                return [
+                    t.key,
+                    { requestsPerMinute: f.requestsPerMinute, stableErrorRate: stable.errorRate, source: `scenario ${scenario.name}` },
+                ];
+            }),
+        );
 }

@@ -57,7 +57,7 @@ export async function awaitApproval(run: Run, step: Step): Promise<Next> {
         recorder.step({ weight: state.liveWeight, startedAtMinute: start, verdict: "failed", cause: "approval-timeout", reason });
         if (onTimeout === "rollback") return ended(await rollBack(run, reason, "rolled-back"));
         recorder.decided();
-        return ended(await finish(run, "held", ExitCode.interrupted));
+        return ended(await finish(run, "held", ExitCode.held));
     }
     const next = await actOn(run, outcome, holdStep, start);
     return next.kind === "ended" ? next : ended(await rollBack(run, "the wait for approval ended without an answer", "rolled-back"));

@@ -4,6 +4,7 @@
  * these name the hooks, the report and the record, which themselves read the ports.
  */
 import type { HookRunner } from "./hooks";
+import type { RecentTraffic } from "./power";
 import type { Clock, LambdaControl, MetricsSource, RolloutLog, StackDriver } from "./ports";
 import type { RolloutReport } from "./report";
 import type { RolloutState } from "../../domain/state";
@@ -34,6 +35,8 @@ export interface RolloutDeps {
     readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
     /** Who answers at this terminal, for the record of an approval given there. */
     readonly user?: string;
+    /** Each function's recent traffic, for the power statement before traffic moves (power.ts); absent: none made. */
+    readonly recentTraffic?: RecentTraffic;
     /** Version retention after a promotion, when configured (prune.ts's pruneAfterPromotion): it never throws. */
     readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
     /** This run's id as the rollout's owner (on every record it writes); default: drawn from `random`. */

@@ -17,7 +17,7 @@ import { bakeLeaseMs, type OperatorSeen, type WriteRefused } from "./requests";
 import { describeError, INTERRUPT_RETRY, ROLLBACK_RETRY, withRetries } from "./retry";
 import { ended, GO_ON, type Next, type RolloutResult, type Run } from "./run";
 import { describeActor, describeState, isUnfinished, type RolloutState } from "../../domain/state";
-import type { Step } from "./steps";
+import { percent, type Step } from "./steps";
 import { restoreTraffic, type RestoreResult } from "./traffic";
 import { recoveryAdvice, type UnreadableRecord } from "./unreadable";
 
@@ -187,6 +187,18 @@ export function takenOver(run: Run, other: RolloutState, step: Step, stepStart: 
     run.recorder.step({ weight: step.weight, startedAtMinute: stepStart, verdict: "interrupted", cause: "taken-over", reason });
     run.recorder.update((r) => (r.error = reason));
     return finish(run, "failed", ExitCode.locked);
+}
+
+/**
+ * A step still short of evidence after its extension, with `onNoData: hold`: the weight stays, recorded as held
+ * (an abort recorded meanwhile wins); a promote run again bakes this step anew.
+ */
+export async function heldForEvidence(run: Run, step: Step, stepStart: number): Promise<RolloutResult> {
+    run.log.line(`[min ${run.minute()}] holding ${percent(step.weight)} (onNoData: hold): run promote again to go on watching`);
+    run.recorder.decided();
+    const refused = await run.recordState((t) => run.stateNow(t, "held"));
+    if (refused) return refusedWrite(run, refused, step, stepStart);
+    return finish(run, "held");
 }
 
 /** A write of the record refused over what someone else recorded: the abort wins; another owner is left to go on. */

@@ -13,7 +13,8 @@ import { preflightNotes, preflightProblems } from "./preflight";
 import { describeError, RetriesExhausted, SMOKE_INVOKE_RETRY, withRetries } from "./retry";
 import { ended, GO_ON, type Next, type RolloutResult, type Run } from "./run";
 import { isRollbackDecided, isUnfinished, type RolloutState } from "../../domain/state";
-import { percent, resumeFrom, type Step } from "./steps";
+import { statePower } from "./power";
+import { advanceOf, percent, resumeFrom, type Step } from "./steps";
 import type { UnreadableRecord } from "./unreadable";
 
 /** How the opening came out: the run ended already, or it walks these steps (resumed: the first is live already). */
@@ -29,6 +30,8 @@ export async function open(run: Run, unreadable: readonly UnreadableRecord[]): P
     const { remaining, resumed } = resumePoint(run);
     const plan = describeRollout(run.options.stackName, run.policy, run.targets, remaining, resumed, run.state.liveWeight);
     plan.forEach((l) => run.log.line(l));
+    const power = await statePower(run.deps.recentTraffic, run.policy, run.targets, (l) => run.log.line(l));
+    if (power) run.recorder.update((r) => (r.power = power));
     if (run.options.dryRun) {
         run.log.line("dry run: nothing was called that changes anything");
         return { kind: "ended", result: { report: run.recorder.report, exitCode: ExitCode.ok, plan } };
@@ -224,7 +227,8 @@ export function describeRollout(
         ...zeroBakeWarnings(remaining).map((w) => `WARNING: ${w}`),
         `gates: error rate <= ${g.maxErrorRatePercent}%, and not above stable's (catching +${g.maxErrorRateIncreasePercent} points; stable's last ${Math.round((g.baseline ?? 0) / 60)} min before the rollout included), ` +
             `false-rollback budget ${g.falseRollbackPercent}% per rollout; p99 <= ${g.maxP99Ms} ms, throttles <= ${g.maxThrottles} beyond the alias's throttle rate before the rollout (+50% tolerated), ` +
-            `>= ${g.minInvocations} candidate invocations at 100% (x the weight before; else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}), polled every ${Math.round(g.pollInterval / 60)} min`,
+            `a step moves on (advance: ${advanceOf(policy)}) ${advanceOf(policy) === "evidence" ? "once the evidence excludes the next weight's must-catch, after its bake" : "after its bake, its minutes in, once its evidence could have failed its must-catch"} ` +
+            `with >= ${g.minInvocations} candidate invocations at 100% (x the weight before); else extend up to ${Math.round(g.maxExtension / 60)} min, then ${g.onNoData}; polled every ${Math.round(g.pollInterval / 60)} min`,
         `calls: one \`pulumi up\` per step with the routing in a temporary config file; CloudWatch GetMetricData + DescribeAlarms per poll; ` +
             `${policy.smokeTest ? "a direct Invoke of each candidate first (smoke test); " : ""}rollback through UpdateAlias (retried, read back), then an \`up\` so the stack agrees`,
     ];

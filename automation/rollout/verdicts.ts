@@ -6,7 +6,7 @@
 import { InfrastructureError } from "../errors";
 import type { Verdict } from "./assess";
 import type { BakeOutcome } from "./bake";
-import { abortedByOperator, finish, onInterrupt, rollBack, takenOver } from "./ending";
+import { abortedByOperator, finish, heldForEvidence, onInterrupt, rollBack, takenOver } from "./ending";
 import { ExitCode } from "../exitCodes";
 import type { StepRecord } from "./report";
 import { ended, GO_ON, type Next, type Run } from "./run";
@@ -57,6 +57,7 @@ export async function actOn(run: Run, bake: BakeOutcome, step: Step, stepStart: 
         return ended(await finish(run, "failed", ExitCode.infrastructure));
     }
     if (bake.credentials) return ended(await rollBack(run, bake.result.reason, "failed", new InfrastructureError(bake.result.reason)));
+    if (bake.verdict === "inconclusive" && run.policy.gates.onNoData === "hold") return ended(await heldForEvidence(run, step, stepStart));
     const outcome = bake.verdict === "inconclusive" && run.policy.gates.onNoData === "fail" ? "failed" : "rolled-back";
     return ended(await rollBack(run, bake.result.reason, outcome));
 }

@@ -15,6 +15,7 @@ import type { NotificationChannel } from "../notify/channels";
 import { delivery, type Delivery } from "../notify/delivery";
 import type { HookRunner } from "../rollout/hooks";
 import type { CallerIdentity, Clock, LambdaControl, RolloutLog, StackDriver } from "../rollout/ports";
+import type { RecentTraffic } from "../rollout/power";
 import { pruneAfterPromotion } from "../rollout/prune";
 
 /** What a run acts on. */
@@ -32,6 +33,11 @@ export interface World {
     readonly webhook?: (name: "slack" | "teams", url: string | undefined) => NotificationChannel;
     /** Where `urlEnv`s and the hooks' declared variables are read. */
     readonly env: Readonly<Record<string, string | undefined>>;
+    /**
+     * The recent traffic the power statement reads before traffic moves; absent: each alias's last day from
+     * CloudWatch (a rehearsal says its scenario's rate instead).
+     */
+    readonly recentTraffic?: RecentTraffic;
 }
 
 /** The adapters every verb uses, over a world's clients. */
@@ -55,6 +61,8 @@ export interface RolloutWiring extends Adapters {
     readonly hooks: HookRunner;
     /** Notifications while it runs, deployment metrics once it ends. */
     readonly delivery: Delivery;
+    /** Each function's recent traffic, for the power statement. */
+    readonly recentTraffic: RecentTraffic;
     /** Version retention after a promotion, when the stack's config asks for it. */
     readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
 }
@@ -103,6 +111,7 @@ export async function wireRollout(world: World, settings: RolloutSettings): Prom
         ...adapters,
         hooks: world.hooks(adapters.lambda),
         delivery: notify,
+        recentTraffic: world.recentTraffic ?? ((targets) => adapters.metrics.recentTraffic(targets, new Date(world.clock.now()))),
         ...(settings.retention.afterPromotion && !settings.dryRun
             ? {
                   afterPromotion: () =>

@@ -13,11 +13,13 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { awsClientSettings, sdkClientConfig } from "../../components/awsClientSettings";
 import { readStackConfig } from "../../config/projectConfig";
 import type { StackConfig } from "../../config/stackConfig";
+import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { RealHookRunner } from "../adapters/hooks";
 import { AutomationStackDriver } from "../adapters/pulumiStack";
 import { loadStackConfig, stackConfigPath, UnresolvedStackConfigError, type LoadedStackConfig } from "../engine/evaluate";
 import { resolveProject, type PulumiProject } from "../project";
 import type { Clock } from "../rollout/ports";
+import type { RecentTraffic } from "../rollout/power";
 import { sleep } from "../timers";
 import type { World } from "./index";
 
@@ -73,4 +75,14 @@ export async function realWorld(opts: RealStackOptions, onEvent?: (event: Engine
         hooks: (lambda) => new RealHookRunner(lambda, { cwd: project.root, env: process.env }),
         env: process.env,
     };
+}
+
+/**
+ * `plan --traffic cloudwatch`: each alias's last day of traffic from CloudWatch, with the stack file's region and
+ * AWS settings (plan reads the file offline; it runs no Pulumi CLI).
+ */
+export function cloudWatchTraffic(opts: RealStackOptions): RecentTraffic {
+    const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
+    const metrics = new CloudWatchAdapter(new CloudWatchClient(sdkClientConfig(awsClientSettings(loaded.config, loaded.stackConfig.region))));
+    return (targets) => metrics.recentTraffic(targets, new Date(realClock.now()));
 }

@@ -4,6 +4,7 @@
  * answers, and webhooks posted only where a test or `--send-webhooks` says (else recorded as sent). Notifications
  * and deployment metrics go to the account's own SNS and CloudWatch, in process whatever the transport.
  */
+import type { RecentTraffic } from "../rollout/power";
 import { slackChannel, teamsChannel, type NotificationChannel } from "../notify/channels";
 import type { Clock, StackDriver } from "../rollout/ports";
 import type { HookRunner } from "../rollout/hooks";
@@ -21,6 +22,8 @@ export interface SimulatedParts {
     readonly hooks: HookRunner;
     readonly webhooks?: RehearsedWebhooks;
     readonly env?: Readonly<Record<string, string | undefined>>;
+    /** The traffic the power statement reads (the scenario's rate). */
+    readonly recentTraffic?: RecentTraffic;
 }
 
 /** The account's clock: sleeping moves the simulated time on. */
@@ -38,6 +41,7 @@ export function simulatedWorld(sim: SimulatedAws, parts: SimulatedParts): World 
         hooks: () => parts.hooks,
         webhook: rehearsedWebhook(parts.webhooks),
         env: parts.env ?? process.env,
+        ...(parts.recentTraffic ? { recentTraffic: parts.recentTraffic } : {}),
     };
 }
 

@@ -215,3 +215,34 @@ describe("still-filling minutes are never judged as complete (versionEvidence)",
         expect(versionEvidence(inv, err, p99).minutes).to.deep.equal([0, 60_000]);
     });
 });
+
+describe("recent traffic for the power statement (CloudWatchAdapter.recentTraffic)", () => {
+    it("the last day through the alias, averaged over the whole day: a function busy for 2 hours reads as a twelfth of its rate", async () => {
+        const sim = account();
+        sim.advance(2 * 3600_000);
+        const traffic = await new CloudWatchAdapter(sim.cloudWatch).recentTraffic(
+            [
+                { key: "api", functionName: "api", aliasName: "live" },
+                { key: "gone", functionName: "gone", aliasName: "live" },
+            ],
+            sim.now(),
+        );
+        const api = traffic.api as { requestsPerMinute: number; stableErrorRate: number; source: string };
+        expect(api.requestsPerMinute).to.be.within(600 / 12 - 3, 600 / 12 + 3);
+        expect(api.stableErrorRate).to.be.within(0.04, 0.06);
+        expect(api.source).to.equal("CloudWatch, the last day through the alias");
+        // A function without a single datapoint has no traffic, not an error.
+        expect(traffic.gone).to.deep.include({ requestsPerMinute: 0, stableErrorRate: 0 });
+    });
+
+    it("a series CloudWatch cannot answer whole leaves that function's traffic unreadable, named", async () => {
+        const sim = account();
+        sim.addMetricStatusFault({ metric: "Invocations", statusCode: "Forbidden", fromMinute: 0, toMinute: 200, functionName: "api" });
+        sim.advance(60 * 60_000);
+        const traffic = await new CloudWatchAdapter(sim.cloudWatch).recentTraffic(
+            [{ key: "api", functionName: "api", aliasName: "live" }],
+            sim.now(),
+        );
+        expect((traffic.api as { unreadable: string }).unreadable).to.match(/^alias Invocations: Forbidden/);
+    });
+});

@@ -49,7 +49,7 @@ describe("the fault matrix (npm run rehearse:faults: real program, real promote,
 describe("fault rehearsals the issue names", function () {
     this.timeout(60_000);
 
-    it("a candidate failing 5% from minute 23, the promote killed at minute 24: rolled back (exit 1), v1 still named stable", async () => {
+    it("a candidate failing 5% from minute 28, the promote killed at minute 29 (in the last bake): rolled back (exit 1), v1 still named stable", async () => {
         const { report, exitCode, safety } = await rehearse({ stack: "prod", scenario: scenario("killed-in-last-bake"), log: memoryLog() });
         expect(exitCode).to.equal(1);
         expect(report.outcome).to.equal("rolled-back");
@@ -77,7 +77,7 @@ describe("fault rehearsals the issue names", function () {
         const { report, exitCode } = await rehearse({ stack: "prod", scenario: scenario("interrupt-ci-cancel"), log });
         expect(exitCode).to.equal(143);
         expect(report.outcome).to.equal("aborted");
-        expect(report.stableAtMinute! - 11.2).to.be.at.most(10 / 60);
+        expect(report.stableAtMinute! - 12.4).to.be.at.most(10 / 60);
         expect(log.lines.join("\n")).not.to.contain("KILLED");
     });
 
