@@ -227,9 +227,8 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
     try {
         const result = await promote(
             {
+                ...wiring.rollout,
                 stack: deps.stack,
-                lambda: wiring.lambda,
-                metrics: wiring.metrics,
                 clock: deps.clock,
                 log,
                 confirm: confirmation(opts),
@@ -238,9 +237,6 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
                     wiring.delivery.observe(report);
                 },
                 signal: interrupts.signal,
-                hooks: wiring.hooks,
-                recentTraffic: wiring.recentTraffic,
-                ...(wiring.afterPromotion ? { afterPromotion: wiring.afterPromotion } : {}),
                 // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
                 // unless `rollout.approvers` does not name who runs this promote.
                 ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
@@ -684,7 +680,7 @@ async function main(argv: string[]): Promise<number> {
         if (err instanceof CommanderError) {
             return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
         }
-        // Errors can quote AWS, Pulumi or a record on an alias: printed as plain text (automation/text.ts).
+        // Errors can quote AWS, Pulumi or a record on an alias: printed as plain text (domain/text.ts).
         if (isBug(err)) {
             describeBug(err as Error).forEach((l) => console.error(plainText(l)));
             return exitCodeFor(err);

@@ -6,7 +6,7 @@
  * the candidate); the resources it declared are recorded and replayed into each row's fresh simulator through
  * the rehearsal's own {@link SimulatedWorld} (same function, versions, alias and alarms as a rehearsal). During
  * the rollout, {@link DirectStackDriver} applies each `up`'s routing override straight to the simulated alias
- * with the program's routing rule (components/routing.ts `routingFromRequest`), instead of evaluating the
+ * with the program's routing rule (domain/routing.ts `routingFromRequest`), instead of evaluating the
  * program again (~150 ms per `up`): the promote logic, gates and adapters stay real. One difference from the
  * full rehearsal: an `up` here does not re-put the alarms (a real `pulumi up` with no diff does not either).
  * As in the rehearsal, each row's account gets stable's traffic history before minute 0 (the gates' baseline).

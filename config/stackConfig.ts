@@ -592,7 +592,7 @@ const routingEntry = z
         stable: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
         candidate: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
         weight: z.number().min(0, { message: "must be between 0.0 and 1.0" }).max(1, { message: "must be between 0.0 and 1.0" }),
-        /** The rollout state recorded in the alias's description with this routing (automation/rollout/state.ts). */
+        /** The rollout state recorded in the alias's description with this routing (domain/state.ts). */
         state: z.string().max(256, { message: "must be at most 256 characters (Lambda's limit on an alias description)" }).optional(),
     })
     .strict();

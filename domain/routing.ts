@@ -18,7 +18,7 @@ export interface LiveAlias {
     readonly functionVersion: string;
     /** `RoutingConfig.AdditionalVersionWeights`, possibly empty. */
     readonly additionalVersionWeights?: Readonly<Record<string, number>>;
-    /** The alias's description: where the rollout tool records the rollout's state (automation/rollout/state.ts). */
+    /** The alias's description: where the rollout tool records the rollout's state (domain/state.ts). */
     readonly description?: string;
     /** GetAlias's RevisionId: an UpdateAlias that passes it fails (PreconditionFailedException) if the alias changed since. */
     readonly revisionId?: string;

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../automation/engine/evaluate";
 
@@ -35,5 +36,18 @@ describe("layers: the pure rollout logic loads nothing impure", function () {
     it("the CloudWatch adapter does not load the Pulumi runtime for its metric dimensions", () => {
         const loaded = packagesLoadedBy(path.join(PROJECT_ROOT, "automation", "adapters", "cloudwatch.ts"));
         expect(loaded.filter((p) => p.startsWith("@pulumi/"))).to.deep.equal([]);
+    });
+});
+
+describe("layers: the import rules are written once and named in the design", () => {
+    it('docs/design.md\'s table under "Layers" names every rule of .dependency-cruiser.cjs, and no other', () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const rules = (require(path.join(PROJECT_ROOT, ".dependency-cruiser.cjs")) as { forbidden: { name: string }[] }).forbidden.map(
+            (r) => r.name,
+        );
+        const design = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "design.md"), "utf8");
+        const section = design.slice(design.indexOf("## Layers"), design.indexOf("\n## ", design.indexOf("## Layers") + 1));
+        const named = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+        expect(named.sort()).to.deep.equal([...rules].sort());
     });
 });

@@ -13,7 +13,7 @@
  *
  * Always exits 0: the workflow's own step fails the job with promote's exit code.
  *
- * Every value from the report is Markdown-escaped (automation/text.ts `markdownText`): a reason can quote a hook,
+ * Every value from the report is Markdown-escaped (domain/text.ts `markdownText`): a reason can quote a hook,
  * AWS or a record anyone with UpdateAlias wrote, and must not make a link, an image, HTML or a table row.
  */
 import * as fs from "fs";

@@ -118,15 +118,7 @@ async function rehearseOver(
     stack.duringUp = (step) => operators.duringUp(step);
     const runs = await runProcesses(scenario, sim, stack, {
         promoteOptions: { stackName: options.stack, hooks: rehearsedHooks(scenario), policy: config.rollout },
-        deps: {
-            lambda: wiring.lambda,
-            metrics: wiring.metrics,
-            log,
-            random,
-            hooks: wiring.hooks,
-            recentTraffic: wiring.recentTraffic,
-            ...(wiring.afterPromotion ? { afterPromotion: wiring.afterPromotion } : {}),
-        },
+        deps: { ...wiring.rollout, log, random },
         operators,
         observe: (report) => {
             options.observe?.(report);

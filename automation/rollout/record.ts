@@ -6,7 +6,7 @@
  * writer decides again from what is there now (docs/design.md, "Who decides, wins").
  *
  * The only writer that cannot be conditional is the provider's, on an `up` (the Pulumi provider's alias has no
- * revision input): the program refuses a forward routing over a record that forbids it (components/routing.ts),
+ * revision input): the program refuses a forward routing over a record that forbids it (domain/routing.ts),
  * the owner marks the record before an `up` (`upInFlight`) so that others know a write is still coming, and
  * whoever recorded a request reads again once that write has landed.
  */

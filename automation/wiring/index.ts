@@ -13,6 +13,7 @@ import type { SdkClient } from "../../domain/sdk";
 import { StsIdentity } from "../adapters/sts";
 import type { NotificationChannel } from "../notify/channels";
 import { delivery, type Delivery } from "../notify/delivery";
+import type { RolloutDeps } from "../rollout/deps";
 import type { HookRunner } from "../rollout/hooks";
 import type { CallerIdentity, Clock, LambdaControl, RolloutLog, StackDriver } from "../rollout/ports";
 import type { RecentTraffic } from "../rollout/power";
@@ -58,14 +59,20 @@ export function adaptersOf(world: World): Adapters {
 
 /** What a rollout runs on besides its world's stack and clock: every side effect, wired once. */
 export interface RolloutWiring extends Adapters {
-    readonly hooks: HookRunner;
-    /** Notifications while it runs, deployment metrics once it ends. */
+    /** Notifications while it runs, deployment metrics once it ends (each caller adds its own observers beside it). */
     readonly delivery: Delivery;
-    /** Each function's recent traffic, for the power statement. */
-    readonly recentTraffic: RecentTraffic;
-    /** Version retention after a promotion, when the stack's config asks for it. */
-    readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
+    /**
+     * The side effects as promote takes them: the command line and the rehearsal both spread this into promote's
+     * dependencies, so a new one is wired here and nowhere else.
+     */
+    readonly rollout: WiredRolloutDeps;
 }
+
+/**
+ * The part of promote's dependencies the composition root wires: the adapters, the hook runner, the recent
+ * traffic of the power statement, retention after a promotion.
+ */
+export type WiredRolloutDeps = Pick<RolloutDeps, "lambda" | "metrics" | "hooks" | "recentTraffic" | "afterPromotion">;
 
 /** What {@link wireRollout} needs of the run: the stack's short name, its reviewed config's parts, the log. */
 export interface RolloutSettings {
@@ -107,19 +114,26 @@ export async function wireRollout(world: World, settings: RolloutSettings): Prom
         warn: (line) => log.line(line),
         ...(world.webhook ? { webhook: world.webhook } : {}),
     });
+    const hooks = world.hooks(adapters.lambda);
+    const recentTraffic: RecentTraffic =
+        world.recentTraffic ?? ((targets) => adapters.metrics.recentTraffic(targets, new Date(world.clock.now())));
+    const afterPromotion =
+        settings.retention.afterPromotion && !settings.dryRun
+            ? () =>
+                  pruneAfterPromotion(
+                      { stack: world.stack, lambda: adapters.lambda, log },
+                      { stackName: settings.stackName, retention: settings.retention },
+                  )
+            : undefined;
     return {
         ...adapters,
-        hooks: world.hooks(adapters.lambda),
         delivery: notify,
-        recentTraffic: world.recentTraffic ?? ((targets) => adapters.metrics.recentTraffic(targets, new Date(world.clock.now()))),
-        ...(settings.retention.afterPromotion && !settings.dryRun
-            ? {
-                  afterPromotion: () =>
-                      pruneAfterPromotion(
-                          { stack: world.stack, lambda: adapters.lambda, log },
-                          { stackName: settings.stackName, retention: settings.retention },
-                      ),
-              }
-            : {}),
+        rollout: {
+            lambda: adapters.lambda,
+            metrics: adapters.metrics,
+            hooks,
+            recentTraffic,
+            ...(afterPromotion ? { afterPromotion } : {}),
+        },
     };
 }

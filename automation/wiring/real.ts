@@ -83,6 +83,8 @@ export async function realWorld(opts: RealStackOptions, onEvent?: (event: Engine
  */
 export function cloudWatchTraffic(opts: RealStackOptions): RecentTraffic {
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
-    const metrics = new CloudWatchAdapter(new CloudWatchClient(sdkClientConfig(awsClientSettings(loaded.config, loaded.stackConfig.region))));
+    const metrics = new CloudWatchAdapter(
+        new CloudWatchClient(sdkClientConfig(awsClientSettings(loaded.config, loaded.stackConfig.region))),
+    );
     return (targets) => metrics.recentTraffic(targets, new Date(realClock.now()));
 }

@@ -5,7 +5,7 @@ import { markdownText, oneLine, plainText, slackText } from "../../domain/text";
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
-describe("text from outside the tool, made safe to show (automation/text.ts)", () => {
+describe("text from outside the tool, made safe to show (domain/text.ts)", () => {
     it("plainText removes whole escape sequences and control characters, keeps line feeds and tabs", () => {
         const table: [string, string, string][] = [
             ["colours", "\x1b[1;31mFAILED\x1b[0m here", "FAILED here"],
