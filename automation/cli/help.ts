@@ -55,6 +55,7 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         ],
         exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug],
     },
+    report: { examples: ["lambda-rollout report rollout.json --html rollout.html"], exitCodes: [ok, usage, bug] },
     "rehearse-all": { examples: ["lambda-rollout rehearse-all -s prod --dir scenarios"], exitCodes: [ok, rolledBack, usage, bug] },
     "iam-policy": {
         examples: [
