@@ -6,6 +6,7 @@
 import * as path from "path";
 import { loadStackConfig } from "../engine/evaluate";
 import { defaultProject, type PulumiProject } from "../project";
+import type { StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { LambdaAdapter } from "../adapters/lambda";
@@ -24,7 +25,7 @@ import { applySimulatorFaults } from "./faults";
 import { MockEngineStack, type UpFaults } from "./mockEngineStack";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
 import { mergeRuns, processFaults, type RunPart, type SignalEvent } from "./runs";
-import { missingEntrance, scenarioFor, type Scenario } from "./scenario";
+import { missingEntrance, scenarioFor, scenarioForStack, type Scenario } from "./scenario";
 import { connect, type RehearsalClients, type Transport } from "./transport";
 
 /** Minute 0 of every rehearsal: a fixed instant, so a seed replays the same run. */
@@ -230,13 +231,41 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     }
 }
 
-async function rehearseOver(
-    options: RehearseOptions,
-    connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>,
-): Promise<RehearsalResult> {
-    const { scenario, log } = options;
-    // Bad input is refused before anything is simulated, with the key path, as plan and promote refuse it.
-    const project = options.project ?? defaultProject();
+/** One stack staged in a simulated account of its own, as a rehearsal starts it: what its rollout runs against. */
+export interface StagedStack {
+    readonly sim: SimulatedAws;
+    readonly stack: MockEngineStack;
+    readonly config: StackConfig;
+    /** The stack's function keys. */
+    readonly names: string[];
+    readonly stableOutputs: StackOutputs;
+    readonly candidateOutputs: StackOutputs;
+    /** The tool's adapters, over the transport asked. */
+    readonly adapters: { readonly lambda: LambdaAdapter; readonly metrics: CloudWatchAdapter };
+    readonly hooks: ScenarioHookRunner;
+    /** Version retention after a promotion, when the stack's config asks for it. */
+    readonly afterPromotion?: () => ReturnType<typeof pruneAfterPromotion>;
+}
+
+/** What {@link stageStack} needs: the stack, its scenario (already the stack's own, see scenarioForStack), where it is. */
+export interface StageOptions {
+    readonly stack: string;
+    readonly scenario: Scenario;
+    readonly configFile?: string;
+    readonly project: PulumiProject;
+    readonly log: RolloutLog;
+    readonly simulator?: (sim: SimulatedAws) => void;
+    readonly connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>;
+}
+
+/**
+ * The world before the rollout, in a simulated account of the stack's own: the config read (bad input refused
+ * before anything is simulated, with the key path), the stable release deployed and live, the candidate published
+ * by a plain `up`, the scenario's traffic, profiles, smoke answers and AWS faults in place, stable's history
+ * backfilled, and the tool's adapters connected. `rehearse` stages one stack; `rehearse --waves` one per stack.
+ */
+export async function stageStack(options: StageOptions): Promise<StagedStack> {
+    const { scenario, log, project } = options;
     const config = loadStackConfig(options.stack, options.configFile, undefined, project).stackConfig;
     checkScenarioSteps(scenario, stepsFor(config.rollout).length, options.stack);
     const sim = new SimulatedAws({
@@ -299,13 +328,32 @@ async function rehearseOver(
     // requests counted and traffic of the seed stay as they were.
     sim.backfill(baselineMinutes(config.rollout.gates.baseline));
 
-    const clients = await connectTo(sim);
+    const clients = await options.connectTo(sim);
     const adapters = { lambda: new LambdaAdapter(clients.lambda), metrics: new CloudWatchAdapter(clients.cloudWatch) };
     const hooks = new ScenarioHookRunner(scenario.hooks);
     // Version retention after a promotion, as the stack's config asks, against the simulated account's versions.
     const afterPromotion = config.retention.afterPromotion
         ? () => pruneAfterPromotion({ stack, lambda: adapters.lambda, log }, { stackName: options.stack, retention: config.retention })
         : undefined;
+    return { sim, stack, config, names, stableOutputs, candidateOutputs, adapters, hooks, ...(afterPromotion ? { afterPromotion } : {}) };
+}
+
+async function rehearseOver(
+    options: RehearseOptions,
+    connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>,
+): Promise<RehearsalResult> {
+    const { log } = options;
+    const scenario = scenarioForStack(options.scenario, options.stack);
+    const project = options.project ?? defaultProject();
+    const { sim, stack, config, names, stableOutputs, candidateOutputs, adapters, hooks, afterPromotion } = await stageStack({
+        stack: options.stack,
+        scenario,
+        configFile: options.configFile,
+        project,
+        log,
+        simulator: options.simulator,
+        connectTo,
+    });
     // Notifications and deployment metrics: SNS and CloudWatch are the simulated account's (in-process whatever
     // the transport), the webhooks as `options.webhooks` says.
     const notify = delivery({

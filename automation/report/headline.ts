@@ -28,6 +28,7 @@ export const CAUSE_TITLES: Record<StepCause, string> = {
     "changed-outside": "someone else moved the traffic",
     "taken-over": "another promote took the rollout over",
     "no-bake": "no bake",
+    release: "the release stopped in another stack",
 };
 
 const OUTCOME_WORDS: Record<StackRun["outcome"], string> = {
