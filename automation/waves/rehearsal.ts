@@ -60,6 +60,9 @@ export interface WavesRehearsalResult extends ReleaseResult {
     readonly runs: number;
 }
 
+/** One run of the release's process: its report, and how it died if it did. */
+type ReleaseRun = { report: ReleaseReport; died?: { at: string; how: string; weights?: Record<string, number> } };
+
 /** The random stream of each stack's retry jitter ('wjt'), apart from its traffic's. */
 const JITTER_STREAM = 0x776a74;
 
@@ -182,79 +185,97 @@ class WavesRehearsal {
     }
 
     async run(): Promise<WavesRehearsalResult> {
-        const { plan, scenario, log } = this.options;
-        const at = (minute: number) => REHEARSAL_START.getTime() + minute * 60_000;
-        const kills = scenario.faults
-            .flatMap((f) => (f.kind === "killed" && f.atMinute !== undefined ? [at(f.atMinute)] : []))
-            .sort((a, b) => a - b);
-        this.killsAfterDecision = scenario.faults.filter((f) => f.kind === "killed" && f.after === "rollback-decision").length;
-        let signals: TimedSignal[] = scenario.faults
-            .flatMap((f) =>
-                f.kind === "interrupt"
-                    ? [{ atMs: at(f.atMinute), signal: f.signal, ...(f.then === "SIGKILL" ? { thenKillAfterMs: CANCEL_TO_KILL_MS } : {}) }]
-                    : [],
-            )
-            .sort((a, b) => a.atMs - b.atMs);
+        const { plan, log } = this.options;
+        const faults = this.processFaults();
+        const kills = faults.kills;
+        let signals = faults.signals;
         this.scheduleOperators();
-        const runs: { report: ReleaseReport; died?: { at: string; how: string; weights?: Record<string, number> } }[] = [];
-        let last: ReleaseResult | undefined;
+        const runs: ReleaseRun[] = [];
         for (let run = 1; ; run++) {
             const process = this.timeline.process(`release run ${run}`, { killAtMs: kills[0], signals });
-            for (const s of Object.values(this.staged)) {
-                s.stack.releaseLock();
-                s.stack.clock = process;
-            }
-            let latest: ReleaseReport | undefined;
-            const result = await process.run(() =>
-                release(
-                    {
-                        clock: process,
-                        log: { line: (text) => log.line(text) },
-                        worldOf: (stack) =>
-                            this.worldFor(
-                                stack,
-                                process,
-                                `${run.toString(16).padStart(4, "0")}${planStacks(plan).indexOf(stack).toString(16).padStart(4, "0")}`,
-                                true,
-                            ),
-                        parallel: (tasks) => process.parallel(tasks),
-                        signal: process.controller.signal,
-                        observe: (report) => {
-                            latest = structuredClone(report);
-                            this.options.observe?.(mergeReleaseRuns(plan, [...runs, { report: latest }]));
-                        },
-                        actor: { by: "release", principal: REHEARSAL_OPERATOR_PRINCIPAL },
-                    },
-                    { plan },
-                ),
-            );
+            const { result, latest } = await this.runRelease(process, run, runs);
             if (result) {
-                last = result;
                 runs.push({ report: result.report });
-                break;
+                // Operators still at work once no release runs (an abort confirming itself) finish on the same timeline.
+                await this.timeline.drain();
+                const report = mergeReleaseRuns(plan, runs);
+                return {
+                    ...result,
+                    report: this.withRequests(report),
+                    safety: this.safety(report),
+                    accounts: this.accounts(),
+                    operators: this.operators,
+                    runs: runs.length,
+                };
             }
             if (process.death === "killed") kills.shift();
-            signals = signals.filter((s) => s.atMs > this.timeline.now());
+            signals = signals.filter((x) => x.atMs > this.timeline.now());
             log.line(
                 `[min ${this.minute()}] ${process.death?.toUpperCase() ?? "KILLED"}: the release's process stopped dead; traffic stays as it was. Running the release again...`,
             );
-            if (latest)
-                runs.push({
-                    report: latest,
-                    died: { at: new Date(this.timeline.now()).toISOString(), how: process.death ?? "killed", weights: this.liveWeights() },
-                });
+            const died = { at: new Date(this.timeline.now()).toISOString(), how: process.death ?? "killed", weights: this.liveWeights() };
+            if (latest) runs.push({ report: latest, died });
         }
-        // Operators still at work once no release runs (an abort confirming itself) finish on the same timeline.
-        await this.timeline.drain();
-        const report = mergeReleaseRuns(plan, runs);
+    }
+
+    /** The scenario's kills and signals of the release's process, in time order; and how many kills follow a rollback decision. */
+    private processFaults(): { kills: number[]; signals: TimedSignal[] } {
+        const { scenario } = this.options;
+        const at = (minute: number) => REHEARSAL_START.getTime() + minute * 60_000;
+        this.killsAfterDecision = scenario.faults.filter((f) => f.kind === "killed" && f.after === "rollback-decision").length;
         return {
-            ...last,
-            report: this.withRequests(report),
-            safety: this.safety(report),
-            accounts: this.accounts(),
-            operators: this.operators,
-            runs: runs.length,
+            kills: scenario.faults
+                .flatMap((f) => (f.kind === "killed" && f.atMinute !== undefined ? [at(f.atMinute)] : []))
+                .sort((a, b) => a - b),
+            signals: scenario.faults
+                .flatMap((f) =>
+                    f.kind === "interrupt"
+                        ? [
+                              {
+                                  atMs: at(f.atMinute),
+                                  signal: f.signal,
+                                  ...(f.then === "SIGKILL" ? { thenKillAfterMs: CANCEL_TO_KILL_MS } : {}),
+                              },
+                          ]
+                        : [],
+                )
+                .sort((a, b) => a.atMs - b.atMs),
         };
+    }
+
+    /** One run of the release in `process`: its result, or undefined when the process died (with its report so far). */
+    private async runRelease(
+        process: TimelineProcess,
+        run: number,
+        runs: readonly ReleaseRun[],
+    ): Promise<{ result?: ReleaseResult; latest?: ReleaseReport }> {
+        const { plan, log } = this.options;
+        // As `pulumi cancel` would: an `up` its predecessor died in holds no lock; this run's `up`s pass on its clock.
+        for (const s of Object.values(this.staged)) {
+            s.stack.releaseLock();
+            s.stack.clock = process;
+        }
+        let latest: ReleaseReport | undefined;
+        const owner = (stack: string) =>
+            `${run.toString(16).padStart(4, "0")}${planStacks(plan).indexOf(stack).toString(16).padStart(4, "0")}`;
+        const result = await process.run(() =>
+            release(
+                {
+                    clock: process,
+                    log: { line: (text) => log.line(text) },
+                    worldOf: (stack) => this.worldFor(stack, process, owner(stack), true),
+                    parallel: (tasks) => process.parallel(tasks),
+                    signal: process.controller.signal,
+                    observe: (report) => {
+                        latest = structuredClone(report);
+                        this.options.observe?.(mergeReleaseRuns(plan, [...runs, { report: latest }]));
+                    },
+                    actor: { by: "release" },
+                },
+                { plan },
+            ),
+        );
+        return { ...(result ? { result } : {}), ...(latest ? { latest } : {}) };
     }
 
     /** The scenario's operator events, each a process of its own at its minute: on the stack it names, or on the whole release. */

@@ -115,7 +115,11 @@ export function entryOf(parts: readonly StackPart[]): WaveStackRecord {
             ...(p.died ? { died: { atMinute: minutesBetween(origin, p.died.at), how: p.died.how, weight: p.died.weight } } : {}),
         })),
     );
-    return { ...merged, outcome: kept.at(-1)!.report.outcome };
+    // The last part that decided is the entry's decision (a release that put a promoted stack back decided last).
+    const deciding = [...kept].reverse().find((p) => p.report.decisionAtMinute !== null);
+    const decisionAtMinute =
+        deciding === undefined ? null : round1(deciding.report.decisionAtMinute! + minutesBetween(origin, deciding.report.startedAt));
+    return { ...merged, decisionAtMinute, outcome: kept.at(-1)!.report.outcome };
 }
 
 /**

@@ -82,8 +82,16 @@ export function releaseStatusExitCode(s: ReleaseStatus): number {
     return kinds.some((k) => k === "rolled-back" || k === "aborted") ? ExitCode.rolledBack : ExitCode.ok;
 }
 
-/** Runs a verb on the whole release. Nothing it applies to is a UsageError (exit 2) that changes nothing. */
-export async function operateRelease(deps: ReleaseVerbDeps, plan: WavePlan, command: OperatorCommand): Promise<ReleaseVerbResult> {
+/**
+ * Runs a verb on the whole release. Nothing it applies to is a UsageError (exit 2) that changes nothing.
+ * `principals` names who the caller is in each stack's account (STS), when the accounts differ.
+ */
+export async function operateRelease(
+    deps: ReleaseVerbDeps,
+    plan: WavePlan,
+    command: OperatorCommand,
+    principals: Readonly<Record<string, string | undefined>> = {},
+): Promise<ReleaseVerbResult> {
     const standings: Record<string, StackStanding> = {};
     for (const stack of planStacks(plan)) standings[stack] = standingOf(stack, await readStack(deps.worldOf(stack)));
     const unreadable = Object.values(standings).filter((s) => s.kind === "unreadable");
@@ -101,7 +109,11 @@ export async function operateRelease(deps: ReleaseVerbDeps, plan: WavePlan, comm
         );
     }
     const parallel = deps.parallel ?? ((tasks) => Promise.all(tasks.map((t) => t())));
-    const done = await parallel(acts.map((act) => () => act.run(deps, command)));
+    const own = (stack: string): OperatorCommand => {
+        const principal = principals[stack] ?? command.principal;
+        return { ...command, ...(principal ? { principal } : {}) };
+    };
+    const done = await parallel(acts.map((act) => () => act.run(deps, own(act.stack))));
     const stacks = Object.fromEntries(acts.map((a, i) => [a.stack, done[i]]));
     const confirmed = Object.values(stacks).every((s) => s.confirmed);
     return { action: command.action, plan: plan.name, stacks, exitCode: confirmed ? ExitCode.ok : ExitCode.infrastructure };
@@ -115,18 +127,18 @@ interface Act {
 /** What the verb does to each stack (pure but for the acts it returns). */
 function actsOf(plan: WavePlan, standings: Record<string, StackStanding>, command: OperatorCommand): Act[] {
     const all = planStacks(plan).map((s) => standings[s]);
-    const verb = (s: StackStanding): Act => ({ stack: s.stack, run: (deps) => viaVerb(deps, s.stack, command) });
+    const verb = (s: StackStanding): Act => ({ stack: s.stack, run: (deps, own) => viaVerb(deps, s.stack, own) });
     switch (command.action) {
         case "abort":
             return all.flatMap((s): Act[] => {
                 if (s.kind === "under-way" || s.kind === "rollback-pending") return [verb(s)];
-                if (s.kind === "promoted") return [{ stack: s.stack, run: (deps) => putBackPromoted(deps, plan, s.stack, command) }];
+                if (s.kind === "promoted") return [{ stack: s.stack, run: (deps, own) => putBackPromoted(deps, plan, s.stack, own) }];
                 return [];
             });
         case "pause":
             return all.flatMap((s): Act[] => {
                 if (s.kind === "under-way") return [verb(s)];
-                if (s.kind === "not-started") return [{ stack: s.stack, run: (deps) => pauseBeforeStart(deps, s.stack, command) }];
+                if (s.kind === "not-started") return [{ stack: s.stack, run: (deps, own) => pauseBeforeStart(deps, s.stack, own) }];
                 return [];
             });
         case "resume":
