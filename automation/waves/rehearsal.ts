@@ -10,7 +10,7 @@
 import { UsageError } from "../errors";
 import { defaultProject, type PulumiProject } from "../project";
 import type { OperatorCommand } from "../rollout/operator";
-import type { RolloutLog } from "../rollout/ports";
+import type { RolloutLog, UpdateRecord } from "../rollout/ports";
 import type { RolloutReport } from "../rollout/report";
 import { REHEARSAL_OPERATOR, REHEARSAL_OPERATOR_PRINCIPAL, rehearsedHooks } from "../rehearsal/operators";
 import { REHEARSAL_START, safetyOf, stageStack, type Safety, type StagedStack } from "../rehearsal/rehearse";
@@ -58,6 +58,8 @@ export interface WavesRehearsalResult extends ReleaseResult {
     readonly operators: WaveOperatorOutcome[];
     /** How many release processes ran (a kill starts another). */
     readonly runs: number;
+    /** Each stack's updates as its stack's history holds them, newest first (every `up` a rollout or a deploy ran). */
+    readonly histories: Record<string, UpdateRecord[]>;
 }
 
 /** One run of the release's process: its report, and how it died if it did. */
@@ -206,6 +208,9 @@ class WavesRehearsal {
                     accounts: this.accounts(),
                     operators: this.operators,
                     runs: runs.length,
+                    histories: Object.fromEntries(
+                        await Promise.all(Object.entries(this.staged).map(async ([k, st]) => [k, await st.stack.history(10_000)] as const)),
+                    ),
                 };
             }
             if (process.death === "killed") kills.shift();

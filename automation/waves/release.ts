@@ -319,7 +319,7 @@ class ReleaseRun {
         const started = this.iso();
         let done: PutBack;
         try {
-            done = await putBack(this.deps.worldOf(stack), kind, reason, quick);
+            done = await putBack(this.deps.worldOf(stack), kind, reason, { quick, ...this.deps.actor });
         } catch (err) {
             this.log.line(`${stack}: could not be put back on stable: ${describeError(err)}`);
             this.error = `${stack}: not put back on stable: ${describeError(err)}`;

@@ -147,7 +147,9 @@ export function mergeReleaseRuns(
                     const moving = run.died && run.report.release.moving?.includes(stack);
                     return {
                         report: entry,
-                        ...(moving ? { died: { at: run.died!.at, how: run.died!.how, weight: weightOf(entry) } } : {}),
+                        ...(moving
+                            ? { died: { at: run.died!.at, how: run.died!.how, weight: run.died!.weights?.[stack] ?? weightOf(entry) } }
+                            : {}),
                     };
                 }),
             ),

@@ -13,7 +13,7 @@ import { promote, type PromoteOptions, type RolloutResult } from "../rollout/pro
 import { readRecord, stateOf } from "../rollout/record";
 import { ROLLBACK_RETRY, INTERRUPT_RETRY, describeError } from "../rollout/retry";
 import { rollbackTarget } from "../rollout/rollback";
-import type { RolloutState } from "../rollout/state";
+import { shortPrincipal, type RolloutState } from "../rollout/state";
 import { status } from "../rollout/status";
 import { restoreTraffic, type RestoreResult, type TrafficMove } from "../rollout/traffic";
 import { UsageError } from "../errors";
@@ -140,7 +140,13 @@ export async function lookAt(world: StackWorld, sinceMs: number, windowSeconds: 
  * same write: the fast path through the Lambda API, read back, then an `up` so the stack agrees (`quick`: the fast
  * path only, for an interrupt). A function already on stable is left alone.
  */
-export async function putBack(world: StackWorld, phase: "rolled-back" | "aborted", reason: string, quick = false): Promise<PutBack> {
+export async function putBack(
+    world: StackWorld,
+    phase: "rolled-back" | "aborted",
+    reason: string,
+    options: { readonly quick?: boolean; readonly by?: string; readonly principal?: string } = {},
+): Promise<PutBack> {
+    const quick = options.quick ?? false;
     const { deps } = world;
     const outputs = await outputsOf(world);
     const moves: TrafficMove[] = [];
@@ -161,6 +167,8 @@ export async function putBack(world: StackWorld, phase: "rolled-back" | "aborted
             weight: 0,
             since: deps.clock.now(),
             reason,
+            ...(options.by ? { by: options.by } : {}),
+            ...(options.principal ? { principal: shortPrincipal(options.principal) } : {}),
         };
         moves.push({ key, functionName: fn.functionName, aliasName: fn.aliasName, to: stable, from: fn.candidateVersion, state: next });
     }

@@ -175,7 +175,10 @@ async function putBackPromoted(
     command: OperatorCommand,
 ): Promise<{ did: string; confirmed: boolean }> {
     const reason = `release of wave plan ${plan.name} aborted by ${command.by}${command.reason ? `: ${command.reason}` : ""}`;
-    const done = await putBack(deps.worldOf(stack), "aborted", reason);
+    const done = await putBack(deps.worldOf(stack), "aborted", reason, {
+        by: command.by,
+        ...(command.principal ? { principal: command.principal } : {}),
+    });
     const landed = done.restored?.landed ?? true;
     return {
         did: `put back on stable (wave ${waveOf(plan, stack) + 1} was promoted)${landed ? "" : ": NOT all landed"}`,
