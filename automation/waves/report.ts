@@ -155,24 +155,7 @@ export function mergeReleaseRuns(
             ),
         ]),
     );
-    const watches: Record<number, WatchRecord[]> = {};
-    for (const run of runs) {
-        const diedAt = run.died ? minutesBetween(first.startedAt, run.died.at) : undefined;
-        run.report.waves.forEach((w, i) =>
-            (w.watch ?? []).forEach((x) => {
-                // A watch its run died in ends there, stopped: the next run watches on from the records.
-                const cut = diedAt !== undefined && x.verdict === "watching";
-                (watches[i] ??= []).push({
-                    ...x,
-                    fromMinute: round1(x.fromMinute + shift(run.report)),
-                    toMinute: cut ? diedAt : round1(x.toMinute + shift(run.report)),
-                    ...(cut
-                        ? { verdict: "stopped" as const, reason: `${x.reason}: the release's process ${run.died!.how} at minute ${diedAt}` }
-                        : {}),
-                });
-            }),
-        );
-    }
+    const watches = mergedWatches(runs, first.startedAt);
     const warnings = [...new Set(runs.flatMap((r) => r.report.warnings ?? []))];
     const errors = [...new Set(runs.flatMap((r) => (r.report.error ? [r.report.error] : [])))];
     const { moving: _moving, ...facts } = last.release;
@@ -190,6 +173,32 @@ export function mergeReleaseRuns(
         },
         entries,
     );
+}
+
+/** Each run's watches on the first run's minutes; a watch its run died in ends there, stopped (the next run watched on). */
+function mergedWatches(
+    runs: readonly { readonly report: ReleaseReport; readonly died?: { readonly at: string; readonly how: string } }[],
+    firstStartedAt: string | undefined,
+): Record<number, WatchRecord[]> {
+    const shift = (r: ReleaseReport) => minutesBetween(firstStartedAt, r.startedAt);
+    const watches: Record<number, WatchRecord[]> = {};
+    for (const run of runs) {
+        const diedAt = run.died ? minutesBetween(firstStartedAt, run.died.at) : undefined;
+        run.report.waves.forEach((w, i) =>
+            (w.watch ?? []).forEach((x) => {
+                const cut = diedAt !== undefined && x.verdict === "watching";
+                (watches[i] ??= []).push({
+                    ...x,
+                    fromMinute: round1(x.fromMinute + shift(run.report)),
+                    toMinute: cut ? diedAt : round1(x.toMinute + shift(run.report)),
+                    ...(cut
+                        ? { verdict: "stopped" as const, reason: `${x.reason}: the release's process ${run.died!.how} at minute ${diedAt}` }
+                        : {}),
+                });
+            }),
+        );
+    }
+    return watches;
 }
 
 /** The candidate's weight in an entry's last step (where a stack stood when its process died). */
