@@ -70,6 +70,13 @@ export interface EvaluateOptions {
     readonly commit?: string;
     /** The project whose program runs (`-C/--cwd`); default this repository's. */
     readonly project?: PulumiProject;
+    /**
+     * `false`: no stack traces while the program runs (the rehearsal's `up`s). Pulumi's runtime records one for
+     * every promise it makes (runtime/debuggable.js), and with source maps on that costs more than the program
+     * itself: half a rehearsal's time. A program error keeps its message (a config error its key path); `plan`,
+     * which runs the same program, keeps the traces.
+     */
+    readonly stackTraces?: boolean;
 }
 
 /** What an evaluation produced. */
@@ -312,6 +319,8 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         rejectRun(programError);
     };
     process.on("unhandledRejection", onUnhandled);
+    const traceLimit = Error.stackTraceLimit;
+    if (options.stackTraces === false) Error.stackTraceLimit = 0;
     try {
         useTypeScriptLoader(project.main);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -323,6 +332,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         if (programError) throw programError;
         return { resources, outputs: unwrapSecrets(outputs) as Record<string, any> };
     } finally {
+        Error.stackTraceLimit = traceLimit;
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onUnhandled);
         if (previousCommit === undefined) delete process.env.LAMBDA_ROLLOUT_COMMIT;

@@ -38,6 +38,7 @@ const OUTCOME_WORDS: Record<StackRun["outcome"], string> = {
     "nothing-to-do": "Nothing to do",
     aborted: "Aborted",
     held: "Held",
+    "not-started": "Not started",
 };
 
 const n2 = (n: number) => String(Math.round(n * 100) / 100);

@@ -17,6 +17,7 @@ import { REHEARSAL_START, safetyOf, stageStack, type Safety, type StagedStack } 
 import { CANCEL_TO_KILL_MS } from "../rehearsal/rehearse";
 import { scenarioForStack, type Scenario } from "../rehearsal/scenario";
 import { connect, type RehearsalClients, type Transport } from "../rehearsal/transport";
+import type { CommandSender } from "../adapters/lambda";
 import { createRandom, type SimulatedAws } from "../simulator";
 import { planStacks, type WavePlan } from "./plan";
 import { release, type ReleaseResult } from "./release";
@@ -58,6 +59,8 @@ export interface WavesRehearsalResult extends ReleaseResult {
     readonly operators: WaveOperatorOutcome[];
     /** How many release processes ran (a kill starts another). */
     readonly runs: number;
+    /** The Lambda and CloudWatch calls the tool sent each stack's account (what a real release would send AWS). */
+    readonly awsCalls: Record<string, number>;
     /** Each stack's updates as its stack's history holds them, newest first (every `up` a rollout or a deploy ran). */
     readonly histories: Record<string, UpdateRecord[]>;
 }
@@ -103,6 +106,7 @@ export async function rehearseWaves(options: RehearseWavesOptions): Promise<Wave
     const opened: RehearsalClients[] = [];
     try {
         const staged: Record<string, StagedStack> = {};
+        const calls: Record<string, number> = {};
         const stacks = planStacks(plan);
         for (const [i, stack] of stacks.entries()) {
             staged[stack] = await stageStack({
@@ -115,11 +119,18 @@ export async function rehearseWaves(options: RehearseWavesOptions): Promise<Wave
                 connectTo: async (sim) => {
                     const clients = await connect(sim, options.transport ?? "in-process");
                     opened.push(clients);
-                    return clients;
+                    // What the tool sends this stack's account (the program's own reads under the mock engine aside).
+                    const counted = (sender: CommandSender): CommandSender => ({
+                        send: (command, sendOptions) => {
+                            calls[stack] = (calls[stack] ?? 0) + 1;
+                            return sender.send(command, sendOptions);
+                        },
+                    });
+                    return { ...clients, lambda: counted(clients.lambda), cloudWatch: counted(clients.cloudWatch) };
                 },
             });
         }
-        return await new WavesRehearsal(options, staged).run();
+        return { ...(await new WavesRehearsal(options, staged).run()), awsCalls: calls };
     } finally {
         await Promise.all(opened.map((c) => c.close()));
     }
@@ -186,7 +197,7 @@ class WavesRehearsal {
         return new Promise<void>(() => undefined);
     }
 
-    async run(): Promise<WavesRehearsalResult> {
+    async run(): Promise<Omit<WavesRehearsalResult, "awsCalls">> {
         const { plan, log } = this.options;
         const faults = this.processFaults();
         const kills = faults.kills;

@@ -148,7 +148,7 @@ class ReleaseRun {
             if (this.deps.signal?.aborted) return this.interrupted();
             const move = nextMove(this.plan, standings, this.deps.clock.now());
             this.say(move);
-            const ended = await this.act(move);
+            const ended = await this.act(move, standings);
             if (ended) return ended;
             standings = await this.readAll();
             this.checkSameRelease(standings);
@@ -161,7 +161,7 @@ class ReleaseRun {
     }
 
     /** Makes one move; returns the result when the release ends with it. */
-    private async act(move: ReleaseMove): Promise<ReleaseResult | undefined> {
+    private async act(move: ReleaseMove, standings: Record<string, StackStanding>): Promise<ReleaseResult | undefined> {
         const through = this.options.throughWave;
         switch (move.kind) {
             case "unreadable":
@@ -183,11 +183,11 @@ class ReleaseRun {
                 return this.finish(move.cause.kind === "rolled-back" ? "rolled-back" : "aborted");
             case "hold":
                 // Paused: one poll of the released stacks' gates (they only look for a failure), then read again.
-                await this.watch(move.watched, this.deps.clock.now() + this.pollMs(move.watched), undefined, Infinity);
+                await this.watch(move.watched, standings, this.deps.clock.now() + this.pollMs(move.watched), undefined, Infinity);
                 return undefined;
             case "watch":
                 if (through !== undefined && move.wave >= through) return this.stopAfter(through);
-                await this.watch(move.watched, move.untilMs, move.wave - 1);
+                await this.watch(move.watched, standings, move.untilMs, move.wave - 1);
                 return undefined;
             case "release":
                 if (through !== undefined && move.wave >= through) return this.stopAfter(through);
@@ -362,12 +362,17 @@ class ReleaseRun {
     /**
      * Between waves: the released stacks' gates keep watching (one look of each, every poll interval) until
      * `untilMs`, and on while a look is short of evidence (extended, as a bake is). A look that fails puts that
-     * stack back on stable (a late regression: the next pass ends the release); a change in any stack's standing
-     * (an operator's abort, pause or rollback) ends the watch early. `windowSeconds` overrides the looks' window
-     * (a paused release's looks only look for a failure).
+     * stack back on stable (a late regression: the next pass ends the release); a watched stack that no longer
+     * serves its candidate (an operator's abort, a rollback by hand) ends the watch early. `windowSeconds` overrides
+     * the looks' window (a paused release's looks only look for a failure).
      */
-    private async watch(watched: readonly string[], untilMs: number, wave: number | undefined, windowSeconds?: number): Promise<void> {
-        const before = await this.readAll();
+    private async watch(
+        watched: readonly string[],
+        before: Record<string, StackStanding>,
+        untilMs: number,
+        wave: number | undefined,
+        windowSeconds?: number,
+    ): Promise<void> {
         // Recorded as it goes: a run that dies while watching leaves the watch so far in the report.
         const entry: WatchRecord = {
             fromMinute: this.minute(),
@@ -386,11 +391,11 @@ class ReleaseRun {
             const wake = now < untilMs ? Math.min(untilMs, now + poll) : now + poll;
             await this.deps.clock.sleep(Math.max(0, wake - now), this.deps.signal);
             if (this.deps.signal?.aborted) return record("stopped", `interrupted by ${String(this.deps.signal.reason ?? "SIGINT")}`);
+            // Only the watched stacks are read each poll (the cost stays with what is watched); the others are read
+            // again at the next pass, before anything starts.
             const looked = await this.lookAll(watched, before, untilMs, windowSeconds);
             if (looked.failed) return record("failed", looked.failed);
-            const after = await this.readAll();
-            const changed = planStacks(this.plan).find((s) => after[s].kind !== before[s].kind);
-            if (changed) return record("stopped", `${changed} is now ${after[changed].kind}`);
+            if (looked.moved.length > 0) return record("stopped", `${looked.moved.join(", ")} no longer serves the candidate as promoted`);
             if (this.deps.clock.now() >= untilMs && looked.extended.length === 0)
                 return record("passed", `${watched.join(", ")}: every look of the gates passed`);
             record(
@@ -408,8 +413,9 @@ class ReleaseRun {
         standings: Record<string, StackStanding>,
         untilMs: number,
         windowSeconds?: number,
-    ): Promise<{ failed?: string; extended: string[] }> {
+    ): Promise<{ failed?: string; extended: string[]; moved: string[] }> {
         const extended: string[] = [];
+        const moved: string[] = [];
         for (const stack of watched) {
             const since = standings[stack].promotedAtMs ?? this.startedAtMs;
             let result;
@@ -419,6 +425,7 @@ class ReleaseRun {
                 this.log.line(`${stack}: its gates could not be read this look: ${describeError(err)}`);
                 continue;
             }
+            if (!result) moved.push(stack);
             if (result?.verdict === "extended") extended.push(stack);
             if (!result || (result.verdict !== "failed" && result.verdict !== "inconclusive")) continue;
             const reason = `late regression while the release watched wave ${waveOf(this.plan, stack) + 1}: ${result.reason}`;
@@ -429,9 +436,9 @@ class ReleaseRun {
                 ...(result.function ? { function: result.function } : {}),
                 numbers: result.numbers,
             });
-            return { failed: `${stack}: ${reason}`, extended };
+            return { failed: `${stack}: ${reason}`, extended, moved };
         }
-        return { extended };
+        return { extended, moved };
     }
 
     /** The watched stacks' poll interval: the shortest their policies give. */
