@@ -39,6 +39,11 @@ export interface RehearseWavesOptions {
     readonly transport?: Transport;
     /** Sees the report after every change (every run of the release as one). */
     readonly observe?: (report: ReleaseReport) => void;
+    /**
+     * The release as CI runs it, one job per wave: each run goes `--through-wave` the next of these waves (1-based),
+     * and a run that stopped there is followed by the next job's run (a killed one by a run of the same job).
+     */
+    readonly jobs?: readonly number[];
 }
 
 /** What one rehearsed operator verb came to. */
@@ -204,9 +209,24 @@ class WavesRehearsal {
         let signals = faults.signals;
         this.scheduleOperators();
         const runs: ReleaseRun[] = [];
+        let jobs = 0;
         for (let run = 1; ; run++) {
             const process = this.timeline.process(`release run ${run}`, { killAtMs: kills[0], signals });
-            const { result, latest } = await this.runRelease(process, run, runs);
+            const through = this.options.jobs?.[jobs];
+            const { result, latest } = await this.runRelease(process, run, runs, through);
+            // A CI job that released through its wave stopped on purpose: the next job goes on from the records.
+            if (
+                result &&
+                through !== undefined &&
+                result.report.outcome === "held" &&
+                result.exitCode === 0 &&
+                jobs + 1 < this.options.jobs!.length
+            ) {
+                runs.push({ report: result.report });
+                jobs += 1;
+                log.line(`[min ${this.minute()}] the job for wave ${through} ended (exit 0); the next job starts`);
+                continue;
+            }
             if (result) {
                 runs.push({ report: result.report });
                 // Operators still at work once no release runs (an abort confirming itself) finish on the same timeline.
@@ -264,6 +284,7 @@ class WavesRehearsal {
         process: TimelineProcess,
         run: number,
         runs: readonly ReleaseRun[],
+        throughWave: number | undefined,
     ): Promise<{ result?: ReleaseResult; latest?: ReleaseReport }> {
         const { plan, log } = this.options;
         // As `pulumi cancel` would: an `up` its predecessor died in holds no lock; this run's `up`s pass on its clock.
@@ -288,7 +309,7 @@ class WavesRehearsal {
                     },
                     actor: { by: "release" },
                 },
-                { plan },
+                { plan, ...(throughWave !== undefined ? { throughWave } : {}) },
             ),
         );
         return { ...(result ? { result } : {}), ...(latest ? { latest } : {}) };

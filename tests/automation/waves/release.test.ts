@@ -127,6 +127,26 @@ describe("a release through the prod wave plan, rehearsed (three stacks, each it
         for (const stack of [US, EU, AP]) expect(traffic(result, stack), stack).to.deep.equal({ api: "v2 100%" });
     });
 
+    it("as CI runs it, one job per wave (--through-wave 1, 2, 3), the second job killed twice: each job goes on from the records, none releases a stack twice", async () => {
+        const log = memoryLog();
+        const result = await rehearseWaves({
+            plan: PROD,
+            scenario: readScenario(path.join(DIR, "killed-between-and-inside-waves.json")),
+            log,
+            jobs: [1, 2, 3],
+        });
+        // Job 1; job 2 killed at minute 45 and at minute 80, run again each time; job 3.
+        expect(result.runs).to.equal(5);
+        expect(result.exitCode).to.equal(0);
+        expect(result.report.outcome).to.equal("promoted");
+        expect(log.lines.filter((l) => / the job for wave \d ended \(exit 0\); the next job starts$/.test(l))).to.have.length(2);
+        expect(log.lines).to.include.members([
+            "[release min 32.3] wave 1 is released (--through-wave 1): stopping; `promote --waves prod` run again goes on from here",
+        ]);
+        for (const stack of [US, EU, AP]) expect(stepUps(result, stack), stack).to.deep.equal(["1/3", "2/3", "3/3"]);
+        expect(result.report.waves.map((w) => w.outcome)).to.deep.equal(["promoted", "promoted", "promoted"]);
+    });
+
     it("the whole release aborted from a second process while wave 2 bakes: every stack that received the candidate ends on stable", async () => {
         const { result, lines } = await run("abort-while-wave-2-bakes");
         expect(lines).to.include("[min 80] operator: lambda-rollout abort --waves prod --by rehearsal-operator");
