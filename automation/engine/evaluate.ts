@@ -15,6 +15,7 @@ import { register } from "tsx/cjs/api";
 import { parse as parseYaml } from "yaml";
 import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
 import { readStackConfig } from "../../config/projectConfig";
+import { withSharedConfig } from "../../config/sharedConfig";
 import { importedEnvironments, maskSecureValues, OFFLINE_SECRET } from "../../config/secrets";
 import { StackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
@@ -184,8 +185,10 @@ export function loadStackConfig(
     if (configFile === undefined && !fs.existsSync(file)) throw new ConfigFileError(unknownStack(stack, project));
     const { config: written, environments } = readStackFile(file);
     const { config: masked, secretKeys } = maskSecureValues(written);
-    const config = { ...masked, ...(extraConfig ?? {}) };
     try {
+        // A stack's shared file (lambda-rollout:sharedConfig) merged here, so the program under the mock engine gets
+        // the stack's whole config, from the project this command reads (config/sharedConfig.ts).
+        const config = withSharedConfig({ ...masked, ...(extraConfig ?? {}) }, displayPath(file), project.root, project.name);
         return {
             file,
             config,
