@@ -158,15 +158,17 @@ export function resumedSeries(
     const shift = (m: number) => round(m + offset, 2);
     const moved: RolloutSeries = structuredClone(second);
     moved.polls.minute = moved.polls.minute.map(shift);
+    // A key left out stays out (never `undefined`): the report file must read back as the report.
     for (const fn of Object.values(moved.functions)) {
         fn.minutes.minute = fn.minutes.minute.map(shift);
-        fn.alarms = fn.alarms?.map((a) => ({ ...a, minute: shift(a.minute) }));
+        if (fn.alarms) fn.alarms = fn.alarms.map((a) => ({ ...a, minute: shift(a.minute) }));
     }
-    moved.approvalWaits = moved.approvalWaits?.map((w) => ({
-        ...w,
-        fromMinute: shift(w.fromMinute),
-        ...(w.toMinute === undefined ? {} : { toMinute: shift(w.toMinute) }),
-    }));
+    if (moved.approvalWaits)
+        moved.approvalWaits = moved.approvalWaits.map((w) => ({
+            ...w,
+            fromMinute: shift(w.fromMinute),
+            ...(w.toMinute === undefined ? {} : { toMinute: shift(w.toMinute) }),
+        }));
     if (!first) return moved;
     const merged: RolloutSeries = structuredClone(first);
     merged.limits = moved.limits;
