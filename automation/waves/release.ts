@@ -6,7 +6,6 @@
  * end with one report and one exit code. Nothing of the release is kept but in the stacks' records, so a run
  * killed anywhere and started again goes on from where the records say, and never releases a stack twice.
  */
-import { trafficShares } from "../../components/routing";
 import { ExitCode, exitCodeForSignal } from "../exitCodes";
 import { UsageError } from "../errors";
 import type { Clock, RolloutLog } from "../rollout/ports";
@@ -15,18 +14,10 @@ import type { Outcome } from "../rollout/report";
 import { describeError } from "../rollout/retry";
 import { causeOf, describeMove, nextMove, type ReleaseMove } from "./decide";
 import { describePlan, planStacks, waveOf, type WavePlan } from "./plan";
-import {
-    entryFromStanding,
-    entryOf,
-    standingOutcome,
-    releaseReport,
-    type ReleaseFacts,
-    type ReleaseReport,
-    type WaveStackRecord,
-    type WatchRecord,
-} from "./report";
+import { ReleaseRecorder } from "./recorder";
+import type { ReleaseReport, WaveStackRecord } from "./report";
 import { lookAt, operateStack, promoteStack, putBack, readStack, type PutBack, type StackWorld } from "./stack";
-import { standingOf, type StackRead, type StackStanding } from "./standing";
+import { standingOf, type StackStanding } from "./standing";
 
 /** The side effects of a release. */
 export interface ReleaseDeps {
@@ -77,12 +68,8 @@ export function release(deps: ReleaseDeps, options: ReleaseOptions): Promise<Rel
 class ReleaseRun {
     private readonly plan: WavePlan;
     private readonly startedAtMs: number;
-    private readonly parts = new Map<string, { report: WaveStackRecord }[]>();
-    private readonly watches: Record<number, WatchRecord[]> = {};
-    private readonly facts: ReleaseFacts;
-    private outcome: Outcome = "nothing-to-do";
-    private decisionAtMinute: number | null = null;
-    private error?: string;
+    /** The report: every change to it goes through here. */
+    private readonly record: ReleaseRecorder;
     /** The worst exit code a stack's promote ended with in this run (an infrastructure error, a lock). */
     private stackExit: number = ExitCode.ok;
     private lastMove = "";
@@ -95,13 +82,7 @@ class ReleaseRun {
     ) {
         this.plan = options.plan;
         this.startedAtMs = deps.clock.now();
-        this.facts = {
-            plan: this.plan.name,
-            rollback: this.plan.rollback,
-            concurrency: this.plan.concurrency,
-            watchMinutes: Math.round(this.plan.watch / 6) / 10,
-            ...(options.throughWave !== undefined ? { throughWave: options.throughWave } : {}),
-        };
+        this.record = new ReleaseRecorder(this.plan, this.startedAtMs, deps.clock, deps.observe, options.throughWave);
     }
 
     private get log(): RolloutLog {
@@ -109,17 +90,13 @@ class ReleaseRun {
     }
 
     private minute(): number {
-        return Math.round(((this.deps.clock.now() - this.startedAtMs) / 60_000) * 10) / 10;
-    }
-
-    private iso(ms = this.deps.clock.now()): string {
-        return new Date(ms).toISOString();
+        return this.record.minute();
     }
 
     async run(): Promise<ReleaseResult> {
         const standings = await this.readAll();
         this.checkSameRelease(standings);
-        for (const s of Object.values(standings)) this.parts.set(s.stack, [{ report: entryFromStanding(s, this.iso()) }]);
+        this.record.seed(standings);
         const lines = [
             ...describePlan(this.plan),
             ...planStacks(this.plan).map(
@@ -130,11 +107,11 @@ class ReleaseRun {
         lines.forEach((l) => this.log.line(l));
         if (this.options.dryRun) {
             this.log.line("dry run: nothing was called that changes anything");
-            return { report: this.report(), exitCode: ExitCode.ok, plan: lines };
+            return { report: this.record.report(), exitCode: ExitCode.ok, plan: lines };
         }
         if (
             this.deps.confirm &&
-            !(await this.deps.confirm(`Release ${this.facts.version ?? "the candidate"} through wave plan ${this.plan.name}?`))
+            !(await this.deps.confirm(`Release ${this.record.facts.version ?? "the candidate"} through wave plan ${this.plan.name}?`))
         ) {
             throw new UsageError("not confirmed: nothing was invoked and no traffic was moved");
         }
@@ -154,7 +131,7 @@ class ReleaseRun {
             this.checkSameRelease(standings);
             // A stack that stopped without a record of why (a lock, a refused preflight) would be started again for ever.
             if (this.halt && !causeOf(this.plan, Object.values(standings))) {
-                this.error = this.halt.reason;
+                this.record.error = this.halt.reason;
                 return this.finish("failed", this.halt.exitCode);
             }
         }
@@ -165,7 +142,7 @@ class ReleaseRun {
         const through = this.options.throughWave;
         switch (move.kind) {
             case "unreadable":
-                this.error = `the rollout record of ${move.stacks.join(", ")} cannot be read: nothing was moved (\`lambda-rollout status -s <stack>\` shows it and what fixes it)`;
+                this.record.error = `the rollout record of ${move.stacks.join(", ")} cannot be read: nothing was moved (\`lambda-rollout status -s <stack>\` shows it and what fixes it)`;
                 return this.finish("failed", ExitCode.infrastructure);
             case "complete":
                 await this.runStacks(move.stacks, false);
@@ -178,8 +155,8 @@ class ReleaseRun {
                 );
                 return undefined;
             case "ended":
-                this.facts.cause = { ...move.cause, reason: this.fullReason(move.cause.stack) ?? move.cause.reason };
-                if (move.held.length > 0) this.facts.held = move.held;
+                this.record.facts.cause = { ...move.cause, reason: this.record.fullReason(move.cause.stack) ?? move.cause.reason };
+                if (move.held.length > 0) this.record.facts.held = move.held;
                 return this.finish(move.cause.kind === "rolled-back" ? "rolled-back" : "aborted");
             case "hold":
                 // Paused: one poll of the released stacks' gates (they only look for a failure), then read again.
@@ -215,7 +192,7 @@ class ReleaseRun {
                     `deploy the same commit to every stack (\`pulumi up\`), then run the release again; nothing was moved by this run`,
             );
         }
-        this.facts.version = releases[0];
+        this.record.facts.version = releases[0];
     }
 
     /** Says the move once, when it changes. */
@@ -233,13 +210,13 @@ class ReleaseRun {
      */
     private async runStacks(stacks: readonly string[], stopPeers: boolean): Promise<void> {
         const running = new Set(stacks);
-        this.facts.moving = [...running];
+        this.record.facts.moving = [...running];
         await this.parallel(
             stacks.map((stack) => async () => {
                 const result = await this.promoteOne(stack);
                 running.delete(stack);
-                this.facts.moving = [...running];
-                this.changed();
+                this.record.facts.moving = [...running];
+                this.record.changed();
                 const failed = result !== undefined && result.report.outcome !== "promoted" && result.report.outcome !== "nothing-to-do";
                 if (stopPeers && (failed || this.halt) && running.size > 0 && !this.deps.signal?.aborted) {
                     const last = result?.report.steps.at(-1);
@@ -252,15 +229,14 @@ class ReleaseRun {
 
     /** One stack's promote, its report kept as one part of its entry. */
     private async promoteOne(stack: string): Promise<RolloutResult | undefined> {
-        const part: { report: WaveStackRecord } = { report: { ...this.entry(stack), steps: [], note: undefined } };
-        this.parts.set(stack, [...(this.parts.get(stack) ?? []), part]);
+        const part = this.record.startPart(stack);
         const world = this.deps.worldOf(stack);
         try {
             const result = await promoteStack(
                 world,
                 (report) => {
                     part.report = structuredClone(report);
-                    this.changed();
+                    this.record.changed();
                 },
                 this.deps.signal,
                 { onInterrupt: this.options.onInterrupt ?? "abort" },
@@ -270,7 +246,7 @@ class ReleaseRun {
                 this.stackExit = Math.max(this.stackExit, result.exitCode);
                 this.halt ??= { exitCode: result.exitCode, reason: `${stack}: ${result.report.error ?? result.report.outcome}` };
             }
-            this.changed();
+            this.record.changed();
             return result;
         } catch (err) {
             const exitCode = err instanceof UsageError ? ExitCode.usage : ExitCode.infrastructure;
@@ -278,7 +254,7 @@ class ReleaseRun {
             this.halt ??= { exitCode, reason: `${stack}: ${describeError(err)}` };
             this.stackExit = Math.max(this.stackExit, exitCode);
             part.report = { ...part.report, outcome: "failed", error: describeError(err) };
-            this.changed();
+            this.record.changed();
             return undefined;
         }
     }
@@ -316,47 +292,18 @@ class ReleaseRun {
         step?: Partial<WaveStackRecord["steps"][number]>,
         quick = false,
     ): Promise<void> {
-        const started = this.iso();
+        const started = new Date(this.deps.clock.now()).toISOString();
         let done: PutBack;
         try {
             done = await putBack(this.deps.worldOf(stack), kind, reason, { quick, ...this.deps.actor });
         } catch (err) {
             this.log.line(`${stack}: could not be put back on stable: ${describeError(err)}`);
-            this.error = `${stack}: not put back on stable: ${describeError(err)}`;
+            this.record.error = `${stack}: not put back on stable: ${describeError(err)}`;
             this.stackExit = Math.max(this.stackExit, ExitCode.infrastructure);
             return;
         }
-        const restored = done.restored;
-        const landed = restored?.landed ?? true;
-        if (!landed) this.stackExit = Math.max(this.stackExit, ExitCode.infrastructure);
-        const minutes = Math.round(((this.deps.clock.now() - Date.parse(started)) / 60_000) * 10) / 10;
-        const report: WaveStackRecord = {
-            outcome: landed ? kind : "failed",
-            stack,
-            strategy: this.entry(stack).strategy,
-            startedAt: started,
-            functions: Object.fromEntries(
-                done.moves.map((m) => {
-                    const fn = restored?.functions[m.key];
-                    return [
-                        m.key,
-                        {
-                            stable: m.to,
-                            candidate: m.from,
-                            finalRouting: fn?.routing ? trafficShares(fn.routing) : "unknown",
-                            ...(fn?.routing ? {} : { finalRoutingError: fn?.error ?? "not read" }),
-                            ...(fn?.manualCommand ? { manualRollback: fn.manualCommand } : {}),
-                        },
-                    ];
-                }),
-            ),
-            steps: [{ weight: 1, startedAtMinute: 0, endedAtMinute: minutes, verdict: "interrupted", cause: "release", reason, ...step }],
-            decisionAtMinute: 0,
-            durationMinutes: minutes,
-            ...(restored?.landed ? { rollbackPath: restored.path, stableAtMinute: minutes } : {}),
-        };
-        this.parts.set(stack, [...(this.parts.get(stack) ?? []), { report }]);
-        this.changed();
+        if (!(done.restored?.landed ?? true)) this.stackExit = Math.max(this.stackExit, ExitCode.infrastructure);
+        this.record.putBack(stack, done, kind, reason, started, step);
     }
 
     /**
@@ -374,17 +321,7 @@ class ReleaseRun {
         windowSeconds?: number,
     ): Promise<void> {
         // Recorded as it goes: a run that dies while watching leaves the watch so far in the report.
-        const entry: WatchRecord = {
-            fromMinute: this.minute(),
-            toMinute: this.minute(),
-            verdict: "watching",
-            reason: `watching ${watched.join(", ")}`,
-        };
-        if (wave !== undefined) (this.watches[wave] ??= []).push(entry);
-        const record = (verdict: WatchRecord["verdict"], reason: string) => {
-            Object.assign(entry, { toMinute: this.minute(), verdict, reason });
-            this.changed();
-        };
+        const record = this.record.watch(wave, watched);
         const poll = this.pollMs(watched);
         for (;;) {
             const now = this.deps.clock.now();
@@ -460,7 +397,7 @@ class ReleaseRun {
             for (const stack of promoted)
                 await this.putBackOne(stack, "aborted", `the release was interrupted by ${signal}`, undefined, true);
         }
-        this.error = `interrupted by ${signal}`;
+        this.record.error = `interrupted by ${signal}`;
         return this.finish(this.options.onInterrupt === "hold" ? "held" : "aborted", exitCodeForSignal(signal));
     }
 
@@ -473,10 +410,17 @@ class ReleaseRun {
     }
 
     private async finish(outcome: Outcome, exitCode?: number): Promise<ReleaseResult> {
-        await this.closeEntries();
-        this.outcome = outcome;
-        this.decisionAtMinute = this.minute();
-        const report = this.report();
+        // Each stack as AWS says at the end (an operator may have moved one meanwhile).
+        for (const stack of planStacks(this.plan)) {
+            try {
+                this.record.close(stack, await readStack(this.deps.worldOf(stack)));
+            } catch (err) {
+                this.log.line(`${stack}: where its traffic ended could not be read: ${describeError(err)}`);
+            }
+        }
+        this.record.outcome = outcome;
+        this.record.decisionAtMinute = this.minute();
+        const report = this.record.report();
         this.deps.observe?.(report);
         const code =
             exitCode ??
@@ -490,91 +434,8 @@ class ReleaseRun {
         return { report, exitCode: code };
     }
 
-    /** The reason of a stack's deciding failed step in this run (the record on its alias keeps it shortened to fit). */
-    private fullReason(stack: string): string | undefined {
-        return [...this.entry(stack).steps].reverse().find((s) => s.verdict === "failed")?.reason;
-    }
-
     /** Runs tasks at once, through the world's `parallel` (each task catches its own errors). */
     private parallel<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
         return this.deps.parallel ? this.deps.parallel(tasks) : Promise.all(tasks.map((t) => t()));
-    }
-
-    /**
-     * At the end, each stack's entry as AWS says now: every function's routing read back, and, where its records
-     * say another outcome than this run saw (an operator's verb from elsewhere moved it meanwhile), that outcome,
-     * with what the records say, as a step of its own.
-     */
-    private async closeEntries(): Promise<void> {
-        for (const stack of planStacks(this.plan)) {
-            let read: StackRead;
-            try {
-                read = await readStack(this.deps.worldOf(stack));
-            } catch (err) {
-                this.log.line(`${stack}: where its traffic ended could not be read: ${describeError(err)}`);
-                continue;
-            }
-            const standing = standingOf(stack, read);
-            const parts = this.parts.get(stack) ?? [];
-            const last = parts.at(-1)!;
-            const functions = Object.fromEntries(
-                Object.entries(read.status.functions).map(([key, f]) => [
-                    key,
-                    { ...last.report.functions[key], stable: f.stable, candidate: f.candidate, finalRouting: f.liveWeights },
-                ]),
-            );
-            const now = standingOutcome(standing.kind);
-            const seen = this.entry(stack).outcome;
-            if (now === seen || (now === "held" && seen !== "not-started") || (now === "not-started" && seen === "not-started")) {
-                last.report = { ...last.report, functions: { ...last.report.functions, ...functions } };
-                continue;
-            }
-            const report: WaveStackRecord = {
-                outcome: now,
-                stack,
-                strategy: last.report.strategy,
-                startedAt: this.iso(),
-                functions,
-                steps: [
-                    {
-                        weight: 0,
-                        startedAtMinute: 0,
-                        endedAtMinute: 0,
-                        verdict: "interrupted",
-                        cause: "operator",
-                        reason: `${standing.kind}, as its records say at the end${standing.reason ? `: ${standing.reason}` : ""} (${standing.detail.join("; ")})`,
-                    },
-                ],
-                decisionAtMinute: 0,
-                durationMinutes: 0,
-            };
-            this.parts.set(stack, [...parts, { report }]);
-        }
-    }
-
-    /** A stack's entry as it stands now. */
-    private entry(stack: string): WaveStackRecord {
-        return entryOf(this.parts.get(stack) ?? []);
-    }
-
-    /** The report as it stands now. */
-    private report(): ReleaseReport {
-        return releaseReport(
-            {
-                plan: this.plan,
-                startedAt: this.iso(this.startedAtMs),
-                outcome: this.outcome,
-                decisionAtMinute: this.decisionAtMinute,
-                durationMinutes: this.minute(),
-                facts: this.facts,
-                watches: this.watches,
-                ...(this.error ? { error: this.error } : {}),
-            },
-            Object.fromEntries(planStacks(this.plan).map((s) => [s, this.entry(s)])),
-        );
-    }
-
-    private changed(): void {
-        this.deps.observe?.(this.report());
     }
 }
