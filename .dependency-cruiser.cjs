@@ -79,6 +79,19 @@ module.exports = {
             "^automation/cli/|^automation/cli[.]ts$",
         ),
         never(
+            "release-is-pure",
+            "A release through waves (automation/waves) decides from the stacks' records and acts through its StackWorld; only its rehearsal, its plan file and its timeline touch the world.",
+            "^automation/waves/",
+            "^automation/(adapters|engine|simulator|rehearsal|wiring|notify|report|iam|adopt|cli)/|^automation/cli[.]ts$",
+            "^automation/waves/(rehearsal|planFile|timeline)[.]ts$",
+        ),
+        never(
+            "release-below-the-cli",
+            "A release and its rehearsal never import the command line.",
+            "^automation/waves/",
+            "^automation/cli/|^automation/cli[.]ts$",
+        ),
+        never(
             "roots-are-roots",
             "The tool's root modules (errors, exit codes, timers, the project) import only below them; cli.ts, the entry point, is the top.",
             "^automation/[^/]+[.]ts$",
