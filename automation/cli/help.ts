@@ -56,6 +56,10 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug],
     },
     "rehearse-all": { examples: ["lambda-rollout rehearse-all -s prod --dir scenarios"], exitCodes: [ok, rolledBack, usage, bug] },
+    report: {
+        examples: ["lambda-rollout report rollout.json --html rollout.html"],
+        exitCodes: [ok, usage, bug],
+    },
     "iam-policy": {
         examples: [
             "lambda-rollout iam-policy -s prod --account 123456789012",
