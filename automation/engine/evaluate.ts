@@ -22,6 +22,7 @@ import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
 import { sleep } from "../timers";
 import { defaultAnswer, findResourceType, type DeclaredResource } from "./resourceTypes";
+import { withoutStackTraces } from "./stackTraces";
 
 /** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
 export const PROJECT_ROOT = REPO_ROOT;
@@ -316,10 +317,14 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         useTypeScriptLoader(project.main);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(project.main) as () => Promise<Record<string, unknown>>;
-        const outputs = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
-        // Resources whose outputs the stack does not export may still be registering: drain the queue.
-        const drain = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
-        await Promise.race([drain, failed]);
+        // The program's modules are loaded above, with source maps; it runs without stack traces (stackTraces.ts).
+        const outputs = await withoutStackTraces(async () => {
+            const returned = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
+            // Resources whose outputs the stack does not export may still be registering: drain the queue.
+            const drain = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+            await Promise.race([drain, failed]);
+            return returned;
+        });
         if (programError) throw programError;
         return { resources, outputs: unwrapSecrets(outputs) as Record<string, any> };
     } finally {
