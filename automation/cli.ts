@@ -5,61 +5,36 @@
  * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
  * 3 infrastructure error (where traffic was left is printed) · 4 another update holds the stack.
  */
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../components/routing";
-import { CloudWatchAdapter } from "./adapters/cloudwatch";
 import * as os from "os";
-import { RealHookRunner } from "./adapters/hooks";
-import { LambdaAdapter } from "./adapters/lambda";
-import { StsIdentity } from "./adapters/sts";
-import { AutomationStackDriver } from "./adapters/pulumiStack";
-import { describePlan } from "./engine/describePlan";
-import {
-    evaluateProgram,
-    loadStackConfig,
-    UnresolvedStackConfigError,
-    stackConfigPath,
-    unresolvedEnvironments,
-    type LoadedStackConfig,
-} from "./engine/evaluate";
-import { awsClientSettings, sdkClientConfig } from "../components/awsClientSettings";
-import { readStackConfig } from "../config/projectConfig";
-import { delivery, type Delivery } from "./notify/delivery";
+import type { LoadedStackConfig } from "./engine/evaluate";
+import type { Delivery } from "./notify/delivery";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
-import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
-import { rehearse } from "./rehearsal/rehearse";
-import { TRANSPORTS, type Transport } from "./rehearsal/transport";
-import { readScenario } from "./rehearsal/scenario";
+import { TRANSPORTS, type Transport } from "./rehearsal/transportNames";
 import type { Clock } from "./rollout/ports";
-import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
+import type { RolloutLog } from "./rollout/promote";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { plainText } from "./text";
 import { sleep } from "./timers";
 import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
-import { actor, isApprover, operate, type OperatorAction } from "./rollout/operator";
-import { rollback } from "./rollout/rollback";
-import { prune, pruneAfterPromotion, summarizePrune } from "./rollout/prune";
-import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
+import type { OperatorAction } from "./rollout/operator";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
-import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
-import { describeEngineEvent } from "./cli/upSummary";
-import { htmlOption, runReport, writeHtmlAfterRun } from "./cli/reportCommand";
+import { htmlOption } from "./cli/htmlOption";
 import { readSelectedStack } from "./cli/workspace";
 import { scenarioPath, shareToolModules } from "./cli/shipped";
 import { addVerbHelp, unknownVerb } from "./cli/help";
-import { adopt, type AdoptFlags } from "./adopt/command";
-import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
+import type { AdoptFlags } from "./adopt/command";
+import type { IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
+// Pulumi, the AWS SDK, the simulator and the rollout load when a verb's action runs, not at start-up.
+import { verbModules as load } from "./cli/verbModules";
 
 interface CommonOptions {
     /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
@@ -86,7 +61,7 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
             throw new UsageError("not a terminal, so nobody can confirm: pass --yes to move traffic without a prompt");
         };
     }
-    return askOnTerminal;
+    return load.output().askOnTerminal;
 }
 
 /**
@@ -96,6 +71,17 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
  * is read again as the Pulumi CLI resolves it and validated the same way.
  */
 async function realDeps(opts: CommonOptions, log?: RolloutLog) {
+    const { loadStackConfig, stackConfigPath, UnresolvedStackConfigError } = load.evaluate();
+    const { AutomationStackDriver } = load.pulumiStack();
+    const { readStackConfig } = load.projectConfig();
+    const { awsClientSettings, sdkClientConfig } = load.awsClientSettings();
+    const { CloudWatchClient } = load.cloudWatchSdk();
+    const { LambdaClient } = load.lambdaSdk();
+    const { SNSClient } = load.snsSdk();
+    const { STSClient } = load.stsSdk();
+    const { CloudWatchAdapter } = load.cloudWatchAdapter();
+    const { LambdaAdapter } = load.lambdaAdapter();
+    const { StsIdentity } = load.stsAdapter();
     const project = resolveProject(opts.cwd);
     const file = stackConfigPath(opts.stack, opts.configFile, project);
     const stack = new AutomationStackDriver({
@@ -139,6 +125,8 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
  * says the same.
  */
 function warnUnresolvable(opts: CommonOptions): void {
+    const { loadStackConfig, unresolvedEnvironments } = load.evaluate();
+    const { printLines } = load.output();
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
     if (loaded.environments.length > 0)
         printLines([`warning: ${unresolvedEnvironments(loaded.environments, loaded.file, opts.stack)}`], process.stderr);
@@ -146,6 +134,7 @@ function warnUnresolvable(opts: CommonOptions): void {
 
 /** Passes each engine event of an `up` that a person should see to the rollout's log, as one line. */
 function upSummary(log: RolloutLog): (event: EngineEvent) => void {
+    const { describeEngineEvent } = load.upSummary();
     return (event) => {
         const line = describeEngineEvent(event);
         if (line !== undefined) log.line(`  ${line}`);
@@ -211,6 +200,9 @@ program
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
     .action(async (opts: CommonOptions) => {
+        const { evaluateProgram } = load.evaluate();
+        const { describePlan } = load.describePlan();
+        const { printLines } = load.output();
         warnUnresolvable(opts);
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
         if (opts.json) console.log(JSON.stringify(evaluation));
@@ -228,6 +220,12 @@ type PromoteFlags = CommonOptions & {
 
 /** promote and retry: one rollout, its report kept after every change, interrupts handled. */
 async function runPromote(opts: PromoteFlags): Promise<void> {
+    const { promote, withStrategy } = load.promote();
+    const { consoleLog, askOnTerminal, summary } = load.output();
+    const { actor } = load.operator();
+    const { RealHookRunner } = load.hooksAdapter();
+    const { pruneAfterPromotion } = load.prune();
+    const { writeHtmlAfterRun } = load.reportCommand();
     const log = consoleLog(realClock, opts.json);
     const deps = await realDeps(opts, log);
     // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
@@ -311,6 +309,7 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
  * once, only when `notifications.sns` is on), webhooks get their URL from the secret or the environment.
  */
 async function realDelivery(deps: Awaited<ReturnType<typeof realDeps>>, opts: CommonOptions, log: RolloutLog): Promise<Delivery> {
+    const { delivery } = load.delivery();
     const notifications = deps.config.notifications;
     let topicArn: string | undefined;
     if (notifications?.sns) {
@@ -346,6 +345,7 @@ const userName = () => {
  * `rollout.approvers`, else only when this promote's caller (STS) is one of them.
  */
 async function mayApproveHere(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<boolean> {
+    const { isApprover } = load.operator();
     const approvers = deps.config.rollout.approvers;
     if (approvers.length === 0) return true;
     const principal = await callerPrincipal(deps, log);
@@ -371,6 +371,8 @@ async function callerPrincipal(deps: Awaited<ReturnType<typeof realDeps>>, log: 
 
 /** An operator verb: recorded on the aliases for the promote that owns the rollout (abort also moves traffic itself). */
 async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: string; reason?: string; wait?: string }): Promise<void> {
+    const { actor, operate } = load.operator();
+    const { consoleLog } = load.output();
     const by = actor(opts.by, process.env, userName);
     const waitMs = opts.wait === undefined ? undefined : parseBoundedDuration(opts.wait, "--wait", MAX_VERB_WAIT_SECONDS) * 1000;
     if (action === "promote-full" && !opts.reason) {
@@ -509,6 +511,9 @@ program
     .action(async (opts: CommonOptions & { to?: string }) => {
         if (opts.to !== undefined && !/^[1-9]\d{0,9}$/.test(opts.to))
             throw new UsageError(`\`--to\` (got ${JSON.stringify(opts.to)}): must be a published version's number, e.g. 7`);
+        const { rollback } = load.rollback();
+        const { consoleLog, summary } = load.output();
+        const { writeHtmlAfterRun } = load.reportCommand();
         const log = consoleLog(realClock, opts.json);
         const report = await rollback(
             { ...(await realDeps(opts, log)), log, confirm: confirmation(opts) },
@@ -534,6 +539,8 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions) => {
+        const { prune, summarizePrune } = load.prune();
+        const { consoleLog } = load.output();
         const log = consoleLog(realClock, opts.json);
         const deps = await realDeps(opts, log);
         const confirm = confirmation(opts);
@@ -565,6 +572,8 @@ program
             throw new UsageError(
                 `\`--interval\` must be a number of seconds from 1 to ${MAX_WATCH_INTERVAL} (an hour): got ${JSON.stringify(opts.interval)}`,
             );
+        const { status, describeStatus, watchExitCode, watchStatus } = load.status();
+        const { printLines, statusView } = load.output();
         const deps = await realDeps(opts);
         if (!opts.watch) {
             const s = await status(deps, opts.stack);
@@ -622,6 +631,10 @@ program
         "post the rehearsal's Slack and Teams notifications for real, to the URLs in the variables the config's `urlEnv` names (default: sent nowhere)",
     )
     .action(async (opts: CommonOptions & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
+        const { readScenario } = load.scenario();
+        const { rehearse } = load.rehearse();
+        const { consoleLog, summary, formatDuration } = load.output();
+        const { writeHtmlAfterRun } = load.reportCommand();
         const scenario = readScenario(scenarioPath(opts.scenario));
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
@@ -659,6 +672,8 @@ program
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions & { dir: string }) => {
+        const { describeMatrix, rehearseFolder } = load.matrix();
+        const { printLines, formatDuration } = load.output();
         const started = Date.now();
         const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile, resolveProject(opts.cwd));
         const wallSeconds = (Date.now() - started) / 1000;
@@ -685,7 +700,7 @@ program
     .argument("<report>", "the report file (what --report wrote)")
     .requiredOption("--html <file>", "where to write the page")
     .action(async (file: string, opts: { html: string }) => {
-        console.error(await runReport(file, opts));
+        console.error(await load.reportCommand().runReport(file, opts));
     });
 
 program
@@ -707,7 +722,7 @@ program
     )
     .option("--functions <keys>", "comma-separated keys of the functions to cover (default: every function the stack's outputs name)")
     .action(async (opts: IamPolicyFlags & { cwd?: string }) => {
-        process.stdout.write(await iamPolicyText(resolveProject(opts.cwd), opts));
+        process.stdout.write(await load.iam().iamPolicyText(resolveProject(opts.cwd), opts));
     });
 
 program
@@ -725,7 +740,7 @@ program
     .addOption(jsonOption())
     .action(async (functions: string[], opts: AdoptFlags & { cwd?: string; json?: boolean }) => {
         const log = (line: string) => (opts.json ? console.error(line) : console.log(line));
-        const result = await adopt(resolveProject(opts.cwd), { ...opts, functions }, log);
+        const result = await load.adopt().adopt(resolveProject(opts.cwd), { ...opts, functions }, log);
         if (opts.json) console.log(JSON.stringify(result));
     });
 
