@@ -256,11 +256,19 @@ export function secretsShown(value: unknown): unknown {
 // The Pulumi runtime's state is process-global: evaluations run one at a time.
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Evaluates the program for a stack. Rejects with the program's error (e.g. a StackConfigError) if it throws. */
-export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
-    const run = queue.then(() => evaluateOnce(options));
+/**
+ * Runs `work` when no evaluation is under way, and holds the next one until it settles: for what shares the
+ * program's process-global state (the Pulumi runtime, the program's Lambda client) outside an evaluation.
+ */
+export function inProgramQueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work);
     queue = run.catch(() => undefined);
     return run;
+}
+
+/** Evaluates the program for a stack. Rejects with the program's error (e.g. a StackConfigError) if it throws. */
+export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
+    return inProgramQueue(() => evaluateOnce(options));
 }
 
 async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
