@@ -335,9 +335,9 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             {
                 name: LIVE_ALIAS,
                 functionName: fn.name,
-                description: onUp.alias.description,
-                functionVersion: onUp.alias.functionVersion,
-                routingConfig: onUp.alias.routingConfig,
+                description: onUp.apply((u) => u.alias.description),
+                functionVersion: onUp.apply((u) => u.alias.functionVersion),
+                routingConfig: onUp.apply((u) => u.alias.routingConfig),
             },
             { parent: this },
         );
@@ -366,10 +366,10 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         this.functionArn = fn.arn;
         this.aliasName = alias.name;
         this.aliasArn = alias.arn;
-        this.stableVersion = onUp.outputs.stableVersion;
+        this.stableVersion = onUp.apply((u) => u.outputs.stableVersion);
         this.candidateVersion = fn.version;
-        this.liveWeights = onUp.outputs.liveWeights;
-        this.routingSource = onUp.outputs.routingSource;
+        this.liveWeights = onUp.apply((u) => u.outputs.liveWeights);
+        this.routingSource = onUp.apply((u) => u.outputs.routingSource);
         this.alarmNames = alarms.alarmNames;
         this.deadLetterQueueArn = deadLetterQueueArn ?? pulumi.output(undefined);
         this.endpointUrl = endpoint?.url ?? pulumi.output(undefined);
