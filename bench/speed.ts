@@ -146,10 +146,10 @@ function whole(value: string): number {
     return n;
 }
 
-/** Both sides in turn, `runs` times each after one untimed run each. */
-function pair(sides: Side[], runs: number, args: (side: Side) => string[]): Record<Side["label"], Run[]> {
+/** Both sides in turn, `runs` times each, after one untimed run each when `warmUp` (the first time a side loads its modules). */
+function pair(sides: Side[], runs: number, args: (side: Side) => string[], warmUp = false): Record<Side["label"], Run[]> {
     const out: Record<Side["label"], Run[]> = { before: [], after: [] };
-    for (const side of sides) timed(side.root, args(side));
+    if (warmUp) for (const side of sides) timed(side.root, args(side));
     for (let i = 0; i < runs; i++) for (const side of sides) out[side.label].push(timed(side.root, args(side)));
     return out;
 }
@@ -177,17 +177,29 @@ function main(): void {
         rows.push(row);
         console.error(markdown([row])[2]);
     };
-    say({ command: "node -e 0", ...pair(sides, args.runs * 3, () => ["-e", "0"]) });
-    say({ command: "lambda-rollout --version", ...pair(sides, args.runs * 3, () => [cli, "--version"]) });
-    say({ command: "lambda-rollout plan --bad-flag (usage error)", ...pair(sides, args.runs * 3, () => [cli, "plan", "--bad-flag"]) });
-    for (const n of args.sizes) {
+    say({ command: "node -e 0", ...pair(sides, args.runs * 3, () => ["-e", "0"], true) });
+    say({ command: "lambda-rollout --version", ...pair(sides, args.runs * 3, () => [cli, "--version"], true) });
+    say({
+        command: "lambda-rollout plan --bad-flag (usage error)",
+        ...pair(sides, args.runs * 3, () => [cli, "plan", "--bad-flag"], true),
+    });
+    for (const [i, n] of args.sizes.entries()) {
         const file = path.join(scratch, `Pulumi.prod-${n}.yaml`);
         fs.writeFileSync(file, stackWithFunctions(fs.readFileSync(path.join(here, "Pulumi.prod.yaml"), "utf8"), n));
-        say({ command: "plan", functions: n, ...pair(sides, args.runs, () => [cli, "plan", "-s", "prod", "--config-file", file]) });
+        say({
+            command: "plan",
+            functions: n,
+            ...pair(sides, args.runs, () => [cli, "plan", "-s", "prod", "--config-file", file], i === 0),
+        });
         say({
             command: "rehearse (healthy)",
             functions: n,
-            ...pair(sides, args.runs, () => [cli, "rehearse", "-s", "prod", "--config-file", file, "--scenario", "scenarios/healthy.json"]),
+            ...pair(
+                sides,
+                args.runs,
+                () => [cli, "rehearse", "-s", "prod", "--config-file", file, "--scenario", "scenarios/healthy.json"],
+                i === 0,
+            ),
         });
     }
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -202,7 +214,7 @@ function main(): void {
         `- before: ${commit(args.base)}`,
         `- after: ${commit(here)}`,
         "",
-        `Each cell is the median of ${args.runs} runs (${args.runs * 3} for the start-up rows), after one untimed run of each; the two sides ran in turn (before, after, before, ...). ` +
+        `Each cell is the median of ${args.runs} runs (${args.runs * 3} for the start-up rows); the two sides ran in turn (before, after, before, ...), each after one untimed run of each side for the start-up rows and the first size (the files read once are then in the page cache for both). ` +
             "A run is one process of the compiled command (`node dist/automation/cli.js`), timed by GNU time: CPU is user + system seconds, peak RSS the largest resident set. " +
             "`plan` and `rehearse` run on `Pulumi.prod.yaml` with its function replaced by N copies (bench/speed.ts, `stackWithFunctions`); `rehearse` runs scenarios/healthy.json.",
         "",
