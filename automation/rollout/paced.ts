@@ -18,15 +18,16 @@ export interface Pace {
 }
 
 /**
- * A poll's GetAlias reads: up to 10 functions read at once, as fast as the network answers; more are read at 10 a
+ * A poll's GetAlias reads: up to 10 functions read at once, as fast as the network answers; more are read 10 a
  * second (two thirds of the account's control-plane quota), 4 in flight.
  */
 export const ALIAS_READS: Pace = { inFlight: 4, burst: 10, perSecond: 10 };
 
 /**
- * Calls `call` for every item (at most `pace.inFlight` at once, the `i`-th started no sooner than
- * `(i - burst + 1) / perSecond` seconds after the first) and resolves once every call has settled, with each
- * call's promise at its item's index: a caller awaits them in order, as it would calls made one after another.
+ * Calls `call` for every item and resolves once every call has settled, with each call's promise at its item's
+ * index: a caller awaits them in order, as it would calls made one after another. At most `pace.inFlight` run at
+ * once; the first `burst` start at once, the rest a second's worth (`perSecond`) at a time, a second apart (one
+ * sleep per second, not per call: in a rehearsal each sleep is a span of simulated traffic).
  */
 export async function callPaced<T, R>(items: readonly T[], pace: Pace, clock: Clock, call: (item: T) => Promise<R>): Promise<Promise<R>[]> {
     const calls: Promise<R>[] = [];
@@ -34,7 +35,7 @@ export async function callPaced<T, R>(items: readonly T[], pace: Pace, clock: Cl
     const start = clock.now();
     for (const [i, item] of items.entries()) {
         while (running.size >= pace.inFlight) await Promise.race(running);
-        const due = start + (Math.max(0, i - pace.burst + 1) * 1000) / pace.perSecond;
+        const due = start + Math.ceil(Math.max(0, i - pace.burst + 1) / pace.perSecond) * 1000;
         if (due > clock.now()) await clock.sleep(due - clock.now());
         const made = (async () => call(item))();
         calls.push(made);

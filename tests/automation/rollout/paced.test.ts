@@ -45,16 +45,17 @@ describe("paced calls (GetAlias reads under Lambda's control-plane quota)", () =
         expect(r.most()).to.equal(4);
     });
 
-    it("200 functions: at most 4 in flight, the 11th and later at 10 a second, each answer at its function's place", async () => {
+    it("200 functions: at most 4 in flight, the 11th and later 10 a second, a second apart, each answer at its function's place", async () => {
         const clock = steppedClock();
         const r = recorder(clock);
         const calls = await callPaced(range(200), ALIAS_READS, clock, r.call);
         expect(await Promise.all(calls)).to.deep.equal(range(200).map((i) => `alias ${i}`));
         expect(r.most()).to.be.at.most(4);
         expect(r.started.slice(0, 10).every((ms) => ms === 0)).to.equal(true);
-        for (const i of range(200).slice(10)) expect(r.started[i], `read ${i}`).to.be.at.least((i - 9) * 100);
-        // 15 requests a second is the account's whole quota: the reads take two thirds of it, no more.
+        for (const i of range(200).slice(10)) expect(r.started[i], `read ${i}`).to.be.at.least(Math.ceil((i - 9) / 10) * 1000);
+        // 15 requests a second is the account's whole quota: the reads take two thirds of it, no more; one sleep a second.
         expect(r.started[199]).to.equal(19_000);
+        expect(clock.slept).to.deep.equal(Array.from({ length: 19 }, () => 1000));
     });
 
     it("a failed read is the caller's to read, at its place; the others are made and answered all the same", async () => {
@@ -75,6 +76,6 @@ describe("paced calls (GetAlias reads under Lambda's control-plane quota)", () =
         });
         const settled = await Promise.allSettled(calls);
         expect(settled.map((s) => s.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
-        expect(clock.slept).to.deep.equal([200]);
+        expect(clock.slept).to.deep.equal([1000]);
     });
 });
