@@ -50,7 +50,8 @@ export function stackWithFunctions(prodYaml: string, functions: number): string 
         ...shape,
         name: `fn${String(i + 1).padStart(3, "0")}`,
     }));
-    return toYaml(doc);
+    // Each function its own objects: the YAML has no aliases (a reader refuses more than 100 of them).
+    return toYaml(doc, { aliasDuplicateObjects: false });
 }
 
 /** The median of some numbers (the mean of the middle two for an even count). */
@@ -174,6 +175,12 @@ function main(): void {
     const cli = path.join("dist", "automation", "cli.js");
     const rows: Row[] = [];
     const say = (row: Row) => {
+        const expected = row.command.includes("usage error") ? 2 : 0;
+        const wrong = [...row.before, ...row.after].find((r) => r.exitCode !== expected);
+        if (wrong)
+            throw new Error(
+                `${row.command}${row.functions ? ` at ${row.functions} functions` : ""} exited ${wrong.exitCode}, not ${expected}: run it by hand to see why`,
+            );
         rows.push(row);
         console.error(markdown([row])[2]);
     };

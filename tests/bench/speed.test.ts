@@ -9,12 +9,12 @@ describe("the speed benchmark (bench/speed.ts)", () => {
     it("makes a prod stack with N functions that the tool reads as valid: prod's rollout, N copies of the api without reserved concurrency", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "speed-bench-"));
         try {
-            const file = path.join(dir, "Pulumi.prod-50.yaml");
-            fs.writeFileSync(file, stackWithFunctions(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8"), 50));
+            const file = path.join(dir, "Pulumi.prod-200.yaml");
+            fs.writeFileSync(file, stackWithFunctions(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8"), 200));
             const { stackConfig } = loadStackConfig("prod", file);
             const prod = loadStackConfig("prod").stackConfig;
             expect(stackConfig.functions.map((f) => f.name)).to.deep.equal(
-                Array.from({ length: 50 }, (_, i) => `fn${String(i + 1).padStart(3, "0")}`),
+                Array.from({ length: 200 }, (_, i) => `fn${String(i + 1).padStart(3, "0")}`),
             );
             expect(stackConfig.functions.every((f) => f.reservedConcurrency === undefined && f.memoryMb === 1024)).to.equal(true);
             expect(stackConfig.rollout).to.deep.equal(prod.rollout);
