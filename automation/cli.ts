@@ -1,25 +1,20 @@
 #!/usr/bin/env node
 /**
  * The entry point of the rollout tool: parses arguments, builds the real or rehearsed side effects, calls the
- * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code:
- * 0 promoted or nothing to do · 1 rolled back by a gate · 2 usage or config error, nothing touched ·
- * 3 infrastructure error (where traffic was left is printed) · 4 another update holds the stack.
+ * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code
+ * from the one table of codes and meanings (exitCodes.ts).
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
-import { STRATEGIES, type Strategy } from "../components/routing";
+import { STRATEGIES, type Strategy } from "../domain/routing";
 import * as os from "os";
-import type { LoadedStackConfig } from "./engine/evaluate";
-import type { Delivery } from "./notify/delivery";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { TRANSPORTS, type Transport } from "./rehearsal/transportNames";
-import type { Clock } from "./rollout/ports";
-import type { RolloutLog } from "./rollout/promote";
+import type { RolloutLog } from "./rollout/ports";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
-import { plainText } from "./text";
-import { sleep } from "./timers";
+import { plainText } from "../domain/text";
 import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
 import type { OperatorAction } from "./rollout/operator";
 import { resolveProject } from "./project";
@@ -33,7 +28,10 @@ import type { AdoptFlags } from "./adopt/command";
 import type { IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
-// Pulumi, the AWS SDK, the simulator and the rollout load when a verb's action runs, not at start-up.
+import { realClock } from "./wiring/clock";
+import type { WavesFlags } from "./cli/waves";
+import type { StackWorld } from "./waves/stack";
+// Pulumi, the AWS SDK, the simulator, the rollout and the waves load when a verb's action runs, not at start-up.
 import { verbModules as load } from "./cli/verbModules";
 
 interface CommonOptions {
@@ -51,7 +49,6 @@ interface CommonOptions {
 }
 
 // The wall clock; its sleep waits as long as asked, however long (automation/timers.ts).
-const realClock: Clock = { now: () => Date.now(), sleep };
 
 /** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
 function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
@@ -65,59 +62,59 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
 }
 
 /**
- * The real side effects: the Automation API on this project, and AWS in the stack's region with the provider's
- * credentials. The stack file is validated first, offline, so bad input exits 2 before the Pulumi CLI or AWS is
- * called. When the file cannot tell the whole config (it imports ESC environments, or holds secrets), the config
- * is read again as the Pulumi CLI resolves it and validated the same way.
+ * A verb's real world (automation/wiring/real.ts: the Automation API on the project, AWS with the provider's
+ * credentials; bad config exits 2 before either is called) and its adapters. With a log, each `up` prints a
+ * compact summary of its changes as they happen.
  */
 async function realDeps(opts: CommonOptions, log?: RolloutLog) {
-    const { loadStackConfig, stackConfigPath, UnresolvedStackConfigError } = load.evaluate();
-    const { AutomationStackDriver } = load.pulumiStack();
-    const { readStackConfig } = load.projectConfig();
-    const { awsClientSettings, sdkClientConfig } = load.awsClientSettings();
-    const { CloudWatchClient } = load.cloudWatchSdk();
-    const { LambdaClient } = load.lambdaSdk();
-    const { SNSClient } = load.snsSdk();
-    const { STSClient } = load.stsSdk();
-    const { CloudWatchAdapter } = load.cloudWatchAdapter();
-    const { LambdaAdapter } = load.lambdaAdapter();
-    const { StsIdentity } = load.stsAdapter();
-    const project = resolveProject(opts.cwd);
-    const file = stackConfigPath(opts.stack, opts.configFile, project);
-    const stack = new AutomationStackDriver({
-        stack: opts.stack,
-        configFile: file,
-        workDir: project.root,
-        project: project.name,
-        // With a log, each `up` prints a compact summary of its changes as they happen.
-        onEvent: log ? upSummary(log) : undefined,
-    });
-    let offline: LoadedStackConfig | undefined;
-    try {
-        offline = loadStackConfig(opts.stack, opts.configFile, undefined, project);
-    } catch (err) {
-        // Only what an ESC environment may supply is left to the Pulumi CLI; any other bad value stops here.
-        if (!(err instanceof UnresolvedStackConfigError)) throw err;
-    }
-    // The file says all when it has no secrets and imports nothing; else the config as the Pulumi CLI resolves it.
-    const fileSaysAll = offline !== undefined && offline.environments.length === 0 && offline.secretKeys.length === 0;
-    const resolved = fileSaysAll ? offline!.config : await stack.config();
-    const config = fileSaysAll
-        ? offline!.stackConfig
-        : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
-    const aws = awsClientSettings(resolved, config.region);
-    const cloudWatch = new CloudWatchClient(sdkClientConfig(aws));
-    return {
-        config,
-        stack,
-        lambda: new LambdaAdapter(new LambdaClient(sdkClientConfig(aws))),
-        metrics: new CloudWatchAdapter(cloudWatch),
-        identity: new StsIdentity(new STSClient(sdkClientConfig(aws))),
-        clock: realClock,
-        /** The raw clients of notifications and deployment metrics (automation/notify). */
-        clients: { cloudWatch, sns: new SNSClient(sdkClientConfig(aws)) },
-    };
+    const { realWorld } = load.realWorld();
+    const { adaptersOf } = load.wiring();
+    const world = await realWorld(opts, log ? upSummary(log) : undefined);
+    return { world, config: world.config, stack: world.stack, clock: world.clock, ...adaptersOf(world) };
 }
+
+/**
+ * One stack's real world in a release through several stacks (automation/cli/waves.ts): that stack's real world
+ * (its own config file, region and credentials) wired as its own promote's is (automation/wiring: its hooks,
+ * recent traffic and retention; a release sends no notifications yet), its lines prefixed with its name; and who
+ * the caller is in its account.
+ */
+async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLog) {
+    const { wireRollout } = load.wiring();
+    const stackLog: RolloutLog = { line: (text) => log.line(`${stack} | ${text}`) };
+    const deps = await realDeps({ ...opts, stack, configFile: undefined }, stackLog);
+    const wiring = await wireRollout(deps.world, {
+        stack: parseStackName(stack, deps.world.project.name).name,
+        stackName: stack,
+        retention: deps.config.retention,
+        log: stackLog,
+    });
+    const world: StackWorld = {
+        stack,
+        policy: deps.config.rollout,
+        deps: { ...wiring.rollout, stack: deps.stack, clock: deps.clock, log: stackLog },
+    };
+    return { world, principal: () => callerPrincipal(deps, stackLog) };
+}
+
+/** `--waves` acts on the stacks its plan names: a stack or a config file of its own is refused (exit 2). */
+function checkWavesFlags(opts: Partial<CommonOptions> & { retry?: boolean; strategy?: string; full?: boolean }): void {
+    const conflicting = [
+        ["--stack", opts.stack],
+        ["--config-file", opts.configFile],
+        ["--retry", opts.retry],
+        ["--strategy", opts.strategy],
+        ["--full", opts.full],
+    ].filter(([, v]) => v !== undefined);
+    if (conflicting.length > 0)
+        throw new UsageError(
+            `\`--waves\`: the wave plan names the stacks and each stack's config is its own Pulumi.<stack>.yaml: it takes no ${conflicting.map(([f]) => f).join(", ")}`,
+        );
+}
+
+/** The `--waves <plan>` option of the verbs that act on a whole release. */
+const wavesOption = () =>
+    new Option("--waves <plan>", "act on a whole release: the plan of that name in waves.yaml (its stacks, in waves) instead of one stack");
 
 /**
  * Offline commands read only the stack file: an ESC environment it imports cannot be resolved here, so say so
@@ -160,10 +157,14 @@ const program = new Command()
     .hook("preAction", (_program, command) => {
         // `report` reads a report file: no project, no stack, nothing to confirm.
         if (command.name() === "report") return;
-        const opts = command.opts() as Partial<CommonOptions>;
+        const opts = command.opts() as Partial<CommonOptions> & { waves?: string };
         const project = resolveProject(opts.cwd);
-        const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
-        command.setOptionValue("stack", stack.qualified);
+        // A release names its stacks in waves.yaml: no stack of its own (automation/cli/waves.ts).
+        if (opts.waves !== undefined) checkWavesFlags(opts);
+        else {
+            const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
+            command.setOptionValue("stack", stack.qualified);
+        }
         // `promote --full` only records an operator's request (as approve does): nothing to confirm.
         const verb = command.name() === "promote" && (opts as { full?: boolean }).full ? "promote --full" : command.name();
         const mode = confirmMode(verb, opts, process.env, Boolean(process.stdin.isTTY));
@@ -199,14 +200,32 @@ program
     .addOption(nonInteractiveOption())
     .addOption(configFileOption())
     .option("--json", "print the declared resources and outputs as JSON")
-    .action(async (opts: CommonOptions) => {
+    .addOption(
+        new Option(
+            "--scenario <file>",
+            "also state what the rollout can catch at the scenario's traffic (requests a minute, stable's error rate)",
+        ).conflicts("traffic"),
+    )
+    .addOption(
+        new Option(
+            "--traffic <source>",
+            "also state what the rollout can catch at each function's last day of traffic, read from CloudWatch with the stack's AWS settings (plan is otherwise offline)",
+        ).choices(["cloudwatch"]),
+    )
+    .action(async (opts: CommonOptions & { scenario?: string; traffic?: "cloudwatch" }) => {
+        const { readScenario, scenarioTraffic } = load.scenario();
         const { evaluateProgram } = load.evaluate();
+        const { planPower } = load.planPower();
         const { describePlan } = load.describePlan();
         const { printLines } = load.output();
+        const scenario = opts.scenario !== undefined ? readScenario(opts.scenario) : undefined;
         warnUnresolvable(opts);
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
-        if (opts.json) console.log(JSON.stringify(evaluation));
-        else printLines(describePlan(opts.stack, evaluation));
+        const lines: string[] = [];
+        const traffic = scenario ? scenarioTraffic(scenario) : opts.traffic ? load.realWorld().cloudWatchTraffic(opts) : undefined;
+        const power = await planPower(evaluation.outputs, traffic, (l) => lines.push(l));
+        if (opts.json) console.log(JSON.stringify(power ? { ...evaluation, power } : evaluation));
+        else printLines([...describePlan(opts.stack, evaluation), ...lines]);
     });
 
 type PromoteFlags = CommonOptions & {
@@ -222,16 +241,22 @@ type PromoteFlags = CommonOptions & {
 async function runPromote(opts: PromoteFlags): Promise<void> {
     const { promote, withStrategy } = load.promote();
     const { consoleLog, askOnTerminal, summary } = load.output();
+    const { wireRollout } = load.wiring();
     const { actor } = load.operator();
-    const { RealHookRunner } = load.hooksAdapter();
-    const { pruneAfterPromotion } = load.prune();
     const { writeHtmlAfterRun } = load.reportCommand();
     const log = consoleLog(realClock, opts.json);
     const deps = await realDeps(opts, log);
     // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
     withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
-    // Notifications and deployment metrics (none on a dry run); a webhook URL that cannot be had is exit 2 here.
-    const notify = opts.dryRun ? undefined : await realDelivery(deps, opts, log);
+    // Every side effect, wired once (automation/wiring): a webhook URL that cannot be had is exit 2 here.
+    const wiring = await wireRollout(deps.world, {
+        stack: parseStackName(opts.stack, deps.world.project.name).name,
+        stackName: opts.stack,
+        notifications: deps.config.notifications,
+        retention: deps.config.retention,
+        log,
+        dryRun: opts.dryRun,
+    });
     const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
     const interrupts = handleInterrupts(
         (signal) =>
@@ -253,25 +278,19 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
             process.exit(exitCodeForSignal(signal));
         },
     );
-    const project = resolveProject(opts.cwd);
     try {
         const result = await promote(
             {
-                ...deps,
+                ...wiring.rollout,
+                stack: deps.stack,
+                clock: deps.clock,
                 log,
                 confirm: confirmation(opts),
                 observe: (report) => {
                     keeper.observe(report);
-                    notify?.observe(report);
+                    wiring.delivery.observe(report);
                 },
                 signal: interrupts.signal,
-                hooks: new RealHookRunner(deps.lambda, { cwd: project.root, env: process.env }),
-                ...(deps.config.retention.afterPromotion && !opts.dryRun
-                    ? {
-                          afterPromotion: () =>
-                              pruneAfterPromotion({ ...deps, log }, { stackName: opts.stack, retention: deps.config.retention }),
-                      }
-                    : {}),
                 // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
                 // unless `rollout.approvers` does not name who runs this promote.
                 ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
@@ -292,7 +311,7 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
             if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
         } else {
             // The notifications still in flight (each bounded by its timeout) and the metrics, then the report's last write.
-            const report = notify ? await notify.finish(result.report) : result.report;
+            const report = await wiring.delivery.finish(result.report);
             keeper.observe(report);
             await writeHtmlAfterRun(opts.html, report);
             log.line(summary(report));
@@ -302,33 +321,6 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
     } finally {
         interrupts.dispose();
     }
-}
-
-/**
- * A promote's notifications and metrics against real AWS: SNS publishes to the topic the stack exports (read
- * once, only when `notifications.sns` is on), webhooks get their URL from the secret or the environment.
- */
-async function realDelivery(deps: Awaited<ReturnType<typeof realDeps>>, opts: CommonOptions, log: RolloutLog): Promise<Delivery> {
-    const { delivery } = load.delivery();
-    const notifications = deps.config.notifications;
-    let topicArn: string | undefined;
-    if (notifications?.sns) {
-        try {
-            topicArn = (await deps.stack.outputs())?.alarmTopicArn;
-        } catch {
-            // promote reads the outputs again and reports what is wrong with them; here SNS is only left out.
-            topicArn = undefined;
-        }
-    }
-    return delivery({
-        notifications,
-        stack: parseStackName(opts.stack, resolveProject(opts.cwd).name).name,
-        env: process.env,
-        cloudWatch: deps.clients.cloudWatch,
-        sns: { client: deps.clients.sns, topicArn },
-        now: () => new Date(),
-        warn: (line) => log.line(line),
-    });
 }
 
 /** The user's login name, for the record of who acted. */
@@ -345,9 +337,9 @@ const userName = () => {
  * `rollout.approvers`, else only when this promote's caller (STS) is one of them.
  */
 async function mayApproveHere(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<boolean> {
-    const { isApprover } = load.operator();
     const approvers = deps.config.rollout.approvers;
     if (approvers.length === 0) return true;
+    const { isApprover } = load.operator();
     const principal = await callerPrincipal(deps, log);
     const may = principal !== undefined && isApprover(principal, approvers);
     if (!may)
@@ -456,9 +448,14 @@ promoteOptions(
         .command("promote")
         .description(
             "step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate",
-        ),
+        )
+        .addOption(wavesOption())
+        .option("--through-wave <n>", "with --waves: go on through wave n of the plan and stop there (one CI job per wave)"),
     true,
-).action(async (opts: PromoteFlags) => {
+).action(async (opts: PromoteFlags & Partial<WavesFlags>) => {
+    if (opts.waves !== undefined) return runWaves("promote", opts as PromoteFlags & WavesFlags);
+    if (opts.throughWave !== undefined)
+        throw new UsageError("`--through-wave`: goes with `--waves <plan>` (a release through several stacks)");
     if (opts.full) {
         if (opts.dryRun || opts.retry || opts.strategy)
             throw new UsageError("`--full`: acts on the rollout under way; it takes no --dry-run, --retry or --strategy");
@@ -473,6 +470,48 @@ promoteOptions(
         .description("after an abort or a failed gate: roll the same candidate out again from the first step (promote --retry)"),
     false,
 ).action((opts: PromoteFlags) => runPromote({ ...opts, retry: true }));
+
+/**
+ * A verb with `--waves <plan>`: on the whole release (automation/cli/waves.ts), each stack's real world built by
+ * {@link realStackWorld}.
+ */
+async function runWaves(
+    verb: "promote" | "status" | OperatorAction,
+    opts: CommonOptions & WavesFlags & { by?: string; reason?: string },
+): Promise<void> {
+    const { runWavesPromote, runWavesStatus, runWavesVerb } = load.waves();
+    const { actor } = load.operator();
+    const project = resolveProject(opts.cwd);
+    const log = load.output().consoleLog(realClock, opts.json);
+    const make = (stack: string) => realStackWorld(stack, opts, log);
+    if (verb === "promote")
+        process.exitCode = await runWavesPromote(project, opts, {
+            log,
+            clock: realClock,
+            make,
+            ...(confirmation(opts) ? { confirm: confirmation(opts) } : {}),
+            actor: actor(opts.by, process.env, userName),
+        });
+    else if (verb === "status") process.exitCode = await runWavesStatus(project, opts, { clock: realClock, make });
+    else {
+        if (verb === "abort") {
+            const confirm = confirmation(opts);
+            if (
+                confirm &&
+                !(await confirm(
+                    `Abort the whole release of wave plan ${opts.waves}: every stack that received the candidate back to stable?`,
+                ))
+            )
+                throw new UsageError("not confirmed: nothing was changed");
+        }
+        process.exitCode = await runWavesVerb(project, verb, opts, {
+            log,
+            clock: realClock,
+            make,
+            by: actor(opts.by, process.env, userName),
+        });
+    }
+}
 
 const operatorVerbs: [OperatorAction, string, string][] = [
     ["approve", "approve", "approve the step a rollout is waiting on (the promote that owns it goes on at its next poll)"],
@@ -491,8 +530,12 @@ for (const [action, name, description] of operatorVerbs) {
         .addOption(configFileOption())
         .addOption(byOption());
     if (action === "pause" || action === "abort") command.addOption(reasonOption());
-    command.addOption(waitOption());
-    command.addOption(jsonOption()).action((opts: CommonOptions & { by?: string; reason?: string }) => runOperator(action, opts));
+    command.addOption(waitOption()).addOption(wavesOption());
+    command
+        .addOption(jsonOption())
+        .action((opts: CommonOptions & Partial<WavesFlags> & { by?: string; reason?: string }) =>
+            opts.waves !== undefined ? runWaves(action, opts as typeof opts & WavesFlags) : runOperator(action, opts),
+        );
 }
 
 program
@@ -540,8 +583,7 @@ program
     .addOption(reportOption())
     .action(async (opts: CommonOptions) => {
         const { prune, summarizePrune } = load.prune();
-        const { consoleLog } = load.output();
-        const log = consoleLog(realClock, opts.json);
+        const log = load.output().consoleLog(realClock, opts.json);
         const deps = await realDeps(opts, log);
         const confirm = confirmation(opts);
         if (confirm && !(await confirm(`Delete the published versions of ${opts.stack} that retention allows (listed with --dry-run)?`))) {
@@ -566,7 +608,13 @@ program
         "refresh until the rollout ends (promoted, rolled back, aborted, held), then exit 1 if it was rolled back or aborted",
     )
     .option("--interval <seconds>", `seconds between refreshes with --watch, 1-${MAX_WATCH_INTERVAL}`, "10")
-    .action(async (opts: CommonOptions & { watch?: boolean; interval: string }) => {
+    .addOption(wavesOption())
+    .action(async (opts: CommonOptions & Partial<WavesFlags> & { watch?: boolean; interval: string }) => {
+        if (opts.waves !== undefined) {
+            if (opts.watch)
+                throw new UsageError("`--watch`: not with `--waves` yet; run `status --waves` again, or `status -s <stack> --watch`");
+            return runWaves("status", opts as typeof opts & WavesFlags);
+        }
         const seconds = Number(opts.interval);
         if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_WATCH_INTERVAL)
             throw new UsageError(
@@ -630,10 +678,19 @@ program
         "--send-webhooks",
         "post the rehearsal's Slack and Teams notifications for real, to the URLs in the variables the config's `urlEnv` names (default: sent nowhere)",
     )
-    .action(async (opts: CommonOptions & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
+    .addOption(wavesOption())
+    .action(async (opts: CommonOptions & Partial<WavesFlags> & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
+        const { consoleLog, summary, formatDuration } = load.output();
+        if (opts.waves !== undefined) {
+            if (opts.sendWebhooks)
+                throw new UsageError("`--send-webhooks`: not with `--waves` (a release rehearsal sends no notifications)");
+            process.exitCode = await load
+                .waves()
+                .runWavesRehearsal(resolveProject(opts.cwd), opts as typeof opts & WavesFlags, consoleLog(realClock, opts.json));
+            return;
+        }
         const { readScenario } = load.scenario();
         const { rehearse } = load.rehearse();
-        const { consoleLog, summary, formatDuration } = load.output();
         const { writeHtmlAfterRun } = load.reportCommand();
         const scenario = readScenario(scenarioPath(opts.scenario));
         warnUnresolvable(opts);
@@ -758,7 +815,7 @@ async function main(argv: string[]): Promise<number> {
         if (err instanceof CommanderError) {
             return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
         }
-        // Errors can quote AWS, Pulumi or a record on an alias: printed as plain text (automation/text.ts).
+        // Errors can quote AWS, Pulumi or a record on an alias: printed as plain text (domain/text.ts).
         if (isBug(err)) {
             describeBug(err as Error).forEach((l) => console.error(plainText(l)));
             return exitCodeFor(err);

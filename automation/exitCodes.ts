@@ -14,6 +14,11 @@ export const ExitCode = {
     /** Another update holds the stack. */
     locked: 4,
     /**
+     * Held: the rollout stopped at its weight for a person to decide (an approval that timed out with
+     * `onTimeout: hold`, or evidence still short with `onNoData: hold`); promote again goes on. Not an interrupt.
+     */
+    held: 5,
+    /**
      * A bug in lambda-rollout (a TypeError and the like, not an answer from AWS or Pulumi): 70, sysexits'
      * EX_SOFTWARE. A rollout that hit one was still put back on stable.
      */
@@ -37,6 +42,8 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
     [ExitCode.infrastructure]:
         "infrastructure error (the log and the report say where traffic was left, or that it is unknown, with the command to run)",
     [ExitCode.locked]: "another update holds the stack",
+    [ExitCode.held]:
+        "held at its weight for a person to decide (an approval timed out, or the evidence stayed short, with hold configured); promote again to go on, or abort",
     [ExitCode.bug]:
         "a bug in lambda-rollout, not an AWS or Pulumi failure (a running rollout was put back on stable; please report it with the log and the report)",
     [ExitCode.interrupted]: "interrupted by SIGINT (a cancelled run: aborted to stable, or held; the report says where traffic is)",

@@ -10,8 +10,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { assemble, cellsOf, FULL_MATRIX, markdown, QUICK_MATRIX, runRow, type MatrixSpec, type RowResult } from "./bench";
+import { assemble, cellsOf, FULL_MATRIX, QUICK_MATRIX, runRow, type MatrixSpec, type RowResult } from "./bench";
 import { DOCS_IMG, writeBenchPlots } from "./plots";
+import { markdown } from "./report";
 import { recordDeploys } from "./world";
 
 interface Args {

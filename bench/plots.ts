@@ -15,7 +15,7 @@ import * as path from "path";
 import type { TopLevelSpec } from "vega-lite";
 import { renderSvg } from "../automation/report/render";
 import { CLASSES, type Cell } from "./bench";
-import { POLICIES } from "./policies";
+import { POLICIES, type PolicyId } from "./policies";
 
 /** What of bench/results/gates.json the plots read. */
 export interface BenchSummary {
@@ -43,7 +43,13 @@ export function cellLabel(c: Cell): string {
 
 const classTest = (id: string) => CLASSES.find((k) => k.id === id)!.test;
 
-const POLICY_COLOURS: Record<string, string> = { runbook: "#ff7f0e", codedeploy: "#1f77b4", ours: "#d62728", oursNoSmoke: "#9467bd" };
+const POLICY_COLOURS: Record<PolicyId, string> = {
+    runbook: "#ff7f0e",
+    codedeploy: "#1f77b4",
+    ours: "#d62728",
+    oursEvidence: "#2ca02c",
+    oursNoSmoke: "#9467bd",
+};
 
 const CONFIG = {
     font: "DejaVu Sans, Helvetica, Arial, sans-serif",

@@ -17,8 +17,12 @@ import { DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-clo
 import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { CloudWatchAdapter } from "../automation/adapters/cloudwatch";
 import { LambdaAdapter } from "../automation/adapters/lambda";
-import { promote } from "../automation/rollout/promote";
-import { DirectStackDriver, HorizonClock, type RowWorld } from "./world";
+import type { Advance } from "../config/stackConfig";
+import { nextPollAt, promote } from "../automation/rollout/promote";
+import type { StackOutputs } from "../automation/rollout/ports";
+import type { Step } from "../automation/rollout/steps";
+import type { Shortfall } from "../automation/rollout/sufficiency";
+import { DirectStackDriver, HorizonClock, UP_DURATION_MS, type RowWorld } from "./world";
 
 /** How a policy ended, in the row's minutes. */
 export interface PolicyOutcome {
@@ -27,6 +31,8 @@ export interface PolicyOutcome {
     readonly noData: boolean;
     /** Rolled back because one of the stack's CloudWatch alarms (the component's composite) was in ALARM. */
     readonly byAlarm?: boolean;
+    /** Rolled back at the end of an extension: why the evidence was short (ours). */
+    readonly shortfall?: Shortfall;
     /** Minute of the decision that ended the rollout (promotion or rollback). */
     readonly decisionMinute: number;
     /** Minute the policy's last action finished. */
@@ -156,9 +162,20 @@ export const codeDeployPolicy: Policy = async (world, clock) => {
     };
 };
 
-/** (c) Ours: the real promote loop with the real adapters and the stack's policy. */
-export const oursPolicy: Policy = async (world, clock) => {
-    const stack = new DirectStackDriver(world);
+/**
+ * (c) Ours: the real promote loop with the real adapters and the stack's policy, its steps moving on as `advance`
+ * says (the stack's own setting when not given).
+ */
+export const oursPolicy: Policy = (world, clock) => oursWith(world, clock);
+
+/** Ours with `advance: evidence` in place of the stack's setting: every other key as the stack has it. */
+export const oursEvidencePolicy: Policy = (world, clock) => oursWith(world, clock, "evidence");
+
+/** Ours with `advance: time` in place of the stack's setting. */
+export const oursTimePolicy: Policy = (world, clock) => oursWith(world, clock, "time");
+
+async function oursWith(world: RowWorld, clock: HorizonClock, advance?: Advance): Promise<PolicyOutcome> {
+    const stack = new DirectStackDriver(world, advance ? withAdvance(world.outputs, advance) : world.outputs);
     const result = await promote(
         {
             stack,
@@ -176,11 +193,12 @@ export const oursPolicy: Policy = async (world, clock) => {
         outcome,
         noData: outcome !== "promoted" && last?.verdict === "inconclusive",
         byAlarm: outcome !== "promoted" && last?.cause === "alarm",
+        shortfall: outcome !== "promoted" && last?.verdict === "inconclusive" ? (last.cause as Shortfall | undefined) : undefined,
         decisionMinute: report.decisionAtMinute ?? report.durationMinutes,
         endMinute: clock.minute(),
         reason: last?.reason ?? report.error ?? "",
     };
-};
+}
 
 /**
  * What-if, not a policy of the project: ours without the smoke test, i.e. the same run of ours but the
@@ -191,18 +209,113 @@ export const oursPolicy: Policy = async (world, clock) => {
  */
 export const oursWithoutSmokeTestPolicy: Policy = async (world, clock) => {
     world.sim.setInvokeHandler(world.functionName, world.candidateVersion, () => ({ payload: world.smokeAnswer }));
-    return oursPolicy(world, clock);
+    return oursTimePolicy(world, clock);
 };
+
+/** The stack's outputs with the exported rollout policy's canary or linear `advance` set (pure). */
+export function withAdvance(outputs: StackOutputs, advance: Advance): StackOutputs {
+    const policy = outputs.rolloutPolicy as { strategy?: string; canary?: object; linear?: object };
+    const key = policy.strategy === "linear" ? "linear" : "canary";
+    return { ...outputs, rolloutPolicy: { ...policy, [key]: { ...(policy[key] ?? {}), advance } } };
+}
+
+/**
+ * The second reference line: an oracle SPRT that knows both error rates, on the policy's own schedule (each step
+ * moved with UpdateAlias after an `up`'s 45 s, held for its bake, no extension), reading the candidate's
+ * per-version Invocations and Errors from the row's CloudWatch every minute with the metric lag, and rolling
+ * back the moment Wald's likelihood ratio of the candidate's rate against stable's reaches (1 - beta) / alpha
+ * (both the false-rollback budget). What no gate reading CloudWatch on this schedule can beat on average.
+ */
+export async function oracleSprt(
+    world: RowWorld,
+    clock: HorizonClock,
+    steps: Step[],
+    p0: number,
+    p1: number,
+    budget: number,
+): Promise<PolicyOutcome> {
+    const start = clock.now();
+    const reject = Math.log((1 - budget) / budget);
+    const perError = Math.log(p1 / p0);
+    const perSuccess = Math.log((1 - p1) / (1 - p0));
+    const dims = [
+        { Name: "FunctionName", Value: world.functionName },
+        { Name: "Resource", Value: `${world.functionName}:${world.aliasName}` },
+        { Name: "ExecutedVersion", Value: world.candidateVersion },
+    ];
+    const metric = (id: string, name: string) => ({
+        Id: id,
+        MetricStat: { Metric: { Namespace: "AWS/Lambda", MetricName: name, Dimensions: dims }, Period: 60, Stat: "Sum" },
+    });
+    for (const step of steps) {
+        await setWeight(world, step.weight);
+        await clock.sleep(UP_DURATION_MS);
+        const bakeEnd = clock.now() + step.bakeSeconds * 1000;
+        while (clock.now() < bakeEnd) {
+            await clock.sleep(Math.min(nextPollAt(clock.now(), MINUTE, bakeEnd), bakeEnd) - clock.now());
+            const out = await world.sim.cloudWatch.send(
+                new GetMetricDataCommand({
+                    StartTime: new Date(Math.floor(start / MINUTE) * MINUTE),
+                    EndTime: new Date(clock.now()),
+                    MetricDataQueries: [metric("inv", "Invocations"), metric("err", "Errors")],
+                }),
+            );
+            const series = (id: string) => (out.MetricDataResults ?? []).find((r: { Id?: string }) => r.Id === id);
+            const errorsAt = new Map<number, number>();
+            const err = series("err");
+            (err?.Timestamps ?? []).forEach((t: Date, i: number) => errorsAt.set(new Date(t).getTime(), err!.Values![i]));
+            const inv = series("inv");
+            let n = 0;
+            let e = 0;
+            (inv?.Timestamps ?? []).forEach((t: Date, i: number) => {
+                const errors = errorsAt.get(new Date(t).getTime());
+                if (errors === undefined) return; // the minute is still filling
+                n += inv!.Values![i];
+                e += errors;
+            });
+            // A candidate failing every call (p1 = 1) has no successes to weigh: 0 x ln 0 is 0.
+            const llr = e * perError + (n > e ? (n - e) * perSuccess : 0);
+            if (llr >= reject) {
+                const decisionMinute = clock.minute();
+                await setWeight(world, 0);
+                return {
+                    outcome: "rolled-back",
+                    noData: false,
+                    decisionMinute,
+                    endMinute: clock.minute(),
+                    reason: `oracle SPRT: ${e}/${n}`,
+                };
+            }
+        }
+    }
+    return {
+        outcome: "promoted",
+        noData: false,
+        decisionMinute: clock.minute(),
+        endMinute: clock.minute(),
+        reason: "oracle SPRT did not reject",
+    };
+}
 
 /** The policies in table order; `whatIf` ones are shown but not held to the targets. */
 export const POLICIES: ReadonlyArray<{
-    readonly id: "runbook" | "codedeploy" | "ours" | "oursNoSmoke";
+    readonly id: PolicyId;
     readonly label: string;
     readonly run: Policy;
     readonly whatIf?: boolean;
 }> = [
     { id: "runbook", label: "(a) runbook", run: runbookPolicy },
     { id: "codedeploy", label: "(b) CodeDeploy", run: codeDeployPolicy },
-    { id: "ours", label: "ours", run: oursPolicy },
-    { id: "oursNoSmoke", label: "what-if: ours without the smoke test", run: oursWithoutSmokeTestPolicy, whatIf: true },
+    { id: "ours", label: "ours, advance: time", run: oursTimePolicy },
+    { id: "oursEvidence", label: "ours, advance: evidence", run: oursEvidencePolicy },
+    { id: "oursNoSmoke", label: "what-if: ours (time) without the smoke test", run: oursWithoutSmokeTestPolicy, whatIf: true },
+];
+
+/** The policies' ids. */
+export type PolicyId = "runbook" | "codedeploy" | "ours" | "oursEvidence" | "oursNoSmoke";
+
+/** Ours under both ways of moving on: the columns the issue's targets are checked on. */
+export const OURS: ReadonlyArray<{ readonly id: PolicyId; readonly advance: Advance }> = [
+    { id: "ours", advance: "time" },
+    { id: "oursEvidence", advance: "evidence" },
 ];

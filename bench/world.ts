@@ -6,14 +6,14 @@
  * the candidate); the resources it declared are recorded and replayed into each row's fresh simulator through
  * the rehearsal's own {@link SimulatedWorld} (same function, versions, alias and alarms as a rehearsal). During
  * the rollout, {@link DirectStackDriver} applies each `up`'s routing override straight to the simulated alias
- * with the program's routing rule (components/routing.ts `routingFromRequest`), instead of evaluating the
+ * with the program's routing rule (domain/routing.ts `routingFromRequest`), instead of evaluating the
  * program again (~150 ms per `up`): the promote logic, gates and adapters stay real. One difference from the
  * full rehearsal: an `up` here does not re-put the alarms (a real `pulumi up` with no diff does not either).
  * As in the rehearsal, each row's account gets stable's traffic history before minute 0 (the gates' baseline).
  */
 import * as path from "path";
 import { readRolloutOutputs } from "../components/rolloutOutputs";
-import { additionalVersionWeights, routingFromRequest, trafficShares } from "../components/routing";
+import { additionalVersionWeights, routingFromRequest, trafficShares } from "../domain/routing";
 import { parseStackConfig, projectKeys, type RoutingOverride, type StackConfig } from "../config/stackConfig";
 import {
     evaluateProgram,
@@ -156,8 +156,11 @@ export class DirectStackDriver implements StackDriver {
     private current: StackOutputs;
     private readonly updates: UpdateRecord[] = [];
 
-    constructor(private readonly world: RowWorld) {
-        this.current = world.outputs;
+    constructor(
+        private readonly world: RowWorld,
+        outputs: StackOutputs = world.outputs,
+    ) {
+        this.current = outputs;
     }
 
     async outputs(): Promise<StackOutputs | undefined> {

@@ -7,6 +7,6 @@ export * from "./metricDimensions";
 export * from "./progressiveFunction";
 export * from "./rollbackAlarms";
 export * from "./rolloutDashboard";
-export * from "./routing";
+export * from "../domain/routing";
 export * from "./rolloutOutputs";
 export * from "./awsClientSettings";

@@ -2,22 +2,18 @@ import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import * as pulumi from "@pulumi/pulumi";
 import { decodePulumiConfig } from "../config/issues";
 import { awsClientSettings, sdkClientConfig } from "./awsClientSettings";
-import { LiveAlias, readLiveRouting, TRANSIENT_REREAD } from "./routing";
+import { LiveAlias, readLiveRouting, TRANSIENT_REREAD } from "../domain/routing";
+import type { SdkClient } from "../domain/sdk";
 
 /**
  * Reads an alias as it is live in AWS. The provider's alias data source (`aws.lambda.getAlias`, @pulumi/aws 7)
  * returns no routing config, so the program asks the Lambda API itself; the rehearsal and the tests plug in
  * their own client with {@link setLambdaClientFactory}.
+ *
+ * How the program reads aliases: the Lambda client per region, and how it waits between reads.
  */
-export interface LambdaApi {
-    send(
-        command: GetAliasCommand,
-    ): Promise<{ FunctionVersion?: string; Description?: string; RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> } }>;
-}
-
-/** How the program reads aliases: the Lambda client per region, and how it waits between reads. */
 interface AliasReader {
-    clientFactory: (region: string) => LambdaApi;
+    clientFactory: (region: string) => SdkClient;
     defaultSleep: (ms: number) => Promise<void>;
 }
 
@@ -35,7 +31,7 @@ const reader: AliasReader = ((globalThis as Record<symbol, AliasReader | undefin
  * Replaces the Lambda client the program reads live aliases with (the rehearsal's simulated AWS, tests'
  * fakes), and optionally how it waits between reads (the rehearsal's virtual clock).
  */
-export function setLambdaClientFactory(factory: (region: string) => LambdaApi, sleep?: (ms: number) => Promise<void>): void {
+export function setLambdaClientFactory(factory: (region: string) => SdkClient, sleep?: (ms: number) => Promise<void>): void {
     reader.clientFactory = factory;
     if (sleep) reader.defaultSleep = sleep;
 }

@@ -12,7 +12,7 @@ import {
     queueStatement,
     VPC_NETWORK_INTERFACE_STATEMENT,
 } from "./frontDoor";
-import { forwardRefusal } from "../automation/rollout/state";
+import { forwardRefusal } from "../domain/state";
 import { readLiveAlias } from "./liveAlias";
 import { AlarmThresholds, RollbackAlarms } from "./rollbackAlarms";
 import {
@@ -23,7 +23,7 @@ import {
     RoutingSource,
     Strategy,
     trafficShares,
-} from "./routing";
+} from "../domain/routing";
 
 /** The alias every progressively delivered function is called through. */
 export const LIVE_ALIAS = "live";

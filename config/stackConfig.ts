@@ -7,7 +7,7 @@
  * that names the key path, the bad value and what would be valid.
  */
 import { z } from "zod";
-import { STRATEGIES } from "../components/routing";
+import { STRATEGIES } from "../domain/routing";
 import { boundedDuration, boundRule, duration, withinBound } from "./durations";
 import { ConfigError, describeIssues, namespaceKeys } from "./issues";
 import { WEBHOOK_URL_RULE, webhookUrlProblem } from "./webhookUrls";
@@ -246,6 +246,19 @@ const canaryStep = z
     })
     .strict();
 
+/**
+ * When a canary or linear step moves on (the contract's name, `advance: time | evidence`): `time` once its bake is
+ * over and its evidence could have failed its must-catch regression (the power condition); `evidence` once the
+ * evidence excludes the must-catch regression, the bake the least and the bake plus `gates.maxExtension` the most
+ * it waits (docs/gates.md, "When a step moves on").
+ */
+export const ADVANCE_MODES = ["time", "evidence"] as const;
+/** How a canary or linear rollout moves on from a step. */
+export type Advance = (typeof ADVANCE_MODES)[number];
+/** The default, chosen from the benchmark (docs/gates.md). */
+export const DEFAULT_ADVANCE: Advance = "time";
+const advanceSchema = z.enum(ADVANCE_MODES, { message: 'must be "time" or "evidence"' }).default(DEFAULT_ADVANCE);
+
 /** The runbook's severity bands, on the candidate's always-valid lower bound of its error rate (docs/gates.md). */
 const severitySchema = z
     .object({
@@ -397,9 +410,14 @@ const gatesSchema = z
          * invocations on the alias, read once when the rollout starts). 0 compares only the rollout's minutes.
          */
         baseline: boundedDuration("baseline").default(3600),
-        /** What a step that is still short of `minInvocations` after `maxExtension` does. */
-        onNoData: z.enum(["rollback", "fail"], { message: 'must be "rollback" or "fail"' }).default("rollback"),
-        /** How long a step may be extended waiting for enough invocations. */
+        /**
+         * What a step whose evidence is still short after `maxExtension` does (too few invocations, its minutes not
+         * arrived, too little power, or with `advance: evidence` the must-catch regression not excluded): `rollback`
+         * (exit 1), `fail` (rolled back, exit 3) or `hold` (the weight stays and the rollout stops, recorded as held:
+         * run promote again to go on watching).
+         */
+        onNoData: z.enum(["rollback", "fail", "hold"], { message: 'must be "rollback", "fail" or "hold"' }).default("rollback"),
+        /** How long a step may be extended waiting for enough evidence. */
         maxExtension: boundedDuration("maxExtension").default(600),
         /** How often the gate polls CloudWatch during a bake. */
         pollInterval: boundedDuration("pollInterval", "Lambda metrics are per minute").default(60),
@@ -414,7 +432,7 @@ export const rolloutSchema = z
             message: `must be one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}`,
         }),
         canary: z
-            .object({ steps: z.array(canaryStep).min(1, { message: "must have at least one step" }) })
+            .object({ steps: z.array(canaryStep).min(1, { message: "must have at least one step" }), advance: advanceSchema })
             .strict()
             .optional(),
         linear: z
@@ -423,6 +441,7 @@ export const rolloutSchema = z
                 every: boundedDuration("bake"),
                 /** The bake of the last (100%) step; defaults to `every`, so a late regression is still rolled back. */
                 finalBake: boundedDuration("bake").optional(),
+                advance: advanceSchema,
             })
             .strict()
             .optional(),
@@ -573,7 +592,7 @@ const routingEntry = z
         stable: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
         candidate: z.string().regex(/^\d+$/, { message: "must be a published version number (never $LATEST)" }),
         weight: z.number().min(0, { message: "must be between 0.0 and 1.0" }).max(1, { message: "must be between 0.0 and 1.0" }),
-        /** The rollout state recorded in the alias's description with this routing (automation/rollout/state.ts). */
+        /** The rollout state recorded in the alias's description with this routing (domain/state.ts). */
         state: z.string().max(256, { message: "must be at most 256 characters (Lambda's limit on an alias description)" }).optional(),
     })
     .strict();

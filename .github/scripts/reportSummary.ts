@@ -8,14 +8,17 @@
  *
  * The workflow adds the link to the HTML report once its artifact is uploaded.
  *
+ * With `--exit-line <code>` it prints instead the one line the job's log gets for promote's exit code: what the
+ * code means, from the tool's own table, as a workflow error annotation unless the code is 0.
+ *
  * Always exits 0: the workflow's own step fails the job with promote's exit code.
  *
- * Every value from the report is Markdown-escaped (automation/text.ts `markdownText`): a reason can quote a hook,
+ * Every value from the report is Markdown-escaped (domain/text.ts `markdownText`): a reason can quote a hook,
  * AWS or a record anyone with UpdateAlias wrote, and must not make a link, an image, HTML or a table row.
  */
 import * as fs from "fs";
 import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
-import { markdownText, oneLine } from "../../automation/text";
+import { markdownText, oneLine } from "../../domain/text";
 import type { StackRun } from "../../automation/report/rows";
 import { summaryCharts } from "../../automation/report/summaryChart";
 
@@ -39,6 +42,12 @@ interface Report {
     readonly durationMinutes?: number;
     /** The per-minute evidence (automation/rollout/series.ts), when a gate polled. */
     readonly series?: unknown;
+}
+
+/** The job log's line for an exit code: its meaning, an `::error::` annotation unless the rollout ended well. */
+export function exitLine(exitCode: number): string {
+    const meaning = `exit code ${exitCode}: ${EXIT_CODES[exitCode] ?? "unexpected exit code"}`;
+    return exitCode === 0 ? meaning : `::error::${meaning}`;
 }
 
 /** Markdown for a report (or for its absence) and the command's exit code. */
@@ -98,6 +107,10 @@ function code(value: unknown): string {
 
 if (require.main === module) {
     const [file, code] = process.argv.slice(2);
+    if (file === "--exit-line") {
+        process.stdout.write(exitLine(Number(code)) + "\n");
+        process.exit(0);
+    }
     let report: Report | undefined;
     try {
         report = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Report) : undefined;

@@ -18,8 +18,9 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { aliasDimensions, versionDimensions } from "../../components/metricDimensions";
 import type { EvidenceRequest, FunctionEvidence, MetricsSource, VersionEvidence } from "../rollout/ports";
+import type { TrafficEstimate, TrafficTarget } from "../rollout/power";
 import { awsCall } from "./awsError";
-import type { CommandSender } from "./lambda";
+import type { SdkClient } from "../../domain/sdk";
 
 /** GetMetricData takes at most 500 queries; each function needs at most this many (10 at 100%, 7 before). */
 const QUERIES_PER_FUNCTION = 10;
@@ -28,7 +29,7 @@ const MAX_QUERIES = 500;
 /** One query's answer: its points, in time order. */
 export type Series = { timestamps: number[]; values: number[] };
 
-const stat = (id: string, metricName: string, dimensions: Record<string, string>, statName: string): MetricDataQuery => ({
+const stat = (id: string, metricName: string, dimensions: Record<string, string>, statName: string, period = 60): MetricDataQuery => ({
     Id: id,
     MetricStat: {
         Metric: {
@@ -36,11 +37,14 @@ const stat = (id: string, metricName: string, dimensions: Record<string, string>
             MetricName: metricName,
             Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
         },
-        Period: 60,
+        Period: period,
         Stat: statName,
     },
     ReturnData: true,
 });
+
+/** The window of recent traffic the power statement reads: the last day. */
+export const RECENT_TRAFFIC_MS = 24 * 3600_000;
 
 /** The queries for one function, ids prefixed `f<i>_`. */
 export function evidenceQueries(i: number, r: EvidenceRequest): MetricDataQuery[] {
@@ -90,11 +94,13 @@ function metricOf(id: string): string {
         s_err: "stable Errors",
         thr: "alias Throttles",
         a_inv: "alias Invocations",
+        inv: "alias Invocations",
+        err: "alias Errors",
         a_err: "alias Errors",
         a_p99: "alias Duration p99",
         dlq: "DeadLetterErrors",
     };
-    return names[id.replace(/^f\d+_/, "")] ?? id;
+    return names[id.replace(/^[ft]\d+_/, "")] ?? id;
 }
 
 function resultProblem(id: string, status: string, messages?: { Code?: string; Value?: string }[]): string {
@@ -140,7 +146,7 @@ export function versionEvidence(inv?: Series, err?: Series, p99?: Series, requir
 
 /** {@link MetricsSource} over CloudWatch. */
 export class CloudWatchAdapter implements MetricsSource {
-    constructor(private readonly client: CommandSender) {}
+    constructor(private readonly client: SdkClient) {}
 
     async evidence(requests: EvidenceRequest[], start: Date, end: Date): Promise<Record<string, FunctionEvidence>> {
         const perCall = Math.floor(MAX_QUERIES / QUERIES_PER_FUNCTION);
@@ -210,6 +216,57 @@ export class CloudWatchAdapter implements MetricsSource {
         );
     }
 
+    /**
+     * Each function's traffic through its alias over the last day before `now` (power.ts's RecentTraffic):
+     * hourly sums of Invocations and Errors, averaged over the whole day (a quiet hour counts as quiet). A series
+     * that is not whole leaves that function unreadable.
+     */
+    async recentTraffic(targets: readonly TrafficTarget[], now: Date): Promise<Record<string, TrafficEstimate | { unreadable: string }>> {
+        const perCall = Math.floor(MAX_QUERIES / 2);
+        const out: Record<string, TrafficEstimate | { unreadable: string }> = {};
+        for (let from = 0; from < targets.length; from += perCall) {
+            const batch = targets.slice(from, from + perCall);
+            const queries = batch.flatMap((t, j) => [
+                stat(`t${j}_inv`, "Invocations", aliasDimensions(t.functionName, t.aliasName), "Sum", 3600),
+                stat(`t${j}_err`, "Errors", aliasDimensions(t.functionName, t.aliasName), "Sum", 3600),
+            ]);
+            const sums = new Map<string, number>();
+            const problems = new Map<string, string>();
+            let nextToken: string | undefined;
+            do {
+                const answer = await awsCall("GetMetricData", () =>
+                    this.client.send(
+                        new GetMetricDataCommand({
+                            MetricDataQueries: queries,
+                            StartTime: new Date(now.getTime() - RECENT_TRAFFIC_MS),
+                            EndTime: now,
+                            NextToken: nextToken,
+                        }),
+                    ),
+                );
+                for (const r of answer.MetricDataResults ?? []) {
+                    sums.set(r.Id, (sums.get(r.Id) ?? 0) + (r.Values ?? []).reduce((a: number, b: number) => a + b, 0));
+                    const status: string = r.StatusCode ?? "Complete";
+                    if (status !== "Complete" && status !== "PartialData") problems.set(r.Id, resultProblem(r.Id, status, r.Messages));
+                }
+                nextToken = answer.NextToken;
+            } while (nextToken);
+            batch.forEach((t, j) => {
+                const problem = problems.get(`t${j}_inv`) ?? problems.get(`t${j}_err`);
+                const invocations = sums.get(`t${j}_inv`) ?? 0;
+                const errors = sums.get(`t${j}_err`) ?? 0;
+                out[t.key] = problem
+                    ? { unreadable: problem }
+                    : {
+                          requestsPerMinute: invocations / (RECENT_TRAFFIC_MS / 60_000),
+                          stableErrorRate: invocations > 0 ? errors / invocations : 0,
+                          source: "CloudWatch, the last day through the alias",
+                      };
+            });
+        }
+        return out;
+    }
+
     async alarmStates(alarmNames: string[]): Promise<Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA">> {
         const states: Record<string, "OK" | "ALARM" | "INSUFFICIENT_DATA"> = {};
         for (let from = 0; from < alarmNames.length; from += 100) {
@@ -238,7 +295,7 @@ export class CloudWatchAdapter implements MetricsSource {
 const PUT_LIMIT = 1000;
 
 /** Puts custom metrics (the deployment metrics), in calls of at most {@link PUT_LIMIT} data. */
-export async function putMetricData(cloudWatch: CommandSender, namespace: string, data: readonly MetricDatum[]): Promise<void> {
+export async function putMetricData(cloudWatch: SdkClient, namespace: string, data: readonly MetricDatum[]): Promise<void> {
     for (let i = 0; i < data.length; i += PUT_LIMIT) {
         const MetricData = data.slice(i, i + PUT_LIMIT);
         await awsCall("PutMetricData", () => cloudWatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData })));

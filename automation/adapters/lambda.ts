@@ -14,20 +14,15 @@ import {
     ListVersionsByFunctionCommand,
     UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
-import type { AliasRouting, LiveAlias } from "../../components/routing";
-import { additionalVersionWeights } from "../../components/routing";
-import type { AliasListing, InvokeResult, LambdaControl, VersionControl, VersionFacts } from "../rollout/ports";
+import type { AliasRouting, LiveAlias, NamedAlias } from "../../domain/routing";
+import { additionalVersionWeights } from "../../domain/routing";
+import type { InvokeResult, LambdaControl, VersionControl, VersionFacts } from "../rollout/ports";
+import type { SdkClient } from "../../domain/sdk";
 import { awsCall, type AwsCallError } from "./awsError";
-
-/** Anything that sends SDK v3 commands: LambdaClient, or a stand-in. */
-export interface CommandSender {
-    /** `options.abortSignal` stops waiting for the answer (the SDK's HttpHandlerOptions). */
-    send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
-}
 
 /** {@link LambdaControl} and {@link VersionControl} over the Lambda API. */
 export class LambdaAdapter implements LambdaControl, VersionControl {
-    constructor(private readonly client: CommandSender) {}
+    constructor(private readonly client: SdkClient) {}
 
     async getAlias(functionName: string, aliasName: string): Promise<LiveAlias> {
         const out = await awsCall("GetAlias", () => this.client.send(new GetAliasCommand({ FunctionName: functionName, Name: aliasName })));
@@ -65,8 +60,8 @@ export class LambdaAdapter implements LambdaControl, VersionControl {
         return versions.sort((a, b) => Number(a) - Number(b));
     }
 
-    async listAliases(functionName: string): Promise<AliasListing[]> {
-        const aliases: AliasListing[] = [];
+    async listAliases(functionName: string): Promise<NamedAlias[]> {
+        const aliases: NamedAlias[] = [];
         let marker: string | undefined;
         do {
             const out = await awsCall("ListAliases", () =>

@@ -1,11 +1,11 @@
 /** SNS through @aws-sdk/client-sns: Publish to the stack's topic (the rollout's notifications). */
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { awsCall } from "./awsError";
-import type { CommandSender } from "./lambda";
+import type { SdkClient } from "../../domain/sdk";
 
 /** Publishes one message; `attributes` become String message attributes (what a subscription filters on). */
 export async function publish(
-    sns: CommandSender,
+    sns: SdkClient,
     topicArn: string,
     message: { readonly Subject: string; readonly Message: string },
     attributes: Readonly<Record<string, string>>,

@@ -5,11 +5,11 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import type { CallerIdentity } from "../rollout/ports";
 import { awsCall } from "./awsError";
-import type { CommandSender } from "./lambda";
+import type { SdkClient } from "../../domain/sdk";
 
 /** {@link CallerIdentity} over STS. */
 export class StsIdentity implements CallerIdentity {
-    constructor(private readonly client: CommandSender) {}
+    constructor(private readonly client: SdkClient) {}
 
     async principalArn(): Promise<string> {
         const out = await awsCall("GetCallerIdentity", () => this.client.send(new GetCallerIdentityCommand({})));

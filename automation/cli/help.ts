@@ -12,7 +12,7 @@ export interface VerbHelp {
     readonly exitCodes: readonly number[];
 }
 
-const { ok, rolledBack, usage, infrastructure, locked, bug, interrupted, terminated } = ExitCode;
+const { ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated } = ExitCode;
 
 /** Every verb's help, by name: the entry point fails at start-up when a verb has none (see {@link addVerbHelp}). */
 export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
@@ -21,17 +21,25 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         exitCodes: [ok, usage, bug],
     },
     promote: {
-        examples: ["lambda-rollout promote -s prod --dry-run", "lambda-rollout promote -s prod -y --json --report rollout.json"],
-        exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug, interrupted, terminated],
+        examples: [
+            "lambda-rollout promote -s prod --dry-run",
+            "lambda-rollout promote -s prod -y --json --report rollout.json",
+            "lambda-rollout promote --waves prod -y --report release.json",
+            "lambda-rollout promote --waves prod --through-wave 1 -y",
+        ],
+        exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated],
     },
     retry: {
         examples: ["lambda-rollout retry -s prod -y"],
-        exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug, interrupted, terminated],
+        exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated],
     },
     approve: { examples: ["lambda-rollout approve -s prod --by alice"], exitCodes: [ok, usage, infrastructure, bug] },
     pause: { examples: ['lambda-rollout pause -s prod --reason "checking a dashboard"'], exitCodes: [ok, usage, infrastructure, bug] },
     resume: { examples: ["lambda-rollout resume -s prod"], exitCodes: [ok, usage, infrastructure, bug] },
-    abort: { examples: ['lambda-rollout abort -s prod -y --reason "INC-123"'], exitCodes: [ok, usage, infrastructure, bug] },
+    abort: {
+        examples: ['lambda-rollout abort -s prod -y --reason "INC-123"', 'lambda-rollout abort --waves prod -y --reason "INC-123"'],
+        exitCodes: [ok, usage, infrastructure, bug],
+    },
     rollback: {
         examples: [
             "lambda-rollout rollback -s prod --dry-run",
@@ -45,26 +53,31 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         exitCodes: [ok, usage, infrastructure, bug],
     },
     status: {
-        examples: ["lambda-rollout status -s prod", "lambda-rollout status -s prod --watch --interval 30"],
+        examples: [
+            "lambda-rollout status -s prod",
+            "lambda-rollout status -s prod --watch --interval 30",
+            "lambda-rollout status --waves prod",
+        ],
         exitCodes: [ok, rolledBack, usage, infrastructure, bug],
     },
     rehearse: {
         examples: [
             "lambda-rollout rehearse -s prod --scenario healthy",
             "lambda-rollout rehearse -C ../orders-service -s dev --scenario bad-canary --json",
+            "lambda-rollout rehearse --waves prod --scenario scenarios/waves/bad-in-eu-west-1.json",
         ],
-        exitCodes: [ok, rolledBack, usage, infrastructure, locked, bug],
+        exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug],
     },
     "rehearse-all": { examples: ["lambda-rollout rehearse-all -s prod --dir scenarios"], exitCodes: [ok, rolledBack, usage, bug] },
-    report: {
-        examples: ["lambda-rollout report rollout.json --html rollout.html"],
-        exitCodes: [ok, usage, bug],
-    },
     "iam-policy": {
         examples: [
             "lambda-rollout iam-policy -s prod --account 123456789012",
             "lambda-rollout iam-policy -s prod --account 123456789012 --role rollback",
         ],
+        exitCodes: [ok, usage, bug],
+    },
+    report: {
+        examples: ["lambda-rollout report rollout.json --html rollout.html"],
         exitCodes: [ok, usage, bug],
     },
     adopt: {

@@ -3,7 +3,7 @@
  * outcome line standing out, a countdown redrawn in place while a step bakes, and the prompt before traffic
  * moves. The rules (when to colour, how a line is styled, how it wraps, how a duration reads) are pure functions
  * with tests; the rest writes to the process's streams. With --json the lines for people go to stderr, so
- * stdout holds only the JSON, never coloured or wrapped. Every line is made plain text (automation/text.ts)
+ * stdout holds only the JSON, never coloured or wrapped. Every line is made plain text (domain/text.ts)
  * before it is styled: a hook's output, a reason recorded on an alias or an answer from AWS cannot move the
  * cursor, rewrite a line or recolour the terminal; only the colours added here reach it.
  */
@@ -16,7 +16,7 @@ import type { RolloutLog } from "../rollout/promote";
 import type { Clock } from "../rollout/ports";
 import { describeRouting, type RolloutReport } from "../rollout/report";
 import type { StackStatus } from "../rollout/status";
-import { plainText } from "../text";
+import { plainText } from "../../domain/text";
 
 /** The widest a line for people gets: fits a terminal split in two, and a CI log without scrolling. */
 export const LINE_WIDTH = 100;

@@ -13,8 +13,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { register } from "tsx/cjs/api";
 import { parse as parseYaml } from "yaml";
-import { LambdaApi, setLambdaClientFactory } from "../../components/liveAlias";
+import { setLambdaClientFactory } from "../../components/liveAlias";
+import type { SdkClient } from "../../domain/sdk";
 import { readStackConfig } from "../../config/projectConfig";
+import { withSharedConfig } from "../../config/sharedConfig";
 import { importedEnvironments, maskSecureValues, OFFLINE_SECRET } from "../../config/secrets";
 import { StackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
@@ -47,7 +49,7 @@ async function withResolvedPaths(inputs: Record<string, any>): Promise<Record<st
 /** The world the mock engine stands in for. */
 export interface ProgramWorld {
     /** The Lambda API the program reads live aliases through. */
-    lambda(region: string): LambdaApi;
+    lambda(region: string): SdkClient;
     /**
      * Answers a custom resource's registration with its id and state (outputs), as the provider would after an
      * `up`; components never reach it. Throw for a type it cannot answer (see resourceTypes.ts).
@@ -178,8 +180,10 @@ export function loadStackConfig(
     if (configFile === undefined && !fs.existsSync(file)) throw new ConfigFileError(unknownStack(stack, project));
     const { config: written, environments } = readStackFile(file);
     const { config: masked, secretKeys } = maskSecureValues(written);
-    const config = { ...masked, ...(extraConfig ?? {}) };
     try {
+        // A stack's shared file (lambda-rollout:sharedConfig) merged here, so the program under the mock engine gets
+        // the stack's whole config, from the project this command reads (config/sharedConfig.ts).
+        const config = withSharedConfig({ ...masked, ...(extraConfig ?? {}) }, displayPath(file), project.root, project.name);
         return {
             file,
             config,

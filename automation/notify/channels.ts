@@ -5,10 +5,10 @@
  * A webhook's URL is its credential: it is held here and nowhere else, and never enters an error (a failure
  * says the channel and the HTTP status or the network error's code, never the URL or a response body).
  */
-import type { CommandSender } from "../adapters/lambda";
+import type { SdkClient } from "../../domain/sdk";
 import { publish } from "../adapters/sns";
 import { postWebhook, WebhookError, type WebhookAnswer } from "../adapters/webhook";
-import { oneLine, plainText, slackText } from "../text";
+import { oneLine, plainText, slackText } from "../../domain/text";
 import { describeEvent, eventTitle, type RolloutEvent } from "./events";
 
 /** The channels a stack can notify; the config's keys under `notifications`. */
@@ -105,7 +105,7 @@ export function snsMessage(event: RolloutEvent): { Subject: string; Message: str
  * rollback's severity band, are message attributes, so a subscription can filter on them (e.g. page only on
  * `severity` = `incident`).
  */
-export function snsChannel(sns: CommandSender, topicArn: string): NotificationChannel {
+export function snsChannel(sns: SdkClient, topicArn: string): NotificationChannel {
     return {
         name: "sns",
         // The notifier stops waiting at its timeout; the SDK's own retries end the call.

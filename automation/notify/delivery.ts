@@ -7,7 +7,7 @@ import { OFFLINE_SECRET } from "../../config/secrets";
 import type { NotificationsConfig } from "../../config/stackConfig";
 import { ConfigError } from "../../config/issues";
 import { WEBHOOK_URL_RULE, webhookUrlProblem } from "../../config/webhookUrls";
-import type { CommandSender } from "../adapters/lambda";
+import type { SdkClient } from "../../domain/sdk";
 import type { RolloutReport } from "../rollout/report";
 import { slackChannel, snsChannel, teamsChannel, type NotificationChannel } from "./channels";
 import { putDeploymentMetrics } from "./metrics";
@@ -22,9 +22,9 @@ export interface DeliveryDeps {
     /** Where `urlEnv` is read. */
     readonly env: Readonly<Record<string, string | undefined>>;
     /** CloudWatch (PutMetricData); absent: no metrics. */
-    readonly cloudWatch?: CommandSender;
+    readonly cloudWatch?: SdkClient;
     /** SNS (Publish), with the stack's topic from its outputs; needed when `notifications.sns` is true. */
-    readonly sns?: { readonly client: CommandSender; readonly topicArn: string | undefined };
+    readonly sns?: { readonly client: SdkClient; readonly topicArn: string | undefined };
     /** The instant the metrics are stamped with. */
     readonly now: () => Date;
     /** The rollout's log: a failed send is told there at once. */

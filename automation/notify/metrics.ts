@@ -6,7 +6,7 @@
  */
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { putMetricData } from "../adapters/cloudwatch";
-import type { CommandSender } from "../adapters/lambda";
+import type { SdkClient } from "../../domain/sdk";
 import type { RolloutReport } from "../rollout/report";
 import { DEPLOYMENT_METRICS, DEPLOYMENT_NAMESPACE } from "../../components/deploymentMetrics";
 
@@ -50,7 +50,7 @@ export function deploymentMetrics(report: RolloutReport, stack: string, at: Date
  * refused (a metric that cannot be put never changes the rollout's outcome).
  */
 export async function putDeploymentMetrics(
-    cloudWatch: CommandSender,
+    cloudWatch: SdkClient,
     report: RolloutReport,
     stack: string,
     at: Date,

@@ -10,12 +10,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { readRolloutOutputs } from "../../components/rolloutOutputs";
 import { routingKey, type RoutingOverride } from "../../config/stackConfig";
-import { evaluateProgram, ProgramWorld, stackConfigPath } from "../engine/evaluate";
+import { evaluateProgram, loadStackConfig, ProgramWorld, type LoadedStackConfig } from "../engine/evaluate";
 import { defaultAnswer, T, type DeclaredResource } from "../engine/resourceTypes";
 import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
 import { defaultProject, type PulumiProject } from "../project";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
-import { decodeState } from "../rollout/state";
+import { decodeState } from "../../domain/state";
 import type { SimulatedAws } from "../simulator";
 import { RoutingReplay } from "./routingReplay";
 
@@ -48,19 +48,18 @@ export interface MockEngineStackOptions {
 }
 
 /**
- * What an `up` runs with but the routing: the stack, the config file and its text, the project, the commit;
- * undefined when the config file cannot be read (the program then says why).
+ * What an `up` runs with but the routing: the stack, the config file and the config as the program gets it (its
+ * shared file merged in), the project, the commit; undefined when the config cannot be read or is not valid (the
+ * program then says why).
  */
 function upKey(stack: string, configFile: string | undefined, project: PulumiProject, commit: string): string | undefined {
-    let file: string;
-    let text: string;
+    let loaded: LoadedStackConfig;
     try {
-        file = stackConfigPath(stack, configFile, project);
-        text = fs.readFileSync(file, "utf8");
+        loaded = loadStackConfig(stack, configFile, undefined, project);
     } catch {
         return undefined;
     }
-    return JSON.stringify({ stack, file, text, root: project.root, main: project.main, commit });
+    return JSON.stringify({ stack, file: loaded.file, config: loaded.config, root: project.root, main: project.main, commit });
 }
 
 /** Hash of a directory's files: a code change publishes a new version, as the provider's code hash does. */

@@ -14,12 +14,13 @@
  */
 import { aliasOnUp } from "../../components/progressiveFunction";
 import { readLiveAlias, setLambdaClientFactory } from "../../components/liveAlias";
-import type { Strategy } from "../../components/routing";
+import type { Strategy } from "../../domain/routing";
 import { readRolloutOutputs, type RolloutOutputs } from "../../components/rolloutOutputs";
 import { isDeepStrictEqual } from "util";
 import type { RoutingOverride } from "../../config/stackConfig";
 import { inProgramQueue, type ProgramWorld } from "../engine/evaluate";
 import { T, type DeclaredResource } from "../engine/resourceTypes";
+import { sleep } from "../timers";
 
 /** An `up` that ran the program in full. */
 export interface FullUp {
@@ -63,7 +64,7 @@ export class RoutingReplay {
         const last = this.last!;
         // The program's Lambda client is process-global, as the Pulumi runtime is: one evaluation at a time.
         return inProgramQueue(async () => {
-            setLambdaClientFactory((region) => world.lambda(region), world.sleep ? (ms) => world.sleep!(ms) : undefined);
+            setLambdaClientFactory((region) => world.lambda(region), world.sleep ? (ms) => world.sleep!(ms) : (ms) => sleep(ms));
             const contract = readRolloutOutputs(last.outputs)!;
             const keys = Object.keys(contract.functions);
             const reads = await Promise.allSettled(

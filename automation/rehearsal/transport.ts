@@ -6,7 +6,7 @@
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import type { CommandSender } from "../adapters/lambda";
+import type { SdkClient } from "../../domain/sdk";
 import { SIMULATED_REGION } from "../simulator";
 import { serveHttp, type SimulatedApis, type WireServerOptions } from "../simulator/httpServer";
 import type { Transport } from "./transportNames";
@@ -16,8 +16,8 @@ export { TRANSPORTS, type Transport } from "./transportNames";
 
 /** The clients the adapters get, and what to stop once the rehearsal is over. */
 export interface RehearsalClients {
-    readonly lambda: CommandSender;
-    readonly cloudWatch: CommandSender;
+    readonly lambda: SdkClient;
+    readonly cloudWatch: SdkClient;
     close(): Promise<void>;
 }
 

@@ -26,6 +26,8 @@ export function decisionNote(run: StackRun, name: string): { panel: PanelName; t
     switch (step.cause) {
         case "same-minute":
             return says("evidence", `e^${n.sameMinuteLogRatio ?? "?"} crossed the line`);
+        case "history":
+            return says("evidence", `e^${n.historyLogRatio ?? "?"} with stable's history crossed the line`);
         case "end-of-step-look":
             return says("evidence", `end-of-step test p = ${n.lookPValue === undefined ? "?" : Number(n.lookPValue.toPrecision(2))}`);
         case "absolute-limit":
@@ -72,10 +74,25 @@ export function seriesPresent(fn: FunctionSeries) {
         candidateErrors: some(fn.minutes.candidateInvocations, (n) => n > 0),
         stableErrors: some(fn.minutes.stableInvocations, (n) => n > 0),
         bound: some(fn.lowerBoundPercent),
-        evidence: some(fn.sameMinuteLogRatio),
+        evidence: some(fn.sameMinuteLogRatio) || some(fn.historyLogRatio ?? []),
         p99: some(fn.minutes.candidateP99Ms),
         throttles: some(fn.minutes.throttles, (n) => n > 0),
     };
+}
+
+const SAME_MINUTES = "same minutes as stable";
+const WITH_HISTORY = "with stable's history";
+
+/** The evidence panel's rollback lines: one when both tests roll back at the same value, as the default budget has it. */
+function evidenceLimits(limits: SeriesLimits | undefined): { value: number; label: string }[] {
+    if (!limits) return [];
+    const same = limits.sameMinuteLogRatio;
+    const history = limits.historyLogRatio;
+    if (history === undefined || history === same) return [{ value: same, label: `rollback at ${same}` }];
+    return [
+        { value: same, label: `same minutes: rollback at ${same}` },
+        { value: history, label: `with history: rollback at ${history}` },
+    ];
 }
 
 /** A y scale from 0 (or below, for the evidence) to above the largest value and the limit drawn with it. */
@@ -182,26 +199,46 @@ export function functionChart(run: StackRun, name: string, fn: FunctionSeries, l
     const line = (colourName: string) => ({ type: "line" as const, color: colourName, strokeWidth: 2, ...points(polls.minute.length) });
     const fixed = { value: COLOURS.candidate };
     if (has.evidence || note?.panel === "evidence") {
-        const ratio = pollRows(polls.minute, fn.sameMinuteLogRatio, polls.verdict);
+        // Two always-valid tests against stable, one line each: the same minutes only, and with stable's history.
+        const evidence = [
+            ...pollRows(polls.minute, fn.sameMinuteLogRatio, polls.verdict).map((r) => ({ ...r, series: SAME_MINUTES })),
+            ...pollRows(polls.minute, fn.historyLogRatio ?? [], polls.verdict).map((r) => ({ ...r, series: WITH_HISTORY })),
+        ];
+        const drawn = [SAME_MINUTES, WITH_HISTORY].filter((s) => evidence.some((r) => r.series === s));
+        const lines = evidenceLimits(limits);
         panels.push(
-            panel(`${name}: evidence that the candidate fails more often than stable in the same minutes (rolls back at the line)`, 120, [
+            panel(`${name}: evidence that the candidate fails more often than stable (rolls back at the line)`, 120, [
                 ...bandsLayer(run, domain, false),
                 ...(has.evidence
                     ? [
                           seriesLayer(
                               domain,
                               "data_evidence",
-                              ratio,
+                              evidence,
                               "value",
                               {
                                   scale: yScale(
-                                      ratio.map((r) => r.value),
-                                      limits?.sameMinuteLogRatio,
-                                      Math.min(0, ...ratio.map((r) => r.value)),
+                                      evidence.map((r) => r.value),
+                                      Math.max(0, ...lines.map((l) => l.value)),
+                                      Math.min(0, ...evidence.map((r) => r.value)),
                                   ),
                                   axis: { title: "ln likelihood ratio" },
                               },
-                              fixed,
+                              {
+                                  field: "series",
+                                  type: "nominal" as const,
+                                  scale: {
+                                      domain: drawn,
+                                      range: drawn.map((s) => (s === SAME_MINUTES ? COLOURS.candidate : COLOURS.weight)),
+                                  },
+                                  legend: {
+                                      title: null,
+                                      orient: "top" as const,
+                                      direction: "horizontal" as const,
+                                      labelLimit: 900,
+                                      symbolType: "stroke",
+                                  },
+                              },
                               {
                                   ...line(COLOURS.candidate),
                                   interpolate: "step-after" as const,
@@ -209,7 +246,7 @@ export function functionChart(run: StackRun, name: string, fn: FunctionSeries, l
                           ),
                       ]
                     : []),
-                ...(limits ? limitLayers(limits.sameMinuteLogRatio, `rollback at ${limits.sameMinuteLogRatio}`, domain, "value") : []),
+                ...lines.flatMap((l) => limitLayers(l.value, l.label, domain, "value")),
                 ...around("evidence"),
             ]),
         );

@@ -14,9 +14,13 @@ export const CAUSE_TITLES: Record<StepCause, string> = {
     "absolute-limit": "the candidate's error rate is above the limit",
     "same-minute": "the candidate fails more often than stable in the same minutes",
     "end-of-step-look": "the candidate fails more often than stable (end-of-step test)",
+    history: "the candidate fails more often than stable and its history before the rollout",
     latency: "the candidate's p99 duration is above the limit",
     severity: "the candidate's error rate reached the rollback band",
     "no-data": "too little evidence",
+    "late-minutes": "the step's own minutes of metrics never arrived",
+    underpowered: "too little traffic for the evidence to catch the must-catch regression",
+    "not-excluded": "the evidence never excluded the must-catch regression",
     healthy: "healthy",
     "smoke-test": "the smoke test failed",
     hook: "a hook failed",
@@ -28,6 +32,7 @@ export const CAUSE_TITLES: Record<StepCause, string> = {
     "changed-outside": "someone else moved the traffic",
     "taken-over": "another promote took the rollout over",
     "no-bake": "no bake",
+    release: "the release stopped in another stack",
 };
 
 const OUTCOME_WORDS: Record<StackRun["outcome"], string> = {
@@ -37,6 +42,7 @@ const OUTCOME_WORDS: Record<StackRun["outcome"], string> = {
     "nothing-to-do": "Nothing to do",
     aborted: "Aborted",
     held: "Held",
+    "not-started": "Not started",
 };
 
 const n2 = (n: number) => String(Math.round(n * 100) / 100);
@@ -52,6 +58,8 @@ export function evidenceWords(step: StepRecord): string | undefined {
     switch (step.cause) {
         case "same-minute":
             return `${counts}; evidence e^${n2(n.sameMinuteLogRatio ?? 0)} crossed the rollback line`;
+        case "history":
+            return `${counts}; evidence with stable's history e^${n2(n.historyLogRatio ?? 0)} crossed the rollback line`;
         case "absolute-limit":
         case "severity":
             return `${counts}; at least ${n2(n.candidateErrorRateLowerPercent)}% on the always-valid bound`;

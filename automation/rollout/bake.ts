@@ -4,9 +4,10 @@
  * promote.ts decides what a bake's outcome means; this module only watches.
  */
 import type { RolloutPolicy } from "../../config/stackConfig";
-import { trafficShares, type AliasRouting } from "../../components/routing";
+import { trafficShares, type AliasRouting } from "../../domain/routing";
 import { assessStep, evidenceSince, type Baseline, type GateResult, type Verdict } from "./assess";
-import type { EvidenceRequest, FunctionEvidence, RolloutDeps, RolloutLog, Target } from "./ports";
+import type { EvidenceRequest, FunctionEvidence, RolloutLog } from "./ports";
+import type { RolloutDeps, Target } from "./deps";
 import { ALIAS_READS, callPaced } from "./paced";
 import { readRecord, stateOf, type AliasRead } from "./record";
 import {
@@ -21,8 +22,8 @@ import {
     type TargetRead,
 } from "./requests";
 import { credentialsProblem, describeError } from "./retry";
-import { describeActor, describeUnreadable, type RolloutState } from "./state";
-import { percent, type Step } from "./steps";
+import { describeActor, describeUnreadable, type RolloutState } from "../../domain/state";
+import { advanceOf, percent, stepsFor, type Step } from "./steps";
 import type { PollSample } from "./series";
 
 /** The window of a rollout's evidence that starts at `ms`: whole minutes (Lambda's metrics are per minute). */
@@ -61,6 +62,7 @@ export async function readBaseline(
                         errors: ev.stable.errors,
                         throttles: ev.aliasThrottles,
                         requests: ev.stable.invocations + ev.candidate.invocations + ev.aliasThrottles,
+                        olderHalf: olderHalf(ev.stable, end - (seconds * 1000) / 2),
                     },
                 ];
             }),
@@ -85,6 +87,15 @@ export async function readBaseline(
     }
 }
 
+/** A version's invocations and errors in its minutes before `ms`: the older half of stable's history. */
+function olderHalf(v: FunctionEvidence["stable"], ms: number): { invocations: number; errors: number } {
+    const older = v.minutes.flatMap((t, i) => (t < ms ? [i] : []));
+    return {
+        invocations: older.reduce((sum, i) => sum + (v.invocationsByMinute?.[i] ?? 0), 0),
+        errors: older.reduce((sum, i) => sum + (v.errorsByMinute?.[i] ?? 0), 0),
+    };
+}
+
 export function evidenceRequests(targets: Target[], wholeAliasSinceMs?: number): EvidenceRequest[] {
     return targets.map((t) => ({
         key: t.key,
@@ -94,6 +105,17 @@ export function evidenceRequests(targets: Target[], wholeAliasSinceMs?: number):
         candidateVersion: t.candidate,
         ...(wholeAliasSinceMs !== undefined ? { wholeAliasSinceMs } : {}),
     }));
+}
+
+/** What the gate needs to know of the step being baked: its weight, the next, how it moves on, when it began. */
+function stepFacts(policy: RolloutPolicy, step: Step, stepStartMs: number, rolloutStartMs: number) {
+    return {
+        weight: step.weight,
+        advance: advanceOf(policy),
+        nextWeight: stepsFor(policy)[step.number]?.weight ?? 1,
+        stepStartMs,
+        rolloutStartMs,
+    };
 }
 
 /** How a bake ended. */
@@ -181,7 +203,7 @@ export async function bakeStep(
                     poll.evidence && Object.fromEntries(Object.entries(poll.evidence).map(([k, ev]) => [k, evidenceSince(ev, stepStart)])),
                 rolloutEvidence: poll.evidence,
                 ...comparison,
-                weight: step.weight,
+                ...stepFacts(policy, step, start, windowStart.getTime()),
                 alarmsInAlarm: poll.alarmsInAlarm,
                 unreadable: poll.unreadable,
             },

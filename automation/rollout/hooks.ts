@@ -9,7 +9,7 @@
  * rehearsal's answers); the order, the retries, the timing and the record are decided here, once.
  */
 import type { HookPoint, RolloutPolicy } from "../../config/stackConfig";
-import { oneLine, plainText } from "../text";
+import { oneLine, plainText } from "../../domain/text";
 import type { Clock } from "./ports";
 
 /** A hook as the stack's config declares it (validated). */

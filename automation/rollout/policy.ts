@@ -6,7 +6,7 @@
  * a difference is named, key by key, before anything moves.
  */
 import { rolloutSchema, type RolloutPolicy } from "../../config/stackConfig";
-import type { Strategy } from "../../components/routing";
+import type { Strategy } from "../../domain/routing";
 import { UsageError } from "../errors";
 import type { StackOutputs } from "./ports";
 

@@ -4,10 +4,7 @@
  */
 import type { RolloutFunctionOutputs } from "../../components/rolloutOutputs";
 import type { RoutingOverride } from "../../config/stackConfig";
-import type { AliasRouting, LiveAlias } from "../../components/routing";
-import type { HookRunner } from "./hooks";
-import type { RolloutReport } from "./report";
-import type { RolloutState } from "./state";
+import type { AliasRouting, LiveAlias, NamedAlias } from "../../domain/routing";
 
 /** One function's entry in the stack's outputs: the contract's (components/rolloutOutputs.ts), one definition. */
 export type FunctionOutputs = RolloutFunctionOutputs;
@@ -92,21 +89,12 @@ export interface LambdaControl {
     ): Promise<void>;
 }
 
-/** One alias of a function, as ListAliases gives it. */
-export interface AliasListing {
-    readonly name: string;
-    readonly functionVersion: string;
-    /** The weighted version and its share; empty when the alias does not split traffic. */
-    readonly additionalVersionWeights: Readonly<Record<string, number>>;
-    readonly description?: string;
-}
-
 /** The Lambda calls of version retention (`prune`): list what is published and routed, delete one version. */
 export interface VersionControl {
     /** Published version numbers, ascending (`$LATEST` left out). */
     listVersions(functionName: string): Promise<string[]>;
     /** Every alias of the function, whatever its name. */
-    listAliases(functionName: string): Promise<AliasListing[]>;
+    listAliases(functionName: string): Promise<NamedAlias[]>;
     /** Deletes one published version (DeleteFunction with the version as Qualifier; never the function). */
     deleteVersion(functionName: string, version: string): Promise<void>;
 }
@@ -192,53 +180,4 @@ export interface RolloutLog {
      * changes how long anything waits. May be ignored.
      */
     countdown?(label: string, until: number): void;
-}
-
-/** The side effects a rollout needs. */
-export interface RolloutDeps {
-    readonly stack: StackDriver;
-    readonly lambda: LambdaControl;
-    readonly metrics: MetricsSource;
-    readonly clock: Clock;
-    readonly log: RolloutLog;
-    /** Asks a person before anything is invoked or moved; absent when `--yes` or not a terminal. */
-    readonly confirm?: (question: string) => Promise<boolean>;
-    /** Sees the report after every change, so a run that dies midway still leaves the record so far. */
-    readonly observe?: (report: RolloutReport) => void;
-    /** Aborts on SIGINT/SIGTERM; its `reason` names the signal. */
-    readonly signal?: AbortSignal;
-    /** Randomness of the rollback's retry jitter (seeded in rehearsals, so a seed replays the same run). */
-    readonly random?: () => number;
-    /** Called at named points (the rehearsal's `killed` fault stops the run dead there). */
-    readonly checkpoint?: (point: "rollback-decision") => Promise<void>;
-    /** Runs the stack's hooks (webhooks, Lambda functions, commands; the rehearsal answers them from the scenario). */
-    readonly hooks?: HookRunner;
-    /**
-     * Asks a person on a terminal to approve a step (true), refuse it (false: abort), or nothing (undefined: the
-     * prompt was closed because the approval came from elsewhere). Absent when nobody can answer.
-     */
-    readonly ask?: (question: string, signal: AbortSignal) => Promise<boolean | undefined>;
-    /** Who answers at this terminal, for the record of an approval given there. */
-    readonly user?: string;
-    /** Version retention after a promotion, when configured (prune.ts's pruneAfterPromotion): it never throws. */
-    readonly afterPromotion?: () => Promise<{ pruned: Record<string, string[]>; warnings: string[] }>;
-    /** This run's id as the rollout's owner (on every record it writes); default: drawn from `random`. */
-    readonly ownerId?: string;
-}
-
-/** One function in the rollout, as read from the stack, its alias, and the rollout state recorded there. */
-export interface Target {
-    readonly key: string;
-    readonly functionName: string;
-    /** The unqualified ARN, when the stack exports it (hooks are told each version's ARN). */
-    readonly functionArn?: string;
-    readonly aliasName: string;
-    /** The rollback target: the recorded stable of a rollout under way, else the alias's primary. */
-    readonly stable: string;
-    readonly candidate: string;
-    /** The candidate's share of traffic now (1 when it is the primary of a rollout under way). */
-    readonly liveWeight: number;
-    readonly rollbackAlarm?: string;
-    /** The rollout state on the alias, when it records one for this candidate. */
-    readonly state?: RolloutState;
 }

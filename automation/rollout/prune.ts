@@ -10,7 +10,7 @@ import { UsageError } from "../errors";
 import type { StackDriver, VersionControl } from "./ports";
 import { describeKeepReason, retentionDecisions } from "./retention";
 import { describeError } from "./retry";
-import { readRecordText } from "./state";
+import { readRecordText } from "../../domain/state";
 import type { RolloutLog } from "./ports";
 import { recoveryAdvice } from "./unreadable";
 

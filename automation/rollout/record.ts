@@ -6,14 +6,14 @@
  * writer decides again from what is there now (docs/design.md, "Who decides, wins").
  *
  * The only writer that cannot be conditional is the provider's, on an `up` (the Pulumi provider's alias has no
- * revision input): the program refuses a forward routing over a record that forbids it (components/routing.ts),
+ * revision input): the program refuses a forward routing over a record that forbids it (domain/routing.ts),
  * the owner marks the record before an `up` (`upInFlight`) so that others know a write is still coming, and
  * whoever recorded a request reads again once that write has landed.
  */
-import { readLiveRouting, TRANSIENT_REREAD, type AliasRouting } from "../../components/routing";
+import { readLiveRouting, TRANSIENT_REREAD, type AliasRouting } from "../../domain/routing";
 import type { Clock, LambdaControl } from "./ports";
 import { isStaleRevision, withRetries, type RetryPolicy } from "./retry";
-import { encodeState, readRecordText, type RecordReading, type RolloutState } from "./state";
+import { encodeState, readRecordText, type RecordReading, type RolloutState } from "../../domain/state";
 
 /** An alias as read for its record: the routing, the record, and the revision a conditional write names. */
 export interface AliasRead extends AliasRouting {

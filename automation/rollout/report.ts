@@ -8,6 +8,7 @@ import { ExitCode } from "../exitCodes";
 import type { GateCause, GateNumbers, SeverityBand } from "./assess";
 import type { HookRecord } from "./hooks";
 import { recordApprovalWait, recordPoll, type PollSample, type RolloutSeries } from "./series";
+import type { PowerStatement } from "./power";
 
 /**
  * How a rollout ended. `aborted`: put back on stable on an interrupt or an operator's abort; `held`: an
@@ -30,7 +31,9 @@ export type StepCause =
     | "interrupted"
     | "changed-outside"
     | "taken-over"
-    | "no-bake";
+    | "no-bake"
+    /** A release through several stacks (automation/waves) put this one back: another stack of it failed or was aborted. */
+    | "release";
 
 /** One step as it happened: the verdict, its cause and numbers as data, and the sentence for people. */
 export interface StepRecord {
@@ -126,6 +129,8 @@ export interface RolloutReport {
     operatorVerbs?: { action: string; atMinute: number; endedAtMinute: number; exitCode: number; confirmed: boolean; refused?: string }[];
     /** What each poll of the gates read, per minute and per poll, for the charts (automation/rollout/series.ts). */
     series?: RolloutSeries;
+    /** Per function, stated before traffic moved: what this rollout can catch at its recent traffic (power.ts). */
+    power?: PowerStatement[];
 }
 
 /** Exit code for an outcome (errors map through automation/errors.ts; interrupts through exitCodeForSignal). */
@@ -137,7 +142,7 @@ export function exitCodeForOutcome(outcome: Outcome): number {
         case "failed":
             return ExitCode.infrastructure;
         case "held":
-            return ExitCode.interrupted;
+            return ExitCode.held;
         default:
             return ExitCode.ok;
     }

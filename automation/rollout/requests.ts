@@ -7,13 +7,14 @@
  * Precedence (docs/design.md, "Who decides, wins"): a failed verdict beats everything; then an abort; then a
  * pause (or a wait for approval); then an approval and `promote --full`; then the verdict itself.
  */
-import type { AliasRouting } from "../../components/routing";
+import type { AliasRouting } from "../../domain/routing";
 import type { Verdict } from "./assess";
-import type { LambdaControl, RolloutLog, Clock, Target } from "./ports";
+import type { LambdaControl, RolloutLog, Clock } from "./ports";
+import type { Target } from "./deps";
 import { readRecord, stateOf, updateRecord, type AliasRead } from "./record";
 import { describeError, type RetryPolicy } from "./retry";
 import { isApprover } from "./approvers";
-import { forbidsForward, isAbortOf, ownerAlive, type RolloutState } from "./state";
+import { forbidsForward, isAbortOf, ownerAlive, type RolloutState } from "../../domain/state";
 
 /** Who did what, as the recorded state says. */
 export type OperatorSeen = Pick<RolloutState, "by" | "principal" | "reason">;

@@ -6,7 +6,8 @@
  *
  * Each version's decision carries its reasons as data; the sentences for people are made from them.
  */
-import { isUnfinished, type RolloutState } from "./state";
+import type { NamedAlias } from "../../domain/routing";
+import { isUnfinished, type RolloutState } from "../../domain/state";
 
 /** Why a version is kept. */
 export type KeepReason =
@@ -23,21 +24,12 @@ export interface VersionDecision {
     readonly keptBecause: readonly KeepReason[];
 }
 
-/** An alias as retention sees it: where it sends traffic. */
-export interface AliasRoutes {
-    readonly name: string;
-    /** The primary version (a number, or `$LATEST`). */
-    readonly functionVersion: string;
-    /** The weighted version, if any, and its share (AdditionalVersionWeights). */
-    readonly additionalVersionWeights?: Readonly<Record<string, number>>;
-}
-
 /** What retention decides from: the function's versions, its aliases and the rollout recorded on its live alias. */
 export interface RetentionInput {
     /** Published versions as ListVersionsByFunction gives them (`$LATEST` may be among them; it is never deleted). */
     readonly versions: readonly string[];
     /** Every alias of the function (ListAliases), not only `live`. */
-    readonly aliases: readonly AliasRoutes[];
+    readonly aliases: readonly NamedAlias[];
     /** The rollout state recorded on the live alias, if any; only an unfinished one protects its versions. */
     readonly rollout?: RolloutState;
     /** The live alias's record cannot be read: it could name any version as the rollback target, so none is deleted. */

@@ -3,12 +3,12 @@
  * stack's state agrees); when the `up` fails or the stack is locked, the alias is set straight through the
  * Lambda API and the tool says so (the rule of routing makes the next plain `up` keep it).
  */
-import { trafficShares, type AliasRouting } from "../../components/routing";
+import { trafficShares, type AliasRouting } from "../../domain/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, StackDriver } from "./ports";
 import { ROLLBACK_RETRY } from "./retry";
 import { readRecord, stateOf } from "./record";
-import { isUnfinished } from "./state";
+import { isUnfinished } from "../../domain/state";
 import { restoreTraffic, type RolloutLog } from "./traffic";
 import { recoveryAdvice, type UnreadableRecord } from "./unreadable";
 import type { RolloutReport } from "./report";

@@ -21,6 +21,7 @@
  * included, at the end of each step (a fixed look, with its own share of the budget). See docs/gates.md.
  */
 import binomialCdf from "@stdlib/stats-base-dists-binomial-cdf";
+import gammaln from "@stdlib/math-base-special-gammaln";
 
 /**
  * The alternatives of the mixture: odds ratios over the null rate. From a 1.5x regression (the smallest worth
@@ -127,4 +128,91 @@ export function excessErrorsPValue(
     const total = candidateErrors + stableErrors;
     const share = candidateInvocations / (candidateInvocations + stableInvocations);
     return 1 - binomialCdf(candidateErrors - 1, total, share);
+}
+
+/**
+ * The two versions' error counts as the history e-processes read them: stable's exposure and errors with its
+ * history before the rollout as the first block (`gates.baseline`), the candidate's since the rollout began.
+ * Counts are invocations (exposure) and errors; errors are modelled as Poisson in the invocations, as in the
+ * same-minute test (error rates are small: the Poisson and the Binomial likelihoods agree).
+ */
+export interface PooledCounts {
+    /** Stable's invocations: its history before the rollout (less `prior`) plus the rollout's minutes. */
+    readonly stableInvocations: number;
+    readonly stableErrors: number;
+    readonly candidateInvocations: number;
+    readonly candidateErrors: number;
+    /**
+     * The older half of stable's history, held out of the test and used only to centre its prior of stable's
+     * rate (a split of the data: the e-process is valid given it). Without it, {@link STABLE_RATE_PRIOR} alone.
+     */
+    readonly prior?: { readonly invocations: number; readonly errors: number };
+}
+
+/**
+ * The prior of stable's error rate in the history e-processes' numerators before any data, Gamma(shape, rate)
+ * in errors per invocation: an exponential of mean 1%. What a prior costs against knowing stable's rate is the
+ * mixture's Occam factor: about ln(sqrt(errors) / (100 x rate)) - 0.9 nats with this one alone (3 nats for an
+ * hour of 2,000 requests a minute at 0.5%), about half of ln 2 once it is updated with the held-out older half
+ * of the history ({@link PooledCounts.prior}), which is why the gate holds that half out.
+ */
+export const STABLE_RATE_PRIOR = { shape: 1, rate: 100 } as const;
+
+/** ln of the Gamma-Poisson marginal of `errors` in `exposure` under the prior, without the factors every model shares. */
+function logGammaMarginal(errors: number, exposure: number, prior?: PooledCounts["prior"]): number {
+    const a = STABLE_RATE_PRIOR.shape + (prior?.errors ?? 0);
+    const b = STABLE_RATE_PRIOR.rate + (prior?.invocations ?? 0);
+    return gammaln(a + errors) - gammaln(a) + a * Math.log(b) - (a + errors) * Math.log(b + exposure);
+}
+
+/** x ln y with 0 ln 0 = 0. */
+const xlny = (x: number, y: number) => (x === 0 ? 0 : x * Math.log(y));
+
+/**
+ * ln of the universal-inference e-process (Wasserman, Ramdas and Balakrishnan 2020) against "the candidate's
+ * error rate is no higher than stable's", with stable's history as the first block (the two-Poisson-process
+ * comparison of Lindon and Kallus 2024). Numerator: the marginal likelihood of all the counts when the
+ * candidate's rate is rho times stable's, stable's rate integrated over {@link STABLE_RATE_PRIOR} and rho over
+ * `ratios` with equal weights; denominator: the likelihood maximized over the null (rho <= 1, any stable rate).
+ * Under any rates in the null, the numerator over the likelihood at the true rates is a test martingale (a
+ * Bayes factor against a point), and the maximum is at least that likelihood, so by Ville's inequality the
+ * process EVER reaches 1/alpha with probability at most alpha, read at any times. Unlike the same-minute test,
+ * stable's rate is pinned by its hour before the rollout, so the candidate is judged nearly as against a known
+ * rate; like the end-of-step look, it assumes stable's rate is the same in the history and in the rollout.
+ */
+export function logHistoryRatio(c: PooledCounts, ratios: readonly number[]): number {
+    const { stableInvocations: S, stableErrors: A, candidateInvocations: C, candidateErrors: B } = c;
+    if (C <= 0 || S <= 0) return 0;
+    const total = A + B;
+    const numerator = logMeanExp(ratios.map((rho) => B * Math.log(rho) + logGammaMarginal(total, S + rho * C, c.prior)));
+    // The null's maximum: stable's rate at its profile, rho at the unconstrained estimate capped at 1.
+    const rho = B === 0 ? 0 : A === 0 ? 1 : Math.min(1, (B / C) * (S / A));
+    const denominator = xlny(B, rho) + xlny(total, total) - xlny(total, S + rho * C) - total;
+    return numerator - denominator;
+}
+
+/**
+ * ln of the universal-inference e-process against "the candidate's error rate is at least stable's plus
+ * `increase` (a fraction)": the acceptance side. Numerator: the marginal likelihood when both versions share one
+ * rate (integrated over {@link STABLE_RATE_PRIOR}), stable's history as the first block; denominator: the
+ * likelihood maximized over the regressions at least that large. When it reaches 1/beta, the evidence excludes
+ * the regression: a candidate that much worse gets there with probability at most beta, however often it is
+ * read. What `advance: evidence` waits for.
+ */
+export function logAcceptanceRatio(c: PooledCounts, increase: number): number {
+    const { stableInvocations: S, stableErrors: A, candidateInvocations: C, candidateErrors: B } = c;
+    if (C <= 0 || S <= 0) return 0;
+    const numerator = logGammaMarginal(A + B, S + C, c.prior);
+    const logLik = (ls: number, lc: number) => xlny(A, ls) - S * ls + xlny(B, lc) - C * lc;
+    let denominator: number;
+    if (B / C >= A / S + increase) {
+        denominator = logLik(A / S, B / C);
+    } else {
+        // On the boundary lc = ls + increase: A/ls + B/(ls + d) = S + C, the positive root of a quadratic.
+        const n = S + C;
+        const lin = n * increase - A - B;
+        const ls = A > 0 ? (-lin + Math.sqrt(lin * lin + 4 * n * A * increase)) / (2 * n) : Math.max(0, -lin / n);
+        denominator = logLik(ls, ls + increase);
+    }
+    return numerator - denominator;
 }

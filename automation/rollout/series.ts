@@ -36,6 +36,8 @@ export interface SeriesLimits {
     readonly maxP99Ms: number;
     /** ln(1/alpha) of the same-minute comparison with stable: the test fails the candidate at or above it. */
     readonly sameMinuteLogRatio: number;
+    /** ln(1/alpha) of the comparison with stable's history included (the e-process); absent in reports made before it. */
+    readonly historyLogRatio?: number;
 }
 
 /** One row per CloudWatch minute, oldest first; null where CloudWatch had no point for that minute. */
@@ -59,6 +61,11 @@ export interface FunctionSeries {
     lowerBoundPercent: (number | null)[];
     /** Per poll: ln of the same-minute likelihood ratio against stable; null without evidence or before a shared minute. */
     sameMinuteLogRatio: (number | null)[];
+    /**
+     * Per poll: ln of the e-process comparing the candidate with stable's history before the rollout and its
+     * minutes since; null without evidence or history. Absent in reports made before it.
+     */
+    historyLogRatio?: (number | null)[];
     /** Each alarm seen in ALARM, at the first poll that saw it. */
     alarms?: { minute: number; name: string }[];
 }
@@ -94,6 +101,7 @@ export function seriesLimits(gates: GatePolicy, n: number): SeriesLimits {
         maxErrorRateIncreasePercent: gates.maxErrorRateIncreasePercent,
         maxP99Ms: gates.maxP99Ms,
         sameMinuteLogRatio: round(boundary(gateAlphas(share).sameMinute), 2),
+        historyLogRatio: round(boundary(gateAlphas(share).history), 2),
     };
 }
 
@@ -116,16 +124,14 @@ export function recordPoll(series: RolloutSeries | undefined, sample: PollSample
         const read = ev !== undefined && !ev.unreadable;
         fn.lowerBoundPercent.push(read && numbers ? numbers.candidateErrorRateLowerPercent : null);
         fn.sameMinuteLogRatio.push(read && numbers?.sameMinuteLogRatio !== undefined ? numbers.sameMinuteLogRatio : null);
+        (fn.historyLogRatio ??= pad([], pollIndex)).push(read && numbers?.historyLogRatio !== undefined ? numbers.historyLogRatio : null);
         if (read) fn.minutes = mergeMinutes(fn.minutes, minuteRows(ev, startedAtMs));
         for (const name of sample.alarmsInAlarm?.[key] ?? []) {
             if (!fn.alarms?.some((a) => a.name === name)) (fn.alarms ??= []).push({ minute, name });
         }
     }
     // A function the gates did not judge this poll keeps its columns aligned with the polls.
-    for (const fn of Object.values(next.functions)) {
-        while (fn.lowerBoundPercent.length < next.polls.minute.length) fn.lowerBoundPercent.push(null);
-        while (fn.sameMinuteLogRatio.length < next.polls.minute.length) fn.sameMinuteLogRatio.push(null);
-    }
+    for (const fn of Object.values(next.functions)) alignPolls(fn, next.polls.minute.length);
     return bounded(next);
 }
 
@@ -158,15 +164,17 @@ export function resumedSeries(
     const shift = (m: number) => round(m + offset, 2);
     const moved: RolloutSeries = structuredClone(second);
     moved.polls.minute = moved.polls.minute.map(shift);
+    // A key left out stays out (never `undefined`): the report file must read back as the report.
     for (const fn of Object.values(moved.functions)) {
         fn.minutes.minute = fn.minutes.minute.map(shift);
-        fn.alarms = fn.alarms?.map((a) => ({ ...a, minute: shift(a.minute) }));
+        if (fn.alarms) fn.alarms = fn.alarms.map((a) => ({ ...a, minute: shift(a.minute) }));
     }
-    moved.approvalWaits = moved.approvalWaits?.map((w) => ({
-        ...w,
-        fromMinute: shift(w.fromMinute),
-        ...(w.toMinute === undefined ? {} : { toMinute: shift(w.toMinute) }),
-    }));
+    if (moved.approvalWaits)
+        moved.approvalWaits = moved.approvalWaits.map((w) => ({
+            ...w,
+            fromMinute: shift(w.fromMinute),
+            ...(w.toMinute === undefined ? {} : { toMinute: shift(w.toMinute) }),
+        }));
     if (!first) return moved;
     const merged: RolloutSeries = structuredClone(first);
     merged.limits = moved.limits;
@@ -178,13 +186,14 @@ export function resumedSeries(
         const into = (merged.functions[key] ??= emptyFunction(before));
         into.lowerBoundPercent.push(...fn.lowerBoundPercent);
         into.sameMinuteLogRatio.push(...fn.sameMinuteLogRatio);
+        into.historyLogRatio = [
+            ...pad(into.historyLogRatio ?? [], before),
+            ...pad([...(fn.historyLogRatio ?? [])], fn.sameMinuteLogRatio.length),
+        ];
         into.minutes = mergeMinutes(into.minutes, fn.minutes);
         if (fn.alarms) (into.alarms ??= []).push(...fn.alarms);
     }
-    for (const fn of Object.values(merged.functions)) {
-        while (fn.lowerBoundPercent.length < merged.polls.minute.length) fn.lowerBoundPercent.push(null);
-        while (fn.sameMinuteLogRatio.length < merged.polls.minute.length) fn.sameMinuteLogRatio.push(null);
-    }
+    for (const fn of Object.values(merged.functions)) alignPolls(fn, merged.polls.minute.length);
     if (moved.approvalWaits) (merged.approvalWaits ??= []).push(...moved.approvalWaits);
     return bounded(merged);
 }
@@ -211,7 +220,12 @@ function emptyMinutes(): MinuteColumns {
 
 /** A function first seen at poll `polls`: null for the polls before it. */
 function emptyFunction(polls: number): FunctionSeries {
-    return { minutes: emptyMinutes(), lowerBoundPercent: Array(polls).fill(null), sameMinuteLogRatio: Array(polls).fill(null) };
+    return {
+        minutes: emptyMinutes(),
+        lowerBoundPercent: Array(polls).fill(null),
+        sameMinuteLogRatio: Array(polls).fill(null),
+        historyLogRatio: Array(polls).fill(null),
+    };
 }
 
 type MinuteRow = Omit<{ [K in keyof MinuteColumns]: MinuteColumns[K][number] }, "minute">;
@@ -276,6 +290,7 @@ function bounded(series: RolloutSeries): RolloutSeries {
         for (const fn of Object.values(series.functions)) {
             fn.lowerBoundPercent.splice(0, dropPolls);
             fn.sameMinuteLogRatio.splice(0, dropPolls);
+            fn.historyLogRatio?.splice(0, dropPolls);
         }
         cut.push(series.polls.minute[0]);
     }
@@ -288,4 +303,17 @@ function bounded(series: RolloutSeries): RolloutSeries {
     }
     if (cut.length > 0) series.truncatedBeforeMinute = Math.max(series.truncatedBeforeMinute ?? -Infinity, ...cut);
     return series;
+}
+
+/** `column` filled with nulls up to `length` rows. */
+function pad(column: (number | null)[], length: number): (number | null)[] {
+    while (column.length < length) column.push(null);
+    return column;
+}
+
+/** A function's per-poll columns as long as the polls: a function the gates did not judge in a poll has nulls there. */
+function alignPolls(fn: FunctionSeries, polls: number): void {
+    pad(fn.lowerBoundPercent, polls);
+    pad(fn.sameMinuteLogRatio, polls);
+    if (fn.historyLogRatio) pad(fn.historyLogRatio, polls);
 }

@@ -3,11 +3,11 @@
  * record, read from the stack's update history (every promote and rollback `up` carries its step and verdict
  * in its message). Nothing is kept in local files.
  */
-import { trafficShares } from "../../components/routing";
+import { trafficShares } from "../../domain/routing";
 import { UsageError } from "../errors";
 import type { Clock, LambdaControl, MetricsSource, StackDriver, UpdateRecord } from "./ports";
 import { readRecord, stateOf } from "./record";
-import { describeState, describeUnreadable, isUnfinished, type RolloutState } from "./state";
+import { describeState, describeUnreadable, isUnfinished, type RolloutState } from "../../domain/state";
 import { recoveryAdvice } from "./unreadable";
 
 /** One function's state. */

@@ -2,7 +2,7 @@
  * Steps are data: the weights and bakes a strategy walks through, and where a rollout stands, derived from the
  * weight that is live in AWS (so a promote that was killed resumes instead of starting over).
  */
-import type { RolloutPolicy } from "../../config/stackConfig";
+import type { Advance, RolloutPolicy } from "../../config/stackConfig";
 
 /** One step of a rollout: the candidate's share of traffic (0-1) and how long to hold it under the gates. */
 export interface Step {
@@ -40,6 +40,16 @@ export function stepsFor(policy: RolloutPolicy): Step[] {
             return steps;
         }
     }
+}
+
+/**
+ * How the policy's steps move on (`advance`): canary and linear say; a blue-green switch or an all-at-once
+ * rollout has one step, which its bake passes on time.
+ */
+export function advanceOf(policy: RolloutPolicy): Advance {
+    if (policy.strategy === "canary") return policy.canary?.advance ?? "time";
+    if (policy.strategy === "linear") return policy.linear?.advance ?? "time";
+    return "time";
 }
 
 /** Where a rollout resumes, given the candidate's live weight. */

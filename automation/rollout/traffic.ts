@@ -13,14 +13,14 @@
  *    makes the next plain `up` keep what is live;
  * 5. what is still not on stable is said per function, with the exact `aws lambda update-alias` command.
  */
-import { trafficShares, type AliasRouting } from "../../components/routing";
+import { trafficShares, type AliasRouting } from "../../domain/routing";
 import type { RoutingOverride } from "../../config/stackConfig";
 import type { Clock, LambdaControl, RolloutLog, StackDriver } from "./ports";
 
 export type { RolloutLog } from "./ports";
 import { readAlias, updateRecord } from "./record";
 import { describeError, withRetries, type RetryPolicy } from "./retry";
-import { encodeState, type RolloutState } from "./state";
+import { encodeState, type RolloutState } from "../../domain/state";
 
 /** One function whose traffic goes all to `to`, taken from `from`. */
 export interface TrafficMove {

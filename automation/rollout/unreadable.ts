@@ -6,7 +6,7 @@
  * commands that fix it either way.
  */
 import type { UpdateRecord } from "./ports";
-import { DEFAULT_ALIAS_DESCRIPTION, describeUnreadable } from "./state";
+import { DEFAULT_ALIAS_DESCRIPTION, describeUnreadable } from "../../domain/state";
 
 /** One alias whose record cannot be read. */
 export interface UnreadableRecord {

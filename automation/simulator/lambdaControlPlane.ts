@@ -53,7 +53,7 @@ export interface AliasState {
 }
 
 /** Where an alias sends traffic right now. */
-export interface AliasRouting {
+export interface AliasTraffic {
     readonly primaryVersion: string;
     readonly additional?: { readonly version: string; readonly weight: number };
 }
@@ -219,7 +219,7 @@ export class LambdaControlPlane {
     }
 
     /** Where the alias sends traffic now, or undefined when the function or alias does not exist yet. */
-    routing(functionName: string, aliasName: string): AliasRouting | undefined {
+    routing(functionName: string, aliasName: string): AliasTraffic | undefined {
         const fn = this.functions.get(functionName);
         const alias = fn?.aliases.get(aliasName);
         if (!alias) return undefined;

@@ -5,6 +5,7 @@ import { ASYNC_ATTEMPTS, ASYNC_RETRY_DELAYS_MS, AsyncEventQueues } from "./async
 import { concurrencyPools, meanDurationMs, throttledShare } from "./concurrency";
 import { clientError } from "./errors";
 import { createSnsClient, type SnsPublish } from "./snsApi";
+import { createStsClient } from "./stsApi";
 import { createLogsClient, type LogGroupSpec } from "./logsApi";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
 import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
@@ -136,6 +137,8 @@ export class SimulatedAws {
     readonly cloudWatch: SimulatedClient;
     /** SNS: Publish, recorded (see {@link snsPublishes}). */
     readonly sns: SimulatedClient;
+    /** STS: GetCallerIdentity, as the rehearsal's promoter (stsApi.ts: an assumed role's session). */
+    readonly sts: SimulatedClient = createStsClient("lambda-rollout-promoter.rehearsal");
     /** CloudWatch Logs: DescribeLogGroups over the groups {@link putLogGroup} made. */
     readonly logs: SimulatedClient;
     private readonly logGroups = new Map<string, LogGroupSpec>();

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
-import { assemble, cellFor, markdown, runRow, type MatrixSpec, type RowResult } from "../../bench/bench";
+import { assemble, cellFor, runRow, type MatrixSpec, type RowResult } from "../../bench/bench";
+import { markdown } from "../../bench/report";
 import { buildWorld, recordDeploys, type DeployTemplate } from "../../bench/world";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
 
@@ -41,10 +42,23 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
         expect(cellFor(0.001, "p99 8s", 200, 2, 6000)).to.include({ kind: "bad", regression: "latency" });
     });
 
-    it("a healthy candidate at 200 rpm is promoted by every policy, ours after the configured bakes", () => {
+    it("a healthy candidate at 200 rpm is promoted by every policy but ours on evidence, ours on time after the bakes and their last minutes", () => {
         const r = row(0.001, "x1", 200);
         for (const id of ["runbook", "codedeploy", "ours"]) expect(r.runs[id].outcome, id).to.equal("promoted");
-        expect(r.runs.ours.endMinute).to.be.at.most(30 + 3 * 0.75 + 0.05);
+        // Each step: the 45 s up, the 10-minute bake, its last minute's metrics (2 minutes late) and the poll.
+        expect(r.runs.ours.endMinute).to.be.within(36, 36.2);
+        // At 20 candidate requests a minute, 10% cannot show +1 point excluded within bake + maxExtension.
+        expect(r.runs.oursEvidence).to.include({ outcome: "rolled-back", noData: true, shortfall: "not-excluded" });
+        expect(r.oracle, "no oracle for a row without an error regression").to.equal(undefined);
+    });
+
+    it("the oracle SPRT on the schedule (the second reference line) runs for error regressions and rolls back a broken candidate at once", () => {
+        const broken = row(0.005, "100%", 200);
+        expect(broken.oracle).to.include({ outcome: "rolled-back" });
+        expect(broken.oracle!.decisionMinute).to.be.below(5);
+        const x3 = row(0.005, "x3", 2000);
+        expect(x3.oracle!.outcome).to.equal("rolled-back");
+        expect(x3.oracle!.blastRadius).to.be.at.most(x3.runs.ours.blastRadius);
     });
 
     it("CodeDeploy's alias alarm misses a x3 candidate at 2000 rpm (diluted under 1% a minute) that ours rolls back", () => {
@@ -137,14 +151,22 @@ describe("the gates benchmark (bench/), on a tiny matrix", function () {
         const result = assemble(template, spec, "npm run bench:gates -- --quick", rows, 1);
         const md = markdown(result);
         expect(md).to.contain(
-            "| rows | metric | (a) runbook | (b) CodeDeploy | ours | ours/(a) | ours/(b) | what-if: ours without the smoke test |",
+            "| rows | metric | (a) runbook | (b) CodeDeploy | ours, advance: time | ours, advance: evidence | what-if: ours (time) without the smoke test | ours(time)/(a) | ours(time)/(b) |",
         );
-        expect(md).to.contain("What-if column (not a policy of the project, not held to the targets): ours without the smoke test");
-        expect(md).to.contain("## Targets (ours)");
+        expect(md).to.contain("ref (1) schedule-free | ref (2) on the schedule | time/ref1 | time/ref2 | evidence/ref1 | evidence/ref2");
+        expect(md).to.contain("## Targets");
+        expect(md).to.match(
+            /^- (MET|NOT MET): ours \(advance: evidence\): median blast radius within 1.5x of the schedule-free reference line/m,
+        );
         const cellLines = md.split("\n").filter((l) => /^\| [\d.]+% \| /.test(l));
         expect(cellLines).to.have.length(4);
-        expect(result.cells.find((c) => c.cell.candidateLabel === "x3")!.reference!.requests).to.be.within(1200, 1400);
-        expect(result.targets.map((t) => t.target)).to.include("ours: no escapes of bad error-rate candidates at >= 200 rpm");
+        const x3 = result.cells.find((c) => c.cell.candidateLabel === "x3")!;
+        expect(x3.reference!.requests).to.be.within(1200, 1400);
+        expect(x3.scheduleReference!.runs).to.equal(1);
+        expect(result.targets.map((t) => t.target)).to.include.members([
+            "ours (advance: time): no escapes of bad error-rate candidates at >= 200 rpm",
+            "ours (advance: evidence): no escapes of bad error-rate candidates at >= 200 rpm",
+        ]);
         expect(JSON.parse(JSON.stringify(result)).rows).to.have.length(4);
     });
 });

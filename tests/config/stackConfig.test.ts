@@ -41,7 +41,21 @@ describe("stack config validation", () => {
             { weight: 100, bake: 600 },
         ]);
         expect(cfg.rollout.gates).to.include({ minInvocations: 50, onNoData: "rollback", pollInterval: 60 });
+        expect(cfg.rollout.canary?.advance).to.equal("time");
         expect(cfg.region).to.equal("us-east-1");
+    });
+
+    it("canary and linear take `advance: time | evidence`; onNoData takes hold", () => {
+        const c = base() as { rollout: Record<string, unknown> };
+        c.rollout = { ...c.rollout, canary: { ...(c.rollout.canary as object), advance: "evidence" }, gates: { onNoData: "hold" } };
+        const cfg = parseStackConfig(c, "Pulumi.test.yaml");
+        expect(cfg.rollout.canary?.advance).to.equal("evidence");
+        expect(cfg.rollout.gates.onNoData).to.equal("hold");
+        const linear = parseStackConfig(
+            { ...base(), rollout: { strategy: "linear", linear: { stepPercent: 25, every: "5m", advance: "evidence" } } },
+            "Pulumi.test.yaml",
+        );
+        expect(linear.rollout.linear?.advance).to.equal("evidence");
     });
 
     it("a stack that names no region is refused, naming `aws:region`: there is no silent default", () => {
@@ -129,6 +143,16 @@ describe("stack config validation", () => {
             "a poll interval under a minute",
             (c) => (c.rollout.gates = { pollInterval: "30s" }),
             '`lambda-rollout:rollout.gates.pollInterval` (got "30s"): must be between 1m and 1h (Lambda metrics are per minute)',
+        ],
+        [
+            "an advance that is neither time nor evidence",
+            (c) => (c.rollout.canary.advance = "fast"),
+            '`lambda-rollout:rollout.canary.advance` (got "fast"): must be "time" or "evidence"',
+        ],
+        [
+            "onNoData that is none of rollback, fail, hold",
+            (c) => (c.rollout.gates = { onNoData: "wait" }),
+            '`lambda-rollout:rollout.gates.onNoData` (got "wait"): must be "rollback", "fail" or "hold"',
         ],
         [
             "min invocations of 0",

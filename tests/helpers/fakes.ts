@@ -3,8 +3,8 @@
  * plane, CloudWatch evidence scripted from error rates, and a fake clock from @sinonjs/fake-timers.
  */
 import FakeTimers from "@sinonjs/fake-timers";
-import type { LiveAlias } from "../../components/routing";
-import { routingFromRequest } from "../../components/routing";
+import type { LiveAlias } from "../../domain/routing";
+import { routingFromRequest } from "../../domain/routing";
 import type { RoutingOverride } from "../../config/stackConfig";
 import { InfrastructureError, StackLockedError } from "../../automation/errors";
 import type {
@@ -20,7 +20,7 @@ import type {
     VersionFacts,
 } from "../../automation/rollout/ports";
 import type { RolloutLog } from "../../automation/rollout/promote";
-import { forwardRefusal } from "../../automation/rollout/state";
+import { forwardRefusal } from "../../domain/state";
 
 export const PROD_POLICY = {
     strategy: "canary",
@@ -230,12 +230,19 @@ export class FakeMetrics implements MetricsSource {
     calls = 0;
     unavailable = false;
     alarmsInAlarm = new Set<string>();
+    /** The aliases as they were when the fake was made: the routing of every minute before the rollout. */
+    private readonly before: Map<string, { functionVersion: string; additionalVersionWeights?: Record<string, number> }>;
+    /** The end of the first window read (the history before the rollout): minutes before it had the routing `before`. */
+    private rolloutStart?: number;
+
     constructor(
         private readonly lambda: FakeLambda,
         public errorRates: Record<string, { stable: number; candidate: number }>,
         private readonly rpm = 300,
         private readonly delayMinutes = 2,
-    ) {}
+    ) {
+        this.before = new Map([...lambda.aliases].map(([name, alias]) => [name, { ...alias }]));
+    }
 
     /** The candidate weight seen at each poll, per function: the minutes before a poll had that weight. */
     private readonly timeline: { at: number; weights: Record<string, number> }[] = [];
@@ -251,10 +258,12 @@ export class FakeMetrics implements MetricsSource {
         this.calls += 1;
         if (this.credentialsExpired) throw expiredToken();
         if (this.unavailable) throw Object.assign(new Error("service unavailable"), { name: "ServiceUnavailable" });
-        const weightOf = (r: EvidenceRequest) => {
-            const alias = this.lambda.aliases.get(r.functionName)!;
-            return alias.functionVersion === r.candidateVersion ? 1 : (alias.additionalVersionWeights?.[r.candidateVersion] ?? 0);
-        };
+        const weightIn = (
+            alias: { functionVersion: string; additionalVersionWeights?: Record<string, number> } | undefined,
+            r: EvidenceRequest,
+        ) => (!alias ? 0 : alias.functionVersion === r.candidateVersion ? 1 : (alias.additionalVersionWeights?.[r.candidateVersion] ?? 0));
+        const weightOf = (r: EvidenceRequest) => weightIn(this.lambda.aliases.get(r.functionName), r);
+        this.rolloutStart ??= end.getTime();
         this.timeline.push({ at: end.getTime(), weights: Object.fromEntries(requests.map((r) => [r.key, weightOf(r)])) });
         const visibleEnd = end.getTime() - this.delayMinutes * 60000;
         const minutes: number[] = [];
@@ -262,7 +271,10 @@ export class FakeMetrics implements MetricsSource {
         return Object.fromEntries(
             requests.map((r) => {
                 const rates = this.errorRates[r.key];
-                const w = (m: number) => (this.timeline.find((t) => t.at > m) ?? this.timeline[this.timeline.length - 1]).weights[r.key];
+                const w = (m: number) =>
+                    m < this.rolloutStart!
+                        ? weightIn(this.before.get(r.functionName), r)
+                        : (this.timeline.find((t) => t.at > m) ?? this.timeline[this.timeline.length - 1]).weights[r.key];
                 const version = (share: (m: number) => number, rate: number) => {
                     const inv = minutes.map((m) => Math.round(this.rpm * share(m)));
                     // Errors accrue at the expected rate, carried from minute to minute so that totals stay exact.

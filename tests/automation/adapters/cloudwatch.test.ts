@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { AwsCallError } from "../../../automation/adapters/awsError";
 import { CloudWatchAdapter, versionEvidence, withAliasMinutes } from "../../../automation/adapters/cloudwatch";
-import { LambdaAdapter, type CommandSender } from "../../../automation/adapters/lambda";
+import { LambdaAdapter } from "../../../automation/adapters/lambda";
+import type { SdkClient } from "../../../domain/sdk";
 import { credentialsProblem, isRetryable } from "../../../automation/rollout/retry";
 import { SimulatedAws } from "../../../automation/simulator";
 
@@ -56,7 +57,7 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         sim.advance(5 * 60_000);
         const inner = sim.cloudWatch;
         let calls = 0;
-        const paging: CommandSender = {
+        const paging: SdkClient = {
             async send(command) {
                 const out = await inner.send(command);
                 calls += 1;
@@ -85,7 +86,7 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         const sim = account();
         sim.advance(5 * 60_000);
         const inner = sim.cloudWatch;
-        const dropping: CommandSender = {
+        const dropping: SdkClient = {
             async send(command) {
                 const out = await inner.send(command);
                 return { ...out, MetricDataResults: out.MetricDataResults.filter((r: { Id: string }) => r.Id !== "f1_c_err") };
@@ -94,7 +95,7 @@ describe("the CloudWatch adapter reads every result's StatusCode (never an unrea
         const ev = await new CloudWatchAdapter(dropping).evidence(requests, START, sim.now());
         expect(ev.web.unreadable).to.equal("candidate Errors: no result in the answer");
         expect(ev.api.unreadable).to.equal(undefined);
-        const limited: CommandSender = {
+        const limited: SdkClient = {
             async send(command) {
                 return { ...(await inner.send(command)), Messages: [{ Code: "MaxQueryTimeRangeExceed", Value: "too long" }] };
             },
@@ -212,5 +213,36 @@ describe("still-filling minutes are never judged as complete (versionEvidence)",
         const p99 = series([[0, 400]]);
         expect(versionEvidence(inv, err, p99, true).minutes).to.deep.equal([0]);
         expect(versionEvidence(inv, err, p99).minutes).to.deep.equal([0, 60_000]);
+    });
+});
+
+describe("recent traffic for the power statement (CloudWatchAdapter.recentTraffic)", () => {
+    it("the last day through the alias, averaged over the whole day: a function busy for 2 hours reads as a twelfth of its rate", async () => {
+        const sim = account();
+        sim.advance(2 * 3600_000);
+        const traffic = await new CloudWatchAdapter(sim.cloudWatch).recentTraffic(
+            [
+                { key: "api", functionName: "api", aliasName: "live" },
+                { key: "gone", functionName: "gone", aliasName: "live" },
+            ],
+            sim.now(),
+        );
+        const api = traffic.api as { requestsPerMinute: number; stableErrorRate: number; source: string };
+        expect(api.requestsPerMinute).to.be.within(600 / 12 - 3, 600 / 12 + 3);
+        expect(api.stableErrorRate).to.be.within(0.04, 0.06);
+        expect(api.source).to.equal("CloudWatch, the last day through the alias");
+        // A function without a single datapoint has no traffic, not an error.
+        expect(traffic.gone).to.deep.include({ requestsPerMinute: 0, stableErrorRate: 0 });
+    });
+
+    it("a series CloudWatch cannot answer whole leaves that function's traffic unreadable, named", async () => {
+        const sim = account();
+        sim.addMetricStatusFault({ metric: "Invocations", statusCode: "Forbidden", fromMinute: 0, toMinute: 200, functionName: "api" });
+        sim.advance(60 * 60_000);
+        const traffic = await new CloudWatchAdapter(sim.cloudWatch).recentTraffic(
+            [{ key: "api", functionName: "api", aliasName: "live" }],
+            sim.now(),
+        );
+        expect((traffic.api as { unreadable: string }).unreadable).to.match(/^alias Invocations: Forbidden/);
     });
 });

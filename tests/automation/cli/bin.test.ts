@@ -52,7 +52,7 @@ describe("the lambda-rollout bin (compiled, run with plain node)", function () {
         const r = await bin(["report", report, "--html", page]);
         expect(r.code, r.stderr).to.equal(0);
         const html = fs.readFileSync(page, "utf8");
-        expect(html).to.contain("Rolled back at minute 6.1");
+        expect(html).to.contain("Rolled back at minute 5.1");
         expect((html.match(/<svg /g) ?? []).length).to.equal(2);
     });
 

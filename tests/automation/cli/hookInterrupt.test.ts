@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
-import { decodeState, encodeState } from "../../../automation/rollout/state";
+import { decodeState, encodeState } from "../../../domain/state";
 import { SimulatedAws } from "../../../automation/simulator";
 import { rolloutSchema } from "../../../config/stackConfig";
 import { FAKE_PULUMI_DIR, startCli } from "../../helpers/cli";

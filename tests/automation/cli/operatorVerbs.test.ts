@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
-import { decodeState, encodeState } from "../../../automation/rollout/state";
+import { decodeState, encodeState } from "../../../domain/state";
 import { SimulatedAws } from "../../../automation/simulator";
 import { runCli } from "../../helpers/cli";
 import { API_FUNCTION, stackOverHttp } from "../../helpers/stackOverHttp";

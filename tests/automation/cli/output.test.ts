@@ -178,7 +178,7 @@ describe("output for people: colour, the outcome line, 100 columns, durations", 
     });
 });
 
-describe("output for people: text from outside is printed as plain text (automation/text.ts)", () => {
+describe("output for people: text from outside is printed as plain text (domain/text.ts)", () => {
     /** A stream that keeps what is written; a terminal or not. */
     const stream = (isTTY: boolean) => {
         const written: string[] = [];

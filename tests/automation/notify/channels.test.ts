@@ -3,7 +3,7 @@ import { postWebhook, WebhookError } from "../../../automation/adapters/webhook"
 import { slackPayload, snsMessage, teamsPayload } from "../../../automation/notify/channels";
 import { webhookUrl } from "../../../automation/notify/delivery";
 import type { RolloutEvent } from "../../../automation/notify/events";
-import { decodeState, STATE_PREFIX } from "../../../automation/rollout/state";
+import { decodeState, STATE_PREFIX } from "../../../domain/state";
 import { ConfigError } from "../../../config/issues";
 
 /** A reason as anyone with UpdateAlias, or a hook's author, could make it. */

@@ -29,12 +29,12 @@ describe("the fault matrix (npm run rehearse:faults: real program, real promote,
 
     it("a record that cannot be read holds the run where it is and says so (its text, the stable the stack's history names, the commands), exit 3", () => {
         const r = rows.find((x) => x.scenario === "record-corrupt-then-killed")!;
-        expect(r).to.deep.include({ safe: false, saidSo: true, outcome: "failed", exitCode: 3 });
+        expect(r).to.deep.include({ safe: false, saidSo: true, heldBy: "unreadable-record", outcome: "failed", exitCode: 3 });
     });
 
     it("when no path to AWS works (credentials expired for every call and every up), the report says so: traffic unknown, the command to run, exit 3", () => {
         const r = rows.find((x) => x.scenario === "credentials-expire")!;
-        expect(r).to.deep.include({ safe: false, saidSo: true, outcome: "failed", exitCode: 3 });
+        expect(r).to.deep.include({ safe: false, saidSo: true, heldBy: "no-path-to-aws", outcome: "failed", exitCode: 3 });
     });
 
     it("the report file survives every case, kills included, and records the final outcome", () => {
@@ -49,7 +49,7 @@ describe("the fault matrix (npm run rehearse:faults: real program, real promote,
 describe("fault rehearsals the issue names", function () {
     this.timeout(60_000);
 
-    it("a candidate failing 5% from minute 23, the promote killed at minute 24: rolled back (exit 1), v1 still named stable", async () => {
+    it("a candidate failing 5% from minute 28, the promote killed at minute 29 (in the last bake): rolled back (exit 1), v1 still named stable", async () => {
         const { report, exitCode, safety } = await rehearse({ stack: "prod", scenario: scenario("killed-in-last-bake"), log: memoryLog() });
         expect(exitCode).to.equal(1);
         expect(report.outcome).to.equal("rolled-back");
@@ -77,7 +77,7 @@ describe("fault rehearsals the issue names", function () {
         const { report, exitCode } = await rehearse({ stack: "prod", scenario: scenario("interrupt-ci-cancel"), log });
         expect(exitCode).to.equal(143);
         expect(report.outcome).to.equal("aborted");
-        expect(report.stableAtMinute! - 11.2).to.be.at.most(10 / 60);
+        expect(report.stableAtMinute! - 12.4).to.be.at.most(10 / 60);
         expect(log.lines.join("\n")).not.to.contain("KILLED");
     });
 

@@ -76,8 +76,8 @@ describe("release operations rehearsed (real promote, operator verbs from anothe
                 action: "abort",
                 by: "rehearsal-operator",
                 principal: "123456789012:assumed-role/lambda-rollout-operator/rehearsal-operator",
-                reason: "rehearsed abort at minute 12",
-                atMinute: 12.1,
+                reason: "rehearsed abort at minute 14",
+                atMinute: 14.1,
             },
         ]);
         expect(result.report.steps.at(-1)).to.include({ cause: "operator", verdict: "interrupted" });

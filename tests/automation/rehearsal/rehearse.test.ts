@@ -1,6 +1,6 @@
 import { GetMetricDataCommand, type GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
 import { expect } from "chai";
-import { decodeState, encodeState } from "../../../automation/rollout/state";
+import { decodeState, encodeState } from "../../../domain/state";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -112,20 +112,21 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         ]);
     });
 
-    it("subtle regression (1.5% against 0.5% at 200 rpm): rolled back by the end-of-step test with stable's hour before the rollout", () => {
+    it("subtle regression (1.5% against 0.5% at 200 rpm): rolled back by a comparison with stable's hour before the rollout", () => {
         const { report, exitCode } = results.get("subtle-regression")!;
         expect(exitCode).to.equal(1);
         expect(report.outcome).to.equal("rolled-back");
         const last = report.steps.at(-1)!;
         expect(last.verdict).to.equal("failed");
+        expect(last.cause).to.be.oneOf(["history", "end-of-step-look"]);
         expect(last.reason).to.match(
-            /error rate above stable's \(end-of-step test of pooled counts: p = [\d.e-]+ <= [\d.]+%; increase [\d.]+ points/,
+            /error rate above stable's(, stable's history before the rollout included \(e-process e\^[\d.]+ >= 1\/[\d.]+%| \(end-of-step test of pooled counts: p = [\d.e-]+ <= [\d.]+%); increase [\d.]+ points/,
         );
         expect(last.reason).to.match(/stable before the rollout \d+\/1\d{4} \(0.5\d%\)/);
         expect(report.functions.api.finalRouting).to.deep.equal({ "1": 1 });
     });
 
-    it("healthy: promoted after the configured 3 x 10-minute bakes plus the ups, not longer", () => {
+    it("healthy: promoted after the configured 3 x 10-minute bakes, each with its last minute's metrics (2 minutes late), plus the ups; not longer", () => {
         const { report, exitCode } = results.get("healthy")!;
         expect(exitCode).to.equal(0);
         expect(report.outcome).to.equal("promoted");
@@ -134,9 +135,28 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
             [0.5, "passed"],
             [1, "passed"],
         ]);
-        expect(report.steps.map((s) => Math.round(s.endedAtMinute - s.startedAtMinute))).to.deep.equal([11, 11, 11]);
-        expect(report.durationMinutes).to.be.within(30, 34);
+        expect(report.steps.map((s) => Math.round(s.endedAtMinute - s.startedAtMinute))).to.deep.equal([12, 12, 12]);
+        expect(report.durationMinutes).to.be.within(36, 40);
         expect(report.functions.api.finalRouting).to.deep.equal({ "2": 1 });
+    });
+
+    it("5 requests a minute, a candidate failing a third of its calls: the 10% step never passes (its evidence could not have failed it)", () => {
+        const { report, exitCode } = results.get("low-traffic-third-failing")!;
+        expect([report.outcome, exitCode]).to.deep.equal(["rolled-back", 1]);
+        expect(report.steps.map((s) => [s.weight, s.verdict, s.cause])).to.deep.equal([[0.1, "inconclusive", "underpowered"]]);
+        expect(report.steps[0].reason).to.match(
+            /too little evidence to catch this step's must-catch regression: a candidate at stable's rate \+ 5 points \(this step's must-catch\) would show 0.7 errors in these 14 requests; the tests fail it from 4, after the bake and 10 min of extension: since the rollout began: candidate 2\/14 errors/,
+        );
+        expect(report.requests!.candidateErrors).to.equal(2);
+    });
+
+    it("metrics 12 minutes late: no step passes before its bake's minutes arrive; past the extension, rolled back for want of them", () => {
+        const { report, exitCode } = results.get("metrics-12-minutes-late")!;
+        expect([report.outcome, exitCode]).to.deep.equal(["rolled-back", 1]);
+        expect(report.steps.map((s) => [s.weight, s.verdict, s.cause])).to.deep.equal([[0.1, "inconclusive", "late-minutes"]]);
+        expect(report.steps[0].reason).to.match(
+            /the bake's own minutes have not all arrived \(metrics in through minute 9 of the rollout, the bake's through minute 10\), after the bake and 10 min of extension/,
+        );
     });
 
     it("bad canary: a 10% canary failing 5% of calls (stable 0.2%, 300 rpm) is rolled back during the first step", () => {

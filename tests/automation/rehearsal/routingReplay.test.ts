@@ -8,7 +8,7 @@ import { LambdaAdapter } from "../../../automation/adapters/lambda";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { MockEngineStack } from "../../../automation/rehearsal/mockEngineStack";
 import { REHEARSAL_START } from "../../../automation/rehearsal/rehearse";
-import { decodeState, encodeState, type RolloutState } from "../../../automation/rollout/state";
+import { decodeState, encodeState, type RolloutState } from "../../../domain/state";
 import { SimulatedAws } from "../../../automation/simulator";
 import { defaultProject } from "../../../automation/project";
 import type { RoutingOverride } from "../../../config/stackConfig";

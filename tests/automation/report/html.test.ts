@@ -100,8 +100,10 @@ describe("the HTML report: its rows, its words and its page (automation/report)"
 
     it("the headline of a rolled-back bad canary says why in the gate's numbers", () => {
         const h = headline(bad);
-        expect(h.outcome).to.equal("Rolled back at minute 6.1");
-        expect(h.why).to.match(/^The candidate fails more often than stable in the same minutes\. api: candidate \d+\/\d+ calls failed/);
+        expect(h.outcome).to.equal("Rolled back at minute 5.1");
+        expect(h.why).to.match(
+            /^The candidate fails more often than stable and its history before the rollout\. api: candidate \d+\/\d+ calls failed/,
+        );
         expect(h.why).to.include("crossed the rollback line");
     });
 
@@ -152,8 +154,8 @@ describe("the HTML report: its rows, its words and its page (automation/report)"
         expect(html).not.to.match(/<script|<link|<img|<iframe|url\(/i);
         expect(html).not.to.match(/(src|href)="https?:/);
         expect((html.match(/<figure class="chart"/g) ?? []).length).to.equal(2);
-        expect(html).to.match(/<title>decided: rolled-back at minute 6\.1: api: error rate above stable/);
-        expect(html).to.include("Rolled back at minute 6.1");
+        expect(html).to.match(/<title>decided: rolled-back at minute 5\.1: api: error rate above stable/);
+        expect(html).to.include("Rolled back at minute 5.1");
     });
 
     it("a release of waves draws one section per stack, each with its own charts", async () => {
@@ -174,7 +176,7 @@ describe("the HTML report: its rows, its words and its page (automation/report)"
             const r = await runCli(["report", path.join(dir, "bad.json"), "--html", path.join(dir, "out", "bad.html")]);
             expect(r.code, r.stderr).to.equal(0);
             expect(r.stderr).to.match(/^wrote .*bad\.html \(\d+ KiB\) from .*bad\.json\n$/);
-            expect(fs.readFileSync(path.join(dir, "out", "bad.html"), "utf8")).to.include("Rolled back at minute 6.1");
+            expect(fs.readFileSync(path.join(dir, "out", "bad.html"), "utf8")).to.include("Rolled back at minute 5.1");
         });
 
         it("a file that is not a report is exit 2 naming the field, and nothing is written", async () => {

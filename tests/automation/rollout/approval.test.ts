@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { promote } from "../../../automation/rollout/promote";
 import { transition } from "../../../automation/rollout/operator";
-import { decodeState, encodeState, type RolloutState } from "../../../automation/rollout/state";
+import { decodeState, encodeState, type RolloutState } from "../../../domain/state";
 import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, PROD_POLICY } from "../../helpers/fakes";
 
 const API = "lambda-rollout-prod-api";

@@ -4,7 +4,7 @@ import { operate, type OperatorResult } from "../../../automation/rollout/operat
 import { policyDifferences } from "../../../automation/rollout/policy";
 import { promote } from "../../../automation/rollout/promote";
 import { ownerMove, type RecordsSeen } from "../../../automation/rollout/requests";
-import { decodeState, encodeState, forwardRefusal, readRecordText, type RolloutState } from "../../../automation/rollout/state";
+import { decodeState, encodeState, forwardRefusal, readRecordText, type RolloutState } from "../../../domain/state";
 import { prune } from "../../../automation/rollout/prune";
 import { rollback } from "../../../automation/rollout/rollback";
 import { status } from "../../../automation/rollout/status";
@@ -214,14 +214,15 @@ describe("precedence: a failed verdict beats everything, then an abort, then a p
 describe("promote --full while the 50% step fails (fakes)", () => {
     it("rolls back (exit 1) and records the failing step as failed, never passed", async () => {
         const t = setup();
-        // At minute 13.95 an operator asks for --full; the candidate fails 20% of its calls from the 50% step on.
+        // The candidate fails 20% of its calls from the 50% step on; at that step's first poll, as the gate reads the failing evidence, an operator asks for --full.
         let asked = false;
+        let pollsAt50 = 0;
         t.metrics.errorRates.api = { stable: 0.002, candidate: 0.002 };
-        const start = t.clock.now();
         const original = t.metrics.evidence.bind(t.metrics);
         t.metrics.evidence = async (requests, from, to) => {
-            if (t.clock.now() - start >= 11 * MIN) t.metrics.errorRates.api = { stable: 0.002, candidate: 0.2 };
-            if (!asked && t.clock.now() - start >= 13.9 * MIN) {
+            const at50 = t.lambda.aliases.get(API)!.additionalVersionWeights?.["8"] === 0.5;
+            if (at50) t.metrics.errorRates.api = { stable: 0.002, candidate: 0.2 };
+            if (at50 && ++pollsAt50 === 1 && !asked) {
                 asked = true;
                 const s = decodeState(t.lambda.aliases.get(API)!.description)!;
                 t.lambda.aliases.set(API, {
@@ -233,6 +234,7 @@ describe("promote --full while the 50% step fails (fakes)", () => {
             return original(requests, from, to);
         };
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(asked, "the --full request was recorded during the failing step").to.equal(true);
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.exitCode).to.equal(1);
         const last = result.report.steps.at(-1)!;

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { UsageError } from "../../../automation/errors";
 import { promote } from "../../../automation/rollout/promote";
 import { backoffDelay, credentialsProblem, isRetryable, ROLLBACK_RETRY } from "../../../automation/rollout/retry";
-import { decodeState, encodeState, MAX_DESCRIPTION, type RolloutState } from "../../../automation/rollout/state";
+import { decodeState, encodeState, MAX_DESCRIPTION, type RolloutState } from "../../../domain/state";
 import { updateAliasCommand } from "../../../automation/rollout/traffic";
 import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, PROD_POLICY } from "../../helpers/fakes";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { actor, transition, type OperatorCommand } from "../../../automation/rollout/operator";
-import { decodeState, encodeState, MAX_DESCRIPTION, type RolloutState } from "../../../automation/rollout/state";
+import { decodeState, encodeState, MAX_DESCRIPTION, type RolloutState } from "../../../domain/state";
 
 const NOW = Date.parse("2026-11-28T10:00:00Z");
 const state = (phase: RolloutState["phase"], extra: Partial<RolloutState> = {}): RolloutState => ({

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { UsageError } from "../../../automation/errors";
 import { promote } from "../../../automation/rollout/promote";
-import { decodeState } from "../../../automation/rollout/state";
+import { decodeState } from "../../../domain/state";
 import { FakeLambda, FakeMetrics, FakeStack, fakeClock, memoryLog, outputsFor, PROD_POLICY } from "../../helpers/fakes";
 
 const API = "lambda-rollout-prod-api";
@@ -55,20 +55,24 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
             [0.5, "passed"],
             [1, "passed"],
         ]);
-        expect(result.report.durationMinutes).to.equal(30);
+        // Each 10-minute bake, then its last minute's metrics (2 minutes late) and the poll 5 s past the minute.
+        expect(result.report.durationMinutes).to.equal(36.1);
         expect(result.report.functions.api.finalRouting).to.deep.equal({ "8": 1 });
         expect(t.lambda.invokes).to.deep.equal([{ functionName: API, version: "8", payload: { test: true } }]);
     });
 
-    it("reads stable's hour before the rollout once, and a late regression too small for the same minutes is caught at a step's end", async () => {
-        // 300 rpm, stable 0.5%, candidate 1.5%: the same-minute test is slow at 10%; the pooled look with stable's
-        // hour fails it at the end of a step.
+    it("reads stable's hour before the rollout once, and a regression too small for the same minutes is caught against that history", async () => {
+        // 300 rpm, stable 0.5%, candidate 1.5%: the same-minute test is slow at 10%; the always-valid comparison
+        // with stable's hour fails it during the 50% step.
         const t = setup({ rates: { api: { stable: 0.005, candidate: 0.015 } } });
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         const log = t.log.lines.join("\n");
-        expect(log).to.match(/stable before the rollout \(60 min\): api v7 78\/15660 errors/); // the last 2 minutes are not in yet
+        expect(log).to.match(/stable before the rollout \(60 min\): api v7 87\/17400 errors/); // the last 2 minutes are not in yet
         expect(result.report.outcome).to.equal("rolled-back");
-        expect(result.report.steps.at(-1)!.reason).to.match(/error rate above stable's \(end-of-step test of pooled counts/);
+        expect(result.report.steps.at(-1)!).to.include({ weight: 0.5, verdict: "failed", cause: "history" });
+        expect(result.report.steps.at(-1)!.reason).to.match(
+            /error rate above stable's, stable's history before the rollout included \(e-process e\^[\d.]+ >= 1\/0.13%/,
+        );
         expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7" });
     });
 
@@ -286,9 +290,21 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         expect(result.report.outcome).to.equal("rolled-back");
         expect(result.report.steps[0].verdict).to.equal("inconclusive");
         expect(result.report.steps[0].reason).to.match(
-            /of 5 candidate invocations needed this step after the bake and 10 min of extension/,
+            /of 5 candidate invocations needed this step, after the bake and 10 min of extension/,
         );
         expect(t.log.lines.some((l) => / extended /.test(l))).to.equal(true);
+    });
+
+    it("onNoData: hold keeps the weight when the evidence stays short: outcome held (exit 5), recorded as held on the alias, nothing rolled back", async () => {
+        const hold = { ...PROD_POLICY, gates: { ...PROD_POLICY.gates, onNoData: "hold" } };
+        const t = setup({ rpm: 3, policy: hold });
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect([result.report.outcome, result.exitCode]).to.deep.equal(["held", 5]);
+        expect(result.report.steps.map((s) => [s.weight, s.verdict, s.cause])).to.deep.equal([[0.1, "inconclusive", "no-data"]]);
+        expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.1]);
+        expect(t.lambda.aliases.get(API)).to.deep.include({ functionVersion: "7", additionalVersionWeights: { "8": 0.1 } });
+        expect(decodeState(t.lambda.aliases.get(API)!.description)).to.include({ phase: "held", candidate: "8", weight: 0.1 });
+        expect(t.log.lines.some((l) => /holding 10% \(onNoData: hold\): run promote again to go on watching/.test(l))).to.equal(true);
     });
 
     it("refuses a stack that was never deployed", async () => {
@@ -344,7 +360,7 @@ describe("promote (the loop, with fakes and a fake clock)", () => {
         const result = await t.drive(promote(t.deps, { stackName: "prod" }));
         expect(result.report.outcome).to.equal("promoted");
         expect(t.stack.ups.map((u) => u.weight)).to.deep.equal([0.3, 0.6, 0.9, 1]);
-        expect(result.report.durationMinutes).to.equal(20);
+        expect(result.report.durationMinutes).to.equal(28.1); // 4 x (5 min + the bake's last minute, 2 minutes late, + 5 s)
         expect(result.report.steps.map((s) => [s.weight, s.verdict])).to.deep.equal([
             [0.3, "passed"],
             [0.6, "passed"],

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
 import { prune, pruneAfterPromotion, summarizePrune } from "../../../automation/rollout/prune";
 import type { StackDriver, VersionControl } from "../../../automation/rollout/ports";
-import { encodeState } from "../../../automation/rollout/state";
+import { encodeState } from "../../../domain/state";
 import { SimulatedAws } from "../../../automation/simulator";
 import { memoryLog, outputsFor } from "../../helpers/fakes";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { parseStackConfig } from "../../../config/stackConfig";
 import { describeKeepReason, retentionDecisions, versionsToDelete, type RetentionInput } from "../../../automation/rollout/retention";
-import type { RolloutState } from "../../../automation/rollout/state";
+import type { RolloutState } from "../../../domain/state";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 

@@ -109,7 +109,22 @@ describe("report series: what each poll read, on the run's time axis (automation
         series = recordPoll(series, sample(4.1, undefined), 4.1, START);
         expect(series.functions.api.lowerBoundPercent).to.deep.equal([0.1, null]);
         expect(series.functions.api.sameMinuteLogRatio).to.deep.equal([1.2, null]);
+        expect(series.functions.api.historyLogRatio).to.deep.equal([null, null]);
         expect(series.functions.api.minutes.candidateErrors).to.deep.equal([2]);
+    });
+
+    it("keeps the e-process with stable's history per poll beside the same-minute one, and a resumed run's polls line up after a first run's", () => {
+        const withHistory = (m: number, history: number) =>
+            sample(
+                m,
+                { api: evidence([[1, [10, 2, 300], [90, 0]]]) },
+                { numbers: { api: { ...numbers(0.1, 1.2), historyLogRatio: history } } },
+            );
+        let series = recordPoll(undefined, withHistory(3.1, 2.5), 3.1, START);
+        series = recordPoll(series, withHistory(4.1, 7.1), 4.1, START);
+        expect(series.functions.api.historyLogRatio).to.deep.equal([2.5, 7.1]);
+        const second = recordPoll(undefined, withHistory(1.1, 0.4), 1.1, START + 8 * MIN);
+        expect(resumedSeries(series, second, 8)!.functions.api.historyLogRatio).to.deep.equal([2.5, 7.1, 0.4]);
     });
 
     it("a minute CloudWatch has no point for stays null; throttles are kept per minute", () => {
@@ -142,9 +157,9 @@ describe("report series: what each poll read, on the run's time axis (automation
         expect(series!.truncatedBeforeMinute).to.equal(81.1);
     });
 
-    it("the same-minute threshold is the gate's: ln(1/(budget/4)) per function, the budget split between the functions", () => {
-        expect(seriesLimits(gates, 1).sameMinuteLogRatio).to.equal(5.99); // ln(400): 1% / 4
-        expect(seriesLimits(gates, 2).sameMinuteLogRatio).to.equal(6.68); // ln(800)
+    it("the evidence thresholds are the gate's: ln(1/(budget/8)) per function for each test against stable, the budget split between the functions", () => {
+        expect(seriesLimits(gates, 1)).to.include({ sameMinuteLogRatio: 6.68, historyLogRatio: 6.68 }); // ln(800): 1% / 8
+        expect(seriesLimits(gates, 2)).to.include({ sameMinuteLogRatio: 7.38, historyLogRatio: 7.38 }); // ln(1600)
         expect(seriesLimits(gates, 1)).to.include({ maxErrorRatePercent: 1, maxP99Ms: 6000 });
     });
 
@@ -180,8 +195,11 @@ describe("report series: what each poll read, on the run's time axis (automation
         expect(sum(api.minutes.candidateInvocations)).to.equal(failed.numbers!.api.candidateInvocations);
         expect(series.polls.verdict.at(-1)).to.equal("failed");
         expect(series.polls.minute.at(-1)).to.equal(report.decisionAtMinute);
+        // Decided by the comparison with stable's history: the series holds the e-process the gate read, over its line.
+        expect(failed.cause).to.equal("history");
         expect(api.sameMinuteLogRatio.at(-1)).to.equal(failed.numbers!.api.sameMinuteLogRatio);
-        expect(api.sameMinuteLogRatio.at(-1)).to.be.at.least(series.limits!.sameMinuteLogRatio);
+        expect(api.historyLogRatio!.at(-1)).to.equal(failed.numbers!.api.historyLogRatio);
+        expect(api.historyLogRatio!.at(-1)).to.be.at.least(series.limits!.historyLogRatio!);
         expect(report.startedAt).to.equal("2026-01-05T09:00:00.000Z");
     });
 });

@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { markdownText, oneLine, plainText, slackText } from "../../automation/text";
+import { markdownText, oneLine, plainText, slackText } from "../../domain/text";
 
 /** Any C0 control but tab and line feed, DEL, any C1 control. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
-describe("text from outside the tool, made safe to show (automation/text.ts)", () => {
+describe("text from outside the tool, made safe to show (domain/text.ts)", () => {
     it("plainText removes whole escape sequences and control characters, keeps line feeds and tabs", () => {
         const table: [string, string, string][] = [
             ["colours", "\x1b[1;31mFAILED\x1b[0m here", "FAILED here"],

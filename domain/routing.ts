@@ -18,10 +18,15 @@ export interface LiveAlias {
     readonly functionVersion: string;
     /** `RoutingConfig.AdditionalVersionWeights`, possibly empty. */
     readonly additionalVersionWeights?: Readonly<Record<string, number>>;
-    /** The alias's description: where the rollout tool records the rollout's state (automation/rollout/state.ts). */
+    /** The alias's description: where the rollout tool records the rollout's state (domain/state.ts). */
     readonly description?: string;
     /** GetAlias's RevisionId: an UpdateAlias that passes it fails (PreconditionFailedException) if the alias changed since. */
     readonly revisionId?: string;
+}
+
+/** An alias by name, as ListAliases gives it: a live alias and its name (retention reads every alias of a function). */
+export interface NamedAlias extends LiveAlias {
+    readonly name: string;
 }
 
 /** A routing the program or the tool intends: primary plus at most one weighted candidate. */

@@ -12,10 +12,10 @@
  * with `lambda:GetAlias` (status, a second promote, a person with the AWS CLI) sees it.
  */
 import { z } from "zod";
-import { DEFAULT_ALIAS_DESCRIPTION, type LiveAlias, type RoutingRequest } from "../../components/routing";
+import { DEFAULT_ALIAS_DESCRIPTION, type LiveAlias, type RoutingRequest } from "./routing";
 
 export { DEFAULT_ALIAS_DESCRIPTION };
-import { oneLine } from "../text";
+import { oneLine } from "./text";
 
 /** The marker that starts a description holding a rollout state (versioned, for readers of older records). */
 export const STATE_PREFIX = "lambda-rollout/1 ";
@@ -244,7 +244,7 @@ export function decodeState(description: string | undefined): RolloutState | und
 
 /**
  * `text` as a record keeps and shows it: one line, no control character or escape sequence (anyone with UpdateAlias
- * can write the description; automation/text.ts is the one sanitizer).
+ * can write the description; domain/text.ts is the one sanitizer).
  */
 function clean(text: string): string {
     return oneLine(text);
@@ -275,7 +275,7 @@ export function isRollbackDecided(state: RolloutState | undefined): boolean {
 /**
  * Does the record forbid moving this candidate forward (pure)? A rollback or an abort decided or done, or a
  * promotion recorded: only a new rollout of the candidate (`--retry`, recorded first) may move it again. The
- * program's `up` checks it too (components/routing.ts), so no `up` can undo an abort.
+ * program's `up` checks it too (domain/routing.ts), so no `up` can undo an abort.
  */
 export function forbidsForward(state: RolloutState | undefined, candidate: string): boolean {
     return state?.candidate === candidate && (isRollbackDecided(state) || state.phase === "rolled-back" || state.phase === "aborted");

@@ -1,11 +1,5 @@
 import { expect } from "chai";
-import {
-    DEFAULT_ALIAS_DESCRIPTION,
-    decideAliasRouting,
-    readLiveRouting,
-    routingFromRequest,
-    trafficShares,
-} from "../../components/routing";
+import { DEFAULT_ALIAS_DESCRIPTION, decideAliasRouting, readLiveRouting, routingFromRequest, trafficShares } from "../../domain/routing";
 
 describe("the rule of routing (pure)", () => {
     const cases: [string, Parameters<typeof decideAliasRouting>[0], ReturnType<typeof decideAliasRouting>][] = [
