@@ -21,9 +21,9 @@ const step = (n: number, weight: number): RoutingOverride => ({
 });
 
 /** One stack over its own simulated account; `replay: false` runs the program for every `up`. */
-function world(replay: boolean, project = defaultProject()) {
+function world(replay: boolean, project = defaultProject(), stackName = "prod") {
     const sim = new SimulatedAws({ seed: 3, startTime: REHEARSAL_START, metricDelayMinutes: 2, transientRoutingMs: 5000 });
-    const stack = new MockEngineStack({ stack: "prod", sim, project, replayRoutingUps: replay });
+    const stack = new MockEngineStack({ stack: stackName, sim, project, replayRoutingUps: replay });
     const lambda = new LambdaAdapter(sim.lambda);
     return { sim, stack, alias: () => lambda.getAlias(API, "live") };
 }
@@ -153,6 +153,31 @@ describe("a rehearsal's routing-only ups, replayed", function () {
                 { ...defaultProject(), main },
             );
             expect(echo.fast.stack.programRuns).to.deep.equal({ full: 4, replayed: 0 });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a stack whose shared config file (lambda-rollout:sharedConfig) was edited runs in full again; unedited, it replays", async () => {
+        // A copy of the project's regional stack and its shared file; the functions' code is the repository's.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-shared-"));
+        try {
+            fs.symlinkSync(path.join(PROJECT_ROOT, "app"), path.join(dir, "app"));
+            fs.mkdirSync(path.join(dir, "shared"));
+            const shared = path.join(dir, "shared", "prod.yaml");
+            fs.copyFileSync(path.join(PROJECT_ROOT, "shared", "prod.yaml"), shared);
+            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.prod-eu-west-1.yaml"), path.join(dir, "Pulumi.prod-eu-west-1.yaml"));
+            const w = world(true, { ...defaultProject(), root: dir }, "prod-eu-west-1");
+            for (const deploy of deploys) await deploy(w);
+            await w.stack.up(step(1, 0.1), "step 1/3 10%");
+            await w.stack.up(step(2, 0.5), "step 2/3 50%");
+            expect(w.stack.programRuns).to.deep.equal({ full: 3, replayed: 1 });
+            // The log group's retention, shared by the regional stacks: nothing to do with routing, but not what ran.
+            const text = fs.readFileSync(shared, "utf8");
+            expect(text).to.include("logRetentionDays: 90");
+            fs.writeFileSync(shared, text.replace("logRetentionDays: 90", "logRetentionDays: 30"));
+            await w.stack.up(step(3, 1), "step 3/3 100%");
+            expect(w.stack.programRuns).to.deep.equal({ full: 4, replayed: 1 });
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
