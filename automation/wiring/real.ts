@@ -18,13 +18,9 @@ import { RealHookRunner } from "../adapters/hooks";
 import { AutomationStackDriver } from "../adapters/pulumiStack";
 import { loadStackConfig, stackConfigPath, UnresolvedStackConfigError, type LoadedStackConfig } from "../engine/evaluate";
 import { resolveProject, type PulumiProject } from "../project";
-import type { Clock } from "../rollout/ports";
 import type { RecentTraffic } from "../rollout/power";
-import { sleep } from "../timers";
+import { realClock } from "./clock";
 import type { World } from "./index";
-
-/** Time as it passes (timers that never overflow: automation/timers.ts). */
-export const realClock: Clock = { now: () => Date.now(), sleep };
 
 /** Which stack of which project, as the command line names it. */
 export interface RealStackOptions {
