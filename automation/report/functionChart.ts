@@ -8,7 +8,7 @@ import { bandsLayer, COLOURS, limitLayers, markerLayers, panel, topLevel, xAxis,
 import { decidingStep, errorRateRows, markers, minuteRows, pollRows, timeDomain, type StackRun } from "./rows";
 
 /** The always-valid lower bound's name in the legend. */
-const BOUND = "candidate's rate is at least (always-valid bound, each poll)";
+export const BOUND = "candidate's rate is at least (always-valid bound, each poll)";
 
 /** The panel where a function's deciding evidence shows. */
 type PanelName = "errors" | "evidence" | "latency" | "throttles";
