@@ -7,7 +7,8 @@
  * config's schema) < components/ (the Pulumi components) < the tool's roots (automation/*.ts: errors, exit codes,
  * timers, the project) < automation/rollout (the pure decisions and the loop, through its ports) <
  * automation/{simulator, engine, adapters, notify, report, iam, adopt} < automation/wiring (the composition root)
- * < automation/rehearsal < automation/cli and automation/cli.ts; index.ts (the program) and lib.ts on top.
+ * < automation/rehearsal < automation/sandbox < automation/cli and automation/cli.ts; index.ts (the program) and lib.ts
+ * on top.
  */
 const ours = "^(domain|config|components|automation|deployments)/|^(index|lib)[.]ts$";
 
@@ -77,6 +78,18 @@ module.exports = {
             "The rehearsal never imports the command line.",
             "^automation/rehearsal/",
             "^automation/cli/|^automation/cli[.]ts$",
+        ),
+        never(
+            "sandbox-below-the-cli",
+            "The sandbox (a simulated account served to a second shell) is started by the command line and never imports it.",
+            "^automation/sandbox/",
+            "^automation/cli/|^automation/cli[.]ts$",
+        ),
+        never(
+            "only-the-cli-starts-the-sandbox",
+            "Nothing but the command line imports the sandbox: no rollout, edge, composition root or rehearsal depends on it.",
+            "^(domain|config|components|deployments)/|^automation/(?!sandbox/|cli/|cli[.]ts$)",
+            "^automation/sandbox/",
         ),
         never(
             "roots-are-roots",

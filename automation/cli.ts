@@ -36,6 +36,7 @@ import { readSelectedStack } from "./cli/workspace";
 import { scenarioPath, shareToolModules } from "./cli/shipped";
 import { addVerbHelp, unknownVerb } from "./cli/help";
 import { adopt, type AdoptFlags } from "./adopt/command";
+import { runSandbox } from "./sandbox/command";
 import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
@@ -613,6 +614,22 @@ program
         if (opts.json) console.log(JSON.stringify({ stack: opts.stack, wallSeconds, rows }));
         process.exitCode = broken.length > 0 ? ExitCode.rolledBack : ExitCode.ok;
     });
+
+program
+    .command("sandbox")
+    .description(
+        "run a simulated account on a real clock sped up (a 10-minute bake in 10 s at 60x) with the stack deployed as a rehearsal stages it, and print the environment with which promote, status --watch, approve, pause, resume, abort and rollback in a second shell act on it as on a real stack; Ctrl-C stops it",
+    )
+    .addOption(stackOption())
+    .addOption(cwdOption())
+    .requiredOption("--scenario <file>", "the scenario (JSON, or a shipped one's name): traffic, version profiles, faults")
+    .addOption(configFileOption())
+    .option("--speed <factor>", "sandbox seconds per real second, 1-600 (default 60)")
+    .option("--port <port>", "the simulated AWS's port on 127.0.0.1 (default: one the system picks)")
+    .addOption(jsonOption())
+    .action((opts: CommonOptions & { scenario: string; speed?: string; port?: string }) =>
+        runSandbox(resolveProject(opts.cwd), { ...opts, scenarioFile: scenarioPath(opts.scenario) }),
+    );
 
 program
     .command("report")

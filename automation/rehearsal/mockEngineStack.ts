@@ -141,6 +141,8 @@ export class SimulatedWorld implements ProgramWorld {
 export class MockEngineStack implements StackDriver {
     private readonly world: SimulatedWorld;
     private last?: StackOutputs;
+    /** The program's outputs as `pulumi stack output --json` shows them (the sandbox's stand-in `pulumi` answers with them). */
+    private lastExported?: Record<string, unknown>;
     private readonly updates: UpdateRecord[] = [];
     private promoteUps = 0;
     /** The update holding the stack's lock, while an `up` runs (Pulumi allows one update of a stack at a time). */
@@ -162,6 +164,11 @@ export class MockEngineStack implements StackDriver {
 
     async outputs(): Promise<StackOutputs | undefined> {
         return this.last;
+    }
+
+    /** Every output the program exported at the last `up`, not only the rollout contract; undefined before the first. */
+    exportedOutputs(): Record<string, unknown> | undefined {
+        return this.lastExported;
     }
 
     async history(limit: number): Promise<UpdateRecord[]> {
@@ -267,6 +274,7 @@ export class MockEngineStack implements StackDriver {
             if (outputs === undefined)
                 throw new InfrastructureError(`the program of stack ${this.options.stack} exported no outputs: export \`lambdaRollout\``);
             this.last = outputs;
+            this.lastExported = evaluation.outputs;
         } catch (err) {
             this.record(message, "failed");
             // Bad input (a stack name, a config file, a key's value) stays a usage error with its key path, as

@@ -17,14 +17,24 @@ import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { RealHookRunner } from "../adapters/hooks";
 import { AutomationStackDriver } from "../adapters/pulumiStack";
 import { loadStackConfig, stackConfigPath, UnresolvedStackConfigError, type LoadedStackConfig } from "../engine/evaluate";
+import { UsageError } from "../errors";
 import { resolveProject, type PulumiProject } from "../project";
 import type { Clock } from "../rollout/ports";
 import type { RecentTraffic } from "../rollout/power";
-import { sleep } from "../timers";
 import type { World } from "./index";
+import { sandboxClockFrom, wallClock } from "./sandboxClock";
 
-/** Time as it passes (timers that never overflow: automation/timers.ts). */
-export const realClock: Clock = { now: () => Date.now(), sleep };
+/**
+ * What the environment says of a sandbox (`LAMBDA_ROLLOUT_SANDBOX_CLOCK`, read here and nowhere else): unset on
+ * every real shell, where nothing below changes.
+ */
+const sandbox = sandboxClockFrom(process.env);
+
+/**
+ * Time as it passes (timers that never overflow: automation/timers.ts); in a sandbox's shell, the sandbox's sped-up
+ * time (automation/wiring/sandboxClock.ts), so bakes and CloudWatch windows follow the simulated account.
+ */
+export const realClock: Clock = sandbox.kind === "sandbox" ? sandbox.clock : wallClock;
 
 /** Which stack of which project, as the command line names it. */
 export interface RealStackOptions {
@@ -47,6 +57,7 @@ export interface RealWorld extends World {
  * summary of the changes as they happen).
  */
 export async function realWorld(opts: RealStackOptions, onEvent?: (event: EngineEvent) => void): Promise<RealWorld> {
+    checkSandbox();
     const project = resolveProject(opts.cwd);
     const file = stackConfigPath(opts.stack, opts.configFile, project);
     const stack = new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name, onEvent });
@@ -63,7 +74,7 @@ export async function realWorld(opts: RealStackOptions, onEvent?: (event: Engine
     const config = fileSaysAll
         ? offline!.stackConfig
         : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
-    const sdk = sdkClientConfig(awsClientSettings(resolved, config.region));
+    const sdk = clientConfig(resolved, config.region);
     const cloudWatch = new CloudWatchClient(sdk);
     return {
         config,
@@ -82,9 +93,22 @@ export async function realWorld(opts: RealStackOptions, onEvent?: (event: Engine
  * AWS settings (plan reads the file offline; it runs no Pulumi CLI).
  */
 export function cloudWatchTraffic(opts: RealStackOptions): RecentTraffic {
+    checkSandbox();
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
-    const metrics = new CloudWatchAdapter(
-        new CloudWatchClient(sdkClientConfig(awsClientSettings(loaded.config, loaded.stackConfig.region))),
-    );
+    const metrics = new CloudWatchAdapter(new CloudWatchClient(clientConfig(loaded.config, loaded.stackConfig.region)));
     return (targets) => metrics.recentTraffic(targets, new Date(realClock.now()));
+}
+
+/** A sandbox clock that would meet real AWS, or a malformed one: exit 2 before anything is read. */
+function checkSandbox(): void {
+    if (sandbox.kind === "refused") throw new UsageError(sandbox.why);
+}
+
+/**
+ * The SDK clients' config: the provider's region, profile and roles; in a sandbox's shell the region only, the
+ * credentials being the sandbox's from the environment (it has no profiles or roles to assume).
+ */
+function clientConfig(config: Record<string, unknown>, region: string) {
+    const settings = awsClientSettings(config, region);
+    return sdkClientConfig(sandbox.kind === "sandbox" ? { region: settings.region, assumeRoles: [] } : settings);
 }
