@@ -24,7 +24,7 @@ import { exportLines, processEnvironment, sandboxAccessKey, type EnvironmentPart
 import { Pacer } from "./pacer";
 import { answerPulumi, type SandboxStack } from "./pulumiAnswers";
 import { servePulumi, type PulumiServer } from "./pulumiServer";
-import { writeStandIn } from "./standInPulumi";
+import { writeStandIn, type PulumiAnswer, type PulumiCall } from "./standInPulumi";
 
 /** What a sandbox runs. */
 export interface SandboxOptions {
@@ -43,6 +43,8 @@ export interface SandboxOptions {
     readonly tmpDir?: string;
     /** Who the verbs act as (`ROLE.SESSION`); default the role `lambda-rollout-sandbox`, a session named after the user. */
     readonly accessKeyId?: string;
+    /** Sees each call of the stand-in `pulumi` and the sandbox's answer (a test's view of what the Automation API ran). */
+    readonly observe?: (call: PulumiCall, answer: PulumiAnswer) => void;
 }
 
 /** A running sandbox. */
@@ -115,7 +117,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         const socket = path.join(dir, "pulumi.sock");
         const binDir = writeStandIn(dir, socket);
         account.stack.clock = pacer.stackClock();
-        pulumi = await servePulumi(socket, (call, signal) => answerPulumi(call, sandboxStack(options, account.stack, pacer), signal));
+        const stack = sandboxStack(options, account.stack, pacer);
+        pulumi = await servePulumi(socket, async (call, signal) => {
+            const answer = await answerPulumi(call, stack, signal);
+            options.observe?.(call, answer);
+            return answer;
+        });
         pacer.start();
         const environment: EnvironmentParts = {
             endpoint: aws.endpoint,
