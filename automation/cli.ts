@@ -626,7 +626,7 @@ program
     .addOption(configFileOption())
     .option("--speed <factor>", "sandbox seconds per real second, 1-600 (default 60)")
     .option("--port <port>", "the simulated AWS's port on 127.0.0.1 (default: one the system picks)")
-    .addOption(jsonOption())
+    .option("--json", "print what it runs and the second shell's environment as one JSON object on stdout (lines for people on stderr)")
     .action((opts: CommonOptions & { scenario: string; speed?: string; port?: string }) =>
         runSandbox(resolveProject(opts.cwd), { ...opts, scenarioFile: scenarioPath(opts.scenario) }),
     );

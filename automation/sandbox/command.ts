@@ -70,7 +70,7 @@ export function describeStart(
     return [
         `lambda-rollout sandbox: stack ${flags.stack}, scenario "${scenario.name}" (seed ${scenario.seed}), sandbox time ${speed}x real time: a 10-minute bake takes ${realDuration(10, speed)}`,
         ...(scenario.description ? [`  ${scenario.description}`] : []),
-        `  a simulated AWS account on ${sandbox.endpoint} (127.0.0.1 only; Lambda, CloudWatch, STS), traffic flowing per the scenario:`,
+        `  a simulated AWS account on ${sandbox.endpoint} (127.0.0.1 only; Lambda, CloudWatch, STS, SNS), traffic flowing per the scenario:`,
         ...Object.entries(sandbox.functions).map(
             ([key, f]) =>
                 `    ${key} (${f.functionName}): stable v${f.stable} live, candidate v${f.candidate} published, no traffic on it yet`,
@@ -83,10 +83,11 @@ export function describeStart(
         ...sandbox.exportLines,
         `(or: . ${sandbox.dir}/env)`,
         "",
-        "Then try, as on a real stack (--interval counts sandbox seconds):",
-        `  lambda-rollout promote -y${configFlag}                 # the rollout, in this second shell`,
-        `  lambda-rollout status --watch --interval 60${configFlag}   # in a third shell with the same environment`,
-        `  lambda-rollout pause; lambda-rollout resume; lambda-rollout approve; lambda-rollout abort -y; lambda-rollout rollback -y`,
+        "Then try, as on a real stack (--interval and --wait count sandbox seconds):",
+        "  npx lambda-rollout promote -y",
+        "  npx lambda-rollout status --watch --interval 60     (in another shell with the same environment)",
+        "  npx lambda-rollout pause | resume | approve | abort -y | rollback -y",
+        ...(configFlag ? [`  (each with${configFlag}, the config the sandbox runs)`] : []),
         "",
         `Ctrl-C here stops the sandbox: its servers close and ${sandbox.dir} is removed.`,
     ];
