@@ -7,8 +7,9 @@
  * config's schema) < components/ (the Pulumi components) < the tool's roots (automation/*.ts: errors, exit codes,
  * timers, the project) < automation/rollout (the pure decisions and the loop, through its ports) <
  * automation/{simulator, engine, adapters, notify, report, iam, adopt} < automation/wiring (the composition root)
- * < automation/rehearsal < automation/sandbox < automation/cli and automation/cli.ts; index.ts (the program) and lib.ts
- * on top.
+ * < automation/rehearsal < automation/waves (a release through several stacks) and automation/sandbox (the
+ * rehearsal's account served to a second shell) < automation/cli and automation/cli.ts; index.ts (the program) and
+ * lib.ts on top.
  */
 const ours = "^(domain|config|components|automation|deployments)/|^(index|lib)[.]ts$";
 
@@ -80,6 +81,19 @@ module.exports = {
             "^automation/cli/|^automation/cli[.]ts$",
         ),
         never(
+            "release-is-pure",
+            "A release through waves (automation/waves) decides from the stacks' records and acts through its StackWorld; only its rehearsal, its plan file and its timeline touch the world.",
+            "^automation/waves/",
+            "^automation/(adapters|engine|simulator|rehearsal|wiring|notify|report|iam|adopt|cli)/|^automation/cli[.]ts$",
+            "^automation/waves/(rehearsal|planFile|timeline)[.]ts$",
+        ),
+        never(
+            "release-below-the-cli",
+            "A release and its rehearsal never import the command line.",
+            "^automation/waves/",
+            "^automation/cli/|^automation/cli[.]ts$",
+        ),
+        never(
             "sandbox-below-the-cli",
             "The sandbox (a simulated account served to a second shell) is started by the command line and never imports it.",
             "^automation/sandbox/",
@@ -87,8 +101,8 @@ module.exports = {
         ),
         never(
             "only-the-cli-starts-the-sandbox",
-            "Nothing but the command line imports the sandbox: no rollout, edge, composition root or rehearsal depends on it.",
-            "^(domain|config|components|deployments)/|^automation/(?!sandbox/|cli/|cli[.]ts$)",
+            "Nothing but the command line imports the sandbox: no rollout, edge, composition root, rehearsal, release or program depends on it.",
+            "^(domain|config|components|deployments)/|^(index|lib)[.]ts$|^automation/(?!sandbox/|cli/|cli[.]ts$)",
             "^automation/sandbox/",
         ),
         never(

@@ -56,8 +56,46 @@ export default tseslint.config(
         },
     },
     {
+        // A release through several stacks decides and records purely too: its worlds (real AWS and Pulumi, or the
+        // simulated accounts on one virtual timeline) come in through automation/waves/stack.ts's StackWorld.
+        files: ["automation/waves/**/*.ts"],
+        ignores: ["automation/waves/planFile.ts", "automation/waves/rehearsal.ts", "automation/waves/timeline.ts"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    paths: [
+                        { name: "fs", message: "the release logic is pure: file access belongs in planFile.ts, the CLI or an adapter" },
+                        {
+                            name: "node:fs",
+                            message: "the release logic is pure: file access belongs in planFile.ts, the CLI or an adapter",
+                        },
+                        { name: "child_process", message: "the release logic is pure: processes belong in an adapter" },
+                    ],
+                    patterns: [
+                        {
+                            group: ["@aws-sdk/*", "@pulumi/*"],
+                            message: "the release logic is pure: AWS and Pulumi come in through each stack's world",
+                        },
+                        {
+                            group: [
+                                "**/adapters/*",
+                                "**/engine/*",
+                                "**/simulator",
+                                "**/simulator/*",
+                                "**/rehearsal/*",
+                                "!**/rehearsal/runs",
+                            ],
+                            message: "the release logic is pure: it reaches the world only through automation/waves/stack.ts's StackWorld",
+                        },
+                    ],
+                },
+            ],
+        },
+    },
+    {
         // The rollout loop reads as a pipeline of small phases (docs/design.md): no function over 60 lines.
-        files: ["automation/rollout/**/*.ts"],
+        files: ["automation/rollout/**/*.ts", "automation/waves/**/*.ts"],
         rules: { "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }] },
     },
     {

@@ -42,6 +42,8 @@ import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
 import { adaptersOf, wireRollout } from "./wiring";
 import { cloudWatchTraffic, realClock, realWorld } from "./wiring/real";
+import { runWavesPromote, runWavesRehearsal, runWavesStatus, runWavesVerb, type WavesFlags } from "./cli/waves";
+import type { StackWorld } from "./waves/stack";
 
 interface CommonOptions {
     /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
@@ -81,6 +83,48 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
 }
 
 /**
+ * One stack's real world in a release through several stacks (automation/cli/waves.ts): that stack's real world
+ * (its own config file, region and credentials) wired as its own promote's is (automation/wiring: its hooks,
+ * recent traffic and retention; a release sends no notifications yet), its lines prefixed with its name; and who
+ * the caller is in its account.
+ */
+async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLog) {
+    const stackLog: RolloutLog = { line: (text) => log.line(`${stack} | ${text}`) };
+    const deps = await realDeps({ ...opts, stack, configFile: undefined }, stackLog);
+    const wiring = await wireRollout(deps.world, {
+        stack: parseStackName(stack, deps.world.project.name).name,
+        stackName: stack,
+        retention: deps.config.retention,
+        log: stackLog,
+    });
+    const world: StackWorld = {
+        stack,
+        policy: deps.config.rollout,
+        deps: { ...wiring.rollout, stack: deps.stack, clock: deps.clock, log: stackLog },
+    };
+    return { world, principal: () => callerPrincipal(deps, stackLog) };
+}
+
+/** `--waves` acts on the stacks its plan names: a stack or a config file of its own is refused (exit 2). */
+function checkWavesFlags(opts: Partial<CommonOptions> & { retry?: boolean; strategy?: string; full?: boolean }): void {
+    const conflicting = [
+        ["--stack", opts.stack],
+        ["--config-file", opts.configFile],
+        ["--retry", opts.retry],
+        ["--strategy", opts.strategy],
+        ["--full", opts.full],
+    ].filter(([, v]) => v !== undefined);
+    if (conflicting.length > 0)
+        throw new UsageError(
+            `\`--waves\`: the wave plan names the stacks and each stack's config is its own Pulumi.<stack>.yaml: it takes no ${conflicting.map(([f]) => f).join(", ")}`,
+        );
+}
+
+/** The `--waves <plan>` option of the verbs that act on a whole release. */
+const wavesOption = () =>
+    new Option("--waves <plan>", "act on a whole release: the plan of that name in waves.yaml (its stacks, in waves) instead of one stack");
+
+/**
  * Offline commands read only the stack file: an ESC environment it imports cannot be resolved here, so say so
  * (on stderr) before planning or rehearsing without it. A value missing because of it is a config error that
  * says the same.
@@ -118,10 +162,14 @@ const program = new Command()
     .hook("preAction", (_program, command) => {
         // `report` reads a report file: no project, no stack, nothing to confirm.
         if (command.name() === "report") return;
-        const opts = command.opts() as Partial<CommonOptions>;
+        const opts = command.opts() as Partial<CommonOptions> & { waves?: string };
         const project = resolveProject(opts.cwd);
-        const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
-        command.setOptionValue("stack", stack.qualified);
+        // A release names its stacks in waves.yaml: no stack of its own (automation/cli/waves.ts).
+        if (opts.waves !== undefined) checkWavesFlags(opts);
+        else {
+            const stack = resolveStack({ flag: opts.stack, env: process.env, selected: () => readSelectedStack(project) }, project.name);
+            command.setOptionValue("stack", stack.qualified);
+        }
         // `promote --full` only records an operator's request (as approve does): nothing to confirm.
         const verb = command.name() === "promote" && (opts as { full?: boolean }).full ? "promote --full" : command.name();
         const mode = confirmMode(verb, opts, process.env, Boolean(process.stdin.isTTY));
@@ -392,9 +440,14 @@ promoteOptions(
         .command("promote")
         .description(
             "step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate",
-        ),
+        )
+        .addOption(wavesOption())
+        .option("--through-wave <n>", "with --waves: go on through wave n of the plan and stop there (one CI job per wave)"),
     true,
-).action(async (opts: PromoteFlags) => {
+).action(async (opts: PromoteFlags & Partial<WavesFlags>) => {
+    if (opts.waves !== undefined) return runWaves("promote", opts as PromoteFlags & WavesFlags);
+    if (opts.throughWave !== undefined)
+        throw new UsageError("`--through-wave`: goes with `--waves <plan>` (a release through several stacks)");
     if (opts.full) {
         if (opts.dryRun || opts.retry || opts.strategy)
             throw new UsageError("`--full`: acts on the rollout under way; it takes no --dry-run, --retry or --strategy");
@@ -409,6 +462,46 @@ promoteOptions(
         .description("after an abort or a failed gate: roll the same candidate out again from the first step (promote --retry)"),
     false,
 ).action((opts: PromoteFlags) => runPromote({ ...opts, retry: true }));
+
+/**
+ * A verb with `--waves <plan>`: on the whole release (automation/cli/waves.ts), each stack's real world built by
+ * {@link realStackWorld}.
+ */
+async function runWaves(
+    verb: "promote" | "status" | OperatorAction,
+    opts: CommonOptions & WavesFlags & { by?: string; reason?: string },
+): Promise<void> {
+    const project = resolveProject(opts.cwd);
+    const log = consoleLog(realClock, opts.json);
+    const make = (stack: string) => realStackWorld(stack, opts, log);
+    if (verb === "promote")
+        process.exitCode = await runWavesPromote(project, opts, {
+            log,
+            clock: realClock,
+            make,
+            ...(confirmation(opts) ? { confirm: confirmation(opts) } : {}),
+            actor: actor(opts.by, process.env, userName),
+        });
+    else if (verb === "status") process.exitCode = await runWavesStatus(project, opts, { clock: realClock, make });
+    else {
+        if (verb === "abort") {
+            const confirm = confirmation(opts);
+            if (
+                confirm &&
+                !(await confirm(
+                    `Abort the whole release of wave plan ${opts.waves}: every stack that received the candidate back to stable?`,
+                ))
+            )
+                throw new UsageError("not confirmed: nothing was changed");
+        }
+        process.exitCode = await runWavesVerb(project, verb, opts, {
+            log,
+            clock: realClock,
+            make,
+            by: actor(opts.by, process.env, userName),
+        });
+    }
+}
 
 const operatorVerbs: [OperatorAction, string, string][] = [
     ["approve", "approve", "approve the step a rollout is waiting on (the promote that owns it goes on at its next poll)"],
@@ -427,8 +520,12 @@ for (const [action, name, description] of operatorVerbs) {
         .addOption(configFileOption())
         .addOption(byOption());
     if (action === "pause" || action === "abort") command.addOption(reasonOption());
-    command.addOption(waitOption());
-    command.addOption(jsonOption()).action((opts: CommonOptions & { by?: string; reason?: string }) => runOperator(action, opts));
+    command.addOption(waitOption()).addOption(wavesOption());
+    command
+        .addOption(jsonOption())
+        .action((opts: CommonOptions & Partial<WavesFlags> & { by?: string; reason?: string }) =>
+            opts.waves !== undefined ? runWaves(action, opts as typeof opts & WavesFlags) : runOperator(action, opts),
+        );
 }
 
 program
@@ -497,7 +594,13 @@ program
         "refresh until the rollout ends (promoted, rolled back, aborted, held), then exit 1 if it was rolled back or aborted",
     )
     .option("--interval <seconds>", `seconds between refreshes with --watch, 1-${MAX_WATCH_INTERVAL}`, "10")
-    .action(async (opts: CommonOptions & { watch?: boolean; interval: string }) => {
+    .addOption(wavesOption())
+    .action(async (opts: CommonOptions & Partial<WavesFlags> & { watch?: boolean; interval: string }) => {
+        if (opts.waves !== undefined) {
+            if (opts.watch)
+                throw new UsageError("`--watch`: not with `--waves` yet; run `status --waves` again, or `status -s <stack> --watch`");
+            return runWaves("status", opts as typeof opts & WavesFlags);
+        }
         const seconds = Number(opts.interval);
         if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_WATCH_INTERVAL)
             throw new UsageError(
@@ -559,7 +662,18 @@ program
         "--send-webhooks",
         "post the rehearsal's Slack and Teams notifications for real, to the URLs in the variables the config's `urlEnv` names (default: sent nowhere)",
     )
-    .action(async (opts: CommonOptions & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
+    .addOption(wavesOption())
+    .action(async (opts: CommonOptions & Partial<WavesFlags> & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
+        if (opts.waves !== undefined) {
+            if (opts.sendWebhooks)
+                throw new UsageError("`--send-webhooks`: not with `--waves` (a release rehearsal sends no notifications)");
+            process.exitCode = await runWavesRehearsal(
+                resolveProject(opts.cwd),
+                opts as typeof opts & WavesFlags,
+                consoleLog(realClock, opts.json),
+            );
+            return;
+        }
         const scenario = readScenario(scenarioPath(opts.scenario));
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);

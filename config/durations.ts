@@ -56,6 +56,8 @@ export const DURATION_BOUNDS = {
     hookTimeout: { min: 1, max: HOUR },
     /** One notification send. */
     notificationTimeout: { min: 1, max: 120 },
+    /** How long a release watches the waves it released before the next wave starts (waves.yaml's `watch`). */
+    waveWatch: { min: 0, max: DAY },
     /** A function's own timeout: Lambda's limit. */
     functionTimeout: { min: 1, max: 900 },
 } as const;

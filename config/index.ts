@@ -4,3 +4,4 @@ export * from "./projectConfig";
 export * from "./release";
 export * from "./stackConfig";
 export * from "./secrets";
+export * from "./sharedConfig";

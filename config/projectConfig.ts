@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describeIssues, misplacedNamespaceKeys } from "./issues";
+import { withSharedConfig } from "./sharedConfig";
 import { isWebhookUrlKey, PROJECT, projectKeys, stackConfigSchema, StackConfigError, type StackConfig } from "./stackConfig";
 
 /** The project's own keys, which a foreign namespace never means. `region` is left out: `aws:region` is real. */
@@ -18,8 +19,9 @@ const OWN_KEYS = ["functions", "rollout", "alarms", "routing"];
 /**
  * Validates a stack's whole `config:` map (every namespace, values parsed from YAML or JSON) for the project in
  * `projectRoot`, named `project` in its Pulumi.yaml (the namespace of its keys; default this repository's,
- * `lambda-rollout`). Throws a StackConfigError listing every problem, each naming its key: misplaced keys first,
- * then the schema's, then code directories that do not exist.
+ * `lambda-rollout`). A stack that names a shared file (`<project>:sharedConfig`, config/sharedConfig.ts) gets its
+ * keys under its own first. Throws a StackConfigError listing every problem, each naming its key: misplaced keys
+ * first, then the schema's, then code directories that do not exist.
  */
 export function readStackConfig(
     config: Record<string, unknown>,
@@ -27,10 +29,11 @@ export function readStackConfig(
     projectRoot: string,
     project: string = PROJECT,
 ): StackConfig {
-    const raw = projectKeys(config, project);
+    const merged = withSharedConfig(config, source, projectRoot, project);
+    const raw = projectKeys(merged, project);
     const parsed = stackConfigSchema.safeParse(raw);
     const problems = [
-        ...misplacedNamespaceKeys(config, project, OWN_KEYS),
+        ...misplacedNamespaceKeys(merged, project, OWN_KEYS),
         ...(parsed.success ? [] : describeIssues(parsed.error.issues, project, raw, isWebhookUrlKey)),
         ...missingCodeDirs(raw, projectRoot, project),
     ];

@@ -63,6 +63,14 @@ const stackSchema = z
         duration: durationText.default("1h"),
         /** Run `pulumi preview` on pull requests into the stack's branch; default true. */
         previewPullRequests: z.boolean().default(true),
+        /**
+         * The wave plan (waves.yaml) that releases this stack with others (`promote --waves <plan>`, release.yml):
+         * the stacks of one plan deploy one release, so they may share a branch.
+         */
+        release: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a wave plan's name in waves.yaml, e.g. prod" })
+            .optional(),
     })
     .strict();
 
@@ -104,11 +112,13 @@ export const deliveryConfigSchema = z
         const owners = new Map<string, string>();
         for (const [stack, s] of Object.entries(cfg.stacks)) {
             const other = owners.get(s.branch);
-            if (other !== undefined) {
+            // A push deploys one stack, or the stacks of one wave plan (one release, published everywhere at once).
+            const sameRelease = other !== undefined && s.release !== undefined && cfg.stacks[other].release === s.release;
+            if (other !== undefined && !sameRelease) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["stacks", stack, "branch"],
-                    message: `"${s.branch}" already deploys stack "${other}": a push must deploy one stack, so give each stack its own branch`,
+                    message: `"${s.branch}" already deploys stack "${other}": a push must deploy one stack (or the stacks of one wave plan, each with the same \`release\`), so give each stack its own branch`,
                 });
             }
             owners.set(s.branch, stack);
@@ -183,20 +193,29 @@ export function deliveryKeys(config: Record<string, unknown>): Record<string, un
     return namespaceKeys(config, DELIVERY_PROJECT);
 }
 
-/** The stack a push to `branch` deploys, or undefined when the branch deploys nothing. */
-export function stackForBranch(config: DeliveryConfig, branch: string): string | undefined {
+/** The stacks a push to `branch` deploys: one, the stacks of one wave plan, or none. */
+export function stacksForBranch(config: DeliveryConfig, branch: string): string[] {
     const name = branch.replace(/^refs\/heads\//, "");
-    return Object.entries(config.stacks).find(([, s]) => s.branch === name)?.[0];
+    return Object.entries(config.stacks)
+        .filter(([, s]) => s.branch === name)
+        .map(([stack]) => stack);
+}
+
+/** The stack a push to `branch` deploys (the first, for the stacks of a wave plan), or undefined when it deploys nothing. */
+export function stackForBranch(config: DeliveryConfig, branch: string): string | undefined {
+    return stacksForBranch(config, branch)[0];
 }
 
 /**
  * The push-to-deploy path filters of a stack, in Pulumi Deployments' syntax: a push deploys when at least one
  * changed file matches an include pattern and no `!`-prefixed exclude pattern. Only what the program is built
  * from deploys: a push of docs, markdown, tests, the rollout tool (automation/**), workflows or this
- * delivery program deploys nothing; another stack's config file does not deploy this stack.
+ * delivery program deploys nothing; another stack's config file does not deploy this stack. A stack that shares
+ * its config with others (`lambda-rollout:sharedConfig`) is deployed by a change to that file too.
  */
-export function pathFilters(stack: string): string[] {
+export function pathFilters(stack: string, sharedConfig?: string): string[] {
     return [
+        ...(sharedConfig ? [sharedConfig] : []),
         "app/**",
         "components/**",
         "config/**",
@@ -270,7 +289,14 @@ export interface ApprovalRule {
  * GitHub environment, whose required reviewers approve each run. Staging is promoted by hand
  * (`npm run promote -- --stack staging`); dev is all-at-once, its `up` moves traffic.
  */
-export function approvalRule(stack: string): ApprovalRule {
+export function approvalRule(stack: string, entry?: Pick<StackDelivery, "release">): ApprovalRule {
+    if (entry?.release !== undefined) {
+        return {
+            promotion: "github-environment",
+            environment: PROMOTION_ENVIRONMENT,
+            summary: `\`up\` publishes the candidate without approval; release.yml releases wave plan ${entry.release} one wave per job, each after a required reviewer of the GitHub environment "${PROMOTION_ENVIRONMENT}" approves`,
+        };
+    }
     if (stack === "prod") {
         return {
             promotion: "github-environment",

@@ -4,7 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
-import { DeliveryConfig, PROGRESSION_EVENT, approvalRule, pathFilters, progressionEdges, sessionName } from "./delivery";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { APP_PROJECT, DeliveryConfig, PROGRESSION_EVENT, approvalRule, pathFilters, progressionEdges, sessionName } from "./delivery";
 
 /**
  * The DeploymentSettings inputs of one stack.
@@ -40,7 +43,7 @@ export function deploymentSettingsArgs(config: DeliveryConfig, stack: string): p
             deployCommits: true,
             previewPullRequests: entry.previewPullRequests,
             pullRequestTemplate: false,
-            paths: pathFilters(stack),
+            paths: pathFilters(stack, sharedConfigOf(stack)),
         },
         operationContext: {
             preRunCommands: [...config.preRunCommands],
@@ -54,6 +57,18 @@ export function deploymentSettingsArgs(config: DeliveryConfig, stack: string): p
             },
         },
     };
+}
+
+/**
+ * The file a stack of the app project shares its config from (`lambda-rollout:sharedConfig` in its
+ * Pulumi.<stack>.yaml beside this folder), so that a change to it deploys the stack; undefined when none.
+ */
+export function sharedConfigOf(stack: string, appRoot = path.resolve(__dirname, "..")): string | undefined {
+    const file = path.join(appRoot, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) return undefined;
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config;
+    const shared = config?.[`${APP_PROJECT}:sharedConfig`];
+    return typeof shared === "string" ? shared : undefined;
 }
 
 /** What the program declared, for its stack outputs. */
@@ -97,9 +112,10 @@ export function deliverySummary(config: DeliveryConfig): Record<string, unknown>
             stack,
             {
                 branch: entry.branch,
-                paths: pathFilters(stack),
+                paths: pathFilters(stack, sharedConfigOf(stack)),
                 roleArn: entry.roleArn,
-                approval: approvalRule(stack).summary,
+                approval: approvalRule(stack, entry).summary,
+                ...(entry.release ? { release: entry.release } : {}),
                 deploysAfter: config.progression.filter((e) => e.to === stack).map((e) => e.from),
             },
         ]),

@@ -21,7 +21,12 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         exitCodes: [ok, usage, bug],
     },
     promote: {
-        examples: ["lambda-rollout promote -s prod --dry-run", "lambda-rollout promote -s prod -y --json --report rollout.json"],
+        examples: [
+            "lambda-rollout promote -s prod --dry-run",
+            "lambda-rollout promote -s prod -y --json --report rollout.json",
+            "lambda-rollout promote --waves prod -y --report release.json",
+            "lambda-rollout promote --waves prod --through-wave 1 -y",
+        ],
         exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug, interrupted, terminated],
     },
     retry: {
@@ -31,7 +36,10 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
     approve: { examples: ["lambda-rollout approve -s prod --by alice"], exitCodes: [ok, usage, infrastructure, bug] },
     pause: { examples: ['lambda-rollout pause -s prod --reason "checking a dashboard"'], exitCodes: [ok, usage, infrastructure, bug] },
     resume: { examples: ["lambda-rollout resume -s prod"], exitCodes: [ok, usage, infrastructure, bug] },
-    abort: { examples: ['lambda-rollout abort -s prod -y --reason "INC-123"'], exitCodes: [ok, usage, infrastructure, bug] },
+    abort: {
+        examples: ['lambda-rollout abort -s prod -y --reason "INC-123"', 'lambda-rollout abort --waves prod -y --reason "INC-123"'],
+        exitCodes: [ok, usage, infrastructure, bug],
+    },
     rollback: {
         examples: [
             "lambda-rollout rollback -s prod --dry-run",
@@ -45,13 +53,18 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         exitCodes: [ok, usage, infrastructure, bug],
     },
     status: {
-        examples: ["lambda-rollout status -s prod", "lambda-rollout status -s prod --watch --interval 30"],
+        examples: [
+            "lambda-rollout status -s prod",
+            "lambda-rollout status -s prod --watch --interval 30",
+            "lambda-rollout status --waves prod",
+        ],
         exitCodes: [ok, rolledBack, usage, infrastructure, bug],
     },
     rehearse: {
         examples: [
             "lambda-rollout rehearse -s prod --scenario healthy",
             "lambda-rollout rehearse -C ../orders-service -s dev --scenario bad-canary --json",
+            "lambda-rollout rehearse --waves prod --scenario scenarios/waves/bad-in-eu-west-1.json",
         ],
         exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug],
     },

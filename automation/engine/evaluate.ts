@@ -16,6 +16,7 @@ import { parse as parseYaml } from "yaml";
 import { setLambdaClientFactory } from "../../components/liveAlias";
 import type { SdkClient } from "../../domain/sdk";
 import { readStackConfig } from "../../config/projectConfig";
+import { withSharedConfig } from "../../config/sharedConfig";
 import { importedEnvironments, maskSecureValues, OFFLINE_SECRET } from "../../config/secrets";
 import { StackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
@@ -71,6 +72,13 @@ export interface EvaluateOptions {
     readonly commit?: string;
     /** The project whose program runs (`-C/--cwd`); default this repository's. */
     readonly project?: PulumiProject;
+    /**
+     * `false`: no stack traces while the program runs (the rehearsal's `up`s). Pulumi's runtime records one for
+     * every promise it makes (runtime/debuggable.js), and with source maps on that costs more than the program
+     * itself: half a rehearsal's time. A program error keeps its message (a config error its key path); `plan`,
+     * which runs the same program, keeps the traces.
+     */
+    readonly stackTraces?: boolean;
 }
 
 /** What an evaluation produced. */
@@ -178,8 +186,10 @@ export function loadStackConfig(
     if (configFile === undefined && !fs.existsSync(file)) throw new ConfigFileError(unknownStack(stack, project));
     const { config: written, environments } = readStackFile(file);
     const { config: masked, secretKeys } = maskSecureValues(written);
-    const config = { ...masked, ...(extraConfig ?? {}) };
     try {
+        // A stack's shared file (lambda-rollout:sharedConfig) merged here, so the program under the mock engine gets
+        // the stack's whole config, from the project this command reads (config/sharedConfig.ts).
+        const config = withSharedConfig({ ...masked, ...(extraConfig ?? {}) }, displayPath(file), project.root, project.name);
         return {
             file,
             config,
@@ -313,6 +323,8 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         rejectRun(programError);
     };
     process.on("unhandledRejection", onUnhandled);
+    const traceLimit = Error.stackTraceLimit;
+    if (options.stackTraces === false) Error.stackTraceLimit = 0;
     try {
         useTypeScriptLoader(project.main);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -324,6 +336,7 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         if (programError) throw programError;
         return { resources, outputs: unwrapSecrets(outputs) as Record<string, any> };
     } finally {
+        Error.stackTraceLimit = traceLimit;
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onUnhandled);
         if (previousCommit === undefined) delete process.env.LAMBDA_ROLLOUT_COMMIT;

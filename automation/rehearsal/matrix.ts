@@ -11,6 +11,7 @@ import type { PulumiProject } from "../project";
 import { writeReportFile } from "../reportWriter";
 import type { RolloutReport } from "../rollout/report";
 import { rehearse } from "./rehearse";
+import type { Safety } from "./safety";
 import { readScenario } from "./scenario";
 import { scenarioFiles } from "./scenarioFiles";
 
@@ -27,6 +28,8 @@ export interface MatrixRow {
     readonly safe: boolean;
     /** Not safe, but no path to AWS worked and the report said so (traffic unknown, the command to run). */
     readonly saidSo: boolean;
+    /** What held the run when it said so. */
+    readonly heldBy?: Safety["heldBy"];
     readonly safetyWhy: string;
     /** The report file written during the run exists, parses, and records the final outcome. */
     readonly reportKept: boolean;
@@ -85,6 +88,7 @@ export async function rehearseFolder(dir: string, stack: string, configFile?: st
                 traffic: safety.traffic,
                 safe: safety.safe,
                 saidSo: safety.saidSo,
+                ...(safety.heldBy ? { heldBy: safety.heldBy } : {}),
                 safetyWhy: safety.why,
                 reportKept: kept?.outcome === report.outcome,
                 decisionAtMinute: report.decisionAtMinute,
@@ -111,6 +115,12 @@ function readBack(file: string): RolloutReport | undefined {
     }
 }
 
+/** The safe column of a run that could not keep promise 1 and said so, by what held it. */
+const SAID_SO: Record<NonNullable<Safety["heldBy"]>, string> = {
+    "no-path-to-aws": "no path to AWS worked: said so (traffic unknown, command printed)",
+    "unreadable-record": "a record that cannot be read held the run: said so (its text, the stable the history names, the commands)",
+};
+
 /** The rows as a Markdown table, for a person and for docs/reliability.md. */
 export function describeMatrix(rows: readonly MatrixRow[]): string[] {
     const lines = [
@@ -123,7 +133,7 @@ export function describeMatrix(rows: readonly MatrixRow[]): string[] {
             .join(", ");
         const outcome = r.expected && r.expected.outcome !== r.outcome ? `${r.outcome} (expected ${r.expected.outcome})` : r.outcome;
         lines.push(
-            `| ${r.scenario} | ${r.stack} | ${outcome} | ${r.exitCode} | ${traffic} | ${r.safe ? "yes" : r.saidSo ? "no path to AWS worked: said so (traffic unknown, command printed)" : `NO: ${r.safetyWhy}`} | ${r.reportKept ? "yes" : "NO"} | ${r.decisionAtMinute ?? "-"} | ${r.stableAtMinute ?? "-"} | ${r.blastRadius ?? "-"} |`,
+            `| ${r.scenario} | ${r.stack} | ${outcome} | ${r.exitCode} | ${traffic} | ${r.safe ? "yes" : r.saidSo ? SAID_SO[r.heldBy ?? "no-path-to-aws"] : `NO: ${r.safetyWhy}`} | ${r.reportKept ? "yes" : "NO"} | ${r.decisionAtMinute ?? "-"} | ${r.stableAtMinute ?? "-"} | ${r.blastRadius ?? "-"} |`,
         );
     }
     return lines;

@@ -269,6 +269,7 @@ export class MockEngineStack implements StackDriver {
                 project,
                 world: this.world,
                 commit: this.commit,
+                stackTraces: false,
             });
             const outputs = readRolloutOutputs(evaluation.outputs);
             if (outputs === undefined)

@@ -10,7 +10,8 @@ import type { SimulatedAws } from "../simulator";
 import { REHEARSAL_START, VirtualClock } from "./clock";
 import type { MockEngineStack } from "./mockEngineStack";
 import type { OperatorSchedule } from "./operators";
-import { mergeRuns, processFaults, type RunPart } from "./runs";
+import { mergeRuns, type RunPart } from "../rollout/runs";
+import { processFaults } from "./runs";
 import type { Scenario } from "./scenario";
 
 /** What the rehearsal's promote processes need besides the clock each one gets. */

@@ -10,15 +10,16 @@ import type { RolloutLog, RolloutResult } from "../rollout/promote";
 import type { RolloutReport } from "../rollout/report";
 import { createRandom, type SimulatedAws } from "../simulator";
 import type { WireServerOptions } from "../simulator/httpServer";
-import { wireRollout } from "../wiring";
+import type { StackConfig } from "../../config/stackConfig";
+import { wireRollout, type RolloutWiring } from "../wiring";
 import { simulatedWorld, type RehearsedWebhooks } from "../wiring/simulated";
-import { checkScenarioSteps, scenarioAccount } from "./account";
+import { checkScenarioSteps, scenarioAccount, type ScenarioAccount } from "./account";
 import { REHEARSAL_START } from "./clock";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
 import { runProcesses, warnUnapplied } from "./processes";
-import { mergeRuns } from "./runs";
+import { mergeRuns } from "../rollout/runs";
 import { safetyOf, type Safety } from "./safety";
-import { scenarioTraffic, type Scenario } from "./scenario";
+import { scenarioForStack, scenarioTraffic, type Scenario } from "./scenario";
 import { connect, type RehearsalClients, type Transport } from "./transport";
 
 export { baselineMinutes } from "./account";
@@ -75,20 +76,35 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalResul
     }
 }
 
-async function rehearseOver(
-    options: RehearseOptions,
-    connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>,
-): Promise<RehearsalResult> {
+/** What {@link stageStack} needs: the stack, the scenario as it applies to that stack, how to reach its account. */
+export interface StageOptions extends Pick<
+    RehearseOptions,
+    "stack" | "scenario" | "configFile" | "log" | "simulator" | "webhooks" | "env"
+> {
+    readonly project: PulumiProject;
+    readonly connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>;
+}
+
+/** One stack staged in a simulated account of its own: stable live, the candidate published, its run wired. */
+export interface StagedStack extends ScenarioAccount {
+    readonly config: StackConfig;
+    /** The run's side effects, wired as a real run's are (automation/wiring): only the world differs. */
+    readonly wiring: RolloutWiring;
+}
+
+/**
+ * Stages one stack for a rehearsal (a single one, or each stack of a release through waves): its config read and
+ * checked against the scenario (bad input refused before anything is simulated, with the key path, as plan and
+ * promote refuse it), its account built (account.ts), and its side effects wired from the simulated world.
+ */
+export async function stageStack(options: StageOptions): Promise<StagedStack> {
     const { scenario, log } = options;
-    // Bad input is refused before anything is simulated, with the key path, as plan and promote refuse it.
-    const project = options.project ?? defaultProject();
-    const config = loadStackConfig(options.stack, options.configFile, undefined, project).stackConfig;
+    const config = loadStackConfig(options.stack, options.configFile, undefined, options.project).stackConfig;
     checkScenarioSteps(scenario, stepsFor(config.rollout).length, options.stack);
-    const { sim, stack, stableOutputs, candidateOutputs, names } = await scenarioAccount(options, config, project);
-    // The run's side effects, wired as a real run's are (automation/wiring): only the world differs.
-    const world = simulatedWorld(sim, {
-        stack,
-        clients: await connectTo(sim),
+    const account = await scenarioAccount(options, config, options.project);
+    const world = simulatedWorld(account.sim, {
+        stack: account.stack,
+        clients: await options.connectTo(account.sim),
         hooks: new ScenarioHookRunner(scenario.hooks),
         recentTraffic: scenarioTraffic(scenario),
         ...(options.webhooks ? { webhooks: options.webhooks } : {}),
@@ -100,6 +116,23 @@ async function rehearseOver(
         notifications: config.notifications,
         retention: config.retention,
         log,
+    });
+    return { ...account, config, wiring };
+}
+
+async function rehearseOver(
+    options: RehearseOptions,
+    connectTo: (sim: SimulatedAws) => Promise<RehearsalClients>,
+): Promise<RehearsalResult> {
+    const { log } = options;
+    // A scenario's `stacks` entry for this stack, and the faults that name it (docs/design.md, "Scenario file").
+    const scenario = scenarioForStack(options.scenario, options.stack);
+    const project = options.project ?? defaultProject();
+    const { sim, stack, stableOutputs, candidateOutputs, names, config, wiring } = await stageStack({
+        ...options,
+        scenario,
+        project,
+        connectTo,
     });
     const notify = wiring.delivery;
     // The retries' jitter draws from a stream of its own, so a seed replays the same run.

@@ -15,6 +15,8 @@ export interface Safety {
      * report says so: where traffic is was "unknown", with the command a person can run.
      */
     readonly saidSo: boolean;
+    /** What held the run when {@link saidSo}: no path to AWS, or a rollout record that cannot be read. */
+    readonly heldBy?: "no-path-to-aws" | "unreadable-record";
     /** Per function, e.g. `v1 100%`. */
     readonly traffic: Record<string, string>;
     readonly why: string;
@@ -64,6 +66,7 @@ export function safetyOf(
     return {
         safe: problems.length === 0,
         saidSo,
+        ...(saidSo ? { heldBy: report.unreadableRecords ? ("unreadable-record" as const) : ("no-path-to-aws" as const) } : {}),
         traffic,
         why:
             problems.length === 0

@@ -127,13 +127,21 @@ const quoted = (values: readonly string[]) =>
         .join(", ")
         .replace(/, ([^,]*)$/, " or $1");
 
+/** A stack's name, as a fault's `stack` or a key of `stacks` names it. */
+const stackName = z
+    .string({ message: "must be a stack name, e.g. prod-eu-west-1" })
+    .regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stack name (letters, digits, '-', '_', '.')" });
+
+/** Every fault may name the one stack it applies to (`rehearse --waves`); without it, it applies to every stack. */
+const onStack = { stack: stackName.optional() };
+
 const AT_STEP = 'must be a whole number >= 1 (the n-th promote step) or "rollback" (the rollback\'s `up`)';
 const atStep = z.union([z.number().int({ message: AT_STEP }).min(1, { message: AT_STEP }), z.literal("rollback")], { message: AT_STEP });
 
 /** A fault with a window [fromMinute, toMinute): the window must not be empty. */
 function windowFault<K extends string, F extends z.ZodRawShape>(kind: K, fields: F) {
     return z
-        .object({ kind: z.literal(kind), fromMinute: minutes, toMinute: minutes, ...fields })
+        .object({ kind: z.literal(kind), fromMinute: minutes, toMinute: minutes, ...onStack, ...fields })
         .strict()
         .superRefine((f, ctx) => {
             const { fromMinute, toMinute } = f as { fromMinute: unknown; toMinute: unknown };
@@ -150,8 +158,8 @@ function windowFault<K extends string, F extends z.ZodRawShape>(kind: K, fields:
 const fault = z.discriminatedUnion(
     "kind",
     [
-        z.object({ kind: z.literal("up-fails"), atStep }).strict(),
-        z.object({ kind: z.literal("lock-conflict"), atStep }).strict(),
+        z.object({ kind: z.literal("up-fails"), ...onStack, atStep }).strict(),
+        z.object({ kind: z.literal("lock-conflict"), ...onStack, atStep }).strict(),
         windowFault("cloudwatch-unavailable", {}),
         windowFault("cloudwatch-partial", {
             metric: z.enum(PARTIAL_METRICS, { message: `must be one of ${quoted(PARTIAL_METRICS)}` }),
@@ -162,6 +170,7 @@ const fault = z.discriminatedUnion(
         z
             .object({
                 kind: z.literal("alias-conflict"),
+                ...onStack,
                 function: functionKey,
                 times: z
                     .number({ message: "must be a whole number >= 1" })
@@ -169,10 +178,11 @@ const fault = z.discriminatedUnion(
                     .min(1, { message: "must be a whole number >= 1" }),
             })
             .strict(),
-        z.object({ kind: z.literal("credentials-expire"), atMinute: minutes }).strict(),
+        z.object({ kind: z.literal("credentials-expire"), ...onStack, atMinute: minutes }).strict(),
         z
             .object({
                 kind: z.literal("killed"),
+                ...onStack,
                 atMinute: z
                     .number({ message: "must be a number of minutes > 0" })
                     .gt(0, { message: "must be a number of minutes > 0" })
@@ -192,15 +202,17 @@ const fault = z.discriminatedUnion(
         z
             .object({
                 kind: z.literal("interrupt"),
+                ...onStack,
                 atMinute: minutes,
                 signal: z.enum(["SIGINT", "SIGTERM"], { message: 'must be "SIGINT" or "SIGTERM"' }),
                 then: z.literal("SIGKILL", { message: 'must be "SIGKILL" (or left out)' }).optional(),
             })
             .strict(),
-        z.object({ kind: z.literal("approve"), atMinute: minutes }).strict(),
+        z.object({ kind: z.literal("approve"), ...onStack, atMinute: minutes }).strict(),
         z
             .object({
                 kind: z.literal("abort"),
+                ...onStack,
                 atMinute: minutes.optional(),
                 /** The abort lands inside step N's `up`: after the program read the alias, before the provider writes it. */
                 duringUp: z
@@ -222,6 +234,7 @@ const fault = z.discriminatedUnion(
         z
             .object({
                 kind: z.literal("record-corrupt"),
+                ...onStack,
                 atMinute: minutes,
                 /** What the alias's description is replaced with, as a hand edit would (Lambda keeps at most 256 characters). */
                 text: z.string({ message: "must be the text the description is replaced with" }).max(256, {
@@ -230,9 +243,9 @@ const fault = z.discriminatedUnion(
                 function: functionKey.optional(),
             })
             .strict(),
-        z.object({ kind: z.literal("promote-full"), atMinute: minutes }).strict(),
+        z.object({ kind: z.literal("promote-full"), ...onStack, atMinute: minutes }).strict(),
         z
-            .object({ kind: z.literal("pause"), atMinute: minutes, resumeAtMinute: minutes.optional() })
+            .object({ kind: z.literal("pause"), ...onStack, atMinute: minutes, resumeAtMinute: minutes.optional() })
             .strict()
             .superRefine((f, ctx) => {
                 if (typeof f.resumeAtMinute === "number" && typeof f.atMinute === "number" && !(f.resumeAtMinute > f.atMinute)) {
@@ -271,12 +284,14 @@ const hooksAnswers = z
 type CheckedFault = z.output<typeof fault>;
 
 /** The process dies at a minute, or right after the rollout decides to roll back (and a second run resumes). */
-export type KilledFault =
-    { kind: "killed"; atMinute: number; after?: undefined } | { kind: "killed"; after: "rollback-decision"; atMinute?: undefined };
+export type KilledFault = { stack?: string } & (
+    { kind: "killed"; atMinute: number; after?: undefined } | { kind: "killed"; after: "rollback-decision"; atMinute?: undefined }
+);
 
 /** An operator aborts at a minute, or inside the n-th step's `up` (after the program read the alias, before the provider writes it). */
-export type AbortFault =
-    { kind: "abort"; atMinute: number; duringUp?: undefined } | { kind: "abort"; duringUp: number; atMinute?: undefined };
+export type AbortFault = { stack?: string } & (
+    { kind: "abort"; atMinute: number; duringUp?: undefined } | { kind: "abort"; duringUp: number; atMinute?: undefined }
+);
 
 /** One fault of a scenario. */
 export type Fault = Exclude<CheckedFault, { kind: "killed" } | { kind: "abort" }> | KilledFault | AbortFault;
@@ -330,6 +345,12 @@ export const scenarioSchema = z
             .default([]),
         /** The rehearsed hooks' answers (in place of the stack's hooks at the points named). */
         hooks: hooksAnswers.optional(),
+        /**
+         * Per stack (the contract's name): the `functions` profiles that stack gets instead of the scenario's (a
+         * release through several stacks, `rehearse --waves`, or `rehearse -s` of one of them). Each function takes
+         * the stack's own entry for it, else the stack's `*`, else the scenario's.
+         */
+        stacks: z.record(stackName, z.object({ functions: z.record(z.string(), functionScenario) }).strict()).optional(),
         /**
          * Published versions per function when the rollout starts (the contract's name), the stable and the
          * candidate the newest two: an account with a history of releases, for `prune`. Default 2.
@@ -390,6 +411,18 @@ export function readScenario(file: string): Scenario {
         throw new UsageError(`scenario ${file} is not valid JSON: ${(err as Error).message}`);
     }
     return parseScenario(raw, file);
+}
+
+/**
+ * The scenario as one stack sees it (pure): its `stacks` entry's profiles in place of the scenario's (a `*` there
+ * covers every function it does not name), and only the faults without a `stack` or naming this one.
+ */
+export function scenarioForStack(scenario: Scenario, stack: string): Scenario {
+    const own = scenario.stacks?.[stack]?.functions;
+    const functions = !own ? scenario.functions : "*" in own ? own : { ...scenario.functions, ...own };
+    const faults = scenario.faults.filter((f) => f.stack === undefined || f.stack === stack);
+    const { stacks: _stacks, ...rest } = scenario;
+    return { ...rest, functions, faults };
 }
 
 /** The scenario for a function: its own entry, else "*"; a function the scenario does not cover is an error. */

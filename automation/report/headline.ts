@@ -32,6 +32,7 @@ export const CAUSE_TITLES: Record<StepCause, string> = {
     "changed-outside": "someone else moved the traffic",
     "taken-over": "another promote took the rollout over",
     "no-bake": "no bake",
+    release: "the release stopped in another stack",
 };
 
 const OUTCOME_WORDS: Record<StackRun["outcome"], string> = {
@@ -41,6 +42,7 @@ const OUTCOME_WORDS: Record<StackRun["outcome"], string> = {
     "nothing-to-do": "Nothing to do",
     aborted: "Aborted",
     held: "Held",
+    "not-started": "Not started",
 };
 
 const n2 = (n: number) => String(Math.round(n * 100) / 100);

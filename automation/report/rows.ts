@@ -10,8 +10,10 @@ import type { FunctionSeries } from "../rollout/series";
  * What the charts draw of one stack's run: a promote's (or a rollback's) report, or, once multi-region
  * releases exist, one stack of a wave (`waves[].stacks[]`, which carries the same fields).
  */
-export type StackRun = Pick<RolloutReport, "stack" | "outcome" | "functions" | "steps"> &
-    Partial<
+export type StackRun = Pick<RolloutReport, "stack" | "functions" | "steps"> & {
+    /** A rollout's outcome, or `not-started`: a stack of a release that never moved it. */
+    readonly outcome: RolloutReport["outcome"] | "not-started";
+} & Partial<
         Pick<
             RolloutReport,
             | "strategy"

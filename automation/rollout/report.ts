@@ -31,7 +31,9 @@ export type StepCause =
     | "interrupted"
     | "changed-outside"
     | "taken-over"
-    | "no-bake";
+    | "no-bake"
+    /** A release through several stacks (automation/waves) put this one back: another stack of it failed or was aborted. */
+    | "release";
 
 /** One step as it happened: the verdict, its cause and numbers as data, and the sentence for people. */
 export interface StepRecord {

@@ -164,6 +164,7 @@ export function resumedSeries(
     const shift = (m: number) => round(m + offset, 2);
     const moved: RolloutSeries = structuredClone(second);
     moved.polls.minute = moved.polls.minute.map(shift);
+    // A key left out stays out (never `undefined`): the report file must read back as the report.
     for (const fn of Object.values(moved.functions)) {
         fn.minutes.minute = fn.minutes.minute.map(shift);
         if (fn.alarms) fn.alarms = fn.alarms.map((a) => ({ ...a, minute: shift(a.minute) }));

@@ -195,7 +195,7 @@ describe("the rehearsal keeps bad input a usage error", function () {
             "a stack with no Pulumi.<stack>.yaml",
             undefined,
             "qa",
-            /^no stack "qa" in project lambda-rollout .*its stacks: dev, prod, staging/,
+            /^no stack "qa" in project lambda-rollout .*its stacks: dev, prod, prod-ap-southeast-1, prod-eu-west-1, prod-us-east-1, staging/,
         ],
         ["a stack name that is a path", undefined, "../../etc", /^`--stack` \(got "\.\.\/\.\.\/etc"\)/],
     ];

@@ -15,6 +15,7 @@ import {
     progressionEdges,
     pushDeploys,
     stackForBranch,
+    stacksForBranch,
 } from "../../deployments/delivery";
 
 const DELIVERY_DIR = path.resolve(__dirname, "..", "..", "deployments");
@@ -93,6 +94,11 @@ describe("delivery decisions (deployments/delivery.ts)", () => {
                 expect(stackForBranch(parsed(), branch)).to.equal(stack);
             });
         }
+
+        it("release-regions deploys the three regional prod stacks: one release, the stacks of wave plan prod", () => {
+            expect(stacksForBranch(parsed(), "release-regions")).to.deep.equal(["prod-us-east-1", "prod-eu-west-1", "prod-ap-southeast-1"]);
+            expect(stacksForBranch(parsed(), "main")).to.deep.equal(["staging"]);
+        });
 
         it("follows the config: moving prod to another branch moves the mapping", () => {
             const raw = baseRaw();
@@ -194,7 +200,12 @@ describe("delivery decisions (deployments/delivery.ts)", () => {
             [
                 "two stacks on one branch",
                 (raw) => (raw.stacks.prod.branch = "main"),
-                '`lambda-rollout-delivery:stacks.prod.branch` (got "main"): "main" already deploys stack "staging": a push must deploy one stack, so give each stack its own branch',
+                '`lambda-rollout-delivery:stacks.prod.branch` (got "main"): "main" already deploys stack "staging": a push must deploy one stack (or the stacks of one wave plan, each with the same `release`), so give each stack its own branch',
+            ],
+            [
+                "stacks of two wave plans on one branch",
+                (raw) => (raw.stacks["prod-eu-west-1"].release = "other"),
+                '`lambda-rollout-delivery:stacks.prod-eu-west-1.branch` (got "release-regions"): "release-regions" already deploys stack "prod-us-east-1": a push must deploy one stack (or the stacks of one wave plan, each with the same `release`)',
             ],
             [
                 "a role that is not an IAM role ARN",
@@ -209,7 +220,7 @@ describe("delivery decisions (deployments/delivery.ts)", () => {
             [
                 "a progression edge to an unknown stack",
                 (raw) => (raw.progression = [{ from: "dev", to: "qa" }]),
-                '`lambda-rollout-delivery:progression[0].to` (got "qa"): names no stack of `stacks` (stacks: dev, staging, prod)',
+                '`lambda-rollout-delivery:progression[0].to` (got "qa"): names no stack of `stacks` (stacks: dev, staging, prod, prod-us-east-1, prod-eu-west-1, prod-ap-southeast-1)',
             ],
             [
                 "a progression cycle",
@@ -261,7 +272,14 @@ describe("the delivery program (deployments/index.ts) under Pulumi mocks", () =>
 
     it("declares deployment settings for dev, staging and prod of lambda-rollout, in the configured organisation", () => {
         const settings = resources.filter((r) => r.type === "pulumiservice:index:DeploymentSettings");
-        expect(settings.map((s) => s.inputs.stack).sort()).to.deep.equal(["dev", "prod", "staging"]);
+        expect(settings.map((s) => s.inputs.stack).sort()).to.deep.equal([
+            "dev",
+            "prod",
+            "prod-ap-southeast-1",
+            "prod-eu-west-1",
+            "prod-us-east-1",
+            "staging",
+        ]);
         for (const s of settings) {
             expect(s.inputs.organization).to.equal("acme");
             expect(s.inputs.project).to.equal("lambda-rollout");
@@ -308,6 +326,24 @@ describe("the delivery program (deployments/index.ts) under Pulumi mocks", () =>
             const op = settingsOf(stack).operationContext;
             expect(op.preRunCommands).to.deep.equal(["npm ci"]);
             expect(op.options).to.deep.equal({ skipInstallDependencies: true });
+        });
+    }
+
+    for (const [stack, account] of [
+        ["prod-us-east-1", "333333333333"],
+        ["prod-eu-west-1", "444444444444"],
+        ["prod-ap-southeast-1", "555555555555"],
+    ]) {
+        it(`${stack}: deploys release-regions in its own account, and a change to the config it shares (shared/prod.yaml) deploys it`, () => {
+            const s = settingsOf(stack);
+            expect(s.sourceContext.git.branch).to.equal("refs/heads/release-regions");
+            expect(s.operationContext.oidc.aws.roleARN).to.equal(`arn:aws:iam::${account}:role/lambda-rollout-prod-deploy`);
+            expect(s.vcs.paths).to.deep.equal(pathFilters(stack, "shared/prod.yaml"));
+            expect(pushDeploys(s.vcs.paths, ["shared/prod.yaml"])).to.equal(true);
+            expect(pushDeploys(s.vcs.paths, ["Pulumi.prod.yaml"])).to.equal(false);
+            expect(pushDeploys(settingsOf("prod").vcs.paths, ["shared/prod.yaml"])).to.equal(false);
+            expect(outputs.stacks[stack]).to.include({ release: "prod" });
+            expect(outputs.stacks[stack].approval).to.contain("release.yml releases wave plan prod one wave per job");
         });
     }
 

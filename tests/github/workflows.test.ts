@@ -9,6 +9,8 @@ import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { renderSummary } from "../../.github/scripts/reportSummary";
 import { EXIT_CODE_MEANINGS } from "../../automation/exitCodes";
 import { PROMOTION_ENVIRONMENT, deliveryKeys, parseDeliveryConfig } from "../../deployments/delivery";
+import { defaultProject } from "../../automation/project";
+import { readWavePlan } from "../../automation/waves/planFile";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
@@ -42,8 +44,8 @@ const stepUsing = (wf: Workflow, action: string) => steps(wf).find((s) => s.uses
 describe("GitHub workflows (.github/workflows)", () => {
     const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
 
-    it("are test.yml, promote.yml and rollback.yml, each valid YAML", () => {
-        expect(files.sort()).to.deep.equal(["promote.yml", "rollback.yml", "test.yml"]);
+    it("are test.yml, promote.yml, release.yml and rollback.yml, each valid YAML", () => {
+        expect(files.sort()).to.deep.equal(["promote.yml", "release.yml", "rollback.yml", "test.yml"]);
         for (const f of files) {
             const doc = parseDocument(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"));
             expect(
@@ -76,7 +78,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 expect(run, f).to.not.match(/npm\s+run\s+(promote|rollback)\b/);
             }
         }
-        expect(tool.sort()).to.deep.equal(["promote", "rollback"]);
+        expect([...new Set(tool)].sort()).to.deep.equal(["promote", "rollback"]);
     });
 
     it("set up Node 24, and test.yml tests on 22 and 26 too (package.json's engines: >=22)", () => {
@@ -89,7 +91,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 .filter((s) => s.uses?.startsWith("actions/setup-node@"))
                 .flatMap((s) => (s.with?.["node-version"] === "${{ matrix.node }}" ? matrix : [s.with?.["node-version"]]));
         }
-        expect(setUp).to.deep.equal({ "promote.yml": [24], "rollback.yml": [24], "test.yml": [24, 22, 26] });
+        expect(setUp).to.deep.equal({ "promote.yml": [24], "release.yml": [24, 24, 24], "rollback.yml": [24], "test.yml": [24, 22, 26] });
     });
 
     describe("test.yml", () => {
@@ -145,6 +147,51 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
     });
 
+    describe("release.yml", () => {
+        const wf = load("release.yml");
+        const plan = readWavePlan(defaultProject(), "prod");
+        const jobs = Object.entries(wf.jobs) as [string, Job & { needs?: string; env?: Record<string, string> }][];
+
+        it("runs one job per wave of waves.yaml's plan prod, in order, each needing the one before, each in the `production` environment", () => {
+            expect(jobs.map(([name]) => name)).to.deep.equal(plan.waves.map((_, i) => `wave-${i + 1}`));
+            jobs.forEach(([name, job], i) => {
+                expect(job.environment, name).to.equal(PROMOTION_ENVIRONMENT);
+                expect(job.needs, name).to.equal(i === 0 ? undefined : `wave-${i}`);
+                expect(job.env, name).to.deep.equal({ PLAN: "prod", WAVE: String(i + 1) });
+            });
+            expect(Object.keys(wf.on).sort()).to.deep.equal(["repository_dispatch", "workflow_dispatch"]);
+        });
+
+        it("each job releases through its own wave, from the stacks' records, with --yes --json and the report kept", () => {
+            const run = runs(wf).find((r) => r.includes("automation/cli.ts promote"))!;
+            expect(run).to.contain(
+                'node --import tsx automation/cli.ts promote --waves "$PLAN" --through-wave "$WAVE" --yes --json --report release-report.json --html "release-report-wave-$WAVE.html" &',
+            );
+            expect(run).to.contain('>> "$GITHUB_STEP_SUMMARY"');
+            const upload = steps(wf).find(
+                (st) => st.uses?.startsWith("actions/upload-artifact@") && st.with?.path === "release-report.json",
+            )!;
+            expect(upload.with?.name).to.equal("release-report-wave-${{ env.WAVE }}");
+        });
+
+        it("checks out the branch the regional stacks deploy from, and reaches each account as its stack file says", () => {
+            for (const stack of plan.waves.flatMap((w) => w.stacks))
+                expect(delivery.stacks[stack].branch, stack).to.equal("release-regions");
+            expect(stepUsing(wf, "actions/checkout")?.with?.ref).to.equal("release-regions");
+            const profile = (
+                parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.prod-ap-southeast-1.yaml"), "utf8")) as { config: Record<string, string> }
+            ).config["aws:profile"];
+            expect(runs(wf).find((r) => r.includes("~/.aws/config"))).to.contain(`[profile ${profile}]`);
+        });
+
+        it("one release at a time: a second run queues, never cancels one mid-wave", () => {
+            expect((wf as unknown as { concurrency: unknown }).concurrency).to.deep.equal({
+                group: "release-prod-regions",
+                "cancel-in-progress": false,
+            });
+        });
+    });
+
     describe("rollback.yml", () => {
         const wf = load("rollback.yml");
         it("is started by hand with a choice of the delivery stacks", () => {
@@ -165,7 +212,7 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("checks out each stack's own deployment branch", () => {
             const ref: string = stepUsing(wf, "actions/checkout")?.with?.ref;
-            const pairs = Object.fromEntries([...ref.matchAll(/inputs\.stack == '(\w+)' && '([\w/.-]+)'/g)].map((m) => [m[1], m[2]]));
+            const pairs = Object.fromEntries([...ref.matchAll(/inputs\.stack == '([\w-]+)' && '([\w/.-]+)'/g)].map((m) => [m[1], m[2]]));
             const fallback = /\|\| '([\w/.-]+)' }}$/.exec(ref)?.[1];
             const stacks = Object.keys(delivery.stacks);
             const resolved = Object.fromEntries(stacks.map((s) => [s, pairs[s] ?? fallback]));
@@ -194,7 +241,9 @@ describe("CI security (.github/**)", () => {
         const pins: Record<string, Set<string>> = {};
         for (const f of files) {
             // Each `uses:` the YAML holds must be on a line of this exact form (a comment is not part of the parsed YAML).
-            const parsed = jobsOf(f).flatMap(([, j]) => j.steps.flatMap((st) => (st.uses === undefined ? [] : [st.uses])));
+            // Jobs that share their steps through a YAML anchor (release.yml's waves) hold the same step objects once parsed.
+            const unique = [...new Set(jobsOf(f).flatMap(([, j]) => j.steps))];
+            const parsed = unique.flatMap((st) => (st.uses === undefined ? [] : [st.uses]));
             const lines = text(f)
                 .split("\n")
                 .filter((l) => /^\s*(-\s+)?uses\s*:/.test(l));
@@ -291,6 +340,7 @@ describe("CI security (.github/**)", () => {
     it("promote and rollback upload the HTML report as the file itself, even when cancelled, and link it from the summary", () => {
         for (const [f, page] of [
             ["promote.yml", "rollout-report.html"],
+            ["release.yml", "release-report-wave-${{ env.WAVE }}.html"],
             ["rollback.yml", "rollback-report.html"],
         ]) {
             const all = steps(load(f));
@@ -307,7 +357,7 @@ describe("CI security (.github/**)", () => {
     });
 
     it("privileged jobs (prod credentials) use no dependency cache", () => {
-        for (const f of ["promote.yml", "rollback.yml"]) {
+        for (const f of ["promote.yml", "release.yml", "rollback.yml"]) {
             const setup = stepUsing(load(f), "actions/setup-node");
             expect(setup?.with?.cache, f).to.equal(undefined);
             expect(setup?.with?.["package-manager-cache"], f).to.equal(false);

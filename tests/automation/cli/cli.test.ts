@@ -59,7 +59,7 @@ describe("the command line", function () {
         const r = cli(["status", "--stack", "qa"]);
         expect(r.code).to.equal(2);
         expect(r.stderr).to.contain('no stack "qa" in project lambda-rollout');
-        expect(r.stderr).to.contain("its stacks: dev, prod, staging");
+        expect(r.stderr).to.contain("its stacks: dev, prod, prod-ap-southeast-1, prod-eu-west-1, prod-us-east-1, staging");
     });
 
     it("with no --stack, no PULUMI_STACK and no selected stack, promote is a usage error that says how to name one", () => {

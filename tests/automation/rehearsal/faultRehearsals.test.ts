@@ -29,12 +29,12 @@ describe("the fault matrix (npm run rehearse:faults: real program, real promote,
 
     it("a record that cannot be read holds the run where it is and says so (its text, the stable the stack's history names, the commands), exit 3", () => {
         const r = rows.find((x) => x.scenario === "record-corrupt-then-killed")!;
-        expect(r).to.deep.include({ safe: false, saidSo: true, outcome: "failed", exitCode: 3 });
+        expect(r).to.deep.include({ safe: false, saidSo: true, heldBy: "unreadable-record", outcome: "failed", exitCode: 3 });
     });
 
     it("when no path to AWS works (credentials expired for every call and every up), the report says so: traffic unknown, the command to run, exit 3", () => {
         const r = rows.find((x) => x.scenario === "credentials-expire")!;
-        expect(r).to.deep.include({ safe: false, saidSo: true, outcome: "failed", exitCode: 3 });
+        expect(r).to.deep.include({ safe: false, saidSo: true, heldBy: "no-path-to-aws", outcome: "failed", exitCode: 3 });
     });
 
     it("the report file survives every case, kills included, and records the final outcome", () => {
