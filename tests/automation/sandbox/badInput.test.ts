@@ -117,7 +117,10 @@ describe("sandbox: bad input exits 2, names the flag and touches nothing", funct
     });
 
     it("a scenario that cannot be read, or names a function the stack lacks; no --scenario at all", async () => {
-        await refused(["-s", "prod", "--scenario", path.join(tmp, "..", "no-such-scenario.json")], /no-such-scenario\.json/);
+        await refused(
+            ["-s", "prod", "--scenario", path.join(tmp, "..", "no-such-scenario.json")],
+            /`--scenario` \(got ".*no-such-scenario\.json"\): no such file, and no scenario of that name ships with lambda-rollout; give a scenario file's path, or a shipped one's name: .*\bbad-canary\b.*\bhealthy\b/,
+        );
         const scenario = path.join(os.tmpdir(), `sandbox-bad-scenario-${process.pid}.json`);
         fs.writeFileSync(
             scenario,
@@ -141,5 +144,19 @@ describe("sandbox: bad input exits 2, names the flag and touches nothing", funct
             fs.rmSync(scenario, { force: true });
         }
         await refused(["-s", "prod"], /required option '--scenario <file>' not specified/);
+    });
+});
+
+describe("sandbox: its help", function () {
+    this.timeout(60_000);
+
+    it("shows its flags, an example and the exit codes it ends with, from the one table", async () => {
+        const run = await runCli(["sandbox", "--help"]);
+        expect(run.code, run.stderr).to.equal(0);
+        for (const flag of ["--scenario <file>", "--speed <factor>", "--port <port>", "--json", "--config-file <file>"])
+            expect(run.stdout).to.contain(flag);
+        expect(run.stdout).to.contain("Examples:\n  $ lambda-rollout sandbox -s prod --scenario healthy\n");
+        const codes = [...run.stdout.slice(run.stdout.indexOf("Exit codes:")).matchAll(/^\s+(\d+) {2}/gm)].map((m) => Number(m[1]));
+        expect(codes).to.deep.equal([0, 2, 70]);
     });
 });
