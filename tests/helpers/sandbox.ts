@@ -39,8 +39,16 @@ export interface SandboxProcess {
 /** PATH without any real `pulumi`: node's folder and the system's. */
 const BASE_PATH = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
 
-/** Polls `check` every 200 ms until it returns a value other than undefined/false, or fails after `ms` saying what it waited for. */
-export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 90_000): Promise<T> {
+/**
+ * Polls `check` every 200 ms until it returns a value other than undefined/false, or fails after `ms` saying what it
+ * waited for. The deadline only bounds a test that is broken: four minutes, as a process started on a machine
+ * busy with other test runs can take a minute to print its first line.
+ */
+export async function until<T>(
+    what: string,
+    check: () => T | undefined | false | Promise<T | undefined | false>,
+    ms = 240_000,
+): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
         const value = await check();

@@ -19,11 +19,19 @@ import {
  * The sandbox as a person uses it (docs/runbook.md, "Practise it"): `lambda-rollout sandbox` in one process, and
  * the real command line from other processes with the environment it printed: promote, then `status --watch` on a
  * pseudo-terminal whose screen is read, then `abort`. What the sandbox holds is read over its own endpoint, as the
- * AWS CLI would. At 30x a bake of 10 minutes takes 20 s, so the rollout is still under way however slowly the
- * verbs start on a loaded machine; every wait polls for what the sandbox's clock makes happen.
+ * AWS CLI would.
+ *
+ * The sandbox's clock is the machine's, sped up, so nothing here may depend on how fast the verbs start: the stack
+ * runs with a person's approval before 50% (tests/fixtures/sandbox-prod-approval.yaml, a day's timeout), so the
+ * rollout holds 10% until the abort however late it lands; every wait polls for an event (a record on the alias,
+ * a line on the screen, a process's exit) with a deadline of minutes, and the abort may wait an hour of sandbox
+ * time for the promote to confirm it.
  */
+/** The stack's config in the sandbox and in every verb of the second shell. */
+const CONFIG = ["--config-file", "tests/fixtures/sandbox-prod-approval.yaml"];
+
 describe("the sandbox, driven from a second shell with the real command line", function () {
-    this.timeout(300_000);
+    this.timeout(600_000);
     let tmp: string;
     let sandbox: SandboxProcess;
     let terminal: Terminal | undefined;
@@ -32,7 +40,7 @@ describe("the sandbox, driven from a second shell with the real command line", f
 
     before(async () => {
         tmp = freshDir("sandbox-test-");
-        sandbox = await startSandboxProcess(["-s", "prod", "--scenario", "healthy", "--speed", "30"], tmp);
+        sandbox = await startSandboxProcess(["-s", "prod", "--scenario", "healthy", "--speed", "20", ...CONFIG], tmp);
         lambda = new LambdaClient({
             endpoint: sandbox.info.endpoint,
             region: "us-east-1",
@@ -53,7 +61,7 @@ describe("the sandbox, driven from a second shell with the real command line", f
     it("prints one export a variable (for the sandbox only), starts the stack as a rehearsal stages it: stable live, candidate published", async () => {
         const { info } = sandbox;
         expect(info.endpoint).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
-        expect(info.speed).to.equal(30);
+        expect(info.speed).to.equal(20);
         expect(info.exportLines).to.include(`export AWS_ENDPOINT_URL=${info.endpoint}`);
         expect(info.exportLines).to.include("export PULUMI_STACK=prod");
         expect(info.exportLines.some((l) => l.startsWith("export LAMBDA_ROLLOUT_SANDBOX_CLOCK="))).to.equal(true);
@@ -66,32 +74,35 @@ describe("the sandbox, driven from a second shell with the real command line", f
         expect(alias.additionalVersionWeights ?? {}).to.deep.equal({});
     });
 
-    it("promote moves traffic; status --watch on a terminal shows it; abort puts all traffic on stable and the watch and promote end aborted", async () => {
-        promote = startVerb(["promote", "-y"], sandbox.env);
+    it("promote moves traffic and waits for approval; status --watch on a terminal shows it; abort puts all traffic on stable and the watch and promote end aborted", async () => {
+        promote = startVerb(["promote", "-y", ...CONFIG], sandbox.env);
         let promoteEnded: VerbRun | undefined;
         void promote.done.then((r) => (promoteEnded = r));
 
-        // The first step is live and baking: read from the sandbox's alias, as any AWS client would.
-        const baking = await until("promote's first step to be live on the sandbox's alias", async () => {
+        // Step 1 baked, the rollout holds 10% for a person: read from the sandbox's alias, as any AWS client would.
+        const holding = await until("promote to hold step 1 for approval on the sandbox's alias", async () => {
             if (promoteEnded) throw new Error(`promote ended early (${promoteEnded.code}): ${promoteEnded.stdout}${promoteEnded.stderr}`);
             const state = decodeState((await live()).description);
-            return state?.phase === "baking" && state.weight > 0 ? state : undefined;
+            return state?.phase === "awaiting-approval" ? state : undefined;
         });
-        expect(baking).to.include({ stable: "1", candidate: "2" });
+        expect(holding).to.include({ stable: "1", candidate: "2", weight: 0.1 });
+        const split = await live();
+        expect(split.functionVersion).to.equal("1");
+        expect(split.additionalVersionWeights).to.deep.equal({ "2": 0.1 });
 
-        terminal = openTerminal(["status", "--watch", "--interval", "60"], sandbox.env, tmp);
-        const watching = await until("status --watch to draw the rollout under way", () => {
+        terminal = openTerminal(["status", "--watch", "--interval", "60", ...CONFIG], sandbox.env, tmp);
+        const watching = await until("status --watch to draw the rollout waiting for approval", () => {
             const screen = terminal!.screen();
-            return /api \(lambda-rollout-prod-api\): in-progress; stable v1, candidate v2; traffic v1 \d+(\.\d)?%, v2 \d+(\.\d)?%/.test(
-                screen,
-            )
+            return /api \(lambda-rollout-prod-api\): awaiting-approval; stable v1, candidate v2; traffic v1 90%, v2 10%/.test(screen)
                 ? screen
                 : undefined;
         });
-        expect(watching).to.match(/rollout: v2: step \d\/3 at \d+% baking since \d\d:\d\dZ, v1 kept for rollback/);
+        expect(watching.replace(/\s+/g, " ")).to.match(/rollout: v2: step 1\/3 at 10% awaiting approval of step 2\/3 since \d\d:\d\dZ/);
         expect(watching).to.contain("lambda-rollout promote: step 1/3 10% (api v1->v2)");
 
-        const abort = await startVerb(["abort", "-y", "--reason", "practising in the sandbox"], sandbox.env).done;
+        // --wait: an hour of sandbox time (3 real minutes at 20x) for the promote to confirm, however loaded the machine.
+        const abort = await startVerb(["abort", "-y", "--reason", "practising in the sandbox", "--wait", "1h", ...CONFIG], sandbox.env)
+            .done;
         expect(abort.code, abort.stdout + abort.stderr).to.equal(0);
         expect(abort.stdout).to.contain("all traffic is on stable: api v1 100%");
 
@@ -121,6 +132,7 @@ describe("the sandbox, driven from a second shell with the real command line", f
         expect(decodeState(alias.description)?.principal).to.match(/assumed-role\/lambda-rollout-sandbox\//);
         // Each `up` went through the stand-in pulumi to the sandbox's stack, which says so in its log.
         expect(sandbox.stderr()).to.contain("up: lambda-rollout promote: step 1/3 10% (api v1->v2)");
+        expect(sandbox.stderr()).to.match(/up done: api v1 100% \/ v2 0%/);
     });
 
     it("Ctrl-C stops it cleanly: exit 0, its endpoint closed, its folder (the stand-in pulumi, the socket) removed", async () => {
