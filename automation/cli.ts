@@ -8,42 +8,31 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../domain/routing";
 import * as os from "os";
-import { describePlan } from "./engine/describePlan";
-import { evaluateProgram, loadStackConfig, unresolvedEnvironments } from "./engine/evaluate";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
-import { describeMatrix, rehearseFolder } from "./rehearsal/matrix";
-import { rehearse } from "./rehearsal/rehearse";
-import { TRANSPORTS, type Transport } from "./rehearsal/transport";
-import { readScenario, scenarioTraffic } from "./rehearsal/scenario";
-import { planPower } from "./cli/planPower";
-import { promote, withStrategy, type RolloutLog } from "./rollout/promote";
+import { TRANSPORTS, type Transport } from "./rehearsal/transportNames";
+import type { RolloutLog } from "./rollout/ports";
 import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { plainText } from "../domain/text";
 import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
-import { actor, isApprover, operate, type OperatorAction } from "./rollout/operator";
-import { rollback } from "./rollout/rollback";
-import { prune, summarizePrune } from "./rollout/prune";
-import { describeStatus, status, watchExitCode, watchStatus } from "./rollout/status";
+import type { OperatorAction } from "./rollout/operator";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
-import { askOnTerminal, consoleLog, formatDuration, printLines, statusView, summary } from "./cli/output";
-import { describeEngineEvent } from "./cli/upSummary";
-import { htmlOption, runReport, writeHtmlAfterRun } from "./cli/reportCommand";
+import { htmlOption } from "./cli/htmlOption";
 import { readSelectedStack } from "./cli/workspace";
 import { scenarioPath, shareToolModules } from "./cli/shipped";
 import { addVerbHelp, unknownVerb } from "./cli/help";
-import { adopt, type AdoptFlags } from "./adopt/command";
-import { runSandbox } from "./sandbox/command";
-import { iamPolicyText, type IamPolicyFlags } from "./iam/command";
+import type { AdoptFlags } from "./adopt/command";
+import type { IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
 import { parseStackName } from "./stackName";
-import { adaptersOf, wireRollout } from "./wiring";
-import { cloudWatchTraffic, realClock, realWorld } from "./wiring/real";
-import { runWavesPromote, runWavesRehearsal, runWavesStatus, runWavesVerb, type WavesFlags } from "./cli/waves";
+import { realClock } from "./wiring/clock";
+import type { WavesFlags } from "./cli/waves";
 import type { StackWorld } from "./waves/stack";
+// Pulumi, the AWS SDK, the simulator, the rollout and the waves load when a verb's action runs, not at start-up.
+import { verbModules as load } from "./cli/verbModules";
 
 interface CommonOptions {
     /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
@@ -69,7 +58,7 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
             throw new UsageError("not a terminal, so nobody can confirm: pass --yes to move traffic without a prompt");
         };
     }
-    return askOnTerminal;
+    return load.output().askOnTerminal;
 }
 
 /**
@@ -78,6 +67,8 @@ function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | 
  * compact summary of its changes as they happen.
  */
 async function realDeps(opts: CommonOptions, log?: RolloutLog) {
+    const { realWorld } = load.realWorld();
+    const { adaptersOf } = load.wiring();
     const world = await realWorld(opts, log ? upSummary(log) : undefined);
     return { world, config: world.config, stack: world.stack, clock: world.clock, ...adaptersOf(world) };
 }
@@ -89,6 +80,7 @@ async function realDeps(opts: CommonOptions, log?: RolloutLog) {
  * the caller is in its account.
  */
 async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLog) {
+    const { wireRollout } = load.wiring();
     const stackLog: RolloutLog = { line: (text) => log.line(`${stack} | ${text}`) };
     const deps = await realDeps({ ...opts, stack, configFile: undefined }, stackLog);
     const wiring = await wireRollout(deps.world, {
@@ -130,6 +122,8 @@ const wavesOption = () =>
  * says the same.
  */
 function warnUnresolvable(opts: CommonOptions): void {
+    const { loadStackConfig, unresolvedEnvironments } = load.evaluate();
+    const { printLines } = load.output();
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
     if (loaded.environments.length > 0)
         printLines([`warning: ${unresolvedEnvironments(loaded.environments, loaded.file, opts.stack)}`], process.stderr);
@@ -137,6 +131,7 @@ function warnUnresolvable(opts: CommonOptions): void {
 
 /** Passes each engine event of an `up` that a person should see to the rollout's log, as one line. */
 function upSummary(log: RolloutLog): (event: EngineEvent) => void {
+    const { describeEngineEvent } = load.upSummary();
     return (event) => {
         const line = describeEngineEvent(event);
         if (line !== undefined) log.line(`  ${line}`);
@@ -218,11 +213,16 @@ program
         ).choices(["cloudwatch"]),
     )
     .action(async (opts: CommonOptions & { scenario?: string; traffic?: "cloudwatch" }) => {
+        const { readScenario, scenarioTraffic } = load.scenario();
+        const { evaluateProgram } = load.evaluate();
+        const { planPower } = load.planPower();
+        const { describePlan } = load.describePlan();
+        const { printLines } = load.output();
         const scenario = opts.scenario !== undefined ? readScenario(opts.scenario) : undefined;
         warnUnresolvable(opts);
         const evaluation = await evaluateProgram({ stack: opts.stack, configFile: opts.configFile, project: resolveProject(opts.cwd) });
         const lines: string[] = [];
-        const traffic = scenario ? scenarioTraffic(scenario) : opts.traffic ? cloudWatchTraffic(opts) : undefined;
+        const traffic = scenario ? scenarioTraffic(scenario) : opts.traffic ? load.realWorld().cloudWatchTraffic(opts) : undefined;
         const power = await planPower(evaluation.outputs, traffic, (l) => lines.push(l));
         if (opts.json) console.log(JSON.stringify(power ? { ...evaluation, power } : evaluation));
         else printLines([...describePlan(opts.stack, evaluation), ...lines]);
@@ -239,6 +239,11 @@ type PromoteFlags = CommonOptions & {
 
 /** promote and retry: one rollout, its report kept after every change, interrupts handled. */
 async function runPromote(opts: PromoteFlags): Promise<void> {
+    const { promote, withStrategy } = load.promote();
+    const { consoleLog, askOnTerminal, summary } = load.output();
+    const { wireRollout } = load.wiring();
+    const { actor } = load.operator();
+    const { writeHtmlAfterRun } = load.reportCommand();
     const log = consoleLog(realClock, opts.json);
     const deps = await realDeps(opts, log);
     // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
@@ -334,6 +339,7 @@ const userName = () => {
 async function mayApproveHere(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<boolean> {
     const approvers = deps.config.rollout.approvers;
     if (approvers.length === 0) return true;
+    const { isApprover } = load.operator();
     const principal = await callerPrincipal(deps, log);
     const may = principal !== undefined && isApprover(principal, approvers);
     if (!may)
@@ -357,6 +363,8 @@ async function callerPrincipal(deps: Awaited<ReturnType<typeof realDeps>>, log: 
 
 /** An operator verb: recorded on the aliases for the promote that owns the rollout (abort also moves traffic itself). */
 async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: string; reason?: string; wait?: string }): Promise<void> {
+    const { actor, operate } = load.operator();
+    const { consoleLog } = load.output();
     const by = actor(opts.by, process.env, userName);
     const waitMs = opts.wait === undefined ? undefined : parseBoundedDuration(opts.wait, "--wait", MAX_VERB_WAIT_SECONDS) * 1000;
     if (action === "promote-full" && !opts.reason) {
@@ -471,8 +479,10 @@ async function runWaves(
     verb: "promote" | "status" | OperatorAction,
     opts: CommonOptions & WavesFlags & { by?: string; reason?: string },
 ): Promise<void> {
+    const { runWavesPromote, runWavesStatus, runWavesVerb } = load.waves();
+    const { actor } = load.operator();
     const project = resolveProject(opts.cwd);
-    const log = consoleLog(realClock, opts.json);
+    const log = load.output().consoleLog(realClock, opts.json);
     const make = (stack: string) => realStackWorld(stack, opts, log);
     if (verb === "promote")
         process.exitCode = await runWavesPromote(project, opts, {
@@ -544,6 +554,9 @@ program
     .action(async (opts: CommonOptions & { to?: string }) => {
         if (opts.to !== undefined && !/^[1-9]\d{0,9}$/.test(opts.to))
             throw new UsageError(`\`--to\` (got ${JSON.stringify(opts.to)}): must be a published version's number, e.g. 7`);
+        const { rollback } = load.rollback();
+        const { consoleLog, summary } = load.output();
+        const { writeHtmlAfterRun } = load.reportCommand();
         const log = consoleLog(realClock, opts.json);
         const report = await rollback(
             { ...(await realDeps(opts, log)), log, confirm: confirmation(opts) },
@@ -569,7 +582,8 @@ program
     .addOption(jsonOption())
     .addOption(reportOption())
     .action(async (opts: CommonOptions) => {
-        const log = consoleLog(realClock, opts.json);
+        const { prune, summarizePrune } = load.prune();
+        const log = load.output().consoleLog(realClock, opts.json);
         const deps = await realDeps(opts, log);
         const confirm = confirmation(opts);
         if (confirm && !(await confirm(`Delete the published versions of ${opts.stack} that retention allows (listed with --dry-run)?`))) {
@@ -606,6 +620,8 @@ program
             throw new UsageError(
                 `\`--interval\` must be a number of seconds from 1 to ${MAX_WATCH_INTERVAL} (an hour): got ${JSON.stringify(opts.interval)}`,
             );
+        const { status, describeStatus, watchExitCode, watchStatus } = load.status();
+        const { printLines, statusView } = load.output();
         const deps = await realDeps(opts);
         if (!opts.watch) {
             const s = await status(deps, opts.stack);
@@ -664,16 +680,18 @@ program
     )
     .addOption(wavesOption())
     .action(async (opts: CommonOptions & Partial<WavesFlags> & { scenario: string; transport: Transport; sendWebhooks?: boolean }) => {
+        const { consoleLog, summary, formatDuration } = load.output();
         if (opts.waves !== undefined) {
             if (opts.sendWebhooks)
                 throw new UsageError("`--send-webhooks`: not with `--waves` (a release rehearsal sends no notifications)");
-            process.exitCode = await runWavesRehearsal(
-                resolveProject(opts.cwd),
-                opts as typeof opts & WavesFlags,
-                consoleLog(realClock, opts.json),
-            );
+            process.exitCode = await load
+                .waves()
+                .runWavesRehearsal(resolveProject(opts.cwd), opts as typeof opts & WavesFlags, consoleLog(realClock, opts.json));
             return;
         }
+        const { readScenario } = load.scenario();
+        const { rehearse } = load.rehearse();
+        const { writeHtmlAfterRun } = load.reportCommand();
         const scenario = readScenario(scenarioPath(opts.scenario));
         warnUnresolvable(opts);
         const log = consoleLog(realClock, opts.json);
@@ -711,6 +729,8 @@ program
     .addOption(configFileOption())
     .addOption(jsonOption())
     .action(async (opts: CommonOptions & { dir: string }) => {
+        const { describeMatrix, rehearseFolder } = load.matrix();
+        const { printLines, formatDuration } = load.output();
         const started = Date.now();
         const rows = await rehearseFolder(opts.dir, opts.stack, opts.configFile, resolveProject(opts.cwd));
         const wallSeconds = (Date.now() - started) / 1000;
@@ -742,7 +762,7 @@ program
     .option("--port <port>", "the simulated AWS's port on 127.0.0.1 (default: one the system picks)")
     .option("--json", "print what it runs and the second shell's environment as one JSON object on stdout (lines for people on stderr)")
     .action((opts: CommonOptions & { scenario: string; speed?: string; port?: string }) =>
-        runSandbox(resolveProject(opts.cwd), { ...opts, scenarioFile: scenarioPath(opts.scenario) }),
+        load.sandbox().runSandbox(resolveProject(opts.cwd), { ...opts, scenarioFile: scenarioPath(opts.scenario) }),
     );
 
 program
@@ -753,7 +773,7 @@ program
     .argument("<report>", "the report file (what --report wrote)")
     .requiredOption("--html <file>", "where to write the page")
     .action(async (file: string, opts: { html: string }) => {
-        console.error(await runReport(file, opts));
+        console.error(await load.reportCommand().runReport(file, opts));
     });
 
 program
@@ -775,7 +795,7 @@ program
     )
     .option("--functions <keys>", "comma-separated keys of the functions to cover (default: every function the stack's outputs name)")
     .action(async (opts: IamPolicyFlags & { cwd?: string }) => {
-        process.stdout.write(await iamPolicyText(resolveProject(opts.cwd), opts));
+        process.stdout.write(await load.iam().iamPolicyText(resolveProject(opts.cwd), opts));
     });
 
 program
@@ -793,7 +813,7 @@ program
     .addOption(jsonOption())
     .action(async (functions: string[], opts: AdoptFlags & { cwd?: string; json?: boolean }) => {
         const log = (line: string) => (opts.json ? console.error(line) : console.log(line));
-        const result = await adopt(resolveProject(opts.cwd), { ...opts, functions }, log);
+        const result = await load.adopt().adopt(resolveProject(opts.cwd), { ...opts, functions }, log);
         if (opts.json) console.log(JSON.stringify(result));
     });
 

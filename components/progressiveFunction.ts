@@ -15,7 +15,15 @@ import {
 import { forwardRefusal } from "../domain/state";
 import { readLiveAlias } from "./liveAlias";
 import { AlarmThresholds, RollbackAlarms } from "./rollbackAlarms";
-import { additionalVersionWeights, decideAliasRouting, RoutingRequest, RoutingSource, Strategy, trafficShares } from "../domain/routing";
+import {
+    additionalVersionWeights,
+    decideAliasRouting,
+    RoutingDecisionInput,
+    RoutingRequest,
+    RoutingSource,
+    Strategy,
+    trafficShares,
+} from "../domain/routing";
 
 /** The alias every progressively delivered function is called through. */
 export const LIVE_ALIAS = "live";
@@ -316,24 +324,20 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         );
 
         const live = pulumi.output(readLiveAlias(args.region, functionName, LIVE_ALIAS));
-        const routing = pulumi.all([fn.version, live]).apply(([publishedVersion, liveAlias]) => {
-            // An `up` cannot be conditional: it refuses to move a candidate forward over an abort or a rollback.
-            const refusal = args.routing && forwardRefusal(args.routing, liveAlias);
-            if (refusal) throw new Error(refusal);
-            return decideAliasRouting({ strategy: args.strategy, publishedVersion, live: liveAlias, explicit: args.routing });
-        });
+        const onUp = pulumi
+            .all([fn.version, live])
+            .apply(([publishedVersion, liveAlias]) =>
+                aliasOnUp({ strategy: args.strategy, publishedVersion, live: liveAlias, explicit: args.routing }),
+            );
 
         const alias = new aws.lambda.Alias(
             children.alias,
             {
                 name: LIVE_ALIAS,
                 functionName: fn.name,
-                description: routing.description,
-                functionVersion: routing.stableVersion,
-                routingConfig: routing.apply((r) => {
-                    const weights = additionalVersionWeights(r);
-                    return weights ? { additionalVersionWeights: weights } : undefined;
-                }),
+                description: onUp.apply((u) => u.alias.description),
+                functionVersion: onUp.apply((u) => u.alias.functionVersion),
+                routingConfig: onUp.apply((u) => u.alias.routingConfig),
             },
             { parent: this },
         );
@@ -362,10 +366,10 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
         this.functionArn = fn.arn;
         this.aliasName = alias.name;
         this.aliasArn = alias.arn;
-        this.stableVersion = routing.stableVersion;
+        this.stableVersion = onUp.apply((u) => u.outputs.stableVersion);
         this.candidateVersion = fn.version;
-        this.liveWeights = routing.apply(trafficShares);
-        this.routingSource = routing.source;
+        this.liveWeights = onUp.apply((u) => u.outputs.liveWeights);
+        this.routingSource = onUp.apply((u) => u.outputs.routingSource);
         this.alarmNames = alarms.alarmNames;
         this.deadLetterQueueArn = deadLetterQueueArn ?? pulumi.output(undefined);
         this.endpointUrl = endpoint?.url ?? pulumi.output(undefined);
@@ -383,6 +387,27 @@ export class ProgressiveFunction extends pulumi.ComponentResource {
             endpointUrl: this.endpointUrl,
         });
     }
+}
+
+/**
+ * What one `up` makes of the `live` alias from the version it published and the alias as it is live: the routing
+ * by the rule of routing, the alias's inputs, and the component's outputs. It throws rather than move a candidate
+ * forward over an abort or a rollback recorded on the alias: an `up` cannot be conditional. One rule for the
+ * component and for the rehearsal's routing-only `up`s (automation/rehearsal/routingReplay.ts).
+ */
+export function aliasOnUp(input: RoutingDecisionInput) {
+    const refusal = input.explicit && forwardRefusal(input.explicit, input.live);
+    if (refusal) throw new Error(refusal);
+    const routing = decideAliasRouting(input);
+    const weights = additionalVersionWeights(routing);
+    return {
+        alias: {
+            functionVersion: routing.stableVersion,
+            description: routing.description,
+            routingConfig: weights ? { additionalVersionWeights: weights } : undefined,
+        },
+        outputs: { stableVersion: routing.stableVersion, liveWeights: trafficShares(routing), routingSource: routing.source },
+    };
 }
 
 /** The execution role's policy: its own log group, its own dead-letter queue when it has one, and the caller's statements. */

@@ -5,17 +5,12 @@
  * rollout is a warning that never changes its outcome (as `--report`).
  */
 import * as fs from "fs";
-import { Option } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors";
 import { packageVersion } from "../packageRoot";
 import { renderReportHtml, type ReportDocument } from "../report/html";
 import { writeTextFile } from "../reportWriter";
 import type { RolloutReport } from "../rollout/report";
-
-/** The `--html <file>` option of the verbs that end with a report. */
-export const htmlOption = () =>
-    new Option("--html <file>", "also write the report as one self-contained HTML page (charts, steps, events)");
 
 const OUTCOMES = ["promoted", "rolled-back", "failed", "nothing-to-do", "aborted", "held"] as const;
 

@@ -24,6 +24,7 @@ import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName } from "../stackName";
 import { sleep } from "../timers";
 import { defaultAnswer, findResourceType, type DeclaredResource } from "./resourceTypes";
+import { withoutStackTraces } from "./stackTraces";
 
 /** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
 export const PROJECT_ROOT = REPO_ROOT;
@@ -72,13 +73,6 @@ export interface EvaluateOptions {
     readonly commit?: string;
     /** The project whose program runs (`-C/--cwd`); default this repository's. */
     readonly project?: PulumiProject;
-    /**
-     * `false`: no stack traces while the program runs (the rehearsal's `up`s). Pulumi's runtime records one for
-     * every promise it makes (runtime/debuggable.js), and with source maps on that costs more than the program
-     * itself: half a rehearsal's time. A program error keeps its message (a config error its key path); `plan`,
-     * which runs the same program, keeps the traces.
-     */
-    readonly stackTraces?: boolean;
 }
 
 /** What an evaluation produced. */
@@ -266,11 +260,19 @@ export function secretsShown(value: unknown): unknown {
 // The Pulumi runtime's state is process-global: evaluations run one at a time.
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Evaluates the program for a stack. Rejects with the program's error (e.g. a StackConfigError) if it throws. */
-export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
-    const run = queue.then(() => evaluateOnce(options));
+/**
+ * Runs `work` when no evaluation is under way, and holds the next one until it settles: for what shares the
+ * program's process-global state (the Pulumi runtime, the program's Lambda client) outside an evaluation.
+ */
+export function inProgramQueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work);
     queue = run.catch(() => undefined);
     return run;
+}
+
+/** Evaluates the program for a stack. Rejects with the program's error (e.g. a StackConfigError) if it throws. */
+export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
+    return inProgramQueue(() => evaluateOnce(options));
 }
 
 async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
@@ -323,20 +325,21 @@ async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
         rejectRun(programError);
     };
     process.on("unhandledRejection", onUnhandled);
-    const traceLimit = Error.stackTraceLimit;
-    if (options.stackTraces === false) Error.stackTraceLimit = 0;
     try {
         useTypeScriptLoader(project.main);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(project.main) as () => Promise<Record<string, unknown>>;
-        const outputs = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
-        // Resources whose outputs the stack does not export may still be registering: drain the queue.
-        const drain = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
-        await Promise.race([drain, failed]);
+        // The program's modules are loaded above, with source maps; it runs without stack traces (stackTraces.ts).
+        const outputs = await withoutStackTraces(async () => {
+            const returned = (await Promise.race([pulumi.runtime.runInPulumiStack(program), failed])) ?? {};
+            // Resources whose outputs the stack does not export may still be registering: drain the queue.
+            const drain = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+            await Promise.race([drain, failed]);
+            return returned;
+        });
         if (programError) throw programError;
         return { resources, outputs: unwrapSecrets(outputs) as Record<string, any> };
     } finally {
-        Error.stackTraceLimit = traceLimit;
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onUnhandled);
         if (previousCommit === undefined) delete process.env.LAMBDA_ROLLOUT_COMMIT;

@@ -10,13 +10,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { readRolloutOutputs } from "../../components/rolloutOutputs";
 import { routingKey, type RoutingOverride } from "../../config/stackConfig";
-import { evaluateProgram, ProgramWorld } from "../engine/evaluate";
+import { evaluateProgram, loadStackConfig, ProgramWorld, type LoadedStackConfig } from "../engine/evaluate";
 import { defaultAnswer, T, type DeclaredResource } from "../engine/resourceTypes";
 import { InfrastructureError, isUsageError, StackLockedError } from "../errors";
 import { defaultProject, type PulumiProject } from "../project";
 import type { Clock, StackDriver, StackOutputs, UpdateRecord } from "../rollout/ports";
 import { decodeState } from "../../domain/state";
 import type { SimulatedAws } from "../simulator";
+import { RoutingReplay } from "./routingReplay";
 
 /**
  * Faults an `up` can meet, by promote step (the n-th `up` that moves traffic forward): from that step on; or
@@ -42,6 +43,23 @@ export interface MockEngineStackOptions {
     readonly upDurationMs?: number;
     /** The project whose program runs; default this repository's. */
     readonly project?: PulumiProject;
+    /** `false`: every `up` runs the program in full, a routing-only one too (routingReplay.ts); default true. */
+    readonly replayRoutingUps?: boolean;
+}
+
+/**
+ * What an `up` runs with but the routing: the stack, the config file and the config as the program gets it (its
+ * shared file merged in), the project, the commit; undefined when the config cannot be read or is not valid (the
+ * program then says why).
+ */
+function upKey(stack: string, configFile: string | undefined, project: PulumiProject, commit: string): string | undefined {
+    let loaded: LoadedStackConfig;
+    try {
+        loaded = loadStackConfig(stack, configFile, undefined, project);
+    } catch {
+        return undefined;
+    }
+    return JSON.stringify({ stack, file: loaded.file, config: loaded.config, root: project.root, main: project.main, commit });
 }
 
 /** Hash of a directory's files: a code change publishes a new version, as the provider's code hash does. */
@@ -140,6 +158,9 @@ export class SimulatedWorld implements ProgramWorld {
 /** A {@link StackDriver} over the mock engine and the simulated account. */
 export class MockEngineStack implements StackDriver {
     private readonly world: SimulatedWorld;
+    private readonly replay = new RoutingReplay();
+    /** How many `up`s ran the program in full, and how many were replayed (routingReplay.ts). */
+    readonly programRuns = { full: 0, replayed: 0 };
     private last?: StackOutputs;
     /** The program's outputs as `pulumi stack output --json` shows them (the sandbox's stand-in `pulumi` answers with them). */
     private lastExported?: Record<string, unknown>;
@@ -261,21 +282,12 @@ export class MockEngineStack implements StackDriver {
         clock: Clock = this.clock,
     ): Promise<StackOutputs> {
         try {
-            const project = this.options.project ?? defaultProject();
-            const evaluation = await evaluateProgram({
-                stack: this.options.stack,
-                configFile: this.options.configFile,
-                extraConfig: routing ? { [routingKey(project.name)]: routing } : undefined,
-                project,
-                world: this.world,
-                commit: this.commit,
-                stackTraces: false,
-            });
-            const outputs = readRolloutOutputs(evaluation.outputs);
+            const exported = await this.program(routing);
+            const outputs = readRolloutOutputs(exported);
             if (outputs === undefined)
                 throw new InfrastructureError(`the program of stack ${this.options.stack} exported no outputs: export \`lambdaRollout\``);
             this.last = outputs;
-            this.lastExported = evaluation.outputs;
+            this.lastExported = exported;
         } catch (err) {
             this.record(message, "failed");
             // Bad input (a stack name, a config file, a key's value) stays a usage error with its key path, as
@@ -291,6 +303,39 @@ export class MockEngineStack implements StackDriver {
         }
         this.record(message, "succeeded");
         return this.last;
+    }
+
+    /**
+     * The program's outputs for this `up`: the program run under the mock engine, or a routing-only `up` replayed
+     * (routingReplay.ts) once the program has shown that routing changes nothing else.
+     */
+    private async program(routing: RoutingOverride | undefined): Promise<Record<string, any>> {
+        const project = this.options.project ?? defaultProject();
+        const key = upKey(this.options.stack, this.options.configFile, project, this.commit);
+        if (routing && key && this.options.replayRoutingUps !== false && this.replay.replayable(key)) {
+            this.programRuns.replayed += 1;
+            return this.replay.replay(this.world, routing);
+        }
+        this.programRuns.full += 1;
+        const applied: DeclaredResource[] = [];
+        const world: ProgramWorld = {
+            lambda: () => this.world.lambda(),
+            sleep: (ms) => this.world.sleep(ms),
+            register: (resource) => {
+                applied.push(resource);
+                return this.world.register(resource);
+            },
+        };
+        const evaluation = await evaluateProgram({
+            stack: this.options.stack,
+            configFile: this.options.configFile,
+            extraConfig: routing ? { [routingKey(project.name)]: routing } : undefined,
+            project,
+            world,
+            commit: this.commit,
+        });
+        if (key) this.replay.observe({ key, routed: routing !== undefined, applied, outputs: evaluation.outputs });
+        return evaluation.outputs;
     }
 
     private record(message: string, result: string): void {

@@ -9,11 +9,10 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { SdkClient } from "../../domain/sdk";
 import { SIMULATED_REGION } from "../simulator";
 import { serveHttp, type SimulatedApis, type WireServerOptions } from "../simulator/httpServer";
+import type { Transport } from "./transportNames";
 
-/** The transports a rehearsal can use; the first is the default. */
-export const TRANSPORTS = ["in-process", "http"] as const;
-/** See {@link TRANSPORTS}. */
-export type Transport = (typeof TRANSPORTS)[number];
+// The names live in a module of their own: the entry point needs them to build its options, without the SDK.
+export { TRANSPORTS, type Transport } from "./transportNames";
 
 /** The clients the adapters get, and what to stop once the rehearsal is over. */
 export interface RehearsalClients {

@@ -93,7 +93,7 @@ async function stackSection(run: StackRun, heading: string | undefined): Promise
         for (const name of names) {
             const f = run.functions[name];
             parts.push(
-                `<h3>${esc(name)}${f ? `: v${esc(f.stable)} → v${esc(f.candidate)}` : ""}${name === decider && run.outcome !== "promoted" ? ` <span class="decider">decided the ${esc(run.outcome)}</span>` : ""}</h3>`,
+                `<h3>${esc(name)}${f ? `: v${esc(f.stable)} → v${esc(f.candidate)}` : ""}${name === decider && run.outcome !== "promoted" ? ` <span class="decider">its gate decided: ${esc(run.outcome.replace(/-/g, " "))}</span>` : ""}</h3>`,
                 await figure(functionChart(run, name, series.functions[name], series.limits)),
             );
             const quiet = !series.functions[name].minutes.throttles.some((t) => (t ?? 0) > 0);

@@ -8,6 +8,7 @@ import { trafficShares, type AliasRouting } from "../../domain/routing";
 import { assessStep, evidenceSince, type Baseline, type GateResult, type Verdict } from "./assess";
 import type { EvidenceRequest, FunctionEvidence, RolloutLog } from "./ports";
 import type { RolloutDeps, Target } from "./deps";
+import { ALIAS_READS, callPaced } from "./paced";
 import { readRecord, stateOf, type AliasRead } from "./record";
 import {
     bakeLeaseMs,
@@ -368,10 +369,12 @@ function stopForCredentials(log: RolloutLog, prefix: string, what: string, err: 
 async function readAliases(deps: RolloutDeps, targets: Target[], step: Step, prefix: string, owner: string): Promise<Poll> {
     const reads: TargetRead[] = [];
     let movedOutside: string | undefined;
-    for (const t of targets) {
+    // A few at a time, paced under Lambda's control-plane quota (paced.ts); gone through in order, as if one by one.
+    const calls = await callPaced(targets, ALIAS_READS, deps.clock, (t) => readRecord(deps.lambda, deps.clock, t));
+    for (const [i, t] of targets.entries()) {
         let read: AliasRead;
         try {
-            read = await readRecord(deps.lambda, deps.clock, t);
+            read = await calls[i];
         } catch (err) {
             if (credentialsProblem(err)) return stopForCredentials(deps.log, prefix, `read ${t.functionName}:${t.aliasName}`, err);
             deps.log.line(`${prefix}: could not read ${t.functionName}:${t.aliasName} (${describeError(err)}); checking again next poll`);

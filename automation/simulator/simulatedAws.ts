@@ -109,6 +109,16 @@ interface SpanDraws {
     readonly profileMinute: number;
 }
 
+/**
+ * What the concurrency limits of one span read of the whole account, read once a span rather than once per alias
+ * (which made a span's cost grow with the square of the functions): each function's pool, and each alias's mean
+ * demand (requests a second x mean duration), in the traffic's order.
+ */
+interface AccountDemand {
+    readonly pools: Map<string, { pool: string; limit: number }>;
+    readonly aliases: readonly { readonly functionName: string; readonly aliasName: string; readonly demand: number }[];
+}
+
 /** The requests of one span routed to one version through one alias. */
 interface Batch {
     readonly version: string;
@@ -531,10 +541,11 @@ export class SimulatedAws {
      * the versions' profiles at `profileMinute`; the concurrency limits' throttling drawn from `concurrencyRandom`.
      */
     private simulateSpan(fromMs: number, toMs: number, draws: SpanDraws): void {
+        const account = this.accountDemand(draws.profileMinute);
         for (const { functionName, aliasName, requestsPerMinute, asynchronous } of this.traffic.values()) {
             const routing = this.control.routing(functionName, aliasName);
             if (asynchronous && routing) {
-                this.simulateAsyncSpan(functionName, aliasName, requestsPerMinute, fromMs, toMs, draws);
+                this.simulateAsyncSpan(functionName, aliasName, requestsPerMinute, fromMs, toMs, draws, account);
                 continue;
             }
             if (!routing || requestsPerMinute === 0) continue;
@@ -543,7 +554,7 @@ export class SimulatedAws {
             const toAdditional = routing.additional ? requestsToAdditional(draws.random, requests, routing.additional.weight) : 0;
             const batches: Batch[] = [{ version: routing.primaryVersion, requests: requests - toAdditional }];
             if (routing.additional && toAdditional > 0) batches.push({ version: routing.additional.version, requests: toAdditional });
-            const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
+            const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws, account);
             batches.forEach((batch, i) => this.serve(functionName, aliasName, batch.version, batch.requests, throttled[i], fromMs, draws));
         }
     }
@@ -563,6 +574,7 @@ export class SimulatedAws {
         fromMs: number,
         toMs: number,
         draws: SpanDraws,
+        account: AccountDemand,
     ): void {
         const routing = this.control.routing(functionName, aliasName)!;
         const due = this.asyncEvents.takeDue(functionName, aliasName, toMs);
@@ -576,7 +588,7 @@ export class SimulatedAws {
             if (routing.additional && toAdditional > 0)
                 batches.push({ attempt, version: routing.additional.version, requests: toAdditional });
         }
-        const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws);
+        const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws, account);
         batches.forEach(({ attempt, version: versionName, requests }, i) => {
             if (requests === 0) return;
             const profile = this.profileOf(functionName, versionName, draws.profileMinute);
@@ -617,26 +629,18 @@ export class SimulatedAws {
         fromMs: number,
         toMs: number,
         draws: SpanDraws,
+        account: AccountDemand,
     ): number[] {
         const throttled = batches.map(() => 0);
-        const pools = concurrencyPools(this.functionsWithConcurrency());
-        const { pool, limit } = pools.get(functionName)!;
+        const { pool, limit } = account.pools.get(functionName)!;
         const spanSeconds = (toMs - fromMs) / 1000;
         const meanSeconds = batches.map((b) => this.meanDurationSeconds(functionName, b.version, draws.profileMinute));
         const rates = batches.map((b) => b.requests / spanSeconds);
         let otherDemand = 0;
-        for (const other of this.traffic.values()) {
-            if (other.requestsPerMinute === 0 || (other.functionName === functionName && other.aliasName === aliasName)) continue;
-            if (pools.get(other.functionName)?.pool !== pool) continue;
-            const routing = this.control.routing(other.functionName, other.aliasName);
-            if (!routing) continue;
-            const weight = routing.additional?.weight ?? 0;
-            const mean =
-                (1 - weight) * this.meanDurationSeconds(other.functionName, routing.primaryVersion, draws.profileMinute) +
-                (routing.additional
-                    ? weight * this.meanDurationSeconds(other.functionName, routing.additional.version, draws.profileMinute)
-                    : 0);
-            otherDemand += (other.requestsPerMinute / 60) * mean;
+        for (const other of account.aliases) {
+            if (other.functionName === functionName && other.aliasName === aliasName) continue;
+            if (account.pools.get(other.functionName)?.pool !== pool) continue;
+            otherDemand += other.demand;
         }
         const mostDemand = otherDemand + batches.reduce((sum, b, i) => sum + (b.requests + rates[i]) * meanSeconds[i], 0);
         if (mostDemand <= limit) {
@@ -658,6 +662,22 @@ export class SimulatedAws {
         }
         this.throttledNow.set(functionName, share);
         return throttled;
+    }
+
+    /** The account's pools, and every alias's mean demand with the versions' profiles at `profileMinute` (see {@link AccountDemand}). */
+    private accountDemand(profileMinute: number): AccountDemand {
+        const aliases: { functionName: string; aliasName: string; demand: number }[] = [];
+        for (const { functionName, aliasName, requestsPerMinute } of this.traffic.values()) {
+            if (requestsPerMinute === 0) continue;
+            const routing = this.control.routing(functionName, aliasName);
+            if (!routing) continue;
+            const weight = routing.additional?.weight ?? 0;
+            const mean =
+                (1 - weight) * this.meanDurationSeconds(functionName, routing.primaryVersion, profileMinute) +
+                (routing.additional ? weight * this.meanDurationSeconds(functionName, routing.additional.version, profileMinute) : 0);
+            aliases.push({ functionName, aliasName, demand: (requestsPerMinute / 60) * mean });
+        }
+        return { pools: concurrencyPools(this.functionsWithConcurrency()), aliases };
     }
 
     /** Every function with traffic or a reserved concurrency, and its reservation (for the account's pools). */

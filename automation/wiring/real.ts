@@ -19,22 +19,9 @@ import { AutomationStackDriver } from "../adapters/pulumiStack";
 import { loadStackConfig, stackConfigPath, UnresolvedStackConfigError, type LoadedStackConfig } from "../engine/evaluate";
 import { UsageError } from "../errors";
 import { resolveProject, type PulumiProject } from "../project";
-import type { Clock } from "../rollout/ports";
 import type { RecentTraffic } from "../rollout/power";
+import { realClock, sandboxClock } from "./clock";
 import type { World } from "./index";
-import { sandboxClockFrom, wallClock } from "./sandboxClock";
-
-/**
- * What the environment says of a sandbox (`LAMBDA_ROLLOUT_SANDBOX_CLOCK`, read here and nowhere else): unset on
- * every real shell, where nothing below changes.
- */
-const sandbox = sandboxClockFrom(process.env);
-
-/**
- * Time as it passes (timers that never overflow: automation/timers.ts); in a sandbox's shell, the sandbox's sped-up
- * time (automation/wiring/sandboxClock.ts), so bakes and CloudWatch windows follow the simulated account.
- */
-export const realClock: Clock = sandbox.kind === "sandbox" ? sandbox.clock : wallClock;
 
 /** Which stack of which project, as the command line names it. */
 export interface RealStackOptions {
@@ -101,7 +88,7 @@ export function cloudWatchTraffic(opts: RealStackOptions): RecentTraffic {
 
 /** A sandbox clock that would meet real AWS, or a malformed one: exit 2 before anything is read. */
 function checkSandbox(): void {
-    if (sandbox.kind === "refused") throw new UsageError(sandbox.why);
+    if (sandboxClock.kind === "refused") throw new UsageError(sandboxClock.why);
 }
 
 /**
@@ -110,5 +97,5 @@ function checkSandbox(): void {
  */
 function clientConfig(config: Record<string, unknown>, region: string) {
     const settings = awsClientSettings(config, region);
-    return sdkClientConfig(sandbox.kind === "sandbox" ? { region: settings.region, assumeRoles: [] } : settings);
+    return sdkClientConfig(sandboxClock.kind === "sandbox" ? { region: settings.region, assumeRoles: [] } : settings);
 }

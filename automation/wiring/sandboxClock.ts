@@ -2,14 +2,14 @@
  * The clock of a sandbox (automation/sandbox), as the environment names it. The sandbox runs the simulated account
  * on a real clock sped up by a factor; the command line in a second shell must keep the same time, or a 10-minute
  * bake takes 10 real minutes and the CloudWatch windows it reads miss the account's minutes. So the sandbox prints
- * `LAMBDA_ROLLOUT_SANDBOX_CLOCK` (where its time was at a wall-clock instant, and its speed) and wiring/real.ts, the
+ * `LAMBDA_ROLLOUT_SANDBOX_CLOCK` (where its time was at a wall-clock instant, and its speed) and wiring/clock.ts, the
  * only reader, builds the same clock from it. Unset, nothing changes. Set, it is honoured only while every AWS
  * endpoint the SDK reads from the environment is a loopback one: a sped-up clock must never meet real AWS.
  */
 import type { Clock } from "../rollout/ports";
 import { sleep } from "../timers";
 
-/** The variable the sandbox sets and wiring/real.ts reads. */
+/** The variable the sandbox sets and wiring/clock.ts reads. */
 export const SANDBOX_CLOCK_ENV = "LAMBDA_ROLLOUT_SANDBOX_CLOCK";
 
 /** The slowest and the fastest sandbox: real time, and a 10-minute bake in a second. */

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
+import { COMPILED_CLI, ensureCompiled } from "./compiled";
 
 /** What a run of the CLI gave. */
 export interface CliRun {
@@ -18,8 +19,7 @@ export interface CliRun {
 /** The folder of the stand-in `pulumi` executable. */
 export const FAKE_PULUMI_DIR = path.join(PROJECT_ROOT, "tests", "fixtures", "fake-pulumi");
 
-/** The compiled command, as the package's `bin` names it (built by `npm run build`, run on `npm ci`). */
-export const COMPILED_CLI = path.join(PROJECT_ROOT, "dist", "automation", "cli.js");
+export { COMPILED_CLI } from "./compiled";
 
 /** How to run the command line. */
 export interface CliOptions {
@@ -27,20 +27,19 @@ export interface CliOptions {
     readonly fakePulumiLog?: string;
     /** Environment variables on top of the minimal one (PULUMI_STACK, PULUMI_HOME, PULUMI_SKIP_CONFIRMATIONS...). */
     readonly env?: NodeJS.ProcessEnv;
-    /** Run the compiled bin (dist/automation/cli.js) with plain node instead of the sources with tsx. */
-    readonly compiled?: boolean;
 }
 
 /**
- * Runs `lambda-rollout <args>` with stdin not a terminal. PULUMI_HOME is an empty folder unless `env` names one,
- * so no stack selected on this machine (`pulumi stack select`) leaks into a test.
+ * Runs `lambda-rollout <args>` (the compiled command) with stdin not a terminal. PULUMI_HOME is an empty folder
+ * unless `env` names one, so no stack selected on this machine (`pulumi stack select`) leaks into a test.
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
-    const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
     const env = cliEnvironment(options);
-    const entry = options.compiled ? [COMPILED_CLI] : [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts")];
+    // The installed command's way: plain node on dist/ (built from the sources first: helpers/compiled.ts). The
+    // npm scripts' way (tsx on the sources) is what startCli and the terminal tests run.
+    ensureCompiled();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...entry, ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [COMPILED_CLI, ...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -72,7 +71,7 @@ export interface StartedCli {
  * Starts `lambda-rollout <args>` as the promote workflow runs it, `node --import tsx automation/cli.ts`: one
  * process (no tsx wrapper relaying signals), so a signal the test sends reaches the tool itself, as a CI cancel does.
  */
-export function startCli(args: string[], options: Omit<CliOptions, "compiled"> = {}): StartedCli {
+export function startCli(args: string[], options: CliOptions = {}): StartedCli {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
         cwd: PROJECT_ROOT,
         env: cliEnvironment(options),

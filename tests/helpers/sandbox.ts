@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
 import { shellQuote } from "../../automation/sandbox/environment";
+import { COMPILED_CLI, ensureCompiled } from "./compiled";
 
 /** What `sandbox --json` prints. */
 export interface SandboxInfo {
@@ -39,6 +40,12 @@ export interface SandboxProcess {
 /** PATH without any real `pulumi`: node's folder and the system's. */
 const BASE_PATH = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
 
+/** `lambda-rollout` as the installed command runs it: node on dist/, built from the sources first (helpers/compiled.ts). */
+function command(): string[] {
+    ensureCompiled();
+    return [process.execPath, COMPILED_CLI];
+}
+
 /**
  * Polls `check` every 200 ms until it returns a value other than undefined/false, or fails after `ms` saying what it
  * waited for. The deadline only bounds a test that is broken: four minutes, as a process started on a machine
@@ -60,15 +67,12 @@ export async function until<T>(
 
 /** Starts `lambda-rollout sandbox <args> --json` (TMPDIR: `tmpDir`) and resolves once it has printed its environment. */
 export async function startSandboxProcess(args: string[], tmpDir: string): Promise<SandboxProcess> {
-    const child = spawn(
-        process.execPath,
-        ["--import", "tsx", path.join(PROJECT_ROOT, "automation", "cli.ts"), "sandbox", ...args, "--json"],
-        {
-            cwd: PROJECT_ROOT,
-            env: { PATH: BASE_PATH, HOME: tmpDir, TMPDIR: tmpDir, PULUMI_HOME: tmpDir },
-            stdio: ["ignore", "pipe", "pipe"],
-        },
-    );
+    const [node, ...cli] = command();
+    const child = spawn(node, [...cli, "sandbox", ...args, "--json"], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: BASE_PATH, HOME: tmpDir, TMPDIR: tmpDir, PULUMI_HOME: tmpDir },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -101,7 +105,8 @@ export interface VerbRun {
 
 /** Starts `lambda-rollout <args>` with the second shell's environment, stdin not a terminal. */
 export function startVerb(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<VerbRun> } {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
+    const [node, ...cli] = command();
+    const child = spawn(node, [...cli, ...args], {
         cwd: PROJECT_ROOT,
         env,
         stdio: ["ignore", "pipe", "pipe"],
@@ -130,9 +135,7 @@ export interface Terminal {
  */
 export function openTerminal(args: string[], env: NodeJS.ProcessEnv, dir: string): Terminal {
     const socket = path.join(dir, "tmux.sock");
-    const command = [process.execPath, "--import", "tsx", path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args]
-        .map(shellQuote)
-        .join(" ");
+    const line = [...command(), ...args].map(shellQuote).join(" ");
     const tmux = (...a: string[]) => spawnSync("tmux", ["-S", socket, "-f", "/dev/null", ...a], { env, encoding: "utf8" });
     const started = tmux(
         "new-session",
@@ -145,7 +148,7 @@ export function openTerminal(args: string[], env: NodeJS.ProcessEnv, dir: string
         "50",
         "-c",
         PROJECT_ROOT,
-        `${command}; echo "exited $?"; sleep 600`,
+        `${line}; echo "exited $?"; sleep 600`,
     );
     if (started.status !== 0) throw new Error(`tmux did not start: ${started.stderr}`);
     return {

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
+import { ensureCompiled } from "../helpers/compiled";
 
 /** npm, as on the PATH of whoever runs the tests. */
 const npm = (args: string[], cwd: string) => execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -24,10 +25,8 @@ describe("the packed package (npm pack)", function () {
     let files: string[];
 
     before(() => {
-        // What `npm ci` runs as `prepare`, so the tarball holds this checkout's dist/.
-        execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
-            cwd: PROJECT_ROOT,
-        });
+        // What `npm ci` runs as `prepare`, so the tarball holds this checkout's dist/ (built once per test run).
+        ensureCompiled();
         scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-pack-"));
         const [info] = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", scratch], PROJECT_ROOT)) as {
             filename: string;

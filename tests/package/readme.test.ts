@@ -1,10 +1,11 @@
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../automation/engine/evaluate";
 import { COMPILED_CLI } from "../helpers/cli";
+import { ensureCompiled } from "../helpers/compiled";
 
 /** The README's transcripts: each `$ npx lambda-rollout ...` line of a sh block and the lines it printed. */
 function transcripts(readme: string): { command: string; expected: string[] }[] {
@@ -39,9 +40,7 @@ describe("the README's offline commands print what it shows", function () {
     let home: string;
 
     before(() => {
-        execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
-            cwd: PROJECT_ROOT,
-        });
+        ensureCompiled();
         home = fs.mkdtempSync(path.join(os.tmpdir(), "readme-pulumi-home-"));
     });
 

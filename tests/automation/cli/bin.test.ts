@@ -1,14 +1,14 @@
 import { expect } from "chai";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { workspaceSettingsFile } from "../../../automation/cli/conventions";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { runCli } from "../../helpers/cli";
+import { ensureCompiled } from "../../helpers/compiled";
 
 /** The compiled bin, as `npx lambda-rollout` and an install in another project run it. */
-const bin = (args: string[], env: NodeJS.ProcessEnv = {}, fakePulumiLog?: string) => runCli(args, { compiled: true, env, fakePulumiLog });
+const bin = (args: string[], env: NodeJS.ProcessEnv = {}, fakePulumiLog?: string) => runCli(args, { env, fakePulumiLog });
 
 /** The stand-in pulumi's recorded calls (none when it was never run). */
 function pulumiCalls(log: string): string[] {
@@ -20,11 +20,8 @@ describe("the lambda-rollout bin (compiled, run with plain node)", function () {
     let scratch: string;
 
     before(() => {
-        // What `npm ci` runs as `prepare`, here again so the bin under test is this checkout's code.
-        execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
-            cwd: PROJECT_ROOT,
-            stdio: "inherit",
-        });
+        // What `npm ci` runs as `prepare`, so the bin under test is this checkout's code (built once per test run).
+        ensureCompiled();
         scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-rollout-bin-"));
     });
 

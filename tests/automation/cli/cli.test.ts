@@ -4,11 +4,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
+import { COMPILED_CLI, ensureCompiled } from "../../helpers/compiled";
 
-/** Runs the CLI as a user would, with a PATH that has node but no pulumi. */
+/** Runs the CLI as a user would (the compiled command), with a PATH that has node but no pulumi. */
 function cli(args: string[]) {
-    const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-    const out = spawnSync(process.execPath, [tsx, path.join(PROJECT_ROOT, "automation", "cli.ts"), ...args], {
+    ensureCompiled();
+    const out = spawnSync(process.execPath, [COMPILED_CLI, ...args], {
         cwd: PROJECT_ROOT,
         // PULUMI_HOME: a folder with no workspaces, so no stack selected on this machine stands in for --stack.
         env: {

@@ -145,17 +145,27 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         expect([report.outcome, exitCode]).to.deep.equal(["rolled-back", 1]);
         expect(report.steps.map((s) => [s.weight, s.verdict, s.cause])).to.deep.equal([[0.1, "inconclusive", "underpowered"]]);
         expect(report.steps[0].reason).to.match(
-            /too little evidence to catch this step's must-catch regression: a candidate at stable's rate \+ 5 points \(this step's must-catch\) would show 0.7 errors in these 14 requests; the tests fail it from 4, after the bake and 10 min of extension: since the rollout began: candidate 2\/14 errors/,
+            /too little evidence to catch this step's must-catch regression: a candidate at stable's rate \+ 5 points \(this step's must-catch\) would show 0.8 errors in these 16 requests; the tests fail it from 4, after the bake and 15 min of extension: since the rollout began: candidate 2\/16 errors/,
         );
         expect(report.requests!.candidateErrors).to.equal(2);
     });
 
-    it("metrics 12 minutes late: no step passes before its bake's minutes arrive; past the extension, rolled back for want of them", () => {
+    it("metrics 12 minutes late: no step passes before its bake's minutes arrive; each waits about 12 minutes past its bake, within the extension, then the candidate is promoted", () => {
         const { report, exitCode } = results.get("metrics-12-minutes-late")!;
+        expect([report.outcome, exitCode]).to.deep.equal(["promoted", 0]);
+        expect(report.steps.map((s) => s.verdict)).to.deep.equal(["passed", "passed", "passed"]);
+        for (const step of report.steps) {
+            // The bake is 10 minutes; its last minute reaches CloudWatch 12 minutes after it ends.
+            expect(step.endedAtMinute - step.startedAtMinute).to.be.within(21.9, 23);
+        }
+    });
+
+    it("metrics 20 minutes late: no step passes before its bake's minutes arrive; past the extension, rolled back for want of them", () => {
+        const { report, exitCode } = results.get("metrics-20-minutes-late")!;
         expect([report.outcome, exitCode]).to.deep.equal(["rolled-back", 1]);
         expect(report.steps.map((s) => [s.weight, s.verdict, s.cause])).to.deep.equal([[0.1, "inconclusive", "late-minutes"]]);
         expect(report.steps[0].reason).to.match(
-            /the bake's own minutes have not all arrived \(metrics in through minute 9 of the rollout, the bake's through minute 10\), after the bake and 10 min of extension/,
+            /the bake's own minutes have not all arrived \(metrics in through minute 6 of the rollout, the bake's through minute 10\), after the bake and 15 min of extension/,
         );
     });
 
@@ -191,7 +201,7 @@ describe("rehearsals of the shipped scenarios (real program, real promote, simul
         const { report } = results.get("low-traffic")!;
         expect(report.outcome).to.equal("rolled-back");
         expect(report.steps[0]).to.include({ weight: 0.1, verdict: "inconclusive" });
-        expect(report.decisionAtMinute).to.be.within(20, 21.5);
+        expect(report.decisionAtMinute).to.be.within(25, 26.5);
         expect(report.functions.api.finalRouting).to.deep.equal({ "1": 1 });
     });
 

@@ -39,15 +39,22 @@ describe("the power statement before traffic moves (power.ts): prod's steps and 
             /^power: api: at 20 requests a minute \(stable 0.5% errors; test\), its steps and bakes catch a rise of \+[\d.]+ points \([\d.]+x stable's errors\) by the end of the last bake; to catch its must-catch, \+0.5 points, it would need more than a week at 100% \(stable's hour before the rollout is too few requests to pin its own rate; with gates.baseline 24h, about [\d.]+ h\)\.$/,
         );
         expect(p.text[1]).to.match(
-            /10% needs \d+ min against \+5 points \(past bake 10 min \+ maxExtension 10 min: onNoData rollback, for a healthy candidate too\)/,
+            /10% needs \d+ min against \+5 points \(past bake 10 min \+ maxExtension 15 min: onNoData rollback, for a healthy candidate too\)/,
         );
     });
 
-    it("at 200 requests a minute and 1% errors, the last step needs more than its bake and its extension: said, with the maxExtension that would do", () => {
+    it("at 200 requests a minute and 1% errors, the last step needs more than its bake: within prod's 15-minute extension it is said to catch it; with 10 minutes, the maxExtension that would do", () => {
         const p = powerStatement(prod(), "api", at(200, 0.01));
         expect(p.catchesMustCatch).to.equal(false);
-        expect(p.minutesAt100ForMustCatch).to.be.within(15, 40);
-        expect(p.text[0]).to.match(/it needs about \d+ min at 100% \(maxExtension \d+ min or more; or advance: evidence with it\)/);
+        expect(p.minutesAt100ForMustCatch).to.be.within(15, 25);
+        expect(p.steps.at(-1)).to.include({ weight: 1, outlook: "extended" });
+        expect(p.text[0]).to.match(
+            /it catches its must-catch, \+0.5 points, after about \d+ min at 100% \(the last bake extended, within maxExtension 15 min\)\.$/,
+        );
+        const tenMinutes = { ...prod(), gates: { ...prod().gates, maxExtension: 600 } };
+        const short = powerStatement(tenMinutes, "api", at(200, 0.01));
+        expect(short.steps.at(-1)).to.include({ weight: 1, outlook: "short" });
+        expect(short.text[0]).to.match(/it needs about \d+ min at 100% \(maxExtension 1[1-5] min or more; or advance: evidence with it\)/);
     });
 
     it("advance: evidence at 2,000 requests a minute moves on at every bake; at 200 it would hold 10% past its extension", () => {
@@ -102,7 +109,7 @@ describe("plan states the power at a scenario's traffic (the command line)", fun
             /power: api: at 5 requests a minute \(stable 0.2% errors; scenario low-traffic-third-failing\), its steps and bakes catch a rise of/,
         );
         expect(text.stdout.replace(/\s+/g, " ")).to.match(
-            /10% needs [\d.]+ h against \+5 points \(past bake 10 min \+ maxExtension 10 min: onNoData rollback/,
+            /10% needs [\d.]+ h against \+5 points \(past bake 10 min \+ maxExtension 15 min: onNoData rollback/,
         );
         const json = await runCli(["plan", "-s", "prod", "--scenario", "scenarios/low-traffic-third-failing.json", "--json"]);
         const power = JSON.parse(json.stdout).power;

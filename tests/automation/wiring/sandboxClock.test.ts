@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { sleep } from "../../../automation/timers";
 import type { Clock } from "../../../automation/rollout/ports";
-import { realClock } from "../../../automation/wiring/real";
+import { realClock } from "../../../automation/wiring/clock";
 import {
     formatClockAnchor,
     parseClockAnchor,
@@ -18,7 +18,7 @@ import { runCli } from "../../helpers/cli";
 const ANCHOR = { simulatedMs: Date.parse("2026-01-05T09:00:00Z"), wallMs: Date.parse("2026-12-07T10:00:00Z"), speed: 60 };
 const VALUE = formatClockAnchor(ANCHOR);
 
-describe("the sandbox's clock, as the environment names it (read only by wiring/real.ts)", () => {
+describe("the sandbox's clock, as the environment names it (read only by wiring/clock.ts)", () => {
     it("unset, realClock is the wall clock exactly as before: Date.now() and the overflow-safe sleep of automation/timers.ts", async () => {
         // This process is a real shell's: the variable is not set.
         expect(process.env[SANDBOX_CLOCK_ENV]).to.equal(undefined);
