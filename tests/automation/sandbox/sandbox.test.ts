@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { LambdaAdapter } from "../../../automation/adapters/lambda";
+import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { exitCodeForOutcome } from "../../../automation/rollout/report";
 import { decodeState } from "../../../domain/state";
 import {
@@ -16,20 +19,33 @@ import {
 } from "../../helpers/sandbox";
 
 /**
+ * Pulumi.prod.yaml with a person's approval before its second step (50%), waiting a day of sandbox time (72 real
+ * minutes at 20x) before it would roll back; written to `dir`. Returns the flag that names it.
+ */
+function prodWithApproval(dir: string): string[] {
+    const file = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8")) as {
+        config: { "lambda-rollout:rollout": { canary: { steps: Record<string, unknown>[] }; approval?: unknown } };
+    };
+    const rollout = file.config["lambda-rollout:rollout"];
+    rollout.canary.steps[1].approval = true;
+    rollout.approval = { timeout: "24h", onTimeout: "rollback" };
+    const copy = path.join(dir, "Pulumi.prod-approval.yaml");
+    fs.writeFileSync(copy, stringify(file));
+    return ["--config-file", copy];
+}
+
+/**
  * The sandbox as a person uses it (docs/runbook.md, "Practise it"): `lambda-rollout sandbox` in one process, and
  * the real command line from other processes with the environment it printed: promote, then `status --watch` on a
  * pseudo-terminal whose screen is read, then `abort`. What the sandbox holds is read over its own endpoint, as the
  * AWS CLI would.
  *
  * The sandbox's clock is the machine's, sped up, so nothing here may depend on how fast the verbs start: the stack
- * runs with a person's approval before 50% (tests/fixtures/sandbox-prod-approval.yaml, a day's timeout), so the
+ * runs with a person's approval before 50% (prod's config with that one change, a day's timeout), so the
  * rollout holds 10% until the abort however late it lands; every wait polls for an event (a record on the alias,
  * a line on the screen, a process's exit) with a deadline of minutes, and the abort may wait an hour of sandbox
  * time for the promote to confirm it.
  */
-/** The stack's config in the sandbox and in every verb of the second shell. */
-const CONFIG = ["--config-file", "tests/fixtures/sandbox-prod-approval.yaml"];
-
 describe("the sandbox, driven from a second shell with the real command line", function () {
     this.timeout(600_000);
     let tmp: string;
@@ -37,10 +53,13 @@ describe("the sandbox, driven from a second shell with the real command line", f
     let terminal: Terminal | undefined;
     let promote: ReturnType<typeof startVerb> | undefined;
     let lambda: LambdaClient;
+    /** The stack's config in the sandbox and in every verb of the second shell. */
+    let config: string[];
 
     before(async () => {
         tmp = freshDir("sandbox-test-");
-        sandbox = await startSandboxProcess(["-s", "prod", "--scenario", "healthy", "--speed", "20", ...CONFIG], tmp);
+        config = prodWithApproval(tmp);
+        sandbox = await startSandboxProcess(["-s", "prod", "--scenario", "healthy", "--speed", "20", ...config], tmp);
         lambda = new LambdaClient({
             endpoint: sandbox.info.endpoint,
             region: "us-east-1",
@@ -75,7 +94,7 @@ describe("the sandbox, driven from a second shell with the real command line", f
     });
 
     it("promote moves traffic and waits for approval; status --watch on a terminal shows it; abort puts all traffic on stable and the watch and promote end aborted", async () => {
-        promote = startVerb(["promote", "-y", ...CONFIG], sandbox.env);
+        promote = startVerb(["promote", "-y", ...config], sandbox.env);
         let promoteEnded: VerbRun | undefined;
         void promote.done.then((r) => (promoteEnded = r));
 
@@ -90,7 +109,7 @@ describe("the sandbox, driven from a second shell with the real command line", f
         expect(split.functionVersion).to.equal("1");
         expect(split.additionalVersionWeights).to.deep.equal({ "2": 0.1 });
 
-        terminal = openTerminal(["status", "--watch", "--interval", "60", ...CONFIG], sandbox.env, tmp);
+        terminal = openTerminal(["status", "--watch", "--interval", "60", ...config], sandbox.env, tmp);
         const watching = await until("status --watch to draw the rollout waiting for approval", () => {
             const screen = terminal!.screen();
             return /api \(lambda-rollout-prod-api\): awaiting-approval; stable v1, candidate v2; traffic v1 90%, v2 10%/.test(screen)
@@ -101,7 +120,7 @@ describe("the sandbox, driven from a second shell with the real command line", f
         expect(watching).to.contain("lambda-rollout promote: step 1/3 10% (api v1->v2)");
 
         // --wait: an hour of sandbox time (3 real minutes at 20x) for the promote to confirm, however loaded the machine.
-        const abort = await startVerb(["abort", "-y", "--reason", "practising in the sandbox", "--wait", "1h", ...CONFIG], sandbox.env)
+        const abort = await startVerb(["abort", "-y", "--reason", "practising in the sandbox", "--wait", "1h", ...config], sandbox.env)
             .done;
         expect(abort.code, abort.stdout + abort.stderr).to.equal(0);
         expect(abort.stdout).to.contain("all traffic is on stable: api v1 100%");
