@@ -7,7 +7,9 @@
  * config's schema) < components/ (the Pulumi components) < the tool's roots (automation/*.ts: errors, exit codes,
  * timers, the project) < automation/rollout (the pure decisions and the loop, through its ports) <
  * automation/{simulator, engine, adapters, notify, report, iam, adopt} < automation/wiring (the composition root)
- * < automation/rehearsal < automation/cli and automation/cli.ts; index.ts (the program) and lib.ts on top.
+ * < automation/rehearsal < automation/waves (a release through several stacks) and automation/sandbox (the
+ * rehearsal's account served to a second shell) < automation/cli and automation/cli.ts; index.ts (the program) and
+ * lib.ts on top.
  */
 const ours = "^(domain|config|components|automation|deployments)/|^(index|lib)[.]ts$";
 
@@ -90,6 +92,18 @@ module.exports = {
             "A release and its rehearsal never import the command line.",
             "^automation/waves/",
             "^automation/cli/|^automation/cli[.]ts$",
+        ),
+        never(
+            "sandbox-below-the-cli",
+            "The sandbox (a simulated account served to a second shell) is started by the command line and never imports it.",
+            "^automation/sandbox/",
+            "^automation/cli/|^automation/cli[.]ts$",
+        ),
+        never(
+            "only-the-cli-starts-the-sandbox",
+            "Nothing but the command line imports the sandbox: no rollout, edge, composition root, rehearsal, release or program depends on it.",
+            "^(domain|config|components|deployments)/|^(index|lib)[.]ts$|^automation/(?!sandbox/|cli/|cli[.]ts$)",
+            "^automation/sandbox/",
         ),
         never(
             "roots-are-roots",

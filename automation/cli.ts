@@ -750,6 +750,22 @@ program
     });
 
 program
+    .command("sandbox")
+    .description(
+        "run a simulated account on a real clock sped up (a 10-minute bake in 10 s at 60x) with the stack deployed as a rehearsal stages it, and print the environment with which promote, status --watch, approve, pause, resume, abort and rollback in a second shell act on it as on a real stack; Ctrl-C stops it",
+    )
+    .addOption(stackOption())
+    .addOption(cwdOption())
+    .requiredOption("--scenario <file>", "the scenario (JSON, or a shipped one's name): traffic, version profiles, faults")
+    .addOption(configFileOption())
+    .option("--speed <factor>", "sandbox seconds per real second, 1-600 (default 60)")
+    .option("--port <port>", "the simulated AWS's port on 127.0.0.1 (default: one the system picks)")
+    .option("--json", "print what it runs and the second shell's environment as one JSON object on stdout (lines for people on stderr)")
+    .action((opts: CommonOptions & { scenario: string; speed?: string; port?: string }) =>
+        load.sandbox().runSandbox(resolveProject(opts.cwd), { ...opts, scenarioFile: scenarioPath(opts.scenario) }),
+    );
+
+program
     .command("report")
     .description(
         "write a rollout report (the JSON of --report) as one self-contained HTML page: charts of the weight, error rates and evidence, steps, events",

@@ -69,6 +69,13 @@ export const VERB_HELP: Readonly<Record<string, VerbHelp>> = {
         exitCodes: [ok, rolledBack, usage, infrastructure, locked, held, bug],
     },
     "rehearse-all": { examples: ["lambda-rollout rehearse-all -s prod --dir scenarios"], exitCodes: [ok, rolledBack, usage, bug] },
+    sandbox: {
+        examples: [
+            "lambda-rollout sandbox -s prod --scenario healthy",
+            "lambda-rollout sandbox -s prod --scenario bad-canary --speed 120 --json",
+        ],
+        exitCodes: [ok, usage, bug],
+    },
     "iam-policy": {
         examples: [
             "lambda-rollout iam-policy -s prod --account 123456789012",

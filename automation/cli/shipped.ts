@@ -7,12 +7,13 @@
 import * as fs from "fs";
 import * as nodeModule from "module";
 import * as path from "path";
+import { UsageError } from "../errors";
 import { PACKAGE_ROOT } from "../packageRoot";
 
 /**
  * The scenario file for `--scenario <arg>`: the path as given when it exists; else the shipped one it names
- * (`healthy`, `healthy.json`, `scenarios/healthy.json`, `operators/abort.json`); else the path as given (its
- * reader then says it cannot be read).
+ * (`healthy`, `healthy.json`, `scenarios/healthy.json`, `operators/abort.json`); else a UsageError naming the flag
+ * and the shipped scenarios (exit 2, nothing read or started).
  */
 export function scenarioPath(arg: string, cwd: string = process.cwd(), root: string = PACKAGE_ROOT): string {
     if (fs.existsSync(path.resolve(cwd, arg))) return arg;
@@ -21,7 +22,13 @@ export function scenarioPath(arg: string, cwd: string = process.cwd(), root: str
         const shipped = path.join(root, "scenarios", candidate);
         if (fs.existsSync(shipped) && fs.statSync(shipped).isFile()) return shipped;
     }
-    return arg;
+    const folder = path.join(root, "scenarios");
+    const entries = fs.existsSync(folder) ? fs.readdirSync(folder, { withFileTypes: true }) : [];
+    const names = entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => e.name.slice(0, -".json".length));
+    const folders = entries.filter((e) => e.isDirectory()).map((e) => `${e.name}/`);
+    throw new UsageError(
+        `\`--scenario\` (got ${JSON.stringify(arg)}): no such file, and no scenario of that name ships with lambda-rollout; give a scenario file's path, or a shipped one's name: ${names.sort().join(", ")}${folders.length > 0 ? ` (and those in ${folders.sort().join(", ")}, e.g. ${folders.sort()[0]}<name>)` : ""}`,
+    );
 }
 
 /**

@@ -26,4 +26,5 @@ export const verbModules = {
     reportCommand: (): typeof import("./reportCommand") => require("./reportCommand"),
     adopt: (): typeof import("../adopt/command") => require("../adopt/command"),
     iam: (): typeof import("../iam/command") => require("../iam/command"),
+    sandbox: (): typeof import("../sandbox/command") => require("../sandbox/command"),
 } as const;

@@ -42,6 +42,11 @@ export async function scenarioAccount(
         readonly scenario: Scenario;
         readonly configFile?: string;
         readonly simulator?: (sim: SimulatedAws) => void;
+        /**
+         * Minutes of stable's traffic before minute 0, when more than the gates' baseline is wanted (the sandbox:
+         * a real account has the day the power statement reads); default the baseline's (baselineMinutes).
+         */
+        readonly historyMinutes?: number;
     },
     config: StackConfig,
     project: PulumiProject,
@@ -105,7 +110,7 @@ export async function scenarioAccount(
     }
     // Stable's history before minute 0, for the gates' baseline (see baselineMinutes); the rehearsal's minutes,
     // requests counted and traffic of the seed stay as they were.
-    sim.backfill(baselineMinutes(config.rollout.gates.baseline));
+    sim.backfill(Math.max(options.historyMinutes ?? 0, baselineMinutes(config.rollout.gates.baseline)));
 
     return { sim, stack, stableOutputs, candidateOutputs, names };
 }

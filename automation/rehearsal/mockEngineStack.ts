@@ -162,6 +162,8 @@ export class MockEngineStack implements StackDriver {
     /** How many `up`s ran the program in full, and how many were replayed (routingReplay.ts). */
     readonly programRuns = { full: 0, replayed: 0 };
     private last?: StackOutputs;
+    /** The program's outputs as `pulumi stack output --json` shows them (the sandbox's stand-in `pulumi` answers with them). */
+    private lastExported?: Record<string, unknown>;
     private readonly updates: UpdateRecord[] = [];
     private promoteUps = 0;
     /** The update holding the stack's lock, while an `up` runs (Pulumi allows one update of a stack at a time). */
@@ -183,6 +185,11 @@ export class MockEngineStack implements StackDriver {
 
     async outputs(): Promise<StackOutputs | undefined> {
         return this.last;
+    }
+
+    /** Every output the program exported at the last `up`, not only the rollout contract; undefined before the first. */
+    exportedOutputs(): Record<string, unknown> | undefined {
+        return this.lastExported;
     }
 
     async history(limit: number): Promise<UpdateRecord[]> {
@@ -275,10 +282,12 @@ export class MockEngineStack implements StackDriver {
         clock: Clock = this.clock,
     ): Promise<StackOutputs> {
         try {
-            const outputs = readRolloutOutputs(await this.program(routing));
+            const exported = await this.program(routing);
+            const outputs = readRolloutOutputs(exported);
             if (outputs === undefined)
                 throw new InfrastructureError(`the program of stack ${this.options.stack} exported no outputs: export \`lambdaRollout\``);
             this.last = outputs;
+            this.lastExported = exported;
         } catch (err) {
             this.record(message, "failed");
             // Bad input (a stack name, a config file, a key's value) stays a usage error with its key path, as

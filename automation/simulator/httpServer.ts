@@ -15,7 +15,8 @@
  */
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { gunzipSync } from "zlib";
+import { DescribeAlarmsCommand, GetMetricDataCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
     CreateAliasCommand,
@@ -30,6 +31,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { clientError, serverError } from "./errors";
 import type { SimulatedClient } from "./sdkDispatch";
+import { escapeXml, snsPublish, xmlError } from "./snsWire";
 import { principalFor } from "./stsApi";
 
 /** The in-process APIs the server puts on the wire (a SimulatedAws has both). */
@@ -38,11 +40,13 @@ export interface SimulatedApis {
     readonly cloudWatch: SimulatedClient;
     /** CloudWatch Logs (a SimulatedAws has it; `adopt` reads log groups with it). */
     readonly logs?: SimulatedClient;
+    /** SNS (a SimulatedAws has it; the command line's notifications publish with it). */
+    readonly sns?: SimulatedClient;
 }
 
 /** One request as the server understood it. */
 export interface WireCall {
-    readonly service: "lambda" | "cloudwatch" | "logs" | "sts";
+    readonly service: "lambda" | "cloudwatch" | "logs" | "sts" | "sns";
     /** The API operation, e.g. `UpdateAlias`, `GetMetricData`. */
     readonly operation: string;
 }
@@ -62,6 +66,8 @@ export interface WireServerOptions {
      * that never reached the service.
      */
     readonly intercept?: (call: WireCall) => Error | undefined;
+    /** The port to listen on (127.0.0.1 always); default one the system picks. */
+    readonly port?: number;
 }
 
 /** A running server. */
@@ -163,6 +169,8 @@ const LAMBDA_ROUTES: readonly LambdaRoute[] = [
 const CLOUDWATCH_OPERATIONS: Readonly<Record<string, { command: CommandClass; timestamps: readonly string[] }>> = {
     GetMetricData: { command: GetMetricDataCommand, timestamps: ["StartTime", "EndTime"] },
     DescribeAlarms: { command: DescribeAlarmsCommand, timestamps: [] },
+    // The deployment metrics (automation/notify/metrics.ts); a datum's own Timestamp is not read: the account stamps it.
+    PutMetricData: { command: PutMetricDataCommand, timestamps: [] },
 };
 
 /** The awsJson1_0 service target of CloudWatch (the Smithy model's, as the SDK sends it). */
@@ -176,7 +184,7 @@ export const CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801.";
 export const LOGS_TARGET_PREFIX = "Logs_20140328.";
 const LOGS_OPERATIONS: Readonly<Record<string, CommandClass>> = { DescribeLogGroups: DescribeLogGroupsCommand };
 
-/** Serves `apis` on 127.0.0.1 at a port the system picks; resolves once it listens. */
+/** Serves `apis` on 127.0.0.1 at `options.port`, else a port the system picks; resolves once it listens. */
 export async function serveHttp(apis: SimulatedApis, options: WireServerOptions = {}): Promise<WireServer> {
     const calls: AnsweredCall[] = [];
     const server = http.createServer((req, res) => {
@@ -192,7 +200,7 @@ export async function serveHttp(apis: SimulatedApis, options: WireServerOptions 
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
+        server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
     });
     const { port } = server.address() as AddressInfo;
     return {
@@ -215,12 +223,19 @@ interface Reply {
     readonly errorCode?: string;
 }
 
-async function answer(apis: SimulatedApis, options: WireServerOptions, req: http.IncomingMessage, body: Buffer): Promise<Reply> {
+async function answer(apis: SimulatedApis, options: WireServerOptions, req: http.IncomingMessage, raw: Buffer): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const target = req.headers["x-amz-target"];
+    // The SDK gzips a large PutMetricData body (its request compression, over 10 KiB by default).
+    const body = req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
     if (req.method === "POST" && url.pathname === "/") {
-        if (target === undefined && new URLSearchParams(body.toString("utf8")).get("Action") === "GetCallerIdentity")
-            return stsCallerIdentity(options, req.headers);
+        const action = target === undefined ? new URLSearchParams(body.toString("utf8")).get("Action") : undefined;
+        if (action === "GetCallerIdentity") return stsCallerIdentity(options, req.headers);
+        if (action === "Publish" && apis.sns) {
+            const call: WireCall = { service: "sns", operation: "Publish" };
+            const refused = options.intercept?.(call);
+            return { ...(refused ? xmlError(refused) : await snsPublish(apis.sns, new URLSearchParams(body.toString("utf8")))), call };
+        }
         if (typeof target === "string" && target.startsWith(CLOUDWATCH_TARGET_PREFIX))
             return cloudWatchCall(apis.cloudWatch, options, target.slice(CLOUDWATCH_TARGET_PREFIX.length), body);
         if (typeof target === "string" && target.startsWith(LOGS_TARGET_PREFIX) && apis.logs)
@@ -254,21 +269,13 @@ async function answer(apis: SimulatedApis, options: WireServerOptions, req: http
 function stsCallerIdentity(options: WireServerOptions, headers: http.IncomingHttpHeaders): Reply {
     const call: WireCall = { service: "sts", operation: "GetCallerIdentity" };
     const refused = options.intercept?.(call);
-    const xml = (text: string, status: number, errorCode?: string): Reply => ({
+    if (refused) return { ...xmlError(refused), call };
+    const xml = (text: string, status: number): Reply => ({
         status,
         headers: { "content-type": "text/xml" },
         body: Buffer.from(text),
         call,
-        ...(errorCode ? { errorCode } : {}),
     });
-    if (refused) {
-        const e = refused as Error & { $metadata?: { httpStatusCode?: number } };
-        return xml(
-            `<ErrorResponse><Error><Type>Sender</Type><Code>${e.name}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>sim</RequestId></ErrorResponse>`,
-            e.$metadata?.httpStatusCode ?? 400,
-            e.name,
-        );
-    }
     const key = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ""))?.[1] ?? "anonymous";
     const who = principalFor(key);
     return xml(
@@ -277,10 +284,6 @@ function stsCallerIdentity(options: WireServerOptions, headers: http.IncomingHtt
             `</GetCallerIdentityResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
         200,
     );
-}
-
-function escapeXml(text: string): string {
-    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** The `{Label}`s of `template` in `pathname` (URI-decoded), or undefined when it does not match. */

@@ -17,9 +17,10 @@ import { CloudWatchAdapter } from "../adapters/cloudwatch";
 import { RealHookRunner } from "../adapters/hooks";
 import { AutomationStackDriver } from "../adapters/pulumiStack";
 import { loadStackConfig, stackConfigPath, UnresolvedStackConfigError, type LoadedStackConfig } from "../engine/evaluate";
+import { UsageError } from "../errors";
 import { resolveProject, type PulumiProject } from "../project";
 import type { RecentTraffic } from "../rollout/power";
-import { realClock } from "./clock";
+import { realClock, sandboxClock } from "./clock";
 import type { World } from "./index";
 
 /** Which stack of which project, as the command line names it. */
@@ -43,6 +44,7 @@ export interface RealWorld extends World {
  * summary of the changes as they happen).
  */
 export async function realWorld(opts: RealStackOptions, onEvent?: (event: EngineEvent) => void): Promise<RealWorld> {
+    checkSandbox();
     const project = resolveProject(opts.cwd);
     const file = stackConfigPath(opts.stack, opts.configFile, project);
     const stack = new AutomationStackDriver({ stack: opts.stack, configFile: file, workDir: project.root, project: project.name, onEvent });
@@ -59,7 +61,7 @@ export async function realWorld(opts: RealStackOptions, onEvent?: (event: Engine
     const config = fileSaysAll
         ? offline!.stackConfig
         : readStackConfig(resolved, `the config of stack ${opts.stack} (as \`pulumi config\` resolves it)`, project.root, project.name);
-    const sdk = sdkClientConfig(awsClientSettings(resolved, config.region));
+    const sdk = clientConfig(resolved, config.region);
     const cloudWatch = new CloudWatchClient(sdk);
     return {
         config,
@@ -78,9 +80,22 @@ export async function realWorld(opts: RealStackOptions, onEvent?: (event: Engine
  * AWS settings (plan reads the file offline; it runs no Pulumi CLI).
  */
 export function cloudWatchTraffic(opts: RealStackOptions): RecentTraffic {
+    checkSandbox();
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
-    const metrics = new CloudWatchAdapter(
-        new CloudWatchClient(sdkClientConfig(awsClientSettings(loaded.config, loaded.stackConfig.region))),
-    );
+    const metrics = new CloudWatchAdapter(new CloudWatchClient(clientConfig(loaded.config, loaded.stackConfig.region)));
     return (targets) => metrics.recentTraffic(targets, new Date(realClock.now()));
+}
+
+/** A sandbox clock that would meet real AWS, or a malformed one: exit 2 before anything is read. */
+function checkSandbox(): void {
+    if (sandboxClock.kind === "refused") throw new UsageError(sandboxClock.why);
+}
+
+/**
+ * The SDK clients' config: the provider's region, profile and roles; in a sandbox's shell the region only, the
+ * credentials being the sandbox's from the environment (it has no profiles or roles to assume).
+ */
+function clientConfig(config: Record<string, unknown>, region: string) {
+    const settings = awsClientSettings(config, region);
+    return sdkClientConfig(sandboxClock.kind === "sandbox" ? { region: settings.region, assumeRoles: [] } : settings);
 }

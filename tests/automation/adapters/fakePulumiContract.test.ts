@@ -11,40 +11,9 @@ import * as path from "path";
 import { AutomationStackDriver } from "../../../automation/adapters/pulumiStack";
 import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { FAKE_PULUMI_DIR } from "../../helpers/cli";
+import { CONTRACT, contractProblems } from "../../helpers/pulumiContract";
 
-interface Contract {
-    readonly source: { readonly tag: string; readonly commit: string };
-    readonly commands: Record<string, { readonly file: string; readonly flags: readonly string[] }>;
-    readonly outputs: Record<string, { readonly fields: readonly string[] }>;
-    readonly engineEvents: readonly string[];
-}
-const CONTRACT = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "tests", "fixtures", "pulumi-cli-contract.json"), "utf8")) as Contract;
 const FAKE = path.join(FAKE_PULUMI_DIR, "pulumi");
-
-/** The flags `command` accepts: its own, its parent's persistent ones (`stack` for `stack output`), the global ones. */
-function flagsOf(command: string): string[] {
-    const parent = command.includes(" ") ? command.split(" ")[0] : undefined;
-    return [
-        ...(CONTRACT.commands[command]?.flags ?? []),
-        ...(parent ? (CONTRACT.commands[parent]?.flags ?? []) : []),
-        ...CONTRACT.commands["(global)"].flags,
-    ];
-}
-
-/** What is wrong with one invocation's argv: a command the real CLI lacks, or a flag its command does not take. */
-export function contractProblems(argv: readonly string[]): string[] {
-    const words = argv.filter((a) => !a.startsWith("-"));
-    const command = [`${words[0]} ${words[1]}`, words[0]].find((c) => CONTRACT.commands[c] !== undefined);
-    if (!command) return [`\`pulumi ${argv.join(" ")}\`: no such command in the real CLI (${CONTRACT.source.tag})`];
-    const accepted = flagsOf(command);
-    return argv
-        .filter((a) => a.startsWith("-") && a !== "--")
-        .map((a) => a.split("=")[0])
-        .filter((f) => !accepted.includes(f))
-        .map(
-            (f) => `\`pulumi ${command}\` has no flag ${f} in the real CLI (${CONTRACT.commands[command].file} at ${CONTRACT.source.tag})`,
-        );
-}
 
 describe("the stand-in pulumi against the real CLI's contract (pulumi/pulumi's source)", function () {
     this.timeout(120_000);
