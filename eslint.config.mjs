@@ -99,6 +99,27 @@ export default tseslint.config(
         rules: { "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }] },
     },
     {
+        // The house rule (docs/design.md): a source file past 500 lines is asking to be split by responsibility.
+        // Every line counts, blank and comment lines too: the rule is stated, and files are measured, in the lines
+        // a reader scrolls (`wc -l`), and a doc comment is part of what a newcomer has to read. Tests are exempt.
+        files: [
+            "automation/**/*.ts",
+            "components/**/*.ts",
+            "config/**/*.ts",
+            "domain/**/*.ts",
+            "deployments/**/*.ts",
+            "bench/**/*.ts",
+            "index.ts",
+            "lib.ts",
+        ],
+        rules: { "max-lines": ["error", { max: 500, skipBlankLines: false, skipComments: false }] },
+    },
+    {
+        // automation/cli.ts is over (842 lines) and being split by responsibility; remove this once it is.
+        files: ["automation/cli.ts"],
+        rules: { "max-lines": "off" },
+    },
+    {
         files: ["tests/fixtures/**", "**/*.cjs"],
         languageOptions: {
             globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly", console: "readonly" },

@@ -25,7 +25,7 @@ export type Opening =
 /** Every phase before the first step, in order; the first that ends the run ends it. */
 export async function open(run: Run, unreadable: readonly UnreadableRecord[]): Promise<Opening> {
     const decided = await recordsDecide(run, unreadable);
-    if (decided) return { kind: "ended", result: decided };
+    if (decided.kind === "ended") return decided;
     run.state.liveWeight = Math.min(...run.targets.map((t) => t.liveWeight));
     const { remaining, resumed } = resumePoint(run);
     const plan = describeRollout(run.options.stackName, run.policy, run.targets, remaining, resumed, run.state.liveWeight);
@@ -52,18 +52,18 @@ export async function open(run: Run, unreadable: readonly UnreadableRecord[]): P
     return { kind: "walk", remaining, resumed };
 }
 
-/** What the records already decide, before anything is planned: the run's end, or undefined to go on. */
-async function recordsDecide(run: Run, unreadable: readonly UnreadableRecord[]): Promise<RolloutResult | undefined> {
-    if (unreadable.length > 0) return refuseUnreadable(run, unreadable);
+/** What the records already decide, before anything is planned: the run ended (with its result), or it goes on. */
+async function recordsDecide(run: Run, unreadable: readonly UnreadableRecord[]): Promise<Next> {
+    if (unreadable.length > 0) return ended(await refuseUnreadable(run, unreadable));
     const decided = run.targets.filter((t) => isRollbackDecided(t.state));
-    if (decided.length > 0) return completeDecidedRollback(run, decided);
-    const ended = run.targets.find((t) => (t.state?.phase === "rolled-back" || t.state?.phase === "aborted") && t.liveWeight === 0);
-    if (ended && !run.options.retry) return alreadyEnded(run, ended.state!);
-    if (run.targets.length > 0) return undefined;
+    if (decided.length > 0) return ended(await completeDecidedRollback(run, decided));
+    const over = run.targets.find((t) => (t.state?.phase === "rolled-back" || t.state?.phase === "aborted") && t.liveWeight === 0);
+    if (over && !run.options.retry) return ended(await alreadyEnded(run, over.state!));
+    if (run.targets.length > 0) return GO_ON;
     run.log.line(
         `nothing to do: every function's live alias already points at its latest version (${run.all.map((t) => `${t.key} v${t.candidate}`).join(", ")})`,
     );
-    return finish(run, "nothing-to-do");
+    return ended(await finish(run, "nothing-to-do"));
 }
 
 /**

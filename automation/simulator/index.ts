@@ -1,4 +1,7 @@
-/** The rehearsal's simulated AWS: see simulatedAws.ts for the entry point. */
+/**
+ * The rehearsal's simulated AWS: see simulatedAws.ts for the entry point (its users and their traffic in
+ * userTraffic.ts, direct Invokes in directInvoke.ts).
+ */
 export {
     SimulatedAws,
     type CustomDatum,

@@ -1,39 +1,22 @@
 import { AlarmRegistry } from "./alarmRegistry";
 import type { MetricAlarmDef } from "./alarms";
 import { createCloudWatchClient } from "./cloudWatchApi";
-import { ASYNC_ATTEMPTS, ASYNC_RETRY_DELAYS_MS, AsyncEventQueues } from "./asyncInvocations";
-import { concurrencyPools, meanDurationMs, throttledShare } from "./concurrency";
-import { clientError } from "./errors";
+import { DirectInvocations, type InvokeHandler } from "./directInvoke";
 import { createSnsClient, type SnsPublish } from "./snsApi";
 import { createStsClient } from "./stsApi";
 import { createLogsClient, type LogGroupSpec } from "./logsApi";
 import { InjectedFaults, type MetricStatusFault } from "./injectedFaults";
 import { LambdaControlPlane, type FunctionSpec } from "./lambdaControlPlane";
-import { createLambdaClient, type InvokeResult } from "./lambdaApi";
-import {
-    aliasInvocationSeries,
-    deadLetterSeries,
-    recordDeadLetters,
-    recordOutcome,
-    versionInvocationSeries,
-    type InvocationSeries,
-} from "./lambdaMetrics";
+import { createLambdaClient } from "./lambdaApi";
 import { MetricStore } from "./metricStore";
-import {
-    DEFAULT_PROFILE,
-    lognormalParameters,
-    profileAt,
-    profileChangeMinutes,
-    validateProfileSchedule,
-    type ProfileSchedule,
-    type VersionProfile,
-} from "./profiles";
+import type { ProfileSchedule } from "./profiles";
 import { createRandom, type Random } from "./random";
-import { QuantileSketch } from "./statistics";
 import type { SimulatedClient } from "./sdkDispatch";
-import { arrivals, requestsToAdditional, simulateRequests, type RequestOutcome } from "./traffic";
+import { copyCounts, UserTraffic, type RequestCounts } from "./userTraffic";
 
-/** How a simulated account starts. */
+export type { InvokeHandler } from "./directInvoke";
+export type { RequestCounts, VersionRequestCounts } from "./userTraffic";
+
 /** One custom metric datum the account received (PutMetricData). */
 export interface CustomDatum {
     readonly namespace: string;
@@ -45,6 +28,7 @@ export interface CustomDatum {
     readonly atMs: number;
 }
 
+/** How a simulated account starts. */
 export interface SimulatedAwsOptions {
     /** Seeds the one random generator: the same seed and the same calls replay the same rehearsal. */
     seed: number;
@@ -70,25 +54,6 @@ export interface SimulatedAwsOptions {
     priorVersions?: number;
 }
 
-/** A version's share of what users got. */
-export interface VersionRequestCounts {
-    /** Requests routed to the version, throttled ones included. */
-    requests: number;
-    /** Invocations that failed (function errors and timeouts). */
-    errors: number;
-    /** Requests refused before invocation. */
-    throttles: number;
-}
-
-/** What users of one function got during the rehearsal, every request, seen by metrics yet or not. */
-export interface RequestCounts {
-    total: number;
-    byVersion: Record<string, VersionRequestCounts>;
-}
-
-/** What a test invocation runs in place of the version's code. */
-export type InvokeHandler = (payload: unknown) => { payload: unknown; functionError?: string };
-
 const MINUTE_MS = 60_000;
 
 /** The random stream of the backfilled history (see createRandom): 'hist'. */
@@ -100,30 +65,6 @@ const INVOKE_STREAM = 0x696e76;
 /** The random streams of the concurrency model's draws: 'conc' (the rehearsal), 'hcon' (the backfilled history). */
 const CONCURRENCY_STREAM = 0x636f6e63;
 const HISTORY_CONCURRENCY_STREAM = 0x68636f6e;
-
-/** Where a span's draws come from and what they are counted into: the rehearsal's, or the backfilled history's. */
-interface SpanDraws {
-    readonly random: Random;
-    readonly concurrencyRandom: Random;
-    readonly counts: Map<string, RequestCounts>;
-    readonly profileMinute: number;
-}
-
-/**
- * What the concurrency limits of one span read of the whole account, read once a span rather than once per alias
- * (which made a span's cost grow with the square of the functions): each function's pool, and each alias's mean
- * demand (requests a second x mean duration), in the traffic's order.
- */
-interface AccountDemand {
-    readonly pools: Map<string, { pool: string; limit: number }>;
-    readonly aliases: readonly { readonly functionName: string; readonly aliasName: string; readonly demand: number }[];
-}
-
-/** The requests of one span routed to one version through one alias. */
-interface Batch {
-    readonly version: string;
-    readonly requests: number;
-}
 
 /**
  * A simulated AWS account for rehearsing rollouts: Lambda and CloudWatch stand-ins that take the real SDK
@@ -149,20 +90,13 @@ export class SimulatedAws {
     private currentMs: number;
     private readonly seed: number;
     private readonly random: Random;
-    /** Direct invocations draw from their own stream: a smoke test must not change the traffic of the same seed. */
-    private readonly invokeRandom: Random;
     private readonly metrics: MetricStore;
     private readonly control: LambdaControlPlane;
     private readonly alarms: AlarmRegistry;
-    private readonly traffic = new Map<
-        string,
-        { functionName: string; aliasName: string; requestsPerMinute: number; asynchronous: boolean }
-    >();
-    /** The events of asynchronous traffic waiting for a retry (see asyncInvocations.ts). */
-    private readonly asyncEvents = new AsyncEventQueues();
-    private readonly versionProfiles = new Map<string, ProfileSchedule>();
-    private readonly defaultProfiles = new Map<string, ProfileSchedule>();
-    private readonly invokeHandlers = new Map<string, InvokeHandler>();
+    /** Who calls the functions, how each version behaves, and the traffic of a span (userTraffic.ts). */
+    private readonly users: UserTraffic;
+    /** Direct Invokes (directInvoke.ts): the smoke test's and Lambda hooks' calls. */
+    private readonly invocations: DirectInvocations;
     private readonly faults: InjectedFaults;
     private readonly counts = new Map<string, RequestCounts>();
     private readonly history = new Map<string, RequestCounts>();
@@ -170,12 +104,6 @@ export class SimulatedAws {
     /** Hand edits of alias descriptions still to come (replaceAliasDescriptionAt), earliest first. */
     private readonly descriptionEdits: { atMs: number; functionName: string; aliasName: string; text: string }[] = [];
     private readonly priorVersions: number;
-    private readonly executedVersionWithoutSplit: boolean;
-    private readonly seriesCache = new Map<string, unknown>();
-    /** Reserved concurrency per function (undefined: the function draws on the account's unreserved pool). */
-    private readonly reservedConcurrency = new Map<string, number | undefined>();
-    /** The share of requests throttled in the last second simulated, per function: what a direct Invoke meets now. */
-    private readonly throttledNow = new Map<string, number>();
     /** The concurrency model's draws, apart from the traffic's: without throttling, a seed's traffic is unchanged. */
     private readonly concurrencyRandom: Random;
 
@@ -191,7 +119,6 @@ export class SimulatedAws {
         this.seed = opts.seed;
         this.priorVersions = opts.priorVersions ?? 0;
         this.random = createRandom(opts.seed);
-        this.invokeRandom = createRandom(opts.seed, INVOKE_STREAM);
         this.concurrencyRandom = createRandom(opts.seed, CONCURRENCY_STREAM);
         const delayMs = maxDelay * MINUTE_MS;
         // Whole minutes before startTime can only hold backfilled history, which has already arrived.
@@ -205,14 +132,22 @@ export class SimulatedAws {
             firstMinuteMs,
         );
         this.control = new LambdaControlPlane(() => this.currentMs, opts.transientRoutingMs ?? 0);
-        this.executedVersionWithoutSplit = opts.executedVersionWithoutSplit ?? true;
+        this.users = new UserTraffic(this.metrics, this.control, opts.executedVersionWithoutSplit ?? true);
+        this.invocations = new DirectInvocations(
+            this.control,
+            this.metrics,
+            this.users,
+            createRandom(opts.seed, INVOKE_STREAM),
+            () => this.currentMs,
+            () => this.minute(),
+        );
         // Alarms see every minute the account has, the backfilled history included, as CloudWatch's do.
         this.alarms = new AlarmRegistry(this.metrics, delayMs);
         const faults = new InjectedFaults(() => this.minute());
         this.faults = faults;
         this.lambda = createLambdaClient(
             this.control,
-            (functionName, qualifier, payload) => this.invoke(functionName, qualifier, payload),
+            (functionName, qualifier, payload) => this.invocations.invoke(functionName, qualifier, payload),
             {
                 checkCall: () => faults.checkCredentials(),
                 checkUpdateAlias: (functionName) => faults.checkUpdateAlias(functionName),
@@ -282,14 +217,16 @@ export class SimulatedAws {
     advance(ms: number): void {
         if (!(ms >= 0) || !Number.isFinite(ms)) throw new Error(`advance: \`ms\` must be a finite number of ms >= 0, got ${ms}.`);
         const endMs = this.currentMs + ms;
-        const changesMs = [...this.profileChangeTimes(), ...this.descriptionEdits.map((e) => e.atMs)].sort((a, b) => a - b);
+        const changesMs = [...this.users.profileChangeTimes(this.startMs), ...this.descriptionEdits.map((e) => e.atMs)].sort(
+            (a, b) => a - b,
+        );
         this.applyDescriptionEdits();
         while (this.currentMs < endMs) {
             // Spans never cross a minute (metrics are per minute) nor a profile change, so each span has one profile.
             let spanEndMs = Math.min(endMs, Math.floor(this.currentMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
             const change = changesMs.find((t) => t > this.currentMs);
             if (change !== undefined && change < spanEndMs) spanEndMs = change;
-            this.simulateSpan(this.currentMs, spanEndMs, {
+            this.users.simulateSpan(this.currentMs, spanEndMs, {
                 random: this.random,
                 concurrencyRandom: this.concurrencyRandom,
                 counts: this.counts,
@@ -355,7 +292,7 @@ export class SimulatedAws {
         let atMs = endMs - minutes * MINUTE_MS;
         while (atMs < endMs) {
             const spanEndMs = Math.min(endMs, Math.floor(atMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
-            this.simulateSpan(atMs, spanEndMs, draws);
+            this.users.simulateSpan(atMs, spanEndMs, draws);
             atMs = spanEndMs;
         }
         this.alarms.existedSince(endMs - minutes * MINUTE_MS);
@@ -379,11 +316,7 @@ export class SimulatedAws {
      * account's unreserved pool. It caps the concurrent executions of all its versions together.
      */
     setReservedConcurrency(functionName: string, reserved: number | undefined): void {
-        if (reserved !== undefined && reserved !== -1 && !(Number.isInteger(reserved) && reserved >= 0))
-            throw new Error(
-                `setReservedConcurrency: \`reserved\` must be a whole number >= 0 (or -1 / undefined for none), got ${reserved}.`,
-            );
-        this.reservedConcurrency.set(functionName, reserved === -1 ? undefined : reserved);
+        this.users.setReservedConcurrency(functionName, reserved);
     }
 
     /** Publishes $LATEST as "1", "2", ...: the version keeps the role, DLQ and description of the moment, like Lambda. */
@@ -423,32 +356,22 @@ export class SimulatedAws {
      * the dead-letter queue after the last attempt (see asyncInvocations.ts); else each call is synchronous.
      */
     setTraffic(functionName: string, aliasName: string, requestsPerMinute: number, options: { asynchronous?: boolean } = {}): void {
-        if (!(requestsPerMinute >= 0) || !Number.isFinite(requestsPerMinute)) {
-            throw new Error(`setTraffic: \`requestsPerMinute\` must be a finite number >= 0, got ${requestsPerMinute}.`);
-        }
-        this.traffic.set(`${functionName}\u0000${aliasName}`, {
-            functionName,
-            aliasName,
-            requestsPerMinute,
-            asynchronous: options.asynchronous ?? false,
-        });
+        this.users.setTraffic(functionName, aliasName, requestsPerMinute, options);
     }
 
     /** How one version behaves (versions without one use the function's default profile). */
     setVersionProfile(functionName: string, version: string, schedule: ProfileSchedule): void {
-        validateProfileSchedule(schedule, `profile of ${functionName}:${version}`);
-        this.versionProfiles.set(`${functionName}\u0000${version}`, schedule);
+        this.users.setVersionProfile(functionName, version, schedule);
     }
 
     /** How the versions of a function without their own profile behave. */
     setDefaultProfile(functionName: string, schedule: ProfileSchedule): void {
-        validateProfileSchedule(schedule, `default profile of ${functionName}`);
-        this.defaultProfiles.set(functionName, schedule);
+        this.users.setDefaultProfile(functionName, schedule);
     }
 
     /** What a direct Invoke of this version returns (the smoke test's view of the version). */
     setInvokeHandler(functionName: string, version: string, handler: InvokeHandler): void {
-        this.invokeHandlers.set(`${functionName}\u0000${version}`, handler);
+        this.invocations.setHandler(functionName, version, handler);
     }
 
     /**
@@ -525,294 +448,6 @@ export class SimulatedAws {
     historyCounts(functionName: string): RequestCounts {
         return copyCounts(this.history.get(functionName));
     }
-
-    private profileOf(functionName: string, version: string, minute: number): VersionProfile {
-        const schedule = this.versionProfiles.get(`${functionName}\u0000${version}`) ?? this.defaultProfiles.get(functionName);
-        return schedule === undefined ? DEFAULT_PROFILE : profileAt(schedule, minute);
-    }
-
-    private profileChangeTimes(): number[] {
-        const minutes = [...this.versionProfiles.values(), ...this.defaultProfiles.values()].flatMap(profileChangeMinutes);
-        return [...new Set(minutes)].map((minute) => this.startMs + minute * MINUTE_MS).sort((a, b) => a - b);
-    }
-
-    /**
-     * The user traffic of [fromMs, toMs) (within one minute), drawn from `random`, counted into `counts`, with
-     * the versions' profiles at `profileMinute`; the concurrency limits' throttling drawn from `concurrencyRandom`.
-     */
-    private simulateSpan(fromMs: number, toMs: number, draws: SpanDraws): void {
-        const account = this.accountDemand(draws.profileMinute);
-        for (const { functionName, aliasName, requestsPerMinute, asynchronous } of this.traffic.values()) {
-            const routing = this.control.routing(functionName, aliasName);
-            if (asynchronous && routing) {
-                this.simulateAsyncSpan(functionName, aliasName, requestsPerMinute, fromMs, toMs, draws, account);
-                continue;
-            }
-            if (!routing || requestsPerMinute === 0) continue;
-            const requests = arrivals(draws.random, requestsPerMinute, toMs - fromMs);
-            if (requests === 0) continue;
-            const toAdditional = routing.additional ? requestsToAdditional(draws.random, requests, routing.additional.weight) : 0;
-            const batches: Batch[] = [{ version: routing.primaryVersion, requests: requests - toAdditional }];
-            if (routing.additional && toAdditional > 0) batches.push({ version: routing.additional.version, requests: toAdditional });
-            const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws, account);
-            batches.forEach((batch, i) => this.serve(functionName, aliasName, batch.version, batch.requests, throttled[i], fromMs, draws));
-        }
-    }
-
-    /**
-     * The asynchronous events of [fromMs, toMs) through one alias: the new ones and the retries now due, each
-     * attempt routed by the alias and limited by the function's concurrency like any invocation. A failed attempt
-     * is retried after its delay; a throttled one in the next span; the last failed attempt goes to the function's
-     * dead-letter queue when it has one (DeadLetterErrors when that write fails, the version profile's
-     * `deadLetterFailureRate`). What users got: an event counts once, on the version of its first attempt, and
-     * fails only when its last attempt does.
-     */
-    private simulateAsyncSpan(
-        functionName: string,
-        aliasName: string,
-        requestsPerMinute: number,
-        fromMs: number,
-        toMs: number,
-        draws: SpanDraws,
-        account: AccountDemand,
-    ): void {
-        const routing = this.control.routing(functionName, aliasName)!;
-        const due = this.asyncEvents.takeDue(functionName, aliasName, toMs);
-        due.set(1, (due.get(1) ?? 0) + arrivals(draws.random, requestsPerMinute, toMs - fromMs));
-        // Every attempt of the span asks for concurrency at once: one throttling over all of them.
-        const batches: Array<Batch & { attempt: number }> = [];
-        for (const [attempt, events] of [...due].sort((a, b) => a[0] - b[0])) {
-            if (events === 0) continue;
-            const toAdditional = routing.additional ? requestsToAdditional(draws.random, events, routing.additional.weight) : 0;
-            batches.push({ attempt, version: routing.primaryVersion, requests: events - toAdditional });
-            if (routing.additional && toAdditional > 0)
-                batches.push({ attempt, version: routing.additional.version, requests: toAdditional });
-        }
-        const throttled = this.concurrencyThrottles(functionName, aliasName, batches, fromMs, toMs, draws, account);
-        batches.forEach(({ attempt, version: versionName, requests }, i) => {
-            if (requests === 0) return;
-            const profile = this.profileOf(functionName, versionName, draws.profileMinute);
-            const version = this.control.version(functionName, versionName);
-            const outcome = simulateRequests(draws.random, profile, requests, version.timeoutSeconds * 1000, throttled[i]);
-            recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, versionName), fromMs, outcome);
-            this.asyncEvents.add(functionName, aliasName, toMs, attempt, outcome.throttles);
-            const last = attempt >= ASYNC_ATTEMPTS;
-            count(draws.counts, functionName, versionName, {
-                requests: attempt === 1 ? outcome.invocations : 0,
-                errors: last ? outcome.errors : 0,
-                throttles: 0,
-            });
-            if (!last) {
-                this.asyncEvents.add(functionName, aliasName, fromMs + ASYNC_RETRY_DELAYS_MS[attempt - 1], attempt + 1, outcome.errors);
-            } else if (version.deadLetterTargetArn && outcome.errors > 0) {
-                const undelivered = draws.random.binomial(outcome.errors, profile.deadLetterFailureRate ?? 0);
-                const series = this.series(`dlq\u0000${functionName}\u0000${aliasName}`, () =>
-                    deadLetterSeries(this.metrics, functionName, aliasName),
-                );
-                recordDeadLetters(this.metrics, series, fromMs, undelivered, outcome.errors - undelivered);
-            }
-        });
-    }
-
-    /**
-     * How many of each batch's requests the function's concurrency limit throttles (see concurrency.ts), second by
-     * second: a batch's requests are spread over the span's seconds as Poisson arrivals are (multinomially), each
-     * second asks for its arrivals x the versions' mean durations (a partial second is completed at the span's
-     * rate), plus the mean demand of the other traffic in the same pool (other aliases, other functions of the
-     * unreserved pool), and the excess share of each second's requests is throttled. No draw at all when even
-     * all of the span's requests in one second would fit.
-     */
-    private concurrencyThrottles(
-        functionName: string,
-        aliasName: string,
-        batches: readonly Batch[],
-        fromMs: number,
-        toMs: number,
-        draws: SpanDraws,
-        account: AccountDemand,
-    ): number[] {
-        const throttled = batches.map(() => 0);
-        const { pool, limit } = account.pools.get(functionName)!;
-        const spanSeconds = (toMs - fromMs) / 1000;
-        const meanSeconds = batches.map((b) => this.meanDurationSeconds(functionName, b.version, draws.profileMinute));
-        const rates = batches.map((b) => b.requests / spanSeconds);
-        let otherDemand = 0;
-        for (const other of account.aliases) {
-            if (other.functionName === functionName && other.aliasName === aliasName) continue;
-            if (account.pools.get(other.functionName)?.pool !== pool) continue;
-            otherDemand += other.demand;
-        }
-        const mostDemand = otherDemand + batches.reduce((sum, b, i) => sum + (b.requests + rates[i]) * meanSeconds[i], 0);
-        if (mostDemand <= limit) {
-            this.throttledNow.set(functionName, 0);
-            return throttled;
-        }
-        const remaining = batches.map((b) => b.requests);
-        let share = 0;
-        for (let atMs = fromMs; atMs < toMs;) {
-            const endMs = Math.min(toMs, Math.floor(atMs / 1000) * 1000 + 1000);
-            const seconds = (endMs - atMs) / 1000;
-            const left = (toMs - atMs) / 1000;
-            const arrived = remaining.map((n) => draws.concurrencyRandom.binomial(n, seconds / left));
-            arrived.forEach((n, i) => (remaining[i] -= n));
-            const demand = otherDemand + arrived.reduce((sum, n, i) => sum + (n + rates[i] * (1 - seconds)) * meanSeconds[i], 0);
-            share = throttledShare(demand, limit);
-            arrived.forEach((n, i) => (throttled[i] += draws.concurrencyRandom.binomial(n, share)));
-            atMs = endMs;
-        }
-        this.throttledNow.set(functionName, share);
-        return throttled;
-    }
-
-    /** The account's pools, and every alias's mean demand with the versions' profiles at `profileMinute` (see {@link AccountDemand}). */
-    private accountDemand(profileMinute: number): AccountDemand {
-        const aliases: { functionName: string; aliasName: string; demand: number }[] = [];
-        for (const { functionName, aliasName, requestsPerMinute } of this.traffic.values()) {
-            if (requestsPerMinute === 0) continue;
-            const routing = this.control.routing(functionName, aliasName);
-            if (!routing) continue;
-            const weight = routing.additional?.weight ?? 0;
-            const mean =
-                (1 - weight) * this.meanDurationSeconds(functionName, routing.primaryVersion, profileMinute) +
-                (routing.additional ? weight * this.meanDurationSeconds(functionName, routing.additional.version, profileMinute) : 0);
-            aliases.push({ functionName, aliasName, demand: (requestsPerMinute / 60) * mean });
-        }
-        return { pools: concurrencyPools(this.functionsWithConcurrency()), aliases };
-    }
-
-    /** Every function with traffic or a reserved concurrency, and its reservation (for the account's pools). */
-    private functionsWithConcurrency(): Map<string, number | undefined> {
-        const all = new Map(this.reservedConcurrency);
-        for (const { functionName } of this.traffic.values()) if (!all.has(functionName)) all.set(functionName, undefined);
-        return all;
-    }
-
-    /** A version's mean duration in seconds, cut at its timeout: what Little's law multiplies the arrival rate by. */
-    private meanDurationSeconds(functionName: string, version: string, profileMinute: number): number {
-        const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
-        return meanDurationMs(this.profileOf(functionName, version, profileMinute), timeoutMs) / 1000;
-    }
-
-    private serve(
-        functionName: string,
-        aliasName: string,
-        version: string,
-        requests: number,
-        throttledByConcurrency: number,
-        timestampMs: number,
-        { random, counts, profileMinute }: SpanDraws,
-    ): void {
-        if (requests === 0) return;
-        const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
-        const outcome = simulateRequests(
-            random,
-            this.profileOf(functionName, version, profileMinute),
-            requests,
-            timeoutMs,
-            throttledByConcurrency,
-        );
-        count(counts, functionName, version, outcome);
-        recordOutcome(this.metrics, this.aliasSeries(functionName, aliasName, version), timestampMs, outcome);
-    }
-
-    /** The series a call through an alias is recorded under: with ExecutedVersion, unless the alias has no split and the account does not publish it then. */
-    private aliasSeries(functionName: string, aliasName: string, version: string): InvocationSeries {
-        const executed = this.executedVersionWithoutSplit || this.control.routing(functionName, aliasName)?.additional !== undefined;
-        return this.series(`alias\u0000${functionName}\u0000${aliasName}\u0000${version}\u0000${executed}`, () =>
-            aliasInvocationSeries(this.metrics, functionName, aliasName, version, executed),
-        );
-    }
-
-    private series<T>(key: string, create: () => T): T {
-        let series = this.seriesCache.get(key) as T | undefined;
-        if (series === undefined) {
-            series = create();
-            this.seriesCache.set(key, series);
-        }
-        return series;
-    }
-
-    /** One Invoke: through an alias it is routed like user traffic; otherwise it runs the named version. */
-    private invoke(functionName: string, qualifier: string | undefined, payload: unknown): InvokeResult {
-        const viaAlias = qualifier !== undefined && this.control.isAlias(functionName, qualifier) ? qualifier : undefined;
-        let version: string;
-        if (viaAlias !== undefined) {
-            const routing = this.control.routing(functionName, viaAlias)!;
-            version =
-                routing.additional && this.invokeRandom.uniform() < routing.additional.weight
-                    ? routing.additional.version
-                    : routing.primaryVersion;
-        } else {
-            version = qualifier ?? "$LATEST";
-            this.control.version(functionName, version);
-        }
-        const series =
-            viaAlias !== undefined
-                ? this.aliasSeries(functionName, viaAlias, version)
-                : this.series(`version\u0000${functionName}\u0000${version}`, () =>
-                      versionInvocationSeries(this.metrics, functionName, version),
-                  );
-        const timeoutMs = this.control.version(functionName, version).timeoutSeconds * 1000;
-        // At the function's concurrency limit a synchronous Invoke is refused, not run: 429 TooManyRequestsException
-        // with the limit as its Reason ("Understanding Lambda function scaling"; the Invoke API reference's errors).
-        const share = this.throttledNow.get(functionName) ?? 0;
-        if (share > 0 && this.invokeRandom.uniform() < share) {
-            const empty = new QuantileSketch();
-            recordOutcome(this.metrics, series, this.currentMs, {
-                requests: 1,
-                throttles: 1,
-                invocations: 0,
-                errors: 0,
-                timeouts: 0,
-                durations: { count: 0, sum: 0, min: Infinity, max: -Infinity, sketch: empty },
-                timeoutMs,
-            });
-            const reserved = this.reservedConcurrency.get(functionName) !== undefined;
-            const error = clientError("TooManyRequestsException", "Rate Exceeded.", 429) as Error & { Reason?: string };
-            error.Reason = reserved ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded";
-            throw error;
-        }
-        const handler = this.invokeHandlers.get(`${functionName}\u0000${version}`);
-        let result: { payload: unknown; functionError?: string };
-        if (!handler) {
-            result = {
-                payload: { errorType: "Error", errorMessage: `No invoke handler is set for ${functionName}:${version} in this rehearsal.` },
-                functionError: "Unhandled",
-            };
-        } else {
-            try {
-                result = handler(payload);
-            } catch (error) {
-                const e = error instanceof Error ? error : new Error(String(error));
-                result = { payload: { errorType: e.name, errorMessage: e.message }, functionError: "Unhandled" };
-            }
-        }
-        const { mu, sigma } = lognormalParameters(this.profileOf(functionName, version, this.minute()));
-        const drawn = this.invokeRandom.lognormal(mu, sigma);
-        // A call past the timeout is stopped there: an Unhandled error whatever the code would have answered.
-        const timedOut = drawn > timeoutMs;
-        if (timedOut) {
-            result = {
-                payload: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` },
-                functionError: "Unhandled",
-            };
-        }
-        const sketch = new QuantileSketch();
-        if (!timedOut) sketch.add(drawn);
-        const outcome: RequestOutcome = {
-            requests: 1,
-            throttles: 0,
-            invocations: 1,
-            errors: result.functionError !== undefined ? 1 : 0,
-            timeouts: timedOut ? 1 : 0,
-            durations: timedOut
-                ? { count: 0, sum: 0, min: Infinity, max: -Infinity, sketch }
-                : { count: 1, sum: drawn, min: drawn, max: drawn, sketch },
-            timeoutMs,
-        };
-        recordOutcome(this.metrics, series, this.currentMs, outcome);
-        return { executedVersion: version, payload: result.payload, functionError: result.functionError };
-    }
 }
 
 /** A uniform number in [0, 1) from a string (FNV-1a, 32 bits): the same series and minute always get the same delay. */
@@ -823,30 +458,4 @@ function hashUniform(text: string): number {
         h = Math.imul(h, 0x01000193) >>> 0;
     }
     return h / 2 ** 32;
-}
-
-function count(
-    all: Map<string, RequestCounts>,
-    functionName: string,
-    version: string,
-    outcome: Pick<RequestOutcome, "requests" | "errors" | "throttles">,
-): void {
-    let counts = all.get(functionName);
-    if (!counts) {
-        counts = { total: 0, byVersion: {} };
-        all.set(functionName, counts);
-    }
-    const byVersion = (counts.byVersion[version] ??= { requests: 0, errors: 0, throttles: 0 });
-    counts.total += outcome.requests;
-    byVersion.requests += outcome.requests;
-    byVersion.errors += outcome.errors;
-    byVersion.throttles += outcome.throttles;
-}
-
-function copyCounts(counts: RequestCounts | undefined): RequestCounts {
-    if (!counts) return { total: 0, byVersion: {} };
-    return {
-        total: counts.total,
-        byVersion: Object.fromEntries(Object.entries(counts.byVersion).map(([version, c]) => [version, { ...c }])),
-    };
 }
