@@ -4,10 +4,8 @@
  * command, prints lines for a person (on stderr with --json, so stdout holds only the report), and sets the exit code
  * from the one table of codes and meanings (exitCodes.ts).
  */
-import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { STRATEGIES, type Strategy } from "../domain/routing";
-import * as os from "os";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { TRANSPORTS, type Transport } from "./rehearsal/transportNames";
 import type { RolloutLog } from "./rollout/ports";
@@ -15,7 +13,7 @@ import type { RolloutReport } from "./rollout/report";
 import { exitCodeForSignal } from "./exitCodes";
 import { handleInterrupts } from "./interrupts";
 import { plainText } from "../domain/text";
-import { checkReportPath, reportKeeper, reportWarning, writeReportFile } from "./reportWriter";
+import { checkReportPath, reportKeeper, writeReportFile } from "./reportWriter";
 import type { OperatorAction } from "./rollout/operator";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
@@ -33,45 +31,23 @@ import type { WavesFlags } from "./cli/waves";
 import type { StackWorld } from "./waves/stack";
 // Pulumi, the AWS SDK, the simulator, the rollout and the waves load when a verb's action runs, not at start-up.
 import { verbModules as load } from "./cli/verbModules";
-
-interface CommonOptions {
-    /** Set by the preAction hook: `-s/--stack`, `PULUMI_STACK` or the selected stack (cli/conventions.ts). */
-    stack: string;
-    cwd?: string;
-    nonInteractive?: boolean;
-    configFile?: string;
-    json?: boolean;
-    report?: string;
-    /** `--html <file>`: the report as one HTML page too (automation/cli/reportCommand.ts). */
-    html?: string;
-    yes?: boolean;
-    dryRun?: boolean;
-}
-
-// The wall clock; its sleep waits as long as asked, however long (automation/timers.ts).
-
-/** The prompt before traffic moves: asked on a terminal; refused without one unless --yes. */
-function confirmation(opts: CommonOptions): ((q: string) => Promise<boolean>) | undefined {
-    if (opts.yes || opts.dryRun) return undefined;
-    if (!process.stdin.isTTY) {
-        return async () => {
-            throw new UsageError("not a terminal, so nobody can confirm: pass --yes to move traffic without a prompt");
-        };
-    }
-    return load.output().askOnTerminal;
-}
-
-/**
- * A verb's real world (automation/wiring/real.ts: the Automation API on the project, AWS with the provider's
- * credentials; bad config exits 2 before either is called) and its adapters. With a log, each `up` prints a
- * compact summary of its changes as they happen.
- */
-async function realDeps(opts: CommonOptions, log?: RolloutLog) {
-    const { realWorld } = load.realWorld();
-    const { adaptersOf } = load.wiring();
-    const world = await realWorld(opts, log ? upSummary(log) : undefined);
-    return { world, config: world.config, stack: world.stack, clock: world.clock, ...adaptersOf(world) };
-}
+import {
+    byOption,
+    type CommonOptions,
+    configFileOption,
+    cwdOption,
+    jsonOption,
+    MAX_VERB_WAIT_SECONDS,
+    MAX_WATCH_INTERVAL,
+    nonInteractiveOption,
+    parseBoundedDuration,
+    reasonOption,
+    reportOption,
+    stackOption,
+    waitOption,
+    yesOption,
+} from "./cli/options";
+import { callerPrincipal, confirmation, emit, type RealDeps, realDeps, userName } from "./cli/verbDeps";
 
 /**
  * One stack's real world in a release through several stacks (automation/cli/waves.ts): that stack's real world
@@ -129,23 +105,6 @@ function warnUnresolvable(opts: CommonOptions): void {
         printLines([`warning: ${unresolvedEnvironments(loaded.environments, loaded.file, opts.stack)}`], process.stderr);
 }
 
-/** Passes each engine event of an `up` that a person should see to the rollout's log, as one line. */
-function upSummary(log: RolloutLog): (event: EngineEvent) => void {
-    const { describeEngineEvent } = load.upSummary();
-    return (event) => {
-        const line = describeEngineEvent(event);
-        if (line !== undefined) log.line(`  ${line}`);
-    };
-}
-
-function emit(opts: CommonOptions, report: unknown): void {
-    if (opts.report) {
-        const error = writeReportFile(opts.report, report);
-        if (error) console.error(reportWarning(opts.report, error));
-    }
-    if (opts.json) console.log(JSON.stringify(report));
-}
-
 const program = new Command()
     .name("lambda-rollout")
     .description("Progressive delivery of AWS Lambda functions on Pulumi")
@@ -174,23 +133,6 @@ const program = new Command()
         // A report that could not be written would be lost after the traffic moved: refused now (exit 2), in every verb that takes it.
         if (opts.report !== undefined) checkReportPath(opts.report);
     });
-
-/** The longest `status --watch --interval` (seconds): an hour between looks is no longer watching. */
-const MAX_WATCH_INTERVAL = 3600;
-
-const stackOption = () =>
-    new Option("-s, --stack <name>", "the stack (e.g. prod, or <org>/<project>/prod); default: $PULUMI_STACK, else the selected stack");
-const yesOption = () => new Option("-y, --yes", "do not ask before acting (also: PULUMI_SKIP_CONFIRMATIONS=true)");
-const nonInteractiveOption = () => new Option("--non-interactive", "never prompt: a command that would ask refuses unless -y/--yes");
-const configFileOption = () =>
-    new Option("--config-file <file>", "use this config file instead of Pulumi.<stack>.yaml (as the Pulumi CLI's --config-file)");
-const cwdOption = () =>
-    new Option(
-        "-C, --cwd <dir>",
-        "the Pulumi project to drive: the nearest Pulumi.yaml at or above <dir> (default: the current directory's)",
-    );
-const jsonOption = () => new Option("--json", "print only the report, as JSON, on stdout (lines for people go to stderr)");
-const reportOption = () => new Option("--report <file>", "write the report as JSON to this file");
 
 program
     .command("plan")
@@ -323,20 +265,11 @@ async function runPromote(opts: PromoteFlags): Promise<void> {
     }
 }
 
-/** The user's login name, for the record of who acted. */
-const userName = () => {
-    try {
-        return os.userInfo().username;
-    } catch {
-        return "unknown";
-    }
-};
-
 /**
  * Whether the person at this terminal may approve a step here: anyone when the reviewed config names no
  * `rollout.approvers`, else only when this promote's caller (STS) is one of them.
  */
-async function mayApproveHere(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<boolean> {
+async function mayApproveHere(deps: RealDeps, log: RolloutLog): Promise<boolean> {
     const approvers = deps.config.rollout.approvers;
     if (approvers.length === 0) return true;
     const { isApprover } = load.operator();
@@ -347,18 +280,6 @@ async function mayApproveHere(deps: Awaited<ReturnType<typeof realDeps>>, log: R
             `approval is not asked at this terminal: ${principal ?? "this caller"} is not one of \`rollout.approvers\` (an approver runs \`lambda-rollout approve\`)`,
         );
     return may;
-}
-
-/** Who this process is as AWS says, or undefined (with why) when STS cannot say. */
-async function callerPrincipal(deps: Awaited<ReturnType<typeof realDeps>>, log: RolloutLog): Promise<string | undefined> {
-    try {
-        return await deps.identity.principalArn();
-    } catch (err) {
-        log.line(
-            `warning: who you are could not be read from AWS (STS GetCallerIdentity: ${(err as Error).message}); the record keeps only --by`,
-        );
-        return undefined;
-    }
 }
 
 /** An operator verb: recorded on the aliases for the promote that owns the rollout (abort also moves traffic itself). */
@@ -421,28 +342,6 @@ const promoteOptions = (command: Command, withRetry: boolean) => {
     }
     return command.addOption(jsonOption()).addOption(reportOption()).addOption(htmlOption());
 };
-const byOption = () =>
-    new Option("--by <name>", "who is acting, for the record (default: $LAMBDA_ROLLOUT_ACTOR, $GITHUB_ACTOR, else the user)");
-const reasonOption = () => new Option("--reason <text>", "why, for the record (shown by status, kept in the report)");
-/** The longest a verb waits for its confirmation. */
-const MAX_VERB_WAIT_SECONDS = 3600;
-const waitOption = () =>
-    new Option(
-        "--wait <duration>",
-        `how long to wait for the confirmation (the owning promote's, an \`up\` in flight, the stack's lock), e.g. 5m; at most 1h (default 10m)`,
-    );
-
-/** A `30s`/`10m`/`1h` (or seconds) duration from the command line, at most `maxSeconds`; else a UsageError naming the flag. */
-function parseBoundedDuration(text: string, flag: string, maxSeconds: number): number {
-    const m = /^(\d+)(s|m|h)?$/.exec(text);
-    const seconds = m ? Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1) : NaN;
-    if (!(seconds >= 1 && seconds <= maxSeconds))
-        throw new UsageError(
-            `\`${flag}\` (got ${JSON.stringify(text)}): must be a duration such as "30s", "10m" or "1h", from 1s to ${maxSeconds / 60} min`,
-        );
-    return seconds;
-}
-
 promoteOptions(
     program
         .command("promote")
