@@ -5,16 +5,10 @@
  * from the one table of codes and meanings (exitCodes.ts).
  */
 import { Command, CommanderError, Option } from "commander";
-import { STRATEGIES, type Strategy } from "../domain/routing";
 import { describeBug, ExitCode, exitCodeFor, InfrastructureError, isBug, UsageError } from "./errors";
 import { TRANSPORTS, type Transport } from "./rehearsal/transportNames";
-import type { RolloutLog } from "./rollout/ports";
-import type { RolloutReport } from "./rollout/report";
-import { exitCodeForSignal } from "./exitCodes";
-import { handleInterrupts } from "./interrupts";
 import { plainText } from "../domain/text";
-import { checkReportPath, reportKeeper, writeReportFile } from "./reportWriter";
-import type { OperatorAction } from "./rollout/operator";
+import { checkReportPath } from "./reportWriter";
 import { resolveProject } from "./project";
 import { packageVersion } from "./packageRoot";
 import { cannotConfirm, confirmMode, resolveStack } from "./cli/conventions";
@@ -25,72 +19,25 @@ import { addVerbHelp, unknownVerb } from "./cli/help";
 import type { AdoptFlags } from "./adopt/command";
 import type { IamPolicyFlags } from "./iam/command";
 import { ROLES } from "./iam/promoterPolicy";
-import { parseStackName } from "./stackName";
 import { realClock } from "./wiring/clock";
 import type { WavesFlags } from "./cli/waves";
-import type { StackWorld } from "./waves/stack";
 // Pulumi, the AWS SDK, the simulator, the rollout and the waves load when a verb's action runs, not at start-up.
 import { verbModules as load } from "./cli/verbModules";
 import {
-    byOption,
     type CommonOptions,
     configFileOption,
     cwdOption,
     jsonOption,
-    MAX_VERB_WAIT_SECONDS,
     MAX_WATCH_INTERVAL,
     nonInteractiveOption,
-    parseBoundedDuration,
-    reasonOption,
     reportOption,
     stackOption,
-    waitOption,
     yesOption,
 } from "./cli/options";
-import { callerPrincipal, confirmation, emit, type RealDeps, realDeps, userName } from "./cli/verbDeps";
-
-/**
- * One stack's real world in a release through several stacks (automation/cli/waves.ts): that stack's real world
- * (its own config file, region and credentials) wired as its own promote's is (automation/wiring: its hooks,
- * recent traffic and retention; a release sends no notifications yet), its lines prefixed with its name; and who
- * the caller is in its account.
- */
-async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLog) {
-    const { wireRollout } = load.wiring();
-    const stackLog: RolloutLog = { line: (text) => log.line(`${stack} | ${text}`) };
-    const deps = await realDeps({ ...opts, stack, configFile: undefined }, stackLog);
-    const wiring = await wireRollout(deps.world, {
-        stack: parseStackName(stack, deps.world.project.name).name,
-        stackName: stack,
-        retention: deps.config.retention,
-        log: stackLog,
-    });
-    const world: StackWorld = {
-        stack,
-        policy: deps.config.rollout,
-        deps: { ...wiring.rollout, stack: deps.stack, clock: deps.clock, log: stackLog },
-    };
-    return { world, principal: () => callerPrincipal(deps, stackLog) };
-}
-
-/** `--waves` acts on the stacks its plan names: a stack or a config file of its own is refused (exit 2). */
-function checkWavesFlags(opts: Partial<CommonOptions> & { retry?: boolean; strategy?: string; full?: boolean }): void {
-    const conflicting = [
-        ["--stack", opts.stack],
-        ["--config-file", opts.configFile],
-        ["--retry", opts.retry],
-        ["--strategy", opts.strategy],
-        ["--full", opts.full],
-    ].filter(([, v]) => v !== undefined);
-    if (conflicting.length > 0)
-        throw new UsageError(
-            `\`--waves\`: the wave plan names the stacks and each stack's config is its own Pulumi.<stack>.yaml: it takes no ${conflicting.map(([f]) => f).join(", ")}`,
-        );
-}
-
-/** The `--waves <plan>` option of the verbs that act on a whole release. */
-const wavesOption = () =>
-    new Option("--waves <plan>", "act on a whole release: the plan of that name in waves.yaml (its stacks, in waves) instead of one stack");
+import { confirmation, emit, realDeps } from "./cli/verbDeps";
+import { registerOperatorVerbs } from "./cli/operatorVerbs";
+import { registerPromoteVerbs } from "./cli/promoteVerb";
+import { checkWavesFlags, runWaves, wavesOption } from "./cli/wavesVerb";
 
 /**
  * Offline commands read only the stack file: an ESC environment it imports cannot be resolved here, so say so
@@ -170,272 +117,8 @@ program
         else printLines([...describePlan(opts.stack, evaluation), ...lines]);
     });
 
-type PromoteFlags = CommonOptions & {
-    strategy?: Strategy;
-    onInterrupt: "abort" | "hold";
-    retry?: boolean;
-    full?: boolean;
-    by?: string;
-    reason?: string;
-};
-
-/** promote and retry: one rollout, its report kept after every change, interrupts handled. */
-async function runPromote(opts: PromoteFlags): Promise<void> {
-    const { promote, withStrategy } = load.promote();
-    const { consoleLog, askOnTerminal, summary } = load.output();
-    const { wireRollout } = load.wiring();
-    const { actor } = load.operator();
-    const { writeHtmlAfterRun } = load.reportCommand();
-    const log = consoleLog(realClock, opts.json);
-    const deps = await realDeps(opts, log);
-    // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
-    withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
-    // Every side effect, wired once (automation/wiring): a webhook URL that cannot be had is exit 2 here.
-    const wiring = await wireRollout(deps.world, {
-        stack: parseStackName(opts.stack, deps.world.project.name).name,
-        stackName: opts.stack,
-        notifications: deps.config.notifications,
-        retention: deps.config.retention,
-        log,
-        dryRun: opts.dryRun,
-    });
-    const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
-    const interrupts = handleInterrupts(
-        (signal) =>
-            log.line(
-                `${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`,
-            ),
-        (signal) => {
-            // A second signal: the person or the CI runner will not wait. What the report holds is kept.
-            const latest = keeper.latest() as RolloutReport | undefined;
-            if (latest && opts.report)
-                writeReportFile(opts.report, {
-                    ...latest,
-                    interrupt: signal,
-                    error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}`,
-                });
-            console.error(
-                `${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`,
-            );
-            process.exit(exitCodeForSignal(signal));
-        },
-    );
-    try {
-        const result = await promote(
-            {
-                ...wiring.rollout,
-                stack: deps.stack,
-                clock: deps.clock,
-                log,
-                confirm: confirmation(opts),
-                observe: (report) => {
-                    keeper.observe(report);
-                    wiring.delivery.observe(report);
-                },
-                signal: interrupts.signal,
-                // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
-                // unless `rollout.approvers` does not name who runs this promote.
-                ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
-                    ? { ask: (q: string, signal: AbortSignal) => askOnTerminal(q, signal), user: actor(undefined, process.env, userName) }
-                    : {}),
-            },
-            {
-                stackName: opts.stack,
-                dryRun: opts.dryRun,
-                strategy: opts.strategy,
-                onInterrupt: opts.onInterrupt,
-                retry: opts.retry,
-                // What review saw: the checked-out config's policy (promote refuses when the stack's outputs differ).
-                policy: deps.config.rollout,
-            },
-        );
-        if (opts.dryRun) {
-            if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
-        } else {
-            // The notifications still in flight (each bounded by its timeout) and the metrics, then the report's last write.
-            const report = await wiring.delivery.finish(result.report);
-            keeper.observe(report);
-            await writeHtmlAfterRun(opts.html, report);
-            log.line(summary(report));
-            if (opts.json) console.log(JSON.stringify(report));
-        }
-        process.exitCode = result.exitCode;
-    } finally {
-        interrupts.dispose();
-    }
-}
-
-/**
- * Whether the person at this terminal may approve a step here: anyone when the reviewed config names no
- * `rollout.approvers`, else only when this promote's caller (STS) is one of them.
- */
-async function mayApproveHere(deps: RealDeps, log: RolloutLog): Promise<boolean> {
-    const approvers = deps.config.rollout.approvers;
-    if (approvers.length === 0) return true;
-    const { isApprover } = load.operator();
-    const principal = await callerPrincipal(deps, log);
-    const may = principal !== undefined && isApprover(principal, approvers);
-    if (!may)
-        log.line(
-            `approval is not asked at this terminal: ${principal ?? "this caller"} is not one of \`rollout.approvers\` (an approver runs \`lambda-rollout approve\`)`,
-        );
-    return may;
-}
-
-/** An operator verb: recorded on the aliases for the promote that owns the rollout (abort also moves traffic itself). */
-async function runOperator(action: OperatorAction, opts: CommonOptions & { by?: string; reason?: string; wait?: string }): Promise<void> {
-    const { actor, operate } = load.operator();
-    const { consoleLog } = load.output();
-    const by = actor(opts.by, process.env, userName);
-    const waitMs = opts.wait === undefined ? undefined : parseBoundedDuration(opts.wait, "--wait", MAX_VERB_WAIT_SECONDS) * 1000;
-    if (action === "promote-full" && !opts.reason) {
-        throw new UsageError(
-            '`--reason`: is required with --full (why the remaining bakes are skipped goes into the report), e.g. --reason "hotfix for INC-123"',
-        );
-    }
-    const log = consoleLog(realClock, opts.json);
-    const deps = await realDeps(opts, log);
-    if (action === "abort") {
-        const confirm = confirmation(opts);
-        if (confirm && !(await confirm(`Abort the rollout on ${opts.stack}: all traffic back to stable?`))) {
-            throw new UsageError("not confirmed: nothing was changed");
-        }
-    }
-    const principal = await callerPrincipal(deps, log);
-    const result = await operate(
-        { ...deps, log },
-        opts.stack,
-        { action, by, ...(principal ? { principal } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
-        { approvers: deps.config.rollout.approvers, ...(waitMs !== undefined ? { waitMs } : {}) },
-    );
-    if (opts.json) console.log(JSON.stringify(result));
-    process.exitCode = result.exitCode;
-}
-
-const promoteOptions = (command: Command, withRetry: boolean) => {
-    command
-        .addOption(stackOption())
-        .addOption(cwdOption())
-        .addOption(yesOption())
-        .addOption(nonInteractiveOption())
-        .addOption(configFileOption())
-        .option("--dry-run", "print the plan (steps, weights, bakes, gates, calls) and touch nothing")
-        .addOption(
-            new Option("--strategy <strategy>", "use this strategy instead of the stack's (e.g. blue-green for a role change)").choices(
-                STRATEGIES,
-            ),
-        )
-        .addOption(
-            new Option(
-                "--on-interrupt <action>",
-                "on SIGINT/SIGTERM: abort (all traffic back to stable) or hold (keep the weight, to resume)",
-            )
-                .choices(["abort", "hold"])
-                .default("abort"),
-        );
-    if (withRetry) {
-        command
-            .option("--retry", "roll out again a candidate whose last rollout was rolled back or aborted, from the first step")
-            .option("--full", "skip the remaining bakes of the rollout under way (recorded for the promote that owns it); needs --reason")
-            .addOption(byOption())
-            .addOption(reasonOption());
-    }
-    return command.addOption(jsonOption()).addOption(reportOption()).addOption(htmlOption());
-};
-promoteOptions(
-    program
-        .command("promote")
-        .description(
-            "step the stack's live aliases to the candidate versions, with health gates between the steps; roll back on a failed gate",
-        )
-        .addOption(wavesOption())
-        .option("--through-wave <n>", "with --waves: go on through wave n of the plan and stop there (one CI job per wave)"),
-    true,
-).action(async (opts: PromoteFlags & Partial<WavesFlags>) => {
-    if (opts.waves !== undefined) return runWaves("promote", opts as PromoteFlags & WavesFlags);
-    if (opts.throughWave !== undefined)
-        throw new UsageError("`--through-wave`: goes with `--waves <plan>` (a release through several stacks)");
-    if (opts.full) {
-        if (opts.dryRun || opts.retry || opts.strategy)
-            throw new UsageError("`--full`: acts on the rollout under way; it takes no --dry-run, --retry or --strategy");
-        return runOperator("promote-full", opts);
-    }
-    return runPromote(opts);
-});
-
-promoteOptions(
-    program
-        .command("retry")
-        .description("after an abort or a failed gate: roll the same candidate out again from the first step (promote --retry)"),
-    false,
-).action((opts: PromoteFlags) => runPromote({ ...opts, retry: true }));
-
-/**
- * A verb with `--waves <plan>`: on the whole release (automation/cli/waves.ts), each stack's real world built by
- * {@link realStackWorld}.
- */
-async function runWaves(
-    verb: "promote" | "status" | OperatorAction,
-    opts: CommonOptions & WavesFlags & { by?: string; reason?: string },
-): Promise<void> {
-    const { runWavesPromote, runWavesStatus, runWavesVerb } = load.waves();
-    const { actor } = load.operator();
-    const project = resolveProject(opts.cwd);
-    const log = load.output().consoleLog(realClock, opts.json);
-    const make = (stack: string) => realStackWorld(stack, opts, log);
-    if (verb === "promote")
-        process.exitCode = await runWavesPromote(project, opts, {
-            log,
-            clock: realClock,
-            make,
-            ...(confirmation(opts) ? { confirm: confirmation(opts) } : {}),
-            actor: actor(opts.by, process.env, userName),
-        });
-    else if (verb === "status") process.exitCode = await runWavesStatus(project, opts, { clock: realClock, make });
-    else {
-        if (verb === "abort") {
-            const confirm = confirmation(opts);
-            if (
-                confirm &&
-                !(await confirm(
-                    `Abort the whole release of wave plan ${opts.waves}: every stack that received the candidate back to stable?`,
-                ))
-            )
-                throw new UsageError("not confirmed: nothing was changed");
-        }
-        process.exitCode = await runWavesVerb(project, verb, opts, {
-            log,
-            clock: realClock,
-            make,
-            by: actor(opts.by, process.env, userName),
-        });
-    }
-}
-
-const operatorVerbs: [OperatorAction, string, string][] = [
-    ["approve", "approve", "approve the step a rollout is waiting on (the promote that owns it goes on at its next poll)"],
-    ["pause", "pause", "hold the current weight (gates keep watching and still roll back on a failure) until resume"],
-    ["resume", "resume", "go on with a paused rollout"],
-    ["abort", "abort", "all traffic back to stable now; the promote that owns the rollout stops and records it (outcome aborted)"],
-];
-for (const [action, name, description] of operatorVerbs) {
-    const command = program
-        .command(name)
-        .description(description)
-        .addOption(stackOption())
-        .addOption(cwdOption())
-        .addOption(yesOption())
-        .addOption(nonInteractiveOption())
-        .addOption(configFileOption())
-        .addOption(byOption());
-    if (action === "pause" || action === "abort") command.addOption(reasonOption());
-    command.addOption(waitOption()).addOption(wavesOption());
-    command
-        .addOption(jsonOption())
-        .action((opts: CommonOptions & Partial<WavesFlags> & { by?: string; reason?: string }) =>
-            opts.waves !== undefined ? runWaves(action, opts as typeof opts & WavesFlags) : runOperator(action, opts),
-        );
-}
+registerPromoteVerbs(program);
+registerOperatorVerbs(program);
 
 program
     .command("rollback")
