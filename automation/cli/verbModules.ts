@@ -1,9 +1,9 @@
 /**
  * The modules the verbs run on, each loaded by the action that needs it when that action runs. The entry point
- * (automation/cli.ts) imports at start-up only commander, the conventions, the options and the error table, so
- * `--version`, `--help` and a usage error answer without loading Pulumi, the AWS SDK or the simulator (about 1 s
- * of CPU before any verb ran). Loaded with `require`, as the compiled static imports are: the same resolution and
- * module instances, only later.
+ * (automation/cli.ts) and the verbs' modules (automation/cli/*Verbs.ts, promoteVerb.ts) import at start-up only
+ * commander, the conventions, the options and the error table, so `--version`, `--help` and a usage error answer
+ * without loading Pulumi, the AWS SDK or the simulator (about 1 s of CPU before any verb ran). Loaded with `require`,
+ * as the compiled static imports are: the same resolution and module instances, only later.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const verbModules = {

@@ -1,6 +1,6 @@
 /**
  * The command line's `--waves <plan>`: `promote`, `status`, `abort`, `pause`, `resume` and `approve` on a whole
- * release, and `rehearse --waves`. The entry point (automation/cli.ts) hands each a way to build one stack's real
+ * release, and `rehearse --waves`. The verbs (automation/cli/wavesVerb.ts) hand each a way to build one stack's real
  * world (its own config, region and credentials: {@link StackWorldFactory}); everything else a release needs is here.
  */
 import { ExitCode, exitCodeForSignal } from "../exitCodes";
@@ -23,7 +23,7 @@ import { writeHtmlAfterRun } from "./reportCommand";
 import { reportKeeper, writeReportFile } from "../reportWriter";
 import { scenarioPath } from "./shipped";
 
-/** Builds one stack's real world (automation/cli.ts's realDeps for that stack), and who the caller is in its account. */
+/** Builds one stack's real world (automation/cli/verbDeps.ts's realDeps for that stack), and who the caller is in its account. */
 export type StackWorldFactory = (stack: string) => Promise<{ world: StackWorld; principal: () => Promise<string | undefined> }>;
 
 /** The flags a waves command reads. */
