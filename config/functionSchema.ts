@@ -1,5 +1,6 @@
 /** The schema of one progressively delivered function (`functions[]` of the stack config). */
 import { z } from "zod";
+import { integerBetween } from "./numbers";
 import { boundedDuration } from "./durations";
 import { DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, runtimeProblem } from "./runtimes";
 
@@ -76,21 +77,11 @@ export const functionSchema = z
                     .string()
                     .regex(/^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: "must be an SQS queue ARN" })
                     .optional(),
-                batchSize: z
-                    .number()
-                    .int()
-                    .min(1, { message: "must be between 1 and 10000" })
-                    .max(10000, { message: "must be between 1 and 10000" })
-                    .default(10),
+                batchSize: integerBetween(1, 10000).default(10),
                 /** The handler reports failed items (`batchItemFailures`) instead of failing the whole batch. */
                 partialBatchResponses: z.boolean().default(true),
                 /** At most this many concurrent invocations from the queue (SQS's own limit: 2-1000). */
-                maxConcurrency: z
-                    .number()
-                    .int()
-                    .min(2, { message: "must be between 2 and 1000" })
-                    .max(1000, { message: "must be between 2 and 1000" })
-                    .optional(),
+                maxConcurrency: integerBetween(2, 1000).optional(),
             })
             .strict()
             .optional(),

@@ -1,5 +1,6 @@
 /** The schema of where the stack's functions run (`vpc`): a new VPC, an existing one, or none. */
 import { z } from "zod";
+import { integerBetween } from "./numbers";
 
 /** How many NAT gateways a new VPC gets, as the config spells it, and awsx's name for each. */
 export const NAT_STRATEGIES = { none: "None", single: "Single", onePerAz: "OnePerAz" } as const;
@@ -12,12 +13,7 @@ const cidr = z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { message: "must be a
 export const vpcSchema = z
     .object({
         /** A new VPC: how many availability zones get a private (and a public) subnet. */
-        availabilityZones: z
-            .number()
-            .int()
-            .min(1, { message: "must be between 1 and 6" })
-            .max(6, { message: "must be between 1 and 6" })
-            .optional(),
+        availabilityZones: integerBetween(1, 6).optional(),
         /** A new VPC: NAT gateways for the private subnets' way out. */
         natGateways: z
             .enum(Object.keys(NAT_STRATEGIES) as [keyof typeof NAT_STRATEGIES], {

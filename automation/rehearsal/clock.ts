@@ -113,16 +113,26 @@ export class VirtualClock implements Clock {
 
     /** `target` as this process sees it: once the process is dead, none of its calls returns. */
     bind<T extends object>(target: T): T {
-        return new Proxy(target, {
-            get: (obj, prop, receiver) => {
-                const value = Reflect.get(obj, prop, receiver);
-                if (typeof value !== "function") return value;
-                return (...args: unknown[]) => {
-                    if (this.killed) return new Promise(() => undefined);
-                    const out = value.apply(obj, args);
-                    return out instanceof Promise ? out.then((v) => (this.killed ? new Promise(() => undefined) : v)) : out;
-                };
-            },
-        });
+        return boundToLife(target, () => this.killed);
     }
+}
+
+/**
+ * `target` as a rehearsed process sees it: once `dead()` says the process died, none of its calls returns, and a
+ * call in flight when it died never returns either (a killed process reads no answer). Used by a single rollout's
+ * processes (VirtualClock) and a release's (the waves' timeline).
+ */
+export function boundToLife<T extends object>(target: T, dead: () => boolean): T {
+    const never = () => new Promise<never>(() => undefined);
+    return new Proxy(target, {
+        get: (obj, prop, receiver) => {
+            const value = Reflect.get(obj, prop, receiver);
+            if (typeof value !== "function") return value;
+            return (...args: unknown[]) => {
+                if (dead()) return never();
+                const out = value.apply(obj, args);
+                return out instanceof Promise ? out.then((v) => (dead() ? never() : v)) : out;
+            };
+        },
+    });
 }

@@ -12,6 +12,7 @@
  * would still make never returns (`bind`), as a process stopped dead.
  */
 import type { Clock } from "../rollout/ports";
+import { boundToLife } from "../rehearsal/clock";
 
 /** An account whose time the timeline moves (a SimulatedAws). */
 export interface TimedAccount {
@@ -246,16 +247,6 @@ export class TimelineProcess implements Clock {
 
     /** `target` as this process sees it: once the process is dead, none of its calls returns. */
     bind<T extends object>(target: T): T {
-        return new Proxy(target, {
-            get: (obj, prop, receiver) => {
-                const value = Reflect.get(obj, prop, receiver);
-                if (typeof value !== "function") return value;
-                return (...args: unknown[]) => {
-                    if (this.dead) return new Promise(() => undefined);
-                    const out = value.apply(obj, args);
-                    return out instanceof Promise ? out.then((v) => (this.dead ? new Promise(() => undefined) : v)) : out;
-                };
-            },
-        });
+        return boundToLife(target, () => this.dead);
     }
 }
