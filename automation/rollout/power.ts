@@ -215,7 +215,7 @@ export function describePower(p: Omit<PowerStatement, "text">, extensionMinutes:
             (p.minutesAt100WithDayOfHistory !== undefined
                 ? ` (stable's hour before the rollout is too few requests to pin its own rate; with gates.baseline 24h, about ${duration(p.minutesAt100WithDayOfHistory)})`
                 : "")
-          : full <= lastBake + extensionMinutes
+          : p.steps.at(-1)?.outlook === "extended"
             ? `it catches its must-catch, +${p.mustCatchIncreasePoints} points, after about ${duration(full)} at 100% (the last bake extended, within maxExtension ${duration(extensionMinutes)})`
             : `to catch its must-catch, +${p.mustCatchIncreasePoints} points, it needs about ${duration(full)} at 100% (maxExtension ${duration(Math.max(0, full - lastBake))} or more${p.advance === "time" ? "; or advance: evidence with it" : ""})`;
     const short = p.steps.filter((s) => s.outlook !== "on-time");
