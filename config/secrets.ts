@@ -62,3 +62,12 @@ export function importedEnvironments(stackFile: unknown): string[] {
     // An import is a name, or a one-key map `{name: {merge: false}}`.
     return imports.flatMap((i) => (typeof i === "string" ? [i] : typeof i === "object" && i !== null ? Object.keys(i) : []));
 }
+
+/** What offline commands say of a stack file's ESC imports (`shownFile`: the file as messages name it): named, and why their values are missing here. */
+export function unresolvedEnvironments(environments: string[], shownFile: string, stack: string): string {
+    return (
+        `the stack imports the ESC environment${environments.length > 1 ? "s" : ""} ${environments.join(", ")}: values that come from ` +
+        `there cannot be resolved offline (plan and rehearse read only ${shownFile}); ` +
+        `\`pulumi config --stack ${stack}\` shows them resolved, and promote, rollback and status read them through the Pulumi CLI`
+    );
+}

@@ -134,6 +134,22 @@ export class StackConfigError extends ConfigError {
 }
 
 /**
+ * A stack file that does not validate and imports ESC environments: what is missing may come from them, so the
+ * Pulumi CLI, which resolves them, may still find the stack's config complete.
+ */
+export class UnresolvedStackConfigError extends StackConfigError {
+    constructor(
+        source: string,
+        problems: string[],
+        /** The environments the file imports. */
+        readonly environments: string[],
+    ) {
+        super(source, problems);
+        this.name = "UnresolvedStackConfigError";
+    }
+}
+
+/**
  * Validates the `lambda-rollout:` keys of a stack (already stripped of their namespace, values parsed from
  * YAML or JSON). Throws a StackConfigError that lists every problem.
  */

@@ -24,11 +24,11 @@ import { wavesOption } from "./wavesVerb";
  * says the same.
  */
 function warnUnresolvable(opts: CommonOptions): void {
-    const { loadStackConfig, unresolvedEnvironments } = load.evaluate();
+    const { loadStackConfig, unresolvedEnvironments, displayPath } = load.evaluate();
     const { printLines } = load.output();
     const loaded = loadStackConfig(opts.stack, opts.configFile, undefined, resolveProject(opts.cwd));
     if (loaded.environments.length > 0)
-        printLines([`warning: ${unresolvedEnvironments(loaded.environments, loaded.file, opts.stack)}`], process.stderr);
+        printLines([`warning: ${unresolvedEnvironments(loaded.environments, displayPath(loaded.file), opts.stack)}`], process.stderr);
 }
 
 /** Registers plan (first in the help, before the verbs that move traffic). */

@@ -17,11 +17,11 @@ import { setLambdaClientFactory } from "../../components/liveAlias";
 import type { SdkClient } from "../../domain/sdk";
 import { readStackConfig } from "../../config/projectConfig";
 import { withSharedConfig } from "../../config/sharedConfig";
-import { importedEnvironments, maskSecureValues, OFFLINE_SECRET } from "../../config/secrets";
-import { StackConfigError, type StackConfig } from "../../config/stackConfig";
+import { importedEnvironments, maskSecureValues, OFFLINE_SECRET, unresolvedEnvironments } from "../../config/secrets";
+import { StackConfigError, UnresolvedStackConfigError, type StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
-import { parseStackName } from "../stackName";
+import { parseStackName, type StackRef } from "../stackName";
 import { sleep } from "../timers";
 import { defaultAnswer, findResourceType, type DeclaredResource } from "./resourceTypes";
 import { withoutStackTraces } from "./stackTraces";
@@ -30,6 +30,8 @@ import { withoutStackTraces } from "./stackTraces";
 export const PROJECT_ROOT = REPO_ROOT;
 
 export type { DeclaredResource } from "./resourceTypes";
+export { unresolvedEnvironments } from "../../config/secrets";
+export { UnresolvedStackConfigError } from "../../config/stackConfig";
 
 /**
  * The inputs with each file archive or asset (a Lambda function's `code`) as `{ path }`: the mock engine hands
@@ -130,8 +132,12 @@ export function readStackFile(file: string): StackFile {
  * none names another file.
  */
 export function stackConfigPath(stack: string, configFile?: string, project: PulumiProject = defaultProject()): string {
-    const { name } = parseStackName(stack, project.name);
-    return configFile ? path.resolve(configFile) : path.join(project.root, `Pulumi.${name}.yaml`);
+    return configFileOf(parseStackName(stack, project.name), configFile, project);
+}
+
+/** {@link stackConfigPath} for a stack whose name was parsed already. */
+function configFileOf(stack: StackRef, configFile: string | undefined, project: PulumiProject): string {
+    return configFile ? path.resolve(configFile) : path.join(project.root, `Pulumi.${stack.name}.yaml`);
 }
 
 /** The stacks a project has: a `Pulumi.<stack>.yaml` beside its Pulumi.yaml for each. */
@@ -143,8 +149,7 @@ export function stacksOf(project: PulumiProject): string[] {
 }
 
 /** A stack the project has no file for: the stacks it has, and how to make one. */
-function unknownStack(stack: string, project: PulumiProject): string {
-    const { name } = parseStackName(stack, project.name);
+function unknownStack({ name }: StackRef, project: PulumiProject): string {
     const found = stacksOf(project);
     return (
         `no stack "${name}" in project ${project.name} (${displayPath(project.root) || "."}): no Pulumi.${name}.yaml there; ` +
@@ -176,18 +181,29 @@ export function loadStackConfig(
     extraConfig?: Record<string, unknown>,
     project: PulumiProject = defaultProject(),
 ): LoadedStackConfig {
-    const file = stackConfigPath(stack, configFile, project);
+    return loadParsedStackConfig(parseStackName(stack, project.name), configFile, extraConfig, project);
+}
+
+/** {@link loadStackConfig} for a stack whose name its caller parsed already (the name is parsed once per command). */
+export function loadParsedStackConfig(
+    stack: StackRef,
+    configFile: string | undefined,
+    extraConfig: Record<string, unknown> | undefined,
+    project: PulumiProject,
+): LoadedStackConfig {
+    const file = configFileOf(stack, configFile, project);
+    const shown = displayPath(file);
     if (configFile === undefined && !fs.existsSync(file)) throw new ConfigFileError(unknownStack(stack, project));
     const { config: written, environments } = readStackFile(file);
     const { config: masked, secretKeys } = maskSecureValues(written);
     try {
         // A stack's shared file (lambda-rollout:sharedConfig) merged here, so the program under the mock engine gets
         // the stack's whole config, from the project this command reads (config/sharedConfig.ts).
-        const config = withSharedConfig({ ...masked, ...(extraConfig ?? {}) }, displayPath(file), project.root, project.name);
+        const config = withSharedConfig({ ...masked, ...(extraConfig ?? {}) }, shown, project.root, project.name);
         return {
             file,
             config,
-            stackConfig: readStackConfig(config, displayPath(file), project.root, project.name),
+            stackConfig: readStackConfig(config, shown, project.root, project.name),
             secretKeys,
             environments,
         };
@@ -195,39 +211,14 @@ export function loadStackConfig(
         if (!(err instanceof StackConfigError) || environments.length === 0) throw err;
         throw new UnresolvedStackConfigError(
             err.source,
-            [...err.problems, unresolvedEnvironments(environments, file, stack)],
+            [...err.problems, unresolvedEnvironments(environments, shown, stack.qualified)],
             environments,
         );
     }
 }
 
-/**
- * A stack file that does not validate and imports ESC environments: what is missing may come from them, so the
- * Pulumi CLI, which resolves them, may still find the stack's config complete.
- */
-export class UnresolvedStackConfigError extends StackConfigError {
-    constructor(
-        source: string,
-        problems: string[],
-        /** The environments the file imports. */
-        readonly environments: string[],
-    ) {
-        super(source, problems);
-        this.name = "UnresolvedStackConfigError";
-    }
-}
-
-/** What offline commands say of a stack file's ESC imports: named, and why their values are missing here. */
-export function unresolvedEnvironments(environments: string[], file: string, stack: string): string {
-    return (
-        `the stack imports the ESC environment${environments.length > 1 ? "s" : ""} ${environments.join(", ")}: values that come from ` +
-        `there cannot be resolved offline (plan and rehearse read only ${displayPath(file)}); ` +
-        `\`pulumi config --stack ${stack}\` shows them resolved, and promote, rollback and status read them through the Pulumi CLI`
-    );
-}
-
 /** A file as messages name it: relative to the working directory when it is inside it, else absolute. */
-function displayPath(file: string): string {
+export function displayPath(file: string): string {
     const relative = path.relative(process.cwd(), file);
     return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }
