@@ -10,6 +10,7 @@ import { exitCodeForSignal } from "../exitCodes";
 import { handleInterrupts } from "../interrupts";
 import { reportKeeper, writeReportFile } from "../reportWriter";
 import type { RolloutLog } from "../rollout/ports";
+import type { Stage } from "../wiring/run";
 import type { RolloutReport } from "../rollout/report";
 import { parseStackName } from "../stackName";
 import { realClock } from "../wiring/clock";
@@ -44,88 +45,105 @@ type PromoteFlags = CommonOptions & {
 
 /** promote and retry: one rollout, its report kept after every change, interrupts handled. */
 async function runPromote(opts: PromoteFlags): Promise<void> {
-    const { promote, withStrategy } = load.promote();
-    const { consoleLog, askOnTerminal, summary } = load.output();
-    const { wireRollout } = load.wiring();
-    const { actor } = load.operator();
-    const { writeHtmlAfterRun } = load.reportCommand();
+    const { withStrategy } = load.promote();
+    const { consoleLog } = load.output();
+    const { runStack } = load.run();
     const log = consoleLog(realClock, opts.json);
     const deps = await realDeps(opts, log);
     // A --strategy the stack has no config for: exit 2 here, before the Pulumi CLI or AWS is asked anything.
     withStrategy(deps.config.rollout, opts.strategy, `stack ${opts.stack}`);
-    // Every side effect, wired once (automation/wiring): a webhook URL that cannot be had is exit 2 here.
-    const wiring = await wireRollout(deps.world, {
+    const result = await runStack(promoteStage(opts, deps, log), deps.config, {
         stack: parseStackName(opts.stack, deps.world.project.name).name,
         stackName: opts.stack,
-        notifications: deps.config.notifications,
-        retention: deps.config.retention,
         log,
         dryRun: opts.dryRun,
     });
+    process.exitCode = result.exitCode;
+}
+
+/**
+ * The command line's stage (automation/wiring/run.ts): the real world, one promote with the report kept after
+ * every change and interrupts handled, and, once it ended, the report's last write, the page, the summary.
+ */
+function promoteStage(opts: PromoteFlags, deps: RealDeps, log: RolloutLog): Stage {
+    const { promote } = load.promote();
+    const { askOnTerminal, summary } = load.output();
+    const { actor } = load.operator();
+    const { writeHtmlAfterRun } = load.reportCommand();
     const keeper = reportKeeper(opts.dryRun ? undefined : opts.report);
-    const interrupts = handleInterrupts(
-        (signal) =>
-            log.line(
-                `${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`,
-            ),
-        (signal) => {
-            // A second signal: the person or the CI runner will not wait. What the report holds is kept.
-            const latest = keeper.latest() as RolloutReport | undefined;
-            if (latest && opts.report)
-                writeReportFile(opts.report, {
-                    ...latest,
-                    interrupt: signal,
-                    error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}`,
-                });
-            console.error(
-                `${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`,
-            );
-            process.exit(exitCodeForSignal(signal));
-        },
-    );
-    try {
-        const result = await promote(
-            {
-                ...wiring.rollout,
-                stack: deps.stack,
-                clock: deps.clock,
-                log,
-                confirm: confirmation(opts),
-                observe: (report) => {
-                    keeper.observe(report);
-                    wiring.delivery.observe(report);
+    return {
+        world: async () => deps.world,
+        run: async (wiring, config) => {
+            const interrupts = handleInterrupts(
+                (signal) =>
+                    log.line(
+                        `${signal} received: no traffic moves forward; ${opts.onInterrupt === "hold" ? "holding the current weight" : "aborting: all traffic back to stable"} (a second signal exits at once)`,
+                    ),
+                (signal) => {
+                    // A second signal: the person or the CI runner will not wait. What the report holds is kept.
+                    const latest = keeper.latest() as RolloutReport | undefined;
+                    if (latest && opts.report)
+                        writeReportFile(opts.report, {
+                            ...latest,
+                            interrupt: signal,
+                            error: `${latest.error ? `${latest.error}; ` : ""}exited at once on a second ${signal}`,
+                        });
+                    console.error(
+                        `${signal} again: exiting now. Where traffic is: \`lambda-rollout status --stack ${opts.stack}\`; a promote run again completes or resumes the rollout.`,
+                    );
+                    process.exit(exitCodeForSignal(signal));
                 },
-                signal: interrupts.signal,
-                // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
-                // unless `rollout.approvers` does not name who runs this promote.
-                ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
-                    ? { ask: (q: string, signal: AbortSignal) => askOnTerminal(q, signal), user: actor(undefined, process.env, userName) }
-                    : {}),
-            },
-            {
-                stackName: opts.stack,
-                dryRun: opts.dryRun,
-                strategy: opts.strategy,
-                onInterrupt: opts.onInterrupt,
-                retry: opts.retry,
-                // What review saw: the checked-out config's policy (promote refuses when the stack's outputs differ).
-                policy: deps.config.rollout,
-            },
-        );
-        if (opts.dryRun) {
-            if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
-        } else {
-            // The notifications still in flight (each bounded by its timeout) and the metrics, then the report's last write.
-            const report = await wiring.delivery.finish(result.report);
-            keeper.observe(report);
-            await writeHtmlAfterRun(opts.html, report);
-            log.line(summary(report));
-            if (opts.json) console.log(JSON.stringify(report));
-        }
-        process.exitCode = result.exitCode;
-    } finally {
-        interrupts.dispose();
-    }
+            );
+            try {
+                return await promote(
+                    {
+                        ...wiring.rollout,
+                        stack: deps.stack,
+                        clock: deps.clock,
+                        log,
+                        confirm: confirmation(opts),
+                        observe: (report) => {
+                            keeper.observe(report);
+                            wiring.delivery.observe(report);
+                        },
+                        signal: interrupts.signal,
+                        // A step that needs approval asks whoever is at the terminal (while `approve` from elsewhere also works),
+                        // unless `rollout.approvers` does not name who runs this promote.
+                        ...(process.stdin.isTTY && !opts.nonInteractive && (await mayApproveHere(deps, log))
+                            ? {
+                                  ask: (q: string, signal: AbortSignal) => askOnTerminal(q, signal),
+                                  user: actor(undefined, process.env, userName),
+                              }
+                            : {}),
+                    },
+                    {
+                        stackName: opts.stack,
+                        dryRun: opts.dryRun,
+                        strategy: opts.strategy,
+                        onInterrupt: opts.onInterrupt,
+                        retry: opts.retry,
+                        // What review saw: the checked-out config's policy (promote refuses when the stack's outputs differ).
+                        policy: config.rollout,
+                    },
+                );
+            } finally {
+                interrupts.dispose();
+            }
+        },
+        ended: async (result) => {
+            if (opts.dryRun) {
+                if (opts.json) console.log(JSON.stringify({ dryRun: true, plan: result.plan ?? [], report: result.report }));
+                return result;
+            }
+            keeper.observe(result.report);
+            await writeHtmlAfterRun(opts.html, result.report);
+            log.line(summary(result.report));
+            if (opts.json) console.log(JSON.stringify(result.report));
+            return result;
+        },
+        // The SDK clients hold no connection that outlives the process.
+        close: async () => undefined,
+    };
 }
 
 /**

@@ -9,6 +9,7 @@
 export const verbModules = {
     realWorld: (): typeof import("../wiring/real") => require("../wiring/real"),
     wiring: (): typeof import("../wiring") => require("../wiring"),
+    run: (): typeof import("../wiring/run") => require("../wiring/run"),
     evaluate: (): typeof import("../engine/evaluate") => require("../engine/evaluate"),
     describePlan: (): typeof import("../engine/describePlan") => require("../engine/describePlan"),
     planPower: (): typeof import("./planPower") => require("./planPower"),
