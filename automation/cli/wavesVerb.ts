@@ -44,12 +44,11 @@ async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLo
     const { wireRollout } = load.wiring();
     const stackLog: RolloutLog = { line: (text) => log.line(`${stack} | ${text}`) };
     const deps = await realDeps({ ...opts, stack, configFile: undefined }, stackLog);
-    const wiring = await wireRollout(deps.world, {
-        stack: parseStackName(stack, deps.world.project.name).name,
-        stackName: stack,
-        retention: deps.config.retention,
-        log: stackLog,
-    });
+    const wiring = await wireRollout(
+        deps.world,
+        { stack: parseStackName(stack, deps.world.project.name).name, stackName: stack, log: stackLog },
+        { retention: deps.config.retention },
+    );
     const world: StackWorld = {
         stack,
         policy: deps.config.rollout,

@@ -5,11 +5,10 @@
  * A webhook's URL is its credential: it is held here and nowhere else, and never enters an error (a failure
  * says the channel and the HTTP status or the network error's code, never the URL or a response body).
  */
-import type { SdkClient } from "../../domain/sdk";
-import { publish } from "../adapters/sns";
-import { postWebhook, WebhookError, type WebhookAnswer } from "../adapters/webhook";
+import { WebhookError } from "../adapters/webhook";
 import { oneLine, plainText, slackText } from "../../domain/text";
 import { describeEvent, eventTitle, type RolloutEvent } from "./events";
+import type { TopicPublish, WebhookPost } from "./ports";
 
 /** The channels a stack can notify; the config's keys under `notifications`. */
 export const CHANNELS = ["slack", "teams", "sns"] as const;
@@ -69,25 +68,28 @@ export function teamsPayload(event: RolloutEvent): object {
     };
 }
 
-/** POSTs JSON to a webhook (adapters/webhook.ts); a non-2xx answer or a network error rejects without the URL. */
-export async function postJson(channel: string, url: string, body: unknown, signal: AbortSignal): Promise<void> {
-    let answer: WebhookAnswer;
+/**
+ * POSTs JSON to a webhook through `post` (bound to adapters/webhook.ts); a non-2xx answer or a network error
+ * rejects without the URL: only an error the adapter worded (a WebhookError) is quoted.
+ */
+export async function postJson(channel: string, post: WebhookPost, url: string, body: unknown, signal: AbortSignal): Promise<void> {
+    let answer: { readonly ok: boolean; readonly status: number };
     try {
-        answer = await postWebhook(url, body, signal, false);
+        answer = await post(url, body, signal);
     } catch (err) {
         throw new NotificationError(`${channel} webhook ${err instanceof WebhookError ? err.message : "could not be reached"}`);
     }
     if (!answer.ok) throw new NotificationError(`${channel} webhook answered HTTP ${answer.status}`);
 }
 
-/** A Slack incoming webhook. */
-export function slackChannel(url: string): NotificationChannel {
-    return { name: "slack", send: (event, signal) => postJson("Slack", url, slackPayload(event), signal) };
+/** A Slack incoming webhook, posted to through `post`. */
+export function slackChannel(url: string, post: WebhookPost): NotificationChannel {
+    return { name: "slack", send: (event, signal) => postJson("Slack", post, url, slackPayload(event), signal) };
 }
 
-/** A Microsoft Teams incoming (or Workflows) webhook. */
-export function teamsChannel(url: string): NotificationChannel {
-    return { name: "teams", send: (event, signal) => postJson("Teams", url, teamsPayload(event), signal) };
+/** A Microsoft Teams incoming (or Workflows) webhook, posted to through `post`. */
+export function teamsChannel(url: string, post: WebhookPost): NotificationChannel {
+    return { name: "teams", send: (event, signal) => postJson("Teams", post, url, teamsPayload(event), signal) };
 }
 
 /**
@@ -105,13 +107,13 @@ export function snsMessage(event: RolloutEvent): { Subject: string; Message: str
  * rollback's severity band, are message attributes, so a subscription can filter on them (e.g. page only on
  * `severity` = `incident`).
  */
-export function snsChannel(sns: SdkClient, topicArn: string): NotificationChannel {
+export function snsChannel(publish: TopicPublish, topicArn: string): NotificationChannel {
     return {
         name: "sns",
         // The notifier stops waiting at its timeout; the SDK's own retries end the call.
         send: (event) =>
             // `severity` lets the on-call's subscription page on the top band only (a filter policy on it).
-            publish(sns, topicArn, snsMessage(event), {
+            publish(topicArn, snsMessage(event), {
                 event: event.kind,
                 ...("severity" in event && event.severity ? { severity: event.severity } : {}),
             }),

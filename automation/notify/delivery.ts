@@ -7,11 +7,11 @@ import { OFFLINE_SECRET } from "../../config/secrets";
 import type { NotificationsConfig } from "../../config/stackConfig";
 import { ConfigError } from "../../config/issues";
 import { WEBHOOK_URL_RULE, webhookUrlProblem } from "../../config/webhookUrls";
-import type { SdkClient } from "../../domain/sdk";
 import type { RolloutReport } from "../rollout/report";
 import { slackChannel, snsChannel, teamsChannel, type NotificationChannel } from "./channels";
 import { putDeploymentMetrics } from "./metrics";
 import { Notifier } from "./notifier";
+import type { MetricPut, TopicPublish, WebhookPost } from "./ports";
 
 /** What a rollout needs to notify and to put its metrics. */
 export interface DeliveryDeps {
@@ -21,17 +21,19 @@ export interface DeliveryDeps {
     readonly stack: string;
     /** Where `urlEnv` is read. */
     readonly env: Readonly<Record<string, string | undefined>>;
-    /** CloudWatch (PutMetricData); absent: no metrics. */
-    readonly cloudWatch?: SdkClient;
-    /** SNS (Publish), with the stack's topic from its outputs; needed when `notifications.sns` is true. */
-    readonly sns?: { readonly client: SdkClient; readonly topicArn: string | undefined };
+    /** How Slack and Teams are posted to (adapters/webhook.ts). */
+    readonly post: WebhookPost;
+    /** CloudWatch's PutMetricData; absent: no metrics. */
+    readonly putMetrics?: MetricPut;
+    /** SNS Publish, with the stack's topic from its outputs; needed when `notifications.sns` is true. */
+    readonly sns?: { readonly publish: TopicPublish; readonly topicArn: string | undefined };
     /** The instant the metrics are stamped with. */
     readonly now: () => Date;
     /** The rollout's log: a failed send is told there at once. */
     readonly warn: (line: string) => void;
     /**
      * In place of a webhook channel (the rehearsal's): given the channel, returns the one to use. Without it,
-     * Slack and Teams are posted to with node's fetch.
+     * Slack and Teams are posted to through `post`.
      */
     readonly webhook?: (name: "slack" | "teams", url: string | undefined) => NotificationChannel;
 }
@@ -90,11 +92,11 @@ export function delivery(deps: DeliveryDeps): Delivery {
         }
         const url = webhookUrl(name, hook, deps.env);
         secrets.push(url);
-        channels.push(name === "slack" ? slackChannel(url) : teamsChannel(url));
+        channels.push(name === "slack" ? slackChannel(url, deps.post) : teamsChannel(url, deps.post));
     }
     const warnings: string[] = [];
     if (config?.sns) {
-        if (deps.sns?.topicArn) channels.push(snsChannel(deps.sns.client, deps.sns.topicArn));
+        if (deps.sns?.topicArn) channels.push(snsChannel(deps.sns.publish, deps.sns.topicArn));
         else warnings.push("notifications.sns is on, but the stack exports no `alarmTopicArn`: run `pulumi up` once with this release");
     }
     warnings.forEach((w) => deps.warn(`warning: ${w}`));
@@ -108,8 +110,8 @@ export function delivery(deps: DeliveryDeps): Delivery {
         observe: notifier.observe,
         finish: async (report) => {
             const sent = await notifier.flush();
-            const metrics = deps.cloudWatch
-                ? await putDeploymentMetrics(deps.cloudWatch, report, deps.stack, deps.now())
+            const metrics = deps.putMetrics
+                ? await putDeploymentMetrics(deps.putMetrics, report, deps.stack, deps.now())
                 : { metricsPut: [] as string[] };
             if (metrics.warning) deps.warn(`warning: ${metrics.warning}`);
             const all = [...warnings, ...sent.warnings, ...(metrics.warning ? [metrics.warning] : [])];

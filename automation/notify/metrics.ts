@@ -5,10 +5,9 @@
  * (components/deploymentAlarms.ts) and dashboard read the same names from here.
  */
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
-import { putMetricData } from "../adapters/cloudwatch";
-import type { SdkClient } from "../../domain/sdk";
 import type { RolloutReport } from "../rollout/report";
 import { DEPLOYMENT_METRICS, DEPLOYMENT_NAMESPACE } from "../../components/deploymentMetrics";
+import type { MetricPut } from "./ports";
 
 export { DEPLOYMENT_METRICS, DEPLOYMENT_NAMESPACE };
 
@@ -50,14 +49,14 @@ export function deploymentMetrics(report: RolloutReport, stack: string, at: Date
  * refused (a metric that cannot be put never changes the rollout's outcome).
  */
 export async function putDeploymentMetrics(
-    cloudWatch: SdkClient,
+    put: MetricPut,
     report: RolloutReport,
     stack: string,
     at: Date,
 ): Promise<{ metricsPut: string[]; warning?: string }> {
     const data = deploymentMetrics(report, stack, at);
     try {
-        await putMetricData(cloudWatch, DEPLOYMENT_NAMESPACE, data);
+        await put(DEPLOYMENT_NAMESPACE, data);
     } catch (err) {
         return { metricsPut: [], warning: `deployment metrics were not put, the rollout's outcome stands: ${(err as Error).message}` };
     }

@@ -106,13 +106,11 @@ export interface StagedStack extends StagedWorld {
 export async function stageStack(options: StageOptions): Promise<StagedStack> {
     const config = loadStackConfig(options.stack, options.configFile, undefined, options.project).stackConfig;
     const staged = await stageWorld(options, config);
-    const wiring = await wireRollout(staged.world, {
-        stack: options.stack.split("/").at(-1)!,
-        stackName: options.stack,
-        notifications: config.notifications,
-        retention: config.retention,
-        log: options.log,
-    });
+    const wiring = await wireRollout(
+        staged.world,
+        { stack: options.stack.split("/").at(-1)!, stackName: options.stack, log: options.log },
+        config,
+    );
     return { ...staged, config, wiring };
 }
 

@@ -7,11 +7,14 @@
  * both call it, so a rehearsal exercises exactly the wiring production uses, and a new side effect is wired once.
  */
 import type { NotificationsConfig, RetentionPolicy } from "../../config/stackConfig";
-import { CloudWatchAdapter } from "../adapters/cloudwatch";
+import { CloudWatchAdapter, putMetricData } from "../adapters/cloudwatch";
+import { publish } from "../adapters/sns";
+import { postWebhook } from "../adapters/webhook";
 import { LambdaAdapter } from "../adapters/lambda";
 import type { SdkClient } from "../../domain/sdk";
 import { StsIdentity } from "../adapters/sts";
 import type { NotificationChannel } from "../notify/channels";
+import type { WebhookPost } from "../notify/ports";
 import { delivery, type Delivery } from "../notify/delivery";
 import type { RolloutDeps } from "../rollout/deps";
 import type { HookRunner } from "../rollout/hooks";
@@ -74,17 +77,21 @@ export interface RolloutWiring extends Adapters {
  */
 export type WiredRolloutDeps = Pick<RolloutDeps, "lambda" | "metrics" | "hooks" | "recentTraffic" | "afterPromotion">;
 
-/** What {@link wireRollout} needs of the run: the stack's short name, its reviewed config's parts, the log. */
+/** What {@link wireRollout} needs of the run besides its config: the stack's names, the log, whether it is a dry run. */
 export interface RolloutSettings {
     /** The stack's short name (the metrics' `Stack` dimension). */
     readonly stack: string;
     /** The stack as the command line names it (prune's messages). */
     readonly stackName: string;
-    readonly notifications?: NotificationsConfig;
-    readonly retention: RetentionPolicy;
     readonly log: RolloutLog;
     /** A dry run: nothing is sent, put or pruned. */
     readonly dryRun?: boolean;
+}
+
+/** The parts of the stack's reviewed config the wiring reads (a release's stacks leave `notifications` out: they send none yet). */
+export interface WiredConfig {
+    readonly notifications?: NotificationsConfig;
+    readonly retention: RetentionPolicy;
 }
 
 /**
@@ -92,9 +99,10 @@ export interface RolloutSettings {
  * (the stack's SNS topic read from its outputs when `notifications.sns` is on; a webhook URL that cannot be had
  * is a config error here, before anything moves), and retention after a promotion.
  */
-export async function wireRollout(world: World, settings: RolloutSettings): Promise<RolloutWiring> {
+export async function wireRollout(world: World, settings: RolloutSettings, config: WiredConfig): Promise<RolloutWiring> {
     const adapters = adaptersOf(world);
-    const { notifications, log } = settings;
+    const { log } = settings;
+    const { notifications, retention } = config;
     let topicArn: string | undefined;
     if (notifications?.sns && !settings.dryRun) {
         try {
@@ -108,8 +116,9 @@ export async function wireRollout(world: World, settings: RolloutSettings): Prom
         notifications: settings.dryRun ? undefined : notifications,
         stack: settings.stack,
         env: world.env,
-        ...(settings.dryRun ? {} : { cloudWatch: world.notifyClients.cloudWatch }),
-        sns: { client: world.notifyClients.sns, topicArn },
+        post: postNotification,
+        ...(settings.dryRun ? {} : { putMetrics: (namespace, data) => putMetricData(world.notifyClients.cloudWatch, namespace, data) }),
+        sns: { publish: (arn, message, attributes) => publish(world.notifyClients.sns, arn, message, attributes), topicArn },
         now: () => new Date(world.clock.now()),
         warn: (line) => log.line(line),
         ...(world.webhook ? { webhook: world.webhook } : {}),
@@ -118,12 +127,8 @@ export async function wireRollout(world: World, settings: RolloutSettings): Prom
     const recentTraffic: RecentTraffic =
         world.recentTraffic ?? ((targets) => adapters.metrics.recentTraffic(targets, new Date(world.clock.now())));
     const afterPromotion =
-        settings.retention.afterPromotion && !settings.dryRun
-            ? () =>
-                  pruneAfterPromotion(
-                      { stack: world.stack, lambda: adapters.lambda, log },
-                      { stackName: settings.stackName, retention: settings.retention },
-                  )
+        retention.afterPromotion && !settings.dryRun
+            ? () => pruneAfterPromotion({ stack: world.stack, lambda: adapters.lambda, log }, { stackName: settings.stackName, retention })
             : undefined;
     return {
         ...adapters,
@@ -137,3 +142,6 @@ export async function wireRollout(world: World, settings: RolloutSettings): Prom
         },
     };
 }
+
+/** A notification's POST: the webhook adapter, its answer's body dropped (a service's error page may echo the request). */
+export const postNotification: WebhookPost = (url, body, signal) => postWebhook(url, body, signal, false);

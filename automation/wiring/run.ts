@@ -6,9 +6,8 @@
  * simulated account under the mock engine. So the order of those steps, and what each gets, is written once.
  */
 import type { StackConfig } from "../../config/stackConfig";
-import type { RolloutLog } from "../rollout/ports";
 import type { RolloutResult } from "../rollout/run";
-import { wireRollout, type RolloutWiring, type World } from "./index";
+import { wireRollout, type RolloutSettings, type RolloutWiring, type World } from "./index";
 
 /** What differs between running a stack's rollout for real and rehearsing it. */
 export interface Stage<R extends RolloutResult = RolloutResult> {
@@ -25,27 +24,12 @@ export interface Stage<R extends RolloutResult = RolloutResult> {
     close(): Promise<void>;
 }
 
-/** What a run is told besides its config. */
-export interface RunSettings {
-    /** The stack's short name (the metrics' `Stack` dimension). */
-    readonly stack: string;
-    /** The stack as the command line names it. */
-    readonly stackName: string;
-    readonly log: RolloutLog;
-    /** A dry run: nothing is sent, put or pruned, and nothing is finished. */
-    readonly dryRun?: boolean;
-}
-
 /** Runs a stack's rollout on `stage`: world, wiring, promote, notifications and metrics, in that order. */
-export async function runStack<R extends RolloutResult>(stage: Stage<R>, config: StackConfig, settings: RunSettings): Promise<R> {
+export async function runStack<R extends RolloutResult>(stage: Stage<R>, config: StackConfig, settings: RolloutSettings): Promise<R> {
     try {
         const world = await stage.world(config);
         // Every side effect, wired once: a webhook URL that cannot be had is exit 2 here, before anything moves.
-        const wiring = await wireRollout(world, {
-            ...settings,
-            notifications: config.notifications,
-            retention: config.retention,
-        });
+        const wiring = await wireRollout(world, settings, config);
         const result = await stage.run(wiring, config);
         if (settings.dryRun) return await stage.ended(result);
         // The notifications still in flight (each bounded by its timeout) and the metrics, then the stage's last word.

@@ -9,7 +9,7 @@ import { slackChannel, teamsChannel, type NotificationChannel } from "../notify/
 import type { Clock, StackDriver } from "../rollout/ports";
 import type { HookRunner } from "../rollout/hooks";
 import type { SimulatedAws } from "../simulator";
-import type { World } from "./index";
+import { postNotification, type World } from "./index";
 
 /** Where the rehearsal's Slack and Teams notifications are posted: these URLs (a test's server), the ones `urlEnv` names, or nowhere. */
 export type RehearsedWebhooks = { readonly slack?: string; readonly teams?: string } | "fromEnv";
@@ -50,6 +50,6 @@ function rehearsedWebhook(webhooks: RehearsedWebhooks | undefined) {
     return (name: "slack" | "teams", envUrl: string | undefined): NotificationChannel => {
         const url = webhooks === "fromEnv" ? envUrl : webhooks?.[name];
         if (!url) return { name, send: async () => undefined };
-        return name === "slack" ? slackChannel(url) : teamsChannel(url);
+        return name === "slack" ? slackChannel(url, postNotification) : teamsChannel(url, postNotification);
     };
 }

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from "../../../automation/engine/evaluate";
 import { slackChannel, teamsChannel, type NotificationChannel } from "../../../automation/notify/channels";
 import { webhookUrl } from "../../../automation/notify/delivery";
 import { Notifier } from "../../../automation/notify/notifier";
+import { postNotification } from "../../../automation/wiring";
 import { rehearse } from "../../../automation/rehearsal/rehearse";
 import { readScenario } from "../../../automation/rehearsal/scenario";
 import type { RolloutReport } from "../../../automation/rollout/report";
@@ -165,7 +166,7 @@ describe("notifications: Slack and Teams webhooks, the stack's SNS topic", funct
         const url = server.slackUrl;
         await server.close();
         const lines: string[] = [];
-        const notifier = new Notifier([slackChannel(url)], { timeoutMs: 2000, warn: (l) => lines.push(l) });
+        const notifier = new Notifier([slackChannel(url, postNotification)], { timeoutMs: 2000, warn: (l) => lines.push(l) });
         notifier.observe(report());
         const outcome = await notifier.flush();
         expect(outcome.sent).to.deep.equal([]);
@@ -178,7 +179,7 @@ describe("notifications: Slack and Teams webhooks, the stack's SNS topic", funct
     it("observe returns at once while a send hangs; the hung send and a bad URL each end as a warning", async () => {
         let release!: () => void;
         const hanging: NotificationChannel = { name: "teams", send: () => new Promise<void>((resolve) => (release = resolve)) };
-        const notifier = new Notifier([hanging, teamsChannel("not a url")], { timeoutMs: 50 });
+        const notifier = new Notifier([hanging, teamsChannel("not a url", postNotification)], { timeoutMs: 50 });
         const started = Date.now();
         notifier.observe(report());
         notifier.observe(report({ outcome: "promoted" }));
