@@ -63,8 +63,14 @@ module.exports = {
             "^automation/(rollout|adapters|engine|notify|report)/",
         ),
         never(
+            "notify-sends-through-ports",
+            "Notifications decide what to send and send it through their ports (notify/ports.ts), which the composition root binds to adapters: notify never imports an adapter, nor an adapter notify.",
+            "^automation/notify/",
+            "^automation/adapters/",
+        ),
+        never(
             "adapters-below-notify",
-            "Notifications use adapters; adapters never use notifications.",
+            "Notifications use adapters through their ports; adapters never use notifications.",
             "^automation/adapters/",
             "^automation/notify/",
         ),

@@ -5,7 +5,6 @@
  * A webhook's URL is its credential: it is held here and nowhere else, and never enters an error (a failure
  * says the channel and the HTTP status or the network error's code, never the URL or a response body).
  */
-import { WebhookError } from "../adapters/webhook";
 import { oneLine, plainText, slackText } from "../../domain/text";
 import { describeEvent, eventTitle, type RolloutEvent } from "./events";
 import type { TopicPublish, WebhookPost } from "./ports";
@@ -70,14 +69,14 @@ export function teamsPayload(event: RolloutEvent): object {
 
 /**
  * POSTs JSON to a webhook through `post` (bound to adapters/webhook.ts); a non-2xx answer or a network error
- * rejects without the URL: only an error the adapter worded (a WebhookError) is quoted.
+ * rejects without the URL: `post` rejects only with errors worded without it (its contract, ports.ts).
  */
 export async function postJson(channel: string, post: WebhookPost, url: string, body: unknown, signal: AbortSignal): Promise<void> {
     let answer: { readonly ok: boolean; readonly status: number };
     try {
         answer = await post(url, body, signal);
     } catch (err) {
-        throw new NotificationError(`${channel} webhook ${err instanceof WebhookError ? err.message : "could not be reached"}`);
+        throw new NotificationError(`${channel} webhook ${err instanceof Error ? err.message : "could not be reached"}`);
     }
     if (!answer.ok) throw new NotificationError(`${channel} webhook answered HTTP ${answer.status}`);
 }

@@ -12,8 +12,8 @@ export interface PostAnswer {
 }
 
 /**
- * POSTs a JSON body to a webhook URL. It rejects with an error whose message names neither the URL nor the
- * answer's body (adapters/webhook.ts's WebhookError), or with one the channel words as "could not be reached".
+ * POSTs a JSON body to a webhook URL. It rejects only with an error whose message names neither the URL nor
+ * the answer's body (the URL is a credential): the channels quote that message in their warnings.
  */
 export interface WebhookPost {
     (url: string, body: unknown, signal: AbortSignal): Promise<PostAnswer>;
