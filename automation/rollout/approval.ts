@@ -21,12 +21,12 @@ export async function awaitApproval(run: Run, step: Step): Promise<Next> {
     const deadline = since + timeout * 1000;
     const held = run.steps.filter((s) => s.weight <= state.liveWeight + 1e-9).at(-1)?.number ?? 0;
     const holdStep: Step = { weight: state.liveWeight, bakeSeconds: 0, number: held };
-    const refusedWait = await run.recordState((t) => ({
+    const waiting = await run.recordState((t) => ({
         ...run.stateNow(t, "awaiting-approval"),
         step: held,
         since: Math.floor(since / 1000) * 1000,
     }));
-    if (refusedWait) return ended(await refusedWrite(run, refusedWait, holdStep, run.minute()));
+    if (waiting.kind !== "written") return ended(await refusedWrite(run, waiting, holdStep, run.minute()));
     recorder.update((r) => (r.waitingForApproval = { step: step.number, weight: step.weight, sinceMinute: run.minute() }));
     run.log.line(
         `[min ${run.minute()}] ${label} needs approval: holding ${percent(state.liveWeight)} on the candidate (gates still watching) ` +

@@ -131,9 +131,9 @@ export async function onInterrupt(run: Run): Promise<RolloutResult> {
     const code = exitCodeForSignal(signal);
     if (run.options.onInterrupt === "hold") {
         run.log.line(`[min ${run.minute()}] ${signal}: holding the current weight (--on-interrupt hold); run promote again to resume`);
-        const refused = await run.recordState((t) => run.stateNow(t, "held"), { retry: INTERRUPT_RETRY });
-        if (refused?.kind === "abort") {
-            return abortedByOperator(run, refused.state, { weight: run.state.liveWeight, bakeSeconds: 0, number: 0 }, run.minute());
+        const outcome = await run.recordState((t) => run.stateNow(t, "held"), { retry: INTERRUPT_RETRY });
+        if (outcome.kind === "abort") {
+            return abortedByOperator(run, outcome.state, { weight: run.state.liveWeight, bakeSeconds: 0, number: 0 }, run.minute());
         }
         await settlePendingUp(run);
         return finish(run, "held", code);
@@ -196,8 +196,8 @@ export function takenOver(run: Run, other: RolloutState, step: Step, stepStart: 
 export async function heldForEvidence(run: Run, step: Step, stepStart: number): Promise<RolloutResult> {
     run.log.line(`[min ${run.minute()}] holding ${percent(step.weight)} (onNoData: hold): run promote again to go on watching`);
     run.recorder.decided();
-    const refused = await run.recordState((t) => run.stateNow(t, "held"));
-    if (refused) return refusedWrite(run, refused, step, stepStart);
+    const outcome = await run.recordState((t) => run.stateNow(t, "held"));
+    if (outcome.kind !== "written") return refusedWrite(run, outcome, step, stepStart);
     return finish(run, "held");
 }
 
@@ -210,7 +210,7 @@ export function refusedWrite(run: Run, refused: WriteRefused, step: Step, stepSt
 /** Every bake passed: the promotion is final once recorded, and it is recorded only over a fresh read that shows no abort. */
 export async function promoted(run: Run): Promise<RolloutResult> {
     const last = run.steps.length;
-    const refused = await run.recordState((t) => ({
+    const outcome = await run.recordState((t) => ({
         phase: "promoted",
         stable: t.stable,
         candidate: t.candidate,
@@ -219,7 +219,7 @@ export async function promoted(run: Run): Promise<RolloutResult> {
         weight: 1,
         since: run.deps.clock.now(),
     }));
-    if (refused) return refusedWrite(run, refused, run.steps.at(-1)!, run.minute());
+    if (outcome.kind !== "written") return refusedWrite(run, outcome, run.steps.at(-1)!, run.minute());
     run.recorder.decided();
     run.log.line(
         `[min ${run.minute()}] promoted: ${run.targets.map((t) => `${t.key} v${t.candidate}`).join(", ")} take all traffic; v${run.targets.map((t) => t.stable).join(", v")} stay published for an instant rollback`,

@@ -165,6 +165,15 @@ export type WriteRefused =
     | { readonly kind: "taken-over"; readonly key: string; readonly state: RolloutState }
     | { readonly kind: "paused"; readonly key: string; readonly state: RolloutState };
 
+/**
+ * What an owner's write came to: `written` on every target it could write (a write that failed otherwise is said
+ * and left for the next poll), or refused over what someone else recorded.
+ */
+export type WriteOutcome = { readonly kind: "written" } | WriteRefused;
+
+/** See {@link WriteOutcome}. */
+export const WRITTEN: WriteOutcome = { kind: "written" };
+
 /** What {@link Ownership} needs. */
 export interface OwnershipDeps {
     readonly lambda: LambdaControl;
@@ -209,9 +218,9 @@ export class Ownership {
             /** What else this write must not go over (a pause before an `up`), returned instead of writing. */
             refuseOver?: (current: RolloutState) => WriteRefused | undefined;
         } = {},
-    ): Promise<WriteRefused | undefined> {
+    ): Promise<WriteOutcome> {
         const outcomes = await Promise.all(
-            this.targets.map(async (t): Promise<WriteRefused | undefined> => {
+            this.targets.map(async (t): Promise<WriteOutcome> => {
                 try {
                     const { result } = await updateRecord(
                         this.deps,
@@ -242,7 +251,7 @@ export class Ownership {
                             this.written.set(t.key, next);
                             return {
                                 write: { state: next, ...(options.routing ? { routing: options.routing(t) } : {}) },
-                                result: undefined,
+                                result: WRITTEN,
                             };
                         },
                         { retry: options.retry ?? RECORD_RETRY },
@@ -250,14 +259,15 @@ export class Ownership {
                     return result;
                 } catch (err) {
                     this.deps.log.line(`${t.key}: could not record the rollout state on the alias: ${describeError(err)}`);
-                    return undefined;
+                    return WRITTEN;
                 }
             }),
         );
         return (
-            outcomes.find((o) => o?.kind === "abort") ??
-            outcomes.find((o) => o?.kind === "taken-over") ??
-            outcomes.find((o) => o !== undefined)
+            outcomes.find((o) => o.kind === "abort") ??
+            outcomes.find((o) => o.kind === "taken-over") ??
+            outcomes.find((o) => o.kind !== "written") ??
+            WRITTEN
         );
     }
 

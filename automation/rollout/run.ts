@@ -12,7 +12,7 @@ import type { Hook } from "./hooks";
 import type { RolloutLog } from "./ports";
 import type { RolloutDeps, Target } from "./deps";
 import { ReportRecorder, type OperatorRecord, type RolloutReport } from "./report";
-import { bakeLeaseMs, Ownership, type OperatorSeen, type WriteRefused } from "./requests";
+import { bakeLeaseMs, Ownership, type OperatorSeen, type WriteOutcome, type WriteRefused } from "./requests";
 import type { RetryPolicy } from "./retry";
 import type { RolloutPhase, RolloutState } from "../../domain/state";
 import { stepsFor, type Step } from "./steps";
@@ -165,14 +165,14 @@ export class Run {
     async recordState(
         state: (t: Target, current: RolloutState | undefined) => RolloutState,
         options: RecordOptions = {},
-    ): Promise<WriteRefused | undefined> {
-        const refused = await this.ownership.write(
+    ): Promise<WriteOutcome> {
+        const outcome = await this.ownership.write(
             state,
             options.lease ?? this.deps.clock.now() + bakeLeaseMs(this.policy.gates.pollInterval),
             { force: options.force || this.state.restarting, retry: options.retry, refuseOver: options.refuseOver },
         );
-        if (!refused) this.state.restarting = false;
-        return refused;
+        if (outcome.kind === "written") this.state.restarting = false;
+        return outcome;
     }
 
     /** An operator action this run saw on the aliases: recorded in the report, once. */

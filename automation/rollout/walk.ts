@@ -137,24 +137,24 @@ async function moveTo(run: Run, step: Step, label: string, resuming: boolean): P
             `[min ${run.minute()}] ${label}: ${percent(step.weight)} is live already${resuming ? " (resumed: re-baking this step)" : ""}`,
         );
         // A pause recorded while no promote ran stays a pause: this run bakes, and holds, until `resume`.
-        const refused = await run.recordState((t, current) =>
+        const outcome = await run.recordState((t, current) =>
             current?.phase === "paused" ? { ...current } : stepState(run, step, t, current),
         );
-        return refused ? ended(await refusedWrite(run, refused, step, run.minute())) : GO_ON;
+        return outcome.kind === "written" ? GO_ON : ended(await refusedWrite(run, outcome, step, run.minute()));
     }
     // Before the `up`: the record says an `up` of the owner's is coming (so whoever records a request meanwhile reads
     // again once it has landed), with a lease that covers it; refused over an abort, another owner, or a pause
     // recorded since the last poll (the weight then holds until `resume`).
     const upLease = deps.clock.now() + UP_LEASE_MS;
-    const refused = await run.recordState(
+    const outcome = await run.recordState(
         (t, current) => ({ ...(current && isUnfinished(current) ? current : run.stateNow(t, "baking")), upInFlight: true }),
         { lease: upLease, refuseOver: (c) => (c.phase === "paused" ? { kind: "paused", key: "", state: c } : undefined) },
     );
-    if (refused?.kind === "paused") {
-        const held = await holdWhilePaused(run, refused.state);
+    if (outcome.kind === "paused") {
+        const held = await holdWhilePaused(run, outcome.state);
         return held.kind === "ended" ? held : moveTo(run, step, label, resuming);
     }
-    if (refused) return ended(await refusedWrite(run, refused, step, run.minute()));
+    if (outcome.kind !== "written") return ended(await refusedWrite(run, outcome, step, run.minute()));
     const message = `lambda-rollout promote: ${label} (${run.targets.map((t) => `${t.key} v${t.stable}->v${t.candidate}`).join(", ")})`;
     const upState = (t: Target) =>
         encodeState({ ...stepState(run, step, t, run.ownership.last(t.key)), owner: run.ownership.id, lease: upLease });
@@ -165,7 +165,7 @@ async function moveTo(run: Run, step: Step, label: string, resuming: boolean): P
         if (run.interrupted()) return ended(await onInterrupt(run));
         // The program refuses to move forward over an abort (forwardRefusal): whatever failed, an abort wins.
         const found = await recordsNow(run);
-        if (found) return ended(await refusedWrite(run, found, step, run.minute()));
+        if (found.kind !== "clear") return ended(await refusedWrite(run, found, step, run.minute()));
         return ended(await upFailed(run, step, `${label}: the up failed: ${describeError(err)}`, err));
     }
     const after = await afterUp(run, step, label);
@@ -190,7 +190,7 @@ function upFailed(run: Run, step: Step, line: string, err: unknown): Promise<Rol
 /** After a step's `up`: what it wrote, read back; an abort recorded meanwhile wins over the routing asked. */
 async function afterUp(run: Run, step: Step, label: string): Promise<Next> {
     const found = await recordsNow(run);
-    if (found) return ended(await refusedWrite(run, found, step, run.minute()));
+    if (found.kind !== "clear") return ended(await refusedWrite(run, found, step, run.minute()));
     try {
         await verifyRouting(run.deps, run.targets, step.weight);
         return GO_ON;
@@ -203,7 +203,7 @@ async function afterUp(run: Run, step: Step, label: string): Promise<Next> {
  * What the records say now that forbids this run to go on: an abort of the candidate, or another owner. An
  * alias that cannot be read now is read again at the next poll.
  */
-async function recordsNow(run: Run): Promise<WriteRefused | undefined> {
+async function recordsNow(run: Run): Promise<{ readonly kind: "clear" } | WriteRefused> {
     for (const t of run.targets) {
         let read: AliasRead;
         try {
@@ -216,7 +216,7 @@ async function recordsNow(run: Run): Promise<WriteRefused | undefined> {
         if (s.phase === "aborting" || s.phase === "aborted") return { kind: "abort", key: t.key, state: s };
         if (s.owner !== undefined && s.owner !== run.ownership.id) return { kind: "taken-over", key: t.key, state: s };
     }
-    return undefined;
+    return { kind: "clear" };
 }
 
 /**
