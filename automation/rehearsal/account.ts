@@ -8,6 +8,7 @@ import type { StackConfig } from "../../config/stackConfig";
 import { UsageError } from "../errors";
 import type { PulumiProject } from "../project";
 import type { StackOutputs } from "../rollout/ports";
+import { stepsFor } from "../rollout/steps";
 import { SimulatedAws } from "../simulator";
 import { REHEARSAL_START } from "./clock";
 import { applySimulatorFaults } from "./faults";
@@ -35,7 +36,10 @@ export interface ScenarioAccount {
     readonly names: string[];
 }
 
-/** Builds the scenario's account for a stack's config. */
+/**
+ * Builds the scenario's account for a stack's config, once the scenario is known to fit the config's steps
+ * ({@link checkScenarioSteps}: refused, exit 2, before anything is simulated).
+ */
 export async function scenarioAccount(
     options: {
         readonly stack: string;
@@ -52,6 +56,7 @@ export async function scenarioAccount(
     project: PulumiProject,
 ): Promise<ScenarioAccount> {
     const { scenario } = options;
+    checkScenarioSteps(scenario, stepsFor(config.rollout).length, options.stack);
     const sim = new SimulatedAws({
         seed: scenario.seed,
         startTime: REHEARSAL_START,

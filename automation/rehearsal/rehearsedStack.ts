@@ -9,12 +9,11 @@ import { loadStackConfig } from "../engine/evaluate";
 import { defaultProject, type PulumiProject } from "../project";
 import type { RolloutResult } from "../rollout/promote";
 import { mergeRuns } from "../rollout/runs";
-import { stepsFor } from "../rollout/steps";
 import { createRandom, type SimulatedAws } from "../simulator";
 import { wireRollout, type RolloutWiring, type World } from "../wiring";
 import type { Stage } from "../wiring/run";
 import { simulatedWorld } from "../wiring/simulated";
-import { checkScenarioSteps, scenarioAccount, type ScenarioAccount } from "./account";
+import { scenarioAccount, type ScenarioAccount } from "./account";
 import { REHEARSAL_START } from "./clock";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
 import { runProcesses, warnUnapplied } from "./processes";
@@ -82,7 +81,6 @@ export interface StagedWorld extends ScenarioAccount {
  */
 async function stageWorld(options: StageOptions, config: StackConfig): Promise<StagedWorld> {
     const { scenario } = options;
-    checkScenarioSteps(scenario, stepsFor(config.rollout).length, options.stack);
     const account = await scenarioAccount(options, config, options.project);
     const world = simulatedWorld(account.sim, {
         stack: account.stack,

@@ -14,9 +14,8 @@ import type { RoutingOverride } from "../../config/stackConfig";
 import { loadStackConfig, stackConfigPath } from "../engine/evaluate";
 import { UsageError } from "../errors";
 import type { PulumiProject } from "../project";
-import { checkScenarioSteps, scenarioAccount } from "../rehearsal/account";
+import { scenarioAccount } from "../rehearsal/account";
 import type { Scenario } from "../rehearsal/scenario";
-import { stepsFor } from "../rollout/steps";
 import { serveHttp, type WireServer } from "../simulator/httpServer";
 import { parseStackName } from "../stackName";
 import { formatClockAnchor, scaledClock, type ClockAnchor } from "../wiring/sandboxClock";
@@ -77,7 +76,6 @@ const PEOPLE_FAULTS = new Set(["killed", "interrupt", "approve", "abort", "pause
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const { scenario, project } = options;
     const config = loadStackConfig(options.stack, options.configFile, undefined, project).stackConfig;
-    checkScenarioSteps(scenario, stepsFor(config.rollout).length, options.stack);
     // A day of stable's traffic before the start, as a real account has: what promote's power statement reads.
     const account = await scenarioAccount({ ...options, historyMinutes: HISTORY_MINUTES }, config, project);
     const { sim } = account;
