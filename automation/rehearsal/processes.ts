@@ -53,24 +53,23 @@ export async function runProcesses(
         stack.releaseLock();
         const so = (report: RolloutReport) => mergeRuns([...parts, { report, startedAtMinute }]);
         let latest: RolloutReport | undefined;
-        const running = promote(
-            {
-                ...setup.deps,
-                stack: clock.bind(stack),
-                lambda: clock.bind(setup.deps.lambda),
-                metrics: clock.bind(setup.deps.metrics),
-                clock,
-                signal: clock.controller.signal,
-                checkpoint: (point) => clock.checkpoint(point),
-                ownerId: `0000000${run}`.slice(-8),
-                observe: (r) => {
-                    latest = structuredClone(r);
-                    setup.observe(so(latest));
-                    setup.notify(r);
-                },
+        // The process's calls die with it: its stack, Lambda and CloudWatch are bound to its clock.
+        const deps: RolloutDeps = {
+            ...setup.deps,
+            stack: clock.bind(stack),
+            lambda: clock.bind(setup.deps.lambda),
+            metrics: clock.bind(setup.deps.metrics),
+            clock,
+            signal: clock.controller.signal,
+            checkpoint: (point) => clock.checkpoint(point),
+            ownerId: `0000000${run}`.slice(-8),
+            observe: (r) => {
+                latest = structuredClone(r);
+                setup.observe(so(latest));
+                setup.notify(r);
             },
-            setup.promoteOptions,
-        );
+        };
+        const running = promote(deps, setup.promoteOptions);
         const ended = await Promise.race([running, clock.killedSignal.then(() => undefined)]);
         if (ended) {
             parts.push({ report: ended.report, startedAtMinute });
