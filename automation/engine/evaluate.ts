@@ -23,7 +23,7 @@ import { UsageError } from "../errors";
 import { defaultProject, REPO_ROOT, type PulumiProject } from "../project";
 import { parseStackName, type StackRef } from "../stackName";
 import { sleep } from "../timers";
-import { defaultAnswer, findResourceType, type DeclaredResource } from "./resourceTypes";
+import { defaultAnswer, findResourceType, MOCK_REGION, type DeclaredResource } from "./resourceTypes";
 import { withoutStackTraces } from "./stackTraces";
 
 /** This repository's project root: where its Pulumi.yaml and stack files live. Other projects come as a {@link PulumiProject}. */
@@ -224,17 +224,23 @@ export function displayPath(file: string): string {
 }
 
 /**
- * An account with nothing deployed: every alias lookup is "not found", every function gets version 1, and every
- * resource the answer {@link defaultAnswer} gives from the registry in resourceTypes.ts.
+ * An account with nothing deployed, in `region`: every alias lookup is "not found", every function gets version
+ * 1, and every resource the answer {@link defaultAnswer} gives from the registry in resourceTypes.ts, its ARNs in
+ * that region (the plan of a stack in eu-west-1 shows eu-west-1 ARNs).
  */
-export const emptyAccount: ProgramWorld = {
-    lambda: () => ({
-        send: async () => {
-            throw Object.assign(new Error("Function not found"), { name: "ResourceNotFoundException" });
-        },
-    }),
-    register: (resource) => defaultAnswer(resource, "1"),
-};
+export function emptyAccountIn(region: string): ProgramWorld {
+    return {
+        lambda: () => ({
+            send: async () => {
+                throw Object.assign(new Error("Function not found"), { name: "ResourceNotFoundException" });
+            },
+        }),
+        register: (resource) => defaultAnswer(resource, "1", region),
+    };
+}
+
+/** {@link emptyAccountIn} the mock engine's default region (what the program's ARNs do not matter to). */
+export const emptyAccount: ProgramWorld = emptyAccountIn(MOCK_REGION);
 
 /**
  * Inputs with every secret shown as `[secret]`: the mock engine receives a secret Output's plain value wrapped in
@@ -267,10 +273,10 @@ export function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
 }
 
 async function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
-    const world = options.world ?? emptyAccount;
     const project = options.project ?? defaultProject();
     // The program validates too; doing it first gives a clean error that names the file, before the engine starts.
-    const { config, secretKeys } = loadStackConfig(options.stack, options.configFile, options.extraConfig, project);
+    const { config, secretKeys, stackConfig } = loadStackConfig(options.stack, options.configFile, options.extraConfig, project);
+    const world = options.world ?? emptyAccountIn(stackConfig.region);
     const resources: DeclaredResource[] = [];
 
     await pulumi.runtime.setMocks(

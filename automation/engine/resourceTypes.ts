@@ -24,20 +24,21 @@ export interface ResourceType {
     /** The id a provider would assign. */
     id(resource: DeclaredResource): string;
     /**
-     * The outputs a provider would report: the inputs plus the computed fields the program reads (ARNs, names,
-     * the published version). Every output the program reads must be here, or an `apply` on it never runs.
+     * The outputs a provider would report: the inputs plus the computed fields the program reads (ARNs in the
+     * stack's `region`, names, the published version). Every output the program reads must be here, or an `apply`
+     * on it never runs.
      */
-    outputs(resource: DeclaredResource, publishedVersion: string): Record<string, any>;
+    outputs(resource: DeclaredResource, publishedVersion: string, region: string): Record<string, any>;
     /** One line of the inputs a reviewer checks in the plan. */
     describe(inputs: Record<string, any>): string;
 }
 
-/** The account and region of every ARN the mock engine makes up. */
+/** The account of every ARN the mock engine makes up. */
 export const MOCK_ACCOUNT = "123456789012";
+/** The region of its ARNs when the caller names none (the rehearsal's simulated account is in this one region). */
 export const MOCK_REGION = "us-east-1";
 
 const account = MOCK_ACCOUNT;
-const region = MOCK_REGION;
 
 /** The id the engine gives a resource whose provider id the program never reads. */
 const generatedId = (r: DeclaredResource) => `${r.name}-id`;
@@ -82,7 +83,7 @@ export const RESOURCE_TYPES = {
         token: "aws:lambda/function:Function",
         label: "function",
         id: (r) => r.inputs.name,
-        outputs: (r, publishedVersion) => ({
+        outputs: (r, publishedVersion, region) => ({
             ...r.inputs,
             arn: `arn:aws:lambda:${region}:${account}:function:${r.inputs.name}`,
             version: publishedVersion,
@@ -93,21 +94,24 @@ export const RESOURCE_TYPES = {
         token: "aws:lambda/alias:Alias",
         label: "alias",
         id: (r) => `${r.inputs.functionName}:${r.inputs.name}`,
-        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:lambda:${region}:${account}:function:${r.inputs.functionName}:${r.inputs.name}` }),
+        outputs: (r, _version, region) => ({
+            ...r.inputs,
+            arn: `arn:aws:lambda:${region}:${account}:function:${r.inputs.functionName}:${r.inputs.name}`,
+        }),
         describe: describeAlias,
     },
     alarm: {
         token: "aws:cloudwatch/metricAlarm:MetricAlarm",
         label: "alarm",
         id: (r) => r.inputs.name,
-        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${r.inputs.name}` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${r.inputs.name}` }),
         describe: describeMetricAlarm,
     },
     composite: {
         token: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
         label: "composite alarm",
         id: (r) => r.inputs.alarmName,
-        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${r.inputs.alarmName}` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${r.inputs.alarmName}` }),
         describe: (i) => `${i.alarmName}: ${i.alarmRule} -> ${(i.alarmActions ?? []).join(", ")}`,
     },
     dashboard: {
@@ -124,7 +128,7 @@ export const RESOURCE_TYPES = {
         token: "aws:cloudwatch/logGroup:LogGroup",
         label: "log group",
         id: generatedId,
-        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:logs:${region}:${account}:log-group:${r.inputs.name}` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, arn: `arn:aws:logs:${region}:${account}:log-group:${r.inputs.name}` }),
         describe: (i) => `${i.name} retention ${i.retentionInDays} days`,
     },
     role: {
@@ -158,7 +162,7 @@ export const RESOURCE_TYPES = {
         token: "aws:sqs/queue:Queue",
         label: "queue",
         id: generatedId,
-        outputs: (r) => ({
+        outputs: (r, _version, region) => ({
             ...r.inputs,
             arn: `arn:aws:sqs:${region}:${account}:${r.inputs.name}`,
             url: `https://sqs.${region}.amazonaws.com/${account}/${r.inputs.name}`,
@@ -169,7 +173,7 @@ export const RESOURCE_TYPES = {
         token: "aws:sns/topic:Topic",
         label: "topic",
         id: generatedId,
-        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:sns:${region}:${account}:${r.inputs.name}` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, arn: `arn:aws:sns:${region}:${account}:${r.inputs.name}` }),
         describe: (i) => String(i.name),
     },
     subscription: {
@@ -183,7 +187,7 @@ export const RESOURCE_TYPES = {
         token: "aws:apigatewayv2/api:Api",
         label: "http api",
         id: (r) => `${r.name}-apiid`,
-        outputs: (r) => {
+        outputs: (r, _version, region) => {
             const id = `${r.name}-apiid`;
             return {
                 ...r.inputs,
@@ -197,7 +201,7 @@ export const RESOURCE_TYPES = {
         token: "aws:apigatewayv2/stage:Stage",
         label: "api stage",
         id: generatedId,
-        outputs: (r) => ({ ...r.inputs, invokeUrl: `https://${r.inputs.apiId}.execute-api.${region}.amazonaws.com/` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, invokeUrl: `https://${r.inputs.apiId}.execute-api.${region}.amazonaws.com/` }),
         describe: (i) =>
             `${i.name} autoDeploy=${i.autoDeploy} throttle ${i.defaultRouteSettings?.throttlingRateLimit}/s burst ${i.defaultRouteSettings?.throttlingBurstLimit} access logs -> ${i.accessLogSettings?.destinationArn}`,
     },
@@ -226,7 +230,7 @@ export const RESOURCE_TYPES = {
         token: "aws:lambda/functionUrl:FunctionUrl",
         label: "function url",
         id: generatedId,
-        outputs: (r) => ({ ...r.inputs, functionUrl: `https://${r.name}.lambda-url.${region}.on.aws/` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, functionUrl: `https://${r.name}.lambda-url.${region}.on.aws/` }),
         describe: (i) =>
             `${i.functionName} qualifier ${i.qualifier} auth ${i.authorizationType} cors ${JSON.stringify(i.cors?.allowOrigins ?? [])}`,
     },
@@ -242,7 +246,7 @@ export const RESOURCE_TYPES = {
         token: "aws:cloudwatch/eventRule:EventRule",
         label: "schedule",
         id: generatedId,
-        outputs: (r) => ({ ...r.inputs, arn: `arn:aws:events:${region}:${account}:rule/${r.inputs.name}` }),
+        outputs: (r, _version, region) => ({ ...r.inputs, arn: `arn:aws:events:${region}:${account}:rule/${r.inputs.name}` }),
         describe: (i) => `${i.name} ${i.scheduleExpression}`,
     },
     eventTarget: {
@@ -256,7 +260,11 @@ export const RESOURCE_TYPES = {
         token: "aws:ec2/securityGroup:SecurityGroup",
         label: "security group",
         id: (r) => `sg-${r.name}`,
-        outputs: (r) => ({ ...r.inputs, id: `sg-${r.name}`, arn: `arn:aws:ec2:${region}:${account}:security-group/sg-${r.name}` }),
+        outputs: (r, _version, region) => ({
+            ...r.inputs,
+            id: `sg-${r.name}`,
+            arn: `arn:aws:ec2:${region}:${account}:security-group/sg-${r.name}`,
+        }),
         describe: (i) =>
             `${i.name} in ${i.vpcId} ingress ${(i.ingress ?? []).length} egress ${(i.egress ?? []).map((e: any) => `${e.protocol}:${e.fromPort}-${e.toPort}`).join(",")}`,
     },
@@ -315,9 +323,14 @@ export function resourceType(token: string): ResourceType {
 
 /**
  * The engine's answer for a resource: its id and outputs from the registry (`publishedVersion` is what a
- * function's publish yields). Throws an {@link UnknownResourceTypeError} for a type the registry lacks.
+ * function's publish yields; its ARNs in `region`). Throws an {@link UnknownResourceTypeError} for a type the
+ * registry lacks.
  */
-export function defaultAnswer(resource: DeclaredResource, publishedVersion: string): { id: string; state: Record<string, any> } {
+export function defaultAnswer(
+    resource: DeclaredResource,
+    publishedVersion: string,
+    region: string = MOCK_REGION,
+): { id: string; state: Record<string, any> } {
     const type = resourceType(resource.type);
-    return { id: type.id(resource), state: type.outputs(resource, publishedVersion) };
+    return { id: type.id(resource), state: type.outputs(resource, publishedVersion, region) };
 }

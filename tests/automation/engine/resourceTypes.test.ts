@@ -255,4 +255,21 @@ describe("the mock engine's resource type registry (automation/engine/resourceTy
         const lines = describePlan("prod", await evaluateProgram({ stack: "prod" }));
         expect(lines.find((l) => l.trimStart().startsWith("alias "))).to.match(/^ {2}alias {12}\S+-live +\S+:live -> v1 \(no split\)$/);
     });
+
+    it("the plan of a stack in another region shows every ARN and endpoint in that region", async function () {
+        this.timeout(60_000);
+        const plan = describePlan("prod-eu-west-1", await evaluateProgram({ stack: "prod-eu-west-1" })).join("\n");
+        const regions = new Set([...plan.matchAll(/arn:aws:[a-z-]+:([a-z0-9-]*):/g)].map((m) => m[1]).filter((r) => r !== ""));
+        expect([...regions]).to.deep.equal(["eu-west-1"]);
+        expect(plan).to.contain("arn:aws:lambda:eu-west-1:123456789012:function:lambda-rollout-prod-eu-west-1-api:live");
+        expect(plan).not.to.contain("us-east-1");
+    });
+
+    it("an answer names the region it is asked for, the mock engine's own when none is", () => {
+        const alias: DeclaredResource = { type: T.alias, name: "live", inputs: { functionName: "orders", name: "live" } };
+        expect(defaultAnswer(alias, "", "ap-southeast-1").state.arn).to.equal(
+            "arn:aws:lambda:ap-southeast-1:123456789012:function:orders:live",
+        );
+        expect(defaultAnswer(alias, "").state.arn).to.equal("arn:aws:lambda:us-east-1:123456789012:function:orders:live");
+    });
 });
