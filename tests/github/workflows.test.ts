@@ -103,14 +103,29 @@ describe("GitHub workflows (.github/workflows)", () => {
             expect(job.strategy?.matrix?.node).to.deep.equal([24, 22, 26]);
             expect(job.strategy?.["fail-fast"]).to.equal(false);
             expect(stepUsing(wf, "actions/setup-node")?.with?.["node-version"]).to.equal("${{ matrix.node }}");
-            expect(runs(wf)).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+            expect(runs(wf)).to.deep.equal([
+                "npm ci",
+                "npm run typecheck",
+                "npm run lint",
+                "npm test",
+                "bash tests/package/install-check.sh ${{ matrix.node }}",
+            ]);
         });
 
-        it("runs the same checks as .ci/run (install from the lock file, typecheck, lint, tests)", () => {
-            const npmCommands = (lines: string[]) => lines.flatMap((l) => /^npm\s+(?:ci|test|run\s+[\w:-]+)\b/.exec(l.trim())?.[0] ?? []);
-            const ciRun = npmCommands(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").split("\n"));
-            expect(ciRun).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
-            expect(npmCommands(runs(wf))).to.deep.equal(ciRun);
+        it("runs the same checks as .ci/run (install from the lock file, typecheck, lint, tests, the packed package's install)", () => {
+            const checks = (lines: string[]) =>
+                lines.flatMap(
+                    (l) => /^(?:npm\s+(?:ci|test|run\s+[\w:-]+)\b|bash tests\/package\/install-check\.sh)/.exec(l.trim())?.[0] ?? [],
+                );
+            const ciLines = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").split("\n");
+            const ciRun = [...new Set(checks(ciLines))];
+            expect(ciRun).to.deep.equal(["npm ci", "npm run typecheck", "npm run lint", "npm test", "bash tests/package/install-check.sh"]);
+            expect(checks(runs(wf))).to.deep.equal(ciRun);
+            // .ci/run installs it on both majors the README names; test.yml on its matrix's.
+            expect(ciLines.filter((l) => l.startsWith("bash tests/package/install-check.sh"))).to.deep.equal([
+                "bash tests/package/install-check.sh 22",
+                "bash tests/package/install-check.sh 24",
+            ]);
         });
     });
 
