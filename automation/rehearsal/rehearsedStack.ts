@@ -5,14 +5,18 @@
  * metrics) is the one the command line runs (automation/wiring/run.ts).
  */
 import type { StackConfig } from "../../config/stackConfig";
-import { loadStackConfig } from "../engine/evaluate";
+import { loadParsedStackConfig } from "../engine/evaluate";
 import { defaultProject, type PulumiProject } from "../project";
+import type { RolloutLog } from "../rollout/ports";
 import type { RolloutResult } from "../rollout/promote";
+import type { RolloutReport } from "../rollout/report";
 import { mergeRuns } from "../rollout/runs";
 import { createRandom, type SimulatedAws } from "../simulator";
+import { parseStackName } from "../stackName";
+import type { WireServerOptions } from "../simulator/httpServer";
 import { wireRollout, type RolloutWiring, type World } from "../wiring";
 import type { Stage } from "../wiring/run";
-import { simulatedWorld } from "../wiring/simulated";
+import { simulatedWorld, type RehearsedWebhooks } from "../wiring/simulated";
 import { scenarioAccount, type ScenarioAccount } from "./account";
 import { REHEARSAL_START } from "./clock";
 import { OperatorSchedule, operatorEvents, rehearsedHooks, ScenarioHookRunner } from "./operators";
@@ -20,12 +24,8 @@ import { runProcesses, warnUnapplied } from "./processes";
 import { safetyOf, type Safety } from "./safety";
 import { scenarioForStack, scenarioTraffic, type Scenario } from "./scenario";
 import { connect, type RehearsalClients, type Transport } from "./transport";
-import type { RolloutLog } from "../rollout/ports";
-import type { RolloutReport } from "../rollout/report";
-import type { WireServerOptions } from "../simulator/httpServer";
-import type { RehearsedWebhooks } from "../wiring/simulated";
 
-/** Options of {@link rehearse}. */
+/** Options of a rehearsal of one stack (rehearse.ts's `rehearse`). */
 export interface RehearseOptions {
     readonly stack: string;
     readonly scenario: Scenario;
@@ -102,13 +102,10 @@ export interface StagedStack extends StagedWorld {
 
 /** Stages one stack of a release: its config read (exit 2 on bad input, as plan and promote), its account, its wiring. */
 export async function stageStack(options: StageOptions): Promise<StagedStack> {
-    const config = loadStackConfig(options.stack, options.configFile, undefined, options.project).stackConfig;
+    const stack = parseStackName(options.stack, options.project.name);
+    const config = loadParsedStackConfig(stack, options.configFile, undefined, options.project).stackConfig;
     const staged = await stageWorld(options, config);
-    const wiring = await wireRollout(
-        staged.world,
-        { stack: options.stack.split("/").at(-1)!, stackName: options.stack, log: options.log },
-        config,
-    );
+    const wiring = await wireRollout(staged.world, { stack: stack.name, stackName: options.stack, log: options.log }, config);
     return { ...staged, config, wiring };
 }
 
