@@ -37,7 +37,7 @@ export function checkWavesFlags(opts: Partial<CommonOptions> & { retry?: boolean
 /**
  * One stack's real world in a release through several stacks (automation/cli/waves.ts): that stack's real world
  * (its own config file, region and credentials) wired as its own promote's is (automation/wiring: its hooks,
- * recent traffic and retention; a release sends no notifications yet), its lines prefixed with its name; and who
+ * recent traffic, retention, notifications and deployment metrics), its lines prefixed with its name; and who
  * the caller is in its account.
  */
 async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLog) {
@@ -46,13 +46,14 @@ async function realStackWorld(stack: string, opts: CommonOptions, log: RolloutLo
     const deps = await realDeps({ ...opts, stack, configFile: undefined }, stackLog);
     const wiring = await wireRollout(
         deps.world,
-        { stack: parseStackName(stack, deps.world.project.name).name, stackName: stack, log: stackLog },
-        { retention: deps.config.retention },
+        { stack: parseStackName(stack, deps.world.project.name).name, stackName: stack, log: stackLog, dryRun: opts.dryRun },
+        deps.config,
     );
     const world: StackWorld = {
         stack,
         policy: deps.config.rollout,
         deps: { ...wiring.rollout, stack: deps.stack, clock: deps.clock, log: stackLog },
+        notify: wiring.delivery,
     };
     return { world, principal: () => callerPrincipal(deps, stackLog) };
 }

@@ -48,6 +48,9 @@ export function mergeRuns(parts: readonly RunPart[]): RolloutReport {
     const hooks = parts.flatMap((p) => (p.report.hooks ?? []).map((h) => ({ ...h, atMinute: shift(p)(h.atMinute) })));
     const warnings = [...new Set(parts.flatMap((p) => p.report.warnings ?? []))];
     const errors = parts.flatMap((p, i) => (p.report.error && (i === parts.length - 1 || p.died) ? [p.report.error] : []));
+    // What each part's own promote sent and put once it ended (a release's stacks: wiring's delivery, per part).
+    const sentBy = parts.filter((p) => p.report.notifications !== undefined);
+    const putBy = parts.filter((p) => p.report.metricsPut !== undefined);
     const { waitingForApproval } = last.report;
     // The charts' series and their minute 0 are the first run's (automation/rollout/series.ts).
     const series =
@@ -69,6 +72,8 @@ export function mergeRuns(parts: readonly RunPart[]): RolloutReport {
         ...(hooks.length > 0 ? { hooks } : {}),
         ...(warnings.length > 0 ? { warnings } : {}),
         ...(errors.length > 0 ? { error: [...new Set(errors)].join("; ") } : {}),
+        ...(sentBy.length > 0 ? { notifications: sentBy.flatMap((p) => p.report.notifications!) } : {}),
+        ...(putBy.length > 0 ? { metricsPut: [...new Set(putBy.flatMap((p) => p.report.metricsPut!))] } : {}),
         ...(waitingForApproval
             ? { waitingForApproval: { ...waitingForApproval, sinceMinute: shift(last)(waitingForApproval.sinceMinute) } }
             : {}),

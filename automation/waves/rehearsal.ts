@@ -177,6 +177,7 @@ class WavesRehearsal {
             stack,
             policy: s.config.rollout,
             promoteOptions: { hooks: rehearsedHooks(stackScenario) },
+            notify: s.wiring.delivery,
             deps: {
                 ...s.wiring.rollout,
                 stack: process.bind(release ? s.stack : s.stack.withClock(process)),

@@ -11,6 +11,7 @@ import { operate, type OperatorCommand, type OperatorResult } from "../rollout/o
 import type { RolloutDeps } from "../rollout/deps";
 import type { EvidenceRequest, FunctionEvidence, StackOutputs } from "../rollout/ports";
 import { promote, type PromoteOptions, type RolloutResult } from "../rollout/promote";
+import type { RolloutReport } from "../rollout/report";
 import { readRecord, stateOf } from "../rollout/record";
 import { ROLLBACK_RETRY, INTERRUPT_RETRY, describeError } from "../rollout/retry";
 import { rollbackTarget } from "../rollout/rollback";
@@ -29,6 +30,15 @@ export interface StackWorld {
     readonly policy: RolloutPolicy;
     /** Options the world adds to each promote of the stack (the rehearsal's scenario hooks). */
     readonly promoteOptions?: Partial<PromoteOptions>;
+    /**
+     * The stack's notifications and deployment metrics (automation/wiring's `Delivery`, from the stack's own
+     * `notifications` config): each report of its promote observed, and once the promote ended, the notifications
+     * still in flight waited for and the metrics put, as `promote -s <stack>` does. Absent: none.
+     */
+    readonly notify?: {
+        readonly observe: (report: RolloutReport) => void;
+        finish(report: RolloutReport): Promise<RolloutReport>;
+    };
 }
 
 /** What putting a stack back on stable did. */
@@ -45,17 +55,29 @@ export async function readStack(world: StackWorld): Promise<StackRead> {
     return { status: read, ...(outputs?.release ? { release: outputs.release } : {}) };
 }
 
-/** The stack's own promote, its reports shown to `observe`, interrupted by `signal`. */
-export function promoteStack(
+/**
+ * The stack's own promote, its reports shown to `observe` (and to the stack's notifications), interrupted by
+ * `signal`; once it ended, its notifications finished and its deployment metrics put, as its own promote does.
+ */
+export async function promoteStack(
     world: StackWorld,
     observe: RolloutDeps["observe"],
     signal: AbortSignal | undefined,
     options: Pick<PromoteOptions, "onInterrupt"> = {},
 ): Promise<RolloutResult> {
-    return promote(
-        { ...world.deps, observe, ...(signal ? { signal } : {}) },
+    const { notify } = world;
+    const result = await promote(
+        {
+            ...world.deps,
+            observe: (report) => {
+                observe?.(report);
+                notify?.observe(report);
+            },
+            ...(signal ? { signal } : {}),
+        },
         { stackName: world.stack, policy: world.policy, ...world.promoteOptions, ...options },
     );
+    return notify ? { ...result, report: await notify.finish(result.report) } : result;
 }
 
 /** An operator verb on the stack, as `lambda-rollout <verb> -s <stack>` runs it. */

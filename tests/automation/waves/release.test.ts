@@ -79,6 +79,40 @@ describe("a release through the prod wave plan, rehearsed (three stacks, each it
         expect(failed.map((s) => s.reason.split(":")[0])).to.deep.equal([EU]);
     });
 
+    it("each stack's promote notifies through its own topic and puts its own deployment metrics, in its own account, as `promote -s` does; a stack never started sends nothing", async () => {
+        const { result } = await run("bad-in-eu-west-1");
+        const sent = (stack: string) =>
+            result.accounts[stack].snsPublishes().map((p) => [p.subject, p.topicArn.split(":").at(-1), p.attributes.event]);
+        const put = (stack: string) =>
+            result.accounts[stack]
+                .customMetrics("LambdaRollout")
+                .map((d) => [d.metricName, d.value, d.dimensions.Stack, d.dimensions.Function]);
+        expect(sent(EU)).to.deep.equal([
+            [`lambda-rollout ${EU}: rollout started`, `lambda-rollout-${EU}-rollback-alarms`, "started"],
+            [`lambda-rollout ${EU}: rolled back`, `lambda-rollout-${EU}-rollback-alarms`, "rolled-back"],
+        ]);
+        expect(put(EU).slice(0, 2)).to.deep.equal([
+            ["RolloutSucceeded", 0, EU, "api"],
+            ["RolloutRolledBack", 1, EU, "api"],
+        ]);
+        // Wave 1's own promote ended promoted (the release put it back afterwards, outside that promote).
+        expect(sent(US).map(([, , event]) => event)).to.deep.equal(["started", "step-passed", "step-passed", "step-passed", "promoted"]);
+        expect(put(US).slice(0, 2)).to.deep.equal([
+            ["RolloutSucceeded", 1, US, "api"],
+            ["RolloutRolledBack", 0, US, "api"],
+        ]);
+        expect(sent(AP)).to.deep.equal([]);
+        expect(put(AP)).to.deep.equal([]);
+        // The report says what each stack's promote sent and put.
+        const entry = (stack: string) => result.report.waves.flatMap((w) => w.stacks).find((e) => e.stack === stack)!;
+        expect(entry(EU).notifications).to.deep.equal([
+            { kind: "started", channel: "sns" },
+            { kind: "rolled-back", channel: "sns" },
+        ]);
+        expect(entry(US).metricsPut).to.include("RolloutSucceeded");
+        expect(entry(AP).notifications).to.equal(undefined);
+    });
+
     it("the same with `rollback: wave`: wave 2 rolled back, wave 1 held on the candidate with the reason, wave 3 never touched; exit 1", async () => {
         const { result } = await run("bad-in-eu-west-1", { ...PROD, rollback: "wave" });
         expect(result.exitCode).to.equal(1);
