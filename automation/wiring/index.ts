@@ -88,7 +88,7 @@ export interface RolloutSettings {
     readonly dryRun?: boolean;
 }
 
-/** The parts of the stack's reviewed config the wiring reads (a release's stacks leave `notifications` out: they send none yet). */
+/** The parts of the stack's reviewed config the wiring reads (without `notifications`: none sent, no metrics put). */
 export interface WiredConfig {
     readonly notifications?: NotificationsConfig;
     readonly retention: RetentionPolicy;
