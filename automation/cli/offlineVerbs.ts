@@ -102,7 +102,9 @@ export function registerRehearsalVerbs(program: Command): void {
             const { consoleLog, summary, formatDuration } = load.output();
             if (opts.waves !== undefined) {
                 if (opts.sendWebhooks)
-                    throw new UsageError("`--send-webhooks`: not with `--waves` (a release rehearsal sends no notifications)");
+                    throw new UsageError(
+                        "`--send-webhooks`: not with `--waves` (a release rehearsal posts no webhook: each stack's Slack and Teams messages are recorded as sent, its SNS ones go to its simulated account)",
+                    );
                 process.exitCode = await load
                     .waves()
                     .runWavesRehearsal(resolveProject(opts.cwd), opts as typeof opts & WavesFlags, consoleLog(realClock, opts.json));

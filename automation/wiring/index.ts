@@ -88,7 +88,7 @@ export interface RolloutSettings {
     readonly dryRun?: boolean;
 }
 
-/** The parts of the stack's reviewed config the wiring reads (without `notifications`: none sent, no metrics put). */
+/** The parts of the stack's reviewed config the wiring reads (without `notifications` none is sent; the deployment metrics are put all the same). */
 export interface WiredConfig {
     readonly notifications?: NotificationsConfig;
     readonly retention: RetentionPolicy;
