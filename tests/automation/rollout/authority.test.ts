@@ -150,6 +150,48 @@ describe("who decides, wins: an abort that lands inside a step's up (fakes, a fa
     });
 });
 
+describe("who decides, wins: a pause that lands just before a step's up (fakes, a fake clock)", () => {
+    it("recorded between the last poll and the owner's pre-up write, it wins that write: the weight holds, no up moves it, and resume goes on; it is never taken for an abort", async () => {
+        const t = setup();
+        const write = t.lambda.updateAlias.bind(t.lambda);
+        let pausedAt: number | undefined;
+        let resumed: Promise<OperatorResult> | undefined;
+        t.lambda.updateAlias = async (functionName, alias, routing, description, revisionId) => {
+            const mine = description === undefined ? undefined : decodeState(description);
+            // The owner's pre-up write for step 2 (the record marked `u`, with 10% live): carol's pause lands first.
+            if (pausedAt === undefined && !routing && mine?.upInFlight && mine.weight > 0) {
+                pausedAt = t.clock.now();
+                const live = decodeState(t.lambda.aliases.get(API)!.description)!;
+                t.lambda.aliases.set(API, {
+                    ...t.lambda.aliases.get(API)!,
+                    description: encodeState({ ...live, phase: "paused", by: "carol", since: pausedAt }),
+                });
+                t.lambda.touched(API);
+                resumed = t.clock
+                    .sleep(20 * MIN)
+                    .then(() => operate({ ...t.deps, log: memoryLog() }, "prod", { action: "resume", by: "carol" }));
+            }
+            return write(functionName, alias, routing, description, revisionId);
+        };
+        let upAt50: number | undefined;
+        const up = t.stack.up.bind(t.stack);
+        t.stack.up = async (routing, message, signal) => {
+            if (routing && Object.values(routing)[0].weight === 0.5) upAt50 ??= t.clock.now();
+            return up(routing, message, signal);
+        };
+        const result = await t.drive(promote(t.deps, { stackName: "prod" }));
+        expect(pausedAt, "the pause landed before step 2's up").to.be.a("number");
+        expect((await resumed!).exitCode).to.equal(0);
+        expect(result.report.outcome).to.equal("promoted");
+        // No up moved traffic past 10% while paused: step 2's up came only after the resume.
+        const upsTo50 = t.stack.ups.filter((u) => u.weight === 0.5);
+        expect(upsTo50).to.have.length(1);
+        expect(result.report.operator?.map((o) => o.action)).to.include.members(["pause", "resume"]);
+        // ... and that one ran after the resume, 20 minutes after the pause, not at the pause.
+        expect(upAt50! - pausedAt!).to.be.at.least(20 * MIN);
+    });
+});
+
 describe("precedence: a failed verdict beats everything, then an abort, then a pause, then approval and --full", () => {
     const seen = (extra: Partial<RecordsSeen> = {}): RecordsSeen => ({ unreadable: [], ...extra });
     const cases: [string, Parameters<typeof ownerMove>[0], RecordsSeen, boolean, string][] = [
