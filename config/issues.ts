@@ -47,7 +47,8 @@ function article(word: string): string {
     return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
+/** The value at a key path of a parsed file (zod's issue path), or undefined: what an error quotes as "got". */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     let node: unknown = root;
     for (const key of path) {
         if (node === null || typeof node !== "object") return undefined;

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { boundedDuration } from "../../config/durations";
+import { valueAt } from "../../config/issues";
 import { UsageError } from "../errors";
 
 /** What a failure does to the stacks that already received the candidate. */
@@ -121,13 +122,4 @@ export function describePlan(plan: WavePlan): string[] {
             `${Math.round(plan.watch / 60)} min watched between waves, on a failure ${plan.rollback === "all" ? "every stack that received the candidate goes back to stable (rollback: all)" : "the failing wave goes back, the earlier ones are held (rollback: wave)"}`,
         ...plan.waves.map((w, i) => `  wave ${i + 1}: ${w.stacks.join(", ")}`),
     ];
-}
-
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-    let node: unknown = root;
-    for (const key of path) {
-        if (node === null || typeof node !== "object") return undefined;
-        node = (node as Record<PropertyKey, unknown>)[key];
-    }
-    return node;
 }
