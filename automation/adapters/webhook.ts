@@ -37,7 +37,8 @@ export interface WebhookAnswer {
 
 /**
  * POSTs `body` as JSON. `keepBody`: the first 1000 characters of the answer are returned (a hook's verdict);
- * otherwise the body is read and dropped (a notification service's error page may echo the request).
+ * otherwise the body is read and dropped (a notification service's error page may echo the request). It rejects
+ * only with a {@link WebhookError}: a URL refused before sending, no answer in time, or no connection.
  */
 export async function postWebhook(url: string, body: unknown, signal: AbortSignal, keepBody: boolean): Promise<WebhookAnswer> {
     const problem = webhookUrlProblem(url);

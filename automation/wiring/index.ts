@@ -9,7 +9,7 @@
 import type { NotificationsConfig, RetentionPolicy } from "../../config/stackConfig";
 import { CloudWatchAdapter, putMetricData } from "../adapters/cloudwatch";
 import { publish } from "../adapters/sns";
-import { postWebhook, WebhookError } from "../adapters/webhook";
+import { postWebhook } from "../adapters/webhook";
 import { LambdaAdapter } from "../adapters/lambda";
 import type { SdkClient } from "../../domain/sdk";
 import { StsIdentity } from "../adapters/sts";
@@ -145,13 +145,6 @@ export async function wireRollout(world: World, settings: RolloutSettings, confi
 
 /**
  * A notification's POST: the webhook adapter, its answer's body dropped (a service's error page may echo the
- * request). What it rejects with is the adapter's WebhookError, worded without the URL; anything else is told as
- * "could not be reached", so the channels may quote it (notify/ports.ts).
+ * request). The adapter rejects only with a WebhookError, worded without the URL: what notify/ports.ts asks.
  */
-export const postNotification: WebhookPost = async (url, body, signal) => {
-    try {
-        return await postWebhook(url, body, signal, false);
-    } catch (err) {
-        throw err instanceof WebhookError ? err : new WebhookError("unreachable");
-    }
-};
+export const postNotification: WebhookPost = (url, body, signal) => postWebhook(url, body, signal, false);
